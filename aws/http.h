@@ -1,0 +1,54 @@
+// The HTTP transport: the only way drsnap's AWS layer reaches the network.
+// libcurl lives behind NewCurlTransport(); no public header names curl.
+//
+// Thread safety: Send() may be called concurrently from many threads.
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "core/error.h"
+
+namespace drsnap::aws {
+
+using HttpHeaders = std::vector<std::pair<std::string, std::string>>;
+
+struct HttpRequest {
+  std::string method = "GET";
+  std::string url;  // absolute: scheme://host[:port]/path[?query]
+  HttpHeaders headers;
+  std::string body;
+};
+
+struct HttpResponse {
+  int status = 0;
+  HttpHeaders headers;  // names as received
+  std::string body;
+  // First header with this name (case-insensitive); "" when absent.
+  std::string Header(std::string_view name) const;
+};
+
+struct HttpOptions {
+  std::chrono::milliseconds connect_timeout{3000};
+  std::chrono::milliseconds total_timeout{30000};
+  std::string ca_bundle;  // empty: discover (SSL_CERT_FILE, Debian and Amazon Linux paths)
+};
+
+class HttpTransport {
+ public:
+  virtual ~HttpTransport() = default;
+  // Sends one request. Any HTTP status is a successful Send(); an Error means
+  // no response arrived (DNS, connect, TLS, timeout: all kTransient except
+  // TLS verification and malformed URLs, which are kTerminal).
+  virtual Result<HttpResponse> Send(const HttpRequest& request) = 0;
+};
+
+// The libcurl transport: connection reuse, timeouts, TLS verification always
+// on, proxy variables (HTTPS_PROXY, HTTP_PROXY, NO_PROXY) honoured.
+std::shared_ptr<HttpTransport> NewCurlTransport(HttpOptions options = {});
+
+}  // namespace drsnap::aws
