@@ -11,6 +11,7 @@
 #include <utility>
 #include <vector>
 
+#include "core/env.h"
 #include "core/error.h"
 
 namespace drsnap::aws {
@@ -36,6 +37,11 @@ struct HttpOptions {
   std::chrono::milliseconds connect_timeout{3000};
   std::chrono::milliseconds total_timeout{30000};
   std::string ca_bundle;  // empty: discover (SSL_CERT_FILE, Debian and Amazon Linux paths)
+  // Sent when the request carries no User-Agent header of its own.
+  std::string user_agent = "drsnap/0.1";
+  // Where SSL_CERT_FILE, SSL_CERT_DIR and the proxy variables are read; null:
+  // the process environment. Read once, when the transport is created.
+  std::shared_ptr<const Environment> env;
 };
 
 class HttpTransport {

@@ -1,0 +1,86 @@
+#include "engine/model.h"
+
+namespace drsnap::engine {
+
+const char* DbKindName(DbKind k) { return k == DbKind::kInstance ? "instance" : "cluster"; }
+
+std::string Scope::ToString() const { return account_id + "/" + region; }
+
+const char* SnapshotTypeName(SnapshotType t) {
+  switch (t) {
+    case SnapshotType::kAutomated: return "automated";
+    case SnapshotType::kManual: return "manual";
+    case SnapshotType::kShared: return "shared";
+  }
+  return "manual";
+}
+
+SnapshotStatus ParseSnapshotStatus(const std::string& s) {
+  if (s == "available") return SnapshotStatus::kAvailable;
+  if (s == "creating" || s == "pending") return SnapshotStatus::kCreating;
+  if (s == "copying") return SnapshotStatus::kCopying;
+  if (s == "deleting") return SnapshotStatus::kDeleting;
+  if (s == "failed") return SnapshotStatus::kFailed;
+  return SnapshotStatus::kOther;
+}
+
+const char* SnapshotStatusName(SnapshotStatus s) {
+  switch (s) {
+    case SnapshotStatus::kCreating: return "creating";
+    case SnapshotStatus::kCopying: return "copying";
+    case SnapshotStatus::kAvailable: return "available";
+    case SnapshotStatus::kDeleting: return "deleting";
+    case SnapshotStatus::kFailed: return "failed";
+    case SnapshotStatus::kOther: return "other";
+  }
+  return "other";
+}
+
+const ScopeInventory* Inventory::Find(const Scope& s) const {
+  for (const auto& si : scopes)
+    if (si.scope == s) return &si;
+  return nullptr;
+}
+
+const char* ActionKindName(ActionKind k) {
+  switch (k) {
+    case ActionKind::kCreateSnapshot: return "create";
+    case ActionKind::kCopySnapshot: return "copy";
+    case ActionKind::kShareSnapshot: return "share";
+    case ActionKind::kDeleteSnapshot: return "delete";
+  }
+  return "unknown";
+}
+
+const char* StageName(Stage s) {
+  switch (s) {
+    case Stage::kCapture: return "capture";
+    case Stage::kShare: return "share";
+    case Stage::kVault: return "vault";
+    case Stage::kExpire: return "expire";
+  }
+  return "unknown";
+}
+
+std::string Action::Describe() const {
+  std::string out = std::string(ActionKindName(kind)) + " " + DbKindName(db_kind) + " snapshot ";
+  switch (kind) {
+    case ActionKind::kCreateSnapshot:
+      out += snapshot_id + " of " + db_id + " in " + scope.ToString();
+      break;
+    case ActionKind::kCopySnapshot:
+      out += source_arn + " -> " + scope.ToString() + "/" + snapshot_id;
+      break;
+    case ActionKind::kShareSnapshot: {
+      out += scope.ToString() + "/" + snapshot_id + " with";
+      for (const auto& a : share_with) out += " " + a;
+      break;
+    }
+    case ActionKind::kDeleteSnapshot:
+      out += scope.ToString() + "/" + snapshot_id;
+      break;
+  }
+  return out;
+}
+
+}  // namespace drsnap::engine

@@ -1,0 +1,156 @@
+// The domain model the engine reasons about: what exists in AWS (observed),
+// and what drsnap intends to do (actions). Plain data, no I/O: the planner is
+// a pure function of these types (see planner.h).
+//
+// Thread safety: plain values.
+#pragma once
+
+#include <compare>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/clock.h"
+
+namespace drsnap::engine {
+
+// Instances and Aurora clusters are both first-class; most of the pipeline is
+// the same, only the API calls and a few AWS rules differ.
+enum class DbKind { kInstance, kCluster };
+const char* DbKindName(DbKind k);  // "instance" | "cluster"
+
+// One account in one region: the unit of observation, credentials and API rate.
+struct Scope {
+  std::string account_id;
+  std::string region;
+  auto operator<=>(const Scope&) const = default;
+  std::string ToString() const;  // "111111111111/us-east-1"
+};
+
+using Tags = std::map<std::string, std::string>;
+
+struct Database {
+  DbKind kind = DbKind::kInstance;
+  std::string id;  // DBInstanceIdentifier / DBClusterIdentifier
+  std::string arn;
+  Scope scope;
+  std::string engine;
+  std::string status;      // "available", "deleting", ...
+  bool encrypted = false;
+  std::string kms_key_id;  // key ARN when encrypted
+  int backup_retention_days = 0;
+  std::string option_group;  // non-default option group name, "" otherwise
+  int64_t allocated_gb = 0;
+  Tags tags;
+};
+
+// SnapshotType as the observer saw it from its scope.
+enum class SnapshotType { kAutomated, kManual, kShared };
+const char* SnapshotTypeName(SnapshotType t);
+
+enum class SnapshotStatus { kCreating, kCopying, kAvailable, kDeleting, kFailed, kOther };
+SnapshotStatus ParseSnapshotStatus(const std::string& s);
+const char* SnapshotStatusName(SnapshotStatus s);
+
+struct Snapshot {
+  DbKind kind = DbKind::kInstance;
+  std::string id;   // identifier in its own account-region (shared: the id in the owner's scope)
+  std::string arn;  // full ARN; the owner account is in it
+  Scope scope;      // where it lives (owner account + region)
+  Scope seen_from;  // the scope that observed it (differs from scope for shared snapshots)
+  std::string db_id;  // DBInstanceIdentifier / DBClusterIdentifier it was taken of
+  SnapshotType type = SnapshotType::kManual;
+  SnapshotStatus status = SnapshotStatus::kOther;
+  std::string status_text;  // as AWS says it
+  int percent_progress = 0;
+  TimePoint create_time{};    // SnapshotCreateTime (for copies: when the copy was made)
+  TimePoint recovery_point{};  // the point in time it restores to (OriginalSnapshotCreateTime)
+  bool encrypted = false;
+  std::string kms_key_id;  // key ARN
+  std::string source_arn;    // SourceDBSnapshotIdentifier of a copy ("" otherwise)
+  std::string source_region;
+  std::string engine;
+  int64_t allocated_gb = 0;
+  Tags tags;  // empty for shared snapshots (tags do not cross accounts)
+  // Accounts this snapshot is shared with (restore attribute). Filled by the
+  // observer only for snapshots where the planner needs it (drsnap's own
+  // captured snapshots); nullopt means "not looked up".
+  std::optional<std::vector<std::string>> shared_with;
+};
+
+// What was seen in one scope. When complete is false, listing failed part-way
+// and the contents are a lower bound: the planner makes no deletes that
+// depend on this scope.
+struct ScopeInventory {
+  Scope scope;
+  bool complete = true;
+  std::string error;  // why it is incomplete
+  std::vector<Database> databases;
+  std::vector<Snapshot> snapshots;  // owned (automated + manual) and shared-with-me
+  std::string default_rds_key_arn;  // the key behind alias/aws/rds here, "" if unknown
+};
+
+// Facts learned from AWS's answers that observation cannot show, kept by the
+// caller between runs of a service (never required for correctness).
+struct LearnedFacts {
+  // Destination scopes where a one-step cross-region copy of a shared
+  // encrypted snapshot was refused: vault via a same-region hop there.
+  std::vector<Scope> one_step_copy_refused;
+};
+
+struct Inventory {
+  TimePoint observed_at{};
+  std::vector<ScopeInventory> scopes;
+  LearnedFacts facts;
+  const ScopeInventory* Find(const Scope& s) const;
+};
+
+enum class ActionKind { kCreateSnapshot, kCopySnapshot, kShareSnapshot, kDeleteSnapshot };
+const char* ActionKindName(ActionKind k);
+
+// The pipeline stage an action belongs to (design brief).
+enum class Stage { kCapture, kShare, kVault, kExpire };
+const char* StageName(Stage s);
+
+// One idempotent AWS call the executor makes. Target identifiers are
+// deterministic, so a retry meets "...AlreadyExists" and counts it as done.
+struct Action {
+  ActionKind kind = ActionKind::kCreateSnapshot;
+  Stage stage = Stage::kCapture;
+  DbKind db_kind = DbKind::kInstance;
+  Scope scope;               // where the call is made
+  std::string policy;        // the policy that wants it
+  std::string db_id;         // the protected database
+  std::string snapshot_id;   // create/copy: the new snapshot's id; share/delete: the snapshot
+  std::string source_arn;    // copy: source snapshot ARN (or id when same scope)
+  std::string source_region; // copy: source region when cross-region
+  std::string kms_key_id;    // copy: key to (re-)encrypt with, "" keeps the source's
+  std::string option_group;  // copy: option group in the destination, "" none
+  bool copy_tags = false;
+  Tags tags;                 // tags to set on what is created
+  std::vector<std::string> share_with;  // share: accounts to add
+  std::string reason;        // one human sentence: why this action
+  // Copies: the destination scope whose in-flight count this copy adds to
+  // (the executor enforces the per-region quota across actions).
+  std::string Describe() const;  // "copy 111/us-east-1 drsnap-db1-... -> 222/eu-west-1 ..."
+};
+
+// Something the planner wants a human (or the status report) to know:
+// waiting on AWS, at risk, blocked, or a safety rule that held an action back.
+struct Finding {
+  enum class Severity { kInfo, kWarning, kError };
+  Severity severity = Severity::kInfo;
+  std::string policy;
+  std::string db_id;
+  Scope scope;
+  std::string message;
+};
+
+struct Plan {
+  std::vector<Action> actions;
+  std::vector<Finding> findings;
+};
+
+}  // namespace drsnap::engine
