@@ -1,0 +1,261 @@
+#include "lambda/events.h"
+
+#include <cctype>
+#include <nlohmann/json.hpp>
+#include <set>
+
+namespace drsnap::lambda {
+namespace {
+
+using nlohmann::json;
+
+std::string Str(const json& j, const char* key) {
+  if (!j.is_object()) return "";
+  auto it = j.find(key);
+  if (it == j.end() || !it->is_string()) return "";
+  return it->get<std::string>();
+}
+
+Trigger Ignore(std::string reason) {
+  Trigger t;
+  t.kind = TriggerKind::kIgnore;
+  t.reason = std::move(reason);
+  return t;
+}
+
+// arn:aws:rds:us-east-1:111111111111:snapshot:rds:db1-2026-... -> parts.
+struct ArnParts {
+  std::string region, account, resource_type, resource;
+};
+
+bool ParseArn(std::string_view arn, ArnParts& out) {
+  // arn:partition:service:region:account:type:rest (rest may contain ':').
+  std::vector<std::string_view> parts;
+  size_t pos = 0;
+  for (int i = 0; i < 6; ++i) {
+    size_t c = arn.find(':', pos);
+    if (c == std::string_view::npos) return false;
+    parts.push_back(arn.substr(pos, c - pos));
+    pos = c + 1;
+  }
+  if (parts[0] != "arn" || parts[2] != "rds") return false;
+  out.region = std::string(parts[3]);
+  out.account = std::string(parts[4]);
+  out.resource_type = std::string(parts[5]);
+  out.resource = std::string(arn.substr(pos));
+  return !out.region.empty() && !out.account.empty();
+}
+
+// Event ids that can change what drsnap should do. Others (reboots, failovers,
+// parameter changes, ...) are ignored.
+const std::set<std::string, std::less<>>& RelevantEventIds() {
+  static const std::set<std::string, std::less<>> ids = {
+      // DB snapshots: manual created, deleted, automated created, copies
+      // finished or cancelled (same region and cross region), restore.
+      "RDS-EVENT-0042", "RDS-EVENT-0041", "RDS-EVENT-0091", "RDS-EVENT-0197",
+      "RDS-EVENT-0190", "RDS-EVENT-0060", "RDS-EVENT-0061",
+      // Cluster snapshots: manual and automated created, copy/share related.
+      "RDS-EVENT-0075", "RDS-EVENT-0169",
+      // Instances and clusters created or deleted.
+      "RDS-EVENT-0005", "RDS-EVENT-0003", "RDS-EVENT-0170", "RDS-EVENT-0171",
+  };
+  return ids;
+}
+
+// Builds the trigger for one RDS event, whatever envelope carried it.
+// source_type: SNAPSHOT | CLUSTER_SNAPSHOT | DB_INSTANCE | CLUSTER (EventBridge),
+// or db-snapshot | db-cluster-snapshot | db-instance | db-cluster (SNS).
+Trigger FromRdsEvent(const std::string& source_type, const std::string& event_id,
+                     const std::string& source_id, const std::string& source_arn,
+                     const std::string& fallback_account, const std::string& fallback_region,
+                     const std::string& message) {
+  std::string what = event_id.empty() ? std::string("an RDS event") : event_id;
+  if (!source_id.empty()) what += " for " + source_id;
+  if (!message.empty()) what += " (" + message + ")";
+  if (event_id.empty()) return Ignore(what + ": no event id");
+  if (!RelevantEventIds().contains(event_id))
+    return Ignore(what + ": does not affect snapshots");
+
+  Trigger t;
+  t.event_id = event_id;
+  ArnParts arn;
+  if (!source_arn.empty() && ParseArn(source_arn, arn)) {
+    t.account_id = arn.account;
+    t.region = arn.region;
+  } else {
+    t.account_id = fallback_account;
+    t.region = fallback_region;
+  }
+  if (t.account_id.empty() || t.region.empty())
+    return Ignore(what + ": account or region unknown (no SourceArn)");
+
+  std::string type = source_type;
+  for (char& c : type) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  bool snapshot = type == "snapshot" || type == "db-snapshot" || type == "cluster_snapshot" ||
+                  type == "db-cluster-snapshot";
+  bool cluster = type == "cluster_snapshot" || type == "db-cluster-snapshot" ||
+                 type == "cluster" || type == "db-cluster";
+  t.cluster = cluster;
+  if (snapshot) {
+    t.snapshot_id = source_id;
+    t.db_id = DbFromAutomatedSnapshotId(source_id);
+  } else if (type == "db_instance" || type == "db-instance" || cluster) {
+    t.db_id = source_id;
+  } else {
+    return Ignore(what + ": source type '" + source_type + "' is not a database or snapshot");
+  }
+  if (t.db_id.empty()) {
+    t.kind = TriggerKind::kScope;
+    t.reason = what + ": reconcile " + t.account_id + "/" + t.region;
+  } else {
+    t.kind = TriggerKind::kDatabase;
+    t.reason = what + ": reconcile " + (cluster ? "cluster " : "instance ") + t.db_id + " in " +
+               t.account_id + "/" + t.region;
+  }
+  return t;
+}
+
+Trigger FromEventBridge(const json& ev) {
+  std::string source = Str(ev, "source");
+  std::string detail_type = Str(ev, "detail-type");
+  const json empty = json::object();
+  const json& detail = ev.contains("detail") && ev["detail"].is_object() ? ev["detail"] : empty;
+  if (source == "aws.events" && detail_type == "Scheduled Event") {
+    Trigger t;
+    t.kind = TriggerKind::kFullReconcile;
+    t.event_id = "scheduled";
+    t.reason = "scheduled event: full reconcile";
+    return t;
+  }
+  if (source == "aws.rds") {
+    std::string type = Str(detail, "SourceType");
+    if (type.empty()) {
+      if (detail_type == "RDS DB Snapshot Event") type = "SNAPSHOT";
+      if (detail_type == "RDS DB Cluster Snapshot Event") type = "CLUSTER_SNAPSHOT";
+      if (detail_type == "RDS DB Instance Event") type = "DB_INSTANCE";
+      if (detail_type == "RDS DB Cluster Event") type = "CLUSTER";
+    }
+    return FromRdsEvent(type, Str(detail, "EventID"), Str(detail, "SourceIdentifier"),
+                        Str(detail, "SourceArn"), Str(ev, "account"), Str(ev, "region"),
+                        Str(detail, "Message"));
+  }
+  if (source == "drsnap") {
+    if (detail_type != "drsnap Snapshot Shared")
+      return Ignore("drsnap event '" + detail_type + "' needs no action here");
+    std::string arn_text = Str(detail, "SnapshotArn");
+    ArnParts arn;
+    if (!ParseArn(arn_text, arn))
+      return Ignore("drsnap Snapshot Shared event without a valid SnapshotArn");
+    Trigger t;
+    t.kind = TriggerKind::kDatabase;
+    t.event_id = "drsnap-shared";
+    t.account_id = arn.account;
+    t.region = arn.region;
+    t.db_id = Str(detail, "DBIdentifier");
+    t.cluster = Str(detail, "DBKind") == "cluster";
+    size_t colon = arn.resource.find(':');
+    t.snapshot_id = colon == std::string::npos ? arn.resource : arn.resource.substr(colon + 1);
+    if (t.db_id.empty()) {
+      t.kind = TriggerKind::kScope;
+      t.reason = "drsnap shared " + arn_text + ": reconcile " + t.account_id + "/" + t.region;
+    } else {
+      t.reason = "drsnap shared " + arn_text + ": vault " + t.db_id + " from " + t.account_id +
+                 "/" + t.region;
+    }
+    return t;
+  }
+  if (source.empty() && detail_type.empty()) return Ignore("event is not an EventBridge event");
+  return Ignore("event from '" + source + "' (" + detail_type + ") is not for drsnap");
+}
+
+Trigger FromSnsRecord(const json& record) {
+  if (!record.is_object() || !record.contains("Sns") || !record["Sns"].is_object())
+    return Ignore("SNS record without Sns");
+  const json& sns = record["Sns"];
+  std::string message_text = Str(sns, "Message");
+  json msg = json::parse(message_text, nullptr, /*allow_exceptions=*/false);
+  if (msg.is_discarded() || !msg.is_object())
+    return Ignore("SNS message is not an RDS event (not JSON)");
+  std::string event_id = Str(msg, "Event ID");
+  size_t hash = event_id.find('#');
+  if (hash != std::string::npos) event_id = event_id.substr(hash + 1);
+  // The topic ARN tells the account and region when the message has no Source ARN.
+  std::string topic = Str(sns, "TopicArn");
+  std::string account, region;
+  {
+    std::vector<std::string> p;
+    size_t pos = 0;
+    while (p.size() < 5) {
+      size_t c = topic.find(':', pos);
+      if (c == std::string::npos) break;
+      p.push_back(topic.substr(pos, c - pos));
+      pos = c + 1;
+    }
+    if (p.size() == 5 && p[0] == "arn") {
+      region = p[3];
+      account = p[4];
+    }
+  }
+  return FromRdsEvent(Str(msg, "Event Source"), event_id, Str(msg, "Source ID"),
+                      Str(msg, "Source ARN"), account, region, Str(msg, "Event Message"));
+}
+
+}  // namespace
+
+const char* TriggerKindName(TriggerKind k) {
+  switch (k) {
+    case TriggerKind::kFullReconcile: return "full";
+    case TriggerKind::kDatabase: return "database";
+    case TriggerKind::kScope: return "scope";
+    case TriggerKind::kIgnore: return "ignore";
+  }
+  return "ignore";
+}
+
+std::string DbFromAutomatedSnapshotId(std::string_view id) {
+  // rds:<db>-yyyy-mm-dd-hh-mm
+  constexpr std::string_view kPrefix = "rds:";
+  constexpr size_t kStampLen = 17;  // "-2026-11-23-04-10"
+  if (!id.starts_with(kPrefix) || id.size() <= kPrefix.size() + kStampLen) return "";
+  std::string_view stamp = id.substr(id.size() - kStampLen);
+  static constexpr std::string_view kShape = "-dddd-dd-dd-dd-dd";
+  for (size_t i = 0; i < kStampLen; ++i) {
+    bool digit = std::isdigit(static_cast<unsigned char>(stamp[i])) != 0;
+    if ((kShape[i] == 'd') != digit || (kShape[i] == '-' && stamp[i] != '-')) return "";
+  }
+  return std::string(id.substr(kPrefix.size(), id.size() - kPrefix.size() - kStampLen));
+}
+
+std::string SnapshotSharedDetail(std::string_view snapshot_arn, std::string_view db_id, bool cluster,
+                                 std::string_view source_account, std::string_view source_region) {
+  json d;
+  d["SnapshotArn"] = snapshot_arn;
+  d["DBIdentifier"] = db_id;
+  d["DBKind"] = cluster ? "cluster" : "instance";
+  d["SourceAccount"] = source_account;
+  d["SourceRegion"] = source_region;
+  return d.dump();
+}
+
+std::vector<Trigger> DecodeEvent(std::string_view payload) {
+  json ev = json::parse(payload, nullptr, /*allow_exceptions=*/false);
+  if (ev.is_discarded()) return {Ignore("event is not valid JSON")};
+  if (!ev.is_object()) return {Ignore("event is not a JSON object")};
+  if (ev.contains("Records")) {
+    if (!ev["Records"].is_array() || ev["Records"].empty())
+      return {Ignore("event has no Records")};
+    std::vector<Trigger> out;
+    for (const auto& r : ev["Records"]) out.push_back(FromSnsRecord(r));
+    return out;
+  }
+  if (Str(ev, "drsnap") == "reconcile") {
+    Trigger t;
+    t.kind = TriggerKind::kFullReconcile;
+    t.event_id = "manual";
+    t.reason = "direct invocation: full reconcile";
+    return {t};
+  }
+  return {FromEventBridge(ev)};
+}
+
+}  // namespace drsnap::lambda

@@ -1,0 +1,160 @@
+#include "lambda/events.h"
+
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <random>
+#include <sstream>
+
+namespace drsnap::lambda {
+namespace {
+
+std::string Fixture(const std::string& name) {
+  std::ifstream in(std::string(DRSNAP_SOURCE_DIR) + "/testdata/events/" + name);
+  EXPECT_TRUE(in.good()) << name;
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+Trigger One(const std::string& payload) {
+  auto t = DecodeEvent(payload);
+  EXPECT_EQ(t.size(), 1u);
+  return t.empty() ? Trigger{} : t[0];
+}
+
+TEST(DecodeEvent, EventBridgeAutomatedSnapshotNarrowsToTheDatabase) {
+  Trigger t = One(Fixture("eventbridge_automated_snapshot.json"));
+  EXPECT_EQ(t.kind, TriggerKind::kDatabase);
+  EXPECT_EQ(t.account_id, "111111111111");
+  EXPECT_EQ(t.region, "us-east-1");
+  EXPECT_EQ(t.db_id, "orders-db");
+  EXPECT_FALSE(t.cluster);
+  EXPECT_EQ(t.snapshot_id, "rds:orders-db-2026-11-23-04-10");
+  EXPECT_EQ(t.event_id, "RDS-EVENT-0091");
+  EXPECT_NE(t.reason.find("orders-db"), std::string::npos) << t.reason;
+}
+
+TEST(DecodeEvent, EventBridgeClusterSnapshot) {
+  Trigger t = One(Fixture("eventbridge_cluster_snapshot.json"));
+  EXPECT_EQ(t.kind, TriggerKind::kDatabase);
+  EXPECT_TRUE(t.cluster);
+  EXPECT_EQ(t.db_id, "ledger");
+  EXPECT_EQ(t.event_id, "RDS-EVENT-0169");
+}
+
+TEST(DecodeEvent, ManualSnapshotOfUnknownDatabaseReconcilesTheScope) {
+  Trigger t = One(Fixture("eventbridge_manual_snapshot.json"));
+  EXPECT_EQ(t.kind, TriggerKind::kScope);
+  EXPECT_EQ(t.account_id, "111111111111");
+  EXPECT_EQ(t.region, "us-east-1");
+  EXPECT_EQ(t.snapshot_id, "nightly-export");
+  EXPECT_TRUE(t.db_id.empty());
+}
+
+TEST(DecodeEvent, IrrelevantRdsEventIsIgnoredWithReason) {
+  Trigger t = One(Fixture("eventbridge_instance_reboot.json"));
+  EXPECT_EQ(t.kind, TriggerKind::kIgnore);
+  EXPECT_NE(t.reason.find("RDS-EVENT-0006"), std::string::npos) << t.reason;
+}
+
+TEST(DecodeEvent, ScheduledEventIsAFullReconcile) {
+  Trigger t = One(Fixture("scheduled.json"));
+  EXPECT_EQ(t.kind, TriggerKind::kFullReconcile);
+  EXPECT_EQ(t.event_id, "scheduled");
+}
+
+TEST(DecodeEvent, SnsSubscriptionMessages) {
+  auto ts = DecodeEvent(Fixture("sns_rds_subscription.json"));
+  ASSERT_EQ(ts.size(), 2u);
+  EXPECT_EQ(ts[0].kind, TriggerKind::kDatabase);
+  EXPECT_EQ(ts[0].db_id, "orders-db");
+  EXPECT_EQ(ts[0].account_id, "111111111111");
+  EXPECT_EQ(ts[0].region, "us-east-1");
+  EXPECT_EQ(ts[0].event_id, "RDS-EVENT-0091");
+  // The second has no Source ARN: account and region come from the topic.
+  EXPECT_EQ(ts[1].kind, TriggerKind::kDatabase);
+  EXPECT_TRUE(ts[1].cluster);
+  EXPECT_EQ(ts[1].db_id, "ledger");
+  EXPECT_EQ(ts[1].account_id, "333333333333");
+  EXPECT_EQ(ts[1].region, "eu-central-1");
+}
+
+TEST(DecodeEvent, ForwardedDrsnapEvent) {
+  Trigger t = One(Fixture("drsnap_forwarded_shared.json"));
+  EXPECT_EQ(t.kind, TriggerKind::kDatabase);
+  EXPECT_EQ(t.event_id, "drsnap-shared");
+  EXPECT_EQ(t.db_id, "orders-db");
+  EXPECT_EQ(t.account_id, "111111111111");
+  EXPECT_EQ(t.snapshot_id, "drsnap-orders-db-202611230410");
+}
+
+TEST(DecodeEvent, SnapshotSharedDetailRoundTrips) {
+  std::string detail = SnapshotSharedDetail(
+      "arn:aws:rds:eu-west-1:444444444444:cluster-snapshot:drsnap-ledger-202611230500", "ledger",
+      true, "444444444444", "eu-west-1");
+  std::string ev = R"({"source":"drsnap","detail-type":"drsnap Snapshot Shared","detail":)" +
+                   detail + "}";
+  Trigger t = One(ev);
+  EXPECT_EQ(t.kind, TriggerKind::kDatabase);
+  EXPECT_TRUE(t.cluster);
+  EXPECT_EQ(t.db_id, "ledger");
+  EXPECT_EQ(t.region, "eu-west-1");
+  EXPECT_EQ(t.account_id, "444444444444");
+}
+
+TEST(DecodeEvent, DirectInvocation) {
+  EXPECT_EQ(One(R"({"drsnap":"reconcile"})").kind, TriggerKind::kFullReconcile);
+}
+
+TEST(DecodeEvent, MalformedEventsAreIgnoredNotFatal) {
+  const char* bad[] = {
+      "",
+      "not json",
+      "[1,2,3]",
+      "null",
+      "{}",
+      R"({"Records": 5})",
+      R"({"Records": []})",
+      R"({"Records": [{"Sns": {"Message": "not json"}}]})",
+      R"({"Records": [{"Sns": {"Message": 7}}]})",
+      R"({"Records": [42]})",
+      R"({"source":"aws.rds","detail":"x"})",
+      R"({"source":"aws.rds","detail":{"EventID":5,"SourceArn":["x"]}})",
+      R"({"source":"aws.rds","detail-type":"RDS DB Snapshot Event","detail":{"EventID":"RDS-EVENT-0091","SourceIdentifier":"rds:x-2026-11-23-04-10"}})",
+      R"({"source":"drsnap","detail-type":"drsnap Snapshot Shared","detail":{"SnapshotArn":"arn:aws:s3:::bucket"}})",
+      R"({"source":"aws.s3","detail-type":"Object Created"})",
+  };
+  for (const char* payload : bad) {
+    auto ts = DecodeEvent(payload);
+    ASSERT_FALSE(ts.empty()) << payload;
+    for (const auto& t : ts) {
+      EXPECT_EQ(t.kind, TriggerKind::kIgnore) << payload;
+      EXPECT_FALSE(t.reason.empty()) << payload;
+    }
+  }
+}
+
+TEST(DecodeEvent, RandomBytesNeverCrash) {
+  std::mt19937 rng(7);
+  std::string base = Fixture("sns_rds_subscription.json");
+  for (int i = 0; i < 2000; ++i) {
+    std::string s = base;
+    int edits = 1 + static_cast<int>(rng() % 8);
+    for (int e = 0; e < edits; ++e) s[rng() % s.size()] = static_cast<char>(rng() % 256);
+    auto ts = DecodeEvent(s);
+    EXPECT_FALSE(ts.empty());
+  }
+}
+
+TEST(DbFromAutomatedSnapshotId, Shapes) {
+  EXPECT_EQ(DbFromAutomatedSnapshotId("rds:db1-2026-11-23-04-10"), "db1");
+  EXPECT_EQ(DbFromAutomatedSnapshotId("rds:my-db-2-2026-11-23-04-10"), "my-db-2");
+  EXPECT_EQ(DbFromAutomatedSnapshotId("db1-2026-11-23-04-10"), "");
+  EXPECT_EQ(DbFromAutomatedSnapshotId("rds:db1-2026-11-23-04"), "");
+  EXPECT_EQ(DbFromAutomatedSnapshotId("rds:-2026-11-23-04-10"), "");
+  EXPECT_EQ(DbFromAutomatedSnapshotId("rds:db1-2026-1x-23-04-10"), "");
+}
+
+}  // namespace
+}  // namespace drsnap::lambda
