@@ -1,0 +1,53 @@
+// A loopback fake of the Lambda Runtime API for tests: queues events, hands
+// them out on /next, records responses and errors.
+#pragma once
+
+#include <httplib.h>
+
+#include <condition_variable>
+#include <deque>
+#include <map>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace drsnap::lambda::testing {
+
+class FakeRuntimeApi {
+ public:
+  struct Outcome {
+    std::string request_id;
+    bool error = false;
+    std::string body;        // response body or error JSON
+    std::string error_type;  // Lambda-Runtime-Function-Error-Type
+  };
+
+  FakeRuntimeApi();
+  ~FakeRuntimeApi();
+  // "127.0.0.1:PORT", the value for AWS_LAMBDA_RUNTIME_API.
+  std::string address() const;
+  // Queues an event; returns its request id. deadline_ms: epoch milliseconds.
+  std::string Push(std::string payload, long long deadline_ms);
+  // Waits until n outcomes were posted (or timeout); returns them.
+  std::vector<Outcome> WaitForOutcomes(size_t n, int timeout_ms = 60000);
+  std::vector<std::string> init_errors() const;
+
+ private:
+  httplib::Server server_;
+  std::thread thread_;
+  int port_ = 0;
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  struct Pending {
+    std::string id, payload;
+    long long deadline_ms;
+  };
+  std::deque<Pending> queue_;
+  std::vector<Outcome> outcomes_;
+  std::vector<std::string> init_errors_;
+  int next_id_ = 1;
+  bool stopping_ = false;
+};
+
+}  // namespace drsnap::lambda::testing

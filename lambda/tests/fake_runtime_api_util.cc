@@ -1,0 +1,81 @@
+#include "fake_runtime_api.h"
+
+#include <chrono>
+
+namespace drsnap::lambda::testing {
+
+FakeRuntimeApi::FakeRuntimeApi() {
+  server_.Get("/2018-06-01/runtime/invocation/next",
+              [this](const httplib::Request&, httplib::Response& res) {
+                std::unique_lock lock(mu_);
+                cv_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+                if (stopping_) {
+                  res.status = 500;
+                  return;
+                }
+                Pending p = queue_.front();
+                queue_.pop_front();
+                res.set_header("Lambda-Runtime-Aws-Request-Id", p.id);
+                res.set_header("Lambda-Runtime-Deadline-Ms", std::to_string(p.deadline_ms));
+                res.set_header("Lambda-Runtime-Trace-Id", "Root=1-5759e988-bd862e3fe1be46a994272793");
+                res.set_header("Lambda-Runtime-Invoked-Function-Arn",
+                               "arn:aws:lambda:us-east-1:111111111111:function:drsnap");
+                res.set_content(p.payload, "application/json");
+              });
+  server_.Post(R"(/2018-06-01/runtime/invocation/([^/]+)/(response|error))",
+               [this](const httplib::Request& req, httplib::Response& res) {
+                 std::lock_guard lock(mu_);
+                 Outcome o;
+                 o.request_id = req.matches[1];
+                 o.error = req.matches[2] == "error";
+                 o.body = req.body;
+                 o.error_type = req.get_header_value("Lambda-Runtime-Function-Error-Type");
+                 outcomes_.push_back(o);
+                 cv_.notify_all();
+                 res.status = 202;
+                 res.set_content(R"({"status":"OK"})", "application/json");
+               });
+  server_.Post("/2018-06-01/runtime/init/error",
+               [this](const httplib::Request& req, httplib::Response& res) {
+                 std::lock_guard lock(mu_);
+                 init_errors_.push_back(req.body);
+                 cv_.notify_all();
+                 res.status = 202;
+               });
+  port_ = server_.bind_to_any_port("127.0.0.1");
+  thread_ = std::thread([this] { server_.listen_after_bind(); });
+  while (!server_.is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+}
+
+FakeRuntimeApi::~FakeRuntimeApi() {
+  {
+    std::lock_guard lock(mu_);
+    stopping_ = true;
+    cv_.notify_all();
+  }
+  server_.stop();
+  if (thread_.joinable()) thread_.join();
+}
+
+std::string FakeRuntimeApi::address() const { return "127.0.0.1:" + std::to_string(port_); }
+
+std::string FakeRuntimeApi::Push(std::string payload, long long deadline_ms) {
+  std::lock_guard lock(mu_);
+  std::string id = "req-" + std::to_string(next_id_++);
+  queue_.push_back({id, std::move(payload), deadline_ms});
+  cv_.notify_all();
+  return id;
+}
+
+std::vector<FakeRuntimeApi::Outcome> FakeRuntimeApi::WaitForOutcomes(size_t n, int timeout_ms) {
+  std::unique_lock lock(mu_);
+  cv_.wait_for(lock, std::chrono::milliseconds(timeout_ms), [&] { return outcomes_.size() >= n; });
+  return outcomes_;
+}
+
+std::vector<std::string> FakeRuntimeApi::init_errors() const {
+  std::lock_guard lock(mu_);
+  return init_errors_;
+}
+
+}  // namespace drsnap::lambda::testing

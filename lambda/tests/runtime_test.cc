@@ -1,0 +1,86 @@
+#include "lambda/runtime.h"
+
+#include <gtest/gtest.h>
+
+#include <stdexcept>
+
+#include "fake_runtime_api.h"
+
+namespace drsnap::lambda {
+namespace {
+
+std::shared_ptr<aws::HttpTransport> LongPollTransport() {
+  aws::HttpOptions o;
+  o.total_timeout = std::chrono::milliseconds(0);  // Next() long-polls
+  return aws::NewCurlTransport(o);
+}
+
+TEST(RuntimeClient, NextCarriesIdDeadlineTraceAndPayload) {
+  testing::FakeRuntimeApi api;
+  std::string id = api.Push(R"({"source":"aws.events"})", 1795000000123);
+  RuntimeClient client(api.address(), LongPollTransport());
+  auto inv = client.Next();
+  ASSERT_TRUE(inv) << inv.error().ToString();
+  EXPECT_EQ(inv->request_id, id);
+  EXPECT_EQ(inv->deadline, TimePoint(std::chrono::milliseconds(1795000000123)));
+  EXPECT_EQ(inv->trace_id, "Root=1-5759e988-bd862e3fe1be46a994272793");
+  EXPECT_EQ(inv->function_arn, "arn:aws:lambda:us-east-1:111111111111:function:drsnap");
+  EXPECT_EQ(inv->payload, R"({"source":"aws.events"})");
+}
+
+TEST(RunLoop, RespondsReportsErrorsAndSurvivesThrowingHandlers) {
+  testing::FakeRuntimeApi api;
+  api.Push(R"({"n":1})", 1795000000000);
+  api.Push(R"({"n":2})", 1795000000000);
+  api.Push(R"({"n":3})", 1795000000000);
+  RuntimeClient client(api.address(), LongPollTransport());
+  int calls = 0;
+  Handler handler = [&](const Invocation& inv) -> HandlerResult {
+    ++calls;
+    if (inv.payload == R"({"n":2})") {
+      return HandlerResult{false, "", "drsnap.ActionsFailed", "2 actions failed"};
+    }
+    if (inv.payload == R"({"n":3})") throw std::runtime_error("boom");
+    return HandlerResult{true, R"({"done":1})", "", ""};
+  };
+  EXPECT_EQ(RunLoop(client, handler, LoopOptions{3, 5}), 0);
+  EXPECT_EQ(calls, 3);
+  auto outcomes = api.WaitForOutcomes(3);
+  ASSERT_EQ(outcomes.size(), 3u);
+  EXPECT_EQ(outcomes[0].request_id, "req-1");
+  EXPECT_FALSE(outcomes[0].error);
+  EXPECT_EQ(outcomes[0].body, R"({"done":1})");
+  EXPECT_TRUE(outcomes[1].error);
+  EXPECT_EQ(outcomes[1].error_type, "drsnap.ActionsFailed");
+  EXPECT_NE(outcomes[1].body.find("2 actions failed"), std::string::npos);
+  EXPECT_TRUE(outcomes[2].error);
+  EXPECT_EQ(outcomes[2].error_type, "drsnap.InternalError");
+  EXPECT_NE(outcomes[2].body.find("boom"), std::string::npos);
+}
+
+TEST(RuntimeClient, InitError) {
+  testing::FakeRuntimeApi api;
+  RuntimeClient client(api.address(), LongPollTransport());
+  ASSERT_TRUE(client.ReportInitError("drsnap.ConfigInvalid", "drsnap.yaml:3:1: unknown key"));
+  auto errs = api.init_errors();
+  ASSERT_EQ(errs.size(), 1u);
+  EXPECT_NE(errs[0].find("drsnap.yaml:3:1"), std::string::npos);
+}
+
+TEST(RunLoop, GivesUpWhenTheApiIsUnreachable) {
+  // A port nobody listens on: bind a server, note its port, stop it.
+  std::string address;
+  {
+    testing::FakeRuntimeApi api;
+    address = api.address();
+  }
+  RuntimeClient client(address, aws::NewCurlTransport());
+  int calls = 0;
+  EXPECT_EQ(RunLoop(client, [&](const Invocation&) { ++calls; return HandlerResult{}; },
+                    LoopOptions{0, 3}),
+            1);
+  EXPECT_EQ(calls, 0);
+}
+
+}  // namespace
+}  // namespace drsnap::lambda
