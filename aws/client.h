@@ -20,7 +20,8 @@
 
 namespace drsnap::aws {
 
-class RateLimiter;  // aws/rate_limiter.h
+class RateLimiter;    // aws/rate_limiter.h
+class RetryStrategy;  // aws/retry.h
 
 // Where and how to reach one AWS service in one region.
 struct ServiceEndpoint {
@@ -42,11 +43,12 @@ struct RetryOptions {
 };
 
 struct ClientContext {
-  std::shared_ptr<HttpTransport> transport;
+  std::shared_ptr<HttpTransport> transport;  // null: NewCurlTransport() with default options
   std::shared_ptr<CredentialsProvider> credentials;
-  std::shared_ptr<Clock> clock;              // signing time and backoff sleeps
+  std::shared_ptr<Clock> clock;              // signing time and backoff sleeps; null: DefaultClock()
   RetryOptions retry;
   std::shared_ptr<RateLimiter> rate_limiter; // may be null; shared per account-region
+                                             // (RateLimiterRegistry::ForScope)
   std::function<double()> jitter;            // uniform [0,1); null: a thread-safe PRNG
   std::string user_agent = "drsnap/0.1";
 };
@@ -76,6 +78,7 @@ class ServiceClient {
 
   ClientContext ctx_;
   ServiceEndpoint endpoint_;
+  std::unique_ptr<RetryStrategy> retry_;  // shared by all calls: holds the retry quota
 };
 
 // Decodes an AWS error response (Query XML <ErrorResponse>/<Response><Errors>,

@@ -23,10 +23,14 @@ void AppendUriEncoded(std::string* out, std::string_view s, bool encode_slash = 
 // Malformed escapes are kept literally.
 std::string UriDecode(std::string_view s, bool plus_as_space = false);
 
-// "k1=v1&k2=v2" in the given order, keys and values UriEncode()d: byte for
-// byte what botocore's query serializer sends as the POST body
-// (urllib.parse.urlencode with quote_via=percent_encode, safe='-_.~').
+// "k1=v1&k2=v2" in the given order: byte for byte the POST body botocore
+// sends for query-protocol services (AWSRequest prepares a dict body with
+// urllib.parse.urlencode, i.e. quote_plus): unreserved characters kept, space
+// as '+', every other byte (including '+', '*', '/', '=', '&') as %XX.
 std::string FormUrlEncodeParams(const QueryParams& params);
+
+// Appends the quote_plus form of s to *out (space as '+').
+void AppendFormEncoded(std::string* out, std::string_view s);
 
 // Lower-case hex SHA-256 of data.
 std::string Sha256Hex(std::string_view data);

@@ -29,12 +29,6 @@ QueryBuilder& QueryBuilder::AddIfSet(std::string_view name, std::string_view val
   return *this;
 }
 
-QueryBuilder& QueryBuilder::AddIfSet(std::string_view name,
-                                     const std::optional<std::string>& value) {
-  if (value) Add(name, *value);
-  return *this;
-}
-
 QueryBuilder& QueryBuilder::AddIfSet(std::string_view name, std::optional<bool> value) {
   if (value) Add(name, *value ? "true" : "false");
   return *this;

@@ -32,7 +32,9 @@ class QueryBuilder {
   QueryBuilder& Add(std::string_view name, std::string_view value);
   // Adds name=value when value is non-empty.
   QueryBuilder& AddIfSet(std::string_view name, std::string_view value);
-  QueryBuilder& AddIfSet(std::string_view name, const std::optional<std::string>& value);
+  QueryBuilder& AddIfSet(std::string_view name, const std::string& value) {
+    return AddIfSet(name, std::string_view(value));
+  }
   QueryBuilder& AddIfSet(std::string_view name, std::optional<bool> value);
   QueryBuilder& AddIfSet(std::string_view name, std::optional<int> value);
   QueryBuilder& AddIfSet(std::string_view name, std::optional<long long> value);

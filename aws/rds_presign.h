@@ -27,8 +27,7 @@ inline constexpr std::string_view kRdsApiVersion = "2014-10-31";
 // Returns the URL to send as the PreSignedUrl parameter.
 std::string RdsPresignedUrl(std::string_view action,
                             const QueryParams& params_without_source_region,
-                            std::string_view source_region,
-                            std::string_view destination_region,
+                            std::string_view source_region, std::string_view destination_region,
                             std::string_view source_endpoint_url, const Credentials& creds,
                             TimePoint now);
 

@@ -16,23 +16,23 @@
 namespace drsnap::aws {
 
 struct AssumeRoleParams {
-  std::string role_arn;
-  std::string role_session_name;
-  std::string external_id;  // empty: not sent
+  std::string role_arn{};
+  std::string role_session_name{};
+  std::string external_id{};  // empty: not sent
   int duration_seconds = 3600;
 };
 
 struct WebIdentityParams {
-  std::string role_arn;
-  std::string role_session_name;
-  std::string web_identity_token;
+  std::string role_arn{};
+  std::string role_session_name{};
+  std::string web_identity_token{};
   int duration_seconds = 3600;
 };
 
 struct CallerIdentity {
-  std::string account;
-  std::string arn;
-  std::string user_id;
+  std::string account{};
+  std::string arn{};
+  std::string user_id{};
 };
 
 // STS as the credential providers need it. Implemented by aws/sts.h's

@@ -48,7 +48,7 @@ std::optional<TimePoint> FromCivil(int y, int mo, int d, int h, int mi, int s, i
 
 std::string FormatIso8601(TimePoint t) {
   Civil c = ToCivil(t);
-  char buf[32];
+  char buf[64];  // room for any int: g++ -O2 checks format-truncation
   std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", c.year, c.month, c.day,
                 c.hour, c.minute, c.second, c.millis);
   return buf;
@@ -56,7 +56,7 @@ std::string FormatIso8601(TimePoint t) {
 
 std::string FormatIso8601Seconds(TimePoint t) {
   Civil c = ToCivil(t);
-  char buf[32];
+  char buf[64];  // room for any int: g++ -O2 checks format-truncation
   std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02dZ", c.year, c.month, c.day, c.hour,
                 c.minute, c.second);
   return buf;
@@ -87,7 +87,7 @@ std::optional<TimePoint> ParseIso8601(std::string_view s) {
 
 std::string FormatAmzDate(TimePoint t) {
   Civil c = ToCivil(t);
-  char buf[32];
+  char buf[64];  // room for any int: g++ -O2 checks format-truncation
   std::snprintf(buf, sizeof buf, "%04d%02d%02dT%02d%02d%02dZ", c.year, c.month, c.day, c.hour,
                 c.minute, c.second);
   return buf;

@@ -1,0 +1,308 @@
+#include "cloud/decorators.h"
+
+#include <chrono>
+
+
+namespace drsnap::cloud {
+
+using engine::Database;
+using engine::DbKind;
+using engine::Scope;
+using engine::Snapshot;
+
+// ---------------------------------------------------------------- logging
+
+namespace {
+
+class Timer {
+ public:
+  Timer() : start_(std::chrono::steady_clock::now()) {}
+  std::string Ms() const {
+    return std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(
+                              std::chrono::steady_clock::now() - start_)
+                              .count());
+  }
+
+ private:
+  std::chrono::steady_clock::time_point start_;
+};
+
+template <class R>
+void LogResult(Logger& log, bool mutating, const char* op, const R& r, LogFields f,
+               const Timer& t) {
+  f.emplace_back("ms", t.Ms());
+  if (r) {
+    log.Log(mutating ? LogLevel::kInfo : LogLevel::kDebug, op, f);
+  } else {
+    f.emplace_back("error", r.error().ToString());
+    log.Log(LogLevel::kWarn, std::string(op) + " failed", f);
+  }
+}
+
+}  // namespace
+
+LoggingCloud::LoggingCloud(std::shared_ptr<engine::Cloud> inner, Logger* logger)
+    : inner_(std::move(inner)), log_(logger != nullptr ? logger : &Log()) {}
+
+Result<std::vector<Database>> LoggingCloud::ListDatabases(const Scope& scope) {
+  Timer t;
+  auto r = inner_->ListDatabases(scope);
+  LogFields f{{"scope", scope.ToString()}};
+  if (r) f.emplace_back("count", std::to_string(r->size()));
+  LogResult(*log_, false, "list databases", r, f, t);
+  return r;
+}
+
+Result<std::vector<Snapshot>> LoggingCloud::ListSnapshots(const Scope& scope) {
+  Timer t;
+  auto r = inner_->ListSnapshots(scope);
+  LogFields f{{"scope", scope.ToString()}};
+  if (r) f.emplace_back("count", std::to_string(r->size()));
+  LogResult(*log_, false, "list snapshots", r, f, t);
+  return r;
+}
+
+Result<std::vector<std::string>> LoggingCloud::ListSharedAccounts(const Scope& scope, DbKind kind,
+                                                                  const std::string& id) {
+  Timer t;
+  auto r = inner_->ListSharedAccounts(scope, kind, id);
+  LogResult(*log_, false, "read restore attribute", r, {{"scope", scope.ToString()}, {"snapshot", id}}, t);
+  return r;
+}
+
+Result<std::string> LoggingCloud::DefaultRdsKeyArn(const Scope& scope) {
+  Timer t;
+  auto r = inner_->DefaultRdsKeyArn(scope);
+  LogResult(*log_, false, "describe default key", r, {{"scope", scope.ToString()}}, t);
+  return r;
+}
+
+Result<Snapshot> LoggingCloud::DescribeSnapshot(const Scope& scope, DbKind kind,
+                                                const std::string& id) {
+  Timer t;
+  auto r = inner_->DescribeSnapshot(scope, kind, id);
+  LogResult(*log_, false, "describe snapshot", r, {{"scope", scope.ToString()}, {"snapshot", id}}, t);
+  return r;
+}
+
+Result<Snapshot> LoggingCloud::CreateSnapshot(const Scope& scope, DbKind kind,
+                                              const std::string& db_id, const std::string& id,
+                                              const engine::Tags& tags) {
+  Timer t;
+  auto r = inner_->CreateSnapshot(scope, kind, db_id, id, tags);
+  LogResult(*log_, true, "create snapshot", r,
+            {{"scope", scope.ToString()}, {"kind", engine::DbKindName(kind)}, {"db", db_id},
+             {"snapshot", id}},
+            t);
+  return r;
+}
+
+Result<Snapshot> LoggingCloud::CopySnapshot(const Scope& destination,
+                                            const engine::CopyRequest& request) {
+  Timer t;
+  auto r = inner_->CopySnapshot(destination, request);
+  LogResult(*log_, true, "copy snapshot", r,
+            {{"scope", destination.ToString()},
+             {"kind", engine::DbKindName(request.kind)},
+             {"source", request.source},
+             {"snapshot", request.target_id},
+             {"kms_key", request.kms_key_id}},
+            t);
+  return r;
+}
+
+Status LoggingCloud::ShareSnapshot(const Scope& scope, DbKind kind, const std::string& id,
+                                   const std::vector<std::string>& accounts) {
+  Timer t;
+  auto r = inner_->ShareSnapshot(scope, kind, id, accounts);
+  std::string with;
+  for (const auto& a : accounts) with += (with.empty() ? "" : ",") + a;
+  LogResult(*log_, true, "share snapshot", r,
+            {{"scope", scope.ToString()}, {"snapshot", id}, {"with", with}}, t);
+  return r;
+}
+
+Status LoggingCloud::DeleteSnapshot(const Scope& scope, DbKind kind, const std::string& id) {
+  Timer t;
+  auto r = inner_->DeleteSnapshot(scope, kind, id);
+  LogResult(*log_, true, "delete snapshot", r, {{"scope", scope.ToString()}, {"snapshot", id}}, t);
+  return r;
+}
+
+// ---------------------------------------------------------------- dry run
+
+DryRunCloud::DryRunCloud(std::shared_ptr<engine::Cloud> inner) : inner_(std::move(inner)) {}
+
+void DryRunCloud::Record(std::string line) {
+  std::lock_guard l(mu_);
+  recorded_.push_back(std::move(line));
+}
+
+std::vector<std::string> DryRunCloud::Recorded() const {
+  std::lock_guard l(mu_);
+  return recorded_;
+}
+
+Result<std::vector<Database>> DryRunCloud::ListDatabases(const Scope& s) { return inner_->ListDatabases(s); }
+Result<std::vector<Snapshot>> DryRunCloud::ListSnapshots(const Scope& s) { return inner_->ListSnapshots(s); }
+Result<std::vector<std::string>> DryRunCloud::ListSharedAccounts(const Scope& s, DbKind k,
+                                                                 const std::string& id) {
+  return inner_->ListSharedAccounts(s, k, id);
+}
+Result<std::string> DryRunCloud::DefaultRdsKeyArn(const Scope& s) { return inner_->DefaultRdsKeyArn(s); }
+Result<Snapshot> DryRunCloud::DescribeSnapshot(const Scope& s, DbKind k, const std::string& id) {
+  return inner_->DescribeSnapshot(s, k, id);
+}
+
+Result<Snapshot> DryRunCloud::CreateSnapshot(const Scope& scope, DbKind kind,
+                                             const std::string& db_id, const std::string& id,
+                                             const engine::Tags& tags) {
+  Record("create " + scope.ToString() + " " + id + " of " + db_id);
+  Snapshot s;
+  s.kind = kind;
+  s.id = id;
+  s.scope = scope;
+  s.seen_from = scope;
+  s.db_id = db_id;
+  s.status = engine::SnapshotStatus::kCreating;
+  s.status_text = "creating";
+  s.tags = tags;
+  return s;
+}
+
+Result<Snapshot> DryRunCloud::CopySnapshot(const Scope& destination,
+                                           const engine::CopyRequest& request) {
+  Record("copy " + destination.ToString() + " " + request.target_id + " <- " + request.source);
+  Snapshot s;
+  s.kind = request.kind;
+  s.id = request.target_id;
+  s.scope = destination;
+  s.seen_from = destination;
+  s.status = engine::SnapshotStatus::kCopying;
+  s.status_text = "copying";
+  s.source_arn = request.source;
+  s.kms_key_id = request.kms_key_id;
+  s.tags = request.tags;
+  return s;
+}
+
+Status DryRunCloud::ShareSnapshot(const Scope& scope, DbKind, const std::string& id,
+                                  const std::vector<std::string>& accounts) {
+  std::string with;
+  for (const auto& a : accounts) with += " " + a;
+  Record("share " + scope.ToString() + " " + id + " with" + with);
+  return OkStatus();
+}
+
+Status DryRunCloud::DeleteSnapshot(const Scope& scope, DbKind, const std::string& id) {
+  Record("delete " + scope.ToString() + " " + id);
+  return OkStatus();
+}
+
+// ---------------------------------------------------------------- counting
+
+CountingCloud::CountingCloud(std::shared_ptr<engine::Cloud> inner) : inner_(std::move(inner)) {}
+
+void CountingCloud::Count(const char* method) {
+  std::lock_guard l(mu_);
+  ++counts_[method];
+}
+
+std::map<std::string, int64_t> CountingCloud::Counts() const {
+  std::lock_guard l(mu_);
+  return counts_;
+}
+
+int64_t CountingCloud::Total() const {
+  std::lock_guard l(mu_);
+  int64_t n = 0;
+  for (const auto& [k, v] : counts_) n += v;
+  return n;
+}
+
+void CountingCloud::Reset() {
+  std::lock_guard l(mu_);
+  counts_.clear();
+}
+
+Result<std::vector<Database>> CountingCloud::ListDatabases(const Scope& s) {
+  Count("ListDatabases");
+  return inner_->ListDatabases(s);
+}
+Result<std::vector<Snapshot>> CountingCloud::ListSnapshots(const Scope& s) {
+  Count("ListSnapshots");
+  return inner_->ListSnapshots(s);
+}
+Result<std::vector<std::string>> CountingCloud::ListSharedAccounts(const Scope& s, DbKind k,
+                                                                   const std::string& id) {
+  Count("ListSharedAccounts");
+  return inner_->ListSharedAccounts(s, k, id);
+}
+Result<std::string> CountingCloud::DefaultRdsKeyArn(const Scope& s) {
+  Count("DefaultRdsKeyArn");
+  return inner_->DefaultRdsKeyArn(s);
+}
+Result<Snapshot> CountingCloud::DescribeSnapshot(const Scope& s, DbKind k, const std::string& id) {
+  Count("DescribeSnapshot");
+  return inner_->DescribeSnapshot(s, k, id);
+}
+Result<Snapshot> CountingCloud::CreateSnapshot(const Scope& s, DbKind k, const std::string& db,
+                                               const std::string& id, const engine::Tags& t) {
+  Count("CreateSnapshot");
+  return inner_->CreateSnapshot(s, k, db, id, t);
+}
+Result<Snapshot> CountingCloud::CopySnapshot(const Scope& d, const engine::CopyRequest& r) {
+  Count("CopySnapshot");
+  return inner_->CopySnapshot(d, r);
+}
+Status CountingCloud::ShareSnapshot(const Scope& s, DbKind k, const std::string& id,
+                                    const std::vector<std::string>& a) {
+  Count("ShareSnapshot");
+  return inner_->ShareSnapshot(s, k, id, a);
+}
+Status CountingCloud::DeleteSnapshot(const Scope& s, DbKind k, const std::string& id) {
+  Count("DeleteSnapshot");
+  return inner_->DeleteSnapshot(s, k, id);
+}
+
+// ---------------------------------------------------------------- transport
+
+CountingTransport::CountingTransport(std::shared_ptr<aws::HttpTransport> inner)
+    : inner_(std::move(inner)) {}
+
+Result<aws::HttpResponse> CountingTransport::Send(const aws::HttpRequest& request) {
+  std::string op = "unknown";
+  for (const auto& [k, v] : request.headers)
+    if (k == "X-Amz-Target" || k == "x-amz-target") op = v.substr(v.find('.') + 1);
+  if (op == "unknown") {
+    size_t pos = request.body.find("Action=");
+    if (pos != std::string::npos && (pos == 0 || request.body[pos - 1] == '&')) {
+      size_t end = request.body.find('&', pos);
+      op = request.body.substr(pos + 7, end == std::string::npos ? std::string::npos : end - pos - 7);
+    }
+  }
+  {
+    std::lock_guard l(mu_);
+    ++counts_[op];
+  }
+  return inner_->Send(request);
+}
+
+std::map<std::string, int64_t> CountingTransport::Counts() const {
+  std::lock_guard l(mu_);
+  return counts_;
+}
+
+int64_t CountingTransport::Total() const {
+  std::lock_guard l(mu_);
+  int64_t n = 0;
+  for (const auto& [k, v] : counts_) n += v;
+  return n;
+}
+
+void CountingTransport::Reset() {
+  std::lock_guard l(mu_);
+  counts_.clear();
+}
+
+}  // namespace drsnap::cloud

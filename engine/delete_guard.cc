@@ -1,0 +1,159 @@
+#include "engine/delete_guard.h"
+
+#include <optional>
+
+#include "engine/naming.h"
+#include "engine/planner.h"
+
+namespace drsnap::engine {
+namespace {
+
+using naming::NameStage;
+
+bool InFlight(SnapshotStatus s) {
+  return s == SnapshotStatus::kCreating || s == SnapshotStatus::kCopying;
+}
+
+Status Refuse(const Action& a, const std::string& why) {
+  Error e = Error::Terminal("DeleteRefused", why);
+  e.With("delete " + a.scope.ToString() + "/" + a.snapshot_id);
+  return Fail(std::move(e));
+}
+
+bool OursFor(const Snapshot& s, const std::string& db_id) {
+  if (!naming::IsDrsnapCreated(s)) return false;
+  auto it = s.tags.find(naming::kTagDb);
+  return it != s.tags.end() && it->second == db_id;
+}
+
+}  // namespace
+
+DeleteGuard::DeleteGuard(const Inventory& inventory, const config::Config& config)
+    : owned_(std::make_unique<LineageIndex>(inventory)), index_(*owned_), config_(config) {}
+
+DeleteGuard::DeleteGuard(const LineageIndex& index, const config::Config& config)
+    : index_(index), config_(config) {}
+
+Status DeleteGuard::Check(const Action& a, const Snapshot* fresh) const {
+  if (a.kind != ActionKind::kDeleteSnapshot) return OkStatus();
+  const config::Policy* p = config_.FindPolicy(a.policy);
+  if (!p) return Refuse(a, "S5: the action names no known policy ('" + a.policy + "')");
+
+  // S4: every scope of the policy observed completely.
+  for (const Scope& s : PolicyScopes(*p)) {
+    const ScopeInventory* si = index_.Find(s);
+    if (!si) return Refuse(a, "S4: scope " + s.ToString() + " of policy '" + p->name +
+                                  "' was not observed; no deletes for this policy");
+    if (!si->complete)
+      return Refuse(a, "S4: scope " + s.ToString() + " of policy '" + p->name +
+                           "' is incomplete; no deletes for this policy");
+  }
+
+  // S1: a drsnap name ...
+  auto lin = naming::ParseName(a.snapshot_id);
+  if (!lin) return Refuse(a, "S1: " + a.snapshot_id + " is not a drsnap name; drsnap did not create it");
+  const LineageEntry* entry = nullptr;
+  auto entries = index_.Lineages(a.scope, lin->source_account, lin->db_token, a.db_kind);
+  for (const auto& e : entries)
+    if (e.snapshot->id == a.snapshot_id) entry = &e;
+  const Snapshot* snap = fresh ? fresh : (entry ? entry->snapshot : nullptr);
+  if (!snap) return Refuse(a, "the snapshot was not observed in " + a.scope.ToString());
+  // ... and drsnap's tags on it.
+  if (!naming::IsDrsnapCreated(*snap))
+    return Refuse(a, "S1: " + a.snapshot_id +
+                         " does not carry drsnap's tags (drsnap:managed=true and a matching "
+                         "drsnap:stage); drsnap did not create it");
+  // S5: it belongs to this policy and database.
+  auto tp = snap->tags.find(naming::kTagPolicy);
+  auto td = snap->tags.find(naming::kTagDb);
+  if (tp == snap->tags.end() || tp->second != a.policy)
+    return Refuse(a, "S5: " + a.snapshot_id + " is tagged for policy '" +
+                         (tp == snap->tags.end() ? std::string() : tp->second) + "', not '" +
+                         a.policy + "'");
+  if (td == snap->tags.end() || td->second != a.db_id || naming::DbToken(a.db_id) != lin->db_token)
+    return Refuse(a, "S5: " + a.snapshot_id + " is not a snapshot of " + a.db_id);
+  // Captures and raws live in the policy's source scope; hops and vault copies
+  // carry the policy's source account.
+  Scope source{p->source_account_id, p->source_region};
+  bool dr_side = lin->stage == NameStage::kHop || lin->stage == NameStage::kVault;
+  if (dr_side ? lin->source_account != p->source_account_id : !(a.scope == source))
+    return Refuse(a, "S5: " + a.snapshot_id + " does not belong to policy '" + p->name +
+                         "' (source " + source.ToString() + ")");
+
+  // S3: not the source of an in-flight copy.
+  if (index_.IsInFlightSource(*snap))
+    return Refuse(a, "S3: " + a.snapshot_id + " is the source of a copy in flight");
+  TimePoint point = lin->recovery_point;
+  auto in_flight_at = [&](const Scope& scope, std::string_view acct, NameStage stage) {
+    for (const auto& e : index_.Lineages(scope, acct, lin->db_token, a.db_kind))
+      if (e.lineage.recovery_point == point && e.lineage.stage == stage &&
+          InFlight(e.snapshot->status) && OursFor(*e.snapshot, a.db_id))
+        return e.snapshot;
+    return static_cast<const Snapshot*>(nullptr);
+  };
+  std::vector<Scope> scopes = PolicyScopes(*p);
+  switch (lin->stage) {
+    case NameStage::kRaw:
+      if (const Snapshot* s = in_flight_at(a.scope, "", NameStage::kCapture))
+        return Refuse(a, "S3: " + s->id + " is being copied from it");
+      break;
+    case NameStage::kCapture:
+      for (const Scope& s : scopes) {
+        for (NameStage st : {NameStage::kHop, NameStage::kVault})
+          if (const Snapshot* x = in_flight_at(s, p->source_account_id, st))
+            return Refuse(a, "S3: " + x->id + " in " + s.ToString() + " is being copied from it");
+      }
+      break;
+    case NameStage::kHop:
+      for (const Scope& s : scopes) {
+        if (s.account_id != a.scope.account_id) continue;
+        if (const Snapshot* x = in_flight_at(s, p->source_account_id, NameStage::kVault))
+          return Refuse(a, "S3: " + x->id + " in " + s.ToString() + " is being copied from it");
+      }
+      break;
+    case NameStage::kVault: {
+      // S2: the newest available vault copy stays; S3: so does the base of
+      // an in-flight (incremental) copy.
+      const Snapshot* newest = nullptr;
+      std::optional<TimePoint> newest_point;
+      std::vector<TimePoint> in_flight_points;
+      for (const auto& e : entries) {
+        if (e.lineage.stage != NameStage::kVault || !OursFor(*e.snapshot, a.db_id)) continue;
+        const Snapshot* s = e.snapshot->id == a.snapshot_id ? snap : e.snapshot;
+        if (InFlight(s->status)) in_flight_points.push_back(e.lineage.recovery_point);
+        if (s->status != SnapshotStatus::kAvailable) continue;
+        if (!newest_point || e.lineage.recovery_point > *newest_point ||
+            (e.lineage.recovery_point == *newest_point && s->id > newest->id)) {
+          newest = s;
+          newest_point = e.lineage.recovery_point;
+        }
+      }
+      if (newest && newest->id == a.snapshot_id)
+        return Refuse(a, "S2: " + a.snapshot_id + " is the newest available vault copy of " +
+                             a.db_id + " in " + a.scope.ToString());
+      if (snap->status == SnapshotStatus::kAvailable) {
+        for (TimePoint x : in_flight_points) {
+          // The base is the newest available copy older than the in-flight one.
+          const Snapshot* base = nullptr;
+          TimePoint base_point{};
+          for (const auto& e : entries) {
+            if (e.lineage.stage != NameStage::kVault || !OursFor(*e.snapshot, a.db_id)) continue;
+            const Snapshot* s = e.snapshot->id == a.snapshot_id ? snap : e.snapshot;
+            if (s->status != SnapshotStatus::kAvailable || e.lineage.recovery_point >= x) continue;
+            if (!base || e.lineage.recovery_point >= base_point) {
+              base = s;
+              base_point = e.lineage.recovery_point;
+            }
+          }
+          if (base && base->id == a.snapshot_id)
+            return Refuse(a, "S3: " + a.snapshot_id +
+                                 " is the base of an incremental copy in flight");
+        }
+      }
+      break;
+    }
+  }
+  return OkStatus();
+}
+
+}  // namespace drsnap::engine

@@ -1,0 +1,144 @@
+#include "engine/lineage_index.h"
+
+#include <algorithm>
+#include <set>
+
+namespace drsnap::engine {
+namespace {
+
+// "account/region/id" of a snapshot reference: a full ARN
+// (arn:aws:rds:<region>:<account>:snapshot:<id> / cluster-snapshot:<id>), or
+// a bare id in `where`.
+std::string RefKey(std::string_view ref, const Scope& where) {
+  if (ref.starts_with("arn:")) {
+    std::vector<std::string_view> parts;
+    size_t start = 0;
+    while (parts.size() < 6) {
+      size_t p = ref.find(':', start);
+      if (p == std::string_view::npos) {
+        parts.push_back(ref.substr(start));
+        break;
+      }
+      parts.push_back(ref.substr(start, p - start));
+      start = p + 1;
+    }
+    if (parts.size() >= 6) {
+      std::string_view id = ref.substr(ref.rfind(':') + 1);
+      return std::string(parts[4]) + "/" + std::string(parts[3]) + "/" + std::string(id);
+    }
+  }
+  return where.account_id + "/" + where.region + "/" + std::string(ref);
+}
+
+bool InFlight(SnapshotStatus s) {
+  return s == SnapshotStatus::kCreating || s == SnapshotStatus::kCopying;
+}
+
+}  // namespace
+
+std::string LineageIndex::Key(std::string_view a, std::string_view b, DbKind kind) {
+  std::string k;
+  k.reserve(a.size() + b.size() + 3);
+  k += a;
+  k += '|';
+  k += b;
+  k += kind == DbKind::kCluster ? "|c" : "|i";
+  return k;
+}
+
+LineageIndex::LineageIndex(const Inventory& inventory) : inventory_(inventory) {
+  for (const auto& si : inventory.scopes) {
+    PerScope& ps = scopes_[si.scope];
+    ps.inv = &si;
+    std::map<std::string, std::set<std::pair<DbKind, std::string>>> tagged;
+    for (const auto& s : si.snapshots) {
+      if (InFlight(s.status) && !s.source_arn.empty()) {
+        in_flight_sources_.insert(RefKey(s.source_arn, s.scope.account_id.empty() ? si.scope : s.scope));
+      }
+      if (!(s.scope == si.scope) && !s.scope.account_id.empty()) continue;  // shared with us
+      if (s.type == SnapshotType::kAutomated) {
+        ps.automated[Key("", s.db_id, s.kind)].push_back(&s);
+        continue;
+      }
+      if (s.type != SnapshotType::kManual) continue;
+      auto lin = naming::ParseName(s.id);
+      if (!lin) continue;
+      ps.lineages[Key(lin->source_account, lin->db_token, s.kind)].push_back(
+          LineageEntry{&s, std::move(*lin)});
+      if (naming::IsDrsnapCreated(s)) {
+        auto p = s.tags.find(naming::kTagPolicy);
+        auto d = s.tags.find(naming::kTagDb);
+        if (p != s.tags.end() && d != s.tags.end() && !d->second.empty())
+          tagged[p->second].emplace(s.kind, d->second);
+      }
+    }
+    for (auto& [k, v] : ps.lineages) {
+      std::sort(v.begin(), v.end(), [](const LineageEntry& a, const LineageEntry& b) {
+        if (a.lineage.recovery_point != b.lineage.recovery_point)
+          return a.lineage.recovery_point < b.lineage.recovery_point;
+        if (a.lineage.attempt != b.lineage.attempt) return a.lineage.attempt < b.lineage.attempt;
+        return a.snapshot->id < b.snapshot->id;
+      });
+    }
+    for (auto& [k, v] : ps.automated) {
+      std::sort(v.begin(), v.end(), [](const Snapshot* a, const Snapshot* b) {
+        if (a->recovery_point != b->recovery_point) return a->recovery_point < b->recovery_point;
+        return a->id < b->id;
+      });
+    }
+    for (auto& [policy, dbs] : tagged)
+      ps.tagged[policy].assign(dbs.begin(), dbs.end());
+  }
+}
+
+const LineageIndex::PerScope* LineageIndex::Get(const Scope& scope) const {
+  auto it = scopes_.find(scope);
+  return it == scopes_.end() ? nullptr : &it->second;
+}
+
+const ScopeInventory* LineageIndex::Find(const Scope& scope) const {
+  const PerScope* ps = Get(scope);
+  return ps ? ps->inv : nullptr;
+}
+
+bool LineageIndex::Complete(const Scope& scope) const {
+  const ScopeInventory* si = Find(scope);
+  return si && si->complete;
+}
+
+std::span<const LineageEntry> LineageIndex::Lineages(const Scope& scope,
+                                                     std::string_view source_account,
+                                                     std::string_view db_token,
+                                                     DbKind kind) const {
+  const PerScope* ps = Get(scope);
+  if (!ps) return {};
+  auto it = ps->lineages.find(Key(source_account, db_token, kind));
+  if (it == ps->lineages.end()) return {};
+  return it->second;
+}
+
+std::span<const Snapshot* const> LineageIndex::Automated(const Scope& scope, DbKind kind,
+                                                         std::string_view db_id) const {
+  const PerScope* ps = Get(scope);
+  if (!ps) return {};
+  auto it = ps->automated.find(Key("", db_id, kind));
+  if (it == ps->automated.end()) return {};
+  return it->second;
+}
+
+bool LineageIndex::IsInFlightSource(const Snapshot& s) const {
+  if (in_flight_sources_.empty()) return false;
+  if (!s.arn.empty() && in_flight_sources_.count(RefKey(s.arn, s.scope))) return true;
+  return in_flight_sources_.count(s.scope.account_id + "/" + s.scope.region + "/" + s.id) > 0;
+}
+
+std::vector<std::pair<DbKind, std::string>> LineageIndex::TaggedDatabases(
+    const Scope& scope, std::string_view policy) const {
+  const PerScope* ps = Get(scope);
+  if (!ps) return {};
+  auto it = ps->tagged.find(std::string(policy));
+  if (it == ps->tagged.end()) return {};
+  return it->second;
+}
+
+}  // namespace drsnap::engine

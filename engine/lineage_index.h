@@ -1,0 +1,69 @@
+// An index over an Inventory by lineage (naming.h), shared by the planner,
+// the delete guard and the status report. Built once per inventory in
+// O(snapshots); lookups are hash lookups.
+//
+// Thread safety: immutable after construction; the Inventory must outlive it.
+#pragma once
+
+#include <map>
+#include <span>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
+
+#include "engine/model.h"
+#include "engine/naming.h"
+
+namespace drsnap::engine {
+
+struct LineageEntry {
+  const Snapshot* snapshot = nullptr;
+  naming::Lineage lineage;
+};
+
+class LineageIndex {
+ public:
+  explicit LineageIndex(const Inventory& inventory);
+
+  const Inventory& inventory() const { return inventory_; }
+  const ScopeInventory* Find(const Scope& scope) const;
+  // True when the scope was observed and its listing completed.
+  bool Complete(const Scope& scope) const;
+
+  // Manual snapshots owned by `scope` whose identifier parses as a drsnap
+  // name with this lineage key (source_account "" for capture/raw names),
+  // sorted by (recovery point, attempt, id). Includes look-alikes without
+  // drsnap's tags: callers check naming::IsDrsnapCreated before trusting one.
+  std::span<const LineageEntry> Lineages(const Scope& scope, std::string_view source_account,
+                                         std::string_view db_token, DbKind kind) const;
+
+  // Automated snapshots of a database in `scope`, sorted by recovery point.
+  std::span<const Snapshot* const> Automated(const Scope& scope, DbKind kind,
+                                             std::string_view db_id) const;
+
+  // True when a creating/copying snapshot anywhere in the inventory was
+  // copied from `s` (by its source_arn / source id).
+  bool IsInFlightSource(const Snapshot& s) const;
+
+  // (kind, db id) of drsnap-made snapshots in `scope` tagged with `policy`.
+  std::vector<std::pair<DbKind, std::string>> TaggedDatabases(const Scope& scope,
+                                                              std::string_view policy) const;
+
+ private:
+  struct PerScope {
+    const ScopeInventory* inv = nullptr;
+    std::unordered_map<std::string, std::vector<LineageEntry>> lineages;
+    std::unordered_map<std::string, std::vector<const Snapshot*>> automated;
+    std::map<std::string, std::vector<std::pair<DbKind, std::string>>> tagged;  // policy -> dbs
+  };
+  static std::string Key(std::string_view a, std::string_view b, DbKind kind);
+  const PerScope* Get(const Scope& scope) const;
+
+  const Inventory& inventory_;
+  std::map<Scope, PerScope> scopes_;
+  std::unordered_set<std::string> in_flight_sources_;  // "account/region/id"
+};
+
+}  // namespace drsnap::engine

@@ -1,0 +1,252 @@
+#include "engine/naming.h"
+
+#include <cctype>
+#include <chrono>
+#include <cstdio>
+
+#include "core/time_util.h"
+
+namespace drsnap::engine::naming {
+namespace {
+
+using namespace std::chrono;
+
+constexpr size_t kTsLen = 12;
+constexpr size_t kAccountLen = 12;
+// Longest fixed overhead of any name: "drsnap-" + "<acct>-" + "-<ts>" + "-hop" + "-r999".
+constexpr size_t kOverhead = 7 + (kAccountLen + 1) + (1 + kTsLen) + 4 + 5;
+// Cluster snapshot ids are at most 63 characters: this is what is left for the DB token.
+constexpr size_t kTokenBudget = 63 - kOverhead;  // 21
+constexpr size_t kHashLen = 8;
+
+bool IsDigits(std::string_view s) {
+  if (s.empty()) return false;
+  for (char c : s)
+    if (!std::isdigit(static_cast<unsigned char>(c))) return false;
+  return true;
+}
+
+uint64_t Fnv1a64(std::string_view s) {
+  uint64_t h = 1469598103934665603ull;
+  for (char c : s) {
+    h ^= static_cast<unsigned char>(c);
+    h *= 1099511628211ull;
+  }
+  return h;
+}
+
+// A token is valid inside a name: starts with a letter, [a-z0-9-], no "--",
+// no leading/trailing hyphen.
+bool IsValidToken(std::string_view t) {
+  if (t.empty() || !std::islower(static_cast<unsigned char>(t[0]))) return false;
+  if (t.back() == '-') return false;
+  for (size_t i = 0; i < t.size(); ++i) {
+    char c = t[i];
+    bool ok = std::islower(static_cast<unsigned char>(c)) ||
+              std::isdigit(static_cast<unsigned char>(c)) || c == '-';
+    if (!ok) return false;
+    if (c == '-' && i + 1 < t.size() && t[i + 1] == '-') return false;
+  }
+  return true;
+}
+
+std::string_view StripArn(std::string_view s) {
+  if (s.starts_with("arn:")) {
+    auto pos = s.rfind(':');
+    return s.substr(pos + 1);
+  }
+  return s;
+}
+
+}  // namespace
+
+const char* NameStageName(NameStage s) {
+  switch (s) {
+    case NameStage::kCapture: return "capture";
+    case NameStage::kRaw: return "raw";
+    case NameStage::kHop: return "hop";
+    case NameStage::kVault: return "vault";
+  }
+  return "capture";
+}
+
+std::optional<NameStage> ParseNameStage(std::string_view s) {
+  if (s == "capture") return NameStage::kCapture;
+  if (s == "raw") return NameStage::kRaw;
+  if (s == "hop") return NameStage::kHop;
+  if (s == "vault") return NameStage::kVault;
+  return std::nullopt;
+}
+
+std::string DbToken(std::string_view db_id) {
+  std::string clean;
+  clean.reserve(db_id.size());
+  bool altered = false;
+  for (char c : db_id) {
+    char l = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    // Upper case is not an alteration: AWS treats identifiers case-insensitively.
+    if (!(std::islower(static_cast<unsigned char>(l)) || std::isdigit(static_cast<unsigned char>(l)) ||
+          l == '-')) {
+      l = '-';
+      altered = true;
+    }
+    if (l == '-' && !clean.empty() && clean.back() == '-') {
+      altered = true;
+      continue;
+    }
+    clean.push_back(l);
+  }
+  while (!clean.empty() && clean.front() == '-') {
+    clean.erase(clean.begin());
+    altered = true;
+  }
+  while (!clean.empty() && clean.back() == '-') {
+    clean.pop_back();
+    altered = true;
+  }
+  if (clean.empty() || !std::islower(static_cast<unsigned char>(clean[0]))) {
+    clean = "db" + (clean.empty() ? std::string() : "-" + clean);
+    altered = true;
+  }
+  if (!altered && clean.size() <= kTokenBudget) return clean;
+  // Shorten: keep a readable prefix and add a hash of the full original id.
+  std::string lower;
+  for (char c : db_id) lower.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
+  char hash[17];
+  std::snprintf(hash, sizeof hash, "%016llx",
+                static_cast<unsigned long long>(Fnv1a64(lower)));
+  std::string prefix = clean.substr(0, kTokenBudget - kHashLen - 1);
+  while (!prefix.empty() && prefix.back() == '-') prefix.pop_back();
+  return prefix + "-" + std::string(hash, kHashLen);
+}
+
+TimePoint NamePoint(TimePoint t) { return floor<minutes>(t); }
+
+std::string FormatNameTimestamp(TimePoint t) {
+  std::string amz = FormatAmzDate(NamePoint(t));  // 20261123T041000Z
+  return amz.substr(0, 8) + amz.substr(9, 4);
+}
+
+std::optional<TimePoint> ParseNameTimestamp(std::string_view s) {
+  if (s.size() != kTsLen || !IsDigits(s)) return std::nullopt;
+  std::string amz = std::string(s.substr(0, 8)) + "T" + std::string(s.substr(8, 4)) + "00Z";
+  auto t = ParseAmzDate(amz);
+  if (!t) return std::nullopt;
+  // Reject non-canonical values (ParseAmzDate checks ranges; round-trip to be sure).
+  if (FormatNameTimestamp(*t) != s) return std::nullopt;
+  return t;
+}
+
+std::string MakeName(const Lineage& l) {
+  std::string out(kPrefix);
+  out += '-';
+  if (l.stage == NameStage::kHop || l.stage == NameStage::kVault) {
+    out += l.source_account;
+    out += '-';
+  }
+  out += l.db_token;
+  out += '-';
+  out += FormatNameTimestamp(l.recovery_point);
+  if (l.stage == NameStage::kHop) out += "-hop";
+  if (l.stage == NameStage::kRaw) out += "-raw";
+  if (l.attempt > 0) out += "-r" + std::to_string(l.attempt);
+  return out;
+}
+
+std::string CaptureName(std::string_view db_id, TimePoint rp, int attempt) {
+  return MakeName({NameStage::kCapture, "", DbToken(db_id), NamePoint(rp), attempt});
+}
+std::string RawName(std::string_view db_id, TimePoint rp, int attempt) {
+  return MakeName({NameStage::kRaw, "", DbToken(db_id), NamePoint(rp), attempt});
+}
+std::string HopName(std::string_view acct, std::string_view db_id, TimePoint rp, int attempt) {
+  return MakeName({NameStage::kHop, std::string(acct), DbToken(db_id), NamePoint(rp), attempt});
+}
+std::string VaultName(std::string_view acct, std::string_view db_id, TimePoint rp, int attempt) {
+  return MakeName({NameStage::kVault, std::string(acct), DbToken(db_id), NamePoint(rp), attempt});
+}
+
+std::optional<Lineage> ParseName(std::string_view input) {
+  std::string_view s = StripArn(input);
+  if (!IsValidSnapshotId(DbKind::kInstance, s)) return std::nullopt;
+  for (char c : s)
+    if (std::isupper(static_cast<unsigned char>(c))) return std::nullopt;
+  constexpr std::string_view kHead = "drsnap-";
+  if (!s.starts_with(kHead)) return std::nullopt;
+  std::string_view rest = s.substr(kHead.size());
+  Lineage l;
+  auto last_token = [](std::string_view r) {
+    auto p = r.rfind('-');
+    return p == std::string_view::npos ? r : r.substr(p + 1);
+  };
+  auto drop_last = [](std::string_view r) {
+    auto p = r.rfind('-');
+    return p == std::string_view::npos ? std::string_view() : r.substr(0, p);
+  };
+  // [-rN]
+  std::string_view tok = last_token(rest);
+  if (tok.size() >= 2 && tok[0] == 'r' && IsDigits(tok.substr(1))) {
+    if (tok[1] == '0' || tok.size() > 4) return std::nullopt;  // canonical: 1..999
+    l.attempt = std::stoi(std::string(tok.substr(1)));
+    rest = drop_last(rest);
+    tok = last_token(rest);
+  }
+  bool hop = false, raw = false;
+  if (tok == "hop") {
+    hop = true;
+  } else if (tok == "raw") {
+    raw = true;
+  }
+  if (hop || raw) {
+    rest = drop_last(rest);
+    tok = last_token(rest);
+  }
+  auto tp = ParseNameTimestamp(tok);
+  if (!tp) return std::nullopt;
+  l.recovery_point = *tp;
+  rest = drop_last(rest);
+  if (rest.empty()) return std::nullopt;
+  // Account?
+  auto dash = rest.find('-');
+  std::string_view first = rest.substr(0, dash);
+  if (first.size() == kAccountLen && IsDigits(first)) {
+    if (raw || dash == std::string_view::npos) return std::nullopt;
+    l.source_account = std::string(first);
+    rest = rest.substr(dash + 1);
+    l.stage = hop ? NameStage::kHop : NameStage::kVault;
+  } else {
+    if (hop) return std::nullopt;
+    l.stage = raw ? NameStage::kRaw : NameStage::kCapture;
+  }
+  if (!IsValidToken(rest)) return std::nullopt;
+  l.db_token = std::string(rest);
+  return l;
+}
+
+bool IsValidSnapshotId(DbKind kind, std::string_view id) {
+  size_t max = kind == DbKind::kCluster ? 63 : 255;
+  if (id.empty() || id.size() > max) return false;
+  if (!std::isalpha(static_cast<unsigned char>(id[0]))) return false;
+  if (id.back() == '-') return false;
+  for (size_t i = 0; i < id.size(); ++i) {
+    char c = id[i];
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '-')) return false;
+    if (c == '-' && i + 1 < id.size() && id[i + 1] == '-') return false;
+  }
+  return true;
+}
+
+bool IsDrsnapCreated(const Snapshot& s) {
+  if (s.type != SnapshotType::kManual) return false;
+  if (!(s.scope == s.seen_from) && !s.seen_from.account_id.empty()) return false;
+  auto lineage = ParseName(s.id);
+  if (!lineage) return false;
+  auto m = s.tags.find(kTagManaged);
+  if (m == s.tags.end() || m->second != "true") return false;
+  auto st = s.tags.find(kTagStage);
+  if (st == s.tags.end()) return false;
+  auto stage = ParseNameStage(st->second);
+  return stage && *stage == lineage->stage;
+}
+
+}  // namespace drsnap::engine::naming

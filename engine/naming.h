@@ -1,0 +1,108 @@
+// Deterministic snapshot identifiers that carry lineage, and the tags drsnap
+// writes. Names are derived from (database, recovery point, stage, attempt),
+// so a retried action meets "...AlreadyExists" and counts it as done, and the
+// DR side can tell source account, database and recovery point from the name
+// alone (tags do not cross accounts).
+//
+// Grammar (all lower case, valid AWS identifiers: start with a letter,
+// letters/digits/hyphens, no "--", no trailing hyphen, <= 63 chars for
+// clusters and <= 255 for instances):
+//
+//   capture  drsnap-<db>-<ts>[-rN]                  source account, source region
+//   raw      drsnap-<db>-<ts>-raw[-rN]              source; `snapshot` source on a
+//                                                   default-key DB, before re-encryption
+//   hop      drsnap-<srcacct>-<db>-<ts>-hop[-rN]    DR account, source region
+//   vault    drsnap-<srcacct>-<db>-<ts>[-rN]        DR account, DR region
+//
+//   <db>      the DB id token: the DB identifier itself when short enough,
+//             otherwise its first characters + "-" + 8 hex digits of a stable
+//             64-bit FNV-1a hash of the full id (DbToken()). The budget is the
+//             same for every stage, so one database has one token everywhere.
+//   <srcacct> the 12-digit source account id (a DB id starts with a letter, so
+//             a 12-digit token right after "drsnap-" always means an account)
+//   <ts>      the recovery point, UTC, yyyymmddhhmm (minute precision)
+//   -rN       attempt N >= 1 after a failed copy (N <= 999); absent = attempt 0
+//
+// Parsing goes right to left: [-rN], [-hop|-raw], 12-digit <ts>, then the rest.
+//
+// "Created by drsnap" (IsDrsnapCreated) — the rule every delete relies on:
+//   a snapshot is drsnap's iff it is a manual snapshot owned by the scope it
+//   was seen from (not automated, not shared), its identifier parses with
+//   ParseName(), AND it carries the tag drsnap:managed=true, AND its
+//   drsnap:stage tag agrees with the stage in the name. drsnap writes the tags
+//   itself in every account it creates snapshots in (the capture in the
+//   source account; hop and vault copies with the DR account's own
+//   credentials), so both halves are always present on what drsnap made; a
+//   name alone (e.g. someone else's look-alike) or a tag alone is not enough.
+//
+// Thread safety: pure functions.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "core/clock.h"
+#include "engine/model.h"
+
+namespace drsnap::engine::naming {
+
+inline constexpr std::string_view kPrefix = "drsnap";
+
+// Tags drsnap writes on everything it creates.
+inline constexpr char kTagManaged[] = "drsnap:managed";          // "true"
+inline constexpr char kTagPolicy[] = "drsnap:policy";            // policy name
+inline constexpr char kTagSourceArn[] = "drsnap:source-arn";     // ARN of what was copied
+inline constexpr char kTagDb[] = "drsnap:db";                    // full DB identifier
+inline constexpr char kTagRecoveryPoint[] = "drsnap:recovery-point";  // ISO 8601, seconds
+inline constexpr char kTagStage[] = "drsnap:stage";              // capture|raw|hop|vault
+inline constexpr char kTagSourceAccount[] = "drsnap:source-account";  // 12 digits
+
+enum class NameStage { kCapture, kRaw, kHop, kVault };
+const char* NameStageName(NameStage s);  // "capture" | "raw" | "hop" | "vault"
+std::optional<NameStage> ParseNameStage(std::string_view s);
+
+inline constexpr int kMaxAttempt = 999;
+
+// The lineage a name carries.
+struct Lineage {
+  NameStage stage = NameStage::kCapture;
+  std::string source_account;  // hop/vault only; "" for capture/raw
+  std::string db_token;        // DbToken() of the database
+  TimePoint recovery_point{};  // minute precision
+  int attempt = 0;
+  auto operator<=>(const Lineage&) const = default;
+};
+
+// The token that stands for db_id in names (see grammar). REQUIRES: db_id is
+// non-empty. Lower-cases; replaces characters other than [a-z0-9-] with '-'
+// and collapses "--" (then always hashes, since the id was altered).
+std::string DbToken(std::string_view db_id);
+
+// The recovery point as it appears in names (floored to the minute).
+TimePoint NamePoint(TimePoint t);
+std::string FormatNameTimestamp(TimePoint t);  // "202611230410"
+std::optional<TimePoint> ParseNameTimestamp(std::string_view s);
+
+// REQUIRES: attempt in [0, kMaxAttempt]; source_account 12 digits for hop/vault.
+std::string MakeName(const Lineage& lineage);
+std::string CaptureName(std::string_view db_id, TimePoint recovery_point, int attempt = 0);
+std::string RawName(std::string_view db_id, TimePoint recovery_point, int attempt = 0);
+std::string HopName(std::string_view source_account, std::string_view db_id,
+                    TimePoint recovery_point, int attempt = 0);
+std::string VaultName(std::string_view source_account, std::string_view db_id,
+                      TimePoint recovery_point, int attempt = 0);
+
+// Recovers the lineage of a drsnap-made identifier; nullopt for anything
+// else (automated "rds:..." names, other tools' snapshots, malformed ids).
+// Accepts full ARNs too (the part after the last ':').
+std::optional<Lineage> ParseName(std::string_view snapshot_id_or_arn);
+
+// True when `id` is a valid identifier for a manual snapshot of `kind`
+// (length, first letter, charset, no "--", no trailing hyphen).
+bool IsValidSnapshotId(DbKind kind, std::string_view id);
+
+// The rule above. `snapshot` is as observed (tags from TagList).
+bool IsDrsnapCreated(const Snapshot& snapshot);
+
+}  // namespace drsnap::engine::naming

@@ -1,0 +1,820 @@
+#include "engine/planner.h"
+
+#include <algorithm>
+#include <optional>
+#include <set>
+#include <tuple>
+
+#include "core/time_util.h"
+#include "engine/delete_guard.h"
+#include "engine/lineage_index.h"
+#include "engine/naming.h"
+#include "engine/retention.h"
+
+namespace drsnap::engine {
+namespace {
+
+using std::chrono::duration_cast;
+using std::chrono::seconds;
+using naming::NameStage;
+
+bool IsLive(SnapshotStatus s) {
+  return s == SnapshotStatus::kAvailable || s == SnapshotStatus::kCreating ||
+         s == SnapshotStatus::kCopying;
+}
+bool InFlight(SnapshotStatus s) {
+  return s == SnapshotStatus::kCreating || s == SnapshotStatus::kCopying;
+}
+
+TimePoint PointOf(const Snapshot& s) {
+  return s.recovery_point != TimePoint{} ? s.recovery_point : s.create_time;
+}
+
+std::string Iso(TimePoint t) { return FormatIso8601Seconds(t); }
+
+std::string Age(TimePoint now, TimePoint t) {
+  return FormatDuration(duration_cast<seconds>(now - t));
+}
+
+std::string SnapshotArn(const Snapshot& s) {
+  if (!s.arn.empty()) return s.arn;
+  return "arn:aws:rds:" + s.scope.region + ":" + s.scope.account_id +
+         (s.kind == DbKind::kCluster ? ":cluster-snapshot:" : ":snapshot:") + s.id;
+}
+
+std::string Progress(const Snapshot& s) {
+  return std::string(SnapshotStatusName(s.status)) + " (" + std::to_string(s.percent_progress) +
+         "%)";
+}
+
+bool IsAuroraLikeInstance(const Database& d) {
+  // Members of Aurora / DocumentDB / Neptune clusters are protected through
+  // their cluster; RDS cannot snapshot the instance.
+  return d.kind == DbKind::kInstance &&
+         (d.engine.starts_with("aurora") || d.engine == "docdb" || d.engine == "neptune");
+}
+
+bool CanSnapshot(const Database& d) {
+  const std::string& s = d.status;
+  return !(s == "creating" || s == "deleting" || s == "failed" || s.starts_with("inaccessible") ||
+           s.starts_with("incompatible") || s == "storage-full");
+}
+
+enum class KeyPlan { kPlain, kKeep, kReencrypt, kMissingShareKey };
+
+KeyPlan PlanKey(bool encrypted, const std::string& key, const ScopeInventory& src,
+                const config::Policy& p) {
+  if (!encrypted) return KeyPlan::kPlain;
+  bool is_default = key.ends_with("alias/aws/rds") ||
+                    (!src.default_rds_key_arn.empty() && key == src.default_rds_key_arn);
+  bool unknown = src.default_rds_key_arn.empty() && !is_default;
+  if (is_default) return p.share_key.empty() ? KeyPlan::kMissingShareKey : KeyPlan::kReencrypt;
+  if (unknown && !p.share_key.empty() && key != p.share_key) return KeyPlan::kReencrypt;
+  return KeyPlan::kKeep;
+}
+
+bool IsDefaultKey(const std::string& key, const ScopeInventory& src) {
+  return key.ends_with("alias/aws/rds") ||
+         (!src.default_rds_key_arn.empty() && key == src.default_rds_key_arn);
+}
+
+struct TargetRef {
+  const config::Target* target = nullptr;
+  const config::TargetRegion* region = nullptr;
+  Scope scope;               // D
+  bool needs_share = false;  // target account differs from the source account
+};
+
+class Planner {
+ public:
+  Planner(const Inventory& inv, const config::Config& cfg, TimePoint now)
+      : inv_(inv), cfg_(cfg), now_(now), index_(inv), guard_(index_, cfg) {}
+
+  Plan Run() {
+    for (const auto& p : cfg_.policies) PlanPolicy(p);
+    auto stage_rank = [](Stage s) { return static_cast<int>(s); };
+    std::stable_sort(plan_.actions.begin(), plan_.actions.end(),
+                     [&](const Action& a, const Action& b) {
+                       return std::make_tuple(stage_rank(a.stage), std::cref(a.policy), a.db_kind,
+                                              std::cref(a.db_id), std::cref(a.scope),
+                                              std::cref(a.snapshot_id)) <
+                              std::make_tuple(stage_rank(b.stage), std::cref(b.policy), b.db_kind,
+                                              std::cref(b.db_id), std::cref(b.scope),
+                                              std::cref(b.snapshot_id));
+                     });
+    std::stable_sort(plan_.findings.begin(), plan_.findings.end(),
+                     [](const Finding& a, const Finding& b) {
+                       return std::tie(a.policy, a.db_id, a.scope, a.message) <
+                              std::tie(b.policy, b.db_id, b.scope, b.message);
+                     });
+    return std::move(plan_);
+  }
+
+ private:
+  struct PolicyCtx {
+    const config::Policy* p = nullptr;
+    Scope source;
+    const ScopeInventory* src = nullptr;
+    std::vector<TargetRef> targets;            // sorted by scope
+    std::vector<std::string> share_accounts;   // sorted, unique
+    bool complete = true;
+  };
+
+  // Per database x target region: what is there.
+  struct TargetState {
+    const TargetRef* t = nullptr;
+    bool needs_hop = false;
+    Scope hop_scope;
+    std::vector<const LineageEntry*> vaults;  // ours, stage vault
+    std::vector<const LineageEntry*> hops;    // ours, stage hop (in hop_scope)
+    std::span<const LineageEntry> all_vault_names;  // for attempts
+    std::span<const LineageEntry> all_hop_names;
+    std::map<TimePoint, bool> too_old_cache;
+  };
+
+  struct DbCtx {
+    DbKind kind = DbKind::kInstance;
+    std::string id;
+    std::string token;
+    const Database* live = nullptr;
+    std::span<const LineageEntry> all_src_names;
+    std::vector<const LineageEntry*> captures;  // ours
+    std::vector<const LineageEntry*> raws;      // ours
+    std::vector<TargetState> targets;
+  };
+
+  // --- helpers ---------------------------------------------------------------
+
+  bool Ours(const LineageEntry& e, const DbCtx& db) const {
+    if (!naming::IsDrsnapCreated(*e.snapshot)) return false;
+    auto it = e.snapshot->tags.find(naming::kTagDb);
+    return it != e.snapshot->tags.end() && it->second == db.id;
+  }
+
+  static int NextAttempt(std::span<const LineageEntry> names, TimePoint ts, NameStage stage) {
+    int next = 0;
+    for (const auto& e : names)
+      if (e.lineage.recovery_point == ts && e.lineage.stage == stage)
+        next = std::max(next, e.lineage.attempt + 1);
+    return std::min(next, naming::kMaxAttempt);
+  }
+
+  // The best live entry at ts: available first, then in flight; highest attempt.
+  static const LineageEntry* LiveAt(const std::vector<const LineageEntry*>& entries, TimePoint ts) {
+    const LineageEntry* best = nullptr;
+    for (const LineageEntry* e : entries) {
+      if (e->lineage.recovery_point != ts || !IsLive(e->snapshot->status)) continue;
+      if (!best) {
+        best = e;
+        continue;
+      }
+      bool ea = e->snapshot->status == SnapshotStatus::kAvailable;
+      bool ba = best->snapshot->status == SnapshotStatus::kAvailable;
+      if (ea != ba ? ea : e->lineage.attempt > best->lineage.attempt) best = e;
+    }
+    return best;
+  }
+
+  Tags BaseTags(const PolicyCtx& pc, const DbCtx& db, NameStage stage, TimePoint point,
+                const std::string& source_arn) const {
+    return Tags{{naming::kTagManaged, "true"},
+                {naming::kTagPolicy, pc.p->name},
+                {naming::kTagDb, db.id},
+                {naming::kTagRecoveryPoint, Iso(point)},
+                {naming::kTagStage, naming::NameStageName(stage)},
+                {naming::kTagSourceAccount, pc.source.account_id},
+                {naming::kTagSourceArn, source_arn}};
+  }
+
+  void Find(Finding::Severity sev, const PolicyCtx& pc, const std::string& db, const Scope& scope,
+            std::string msg) {
+    plan_.findings.push_back(Finding{sev, pc.p->name, db, scope, std::move(msg)});
+  }
+
+  Action NewAction(ActionKind kind, Stage stage, const PolicyCtx& pc, const DbCtx& db,
+                   const Scope& scope, std::string snapshot_id, std::string reason) const {
+    Action a;
+    a.kind = kind;
+    a.stage = stage;
+    a.db_kind = db.kind;
+    a.scope = scope;
+    a.policy = pc.p->name;
+    a.db_id = db.id;
+    a.snapshot_id = std::move(snapshot_id);
+    a.reason = std::move(reason);
+    return a;
+  }
+
+  // Emits a delete when the policy is complete and the guard agrees; else a Finding.
+  void Delete(const PolicyCtx& pc, const DbCtx& db, const Snapshot& s, std::string reason) {
+    if (!pc.complete) return;  // reported once per policy
+    Action a = NewAction(ActionKind::kDeleteSnapshot, Stage::kExpire, pc, db, s.scope, s.id,
+                         std::move(reason));
+    auto ok = guard_.Check(a, nullptr);
+    if (!ok) {
+      Find(Finding::Severity::kWarning, pc, db.id, s.scope,
+           "not deleting " + s.id + ": " + ok.error().message);
+      return;
+    }
+    plan_.actions.push_back(std::move(a));
+  }
+
+  // --- policy ----------------------------------------------------------------
+
+  void PlanPolicy(const config::Policy& p) {
+    PolicyCtx pc;
+    pc.p = &p;
+    pc.source = Scope{p.source_account_id, p.source_region};
+    pc.src = index_.Find(pc.source);
+    std::set<std::string> accounts;
+    for (const auto& t : p.targets) {
+      for (const auto& r : t.regions) {
+        TargetRef ref{&t, &r, Scope{t.account_id, r.region}, t.account_id != p.source_account_id};
+        pc.targets.push_back(ref);
+        if (ref.needs_share) accounts.insert(t.account_id);
+      }
+    }
+    std::sort(pc.targets.begin(), pc.targets.end(),
+              [](const TargetRef& a, const TargetRef& b) { return a.scope < b.scope; });
+    pc.share_accounts.assign(accounts.begin(), accounts.end());
+    for (const Scope& s : PolicyScopes(p)) {
+      const ScopeInventory* si = index_.Find(s);
+      if (!si) {
+        pc.complete = false;
+        Find(Finding::Severity::kError, pc, "", s,
+             "scope " + s.ToString() + " was not observed; no deletes for this policy");
+      } else if (!si->complete) {
+        pc.complete = false;
+        Find(Finding::Severity::kError, pc, "", s,
+             "scope " + s.ToString() + " is incomplete (" + si->error +
+                 "); no deletes for this policy");
+      }
+    }
+    if (!pc.src) return;  // nothing can be known about the source
+
+    // The databases: live matches, plus deleted ones that still have our snapshots.
+    std::map<std::pair<std::string, DbKind>, const Database*> dbs;
+    for (const auto& d : pc.src->databases) {
+      if (IsAuroraLikeInstance(d)) continue;
+      if (!p.databases.Matches(d.kind == DbKind::kCluster, d.id, d.engine, d.tags)) continue;
+      dbs[{d.id, d.kind}] = &d;
+    }
+    std::vector<Scope> tagged_scopes{pc.source};
+    for (const auto& t : pc.targets) tagged_scopes.push_back(t.scope);
+    for (const auto& s : tagged_scopes)
+      for (const auto& [kind, id] : index_.TaggedDatabases(s, p.name)) dbs.emplace(std::pair{id, kind}, nullptr);
+
+    for (const auto& [key, live] : dbs) {
+      auto claim = claimed_.emplace(std::make_tuple(pc.source, key.second, key.first), p.name);
+      if (!claim.second && claim.first->second != p.name) {
+        Find(Finding::Severity::kWarning, pc, key.first, pc.source,
+             std::string(DbKindName(key.second)) + " " + key.first + " is already protected by policy '" +
+                 claim.first->second + "'; this policy leaves it alone");
+        continue;
+      }
+      PlanDatabase(pc, key.second, key.first, live);
+    }
+  }
+
+  void PlanDatabase(const PolicyCtx& pc, DbKind kind, const std::string& id, const Database* live) {
+    DbCtx db;
+    db.kind = kind;
+    db.id = id;
+    db.token = naming::DbToken(id);
+    db.live = live;
+    db.all_src_names = index_.Lineages(pc.source, "", db.token, kind);
+    for (const auto& e : db.all_src_names) {
+      if (!Ours(e, db)) continue;
+      if (e.lineage.stage == NameStage::kCapture) db.captures.push_back(&e);
+      if (e.lineage.stage == NameStage::kRaw) db.raws.push_back(&e);
+    }
+    if (!live && pc.src->complete) {
+      Find(Finding::Severity::kInfo, pc, id, pc.source,
+           std::string(DbKindName(kind)) + " " + id +
+               " no longer exists; its copies are kept per retention");
+    }
+    for (const auto& t : pc.targets) {
+      TargetState ts;
+      ts.t = &t;
+      ts.needs_hop = t.needs_share && t.scope.region != pc.source.region &&
+                     (kind == DbKind::kCluster ||
+                      std::find(inv_.facts.one_step_copy_refused.begin(),
+                                inv_.facts.one_step_copy_refused.end(),
+                                t.scope) != inv_.facts.one_step_copy_refused.end());
+      ts.hop_scope = Scope{t.scope.account_id, pc.source.region};
+      ts.all_vault_names = index_.Lineages(t.scope, pc.source.account_id, db.token, kind);
+      for (const auto& e : ts.all_vault_names)
+        if (e.lineage.stage == NameStage::kVault && Ours(e, db)) ts.vaults.push_back(&e);
+      ts.all_hop_names = index_.Lineages(ts.hop_scope, pc.source.account_id, db.token, kind);
+      for (const auto& e : ts.all_hop_names)
+        if (e.lineage.stage == NameStage::kHop && Ours(e, db)) ts.hops.push_back(&e);
+      db.targets.push_back(std::move(ts));
+    }
+    for (const auto* e : db.captures) Waiting(pc, db, *e);
+    for (const auto* e : db.raws) Waiting(pc, db, *e);
+
+    Capture(pc, db);
+    Share(pc, db);
+    Vault(pc, db);
+    Expire(pc, db);
+  }
+
+  void Waiting(const PolicyCtx& pc, const DbCtx& db, const LineageEntry& e) {
+    if (!InFlight(e.snapshot->status)) return;
+    Find(Finding::Severity::kInfo, pc, db.id, e.snapshot->scope,
+         "waiting: " + e.snapshot->id + " is " + Progress(*e.snapshot));
+  }
+
+  // --- capture ---------------------------------------------------------------
+
+  void Capture(const PolicyCtx& pc, DbCtx& db) {
+    std::optional<TimePoint> newest_live;
+    bool in_flight = false;
+    for (const auto* group : {&db.captures, &db.raws}) {
+      for (const LineageEntry* e : *group) {
+        if (!IsLive(e->snapshot->status)) continue;
+        if (!newest_live || e->lineage.recovery_point > *newest_live)
+          newest_live = e->lineage.recovery_point;
+        if (InFlight(e->snapshot->status)) in_flight = true;
+      }
+    }
+    // Raw snapshots waiting for re-encryption (`snapshot` source, default key).
+    for (const LineageEntry* raw : db.raws) {
+      if (raw->snapshot->status != SnapshotStatus::kAvailable) continue;
+      TimePoint ts = raw->lineage.recovery_point;
+      if (LiveAt(db.captures, ts)) continue;
+      if (newest_live && ts < *newest_live && HasLiveCaptureAfter(db, ts)) continue;  // superseded
+      if (pc.p->share_key.empty()) continue;  // reported below
+      int attempt = NextAttempt(db.all_src_names, ts, NameStage::kCapture);
+      std::string name = naming::MakeName({NameStage::kCapture, "", db.token, ts, attempt});
+      Action a = NewAction(ActionKind::kCopySnapshot, Stage::kCapture, pc, db, pc.source, name,
+                           "raw snapshot " + raw->snapshot->id +
+                               " uses the default RDS key, which cannot be shared; copy it "
+                               "re-encrypted with the share key");
+      a.source_arn = raw->snapshot->id;
+      a.kms_key_id = pc.p->share_key;
+      a.tags = BaseTags(pc, db, NameStage::kCapture, ts, SnapshotArn(*raw->snapshot));
+      plan_.actions.push_back(std::move(a));
+      in_flight = true;
+    }
+    if (!db.live) return;
+    if (pc.p->capture == config::CaptureSource::kAutomated)
+      CaptureAutomated(pc, db, newest_live, in_flight);
+    else
+      CaptureSnapshot(pc, db, newest_live, in_flight);
+  }
+
+  bool HasLiveCaptureAfter(const DbCtx& db, TimePoint ts) const {
+    for (const LineageEntry* e : db.captures)
+      if (e->lineage.recovery_point > ts && IsLive(e->snapshot->status)) return true;
+    return false;
+  }
+
+  void CaptureAutomated(const PolicyCtx& pc, const DbCtx& db, std::optional<TimePoint> newest_live,
+                        bool in_flight) {
+    const Snapshot* newest = nullptr;
+    for (const Snapshot* s : index_.Automated(pc.source, db.kind, db.id))
+      if (s->status == SnapshotStatus::kAvailable && (!newest || PointOf(*s) >= PointOf(*newest)))
+        newest = s;
+    if (!newest) {
+      Find(Finding::Severity::kWarning, pc, db.id, pc.source,
+           "no available automated snapshot of " + db.id +
+               " (backup retention " + std::to_string(db.live->backup_retention_days) +
+               " days); nothing to capture");
+      return;
+    }
+    TimePoint ts = naming::NamePoint(PointOf(*newest));
+    if (newest_live && ts <= *newest_live) return;  // already captured
+    if (in_flight) {
+      Find(Finding::Severity::kInfo, pc, db.id, pc.source,
+           "waiting: a capture is in flight; automated snapshot " + newest->id +
+               " will be captured after it");
+      return;
+    }
+    KeyPlan kp = PlanKey(newest->encrypted, newest->kms_key_id, *pc.src, *pc.p);
+    if (kp == KeyPlan::kMissingShareKey) {
+      Find(Finding::Severity::kError, pc, db.id, pc.source,
+           db.id + " is encrypted with the default RDS key, which cannot be shared; set "
+                   "source.share_key in policy '" + pc.p->name + "' to a customer-managed key");
+      return;
+    }
+    int attempt = NextAttempt(db.all_src_names, ts, NameStage::kCapture);
+    std::string name = naming::MakeName({NameStage::kCapture, "", db.token, ts, attempt});
+    std::string reason = "newest automated snapshot " + newest->id + " (" + Iso(PointOf(*newest)) +
+                         ") is newer than the newest capture (" +
+                         (newest_live ? Iso(*newest_live) : std::string("none")) +
+                         "); copy it to a drsnap-owned manual snapshot";
+    if (kp == KeyPlan::kReencrypt)
+      reason += ", re-encrypted with the share key (the default key cannot be shared)";
+    if (attempt > 0) reason += " (attempt " + std::to_string(attempt + 1) + ")";
+    Action a = NewAction(ActionKind::kCopySnapshot, Stage::kCapture, pc, db, pc.source, name,
+                         std::move(reason));
+    a.source_arn = newest->id;
+    if (kp == KeyPlan::kReencrypt) a.kms_key_id = pc.p->share_key;
+    a.tags = BaseTags(pc, db, NameStage::kCapture, ts, SnapshotArn(*newest));
+    plan_.actions.push_back(std::move(a));
+  }
+
+  void CaptureSnapshot(const PolicyCtx& pc, const DbCtx& db, std::optional<TimePoint> newest_live,
+                       bool in_flight) {
+    seconds due_after = pc.p->rpo - pc.p->capture_margin;
+    if (newest_live && now_ - *newest_live < due_after) return;  // fresh enough
+    if (in_flight) {
+      Find(Finding::Severity::kInfo, pc, db.id, pc.source,
+           "waiting: a capture is in flight; the next snapshot is due");
+      return;
+    }
+    if (!CanSnapshot(*db.live)) {
+      Find(Finding::Severity::kWarning, pc, db.id, pc.source,
+           "a snapshot of " + db.id + " is due but the database is " + db.live->status);
+      return;
+    }
+    KeyPlan kp = PlanKey(db.live->encrypted, db.live->kms_key_id, *pc.src, *pc.p);
+    if (kp == KeyPlan::kMissingShareKey) {
+      Find(Finding::Severity::kError, pc, db.id, pc.source,
+           db.id + " is encrypted with the default RDS key, which cannot be shared; set "
+                   "source.share_key in policy '" + pc.p->name + "' to a customer-managed key");
+      return;
+    }
+    TimePoint ts = naming::NamePoint(now_);
+    NameStage stage = kp == KeyPlan::kReencrypt ? NameStage::kRaw : NameStage::kCapture;
+    int attempt = NextAttempt(db.all_src_names, ts, stage);
+    std::string name = naming::MakeName({stage, "", db.token, ts, attempt});
+    std::string reason =
+        newest_live ? "the newest capture is " + Age(now_, *newest_live) + " old (" +
+                          Iso(*newest_live) + "), due after rpo " + FormatDuration(pc.p->rpo) +
+                          " - margin " + FormatDuration(pc.p->capture_margin)
+                    : std::string("there is no capture yet");
+    reason += "; create a snapshot";
+    if (stage == NameStage::kRaw)
+      reason += " (default-key database: it is re-encrypted with the share key next)";
+    Action a = NewAction(ActionKind::kCreateSnapshot, Stage::kCapture, pc, db, pc.source, name,
+                         std::move(reason));
+    a.tags = BaseTags(pc, db, stage, ts, db.live->arn);
+    plan_.actions.push_back(std::move(a));
+  }
+
+  // --- vault bookkeeping -------------------------------------------------------
+
+  // True when retention in this target would drop a copy at `ts` right away:
+  // there is no point in copying it.
+  bool TooOld(const PolicyCtx& pc, TargetState& ts, TimePoint point) {
+    auto cached = ts.too_old_cache.find(point);
+    if (cached != ts.too_old_cache.end()) return cached->second;
+    std::vector<RetentionItem> items;
+    bool newer = false;
+    for (const LineageEntry* e : ts.vaults) {
+      if (e->snapshot->status != SnapshotStatus::kAvailable) continue;
+      if (e->lineage.recovery_point > point) newer = true;
+      items.push_back(RetentionItem{e->snapshot->id, e->lineage.recovery_point, true, "available"});
+    }
+    bool result = false;
+    if (newer) {
+      const std::string candidate(1, '\x01');
+      items.push_back(RetentionItem{candidate, point, true, "available"});
+      for (const auto& d : ApplyRetention(items, pc.p->retention, now_))
+        if (d.id == candidate) result = !d.keep;
+    }
+    ts.too_old_cache.emplace(point, result);
+    return result;
+  }
+
+  const LineageEntry* VaultAvailable(const TargetState& ts, TimePoint point) const {
+    const LineageEntry* e = LiveAt(ts.vaults, point);
+    return e && e->snapshot->status == SnapshotStatus::kAvailable ? e : nullptr;
+  }
+
+  // The point needs nothing more in this target.
+  bool VaultDone(const PolicyCtx& pc, TargetState& ts, TimePoint point) {
+    return VaultAvailable(ts, point) || TooOld(pc, ts, point);
+  }
+
+  // --- share -------------------------------------------------------------------
+
+  void Share(const PolicyCtx& pc, DbCtx& db) {
+    if (pc.share_accounts.empty()) return;
+    for (const LineageEntry* c : db.captures) {
+      const Snapshot& s = *c->snapshot;
+      if (s.status != SnapshotStatus::kAvailable) continue;
+      TimePoint point = c->lineage.recovery_point;
+      const LineageEntry* live = LiveAt(db.captures, point);
+      if (live != c) continue;  // another attempt for the same point is the one
+      std::vector<std::string> missing, regions;
+      for (const auto& account : pc.share_accounts) {
+        bool shared = s.shared_with && std::find(s.shared_with->begin(), s.shared_with->end(),
+                                                 account) != s.shared_with->end();
+        if (shared) continue;
+        bool needed = false;
+        for (auto& ts : db.targets) {
+          if (ts.t->scope.account_id != account) continue;
+          if (!VaultDone(pc, ts, point)) {
+            needed = true;
+            regions.push_back(ts.t->scope.ToString());
+          }
+        }
+        if (needed) missing.push_back(account);
+      }
+      if (missing.empty()) continue;
+      if (s.encrypted && IsDefaultKey(s.kms_key_id, *pc.src)) {
+        Find(Finding::Severity::kError, pc, db.id, s.scope,
+             s.id + " is encrypted with the default RDS key and cannot be shared; set "
+                    "source.share_key so captures are re-encrypted");
+        continue;
+      }
+      std::string acc;
+      for (const auto& a : missing) acc += (acc.empty() ? "" : ", ") + a;
+      std::string reg;
+      for (const auto& r : regions) reg += (reg.empty() ? "" : ", ") + r;
+      Action a = NewAction(ActionKind::kShareSnapshot, Stage::kShare, pc, db, s.scope, s.id,
+                           "capture " + s.id + " (" + Iso(point) + ") is not yet shared with " +
+                               acc + ", which must vault it in " + reg);
+      a.share_with = missing;
+      plan_.actions.push_back(std::move(a));
+    }
+  }
+
+  // --- vault -------------------------------------------------------------------
+
+  void Vault(const PolicyCtx& pc, DbCtx& db) {
+    std::set<std::string> hops_planned;  // "scope/name"
+    for (auto& ts : db.targets) {
+      // Candidate points: available captures, and available hops for this target.
+      std::map<TimePoint, std::pair<const LineageEntry*, const LineageEntry*>> points;  // capture, hop
+      for (const LineageEntry* c : db.captures) {
+        if (c->snapshot->status != SnapshotStatus::kAvailable) continue;
+        if (LiveAt(db.captures, c->lineage.recovery_point) != c) continue;
+        points[c->lineage.recovery_point].first = c;
+      }
+      if (ts.needs_hop) {
+        for (const LineageEntry* h : ts.hops) {
+          if (h->snapshot->status != SnapshotStatus::kAvailable) continue;
+          if (LiveAt(ts.hops, h->lineage.recovery_point) != h) continue;
+          points[h->lineage.recovery_point].second = h;
+        }
+      }
+      for (const auto& [point, src] : points) VaultPoint(pc, db, ts, point, src.first, src.second, hops_planned);
+    }
+  }
+
+  void VaultPoint(const PolicyCtx& pc, DbCtx& db, TargetState& ts, TimePoint point,
+                  const LineageEntry* capture, const LineageEntry* hop,
+                  std::set<std::string>& hops_planned) {
+    const TargetRef& t = *ts.t;
+    if (const LineageEntry* v = LiveAt(ts.vaults, point)) {
+      if (InFlight(v->snapshot->status))
+        Find(Finding::Severity::kInfo, pc, db.id, t.scope,
+             "waiting: " + v->snapshot->id + " is " + Progress(*v->snapshot));
+      return;
+    }
+    if (TooOld(pc, ts, point)) return;  // retention would remove it right away
+    for (const LineageEntry* v : ts.vaults) {
+      if (v->lineage.recovery_point == point && v->snapshot->status == SnapshotStatus::kFailed)
+        Find(Finding::Severity::kError, pc, db.id, t.scope,
+             "vault copy " + v->snapshot->id + " failed; retrying under a new name");
+    }
+    int attempt = NextAttempt(ts.all_vault_names, point, NameStage::kVault);
+    std::string name =
+        naming::MakeName({NameStage::kVault, pc.source.account_id, db.token, point, attempt});
+    const std::string& region = t.scope.region;
+
+    if (!ts.needs_hop || hop) {
+      const Snapshot* from = hop ? hop->snapshot : capture->snapshot;
+      if (!hop && t.needs_share) {
+        const auto& sw = from->shared_with;
+        bool shared = sw && std::find(sw->begin(), sw->end(), t.scope.account_id) != sw->end();
+        if (!shared) {
+          Find(Finding::Severity::kInfo, pc, db.id, t.scope,
+               "waiting: " + from->id + " must be shared with " + t.scope.account_id +
+                   " before it can be vaulted");
+          return;
+        }
+      }
+      std::string reason = std::string(hop ? "hop copy " : "capture ") + from->id + " (" +
+                           Iso(point) + ") has no vault copy in " + t.scope.ToString() +
+                           "; copy it there";
+      if (from->encrypted) reason += ", re-encrypted with the DR key";
+      if (attempt > 0) reason += " (attempt " + std::to_string(attempt + 1) + ")";
+      Action a = NewAction(ActionKind::kCopySnapshot, Stage::kVault, pc, db, t.scope, name,
+                           std::move(reason));
+      a.source_arn = SnapshotArn(*from);
+      if (from->scope.region != region) a.source_region = from->scope.region;
+      if (from->encrypted) a.kms_key_id = t.region->kms_key;
+      a.option_group = OptionGroup(pc, db, ts);
+      a.tags = BaseTags(pc, db, NameStage::kVault, point, SnapshotArn(capture ? *capture->snapshot : *from));
+      plan_.actions.push_back(std::move(a));
+      return;
+    }
+
+    // Via a hop in the target account, in the source region.
+    if (const LineageEntry* h = LiveAt(ts.hops, point)) {
+      if (InFlight(h->snapshot->status))
+        Find(Finding::Severity::kInfo, pc, db.id, ts.hop_scope,
+             "waiting: hop copy " + h->snapshot->id + " is " + Progress(*h->snapshot));
+      return;
+    }
+    const Snapshot& c = *capture->snapshot;
+    const auto& sw = c.shared_with;
+    if (!(sw && std::find(sw->begin(), sw->end(), t.scope.account_id) != sw->end())) {
+      Find(Finding::Severity::kInfo, pc, db.id, t.scope,
+           "waiting: " + c.id + " must be shared with " + t.scope.account_id +
+               " before it can be vaulted");
+      return;
+    }
+    if (c.encrypted && t.target->hop_kms_key.empty()) {
+      Find(Finding::Severity::kError, pc, db.id, ts.hop_scope,
+           "vaulting " + c.id + " into " + t.scope.ToString() +
+               " needs a same-region hop copy, but target account '" + t.target->account +
+               "' has no hop_kms_key (a key it owns in " + pc.source.region + ")");
+      return;
+    }
+    int hop_attempt = NextAttempt(ts.all_hop_names, point, NameStage::kHop);
+    std::string hop_name =
+        naming::MakeName({NameStage::kHop, pc.source.account_id, db.token, point, hop_attempt});
+    if (!hops_planned.insert(ts.hop_scope.ToString() + "/" + hop_name).second) return;
+    for (const LineageEntry* h : ts.hops)
+      if (h->lineage.recovery_point == point && h->snapshot->status == SnapshotStatus::kFailed)
+        Find(Finding::Severity::kError, pc, db.id, ts.hop_scope,
+             "hop copy " + h->snapshot->id + " failed; retrying under a new name");
+    std::string why = db.kind == DbKind::kCluster
+                          ? "Aurora cluster snapshots cannot be copied across account and region "
+                            "in one step"
+                          : "AWS refused a one-step copy into " + t.scope.ToString();
+    Action a = NewAction(ActionKind::kCopySnapshot, Stage::kVault, pc, db, ts.hop_scope, hop_name,
+                         "capture " + c.id + " (" + Iso(point) + ") has no vault copy in " +
+                             t.scope.ToString() + "; " + why +
+                             ", so copy it into the target account in " + pc.source.region +
+                             " first");
+    a.source_arn = SnapshotArn(c);
+    if (c.encrypted) a.kms_key_id = t.target->hop_kms_key;
+    a.tags = BaseTags(pc, db, NameStage::kHop, point, SnapshotArn(c));
+    plan_.actions.push_back(std::move(a));
+  }
+
+  std::string OptionGroup(const PolicyCtx& pc, const DbCtx& db, const TargetState& ts) {
+    if (db.kind != DbKind::kInstance || !db.live || db.live->option_group.empty()) return "";
+    auto it = ts.t->region->option_groups.find(db.live->option_group);
+    if (it != ts.t->region->option_groups.end()) return it->second;
+    if (ts.t->scope.region != pc.source.region)
+      Find(Finding::Severity::kWarning, pc, db.id, ts.t->scope,
+           "option group " + db.live->option_group + " has no mapping for " +
+               ts.t->scope.region + " (option_groups); the copy gets the default one");
+    return "";
+  }
+
+  // --- expire ------------------------------------------------------------------
+
+  void Expire(const PolicyCtx& pc, DbCtx& db) {
+    // Failed snapshots drsnap made: delete (the retry has a new name).
+    auto delete_failed = [&](const std::vector<const LineageEntry*>& entries) {
+      for (const LineageEntry* e : entries)
+        if (e->snapshot->status == SnapshotStatus::kFailed)
+          Delete(pc, db, *e->snapshot, "failed (" + e->snapshot->status_text +
+                                           "); the step is retried under a new name");
+    };
+    delete_failed(db.captures);
+    delete_failed(db.raws);
+    std::set<const LineageEntry*> hops_seen;
+    for (auto& ts : db.targets) {
+      delete_failed(ts.vaults);
+      for (const LineageEntry* h : ts.hops)
+        if (hops_seen.insert(h).second && h->snapshot->status == SnapshotStatus::kFailed)
+          Delete(pc, db, *h->snapshot, "failed (" + h->snapshot->status_text +
+                                           "); the step is retried under a new name");
+    }
+
+    ExpireVaults(pc, db);
+    ExpireHops(pc, db);
+    ExpireCaptures(pc, db);
+  }
+
+  void ExpireVaults(const PolicyCtx& pc, DbCtx& db) {
+    for (auto& ts : db.targets) {
+      std::vector<RetentionItem> items;
+      std::map<std::string, const LineageEntry*> by_id;
+      for (const LineageEntry* e : ts.vaults) {
+        SnapshotStatus st = e->snapshot->status;
+        if (st == SnapshotStatus::kFailed || st == SnapshotStatus::kDeleting) continue;
+        items.push_back(RetentionItem{e->snapshot->id, e->lineage.recovery_point,
+                                      st == SnapshotStatus::kAvailable,
+                                      SnapshotStatusName(st)});
+        by_id[e->snapshot->id] = e;
+      }
+      if (items.empty()) continue;
+      for (const auto& d : ApplyRetention(items, pc.p->retention, now_)) {
+        if (d.keep) continue;
+        Delete(pc, db, *by_id[d.id]->snapshot,
+               "retention " + pc.p->retention.ToString() + " in " + ts.t->scope.ToString() +
+                   ": " + d.Reason());
+      }
+    }
+  }
+
+  void ExpireHops(const PolicyCtx& pc, DbCtx& db) {
+    // Hops of one target account serve every region of that account that needs one.
+    std::map<const LineageEntry*, std::vector<TargetState*>> users;
+    for (auto& ts : db.targets) {
+      for (const LineageEntry* h : ts.hops) {
+        if (h->snapshot->status != SnapshotStatus::kAvailable) continue;
+        auto& u = users[h];
+        if (ts.needs_hop) u.push_back(&ts);
+      }
+    }
+    for (auto& [h, targets] : users) {
+      TimePoint point = h->lineage.recovery_point;
+      std::string pending;
+      for (TargetState* ts : targets)
+        if (!VaultDone(pc, *ts, point)) pending += (pending.empty() ? "" : ", ") + ts->t->scope.ToString();
+      if (!pending.empty()) continue;
+      Delete(pc, db, *h->snapshot,
+             "hop copy is no longer needed: its point is vaulted in every region it serves");
+    }
+  }
+
+  void ExpireCaptures(const PolicyCtx& pc, DbCtx& db) {
+    std::vector<const LineageEntry*> available;
+    for (const LineageEntry* c : db.captures)
+      if (c->snapshot->status == SnapshotStatus::kAvailable) available.push_back(c);
+    std::sort(available.begin(), available.end(), [](const LineageEntry* a, const LineageEntry* b) {
+      return std::tie(a->lineage.recovery_point, a->lineage.attempt) >
+             std::tie(b->lineage.recovery_point, b->lineage.attempt);
+    });
+    for (size_t i = 0; i < available.size(); ++i) {
+      const LineageEntry* c = available[i];
+      if (static_cast<int>(i) < pc.p->keep_newest) continue;
+      TimePoint point = c->lineage.recovery_point;
+      bool done = true;
+      TimePoint vaulted_at{};
+      for (auto& ts : db.targets) {
+        if (!VaultDone(pc, ts, point)) {
+          done = false;
+          break;
+        }
+        if (const LineageEntry* v = VaultAvailable(ts, point))
+          vaulted_at = std::max(vaulted_at, v->snapshot->create_time);
+      }
+      if (!done) continue;
+      if (pc.p->keep_after_vaulted.count() > 0 && now_ - vaulted_at < pc.p->keep_after_vaulted)
+        continue;
+      // Another (older) attempt for the same point with a live sibling is a leftover too.
+      Delete(pc, db, *c->snapshot,
+             "capture is vaulted in every target (" + std::to_string(db.targets.size()) +
+                 " region(s)) and is not among the " + std::to_string(pc.p->keep_newest) +
+                 " newest captures");
+    }
+    for (const LineageEntry* r : db.raws) {
+      if (r->snapshot->status != SnapshotStatus::kAvailable) continue;
+      TimePoint point = r->lineage.recovery_point;
+      const LineageEntry* c = LiveAt(db.captures, point);
+      bool captured = c && c->snapshot->status == SnapshotStatus::kAvailable;
+      if (captured || HasLiveCaptureAfter(db, point))
+        Delete(pc, db, *r->snapshot,
+               captured ? "raw snapshot was re-encrypted into " + c->snapshot->id
+                        : std::string("raw snapshot was superseded by a newer capture"));
+    }
+  }
+
+  const Inventory& inv_;
+  const config::Config& cfg_;
+  TimePoint now_;
+  LineageIndex index_;
+  DeleteGuard guard_;
+  Plan plan_;
+  std::map<std::tuple<Scope, DbKind, std::string>, std::string> claimed_;
+};
+
+}  // namespace
+
+std::vector<Scope> PolicyScopes(const config::Policy& p) {
+  std::set<Scope> out;
+  Scope source{p.source_account_id, p.source_region};
+  out.insert(source);
+  for (const auto& t : p.targets) {
+    bool cross_region = false;
+    for (const auto& r : t.regions) {
+      out.insert(Scope{t.account_id, r.region});
+      if (r.region != p.source_region) cross_region = true;
+    }
+    if (cross_region && t.account_id != p.source_account_id)
+      out.insert(Scope{t.account_id, p.source_region});
+  }
+  return {out.begin(), out.end()};
+}
+
+std::vector<Scope> ScopesToObserve(const config::Config& config) {
+  std::set<Scope> out;
+  for (const auto& p : config.policies)
+    for (const auto& s : PolicyScopes(p)) out.insert(s);
+  return {out.begin(), out.end()};
+}
+
+Plan MakePlan(const Inventory& inventory, const config::Config& config, TimePoint now) {
+  return Planner(inventory, config, now).Run();
+}
+
+Status CheckDeleteAllowed(const Inventory& inventory, const config::Config& config,
+                          const Action& action, const Snapshot* fresh) {
+  LineageIndex index(inventory);
+  return DeleteGuard(index, config).Check(action, fresh);
+}
+
+}  // namespace drsnap::engine

@@ -1,0 +1,150 @@
+#include "engine/reconcile.h"
+
+#include <algorithm>
+#include <set>
+
+#include "engine/naming.h"
+#include "engine/observe.h"
+#include "engine/planner.h"
+
+namespace drsnap::engine {
+
+bool NeedsShareLookup(const Snapshot& s) {
+  if (s.type != SnapshotType::kManual) return false;
+  auto lineage = naming::ParseName(s.id);
+  if (!lineage || lineage->stage != naming::NameStage::kCapture) return false;
+  auto it = s.tags.find(naming::kTagManaged);
+  return it != s.tags.end() && it->second == "true";
+}
+
+int ReconcileReport::IncompleteScopes() const {
+  return static_cast<int>(
+      std::ranges::count_if(inventory.scopes, [](const auto& s) { return !s.complete; }));
+}
+
+std::string ReconcileReport::Summary() const {
+  return std::to_string(plan.actions.size()) + " actions: " +
+         std::to_string(apply.Count(Outcome::kDone)) + " done, " +
+         std::to_string(apply.Count(Outcome::kAlreadyDone)) + " already done, " +
+         std::to_string(apply.Count(Outcome::kDeferred)) + " deferred, " +
+         std::to_string(apply.Count(Outcome::kFailed)) + " failed; " +
+         std::to_string(IncompleteScopes()) + " incomplete scopes";
+}
+
+Reconciler::Reconciler(std::shared_ptr<Cloud> cloud, config::Config config,
+                       std::shared_ptr<Clock> clock)
+    : cloud_(std::move(cloud)), config_(std::move(config)), clock_(std::move(clock)) {
+  if (!clock_) clock_ = DefaultClock();
+}
+
+LearnedFacts Reconciler::facts() const {
+  std::lock_guard l(mu_);
+  return facts_;
+}
+
+void Reconciler::set_facts(LearnedFacts facts) {
+  std::lock_guard l(mu_);
+  facts_ = std::move(facts);
+}
+
+Inventory Reconciler::ObserveScopes(const std::vector<Scope>& scopes, int parallelism) {
+  ObserveRequest req;
+  req.scopes = scopes;
+  for (const auto& p : config_.policies)
+    req.default_key_scopes.push_back(Scope{p.source_account_id, p.source_region});
+  req.needs_shares = NeedsShareLookup;
+  req.parallelism = parallelism;
+  Inventory inv = engine::Observe(*cloud_, req, clock_->Now());
+  inv.facts = facts();
+  return inv;
+}
+
+Inventory Reconciler::Observe(int parallelism) {
+  return ObserveScopes(ScopesToObserve(config_), parallelism);
+}
+
+Plan Reconciler::PlanFor(const Inventory& inventory, const std::string& only_db) const {
+  Plan plan = MakePlan(inventory, config_, inventory.observed_at);
+  if (only_db.empty()) return plan;
+  std::erase_if(plan.actions, [&](const Action& a) { return a.db_id != only_db; });
+  std::erase_if(plan.findings, [&](const Finding& f) { return !f.db_id.empty() && f.db_id != only_db; });
+  return plan;
+}
+
+namespace {
+
+std::string ActionKey(const Action& a) {
+  return std::string(ActionKindName(a.kind)) + "|" + a.scope.ToString() + "|" + a.snapshot_id +
+         "|" + a.source_arn;
+}
+
+}  // namespace
+
+ReconcileReport Reconciler::RunOnce(const ReconcileOptions& options) {
+  ReconcileReport report;
+  report.started = clock_->Now();
+  report.inventory = Observe(options.observe_parallelism);
+  if (options.on_observed) options.on_observed(report.inventory);
+  report.plan = PlanFor(report.inventory, options.only_db);
+  if (options.on_planned) options.on_planned(report.plan);
+
+  ExecutorOptions ex;
+  ex.concurrency = options.concurrency;
+  ex.dry_run = options.dry_run;
+  ex.clock = clock_;
+  ex.deadline = options.deadline;
+  ex.deadline_margin = options.deadline_margin;
+  ex.stop = options.stop;
+  ex.facts = report.inventory.facts;
+  ex.progress = options.progress;
+  ex.delete_guard = [this](const Action& a, const Snapshot& fresh, const Inventory& world) {
+    return CheckDeleteAllowed(world, config_, a, &fresh);
+  };
+  // The fresh view for delete re-checks: every scope of the policies that
+  // delete something, listed again after the other actions were issued.
+  std::set<std::string> deleting;
+  for (const auto& a : report.plan.actions)
+    if (a.kind == ActionKind::kDeleteSnapshot) deleting.insert(a.policy);
+  if (!deleting.empty()) {
+    config::Config sub = config_;
+    std::erase_if(sub.policies, [&](const config::Policy& p) { return !deleting.contains(p.name); });
+    std::vector<Scope> scopes = ScopesToObserve(sub);
+    int parallelism = options.observe_parallelism;
+    ex.refresh = [this, scopes, parallelism] { return ObserveScopes(scopes, parallelism); };
+  }
+  report.apply = Apply(*cloud_, report.plan, report.inventory, ex);
+
+  if (report.apply.facts_changed) {
+    {
+      std::lock_guard l(mu_);
+      facts_ = report.apply.facts;
+    }
+    if (!options.dry_run) {
+      // Re-plan once with what AWS just told us; issue only the new actions.
+      Inventory again = report.inventory;
+      again.facts = report.apply.facts;
+      Plan second = PlanFor(again, options.only_db);
+      std::set<std::string> seen;
+      for (const auto& a : report.plan.actions) seen.insert(ActionKey(a));
+      std::erase_if(second.actions, [&](const Action& a) { return seen.contains(ActionKey(a)); });
+      if (!second.actions.empty()) {
+        ++report.replans;
+        ex.facts = report.apply.facts;
+        ApplyReport more = Apply(*cloud_, second, again, ex);
+        for (auto& a : second.actions) report.plan.actions.push_back(a);
+        for (auto& r : more.results) report.apply.results.push_back(std::move(r));
+        report.apply.deadline_reached |= more.deadline_reached;
+        report.apply.stopped |= more.stopped;
+        if (more.facts_changed) {
+          report.apply.facts = more.facts;
+          std::lock_guard l(mu_);
+          facts_ = more.facts;
+        }
+      }
+    }
+  }
+  report.finished = clock_->Now();
+  return report;
+}
+
+}  // namespace drsnap::engine

@@ -1,0 +1,148 @@
+#include "engine/observe.h"
+
+#include <atomic>
+#include <set>
+#include <thread>
+
+#include <gtest/gtest.h>
+
+#include "engine/fake_cloud.h"
+
+namespace drsnap::engine {
+namespace {
+
+const Scope kProd{"111111111111", "us-east-1"};
+const Scope kDrSrc{"222222222222", "us-east-1"};
+const Scope kDr{"222222222222", "eu-west-1"};
+
+Snapshot Snap(const Scope& scope, std::string id, SnapshotType type, Tags tags = {}) {
+  Snapshot s;
+  s.scope = scope;
+  s.id = std::move(id);
+  s.db_id = "db1";
+  s.type = type;
+  s.status = SnapshotStatus::kAvailable;
+  s.tags = std::move(tags);
+  return s;
+}
+
+TEST(ParallelForTest, RunsEveryIndexOnceWithBoundedThreads) {
+  std::vector<std::atomic<int>> hits(100);
+  std::atomic<int> running{0}, peak{0};
+  ParallelFor(hits.size(), 4, [&](size_t i) {
+    int now = ++running;
+    int p = peak.load();
+    while (now > p && !peak.compare_exchange_weak(p, now)) {
+    }
+    hits[i]++;
+    std::this_thread::yield();
+    --running;
+  });
+  for (auto& h : hits) EXPECT_EQ(h.load(), 1);
+  EXPECT_LE(peak.load(), 4);
+  EXPECT_GE(peak.load(), 1);
+}
+
+TEST(ObserveTest, ListsEveryScopeWithSharedSnapshotsAndTags) {
+  FakeCloud cloud;
+  Database db;
+  db.id = "db1";
+  db.scope = kProd;
+  db.tags = {{"env", "prod"}};
+  cloud.AddDatabase(db);
+  cloud.AddSnapshot(Snap(kProd, "rds:db1-2026-11-23-04-10", SnapshotType::kAutomated));
+  Snapshot mine = Snap(kProd, "drsnap-db1-20261123t0410", SnapshotType::kManual,
+                       {{"drsnap:db", "db1"}});
+  mine.shared_with = std::vector<std::string>{"222222222222"};
+  cloud.AddSnapshot(mine);
+  cloud.AddSnapshot(Snap(kProd, "someone-elses", SnapshotType::kManual));
+  cloud.SetDefaultKey(kProd, "arn:aws:kms:us-east-1:111111111111:key/default");
+
+  ObserveRequest req;
+  req.scopes = {kProd, kDrSrc, kDr, kProd};  // duplicate ignored
+  req.default_key_scopes = {kProd};
+  req.needs_shares = [](const Snapshot& s) { return s.tags.contains("drsnap:db"); };
+  Inventory inv = Observe(cloud, req, TimePoint{} + std::chrono::hours(5));
+
+  ASSERT_EQ(inv.scopes.size(), 3u);
+  EXPECT_EQ(inv.observed_at, TimePoint{} + std::chrono::hours(5));
+  const ScopeInventory* prod = inv.Find(kProd);
+  ASSERT_NE(prod, nullptr);
+  EXPECT_TRUE(prod->complete);
+  EXPECT_EQ(prod->databases.size(), 1u);
+  EXPECT_EQ(prod->databases[0].tags.at("env"), "prod");
+  EXPECT_EQ(prod->snapshots.size(), 3u);
+  EXPECT_EQ(prod->default_rds_key_arn, "arn:aws:kms:us-east-1:111111111111:key/default");
+  for (const auto& s : prod->snapshots) {
+    if (s.id == "drsnap-db1-20261123t0410") {
+      ASSERT_TRUE(s.shared_with.has_value());
+      EXPECT_EQ(*s.shared_with, std::vector<std::string>{"222222222222"});
+      EXPECT_EQ(s.tags.at("drsnap:db"), "db1");
+    } else {
+      EXPECT_FALSE(s.shared_with.has_value()) << s.id;  // not looked up
+    }
+  }
+  // The shared snapshot is seen from the DR account in the source region, without tags.
+  const ScopeInventory* dr_src = inv.Find(kDrSrc);
+  ASSERT_NE(dr_src, nullptr);
+  ASSERT_EQ(dr_src->snapshots.size(), 1u);
+  EXPECT_EQ(dr_src->snapshots[0].type, SnapshotType::kShared);
+  EXPECT_EQ(dr_src->snapshots[0].scope, kProd);
+  EXPECT_EQ(dr_src->snapshots[0].seen_from, kDrSrc);
+  EXPECT_TRUE(dr_src->snapshots[0].tags.empty());
+  EXPECT_EQ(dr_src->default_rds_key_arn, "");  // not asked
+  EXPECT_EQ(cloud.Calls("ListSharedAccounts"), 1);
+  EXPECT_EQ(cloud.Calls("DefaultRdsKeyArn"), 1);
+  EXPECT_EQ(cloud.Calls("ListSnapshots"), 3);
+}
+
+TEST(ObserveTest, FailedScopeIsMarkedIncompleteNotDropped) {
+  FakeCloud cloud;
+  cloud.AddSnapshot(Snap(kProd, "a", SnapshotType::kManual));
+  cloud.AddSnapshot(Snap(kDr, "b", SnapshotType::kManual));
+  cloud.FailListing(kDr, Error::Terminal("AccessDenied", "not allowed"));
+  ObserveRequest req;
+  req.scopes = {kProd, kDr};
+  Inventory inv = Observe(cloud, req, TimePoint{});
+  ASSERT_EQ(inv.scopes.size(), 2u);
+  EXPECT_TRUE(inv.Find(kProd)->complete);
+  const ScopeInventory* dr = inv.Find(kDr);
+  ASSERT_NE(dr, nullptr);
+  EXPECT_FALSE(dr->complete);
+  EXPECT_NE(dr->error.find("AccessDenied"), std::string::npos) << dr->error;
+  EXPECT_NE(dr->error.find(kDr.ToString()), std::string::npos) << dr->error;
+}
+
+TEST(ObserveTest, FailedAttributeLookupMarksScopeIncomplete) {
+  FakeCloud cloud;
+  cloud.AddSnapshot(Snap(kProd, "a", SnapshotType::kManual));
+  cloud.FailNext("ListSharedAccounts", Error::Throttling("Throttling", "Rate exceeded"));
+  ObserveRequest req;
+  req.scopes = {kProd};
+  req.needs_shares = [](const Snapshot&) { return true; };
+  Inventory inv = Observe(cloud, req, TimePoint{});
+  EXPECT_FALSE(inv.scopes[0].complete);
+  EXPECT_FALSE(inv.scopes[0].snapshots[0].shared_with.has_value());
+}
+
+TEST(ObserveTest, ManyScopesInParallelAllListed) {
+  FakeCloud cloud;
+  ObserveRequest req;
+  for (int a = 0; a < 5; ++a)
+    for (const char* r : {"us-east-1", "us-west-2", "eu-west-1", "eu-central-1"}) {
+      Scope s{std::to_string(100000000000 + a), r};
+      req.scopes.push_back(s);
+      cloud.AddSnapshot(Snap(s, "snap-" + std::to_string(a), SnapshotType::kManual));
+    }
+  req.parallelism = 3;
+  Inventory inv = Observe(cloud, req, TimePoint{});
+  ASSERT_EQ(inv.scopes.size(), 20u);
+  for (size_t i = 0; i < inv.scopes.size(); ++i) {
+    EXPECT_EQ(inv.scopes[i].scope, req.scopes[i]);  // request order
+    EXPECT_TRUE(inv.scopes[i].complete);
+    EXPECT_EQ(inv.scopes[i].snapshots.size(), 1u);
+  }
+}
+
+}  // namespace
+}  // namespace drsnap::engine

@@ -1,0 +1,190 @@
+#include "engine/reconcile.h"
+
+#include <gtest/gtest.h>
+
+#include "config/policy.h"
+#include "core/time_util.h"
+#include "engine/fake_cloud.h"
+#include "engine/naming.h"
+
+namespace drsnap::engine {
+namespace {
+
+const Scope kProd{"111111111111", "us-east-1"};
+const Scope kVaultSrc{"222222222222", "us-east-1"};
+const Scope kVault{"222222222222", "eu-west-1"};
+const std::string kShareKey = "arn:aws:kms:us-east-1:111111111111:key/share";
+const std::string kDefaultKey = "arn:aws:kms:us-east-1:111111111111:key/default";
+
+const char kConfig[] = R"(version: 1
+accounts:
+  prod: {id: "111111111111"}
+  vault: {id: "222222222222"}
+policies:
+  orders:
+    databases: {names: ["*"]}
+    source: {account: prod, region: us-east-1, from: automated,
+             share_key: "arn:aws:kms:us-east-1:111111111111:key/share"}
+    rpo: 24h
+    targets:
+      - account: vault
+        hop_kms_key: "arn:aws:kms:us-east-1:222222222222:key/hop"
+        regions:
+          eu-west-1: {kms_key: "arn:aws:kms:eu-west-1:222222222222:key/dr"}
+    retention: {daily: 7}
+)";
+
+TimePoint T0() { return *ParseIso8601("2026-11-23T00:00:00Z"); }
+
+class ReconcileTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto cfg = config::ParseConfig(kConfig, "test.yaml");
+    ASSERT_TRUE(cfg.has_value()) << cfg.error().ToString();
+    config_ = *cfg;
+    clock_ = std::make_shared<FakeClock>(T0());
+    cloud_ = std::make_shared<FakeCloud>();
+    cloud_->SetDefaultKey(kProd, kDefaultKey);
+    cloud_->SetNow(T0());
+  }
+
+  void AddDb(const std::string& id, bool encrypted, const std::string& key) {
+    Database db;
+    db.id = id;
+    db.scope = kProd;
+    db.engine = "postgres";
+    db.status = "available";
+    db.encrypted = encrypted;
+    db.kms_key_id = key;
+    db.backup_retention_days = 7;
+    cloud_->AddDatabase(db);
+    Snapshot s;
+    s.id = "rds:" + id + "-2026-11-22-04-10";
+    s.scope = kProd;
+    s.db_id = id;
+    s.type = SnapshotType::kAutomated;
+    s.status = SnapshotStatus::kAvailable;
+    s.create_time = *ParseIso8601("2026-11-22T04:10:00Z");
+    s.encrypted = encrypted;
+    s.kms_key_id = key;
+    s.engine = "postgres";
+    cloud_->AddSnapshot(s);
+  }
+
+  // Runs reconciles, completing every snapshot in between, until a plan is empty.
+  int Converge(Reconciler& rec, int max_runs = 10) {
+    for (int i = 1; i <= max_runs; ++i) {
+      ReconcileReport r = rec.RunOnce(ReconcileOptions{});
+      EXPECT_EQ(r.apply.Count(Outcome::kFailed), 0) << r.Summary();
+      for (const auto& res : r.apply.results)
+        if (res.error) ADD_FAILURE() << res.error->ToString();
+      if (r.plan.actions.empty()) return i;
+      cloud_->CompleteAll();
+      clock_->Advance(std::chrono::minutes(10));
+      cloud_->SetNow(clock_->Now());
+    }
+    return -1;
+  }
+
+  std::vector<Snapshot> VaultCopies() {
+    std::vector<Snapshot> out;
+    for (const auto& s : cloud_->OwnedSnapshots(kVault)) {
+      auto l = naming::ParseName(s.id);
+      if (l && l->stage == naming::NameStage::kVault) out.push_back(s);
+    }
+    return out;
+  }
+
+  config::Config config_;
+  std::shared_ptr<FakeClock> clock_;
+  std::shared_ptr<FakeCloud> cloud_;
+};
+
+TEST_F(ReconcileTest, UnencryptedDbConvergesToAVaultCopyAndStaysQuiet) {
+  AddDb("db1", false, "");
+  Reconciler rec(cloud_, config_, clock_);
+  int runs = Converge(rec);
+  ASSERT_GT(runs, 0) << "did not converge";
+  auto vault = VaultCopies();
+  ASSERT_EQ(vault.size(), 1u);
+  EXPECT_EQ(vault[0].recovery_point, *ParseIso8601("2026-11-22T04:10:00Z"));
+  EXPECT_EQ(vault[0].status, SnapshotStatus::kAvailable);
+  // Applying again changes nothing.
+  auto before = cloud_->MutationLog().size();
+  ReconcileReport again = rec.RunOnce(ReconcileOptions{});
+  EXPECT_TRUE(again.plan.actions.empty());
+  EXPECT_EQ(cloud_->MutationLog().size(), before);
+}
+
+TEST_F(ReconcileTest, RefusedOneStepCopyIsLearnedAndReplannedWithAHop) {
+  AddDb("db1", true, kShareKey);
+  Reconciler rec(cloud_, config_, clock_);  // FakeCloud applies the strict (older) rule
+  bool replanned = false;
+  for (int i = 0; i < 10; ++i) {
+    ReconcileReport r = rec.RunOnce(ReconcileOptions{});
+    replanned |= r.replans > 0;
+    if (r.plan.actions.empty()) break;
+    cloud_->CompleteAll();
+    clock_->Advance(std::chrono::minutes(10));
+    cloud_->SetNow(clock_->Now());
+  }
+  EXPECT_TRUE(replanned);
+  EXPECT_EQ(rec.facts().one_step_copy_refused, std::vector<Scope>{kVault});
+  auto vault = VaultCopies();
+  ASSERT_EQ(vault.size(), 1u);
+  EXPECT_EQ(vault[0].kms_key_id, "arn:aws:kms:eu-west-1:222222222222:key/dr");
+  // The copy went through a hop in the DR account in the source region,
+  // which is removed once the vault copy is available.
+  bool hop_made = false;
+  for (const auto& line : cloud_->MutationLog())
+    hop_made |= line.starts_with("CopySnapshot " + kVaultSrc.ToString()) && line.ends_with("-hop");
+  EXPECT_TRUE(hop_made);
+  for (const auto& s : cloud_->OwnedSnapshots(kVaultSrc)) ADD_FAILURE() << "left over: " << s.id;
+}
+
+TEST_F(ReconcileTest, DryRunChangesNothing) {
+  AddDb("db1", false, "");
+  Reconciler rec(cloud_, config_, clock_);
+  ReconcileOptions opt;
+  opt.dry_run = true;
+  ReconcileReport r = rec.RunOnce(opt);
+  EXPECT_FALSE(r.plan.actions.empty());
+  EXPECT_EQ(r.apply.Count(Outcome::kDeferred), static_cast<int>(r.plan.actions.size()));
+  EXPECT_TRUE(cloud_->MutationLog().empty());
+}
+
+TEST_F(ReconcileTest, OnlyDbNarrowsTheActions) {
+  AddDb("db1", false, "");
+  AddDb("db2", false, "");
+  Reconciler rec(cloud_, config_, clock_);
+  ReconcileOptions opt;
+  opt.only_db = "db2";
+  ReconcileReport r = rec.RunOnce(opt);
+  ASSERT_FALSE(r.plan.actions.empty());
+  for (const auto& a : r.plan.actions) EXPECT_EQ(a.db_id, "db2");
+  for (const auto& line : cloud_->MutationLog())
+    EXPECT_EQ(line.find("db1"), std::string::npos) << line;
+}
+
+TEST_F(ReconcileTest, IncompleteScopeIsReportedAndNotOk) {
+  AddDb("db1", false, "");
+  cloud_->FailListing(kVault, Error::Terminal("AccessDenied", "no"));
+  Reconciler rec(cloud_, config_, clock_);
+  ReconcileReport r = rec.RunOnce(ReconcileOptions{});
+  EXPECT_EQ(r.IncompleteScopes(), 1);
+  EXPECT_FALSE(r.ok());
+  for (const auto& a : r.plan.actions) EXPECT_NE(a.kind, ActionKind::kDeleteSnapshot);
+}
+
+TEST_F(ReconcileTest, DeadlineLeavesTheRestForLater) {
+  AddDb("db1", false, "");
+  Reconciler rec(cloud_, config_, clock_);
+  ReconcileOptions opt;
+  opt.deadline = clock_->Now() + std::chrono::seconds(1);
+  ReconcileReport r = rec.RunOnce(opt);
+  EXPECT_TRUE(r.apply.deadline_reached);
+  EXPECT_TRUE(cloud_->MutationLog().empty());
+}
+
+}  // namespace
+}  // namespace drsnap::engine

@@ -1,0 +1,207 @@
+// KMS (JSON 1.1): CreateKey, CreateAlias, DescribeKey, ListAliases. Key
+// policies are reduced to the accounts they let use the key.
+#include <algorithm>
+#include <charconv>
+#include <regex>
+
+#include "sim/world.h"
+
+namespace drsnap::sim {
+
+namespace {
+
+using nlohmann::json;
+
+double EpochSeconds(TimePoint t) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count() /
+         1000.0;
+}
+
+json KeyMetadata(const KmsKey& k, std::string_view account) {
+  json m = {{"AWSAccountId", std::string(account)},
+            {"KeyId", k.key_id},
+            {"Arn", k.arn},
+            {"CreationDate", EpochSeconds(k.created)},
+            {"Enabled", k.enabled},
+            {"Description", k.description},
+            {"KeyUsage", "ENCRYPT_DECRYPT"},
+            {"KeyState", k.enabled ? "Enabled" : "Disabled"},
+            {"Origin", "AWS_KMS"},
+            {"KeyManager", k.aws_managed ? "AWS" : "CUSTOMER"},
+            {"CustomerMasterKeySpec", "SYMMETRIC_DEFAULT"},
+            {"KeySpec", "SYMMETRIC_DEFAULT"},
+            {"EncryptionAlgorithms", json::array({"SYMMETRIC_DEFAULT"})},
+            {"MultiRegion", false}};
+  return m;
+}
+
+// Account ids named as principals of Allow statements.
+std::set<std::string> PolicyAccounts(const json& policy) {
+  std::set<std::string> out;
+  static const std::regex kAcct("(?:^|[^0-9])([0-9]{12})(?:[^0-9]|$)");
+  auto add_principal = [&](const json& v) {
+    if (!v.is_string()) return;
+    std::string s = v.get<std::string>();
+    std::smatch m;
+    if (std::regex_search(s, m, kAcct)) out.insert(m[1]);
+  };
+  if (!policy.contains("Statement")) return out;
+  json stmts = policy["Statement"];
+  if (stmts.is_object()) stmts = json::array({stmts});
+  for (const auto& st : stmts) {
+    if (!st.is_object() || st.value("Effect", "") != "Allow" || !st.contains("Principal"))
+      continue;
+    const json& pr = st["Principal"];
+    if (pr.is_object() && pr.contains("AWS")) {
+      if (pr["AWS"].is_array())
+        for (const auto& v : pr["AWS"]) add_principal(v);
+      else
+        add_principal(pr["AWS"]);
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+SimResponse World::HandleKms(const SimRequest& req) {
+  SimResponse resp;
+  resp.content_type = "application/x-amz-json-1.1";
+  resp.request_id = NextUuid();
+  auto fail = [&](int status, std::string_view type, std::string msg) {
+    resp.status = status;
+    resp.body = json{{"__type", std::string(type)}, {"message", std::move(msg)}}.dump();
+    return resp;
+  };
+  if (req.account_id.empty())
+    return fail(400, "MissingAuthenticationTokenException", "Missing Authentication Token");
+  json body;
+  try {
+    body = req.json_body.empty() ? json::object() : json::parse(req.json_body);
+  } catch (const json::exception&) {
+    return fail(400, "SerializationException", "Malformed request body");
+  }
+  if (!body.is_object()) return fail(400, "SerializationException", "Malformed request body");
+  const std::string& me = req.account_id;
+  const std::string& region = req.region;
+  Scope& s = GetScope(me, region);
+  auto str = [&](const char* name) -> std::optional<std::string> {
+    if (!body.contains(name) || !body[name].is_string()) return std::nullopt;
+    return body[name].get<std::string>();
+  };
+  const std::string& a = req.action;
+
+  if (a == "CreateKey") {
+    KmsKey k;
+    k.key_id = NextUuid();
+    k.arn = "arn:aws:kms:" + region + ":" + me + ":key/" + k.key_id;
+    k.description = str("Description").value_or("");
+    k.created = now;
+    if (auto pol = str("Policy")) {
+      try {
+        k.allowed_accounts = PolicyAccounts(json::parse(*pol));
+      } catch (const json::exception&) {
+        return fail(400, "MalformedPolicyDocumentException", "The policy is not valid JSON");
+      }
+      k.allowed_accounts.erase(me);
+    }
+    json out = {{"KeyMetadata", KeyMetadata(k, me)}};
+    s.keys.emplace(k.key_id, std::move(k));
+    resp.body = out.dump();
+    return resp;
+  }
+  if (a == "CreateAlias") {
+    auto name = str("AliasName");
+    auto target = str("TargetKeyId");
+    if (!name || !target) return fail(400, "ValidationException", "AliasName and TargetKeyId are required");
+    if (!name->starts_with("alias/") || name->size() <= 6)
+      return fail(400, "ValidationException", "Alias must start with the prefix \"alias/\".");
+    if (name->starts_with("alias/aws/"))
+      return fail(400, "NotAuthorizedException", "Cannot create alias with prefix 'alias/aws/'");
+    if (s.aliases.count(*name))
+      return fail(400, "AlreadyExistsException", "An alias with the name arn:aws:kms:" + region +
+                                                     ":" + me + ":" + *name + " already exists");
+    const KmsKey* key = ResolveKey(me, region, *target);
+    if (!key || key->arn.find(":" + me + ":") == std::string::npos)
+      return fail(400, "NotFoundException", "Key '" + *target + "' does not exist");
+    s.aliases[*name] = Alias{key->key_id, now};
+    resp.body = "{}";
+    return resp;
+  }
+  if (a == "DescribeKey") {
+    auto ref = str("KeyId");
+    if (!ref) return fail(400, "ValidationException", "KeyId is required");
+    const KmsKey* key = nullptr;
+    if (ref->starts_with("arn:")) {
+      auto p = ParseArn(*ref);
+      if (!p || p->service != "kms") return fail(400, "InvalidArnException", "Invalid arn " + *ref);
+      key = KeyByArn(*ref);
+      if (key && !KeyUsableBy(*key, me)) {
+        return fail(400, "AccessDeniedException",
+                    "User: " + req.caller_arn + " is not authorized to perform: kms:DescribeKey on resource: " + key->arn);
+      }
+    } else {
+      key = ResolveKey(me, region, *ref);
+    }
+    if (!key) {
+      if (ref->find("alias/") != std::string::npos) {
+        std::string full = ref->starts_with("arn:") ? *ref : "arn:aws:kms:" + region + ":" + me + ":" + *ref;
+        return fail(400, "NotFoundException", "Alias " + full + " is not found.");
+      }
+      std::string full = ref->starts_with("arn:") ? *ref : "arn:aws:kms:" + region + ":" + me + ":key/" + *ref;
+      return fail(400, "NotFoundException", "Key '" + full + "' does not exist");
+    }
+    auto p = ParseArn(key->arn);
+    resp.body = json{{"KeyMetadata", KeyMetadata(*key, p ? p->account : me)}}.dump();
+    return resp;
+  }
+  if (a == "ListAliases") {
+    int limit = 50;
+    if (body.contains("Limit")) {
+      if (!body["Limit"].is_number_integer() || body["Limit"].get<int>() < 1 ||
+          body["Limit"].get<int>() > 100)
+        return fail(400, "ValidationException", "Limit must be between 1 and 100");
+      limit = body["Limit"].get<int>();
+    }
+    std::optional<std::string> key_filter;
+    if (auto k = str("KeyId")) {
+      const KmsKey* key = ResolveKey(me, region, *k);
+      if (!key) return fail(400, "NotFoundException", "Key '" + *k + "' does not exist");
+      key_filter = key->key_id;
+    }
+    std::string marker = str("Marker").value_or("");
+    // AWS lists its managed aliases even before their keys exist.
+    std::vector<std::pair<std::string, const Alias*>> all;
+    bool has_rds = s.aliases.count("alias/aws/rds") > 0;
+    for (const auto& [n, al] : s.aliases) all.emplace_back(n, &al);
+    if (!has_rds) all.emplace_back("alias/aws/rds", nullptr);
+    std::sort(all.begin(), all.end(),
+              [](const auto& x, const auto& y) { return x.first < y.first; });
+    json list = json::array();
+    bool truncated = false;
+    std::string next;
+    for (const auto& [n, al] : all) {
+      if (!marker.empty() && n <= marker) continue;
+      if (key_filter && (!al || al->target_key_id != *key_filter)) continue;
+      if (static_cast<int>(list.size()) == limit) {
+        truncated = true;
+        next = list.back()["AliasName"].get<std::string>();
+        break;
+      }
+      json e = {{"AliasName", n}, {"AliasArn", "arn:aws:kms:" + region + ":" + me + ":" + n}};
+      if (al) {
+        e["TargetKeyId"] = al->target_key_id;
+        e["CreationDate"] = EpochSeconds(al->created);
+        e["LastUpdatedDate"] = EpochSeconds(al->created);
+      }
+      list.push_back(std::move(e));
+    }
+    json out = {{"Aliases", list}, {"Truncated", truncated}};
+    if (truncated) out["NextMarker"] = next;
+    resp.body = out.dump();
+    return resp;
+  }
+  return fail(400, "UnknownOperationException", "");
+}
+
+}  // namespace drsnap::sim

@@ -1,0 +1,366 @@
+// RDS dispatch, shared helpers and the XML shapes of RDS resources.
+#include <algorithm>
+#include <charconv>
+#include <cstdio>
+#include <functional>
+
+#include "sim/rds_common.h"
+
+namespace drsnap::sim {
+
+std::unexpected<ApiError> SnapshotNotFound(bool cluster, std::string_view id) {
+  if (cluster)
+    return ApiFail(404, "DBClusterSnapshotNotFoundFault",
+                   "DBClusterSnapshot " + std::string(id) + " not found.");
+  return ApiFail(404, "DBSnapshotNotFound", "DBSnapshot " + std::string(id) + " not found.");
+}
+
+std::unexpected<ApiError> SnapshotAlreadyExists(bool cluster, std::string_view id) {
+  if (cluster)
+    return ApiFail(400, "DBClusterSnapshotAlreadyExistsFault",
+                   "Cannot create the cluster snapshot because one with the identifier " +
+                       std::string(id) + " already exists.");
+  return ApiFail(400, "DBSnapshotAlreadyExists",
+                 "Cannot create the snapshot because a snapshot with the identifier " +
+                     std::string(id) + " already exists.");
+}
+
+std::unexpected<ApiError> InvalidSnapshotState(bool cluster, std::string msg) {
+  return ApiFail(400, cluster ? "InvalidDBClusterSnapshotStateFault" : "InvalidDBSnapshotState",
+                 std::move(msg));
+}
+
+std::unexpected<ApiError> DbNotFound(bool cluster, std::string_view id) {
+  if (cluster)
+    return ApiFail(404, "DBClusterNotFoundFault", "DBCluster " + std::string(id) + " not found.");
+  return ApiFail(404, "DBInstanceNotFound", "DBInstance " + std::string(id) + " not found.");
+}
+
+std::expected<bool, ApiError> BoolParam(const Params& p, std::string_view name, bool def) {
+  const std::string* v = p.Get(name);
+  if (!v) return def;
+  std::string l = ToLower(*v);
+  if (l == "true") return true;
+  if (l == "false") return false;
+  return InvalidParameterValue("Invalid boolean value " + *v + " for " + std::string(name));
+}
+
+std::expected<int, ApiError> MaxRecordsParam(const Params& p) {
+  const std::string* v = p.Get("MaxRecords");
+  if (!v) return 100;
+  int n = 0;
+  auto r = std::from_chars(v->data(), v->data() + v->size(), n);
+  if (r.ec != std::errc() || r.ptr != v->data() + v->size())
+    return InvalidParameterValue("Invalid value " + *v + " for MaxRecords.");
+  if (n < 20 || n > 100)
+    return InvalidParameterValue("Invalid value " + *v +
+                                 " for MaxRecords. Must be between 20 and 100");
+  return n;
+}
+
+std::expected<void, ApiError> CheckTags(const std::vector<Tag>& tags) {
+  for (const auto& [k, v] : tags) {
+    if (k.empty()) return InvalidParameterValue("Tag keys must not be empty.");
+    if (ToLower(k).starts_with("aws:"))
+      return InvalidParameterValue("Tag keys cannot start with the reserved prefix 'aws:' (" + k +
+                                   ").");
+  }
+  return {};
+}
+
+void MergeTags(std::vector<Tag>* into, const std::vector<Tag>& add) {
+  for (const auto& t : add) {
+    auto it = std::find_if(into->begin(), into->end(),
+                           [&](const Tag& e) { return e.first == t.first; });
+    if (it != into->end()) it->second = t.second;
+    else into->push_back(t);
+  }
+}
+
+Snapshot* ResolveSnapshot(RdsCall& c, bool cluster, std::string_view ref) {
+  if (ref.starts_with("arn:")) {
+    auto a = ParseArn(ref);
+    if (!a || a->service != "rds" ||
+        a->resource_type != (cluster ? "cluster-snapshot" : "snapshot"))
+      return nullptr;
+    Scope* s = c.w.FindScope(a->account, a->region);
+    if (!s) return nullptr;
+    Snapshot* snap = c.w.FindSnap(*s, cluster, a->resource);
+    if (!snap) return nullptr;
+    if (a->account != c.req.account_id && !snap->SharedWith(c.req.account_id)) return nullptr;
+    return snap;
+  }
+  return c.w.FindSnap(c.scope, cluster, ref);
+}
+
+void WriteTagList(XmlWriter& x, const std::vector<Tag>& tags) {
+  if (tags.empty()) {
+    x.Empty("TagList");
+    return;
+  }
+  x.Open("TagList");
+  for (const auto& [k, v] : tags) {
+    x.Open("Tag");
+    x.Text("Key", k);
+    x.Text("Value", v);
+    x.Close("Tag");
+  }
+  x.Close("TagList");
+}
+
+namespace {
+
+std::string VpcId(std::string_view account, std::string_view region) {
+  // A stable fake VPC id per account-region.
+  size_t h = std::hash<std::string>{}(std::string(account) + "/" + std::string(region));
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "vpc-%017llx", static_cast<unsigned long long>(h) & 0xfffffffffffffffULL);
+  return std::string(buf, 21);
+}
+
+}  // namespace
+
+void WriteSnapshot(XmlWriter& x, const Snapshot& s, TimePoint now, std::string_view viewer,
+                   std::string_view element) {
+  const Scope& owner = *s.scope;
+  bool foreign = viewer != owner.account;
+  const DbInfo& db = *s.db;
+  std::string arn = SnapshotArn(s);
+  std::string type = s.automated ? "automated" : "manual";
+  if (foreign) type = s.SharedWith(viewer) && !s.public_() ? "shared" : "public";
+  if (foreign && s.public_() &&
+      std::find(s.shared_with.begin(), s.shared_with.end(), viewer) != s.shared_with.end())
+    type = "shared";
+  if (!s.cluster) {
+    x.Open(element.empty() ? "DBSnapshot" : element);
+    x.Text("DBSnapshotIdentifier", foreign ? std::string_view(arn) : std::string_view(s.id));
+    x.Text("DBInstanceIdentifier", db.db_id);
+    x.Time("SnapshotCreateTime", s.create_time);
+    x.Text("Engine", db.engine);
+    x.Int("AllocatedStorage", db.size_gb);
+    x.Text("Status", SnapStatusName(s.status));
+    x.Int("Port", db.port);
+    x.Text("AvailabilityZone", owner.region + "a");
+    x.Text("VpcId", VpcId(owner.account, owner.region));
+    x.Time("InstanceCreateTime", db.create_time);
+    x.Text("MasterUsername", db.master_username);
+    x.Text("EngineVersion", db.engine_version);
+    x.Text("LicenseModel", db.license_model);
+    x.Text("SnapshotType", type);
+    x.Text("OptionGroupName", db.option_group);
+    x.Int("PercentProgress", s.PercentProgress(now));
+    if (!s.source_region.empty()) x.Text("SourceRegion", s.source_region);
+    if (!s.source_arn.empty()) x.Text("SourceDBSnapshotIdentifier", s.source_arn);
+    x.Text("StorageType", db.storage_type);
+    x.Bool("Encrypted", s.encrypted());
+    if (s.encrypted()) x.Text("KmsKeyId", s.kms_key_arn);
+    x.Text("DBSnapshotArn", arn);
+    x.Bool("IAMDatabaseAuthenticationEnabled", false);
+    x.Empty("ProcessorFeatures");
+    x.Text("DbiResourceId", db.resource_id);
+    WriteTagList(x, foreign ? std::vector<Tag>{} : s.tags);
+    x.Time("OriginalSnapshotCreateTime", s.original_create_time);
+    x.Text("SnapshotTarget", "region");
+    x.Bool("DedicatedLogVolume", false);
+    x.Close(element.empty() ? "DBSnapshot" : element);
+    return;
+  }
+  x.Open(element.empty() ? "DBClusterSnapshot" : element);
+  x.Open("AvailabilityZones");
+  for (const char* z : {"a", "b", "c"}) x.Text("AvailabilityZone", owner.region + z);
+  x.Close("AvailabilityZones");
+  x.Text("DBClusterSnapshotIdentifier", foreign ? std::string_view(arn) : std::string_view(s.id));
+  x.Text("DBClusterIdentifier", db.db_id);
+  x.Time("SnapshotCreateTime", s.create_time);
+  x.Text("Engine", db.engine);
+  x.Text("EngineMode", "provisioned");
+  x.Int("AllocatedStorage", db.size_gb);
+  x.Text("Status", SnapStatusName(s.status));
+  x.Int("Port", db.port);
+  x.Text("VpcId", VpcId(owner.account, owner.region));
+  x.Time("ClusterCreateTime", db.create_time);
+  x.Text("MasterUsername", db.master_username);
+  x.Text("EngineVersion", db.engine_version);
+  x.Text("LicenseModel", db.license_model);
+  x.Text("SnapshotType", type);
+  x.Int("PercentProgress", s.PercentProgress(now));
+  x.Bool("StorageEncrypted", s.encrypted());
+  if (s.encrypted()) x.Text("KmsKeyId", s.kms_key_arn);
+  x.Text("DBClusterSnapshotArn", arn);
+  if (!s.source_arn.empty()) x.Text("SourceDBClusterSnapshotArn", s.source_arn);
+  x.Bool("IAMDatabaseAuthenticationEnabled", false);
+  WriteTagList(x, foreign ? std::vector<Tag>{} : s.tags);
+  x.Text("DbClusterResourceId", db.resource_id);
+  x.Close(element.empty() ? "DBClusterSnapshot" : element);
+}
+
+void WriteDatabase(XmlWriter& x, const Scope& scope, const Database& d, TimePoint now,
+                   std::string_view element) {
+  const DbInfo& db = *d.info;
+  std::string arn = DbArn(scope.region, scope.account, d.cluster, db.db_id);
+  std::string host_suffix = "." + scope.account.substr(0, 12) + "." + scope.region +
+                            ".rds.amazonaws.com";
+  bool ready = d.status == "available";
+  if (!d.cluster) {
+    x.Open(element.empty() ? "DBInstance" : element);
+    x.Text("DBInstanceIdentifier", db.db_id);
+    x.Text("DBInstanceClass", d.instance_class);
+    x.Text("Engine", db.engine);
+    x.Text("DBInstanceStatus", d.status);
+    x.Text("MasterUsername", db.master_username);
+    if (ready) {
+      x.Open("Endpoint");
+      x.Text("Address", db.db_id + host_suffix);
+      x.Int("Port", db.port);
+      x.Text("HostedZoneId", "Z2R2ITUGPM61AM");
+      x.Close("Endpoint");
+    }
+    x.Int("AllocatedStorage", db.size_gb);
+    x.Time("InstanceCreateTime", db.create_time);
+    x.Text("PreferredBackupWindow", d.backup_window);
+    x.Int("BackupRetentionPeriod", d.retention_days);
+    x.Empty("DBSecurityGroups");
+    x.Empty("VpcSecurityGroups");
+    x.Empty("DBParameterGroups");
+    x.Text("AvailabilityZone", scope.region + "a");
+    x.Text("PreferredMaintenanceWindow", "sun:05:00-sun:05:30");
+    x.Empty("PendingModifiedValues");
+    if (ready) x.Time("LatestRestorableTime", now - std::chrono::minutes(5));
+    x.Bool("MultiAZ", false);
+    x.Text("EngineVersion", db.engine_version);
+    x.Bool("AutoMinorVersionUpgrade", true);
+    x.Empty("ReadReplicaDBInstanceIdentifiers");
+    x.Text("LicenseModel", db.license_model);
+    x.Open("OptionGroupMemberships");
+    x.Open("OptionGroupMembership");
+    x.Text("OptionGroupName", db.option_group);
+    x.Text("Status", "in-sync");
+    x.Close("OptionGroupMembership");
+    x.Close("OptionGroupMemberships");
+    x.Bool("PubliclyAccessible", false);
+    x.Text("StorageType", db.storage_type);
+    x.Int("DbInstancePort", 0);
+    if (!d.cluster_id.empty()) x.Text("DBClusterIdentifier", d.cluster_id);
+    x.Bool("StorageEncrypted", !d.kms_key_arn.empty());
+    if (!d.kms_key_arn.empty()) x.Text("KmsKeyId", d.kms_key_arn);
+    x.Text("DbiResourceId", db.resource_id);
+    x.Text("CACertificateIdentifier", "rds-ca-rsa2048-g1");
+    x.Empty("DomainMemberships");
+    x.Bool("CopyTagsToSnapshot", false);
+    x.Int("MonitoringInterval", 0);
+    x.Text("DBInstanceArn", arn);
+    x.Bool("IAMDatabaseAuthenticationEnabled", false);
+    x.Bool("PerformanceInsightsEnabled", false);
+    x.Bool("DeletionProtection", false);
+    WriteTagList(x, d.tags);
+    x.Text("BackupTarget", "region");
+    x.Text("NetworkType", "IPV4");
+    x.Close(element.empty() ? "DBInstance" : element);
+    return;
+  }
+  x.Open(element.empty() ? "DBCluster" : element);
+  x.Int("AllocatedStorage", 1);
+  x.Open("AvailabilityZones");
+  for (const char* z : {"a", "b", "c"}) x.Text("AvailabilityZone", scope.region + z);
+  x.Close("AvailabilityZones");
+  x.Int("BackupRetentionPeriod", d.retention_days);
+  x.Text("DBClusterIdentifier", db.db_id);
+  x.Text("DBClusterParameterGroup", "default." + db.engine);
+  x.Text("DBSubnetGroup", "default");
+  x.Text("Status", d.status);
+  if (ready) x.Time("EarliestRestorableTime", db.create_time);
+  x.Text("Endpoint", db.db_id + ".cluster-abc" + host_suffix);
+  x.Text("ReaderEndpoint", db.db_id + ".cluster-ro-abc" + host_suffix);
+  x.Bool("MultiAZ", d.members.size() > 1);
+  x.Text("Engine", db.engine);
+  x.Text("EngineVersion", db.engine_version);
+  if (ready) x.Time("LatestRestorableTime", now - std::chrono::minutes(5));
+  x.Int("Port", db.port);
+  x.Text("MasterUsername", db.master_username);
+  x.Empty("DBClusterOptionGroupMemberships");
+  x.Text("PreferredBackupWindow", d.backup_window);
+  x.Text("PreferredMaintenanceWindow", "sun:05:00-sun:05:30");
+  x.Empty("ReadReplicaIdentifiers");
+  if (d.members.empty()) {
+    x.Empty("DBClusterMembers");
+  } else {
+    x.Open("DBClusterMembers");
+    for (size_t i = 0; i < d.members.size(); ++i) {
+      x.Open("DBClusterMember");
+      x.Text("DBInstanceIdentifier", d.members[i]);
+      x.Bool("IsClusterWriter", i == 0);
+      x.Text("DBClusterParameterGroupStatus", "in-sync");
+      x.Int("PromotionTier", 1);
+      x.Close("DBClusterMember");
+    }
+    x.Close("DBClusterMembers");
+  }
+  x.Empty("VpcSecurityGroups");
+  x.Text("HostedZoneId", "Z2R2ITUGPM61AM");
+  x.Bool("StorageEncrypted", !d.kms_key_arn.empty());
+  if (!d.kms_key_arn.empty()) x.Text("KmsKeyId", d.kms_key_arn);
+  x.Text("DbClusterResourceId", db.resource_id);
+  x.Text("DBClusterArn", arn);
+  x.Empty("AssociatedRoles");
+  x.Bool("IAMDatabaseAuthenticationEnabled", false);
+  x.Time("ClusterCreateTime", db.create_time);
+  x.Text("EngineMode", "provisioned");
+  x.Bool("DeletionProtection", false);
+  x.Bool("HttpEndpointEnabled", false);
+  x.Bool("CopyTagsToSnapshot", false);
+  x.Bool("CrossAccountClone", false);
+  x.Empty("DomainMemberships");
+  WriteTagList(x, d.tags);
+  x.Close(element.empty() ? "DBCluster" : element);
+}
+
+SimResponse World::HandleRds(const SimRequest& req) {
+  std::string request_id = NextUuid();
+  SimResponse resp;
+  resp.content_type = "text/xml";
+  resp.request_id = request_id;
+  auto fail = [&](const ApiError& e) {
+    resp.status = e.status;
+    resp.body = QueryError(kRdsXmlns, e.type, e.code, e.message, request_id);
+    return resp;
+  };
+  if (req.account_id.empty())
+    return fail(ApiError{403, "MissingAuthenticationToken",
+                         "Request is missing Authentication Token"});
+  RdsCall c{*this, req, Params(req.params), GetScope(req.account_id, req.region)};
+  const std::string& a = req.action;
+  OpResult r;
+  bool has_result = true;
+  if (a == "DescribeDBSnapshots") r = DescribeSnapshots(c, false);
+  else if (a == "DescribeDBClusterSnapshots") r = DescribeSnapshots(c, true);
+  else if (a == "CreateDBSnapshot") r = CreateSnapshot(c, false);
+  else if (a == "CreateDBClusterSnapshot") r = CreateSnapshot(c, true);
+  else if (a == "CopyDBSnapshot") r = CopySnapshot(c, false);
+  else if (a == "CopyDBClusterSnapshot") r = CopySnapshot(c, true);
+  else if (a == "DeleteDBSnapshot") r = DeleteSnapshot(c, false);
+  else if (a == "DeleteDBClusterSnapshot") r = DeleteSnapshot(c, true);
+  else if (a == "ModifyDBSnapshotAttribute") r = ModifySnapshotAttribute(c, false);
+  else if (a == "ModifyDBClusterSnapshotAttribute") r = ModifySnapshotAttribute(c, true);
+  else if (a == "DescribeDBSnapshotAttributes") r = DescribeSnapshotAttributes(c, false);
+  else if (a == "DescribeDBClusterSnapshotAttributes") r = DescribeSnapshotAttributes(c, true);
+  else if (a == "DescribeDBInstances") r = DescribeDatabases(c, false);
+  else if (a == "DescribeDBClusters") r = DescribeDatabases(c, true);
+  else if (a == "CreateDBInstance") r = CreateDatabase(c, false);
+  else if (a == "CreateDBCluster") r = CreateDatabase(c, true);
+  else if (a == "DeleteDBInstance") r = DeleteDatabase(c, false);
+  else if (a == "DeleteDBCluster") r = DeleteDatabase(c, true);
+  else if (a == "RestoreDBInstanceFromDBSnapshot") r = RestoreFromSnapshot(c, false);
+  else if (a == "RestoreDBClusterFromSnapshot") r = RestoreFromSnapshot(c, true);
+  else if (a == "AddTagsToResource") r = AddTagsToResource(c), has_result = false;
+  else if (a == "RemoveTagsFromResource") r = RemoveTagsFromResource(c), has_result = false;
+  else if (a == "ListTagsForResource") r = ListTagsForResource(c);
+  else if (a == "DescribeEvents") r = DescribeEvents(c);
+  else
+    return fail(ApiError{400, "InvalidAction",
+                         "The action " + a + " is not valid for this web service."});
+  if (!r) return fail(r.error());
+  resp.body = QueryResponse(kRdsXmlns, a, *r, request_id, has_result);
+  return resp;
+}
+
+}  // namespace drsnap::sim

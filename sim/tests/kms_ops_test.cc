@@ -1,0 +1,102 @@
+#include <gtest/gtest.h>
+
+#include "sim/tests/sim_world_util.h"
+
+namespace drsnap::sim {
+namespace {
+
+using namespace worldtest;
+using nlohmann::json;
+
+json Body(const SimResponse& r) { return json::parse(r.body); }
+
+TEST(KmsOpsTest, CreateKeyAliasDescribe) {
+  auto sim = ExampleWorld();
+  auto r = Kms(*sim, kProd, kWest, "CreateKey",
+               {{"Description", "dr key"},
+                {"Policy", json{{"Version", "2012-10-17"},
+                                {"Statement", {{{"Effect", "Allow"},
+                                                {"Principal", {{"AWS", "arn:aws:iam::222222222222:root"}}},
+                                                {"Action", "kms:*"},
+                                                {"Resource", "*"}}}}}
+                               .dump()}});
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.content_type, "application/x-amz-json-1.1");
+  json meta = Body(r)["KeyMetadata"];
+  std::string id = meta["KeyId"], arn = meta["Arn"];
+  EXPECT_EQ(arn, "arn:aws:kms:us-west-2:111111111111:key/" + id);
+  EXPECT_EQ(meta["AWSAccountId"], kProd);
+  EXPECT_EQ(meta["KeyManager"], "CUSTOMER");
+  EXPECT_EQ(meta["KeyState"], "Enabled");
+  EXPECT_TRUE(meta["CreationDate"].is_number());
+
+  r = Kms(*sim, kProd, kWest, "CreateAlias", {{"AliasName", "alias/dr"}, {"TargetKeyId", id}});
+  ASSERT_EQ(r.status, 200) << r.body;
+  r = Kms(*sim, kProd, kWest, "CreateAlias", {{"AliasName", "alias/dr"}, {"TargetKeyId", id}});
+  EXPECT_EQ(ErrorCode(r), "AlreadyExistsException");
+  r = Kms(*sim, kProd, kWest, "CreateAlias", {{"AliasName", "alias/aws/x"}, {"TargetKeyId", id}});
+  EXPECT_EQ(ErrorCode(r), "NotAuthorizedException");
+
+  for (const std::string& ref : {id, arn, std::string("alias/dr"),
+                                 std::string("arn:aws:kms:us-west-2:111111111111:alias/dr")}) {
+    r = Kms(*sim, kProd, kWest, "DescribeKey", {{"KeyId", ref}});
+    ASSERT_EQ(r.status, 200) << ref << r.body;
+    EXPECT_EQ(Body(r)["KeyMetadata"]["KeyId"], id);
+  }
+  // The vault may describe it by ARN (the policy allows it), not by alias.
+  r = Kms(*sim, kVault, kWest, "DescribeKey", {{"KeyId", arn}});
+  EXPECT_EQ(r.status, 200) << r.body;
+  r = Kms(*sim, kVault, kWest, "DescribeKey", {{"KeyId", "alias/dr"}});
+  EXPECT_EQ(ErrorCode(r), "NotFoundException");
+  EXPECT_EQ(r.status, 400);
+  EXPECT_EQ(Body(r)["message"], "Alias arn:aws:kms:us-west-2:222222222222:alias/dr is not found.");
+  r = Kms(*sim, kProd, kWest, "DescribeKey", {{"KeyId", "00000000-0000-0000-0000-000000000000"}});
+  EXPECT_EQ(ErrorCode(r), "NotFoundException");
+
+  // A snapshot copy may now use it in us-west-2.
+  r = Rds(*sim, kProd, kEast, "CreateDBSnapshot",
+          {{"DBSnapshotIdentifier", "s1"}, {"DBInstanceIdentifier", "plain"}});
+  sim->Advance(std::chrono::hours(1));
+  r = Rds(*sim, kProd, kWest, "CopyDBSnapshot",
+          {{"SourceDBSnapshotIdentifier", ProdSnapshotArn("s1")},
+           {"TargetDBSnapshotIdentifier", "s1"}, {"KmsKeyId", "alias/dr"}});
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(XText(r, "//DBSnapshot/KmsKeyId"), arn);
+  EXPECT_EQ(XText(r, "//DBSnapshot/Encrypted"), "true");
+}
+
+TEST(KmsOpsTest, DefaultRdsKeyAndListAliases) {
+  auto sim = ExampleWorld();
+  auto r = Kms(*sim, kVault, kWest, "DescribeKey", {{"KeyId", "alias/aws/rds"}});
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(Body(r)["KeyMetadata"]["KeyManager"], "AWS");
+  for (int i = 0; i < 5; ++i) {
+    auto k = Kms(*sim, kVault, kWest, "CreateKey", json::object());
+    std::string id = Body(k)["KeyMetadata"]["KeyId"];
+    ASSERT_EQ(Kms(*sim, kVault, kWest, "CreateAlias",
+                  {{"AliasName", "alias/k" + std::to_string(i)}, {"TargetKeyId", id}}).status,
+              200);
+  }
+  std::vector<std::string> names;
+  std::string marker;
+  int pages = 0;
+  do {
+    json req = {{"Limit", 3}};
+    if (!marker.empty()) req["Marker"] = marker;
+    auto l = Kms(*sim, kVault, kWest, "ListAliases", req);
+    ASSERT_EQ(l.status, 200) << l.body;
+    json b = Body(l);
+    for (const auto& a : b["Aliases"]) names.push_back(a["AliasName"]);
+    marker = b["Truncated"].get<bool>() ? b["NextMarker"].get<std::string>() : "";
+    ++pages;
+  } while (!marker.empty() && pages < 10);
+  // alias/vault (from the world), alias/aws/rds, k0..k4.
+  EXPECT_EQ(names, (std::vector<std::string>{"alias/aws/rds", "alias/k0", "alias/k1", "alias/k2",
+                                             "alias/k3", "alias/k4", "alias/vault"}));
+  EXPECT_EQ(pages, 3);
+  auto bad = Kms(*sim, kVault, kWest, "ListAliases", {{"Limit", 0}});
+  EXPECT_EQ(ErrorCode(bad), "ValidationException");
+}
+
+}  // namespace
+}  // namespace drsnap::sim

@@ -1,0 +1,110 @@
+#include "sim/xml_writer.h"
+
+#include <charconv>
+
+#include "core/time_util.h"
+
+namespace drsnap::sim {
+
+void AppendXmlEscaped(std::string* out, std::string_view s) {
+  size_t start = 0;
+  for (size_t i = 0; i < s.size(); ++i) {
+    const char* rep = nullptr;
+    switch (s[i]) {
+      case '&': rep = "&amp;"; break;
+      case '<': rep = "&lt;"; break;
+      case '>': rep = "&gt;"; break;
+      case '"': rep = "&quot;"; break;
+      case '\'': rep = "&apos;"; break;
+      default: continue;
+    }
+    out->append(s.substr(start, i - start));
+    out->append(rep);
+    start = i + 1;
+  }
+  out->append(s.substr(start));
+}
+
+void XmlWriter::Open(std::string_view name) {
+  out_ += '<';
+  out_ += name;
+  out_ += '>';
+}
+
+void XmlWriter::Close(std::string_view name) {
+  out_ += "</";
+  out_ += name;
+  out_ += '>';
+}
+
+void XmlWriter::Text(std::string_view name, std::string_view text) {
+  Open(name);
+  AppendXmlEscaped(&out_, text);
+  Close(name);
+}
+
+void XmlWriter::Int(std::string_view name, long long v) {
+  Open(name);
+  char buf[24];
+  auto r = std::to_chars(buf, buf + sizeof buf, v);
+  out_.append(buf, r.ptr);
+  Close(name);
+}
+
+void XmlWriter::Bool(std::string_view name, bool v) {
+  Open(name);
+  out_ += v ? "true" : "false";
+  Close(name);
+}
+
+void XmlWriter::Time(std::string_view name, TimePoint t) { Text(name, FormatIso8601(t)); }
+
+void XmlWriter::Empty(std::string_view name) {
+  out_ += '<';
+  out_ += name;
+  out_ += "/>";
+}
+
+std::string QueryResponse(std::string_view ns, std::string_view action, std::string_view result,
+                          std::string_view request_id, bool has_result) {
+  std::string out;
+  out.reserve(result.size() + 256);
+  out += "<";
+  out += action;
+  out += "Response xmlns=\"";
+  out += ns;
+  out += "\">\n";
+  if (has_result) {
+    out += "  <";
+    out += action;
+    out += "Result>";
+    out += result;
+    out += "</";
+    out += action;
+    out += "Result>\n";
+  }
+  out += "  <ResponseMetadata>\n    <RequestId>";
+  out += request_id;
+  out += "</RequestId>\n  </ResponseMetadata>\n</";
+  out += action;
+  out += "Response>\n";
+  return out;
+}
+
+std::string QueryError(std::string_view ns, std::string_view type, std::string_view code,
+                       std::string_view message, std::string_view request_id) {
+  std::string out = "<ErrorResponse xmlns=\"";
+  out += ns;
+  out += "\">\n  <Error>\n    <Type>";
+  AppendXmlEscaped(&out, type);
+  out += "</Type>\n    <Code>";
+  AppendXmlEscaped(&out, code);
+  out += "</Code>\n    <Message>";
+  AppendXmlEscaped(&out, message);
+  out += "</Message>\n  </Error>\n  <RequestId>";
+  out += request_id;
+  out += "</RequestId>\n</ErrorResponse>\n";
+  return out;
+}
+
+}  // namespace drsnap::sim
