@@ -76,27 +76,30 @@ std::string_view AsView(const unsigned char* p, size_t n) {
 }  // namespace
 
 // Appends s with every byte outside keep[] written as %XX (and, when
-// space_as_plus, ' ' as '+'). Writes into one resize: per-byte push_back was
-// the top of the signing profile.
+// space_as_plus, ' ' as '+'). Encodes into a stack buffer and appends in
+// chunks: per-byte push_back was the top of the signing profile. Plain
+// appends also stay correct if s points into *out.
 template <bool kSpaceAsPlus>
 void AppendEscapedRun(std::string* out, std::string_view s, bool keep_slash) {
-  const size_t old_size = out->size();
-  out->resize_and_overwrite(old_size + 3 * s.size(), [&](char* buf, size_t) {
-    char* p = buf + old_size;
-    for (char ch : s) {
-      const auto c = static_cast<unsigned char>(ch);
-      if (kUnreservedTable[c] || (c == '/' && keep_slash)) {
-        *p++ = ch;
-      } else if (kSpaceAsPlus && c == ' ') {
-        *p++ = '+';
-      } else {
-        *p++ = '%';
-        *p++ = kHexUpper[c >> 4];
-        *p++ = kHexUpper[c & 0xF];
-      }
+  char buf[768];
+  size_t n = 0;
+  for (char ch : s) {
+    if (n + 3 > sizeof buf) {
+      out->append(buf, n);
+      n = 0;
     }
-    return static_cast<size_t>(p - buf);
-  });
+    const auto c = static_cast<unsigned char>(ch);
+    if (kUnreservedTable[c] || (c == '/' && keep_slash)) {
+      buf[n++] = ch;
+    } else if (kSpaceAsPlus && c == ' ') {
+      buf[n++] = '+';
+    } else {
+      buf[n++] = '%';
+      buf[n++] = kHexUpper[c >> 4];
+      buf[n++] = kHexUpper[c & 0xF];
+    }
+  }
+  out->append(buf, n);
 }
 
 void AppendUriEncoded(std::string* out, std::string_view s, bool encode_slash) {
