@@ -28,7 +28,8 @@ void GlobalInitOnce() {
   std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
 }
 
-std::optional<std::string> FirstSet(const Environment& env, std::initializer_list<const char*> names) {
+std::optional<std::string> FirstSet(const Environment& env,
+                                    std::initializer_list<const char*> names) {
   for (const char* n : names) {
     if (auto v = env.GetNonEmpty(n)) return v;
   }
@@ -114,8 +115,9 @@ Error CurlError(CURLcode code, const char* detail, const HttpRequest& request) {
     case CURLE_SSL_INVALIDCERTSTATUS: {
       Error e = Error::Terminal("TlsVerificationFailed",
                                 "TLS certificate verification failed for " + host + ": " + msg);
-      e.hint = "check the endpoint URL, the system clock, and SSL_CERT_FILE if a proxy "
-               "re-signs TLS traffic";
+      e.hint =
+          "check the endpoint URL, the system clock, and SSL_CERT_FILE if a proxy "
+          "re-signs TLS traffic";
       return std::move(e).With(ctx);
     }
     case CURLE_URL_MALFORMAT:
@@ -204,11 +206,11 @@ class CurlTransport final : public HttpTransport {
       curl_easy_setopt(h, CURLOPT_NOBODY, 1L);
     } else {
       if (m != "POST") curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, m.c_str());
-      if (m == "POST" || !request.body.empty()) {
-        curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE,
-                         static_cast<curl_off_t>(request.body.size()));
-        curl_easy_setopt(h, CURLOPT_POSTFIELDS, request.body.data());
-      }
+      // Always send the body (even empty): without Content-Length a PUT with
+      // no body makes servers (the IMDS token endpoint among them) wait.
+      curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE,
+                       static_cast<curl_off_t>(request.body.size()));
+      curl_easy_setopt(h, CURLOPT_POSTFIELDS, request.body.data());
     }
 
     CURLcode rc = curl_easy_perform(h);
