@@ -23,19 +23,19 @@ Result<CaLocation> DiscoverCaBundle(const Environment& env,
   CaLocation loc;
   if (auto dir = env.GetNonEmpty("SSL_CERT_DIR")) {
     if (!present(*dir)) {
-      return Fail(Error::Terminal("CaBundleNotFound",
-                                  "SSL_CERT_DIR is set to '" + *dir +
-                                      "', which does not exist or is not readable")
-                      .With("finding CA certificates for TLS"));
+      return Fail(
+          Error::Terminal("CaBundleNotFound", "SSL_CERT_DIR is set to '" + *dir +
+                                                  "', which does not exist or is not readable")
+              .With("finding CA certificates for TLS"));
     }
     loc.dir = *dir;
   }
   if (auto file = env.GetNonEmpty("SSL_CERT_FILE")) {
     if (!present(*file)) {
-      return Fail(Error::Terminal("CaBundleNotFound",
-                                  "SSL_CERT_FILE is set to '" + *file +
-                                      "', which does not exist or is not readable")
-                      .With("finding CA certificates for TLS"));
+      return Fail(
+          Error::Terminal("CaBundleNotFound", "SSL_CERT_FILE is set to '" + *file +
+                                                  "', which does not exist or is not readable")
+              .With("finding CA certificates for TLS"));
     }
     loc.file = *file;
     return loc;

@@ -33,8 +33,7 @@ ServiceClient::ServiceClient(ClientContext ctx, ServiceEndpoint endpoint)
 
 ServiceClient::~ServiceClient() = default;
 
-Result<std::string> ServiceClient::CallQuery(std::string_view action,
-                                             std::string_view api_version,
+Result<std::string> ServiceClient::CallQuery(std::string_view action, std::string_view api_version,
                                              const QueryParams& params) {
   QueryParams all;
   all.reserve(params.size() + 2);
@@ -49,8 +48,7 @@ Result<std::string> ServiceClient::CallQuery(std::string_view action,
   return Call(action, std::move(req), /*json=*/false);
 }
 
-Result<std::string> ServiceClient::CallJson(std::string_view target,
-                                            const std::string& json_body) {
+Result<std::string> ServiceClient::CallJson(std::string_view target, const std::string& json_body) {
   HttpRequest req;
   req.method = "POST";
   req.url = endpoint_.url + "/";

@@ -68,7 +68,8 @@ class ProfileBuilder {
     Credentials c;
     c.access_key_id = *key;
     c.secret_access_key = *secret;
-    c.session_token = p.Get("aws_session_token").value_or("");
+    // aws_security_token: the legacy name botocore still reads.
+    c.session_token = p.Get("aws_session_token").value_or(p.Get("aws_security_token").value_or(""));
     c.source = "profile " + p.name + " (" + p.Where("aws_access_key_id") + ")";
     return std::shared_ptr<CredentialsProvider>(
         std::make_shared<StaticCredentialsProvider>(std::move(c)));
@@ -196,7 +197,13 @@ class ProfileProvider final : public CredentialsProvider {
       inner = inner_;
     }
     auto r = inner->Get();
-    if (!r) return Fail(std::move(r).error().With("profile " + profile_));
+    if (!r) {
+      Error e = std::move(r).error();
+      // The profile is configured (credential_source = Ec2InstanceMetadata
+      // off EC2, say): its failure must stop the chain, not be skipped.
+      if (e.code == kCredentialsNotConfigured) e.code = "CredentialsUnavailable";
+      return Fail(std::move(e).With("profile " + profile_));
+    }
     return r;
   }
 

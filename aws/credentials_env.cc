@@ -32,7 +32,9 @@ class EnvProvider final : public CredentialsProvider {
     Credentials c;
     c.access_key_id = *key;
     c.secret_access_key = *secret;
-    c.session_token = env_->GetNonEmpty("AWS_SESSION_TOKEN").value_or("");
+    // AWS_SECURITY_TOKEN: the legacy name botocore still reads.
+    c.session_token = env_->GetNonEmpty("AWS_SESSION_TOKEN")
+                          .value_or(env_->GetNonEmpty("AWS_SECURITY_TOKEN").value_or(""));
     if (auto exp = env_->GetNonEmpty("AWS_CREDENTIAL_EXPIRATION")) {
       auto t = ParseIso8601(*exp);
       if (!t) {

@@ -168,7 +168,7 @@ Result<ServiceEndpoint> ResolveEndpoint(std::string_view service, std::string_vi
   return ep;
 }
 
-std::function<Result<std::string>(const std::string& region)> MakeEndpointUrlResolver(
+std::function<Result<ServiceEndpoint>(const std::string& region)> MakeEndpointResolver(
     std::string service, std::shared_ptr<Environment> env, std::string profile) {
   struct State {
     std::once_flag once;
@@ -176,12 +176,11 @@ std::function<Result<std::string>(const std::string& region)> MakeEndpointUrlRes
   };
   auto state = std::make_shared<State>();
   return [state, service = std::move(service), env = std::move(env),
-          profile = std::move(profile)](const std::string& region) -> Result<std::string> {
+          profile = std::move(profile)](const std::string& region) -> Result<ServiceEndpoint> {
     std::call_once(state->once, [&] { state->config = LoadSharedConfig(*env); });
     if (!state->config) return Fail(state->config.error());
     const Profile* p = state->config->FindProfile(SelectedProfileName(*env, profile));
-    DRSNAP_ASSIGN_OR_RETURN(ServiceEndpoint ep, ResolveEndpoint(service, region, *env, p));
-    return ep.url;
+    return ResolveEndpoint(service, region, *env, p);
   };
 }
 

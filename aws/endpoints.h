@@ -55,13 +55,13 @@ Result<std::string> ResolveRegion(const Environment& env, const Profile* profile
 Result<ServiceEndpoint> ResolveEndpoint(std::string_view service, std::string_view region,
                                         const Environment& env, const Profile* profile);
 
-// A resolver of `service` URLs by region that applies the same overrides:
+// A resolver of `service` endpoints by region that applies the same overrides:
 // the environment (read at each call) and the settings of `profile` (empty:
 // AWS_PROFILE / "default"), with the shared files loaded once, at the first
 // call. Meant for aws/sts.h's MakeStsFactory(transport, clock, resolver), so
 // that the STS calls of the credential providers honour AWS_ENDPOINT_URL_STS
 // (drsnap-sim, moto). Thread-safe.
-std::function<Result<std::string>(const std::string& region)> MakeEndpointUrlResolver(
+std::function<Result<ServiceEndpoint>(const std::string& region)> MakeEndpointResolver(
     std::string service, std::shared_ptr<Environment> env, std::string profile = "");
 
 }  // namespace drsnap::aws

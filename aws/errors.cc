@@ -36,7 +36,7 @@ constexpr std::array<std::string_view, 14> kThrottlingCodes = {
 // botocore TRANSIENT_ERROR_CODES, plus the codes our transport uses when no
 // response arrived.
 constexpr std::array<std::string_view, 5> kTransientCodes = {
-    "RequestTimeout", "RequestTimeoutException", "PriorRequestNotComplete",
+    "RequestTimeout",  "RequestTimeoutException", "PriorRequestNotComplete",
     "ConnectionError", "IDPCommunicationError",
 };
 
@@ -120,18 +120,30 @@ bool DecodeJson(std::string_view body, Decoded* out) {
 // The status line's reason phrase, used as a code when the body says nothing.
 std::string CodeForStatus(int status) {
   switch (status) {
-    case 400: return "BadRequest";
-    case 401: return "Unauthorized";
-    case 403: return "Forbidden";
-    case 404: return "NotFound";
-    case 408: return "RequestTimeout";
-    case 413: return "RequestEntityTooLarge";
-    case 429: return "TooManyRequestsException";
-    case 500: return "InternalFailure";
-    case 502: return "BadGateway";
-    case 503: return "ServiceUnavailable";
-    case 504: return "GatewayTimeout";
-    default: return "HttpStatus" + std::to_string(status);
+    case 400:
+      return "BadRequest";
+    case 401:
+      return "Unauthorized";
+    case 403:
+      return "Forbidden";
+    case 404:
+      return "NotFound";
+    case 408:
+      return "RequestTimeout";
+    case 413:
+      return "RequestEntityTooLarge";
+    case 429:
+      return "TooManyRequestsException";
+    case 500:
+      return "InternalFailure";
+    case 502:
+      return "BadGateway";
+    case 503:
+      return "ServiceUnavailable";
+    case 504:
+      return "GatewayTimeout";
+    default:
+      return "HttpStatus" + std::to_string(status);
   }
 }
 
@@ -171,12 +183,15 @@ std::string Excerpt(std::string_view body) {
 }
 
 std::string HintFor(std::string_view code) {
-  if (code == "SignatureDoesNotMatch") {
+  if (code == "SignatureDoesNotMatch" || code == "InvalidSignatureException") {
     return "check the secret access key and that the system clock is correct";
   }
   if (code == "InvalidClientTokenId" || code == "UnrecognizedClientException") {
     return "the access key id is not valid here: check which credentials are in use "
            "(AWS_PROFILE, AWS_ACCESS_KEY_ID) and the region's partition";
+  }
+  if (code == "RequestTimeTooSkewed") {
+    return "the system clock differs from AWS's by more than 5 minutes: fix the clock (NTP)";
   }
   if (code == "ExpiredToken" || code == "ExpiredTokenException" || code == "RequestExpired") {
     return "the credentials or the request expired: refresh the credentials and check the "

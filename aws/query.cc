@@ -13,7 +13,7 @@ std::string QueryTimestamp(TimePoint t) {
   auto micros = duration_cast<microseconds>(t - secs).count();
   std::string base = FormatIso8601Seconds(secs);  // "...:SSZ"
   if (micros == 0) return base;
-  char frac[16];
+  char frac[32];
   std::snprintf(frac, sizeof frac, ".%06lldZ", static_cast<long long>(micros));
   base.pop_back();  // 'Z'
   return base + frac;

@@ -27,10 +27,10 @@
 namespace drsnap::aws {
 
 struct RateLimiterOptions {
-  double max_rate = 12.0;  // tokens per second with no throttling (the ceiling)
-  double burst = 300.0;    // bucket capacity at max_rate; the bucket starts full
-  double min_rate = 0.5;   // the fill rate never drops below this
-  double beta = 0.7;       // multiplicative decrease on throttling
+  double max_rate = 12.0;       // tokens per second with no throttling (the ceiling)
+  double burst = 300.0;         // bucket capacity at max_rate; the bucket starts full
+  double min_rate = 0.5;        // the fill rate never drops below this
+  double beta = 0.7;            // multiplicative decrease on throttling
   double scale_constant = 0.4;  // CUBIC's C: how fast the rate grows back
 };
 
@@ -50,9 +50,9 @@ class RateLimiter {
   void OnThrottle();
 
   // Snapshots for tests and metrics.
-  double fill_rate() const;  // tokens per second
-  double capacity() const;   // current burst size
-  double tokens() const;     // tokens available now
+  double fill_rate() const;      // tokens per second
+  double capacity() const;       // current burst size
+  double tokens() const;         // tokens available now
   double measured_rate() const;  // smoothed rate of Acquire()s, per second
   const RateLimiterOptions& options() const { return options_; }
 

@@ -48,8 +48,8 @@ class RetryStrategy {
 
   struct Decision {
     bool retry = false;
-    Duration delay{0};     // sleep this long before the next attempt
-    int quota_cost = 0;    // tokens taken for this retry (returned on success)
+    Duration delay{0};        // sleep this long before the next attempt
+    int quota_cost = 0;       // tokens taken for this retry (returned on success)
     std::string stop_reason;  // why not, when !retry
   };
 

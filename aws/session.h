@@ -2,10 +2,15 @@
 // credentials (the SDK chain, optionally a role assumed on top), a region,
 // and endpoint resolution for that profile and environment.
 //
-//   auto s = Session::Create({.profile = "prod"}, DefaultEnvironment(), DefaultClock(),
-//                            NewCurlTransport(), NewStsFactory(...));
-//   ClientContext ctx{.transport = ..., .credentials = (*s)->credentials(), ...};
+//   auto env = DefaultEnvironment();
+//   auto transport = NewCurlTransport();
+//   // aws/sts.h; the resolver makes STS honour AWS_ENDPOINT_URL(_STS) too.
+//   StsFactory sts = MakeStsFactory(transport, DefaultClock(),
+//                                   MakeEndpointResolver("sts", env, "prod"));
+//   auto s = Session::Create({.profile = "prod"}, env, DefaultClock(), transport, sts);
+//   ClientContext ctx{.transport = transport, .credentials = (*s)->credentials(), ...};
 //   ServiceClient rds(ctx, *(*s)->Endpoint("rds", (*s)->region()));
+//   auto vault = (*s)->AssumeRole({.role_arn = "arn:aws:iam::222:role/x", .external_id = "e"});
 //
 // Credentials are resolved lazily (at the first Get()): Create() fails only
 // for a malformed config file, an unknown profile, a source_profile cycle or

@@ -198,6 +198,11 @@ class SharedConfigParser {
                                 std::string(word) + " NAME]'"));
       }
       s.name = std::string(name);
+      if (s.name.find_first_of(" \t") != std::string::npos) {
+        // botocore ignores "[profile two words]"; so do we (no such profile).
+        config_unprefixed_.push_back(std::string(inner));
+        return s;
+      }
       if (word == "profile") {
         s.kind = Kind::kProfile;
         s.priority = 1;  // [profile default] wins over [default]
@@ -220,18 +225,22 @@ class SharedConfigParser {
     cfg.credentials_found_ = credentials_found;
     // Merge profile sections: stable by priority so that later sections of
     // equal priority override earlier ones.
-    // As in botocore and the Java SDK, [profile default] in the config file
-    // hides [default] there entirely.
-    bool has_profile_default = false;
-    for (const auto& s : sections_) {
-      if (s.kind == Kind::kProfile && s.name == "default" && s.priority == 1) {
-        has_profile_default = true;
-      }
+    // [default] and [profile default] in the config file: as in botocore,
+    // the one that comes later replaces the other entirely.
+    int first_plain = -1, first_prefixed = -1;
+    for (size_t i = 0; i < sections_.size(); ++i) {
+      const RawSection& s = sections_[i];
+      if (s.kind != Kind::kProfile || s.name != "default" || s.priority == 2) continue;
+      int& first = s.priority == 0 ? first_plain : first_prefixed;
+      if (first < 0) first = static_cast<int>(i);
     }
+    int hidden_priority = -1;  // the config-file default kind to drop
+    if (first_plain >= 0 && first_prefixed >= 0)
+      hidden_priority = first_plain < first_prefixed ? 0 : 1;
     std::vector<const RawSection*> order;
     for (const auto& s : sections_) {
       if (s.kind != Kind::kProfile) continue;
-      if (has_profile_default && s.name == "default" && s.priority == 0) continue;
+      if (s.name == "default" && s.priority == hidden_priority) continue;
       order.push_back(&s);
     }
     std::stable_sort(order.begin(), order.end(), [](const RawSection* a, const RawSection* b) {

@@ -10,7 +10,8 @@
 // lines is a nested sub-section ("s3 =\n  max_concurrent_requests = 20");
 // an indented line after a key with a value continues that value. When both
 // files define a profile, their keys are merged and the credentials file wins.
-// [profile default] in the config file hides [default] there (as botocore).
+// When the config file has both [default] and [profile default], the later
+// one replaces the other (as botocore). Names with whitespace are ignored.
 // Repeated sections are merged (later keys win); botocore rejects them.
 //
 // Thread safety: SharedConfig is immutable after loading; share it freely.

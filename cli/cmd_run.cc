@@ -1,4 +1,5 @@
 // drsnap run: the service loop: a reconcile every --interval until SIGINT/SIGTERM.
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 
@@ -79,9 +80,9 @@ int RunRunCommand(CommandContext& ctx) {
     Log().Log(report.ok() ? LogLevel::kInfo : LogLevel::kWarn, "reconcile finished", f);
     if (*max_runs > 0 && runs >= *max_runs) break;
     // Sleep in slices so a signal ends the wait promptly.
-    auto wake = std::chrono::steady_clock::now() + *interval;
-    while (!stop.load() && std::chrono::steady_clock::now() < wake)
-      ctx.clock->SleepFor(std::chrono::milliseconds(200));
+    TimePoint wake = ctx.clock->Now() + *interval;
+    for (TimePoint now = ctx.clock->Now(); !stop.load() && now < wake; now = ctx.clock->Now())
+      ctx.clock->SleepFor(std::min<Duration>(wake - now, std::chrono::milliseconds(200)));
   }
   LogInfo("service stopped", {{"reconciles", std::to_string(runs)}});
   return 0;

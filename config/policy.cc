@@ -200,7 +200,8 @@ class Loader {
     for (const auto& f : fields) allowed.push_back(f.first);
     std::set<std::string> seen;
     for (auto it = map.begin(); it != map.end(); ++it) {
-      const YAML::Node& k = it->first;
+      // A copy: yaml-cpp iterators hand out a proxy that dies with the expression.
+      const YAML::Node k = it->first;
       if (!k.IsScalar()) {
         Err(k, "a key in " + context + " must be a plain word, not " + NodeTypeName(k));
         continue;
@@ -367,7 +368,8 @@ class Loader {
     std::set<std::string> names;
     std::map<std::string, std::string> by_id;
     for (auto it = accounts.begin(); it != accounts.end(); ++it) {
-      const YAML::Node& k = it->first;
+      // A copy: yaml-cpp iterators hand out a proxy that dies with the expression.
+      const YAML::Node k = it->first;
       if (!k.IsScalar()) {
         Err(k, "an account name must be a plain word");
         continue;
@@ -385,7 +387,8 @@ class Loader {
         Err(k, "duplicate account '" + a.name + "'; account names must be unique");
         continue;
       }
-      const YAML::Node& v = it->second;
+      // A copy: yaml-cpp iterators hand out a proxy that dies with the expression.
+      const YAML::Node v = it->second;
       if (!ExpectMap(v, k, ctx, "prod: {id: \"111111111111\", profile: prod}")) continue;
       std::optional<YAML::Node> id_node;
       Fields(v, ctx,
@@ -468,9 +471,11 @@ class Loader {
     // An id written where a name is expected is a common slip.
     for (const auto& a : config_.accounts)
       if (a.id == name) s = a.name;
-    Err(val, "unknown account '" + name + "' in " + where +
-                 (s.empty() ? "; define it under 'accounts:' (known: " + JoinList(names) + ")"
-                            : "; did you mean '" + s + "'?"));
+    std::string fix = !s.empty()        ? "; did you mean '" + s + "'?"
+                      : names.empty()   ? std::string("; define it under 'accounts:'")
+                                        : "; define it under 'accounts:' (known: " +
+                                              JoinList(names) + ")";
+    Err(val, "unknown account '" + name + "' in " + where + fix);
     return nullptr;
   }
 
@@ -483,7 +488,7 @@ class Loader {
     }
     auto ref = ParseKmsKey(key);
     if (!ref) {
-      Err(val, what + " '" + key + "' is not a KMS key id, alias or ARN; e.g. " + example);
+      Err(val, what + " is not a KMS key id, alias or ARN: '" + key + "'; e.g. " + example);
       return;
     }
     if (ref->is_arn && !region.empty() && ref->region != region)
@@ -786,8 +791,10 @@ class Loader {
     }
     std::set<std::string> seen;
     for (auto it = v.begin(); it != v.end(); ++it) {
-      const YAML::Node& rk = it->first;
-      const YAML::Node& rv = it->second;
+      // A copy: yaml-cpp iterators hand out a proxy that dies with the expression.
+      const YAML::Node rk = it->first;
+      // A copy: yaml-cpp iterators hand out a proxy that dies with the expression.
+      const YAML::Node rv = it->second;
       if (!rk.IsScalar()) {
         Err(rk, "a region in " + ctx + " must be a region name such as eu-west-1");
         continue;

@@ -20,10 +20,10 @@ Status Refuse(const Action& a, const std::string& why) {
   return Fail(std::move(e));
 }
 
-bool OursFor(const Snapshot& s, const std::string& db_id) {
-  if (!naming::IsDrsnapCreated(s)) return false;
-  auto it = s.tags.find(naming::kTagDb);
-  return it != s.tags.end() && it->second == db_id;
+bool OursFor(const LineageEntry& e, const std::string& db_id) {
+  if (!e.drsnap_created) return false;
+  auto it = e.snapshot->tags.find(naming::kTagDb);
+  return it != e.snapshot->tags.end() && it->second == db_id;
 }
 
 }  // namespace
@@ -57,7 +57,9 @@ Status DeleteGuard::Check(const Action& a, const Snapshot* fresh) const {
   for (const auto& e : entries)
     if (e.snapshot->id == a.snapshot_id) entry = &e;
   const Snapshot* snap = fresh ? fresh : (entry ? entry->snapshot : nullptr);
-  if (!snap) return Refuse(a, "the snapshot was not observed in " + a.scope.ToString());
+  if (!snap)
+    return Refuse(a, "S1: " + a.snapshot_id + " was not observed in " + a.scope.ToString() +
+                         " as a manual snapshot owned there; drsnap only deletes what it created");
   // ... and drsnap's tags on it.
   if (!naming::IsDrsnapCreated(*snap))
     return Refuse(a, "S1: " + a.snapshot_id +
@@ -87,7 +89,7 @@ Status DeleteGuard::Check(const Action& a, const Snapshot* fresh) const {
   auto in_flight_at = [&](const Scope& scope, std::string_view acct, NameStage stage) {
     for (const auto& e : index_.Lineages(scope, acct, lin->db_token, a.db_kind))
       if (e.lineage.recovery_point == point && e.lineage.stage == stage &&
-          InFlight(e.snapshot->status) && OursFor(*e.snapshot, a.db_id))
+          InFlight(e.snapshot->status) && OursFor(e, a.db_id))
         return e.snapshot;
     return static_cast<const Snapshot*>(nullptr);
   };
@@ -118,7 +120,7 @@ Status DeleteGuard::Check(const Action& a, const Snapshot* fresh) const {
       std::optional<TimePoint> newest_point;
       std::vector<TimePoint> in_flight_points;
       for (const auto& e : entries) {
-        if (e.lineage.stage != NameStage::kVault || !OursFor(*e.snapshot, a.db_id)) continue;
+        if (e.lineage.stage != NameStage::kVault || !OursFor(e, a.db_id)) continue;
         const Snapshot* s = e.snapshot->id == a.snapshot_id ? snap : e.snapshot;
         if (InFlight(s->status)) in_flight_points.push_back(e.lineage.recovery_point);
         if (s->status != SnapshotStatus::kAvailable) continue;
@@ -137,7 +139,7 @@ Status DeleteGuard::Check(const Action& a, const Snapshot* fresh) const {
           const Snapshot* base = nullptr;
           TimePoint base_point{};
           for (const auto& e : entries) {
-            if (e.lineage.stage != NameStage::kVault || !OursFor(*e.snapshot, a.db_id)) continue;
+            if (e.lineage.stage != NameStage::kVault || !OursFor(e, a.db_id)) continue;
             const Snapshot* s = e.snapshot->id == a.snapshot_id ? snap : e.snapshot;
             if (s->status != SnapshotStatus::kAvailable || e.lineage.recovery_point >= x) continue;
             if (!base || e.lineage.recovery_point >= base_point) {

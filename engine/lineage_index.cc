@@ -63,9 +63,10 @@ LineageIndex::LineageIndex(const Inventory& inventory) : inventory_(inventory) {
       if (s.type != SnapshotType::kManual) continue;
       auto lin = naming::ParseName(s.id);
       if (!lin) continue;
+      bool created = naming::IsDrsnapCreated(s, *lin);
       ps.lineages[Key(lin->source_account, lin->db_token, s.kind)].push_back(
-          LineageEntry{&s, std::move(*lin)});
-      if (naming::IsDrsnapCreated(s)) {
+          LineageEntry{&s, std::move(*lin), created});
+      if (created) {
         auto p = s.tags.find(naming::kTagPolicy);
         auto d = s.tags.find(naming::kTagDb);
         if (p != s.tags.end() && d != s.tags.end() && !d->second.empty())

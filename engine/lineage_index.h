@@ -21,6 +21,7 @@ namespace drsnap::engine {
 struct LineageEntry {
   const Snapshot* snapshot = nullptr;
   naming::Lineage lineage;
+  bool drsnap_created = false;  // naming::IsDrsnapCreated(*snapshot)
 };
 
 class LineageIndex {

@@ -123,18 +123,29 @@ std::string DbToken(std::string_view db_id) {
 TimePoint NamePoint(TimePoint t) { return floor<minutes>(t); }
 
 std::string FormatNameTimestamp(TimePoint t) {
-  std::string amz = FormatAmzDate(NamePoint(t));  // 20261123T041000Z
-  return amz.substr(0, 8) + amz.substr(9, 4);
+  auto m = floor<minutes>(t);
+  auto dd = floor<days>(m);
+  year_month_day ymd{dd};
+  auto hm = m - dd;
+  int h = static_cast<int>(duration_cast<hours>(hm).count());
+  int mi = static_cast<int>((hm - hours(h)).count());
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%04d%02u%02u%02d%02d", static_cast<int>(ymd.year()),
+                static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()), h, mi);
+  return buf;
 }
 
 std::optional<TimePoint> ParseNameTimestamp(std::string_view s) {
   if (s.size() != kTsLen || !IsDigits(s)) return std::nullopt;
-  std::string amz = std::string(s.substr(0, 8)) + "T" + std::string(s.substr(8, 4)) + "00Z";
-  auto t = ParseAmzDate(amz);
-  if (!t) return std::nullopt;
-  // Reject non-canonical values (ParseAmzDate checks ranges; round-trip to be sure).
-  if (FormatNameTimestamp(*t) != s) return std::nullopt;
-  return t;
+  auto num = [&](size_t pos, size_t len) {
+    int v = 0;
+    for (size_t i = pos; i < pos + len; ++i) v = v * 10 + (s[i] - '0');
+    return v;
+  };
+  int y = num(0, 4), mo = num(4, 2), d = num(6, 2), h = num(8, 2), mi = num(10, 2);
+  year_month_day ymd{year{y}, month{static_cast<unsigned>(mo)}, day{static_cast<unsigned>(d)}};
+  if (!ymd.ok() || h > 23 || mi > 59) return std::nullopt;
+  return TimePoint(sys_days(ymd).time_since_epoch() + hours(h) + minutes(mi));
 }
 
 std::string MakeName(const Lineage& l) {
@@ -168,6 +179,7 @@ std::string VaultName(std::string_view acct, std::string_view db_id, TimePoint r
 
 std::optional<Lineage> ParseName(std::string_view input) {
   std::string_view s = StripArn(input);
+  if (!s.starts_with("drsnap-")) return std::nullopt;  // fast path for foreign ids
   if (!IsValidSnapshotId(DbKind::kInstance, s)) return std::nullopt;
   for (char c : s)
     if (std::isupper(static_cast<unsigned char>(c))) return std::nullopt;
@@ -236,17 +248,21 @@ bool IsValidSnapshotId(DbKind kind, std::string_view id) {
   return true;
 }
 
-bool IsDrsnapCreated(const Snapshot& s) {
+bool IsDrsnapCreated(const Snapshot& s, const Lineage& lineage) {
   if (s.type != SnapshotType::kManual) return false;
   if (!(s.scope == s.seen_from) && !s.seen_from.account_id.empty()) return false;
-  auto lineage = ParseName(s.id);
-  if (!lineage) return false;
   auto m = s.tags.find(kTagManaged);
   if (m == s.tags.end() || m->second != "true") return false;
   auto st = s.tags.find(kTagStage);
   if (st == s.tags.end()) return false;
   auto stage = ParseNameStage(st->second);
-  return stage && *stage == lineage->stage;
+  return stage && *stage == lineage.stage;
+}
+
+bool IsDrsnapCreated(const Snapshot& s) {
+  if (s.type != SnapshotType::kManual || s.tags.empty()) return false;
+  auto lineage = ParseName(s.id);
+  return lineage && IsDrsnapCreated(s, *lineage);
 }
 
 }  // namespace drsnap::engine::naming

@@ -104,5 +104,7 @@ bool IsValidSnapshotId(DbKind kind, std::string_view id);
 
 // The rule above. `snapshot` is as observed (tags from TagList).
 bool IsDrsnapCreated(const Snapshot& snapshot);
+// Same, when the caller already has ParseName(snapshot.id) == lineage.
+bool IsDrsnapCreated(const Snapshot& snapshot, const Lineage& lineage);
 
 }  // namespace drsnap::engine::naming

@@ -2,7 +2,9 @@
 
 #include <algorithm>
 #include <atomic>
+#include <map>
 #include <mutex>
+#include <set>
 #include <thread>
 
 namespace drsnap::engine {
@@ -77,11 +79,30 @@ Inventory Observe(Cloud& cloud, const ObserveRequest& request, TimePoint now) {
     };
     std::vector<Lookup> lookups;
     for (size_t i = 0; i < inv.scopes.size(); ++i) {
-      const auto& si = inv.scopes[i];
+      auto& si = inv.scopes[i];
+      // The other accounts observed in this region, and what they see shared.
+      bool all_complete = true;
+      std::map<std::string, std::set<std::string>> seen_by;  // ARN -> accounts
+      for (const auto& other : inv.scopes) {
+        if (other.scope.region != si.scope.region || other.scope.account_id == si.scope.account_id)
+          continue;
+        all_complete &= other.complete;
+        for (const auto& o : other.snapshots)
+          if (o.type == SnapshotType::kShared && o.scope == si.scope)
+            seen_by[o.arn].insert(other.scope.account_id);
+      }
       for (size_t j = 0; j < si.snapshots.size(); ++j) {
-        const Snapshot& s = si.snapshots[j];
-        if (s.type == SnapshotType::kManual && s.scope == si.scope && request.needs_shares(s))
+        Snapshot& s = si.snapshots[j];
+        if (s.type != SnapshotType::kManual || s.scope != si.scope || !request.needs_shares(s))
+          continue;
+        if (request.infer_shares && all_complete) {
+          auto it = seen_by.find(s.arn);
+          s.shared_with = it == seen_by.end()
+                              ? std::vector<std::string>{}
+                              : std::vector<std::string>(it->second.begin(), it->second.end());
+        } else {
           lookups.push_back({i, j});
+        }
       }
     }
     std::mutex mu;  // guards ScopeInventory::complete/error across lookups

@@ -4,9 +4,13 @@
 //
 // Costs (per scope): the Cloud's list calls walk every page and take tags
 // from each record's TagList (never one ListTagsForResource per snapshot);
-// the restore attribute is read only for snapshots the caller names
-// (needs_shares: drsnap's own captured snapshots), and the default key only
-// for the scopes that need it.
+// the default key is read only for the scopes that need it. The restore
+// attribute of the snapshots the caller names (needs_shares: drsnap's own
+// captures) is inferred at no cost from the other observed accounts in the
+// same region (an account a snapshot is shared with lists it as "shared");
+// only when one of those scopes is incomplete is it read per snapshot
+// (ListSharedAccounts). Inferred lists name observed accounts only, which
+// is all the planner asks about (its target accounts are always observed).
 //
 // Failure: a scope whose listing fails is kept with complete=false and the
 // error (never dropped), so the planner makes no deletes that depend on it.
@@ -32,6 +36,8 @@ struct ObserveRequest {
   // null: none are looked up.
   std::function<bool(const Snapshot&)> needs_shares;
   int parallelism = 8;  // threads listing at once; >= 1
+  // false: always read the restore attribute per snapshot (ListSharedAccounts).
+  bool infer_shares = true;
 };
 
 // Never fails as a whole: failures are recorded per scope. The result's

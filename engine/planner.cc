@@ -146,7 +146,7 @@ class Planner {
   // --- helpers ---------------------------------------------------------------
 
   bool Ours(const LineageEntry& e, const DbCtx& db) const {
-    if (!naming::IsDrsnapCreated(*e.snapshot)) return false;
+    if (!e.drsnap_created) return false;
     auto it = e.snapshot->tags.find(naming::kTagDb);
     return it != e.snapshot->tags.end() && it->second == db.id;
   }
@@ -668,8 +668,7 @@ class Planner {
     auto delete_failed = [&](const std::vector<const LineageEntry*>& entries) {
       for (const LineageEntry* e : entries)
         if (e->snapshot->status == SnapshotStatus::kFailed)
-          Delete(pc, db, *e->snapshot, "failed (" + e->snapshot->status_text +
-                                           "); the step is retried under a new name");
+          Delete(pc, db, *e->snapshot, FailedReason(*e->snapshot));
     };
     delete_failed(db.captures);
     delete_failed(db.raws);
@@ -678,13 +677,18 @@ class Planner {
       delete_failed(ts.vaults);
       for (const LineageEntry* h : ts.hops)
         if (hops_seen.insert(h).second && h->snapshot->status == SnapshotStatus::kFailed)
-          Delete(pc, db, *h->snapshot, "failed (" + h->snapshot->status_text +
-                                           "); the step is retried under a new name");
+          Delete(pc, db, *h->snapshot, FailedReason(*h->snapshot));
     }
 
     ExpireVaults(pc, db);
     ExpireHops(pc, db);
     ExpireCaptures(pc, db);
+  }
+
+  static std::string FailedReason(const Snapshot& s) {
+    return "drsnap's snapshot failed (AWS status '" +
+           (s.status_text.empty() ? std::string("failed") : s.status_text) +
+           "'); it is deleted and the step retried under the next attempt name";
   }
 
   void ExpireVaults(const PolicyCtx& pc, DbCtx& db) {

@@ -10,8 +10,10 @@
 //   at-risk   0.8 * rpo < age <= rpo and nothing newer is on its way: the
 //             RPO will be breached unless a new point arrives soon.
 //   breached  age > rpo.
-//   unknown   a scope the answer depends on (source, target) is missing or
-//             incomplete, or no vault copy has ever become available.
+//   unknown   a scope the answer depends on (source, target, hop scope) is
+//             missing or incomplete, or no vault copy has ever become available.
+// A database that no longer exists (its copies remain) is ok while it has an
+// available vault copy (nothing newer can come; reason says so), else unknown.
 // The overall state is the worst one, in the order ok < at-risk < breached
 // < unknown. Exit code: 0 when every row is ok (or there are no rows),
 // 1 when the worst is at-risk, 2 when any is breached or unknown.

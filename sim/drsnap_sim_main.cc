@@ -4,6 +4,7 @@
 #include <pthread.h>
 #include <signal.h>
 
+#include <algorithm>
 #include <charconv>
 #include <cstdio>
 #include <cstdlib>
@@ -110,6 +111,15 @@ std::optional<std::string> ParseFlags(int argc, char** argv, Flags* f, bool* hel
     } else if (arg == "--log-requests") {
       f->options.log_requests = true;
     } else {
+      static constexpr std::string_view kValueFlags[] = {
+          "--port",       "--host",       "--world",           "--state",
+          "--time-rate",  "--throttle-burst", "--throttle-rate", "--fail-rate",
+          "--drop-rate",  "--latency-ms", "--seed",            "--signature-clock",
+          "--event-target", "--threads"};
+      if (std::find(std::begin(kValueFlags), std::end(kValueFlags), arg) ==
+          std::end(kValueFlags)) {
+        return "unknown flag " + std::string(arg) + " (see --help)";
+      }
       std::optional<std::string_view> v = need_value();
       if (!v) return missing();
       long long n = 0;

@@ -67,7 +67,7 @@ std::set<std::string> PolicyAccounts(const json& policy) {
 SimResponse World::HandleKms(const SimRequest& req) {
   SimResponse resp;
   resp.content_type = "application/x-amz-json-1.1";
-  resp.request_id = NextUuid();
+  resp.request_id = NewRequestId();
   auto fail = [&](int status, std::string_view type, std::string msg) {
     resp.status = status;
     resp.body = json{{"__type", std::string(type)}, {"message", std::move(msg)}}.dump();

@@ -315,7 +315,7 @@ void WriteDatabase(XmlWriter& x, const Scope& scope, const Database& d, TimePoin
 }
 
 SimResponse World::HandleRds(const SimRequest& req) {
-  std::string request_id = NextUuid();
+  std::string request_id = NewRequestId();
   SimResponse resp;
   resp.content_type = "text/xml";
   resp.request_id = request_id;

@@ -36,7 +36,7 @@ std::string PrincipalId(std::string_view prefix, std::string_view arn) {
 }  // namespace
 
 SimResponse World::HandleSts(const SimRequest& req) {
-  std::string request_id = NextUuid();
+  std::string request_id = NewRequestId();
   SimResponse resp;
   resp.content_type = "text/xml";
   resp.request_id = request_id;

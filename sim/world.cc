@@ -4,6 +4,7 @@
 #include <cctype>
 #include <charconv>
 #include <cstdio>
+#include <random>
 
 #include "core/time_util.h"
 
@@ -364,7 +365,11 @@ nlohmann::json EventJson(const EventRec& e) {
 
 // ---------------------------------------------------------------- World
 
-World::World() { now = time_point_cast<seconds>(system_clock::now()); }
+World::World() {
+  now = time_point_cast<seconds>(system_clock::now());
+  std::random_device rd;
+  request_seq_ = (static_cast<uint64_t>(rd()) << 32) ^ rd();
+}
 
 std::vector<nlohmann::json> World::TakeNewEvents() {
   std::vector<nlohmann::json> out;
@@ -427,7 +432,8 @@ void World::EraseSnap(Snapshot* snap) {
     bd->second.erase(snap->id);
     if (bd->second.empty()) s.by_db[k].erase(bd);
   }
-  s.snaps[k].erase(snap->id);  // destroys snap
+  std::string id = snap->id;  // the key must outlive the node erase() destroys
+  s.snaps[k].erase(id);
 }
 
 void World::SetShares(Snapshot* snap, std::vector<std::string> accts) {
@@ -488,6 +494,14 @@ std::string World::NextUuid() {
                 static_cast<unsigned>(0x8000 | ((b >> 48) & 0x3fff)),
                 static_cast<unsigned long long>(b & 0xffffffffffffULL));
   return buf;
+}
+
+std::string World::NewRequestId() {
+  uint64_t saved = rng_state;
+  rng_state = 0xA0761D6478BD642FULL + (++request_seq_) * 0x9E3779B97F4A7C15ULL;
+  std::string id = NextUuid();
+  rng_state = saved;
+  return id;
 }
 
 std::string World::RandomAlnum(size_t n, bool upper_only) {

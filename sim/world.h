@@ -236,6 +236,9 @@ class World {
                                                         std::string_view account, bool cluster);
   const std::set<Snapshot*, ByOwnerAndId>* PublicIn(std::string_view region, bool cluster);
   std::string NextUuid();
+  // Request ids come from their own sequence, which is not part of the saved
+  // state: read-only calls leave the world (and its replay) unchanged.
+  std::string NewRequestId();
   std::string RandomAlnum(size_t n, bool upper_only);
   uint64_t NextRandom();
   // The aws/rds key of a scope, created on first use.
@@ -275,17 +278,21 @@ class World {
     enum Kind : uint8_t { kBackup, kJobEnd, kExpire, kDbReady } kind;
     bool cluster = false;
     std::string account, region, id;
+    auto operator<=>(const Task&) const = default;
   };
   void RunTask(TimePoint at, const Task& task);
   void FinishJob(Snapshot* snap);
 
-  std::multimap<TimePoint, Task> agenda_;
+  // Ordered by time, then by task content: runs are deterministic whatever
+  // the insertion order (a reloaded state replays exactly).
+  std::set<std::pair<TimePoint, Task>> agenda_;
   // region -> account -> snapshots shared with it; [0] instance, [1] cluster.
   std::map<std::string, std::map<std::string, std::set<Snapshot*, ByOwnerAndId>, std::less<>>,
            std::less<>>
       shared_[2];
   std::map<std::string, std::set<Snapshot*, ByOwnerAndId>, std::less<>> public_[2];
-  size_t first_new_event_ = 0;  // index into events of the first event not yet taken
+  size_t first_new_event_ = 0;
+  uint64_t request_seq_ = 0;  // index into events of the first event not yet taken
 };
 
 // --- naming helpers (world.cc)

@@ -221,8 +221,8 @@ void World::RunTask(TimePoint at, const Task& task) {
 void World::AdvanceTo(TimePoint t) {
   while (!agenda_.empty() && agenda_.begin()->first <= t) {
     auto node = agenda_.extract(agenda_.begin());
-    if (node.key() > now) now = node.key();
-    RunTask(node.key(), node.mapped());
+    if (node.value().first > now) now = node.value().first;
+    RunTask(node.value().first, node.value().second);
   }
   if (t > now) now = t;
 }

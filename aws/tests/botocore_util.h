@@ -44,9 +44,21 @@ inline Result<nlohmann::ordered_json> RunBotocore(const nlohmann::ordered_json& 
   if (in_fd < 0 || err_fd < 0) return Fail(Error::Terminal("TestSetup", "mkstemp failed"));
   close(in_fd);
   close(err_fd);
-  {
+  // Removes both files on every path, including a throwing dump().
+  struct Unlinker {
+    const char* a;
+    const char* b;
+    ~Unlinker() {
+      unlink(a);
+      unlink(b);
+    }
+  } unlinker{in_path, err_path};
+  try {
     std::ofstream in(in_path, std::ios::binary);
     in << nlohmann::ordered_json{{"requests", requests}}.dump();
+  } catch (const std::exception& e) {
+    return Fail(
+        Error::Terminal("TestSetup", std::string("cannot write the request batch: ") + e.what()));
   }
   const char* py_env = std::getenv("DRSNAP_PYTHON");
   const std::string python = py_env != nullptr && *py_env != '\0' ? py_env : "python3";
@@ -55,8 +67,6 @@ inline Result<nlohmann::ordered_json> RunBotocore(const nlohmann::ordered_json& 
   std::string out;
   FILE* pipe = popen(cmd.c_str(), "r");
   if (pipe == nullptr) {
-    unlink(in_path);
-    unlink(err_path);
     return Fail(Error::Terminal("TestSetup", "popen failed for: " + cmd));
   }
   char buf[65536];
@@ -65,8 +75,6 @@ inline Result<nlohmann::ordered_json> RunBotocore(const nlohmann::ordered_json& 
   const int status = pclose(pipe);
   std::ostringstream err;
   err << std::ifstream(err_path).rdbuf();
-  unlink(in_path);
-  unlink(err_path);
   if (status == -1 || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
     return Fail(Error::Terminal(
         "BotocoreFailed",

@@ -1,8 +1,7 @@
 // The whole call pipeline over the real curl transport against a local
 // server that checks SigV4 signatures as AWS would.
-#include <httplib.h>
-
 #include <gtest/gtest.h>
+#include <httplib.h>
 
 #include <atomic>
 #include <mutex>
@@ -17,8 +16,8 @@
 namespace drsnap::aws {
 namespace {
 
-const Credentials kCreds{"AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", "tok/en+1", {},
-                         "test"};
+const Credentials kCreds{
+    "AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", "tok/en+1", {}, "test"};
 
 // A fake RDS endpoint: verifies the signature of every request, answers the
 // first `throttles` with a Throttling error, then with a small response.
@@ -51,9 +50,10 @@ class FakeRds {
             "text/xml");
         return;
       }
-      res.set_content("<DescribeDBSnapshotsResponse><DescribeDBSnapshotsResult/>"
-                      "</DescribeDBSnapshotsResponse>",
-                      "text/xml");
+      res.set_content(
+          "<DescribeDBSnapshotsResponse><DescribeDBSnapshotsResult/>"
+          "</DescribeDBSnapshotsResponse>",
+          "text/xml");
     });
     port_ = server_.bind_to_any_port("127.0.0.1");
     thread_ = std::thread([this] { server_.listen_after_bind(); });
@@ -88,9 +88,9 @@ class FakeRds {
     if (r.get_header_value("X-Amz-Security-Token") != kCreds.session_token) return "bad token";
     SigningScope scope{parsed->region, parsed->service};
     std::string creq = CanonicalRequest(req, parsed->signed_headers, Sha256Hex(req.body));
-    std::string want = ComputeSignature(
-        DeriveSigningKey(kCreds.secret_access_key, parsed->date_stamp, scope),
-        StringToSign(*t, scope, creq));
+    std::string want =
+        ComputeSignature(DeriveSigningKey(kCreds.secret_access_key, parsed->date_stamp, scope),
+                         StringToSign(*t, scope, creq));
     if (want != parsed->signature) return "signature mismatch; canonical request:\n" + creq;
     return "";
   }
@@ -120,9 +120,9 @@ ClientContext Context() {
 TEST(ClientOverHttpTest, SignedQueryCallSucceedsAfterThrottles) {
   FakeRds rds(/*throttles=*/2);
   ServiceClient client(Context(), {rds.url(), "us-east-1", "rds"});
-  auto r = client.CallQuery("DescribeDBSnapshots", "2014-10-31",
-                            {{"DBInstanceIdentifier", "prod db/1"},
-                             {"Filters.Filter.1.Values.Value.1", "ünïcode ~*"}});
+  auto r = client.CallQuery(
+      "DescribeDBSnapshots", "2014-10-31",
+      {{"DBInstanceIdentifier", "prod db/1"}, {"Filters.Filter.1.Values.Value.1", "ünïcode ~*"}});
   ASSERT_TRUE(r.has_value()) << r.error().ToString();
   EXPECT_NE(r->find("<DescribeDBSnapshotsResult/>"), std::string::npos);
   EXPECT_EQ(rds.requests(), 3);
@@ -145,8 +145,9 @@ TEST(ClientOverHttpTest, ThrottlingBeyondMaxAttemptsIsReported) {
   EXPECT_TRUE(r.error().throttling());
   EXPECT_EQ(r.error().request_id, "throttle-3");
   EXPECT_EQ(r.error().ToString(),
-            rds.url() + ": DescribeDBSnapshots (3 attempts, max attempts reached): Rate exceeded "
-                        "[Throttling, HTTP 400, request id throttle-3]");
+            rds.url() +
+                ": DescribeDBSnapshots (3 attempts, max attempts reached): Rate exceeded "
+                "[Throttling, HTTP 400, request id throttle-3]");
 }
 
 TEST(ClientOverHttpTest, UnreachableEndpointIsTransientWithContext) {

@@ -70,9 +70,11 @@ Result<HttpResponse> Ok(std::string body) {
 Result<HttpResponse> XmlError(int status, const std::string& code, const std::string& msg) {
   HttpResponse r;
   r.status = status;
-  r.body = "<ErrorResponse xmlns=\"http://rds.amazonaws.com/doc/2014-10-31/\"><Error><Type>Sender"
-           "</Type><Code>" + code + "</Code><Message>" + msg + "</Message></Error><RequestId>rid-" +
-           code + "</RequestId></ErrorResponse>";
+  r.body =
+      "<ErrorResponse xmlns=\"http://rds.amazonaws.com/doc/2014-10-31/\"><Error><Type>Sender"
+      "</Type><Code>" +
+      code + "</Code><Message>" + msg + "</Message></Error><RequestId>rid-" + code +
+      "</RequestId></ErrorResponse>";
   return r;
 }
 
@@ -85,7 +87,8 @@ Credentials TestCreds(std::string token = "") {
   return c;
 }
 
-const TimePoint kStart = std::chrono::sys_days{std::chrono::year{2026} / 11 / 25} + std::chrono::hours(14);
+const TimePoint kStart =
+    std::chrono::sys_days{std::chrono::year{2026} / 11 / 25} + std::chrono::hours(14);
 
 struct Fixture {
   std::shared_ptr<FakeClock> clock = std::make_shared<FakeClock>(kStart);
@@ -155,9 +158,9 @@ TEST(ServiceClientTest, QueryRequestIsSerializedAndSigned) {
   EXPECT_EQ(HeaderOf(req, "X-Amz-Security-Token"), "session-token-1");
   EXPECT_EQ(HeaderOf(req, "User-Agent"), "drsnap/0.1");
   std::string auth = HeaderOf(req, "Authorization");
-  EXPECT_EQ(auth.rfind("AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20261125/us-east-1/rds/aws4_request,",
-                       0),
-            0u)
+  EXPECT_EQ(
+      auth.rfind("AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20261125/us-east-1/rds/aws4_request,", 0),
+      0u)
       << auth;
   EXPECT_NE(auth.find("content-type;host;x-amz-date;x-amz-security-token"), std::string::npos)
       << auth;
@@ -301,7 +304,8 @@ TEST(ServiceClientTest, RateLimiterGatesEveryAttempt) {
   auto limiter = std::make_shared<RateLimiter>(o, f.clock);
   f.ctx.rate_limiter = limiter;
   ServiceClient client(f.ctx, Rds());
-  for (int i = 0; i < 5; ++i) ASSERT_TRUE(client.CallQuery("DescribeDBSnapshots", "2014-10-31", {}));
+  for (int i = 0; i < 5; ++i)
+    ASSERT_TRUE(client.CallQuery("DescribeDBSnapshots", "2014-10-31", {}));
   // One token at once, then one every 0.5 s.
   EXPECT_EQ(f.clock->Now() - kStart, milliseconds(2000));
 }

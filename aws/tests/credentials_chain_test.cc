@@ -71,6 +71,17 @@ TEST_F(CredentialsChainTest, EnvironmentKeys) {
   EXPECT_FALSE(c->expiration);
 }
 
+TEST_F(CredentialsChainTest, LegacySecurityTokenNames) {
+  env_->Set("AWS_ACCESS_KEY_ID", "AKIAENV");
+  env_->Set("AWS_SECRET_ACCESS_KEY", "secretenv");
+  env_->Set("AWS_SECURITY_TOKEN", "legacy");
+  EXPECT_EQ(NewEnvCredentialsProvider(env_)->Get()->session_token, "legacy");
+  WriteCredentials(
+      "[p]\naws_access_key_id = A\naws_secret_access_key = S\n"
+      "aws_security_token = old\n");
+  EXPECT_EQ(NewProfileCredentialsProvider(Ctx(), nullptr, "p", true)->Get()->session_token, "old");
+}
+
 TEST_F(CredentialsChainTest, EnvironmentHalfAPairIsAnError) {
   env_->Set("AWS_ACCESS_KEY_ID", "AKIAENV");
   auto c = NewEnvCredentialsProvider(env_)->Get();
@@ -274,6 +285,16 @@ TEST_F(CredentialsChainTest, CredentialSourceEnvironment) {
   ASSERT_TRUE(c) << c.error().ToString();
   EXPECT_EQ(c->access_key_id, "AKIA-Ci-1");
   EXPECT_EQ(sts_.calls().at(0).caller_key, "AKIAENV");
+}
+
+TEST_F(CredentialsChainTest, CredentialSourceThatIsMissingStopsTheChain) {
+  WriteConfig(
+      "[profile ec2]\nrole_arn = arn:aws:iam::4:role/R\ncredential_source = Ec2InstanceMetadata\n");
+  auto c = Chain("ec2")->Get();  // IMDS is disabled in this fixture
+  ASSERT_FALSE(c);
+  EXPECT_EQ(c.error().code, "CredentialsUnavailable");
+  EXPECT_THAT(c.error().ToString(), HasSubstr("disabled by AWS_EC2_METADATA_DISABLED"));
+  EXPECT_THAT(c.error().ToString(), HasSubstr("profile ec2"));
 }
 
 TEST_F(CredentialsChainTest, CredentialSourceEcsContainer) {

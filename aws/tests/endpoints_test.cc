@@ -185,15 +185,15 @@ TEST(EndpointTest, UrlResolverForStsFactories) {
              "http://127.0.0.1:5000\n");
   auto env = std::make_shared<MapEnvironment>();
   env->Set("HOME", home.path());
-  auto standard = MakeEndpointUrlResolver("sts", env);
-  EXPECT_EQ(*standard("eu-west-1"), "https://sts.eu-west-1.amazonaws.com");
-  auto sim = MakeEndpointUrlResolver("sts", env, "sim");
-  EXPECT_EQ(*sim("eu-west-1"), "http://127.0.0.1:5000");
+  auto standard = MakeEndpointResolver("sts", env);
+  EXPECT_EQ(standard("eu-west-1")->url, "https://sts.eu-west-1.amazonaws.com");
+  auto sim = MakeEndpointResolver("sts", env, "sim");
+  EXPECT_EQ(sim("eu-west-1")->url, "http://127.0.0.1:5000");
   env->Set("AWS_ENDPOINT_URL_STS", "http://127.0.0.1:6000");  // read at each call
-  EXPECT_EQ(*standard("eu-west-1"), "http://127.0.0.1:6000");
+  EXPECT_EQ(standard("eu-west-1")->url, "http://127.0.0.1:6000");
   EXPECT_FALSE(standard("bad region"));
   home.Write(".aws/config", "[broken\n");
-  auto broken = MakeEndpointUrlResolver("sts", env);
+  auto broken = MakeEndpointResolver("sts", env);
   EXPECT_EQ(broken("us-east-1").error().code, "ConfigFileInvalid");
 }
 

@@ -72,9 +72,8 @@ INSTANTIATE_TEST_SUITE_P(
                      "0b7d0a7c-3f5b-4b47-8f6a-27b6d8a1c9e2", 400, ErrorClass::kTerminal},
         RecordedCase{"rds_throttling.http", false, "Throttling", "Rate exceeded",
                      "9f1c2e34-5a6b-47c8-9d0e-1f2a3b4c5d6e", 400, ErrorClass::kThrottling},
-        RecordedCase{"rds_throttling_exception.http", false, "ThrottlingException",
-                     "Rate exceeded", "3c2b1a09-8f7e-46d5-a4b3-c2d1e0f9a8b7", 400,
-                     ErrorClass::kThrottling},
+        RecordedCase{"rds_throttling_exception.http", false, "ThrottlingException", "Rate exceeded",
+                     "3c2b1a09-8f7e-46d5-a4b3-c2d1e0f9a8b7", 400, ErrorClass::kThrottling},
         RecordedCase{"sts_invalid_client_token_id.http", false, "InvalidClientTokenId",
                      "security token included in the request is invalid",
                      "c7a1e9d2-4b3f-4e8a-9c6d-2f1e0d9c8b7a", 403, ErrorClass::kTerminal},
@@ -88,8 +87,8 @@ INSTANTIATE_TEST_SUITE_P(
                      "1234abcd-12ab-34cd-56ef-1234567890ab' does not exist",
                      "1a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d", 400, ErrorClass::kTerminal},
         RecordedCase{"kms_not_found_prefixed.http", true, "NotFoundException",
-                     "alias/drsnap-vault is not found", "6f5e4d3c-2b1a-4098-8f7e-6d5c4b3a2918",
-                     400, ErrorClass::kTerminal},
+                     "alias/drsnap-vault is not found", "6f5e4d3c-2b1a-4098-8f7e-6d5c4b3a2918", 400,
+                     ErrorClass::kTerminal},
         RecordedCase{"kms_throttling.http", true, "ThrottlingException", "Rate exceeded",
                      "0f9e8d7c-6b5a-4493-8271-6a5b4c3d2e1f", 400, ErrorClass::kThrottling},
         RecordedCase{"ec2_style_request_limit_exceeded.http", false, "RequestLimitExceeded",
@@ -108,6 +107,15 @@ TEST(ParseAwsErrorTest, HintsForCredentialProblems) {
   Error token = ParseAwsError(LoadResponse("sts_invalid_client_token_id.http"), false);
   EXPECT_NE(token.hint.find("AWS_PROFILE"), std::string::npos);
   EXPECT_NE(token.ToString().find("request id c7a1e9d2"), std::string::npos) << token.ToString();
+  HttpResponse skew;
+  skew.status = 403;
+  skew.body = R"({"__type":"InvalidSignatureException","message":"Signature expired"})";
+  EXPECT_NE(ParseAwsError(skew, true).hint.find("clock"), std::string::npos);
+  skew.body =
+      "<ErrorResponse><Error><Code>RequestTimeTooSkewed</Code><Message>too skewed</Message>"
+      "</Error></ErrorResponse>";
+  EXPECT_NE(ParseAwsError(skew, false).hint.find("NTP"), std::string::npos);
+  EXPECT_EQ(ParseAwsError(LoadResponse("rds_throttling.http"), false).hint, "");
 }
 
 TEST(ParseAwsErrorTest, XmlBodyOnJsonProtocolAndViceVersa) {
@@ -128,17 +136,27 @@ TEST(ParseAwsErrorTest, JsonVariants) {
   };
   const Case cases[] = {
       {R"({"__type":"KMSInvalidStateException","message":"pending deletion"})",
-       {{"x-amz-request-id", "rid-1"}}, "KMSInvalidStateException", "pending deletion", "rid-1"},
+       {{"x-amz-request-id", "rid-1"}},
+       "KMSInvalidStateException",
+       "pending deletion",
+       "rid-1"},
       {R"({"__type":"com.amazon.coral.service#UnrecognizedClientException",)"
        R"("Message":"The security token included in the request is invalid."})",
-       {{"X-Amzn-RequestId", "rid-2"}}, "UnrecognizedClientException",
-       "The security token included in the request is invalid.", "rid-2"},
-      {R"({"__type":"AccessDeniedException:http://internal.amazon.com/coral/x/"})", {},
-       "AccessDeniedException", "AccessDeniedException", ""},
+       {{"X-Amzn-RequestId", "rid-2"}},
+       "UnrecognizedClientException",
+       "The security token included in the request is invalid.",
+       "rid-2"},
+      {R"({"__type":"AccessDeniedException:http://internal.amazon.com/coral/x/"})",
+       {},
+       "AccessDeniedException",
+       "AccessDeniedException",
+       ""},
       // Type only in the header (restJson style).
       {R"({"message":"bad input"})",
        {{"x-amzn-ErrorType", "ValidationException:http://internal.amazon.com/"}},
-       "ValidationException", "bad input", ""},
+       "ValidationException",
+       "bad input",
+       ""},
   };
   for (const auto& c : cases) {
     HttpResponse r;
@@ -169,7 +187,10 @@ TEST(ParseAwsErrorTest, GarbageBodiesStillGiveUsefulErrors) {
        ErrorClass::kTerminal, "HTTP 403"},
       {429, "slow down", "TooManyRequestsException", ErrorClass::kThrottling, "slow down"},
       {504, std::string(5000, 'x'), "GatewayTimeout", ErrorClass::kTransient, "..."},
-      {418, "\x01\x02" "binary", "HttpStatus418", ErrorClass::kTerminal, "binary"},
+      {418,
+       "\x01\x02"
+       "binary",
+       "HttpStatus418", ErrorClass::kTerminal, "binary"},
   };
   for (const auto& c : cases) {
     HttpResponse r;

@@ -1,6 +1,7 @@
-#include <httplib.h>
+#include "aws/http_curl.h"
 
 #include <gtest/gtest.h>
+#include <httplib.h>
 
 #include <atomic>
 #include <mutex>
@@ -9,7 +10,6 @@
 
 #include "aws/ca_bundle.h"
 #include "aws/http.h"
-#include "aws/http_curl.h"
 #include "aws/tests/http_test_util.h"
 #include "core/env.h"
 
@@ -152,6 +152,40 @@ TEST(CurlTransportTest, SendsHeadersVerbatimIncludingEmptyValues) {
   EXPECT_NE(heads[0].find("\r\nHost: rds.example"), std::string::npos) << heads[0];
   EXPECT_NE(heads[0].find("\r\nUser-Agent: drsnap-test/1"), std::string::npos) << heads[0];
   EXPECT_EQ(heads[0].find("Expect"), std::string::npos) << heads[0];
+}
+
+TEST(CurlTransportTest, OtherMethodsAndNoUserAgent) {
+  CaptureServer server("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
+  HttpOptions o = TestOptions();
+  o.user_agent = "";
+  auto t = NewCurlTransport(o);
+  struct Case {
+    std::string method, body, want_line, want_length;
+  };
+  const Case cases[] = {
+      {"PUT", "data", "PUT /x HTTP/1.1", "Content-Length: 4"},
+      {"DELETE", "", "DELETE /x HTTP/1.1", ""},
+      {"HEAD", "", "HEAD /x HTTP/1.1", ""},
+      {"GET", "", "GET /x HTTP/1.1", ""},
+  };
+  for (const auto& c : cases) {
+    HttpRequest req;
+    req.method = c.method;
+    req.url = "http://127.0.0.1:" + std::to_string(server.port()) + "/x";
+    req.body = c.body;
+    auto resp = t->Send(req);
+    ASSERT_TRUE(resp.has_value()) << c.method << ": " << resp.error().ToString();
+    EXPECT_EQ(resp->status, 200);
+  }
+  auto heads = server.heads();
+  ASSERT_EQ(heads.size(), 4u);
+  for (size_t i = 0; i < 4; ++i) {
+    EXPECT_EQ(heads[i].substr(0, heads[i].find("\r\n")), cases[i].want_line);
+    if (!cases[i].want_length.empty()) {
+      EXPECT_NE(heads[i].find(cases[i].want_length), std::string::npos) << heads[i];
+    }
+    EXPECT_EQ(heads[i].find("User-Agent"), std::string::npos) << heads[i];
+  }
 }
 
 TEST(CurlTransportTest, EmptyPostBody) {

@@ -1,12 +1,11 @@
 // TLS verification of the curl transport against a local HTTPS server with a
 // certificate made on the fly.
+#include <gtest/gtest.h>
 #include <httplib.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
-
-#include <gtest/gtest.h>
 
 #include <cstdio>
 #include <filesystem>

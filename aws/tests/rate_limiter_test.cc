@@ -30,7 +30,7 @@ TEST(RateLimiterTest, BurstThenSteadyRate) {
   for (int i = 0; i < 10; ++i) EXPECT_TRUE(rl.TryAcquire()) << i;
   EXPECT_FALSE(rl.TryAcquire());
   EXPECT_EQ(clock->Now(), TimePoint{});  // the burst cost no time
-  rl.Acquire();                           // waits for one token: 1/5 s
+  rl.Acquire();                          // waits for one token: 1/5 s
   EXPECT_NEAR(Elapsed(*clock, TimePoint{}), 0.2, 1e-6);
   for (int i = 0; i < 100; ++i) rl.Acquire();
   EXPECT_NEAR(Elapsed(*clock, TimePoint{}), 101 / 5.0, 1e-3);
@@ -71,7 +71,7 @@ TEST(RateLimiterTest, ThrottleCutsRateAndDrainsBurst) {
   rl.OnThrottle();
   EXPECT_NEAR(rl.fill_rate(), 12 * 0.7 * 0.7, 1e-9);
   for (int i = 0; i < 50; ++i) rl.OnThrottle();
-  EXPECT_DOUBLE_EQ(rl.fill_rate(), 0.5);  // the floor
+  EXPECT_DOUBLE_EQ(rl.fill_rate(), 0.5);            // the floor
   EXPECT_DOUBLE_EQ(rl.capacity(), 300 * 0.5 / 12);  // burst scales with the rate
 }
 

@@ -3,6 +3,9 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <cstdio>
+#include <nlohmann/json.hpp>
+
 #include "aws/tests/creds_test_util.h"
 
 namespace drsnap::aws {
@@ -83,12 +86,15 @@ TEST(SharedConfigTest, CommentsWhitespaceAndCase) {
       "output = json#not-a-comment\n"
       "   \n"
       "[profile  spaced ]\n"
-      "region = sa-east-1\n");
+      "region = sa-east-1\n"
+      "[profile two words]\n"
+      "region = ignored\n");
   ASSERT_TRUE(cfg) << cfg.error().ToString();
   EXPECT_EQ(cfg->FindProfile("default")->Get("region"), "ap-south-1");
   EXPECT_EQ(cfg->FindProfile("default")->Get("output"), "json#not-a-comment");
   ASSERT_NE(cfg->FindProfile("spaced"), nullptr);
   EXPECT_EQ(cfg->FindProfile("spaced")->Get("region"), "sa-east-1");
+  EXPECT_EQ(cfg->FindProfile("two words"), nullptr);
 }
 
 TEST(SharedConfigTest, NestedSubsectionsAreKeptApart) {
@@ -136,16 +142,19 @@ TEST(SharedConfigTest, ServicesSectionIsResolvedIntoTheProfile) {
   EXPECT_THAT(cfg->ProfileNames(), ElementsAre("broken", "sim"));
 }
 
-TEST(SharedConfigTest, ProfileDefaultSectionWinsOverDefault) {
+TEST(SharedConfigTest, LaterOfDefaultAndProfileDefaultWins) {
   auto cfg = Parse(
-      "[profile default]\n"
-      "region = eu-north-1\n"
       "[default]\n"
       "region = us-east-1\n"
-      "output = text\n");
+      "output = text\n"
+      "[profile default]\n"
+      "region = eu-north-1\n");
   ASSERT_TRUE(cfg);
   EXPECT_EQ(cfg->FindProfile("default")->Get("region"), "eu-north-1");
-  EXPECT_EQ(cfg->FindProfile("default")->Get("output"), std::nullopt);  // hidden, as botocore
+  EXPECT_EQ(cfg->FindProfile("default")->Get("output"), std::nullopt);  // replaced, as botocore
+  cfg = Parse("[profile default]\nregion = a\n[default]\nregion = b\n");
+  ASSERT_TRUE(cfg);
+  EXPECT_EQ(cfg->FindProfile("default")->Get("region"), "b");
 }
 
 TEST(SharedConfigTest, MalformedLinesNameFileLineAndFix) {
@@ -281,6 +290,78 @@ TEST(SharedConfigTest, SelectedProfile) {
   env.Set("AWS_PROFILE", "");
   env.Unset("AWS_DEFAULT_PROFILE");
   EXPECT_EQ(SelectedProfileName(env, ""), "default");
+}
+
+// The parser agrees with botocore's configloader (python3 on PATH: pyenv's,
+// with botocore) on the profiles and services sections of a small corpus.
+// Outside the corpus on purpose: inline comments (we strip " ;..." and
+// " #...", botocore keeps them) and repeated sections (botocore rejects).
+TEST(SharedConfigTest, AgreesWithBotocore) {
+  const std::vector<std::string> corpus = {
+      "[default]\nregion = us-east-1\noutput=json\n",
+      "# comment\n; comment\n[default]\nRegion = eu-west-1\n\n[profile prod]\n"
+      "role_arn = arn:aws:iam::1:role/R\nsource_profile = default\nexternal_id = x\n",
+      "[profile  spaced name ]\nregion=ap-south-1\n[profile b]\nkey = a=b=c\n",
+      "[default]\ns3 =\n  max_concurrent_requests = 20\n  addressing_style = path\n"
+      "region = us-east-2\n",
+      "[default]\nca_bundle = /a\n  /b\n\tc\nregion = x\n",
+      "[profile sim]\nservices = local\nendpoint_url = http://127.0.0.1:1\n"
+      "[services local]\nrds =\n  endpoint_url = http://127.0.0.1:2\nsts =\n"
+      "  endpoint_url = http://127.0.0.1:3\n",
+      "[profile default]\nregion = a\n[default]\nregion = b\noutput = c\n",
+      "[prod]\nregion = ignored\n[sso-session s]\nsso_region = us-east-1\n[profile p]\n"
+      "sso_session = s\n",
+      "[default]\nempty =\nafter = 1\n",
+      "[default]\r\nregion = us-west-1\r\n",
+  };
+  creds_testing::TempDir dir;
+  std::string args;
+  for (size_t i = 0; i < corpus.size(); ++i) {
+    args += " " + dir.Write("c" + std::to_string(i), corpus[i]);
+  }
+  std::string script = dir.Write("load.py",
+                                 "import json, sys\n"
+                                 "from botocore.configloader import load_config\n"
+                                 "out = []\n"
+                                 "for f in sys.argv[1:]:\n"
+                                 "    c = load_config(f)\n"
+                                 "    out.append({'profiles': c.get('profiles', {}),\n"
+                                 "                'services': c.get('services', {})})\n"
+                                 "print(json.dumps(out))\n");
+  FILE* p = ::popen(("python3 " + script + args).c_str(), "r");
+  ASSERT_NE(p, nullptr);
+  std::string text;
+  char buf[4096];
+  size_t n;
+  while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) text.append(buf, n);
+  ASSERT_EQ(::pclose(p), 0) << "python3 with botocore failed: " << text;
+  auto want = nlohmann::json::parse(text);
+  ASSERT_EQ(want.size(), corpus.size());
+
+  for (size_t i = 0; i < corpus.size(); ++i) {
+    auto cfg = ParseSharedConfig(corpus[i], "c", std::nullopt, "k");
+    ASSERT_TRUE(cfg) << corpus[i] << cfg.error().ToString();
+    nlohmann::json got = {{"profiles", nlohmann::json::object()},
+                          {"services", nlohmann::json::object()}};
+    for (const auto& name : cfg->ProfileNames()) {
+      const Profile* prof = cfg->FindProfile(name);
+      nlohmann::json j = nlohmann::json::object();
+      for (const auto& [k, v] : prof->values) j[k] = v.value;
+      for (const auto& [k, sub] : prof->nested) {
+        j[k] = nlohmann::json::object();
+        for (const auto& [sk, sv] : sub) j[k][sk] = sv.value;
+      }
+      got["profiles"][name] = j;
+      if (auto ref = prof->Get("services"); ref && !prof->services.empty()) {
+        nlohmann::json sj = nlohmann::json::object();
+        for (const auto& [svc, settings] : prof->services) {
+          for (const auto& [sk, sv] : settings) sj[svc][sk] = sv.value;
+        }
+        got["services"][*ref] = sj;
+      }
+    }
+    EXPECT_EQ(got, want[i]) << "corpus " << i << ":\n" << corpus[i];
+  }
 }
 
 }  // namespace

@@ -178,3 +178,120 @@ TEST(PipelineSimTest, ScheduledSnapshotsKeepAOneHourRpo) {
 
 }  // namespace
 }  // namespace drsnap::testing
+
+namespace drsnap::testing {
+namespace {
+
+const char kMixedDbs[] = R"(      - {id: orders, region: us-east-1, engine: postgres, size_gb: 20, encrypted: true,
+         kms_key: alias/prod-share, backup_retention_days: 7, backup_window: "04:00-04:30"}
+      - {id: legacy, region: us-east-1, engine: mysql, size_gb: 10, encrypted: true,
+         backup_retention_days: 3, backup_window: "04:00-04:30"}
+      - {id: plain, region: us-east-1, engine: postgres, size_gb: 5,
+         backup_retention_days: 1, backup_window: "04:00-04:30"}
+)";
+const char kLedgerCluster[] = R"(      - {id: ledger, region: us-east-1, engine: aurora-postgresql, size_gb: 30, encrypted: true,
+         kms_key: alias/prod-share, backup_retention_days: 7, backup_window: "03:00-03:30",
+         instances: [ledger-1]}
+)";
+const char kTwoAccountsThreeRegions[] = R"(      - account: vault
+        hop_kms_key: "arn:aws:kms:us-east-1:222222222222:key/00000000-0000-0000-0000-00000000b001"
+        regions:
+          eu-west-1: {kms_key: "arn:aws:kms:eu-west-1:222222222222:key/00000000-0000-0000-0000-00000000b002"}
+          us-west-2: {kms_key: "arn:aws:kms:us-west-2:222222222222:key/00000000-0000-0000-0000-00000000b003"}
+      - account: vault2
+        hop_kms_key: "arn:aws:kms:us-east-1:333333333333:key/00000000-0000-0000-0000-00000000c001"
+        regions:
+          eu-west-1: {kms_key: "arn:aws:kms:eu-west-1:333333333333:key/00000000-0000-0000-0000-00000000c002"}
+)";
+
+// Issue 4, shown-by 3: default-key, customer-key, unencrypted instances and
+// an Aurora cluster in one policy; two DR regions; two DR accounts.
+TEST(PipelineSimTest, MixedEncryptionAndAuroraReachEveryTarget) {
+  auto p = StartSimPipeline(World(kMixedDbs, kLedgerCluster),
+                            Policy("automated", "24h", kTwoAccountsThreeRegions));
+  ASSERT_NE(p, nullptr);
+  p->sim->SetTime(*ParseIso8601("2026-11-23T05:00:00Z"));
+  auto reports = p->RunUntilQuiet(20, std::chrono::minutes(30));
+  ExpectNoFailures(reports);
+  ASSERT_TRUE(reports.back().plan.actions.empty()) << "did not converge in 20 runs";
+  struct Want {
+    Scope scope;
+    std::string key;
+  };
+  std::vector<Want> targets = {
+      {kVaultEu, kVaultEuKey},
+      {kVaultUsw, "arn:aws:kms:us-west-2:222222222222:key/00000000-0000-0000-0000-00000000b003"},
+      {kVault2Eu, "arn:aws:kms:eu-west-1:333333333333:key/00000000-0000-0000-0000-00000000c002"},
+  };
+  for (const auto& t : targets) {
+    for (const std::string db : {"orders", "legacy", "plain", "ledger"}) {
+      auto copies = VaultCopies(*p, t.scope, db);
+      ASSERT_FALSE(copies.empty()) << db << " has no vault copy in " << t.scope.ToString();
+      for (const auto& s : copies) {
+        EXPECT_EQ(s.status, SnapshotStatus::kAvailable) << s.id;
+        EXPECT_EQ(s.kind, db == "ledger" ? engine::DbKind::kCluster : engine::DbKind::kInstance);
+        if (db == "plain") {
+          EXPECT_FALSE(s.encrypted) << s.id;
+        } else {
+          EXPECT_TRUE(s.encrypted) << s.id;
+          EXPECT_EQ(s.kms_key_id, t.key) << s.id << " in " << t.scope.ToString();
+        }
+      }
+    }
+  }
+  // The default-key database was re-encrypted with the share key on capture.
+  bool legacy_capture = false;
+  for (const auto& s : Owned(*p, kProd)) {
+    auto l = engine::naming::ParseName(s.id);
+    if (l && l->stage == NameStage::kCapture && s.db_id == "legacy") {
+      legacy_capture = true;
+      EXPECT_EQ(s.kms_key_id, kShareKey);
+    }
+  }
+  EXPECT_TRUE(legacy_capture);
+}
+
+}  // namespace
+}  // namespace drsnap::testing
+
+namespace drsnap::testing {
+namespace {
+
+// Issue 4, shown-by 5: 50 databases at once never exceed 20 copies in
+// flight per destination region (the simulator enforces AWS's quota, so
+// exceeding it would also show up as failed actions).
+TEST(PipelineSimTest, FiftyDatabasesNeverExceedTwentyCopiesInFlight) {
+  std::string dbs;
+  for (int i = 0; i < 50; ++i)
+    dbs += "      - {id: db" + std::to_string(i) +
+           ", region: us-east-1, engine: postgres, size_gb: 50, backup_retention_days: 1, "
+           "backup_window: \"04:00-04:30\"}\n";
+  nlohmann::json settings = {{"same_region_mbps", 50}, {"cross_region_mbps", 20}};
+  auto p = StartSimPipeline(World(dbs), Policy("automated", "24h", kVaultEuTarget), settings);
+  ASSERT_NE(p, nullptr);
+  p->sim->SetTime(*ParseIso8601("2026-11-23T05:00:00Z"));
+  int max_prod = 0, max_vault = 0, deferred_for_quota = 0, runs = 0;
+  for (; runs < 60; ++runs) {
+    auto r = p->reconciler->RunOnce(engine::ReconcileOptions{});
+    ExpectNoFailures({r});
+    for (const auto& res : r.apply.results)
+      if (res.outcome == engine::Outcome::kDeferred &&
+          res.reason.find("in flight") != std::string::npos)
+        ++deferred_for_quota;
+    int prod = CopiesInFlight(*p, kProd), vault = CopiesInFlight(*p, kVaultEu);
+    EXPECT_LE(prod, 20);
+    EXPECT_LE(vault, 20);
+    max_prod = std::max(max_prod, prod);
+    max_vault = std::max(max_vault, vault);
+    if (r.plan.actions.empty()) break;
+    p->sim->Advance(std::chrono::minutes(5));
+  }
+  EXPECT_LT(runs, 60) << "did not converge";
+  EXPECT_EQ(max_prod, 20);   // the quota was used fully...
+  EXPECT_EQ(max_vault, 20);
+  EXPECT_GT(deferred_for_quota, 0);  // ...and the rest waited for a later reconcile
+  EXPECT_EQ(VaultCopies(*p, kVaultEu).size(), 50u);
+}
+
+}  // namespace
+}  // namespace drsnap::testing

@@ -91,9 +91,39 @@ TEST(ObserveTest, ListsEveryScopeWithSharedSnapshotsAndTags) {
   EXPECT_EQ(dr_src->snapshots[0].seen_from, kDrSrc);
   EXPECT_TRUE(dr_src->snapshots[0].tags.empty());
   EXPECT_EQ(dr_src->default_rds_key_arn, "");  // not asked
-  EXPECT_EQ(cloud.Calls("ListSharedAccounts"), 1);
+  // Inferred from what the DR account sees: no per-snapshot call.
+  EXPECT_EQ(cloud.Calls("ListSharedAccounts"), 0);
   EXPECT_EQ(cloud.Calls("DefaultRdsKeyArn"), 1);
   EXPECT_EQ(cloud.Calls("ListSnapshots"), 3);
+
+  // When an account in the region could not be listed, the attribute is read.
+  cloud.FailListing(kDrSrc, Error::Transient("InternalFailure", "boom"));
+  Inventory inv2 = Observe(cloud, req, TimePoint{});
+  EXPECT_EQ(cloud.Calls("ListSharedAccounts"), 1);
+  for (const auto& s : inv2.Find(kProd)->snapshots)
+    if (s.id == "drsnap-db1-20261123t0410") {
+      EXPECT_EQ(s.shared_with, std::optional(std::vector<std::string>{"222222222222"}));
+    }
+}
+
+TEST(ObserveTest, InferredSharesMatchTheAttribute) {
+  FakeCloud cloud;
+  Snapshot a = Snap(kProd, "a", SnapshotType::kManual);
+  a.shared_with = std::vector<std::string>{"222222222222"};
+  cloud.AddSnapshot(a);
+  cloud.AddSnapshot(Snap(kProd, "b", SnapshotType::kManual));
+  ObserveRequest req;
+  req.scopes = {kProd, kDrSrc, kDr};
+  req.needs_shares = [](const Snapshot&) { return true; };
+  Inventory inferred = Observe(cloud, req, TimePoint{});
+  req.infer_shares = false;
+  Inventory looked_up = Observe(cloud, req, TimePoint{});
+  EXPECT_EQ(cloud.Calls("ListSharedAccounts"), 2);
+  for (size_t i = 0; i < 2; ++i)
+    EXPECT_EQ(inferred.Find(kProd)->snapshots[i].shared_with,
+              looked_up.Find(kProd)->snapshots[i].shared_with)
+        << inferred.Find(kProd)->snapshots[i].id;
+  EXPECT_EQ(inferred.Find(kProd)->snapshots[1].shared_with, std::vector<std::string>{});
 }
 
 TEST(ObserveTest, FailedScopeIsMarkedIncompleteNotDropped) {
@@ -119,6 +149,7 @@ TEST(ObserveTest, FailedAttributeLookupMarksScopeIncomplete) {
   cloud.FailNext("ListSharedAccounts", Error::Throttling("Throttling", "Rate exceeded"));
   ObserveRequest req;
   req.scopes = {kProd};
+  req.infer_shares = false;
   req.needs_shares = [](const Snapshot&) { return true; };
   Inventory inv = Observe(cloud, req, TimePoint{});
   EXPECT_FALSE(inv.scopes[0].complete);

@@ -120,6 +120,7 @@ TEST_F(AdminApiTest, EventsArePostedToATarget) {
     got.push_back(nlohmann::json::parse(req.body, nullptr, false));
     res.status = 204;
   });
+  receiver.set_keep_alive_max_count(1);  // no idle connection to wait for on stop()
   int port = receiver.bind_to_any_port("127.0.0.1");
   ASSERT_GT(port, 0);
   std::thread t([&] { receiver.listen_after_bind(); });

@@ -1,5 +1,9 @@
 #include "sim/tests/server_test_util.h"
 
+#include <sys/wait.h>
+
+#include <cstdio>
+
 #include "aws/encoding.h"
 #include "aws/sigv4.h"
 
@@ -141,6 +145,46 @@ int XmlCount(std::string_view xml, std::string_view tag) {
     if (rest.starts_with(a) || rest.starts_with(b)) ++n;
   }
   return n;
+}
+
+}  // namespace drsnap::sim::testing
+
+namespace drsnap::sim::testing {
+
+CommandResult RunCommand(const std::string& command) {
+  CommandResult r;
+  std::string full = command + " 2>&1";
+  FILE* p = ::popen(full.c_str(), "r");
+  if (p == nullptr) return r;
+  char buf[4096];
+  size_t n;
+  while ((n = std::fread(buf, 1, sizeof(buf), p)) > 0) r.output.append(buf, n);
+  int status = ::pclose(p);
+  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return r;
+}
+
+std::string ShellQuote(std::string_view s) {
+  std::string out = "'";
+  for (char c : s) {
+    if (c == '\'') {
+      out += "'\\''";
+    } else {
+      out.push_back(c);
+    }
+  }
+  out.push_back('\'');
+  return out;
+}
+
+std::string AwsEnv(const TestAccount& account, std::string_view region) {
+  return "env -u AWS_PROFILE -u AWS_SESSION_TOKEN -u AWS_ENDPOINT_URL"
+         " AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null"
+         " AWS_EC2_METADATA_DISABLED=true AWS_PAGER= AWS_RETRY_MODE=standard"
+         " AWS_MAX_ATTEMPTS=1 AWS_ACCESS_KEY_ID=" +
+         ShellQuote(account.access_key_id) +
+         " AWS_SECRET_ACCESS_KEY=" + ShellQuote(account.secret_access_key) +
+         " AWS_DEFAULT_REGION=" + ShellQuote(region) + " AWS_REGION=" + ShellQuote(region);
 }
 
 }  // namespace drsnap::sim::testing

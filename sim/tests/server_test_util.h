@@ -66,3 +66,22 @@ std::string XmlText(std::string_view xml, std::string_view tag);
 int XmlCount(std::string_view xml, std::string_view tag);
 
 }  // namespace drsnap::sim::testing
+
+namespace drsnap::sim::testing {
+
+// Runs `/bin/sh -c command`, returning its exit code and combined
+// stdout+stderr. For driving real AWS clients (awscli, boto3) in tests.
+struct CommandResult {
+  int exit_code = -1;
+  std::string output;
+};
+CommandResult RunCommand(const std::string& command);
+
+// Single-quotes s for /bin/sh.
+std::string ShellQuote(std::string_view s);
+
+// Environment assignments (for a `env ... cmd` prefix) that make an AWS CLI
+// or SDK use exactly these credentials and nothing from the user's files.
+std::string AwsEnv(const TestAccount& account, std::string_view region);
+
+}  // namespace drsnap::sim::testing

@@ -1,0 +1,220 @@
+#include "cli/demo_driver.h"
+
+#include <stdlib.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "cli/demo_world.h"
+#include "cloud/aws_cloud.h"
+#include "config/policy.h"
+#include "core/env.h"
+#include "core/time_util.h"
+#include "sim/server.h"
+#include "sim/simulator.h"
+
+namespace drsnap::cli::demo {
+
+namespace {
+
+// The simulator's virtual clock as the reconciler's clock: "now" for the
+// planner and the status is simulated time. (Request signing keeps using the
+// wall clock: the server checks signatures against real time.)
+class SimulatorClock final : public Clock {
+ public:
+  explicit SimulatorClock(std::shared_ptr<sim::Simulator> sim) : sim_(std::move(sim)) {}
+  TimePoint Now() const override { return sim_->Now(); }
+  void SleepFor(Duration d) override { sim_->Advance(d); }
+
+ private:
+  std::shared_ptr<sim::Simulator> sim_;
+};
+
+// A private temporary directory, removed with everything in it.
+class TempDir {
+ public:
+  ~TempDir() {
+    if (path_.empty()) return;
+    std::error_code ec;
+    std::filesystem::remove_all(path_, ec);
+  }
+  Status Create(const std::string& root) {
+    std::string base = root;
+    if (base.empty()) {
+      const char* t = getenv("TMPDIR");
+      base = t && *t ? t : "/tmp";
+    }
+    std::string tmpl = base + "/drsnap-demo-XXXXXX";
+    if (mkdtemp(tmpl.data()) == nullptr)
+      return Fail(Error::Terminal("DemoSetup", "cannot create a temporary directory under " + base));
+    path_ = tmpl;
+    return OkStatus();
+  }
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+Status WriteFile(const std::string& path, const std::string& text) {
+  std::ofstream f(path, std::ios::binary | std::ios::trunc);
+  f << text;
+  f.close();
+  if (!f) return Fail(Error::Terminal("DemoSetup", "cannot write " + path));
+  return OkStatus();
+}
+
+std::string AccountLine(const config::Config& cfg, const std::string& name,
+                        const std::vector<std::string>& regions) {
+  std::string out = name;
+  if (const auto* a = cfg.FindAccount(name)) out += " " + a->id;
+  for (size_t i = 0; i < regions.size(); ++i) out += (i ? ", " : " ") + regions[i];
+  return out;
+}
+
+}  // namespace
+
+Result<DemoOutcome> RunDemo(const DemoOptions& options, DemoView& view) {
+  if (options.days < 1) return Fail(Error::Terminal("UsageError", "--days must be at least 1"));
+  if (options.step < std::chrono::minutes(1))
+    return Fail(Error::Terminal("UsageError", "--step must be at least 1m"));
+
+  // drsnap-sim, in this process, on a free loopback port.
+  auto loaded = sim::Simulator::FromWorldText(DemoWorldYaml(), "demo-world.yaml");
+  if (!loaded) return Fail(std::move(loaded).error().With("loading the demo world"));
+  std::shared_ptr<sim::Simulator> simulator(std::move(*loaded));
+  sim::ServerOptions server_options;
+  server_options.host = "127.0.0.1";
+  server_options.port = 0;
+  server_options.threads = 8;
+  auto started = sim::Server::Start(simulator, server_options);
+  if (!started) return Fail(std::move(started).error().With("starting drsnap-sim"));
+  std::unique_ptr<sim::Server> server = std::move(*started);
+
+  // The policy and the AWS profiles, as a user would have them.
+  TempDir dir;
+  DRSNAP_RETURN_IF_ERROR(dir.Create(options.temp_root));
+  DemoOutcome out;
+  out.endpoint = server->endpoint();
+  out.policy_text = DemoPolicyYaml(out.endpoint);
+  const std::string policy_path = dir.path() + "/drsnap.yaml";
+  DRSNAP_RETURN_IF_ERROR(WriteFile(dir.path() + "/config", DemoAwsConfigText()));
+  DRSNAP_RETURN_IF_ERROR(WriteFile(dir.path() + "/credentials", DemoAwsCredentialsText()));
+  DRSNAP_RETURN_IF_ERROR(WriteFile(policy_path, out.policy_text));
+  auto cfg = config::LoadConfigFile(policy_path);
+  if (!cfg) return Fail(std::move(cfg).error().With("loading the demo policy"));
+
+  // Only what the demo sets: the user's own AWS settings (AWS_PROFILE,
+  // AWS_ENDPOINT_URL, ~/.aws) must not leak into it.
+  auto env = std::make_shared<MapEnvironment>();
+  env->Set("AWS_CONFIG_FILE", dir.path() + "/config");
+  env->Set("AWS_SHARED_CREDENTIALS_FILE", dir.path() + "/credentials");
+  env->Set("AWS_EC2_METADATA_DISABLED", "true");
+  env->Set("HOME", dir.path());
+  cloud::AwsCloudFactoryOptions cloud_options;
+  cloud_options.env = env;
+  // No client-side rate limiter: its buckets refill in real time while the
+  // demo compresses days into seconds (the simulator does not throttle here).
+  auto clouds = cloud::MakeAwsClouds(*cfg, cloud_options);
+  if (!clouds) return Fail(std::move(clouds).error().With("connecting to drsnap-sim"));
+
+  auto clock = std::make_shared<SimulatorClock>(simulator);
+  engine::Reconciler reconciler(*clouds, *cfg, clock);
+
+  // The setup as the view shows it.
+  DemoSetup setup;
+  setup.endpoint = out.endpoint;
+  setup.days = options.days;
+  setup.step = options.step;
+  setup.start = DemoStartTime();
+  setup.end = setup.start + std::chrono::hours(24 * options.days);
+  if (!cfg->policies.empty()) {
+    const auto& p = cfg->policies.front();
+    setup.source = AccountLine(*cfg, p.source_account, {p.source_region});
+    for (const auto& t : p.targets) {
+      std::vector<std::string> regions;
+      for (const auto& r : t.regions) regions.push_back(r.region);
+      setup.targets.push_back(AccountLine(*cfg, t.account, regions));
+    }
+  }
+  out.start = setup.start;
+  out.end = setup.end;
+  simulator->SetTime(setup.start);
+  view.Begin(setup);
+
+  // The loop: reconcile, show, advance the virtual clock.
+  for (int i = 1; simulator->Now() < setup.end; ++i) {
+    engine::ReconcileReport report = reconciler.RunOnce(engine::ReconcileOptions{});
+    TimePoint now = report.inventory.observed_at;
+    engine::StatusReport status = engine::ComputeStatus(report.inventory, *cfg, now);
+    ++out.totals.reconciles;
+    for (const auto& r : report.apply.results) {
+      if (r.outcome == engine::Outcome::kDone || r.outcome == engine::Outcome::kAlreadyDone) {
+        ++out.totals.done_by_stage[engine::StageName(r.action.stage)];
+      } else if (r.outcome == engine::Outcome::kFailed) {
+        ++out.totals.failed;
+        if (out.failures.size() < 500) out.failures.push_back(r);
+      }
+    }
+    for (const auto& row : status.rows) {
+      RpoSample s;
+      s.at = now;
+      s.has_point = row.newest_point.has_value();
+      s.age = row.age;
+      s.state = row.state;
+      out.history[HtmlRowKey(row)].push_back(s);
+    }
+    out.findings = report.plan.findings;
+    DemoStep step;
+    step.index = i;
+    step.now = now;
+    step.setup = &setup;
+    step.reconcile = &report;
+    step.status = &status;
+    step.totals = &out.totals;
+    view.Step(step);
+    simulator->Advance(options.step);
+  }
+  view.End();
+
+  // The final word: a fresh observation at the end of the simulated days.
+  simulator->SetTime(setup.end);
+  out.reconciles = out.totals.reconciles;
+  out.inventory = reconciler.Observe();
+  out.status = engine::ComputeStatus(out.inventory, *cfg, out.inventory.observed_at);
+  for (const auto& row : out.status.rows) {
+    RpoSample s;
+    s.at = out.inventory.observed_at;
+    s.has_point = row.newest_point.has_value();
+    s.age = row.age;
+    s.state = row.state;
+    out.history[HtmlRowKey(row)].push_back(s);
+  }
+  server->Stop();
+  return out;
+}
+
+HtmlReportInput DemoReportInput(const DemoOutcome& outcome) {
+  HtmlReportInput in;
+  in.title = "drsnap demo: recoverability report";
+  int done = 0;
+  for (const auto& [stage, n] : outcome.totals.done_by_stage) done += n;
+  in.notes.push_back("drsnap-sim, built-in world: " + FormatIso8601Seconds(outcome.start) + " to " +
+                     FormatIso8601Seconds(outcome.end) + " (simulated), " +
+                     std::to_string(outcome.reconciles) + " reconciles, " + std::to_string(done) +
+                     " actions done, " + std::to_string(outcome.totals.failed) + " failed.");
+  in.notes.push_back(
+      "The pipeline that ran is the one that runs against AWS: the Reconciler over the AWS "
+      "clients, signed HTTP requests to the simulator's RDS, STS and KMS endpoints.");
+  in.status = &outcome.status;
+  in.inventory = &outcome.inventory;
+  in.results = outcome.failures;
+  in.findings = outcome.findings;
+  in.history = outcome.history;
+  in.appendix_title = "The policy the demo ran";
+  in.appendix_text = outcome.policy_text;
+  return in;
+}
+
+}  // namespace drsnap::cli::demo

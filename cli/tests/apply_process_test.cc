@@ -1,0 +1,206 @@
+// The drsnap binary against drsnap-sim: `drsnap apply` killed with SIGKILL at
+// random points converges when run again, with no duplicate copies; a second
+// apply after convergence has nothing to do; `drsnap run` stops cleanly on
+// SIGTERM.
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <fcntl.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <fstream>
+#include <map>
+#include <random>
+#include <set>
+#include <sstream>
+#include <thread>
+
+#include <nlohmann/json.hpp>
+
+#include "cli/tests/sim_pipeline_util.h"
+#include "engine/naming.h"
+
+extern char** environ;
+
+namespace drsnap::testing {
+namespace {
+
+using engine::Scope;
+using engine::naming::NameStage;
+
+const Scope kProd{"111111111111", "us-east-1"};
+const Scope kVaultSrc{"222222222222", "us-east-1"};
+const Scope kVaultEu{"222222222222", "eu-west-1"};
+
+std::string World() {
+  std::string dbs;
+  for (int i = 0; i < 6; ++i)
+    dbs += "      - {id: db" + std::to_string(i) +
+           ", region: us-east-1, engine: postgres, size_gb: 10, backup_retention_days: 1" +
+           (i % 2 ? ", encrypted: true, kms_key: alias/prod-share" : "") + "}\n";
+  // No start_time: the virtual clock starts at the wall clock, which the
+  // drsnap process reads as "now".
+  return R"(regions: [us-east-1, eu-west-1]
+accounts:
+  - id: "111111111111"
+    name: prod
+    access_keys:
+      - {id: AKIAPROD000000000001, secret: prod-secret-key-0000000000000000000001, user: drsnap}
+    kms_keys:
+      - {region: us-east-1, id: 00000000-0000-0000-0000-00000000a001, alias: alias/prod-share,
+         allow_accounts: ["222222222222"]}
+    db_instances:
+)" + dbs + R"(
+  - id: "222222222222"
+    name: vault
+    access_keys:
+      - {id: AKIAVAULT00000000001, secret: vault-secret-key-000000000000000000001, user: drsnap}
+    kms_keys:
+      - {region: us-east-1, id: 00000000-0000-0000-0000-00000000b001, alias: alias/vault}
+      - {region: eu-west-1, id: 00000000-0000-0000-0000-00000000b002, alias: alias/vault}
+)";
+}
+
+const char kPolicy[] = R"(version: 1
+accounts:
+  prod: {id: "111111111111", profile: prod, endpoint_url: "ENDPOINT"}
+  vault: {id: "222222222222", profile: vault, endpoint_url: "ENDPOINT"}
+policies:
+  main:
+    databases: {names: ["*"]}
+    source: {account: prod, region: us-east-1, from: snapshot,
+             share_key: "arn:aws:kms:us-east-1:111111111111:key/00000000-0000-0000-0000-00000000a001"}
+    rpo: 24h
+    targets:
+      - account: vault
+        hop_kms_key: "arn:aws:kms:us-east-1:222222222222:key/00000000-0000-0000-0000-00000000b001"
+        regions:
+          eu-west-1: {kms_key: "arn:aws:kms:eu-west-1:222222222222:key/00000000-0000-0000-0000-00000000b002"}
+    retention: {daily: 7}
+)";
+
+const std::string kDrsnap = std::string(DRSNAP_BINARY_DIR) + "/cli/drsnap";
+
+struct Child {
+  pid_t pid = -1;
+  std::string out_path;
+};
+
+Child Spawn(SimPipeline& p, std::vector<std::string> args, const std::string& tag) {
+  Child c;
+  c.out_path = p.dir + "/" + tag + ".out";
+  std::vector<std::string> env_strings = {
+      "AWS_CONFIG_FILE=" + p.dir + "/config",
+      "AWS_SHARED_CREDENTIALS_FILE=" + p.dir + "/credentials",
+      "AWS_EC2_METADATA_DISABLED=true",
+      "HOME=" + p.dir,
+      "DRSNAP_CONFIG=" + p.policy_path,
+  };
+  std::vector<char*> envp;
+  for (auto& s : env_strings) envp.push_back(s.data());
+  envp.push_back(nullptr);
+  args.insert(args.begin(), kDrsnap);
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  posix_spawn_file_actions_t fa;
+  posix_spawn_file_actions_init(&fa);
+  posix_spawn_file_actions_addopen(&fa, 1, c.out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  posix_spawn_file_actions_addopen(&fa, 2, (c.out_path + ".err").c_str(),
+                                   O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  int rc = posix_spawn(&c.pid, kDrsnap.c_str(), &fa, nullptr, argv.data(), envp.data());
+  posix_spawn_file_actions_destroy(&fa);
+  EXPECT_EQ(rc, 0) << "cannot start " << kDrsnap;
+  return c;
+}
+
+int Wait(const Child& c) {
+  int status = 0;
+  waitpid(c.pid, &status, 0);
+  if (WIFEXITED(status)) return WEXITSTATUS(status);
+  return 128 + WTERMSIG(status);
+}
+
+std::string Slurp(const std::string& path) {
+  std::ifstream f(path);
+  std::stringstream ss;
+  ss << f.rdbuf();
+  return ss.str();
+}
+
+// Every drsnap-made snapshot, counted per (stage, db token, recovery point, scope).
+std::map<std::string, int> Lineages(SimPipeline& p) {
+  std::map<std::string, int> out;
+  for (const Scope& scope : {kProd, kVaultSrc, kVaultEu})
+    for (const auto& s : Owned(p, scope)) {
+      auto l = engine::naming::ParseName(s.id);
+      if (!l) continue;
+      ++out[std::string(engine::naming::NameStageName(l->stage)) + " " + l->db_token + " " +
+            std::to_string(l->recovery_point.time_since_epoch().count()) + " " + scope.ToString()];
+    }
+  return out;
+}
+
+TEST(ApplyProcessTest, KilledAtRandomPointsConvergesWithoutDuplicates) {
+  auto p = StartSimPipeline(World(), kPolicy);
+  ASSERT_NE(p, nullptr);
+  std::mt19937 rng(20261125);
+  std::uniform_int_distribution<int> delay_ms(0, 250);
+  int killed = 0;
+  for (int i = 0; i < 30; ++i) {
+    Child c = Spawn(*p, {"apply", "--log-level", "warn"}, "kill-" + std::to_string(i));
+    std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms(rng)));
+    if (kill(c.pid, SIGKILL) == 0) ++killed;
+    Wait(c);
+    // Safety after every kill: one snapshot per lineage and scope, at most.
+    for (const auto& [lineage, n] : Lineages(*p)) EXPECT_EQ(n, 1) << lineage;
+    p->sim->Advance(std::chrono::minutes(3));
+  }
+  EXPECT_GT(killed, 0);
+  // Now let apply finish, until the plan is empty.
+  bool converged = false;
+  for (int i = 0; i < 20 && !converged; ++i) {
+    Child c = Spawn(*p, {"apply"}, "finish-" + std::to_string(i));
+    int code = Wait(c);
+    EXPECT_EQ(code, 0) << Slurp(c.out_path) << Slurp(c.out_path + ".err");
+    p->sim->Advance(std::chrono::minutes(10));
+    Child plan = Spawn(*p, {"plan", "--output", "json"}, "plan-" + std::to_string(i));
+    ASSERT_EQ(Wait(plan), 0) << Slurp(plan.out_path + ".err");
+    auto j = nlohmann::json::parse(Slurp(plan.out_path), nullptr, false);
+    ASSERT_FALSE(j.is_discarded()) << Slurp(plan.out_path);
+    converged = j["actions"].empty();
+  }
+  ASSERT_TRUE(converged);
+  // Exactly one vault copy per database, no duplicates anywhere.
+  std::map<std::string, int> vault_per_db;
+  for (const auto& [lineage, n] : Lineages(*p)) {
+    EXPECT_EQ(n, 1) << lineage;
+    if (lineage.starts_with("vault ")) ++vault_per_db[lineage.substr(6, lineage.find(' ', 6) - 6)];
+  }
+  EXPECT_EQ(vault_per_db.size(), 6u);
+  for (const auto& [db, n] : vault_per_db) EXPECT_EQ(n, 1) << db;
+
+  // Apply twice: the second has nothing to do.
+  Child again = Spawn(*p, {"apply", "--output", "json"}, "again");
+  ASSERT_EQ(Wait(again), 0) << Slurp(again.out_path + ".err");
+  auto j = nlohmann::json::parse(Slurp(again.out_path), nullptr, false);
+  ASSERT_FALSE(j.is_discarded());
+  EXPECT_TRUE(j["results"].empty()) << j.dump(2);
+}
+
+TEST(ApplyProcessTest, RunStopsCleanlyOnSigterm) {
+  auto p = StartSimPipeline(World(), kPolicy);
+  ASSERT_NE(p, nullptr);
+  Child c = Spawn(*p, {"run", "--interval", "1s", "--log-format", "json"}, "run");
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+  ASSERT_EQ(kill(c.pid, SIGTERM), 0);
+  EXPECT_EQ(Wait(c), 0);
+  std::string log = Slurp(c.out_path + ".err");
+  EXPECT_NE(log.find("\"msg\":\"reconcile finished\""), std::string::npos) << log;
+  EXPECT_NE(log.find("\"msg\":\"service stopped\""), std::string::npos) << log;
+}
+
+}  // namespace
+}  // namespace drsnap::testing

@@ -1,0 +1,130 @@
+// AwsCloud against drsnap-sim: every page is read, tags come from TagList
+// (no ListTagsForResource per snapshot), shared snapshots are seen from the
+// DR account, and AWS's answers come through with their codes.
+#include <gtest/gtest.h>
+
+#include "cli/tests/sim_pipeline_util.h"
+#include "cloud/aws_cloud.h"
+#include "cloud/decorators.h"
+#include "engine/observe.h"
+
+namespace drsnap::testing {
+namespace {
+
+using engine::DbKind;
+using engine::Scope;
+
+const Scope kProd{"111111111111", "us-east-1"};
+const Scope kVaultSrc{"222222222222", "us-east-1"};
+
+std::string WorldWithSnapshots(int n) {
+  std::string snaps;
+  for (int i = 0; i < n; ++i)
+    snaps += "          - {id: seed-" + std::to_string(i) +
+             ", created: \"2026-11-22T12:00:00Z\", tags: {n: \"" + std::to_string(i) + "\"}}\n";
+  return R"(start_time: "2026-11-23T00:00:00Z"
+regions: [us-east-1, eu-west-1]
+accounts:
+  - id: "111111111111"
+    name: prod
+    access_keys:
+      - {id: AKIAPROD000000000001, secret: prod-secret-key-0000000000000000000001, user: drsnap}
+    db_instances:
+      - id: plain
+        region: us-east-1
+        engine: postgres
+        size_gb: 5
+        backup_retention_days: 1
+        tags: {team: payments}
+        snapshots:
+)" + snaps + R"(
+  - id: "222222222222"
+    name: vault
+    access_keys:
+      - {id: AKIAVAULT00000000001, secret: vault-secret-key-000000000000000000001, user: drsnap}
+)";
+}
+
+const char kPolicy[] = R"(version: 1
+accounts:
+  prod: {id: "111111111111", profile: prod, endpoint_url: "ENDPOINT"}
+  vault: {id: "222222222222", profile: vault, endpoint_url: "ENDPOINT"}
+policies:
+  main:
+    databases: {names: ["*"]}
+    source: {account: prod, region: us-east-1, from: automated}
+    rpo: 24h
+    targets:
+      - account: vault
+        regions:
+          eu-west-1: {kms_key: "arn:aws:kms:eu-west-1:222222222222:key/x"}
+    retention: {daily: 7}
+)";
+
+TEST(AwsCloudSimTest, ListsEveryPageWithTagsAndNoPerSnapshotCalls) {
+  auto p = StartSimPipeline(WorldWithSnapshots(150), kPolicy);
+  ASSERT_NE(p, nullptr);
+  auto counting = std::make_shared<cloud::CountingTransport>(aws::NewCurlTransport());
+  cloud::AwsCloudFactoryOptions o;
+  o.env = p->env;
+  o.transport = counting;
+  auto clouds = cloud::MakeAwsClouds(p->config, o);
+  ASSERT_TRUE(clouds.has_value()) << clouds.error().ToString();
+
+  auto dbs = (*clouds)->ListDatabases(kProd);
+  ASSERT_TRUE(dbs.has_value()) << dbs.error().ToString();
+  ASSERT_EQ(dbs->size(), 1u);
+  EXPECT_EQ((*dbs)[0].tags.at("team"), "payments");
+  counting->Reset();
+  auto snaps = (*clouds)->ListSnapshots(kProd);
+  ASSERT_TRUE(snaps.has_value()) << snaps.error().ToString();
+  int seeded = 0;
+  for (const auto& s : *snaps)
+    if (s.id.starts_with("seed-")) {
+      ++seeded;
+      EXPECT_EQ(s.tags.at("n"), s.id.substr(5));
+      EXPECT_EQ(s.type, engine::SnapshotType::kManual);
+      EXPECT_EQ(s.scope, kProd);
+    }
+  EXPECT_EQ(seeded, 150);
+  auto counts = counting->Counts();
+  EXPECT_EQ(counts["DescribeDBSnapshots"], 2);  // 100 + 50
+  EXPECT_EQ(counts["DescribeDBClusterSnapshots"], 1);
+  EXPECT_EQ(counts.count("ListTagsForResource"), 0u);
+  EXPECT_EQ(counting->Total(), 3);
+}
+
+TEST(AwsCloudSimTest, ShareDescribeDeleteAndAwsErrorCodes) {
+  auto p = StartSimPipeline(WorldWithSnapshots(2), kPolicy);
+  ASSERT_NE(p, nullptr);
+  auto& cloud = *p->cloud;
+  ASSERT_TRUE(cloud.ShareSnapshot(kProd, DbKind::kInstance, "seed-0", {"222222222222"}).has_value());
+  auto shared = cloud.ListSharedAccounts(kProd, DbKind::kInstance, "seed-0");
+  ASSERT_TRUE(shared.has_value()) << shared.error().ToString();
+  EXPECT_EQ(*shared, std::vector<std::string>{"222222222222"});
+  // The DR account sees it as shared, without the owner's tags.
+  auto seen = cloud.ListSnapshots(kVaultSrc);
+  ASSERT_TRUE(seen.has_value()) << seen.error().ToString();
+  ASSERT_EQ(seen->size(), 1u);
+  EXPECT_EQ((*seen)[0].type, engine::SnapshotType::kShared);
+  EXPECT_EQ((*seen)[0].scope, kProd);
+  EXPECT_TRUE((*seen)[0].tags.empty());
+
+  auto created = cloud.CreateSnapshot(kProd, DbKind::kInstance, "plain", "seed-0", {});
+  ASSERT_FALSE(created.has_value());
+  EXPECT_TRUE(engine::IsAlreadyExists(created.error())) << created.error().ToString();
+
+  ASSERT_TRUE(cloud.DeleteSnapshot(kProd, DbKind::kInstance, "seed-1").has_value());
+  auto gone = cloud.DescribeSnapshot(kProd, DbKind::kInstance, "seed-1");
+  ASSERT_FALSE(gone.has_value());
+  EXPECT_TRUE(engine::IsNotFound(gone.error())) << gone.error().ToString();
+  auto del = cloud.DeleteSnapshot(kProd, DbKind::kInstance, "seed-1");
+  ASSERT_FALSE(del.has_value());
+  EXPECT_TRUE(engine::IsNotFound(del.error())) << del.error().ToString();
+
+  auto key = cloud.DefaultRdsKeyArn(kProd);
+  ASSERT_TRUE(key.has_value()) << key.error().ToString();
+}
+
+}  // namespace
+}  // namespace drsnap::testing

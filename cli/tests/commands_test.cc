@@ -1,0 +1,228 @@
+// The CLI commands over an in-memory FakeCloud: flags, help, output formats
+// and exit codes.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+
+#include <nlohmann/json.hpp>
+
+#include "cli/command.h"
+#include "cli/output.h"
+#include "core/time_util.h"
+#include "engine/fake_cloud.h"
+
+namespace drsnap::cli {
+namespace {
+
+using engine::Scope;
+
+const Scope kProd{"111111111111", "us-east-1"};
+
+const char kConfig[] = R"(version: 1
+accounts:
+  prod: {id: "111111111111"}
+  vault: {id: "222222222222"}
+policies:
+  orders:
+    databases: {names: ["*"]}
+    source: {account: prod, region: us-east-1, from: automated}
+    rpo: 24h
+    targets:
+      - account: vault
+        regions:
+          eu-west-1: {kms_key: "arn:aws:kms:eu-west-1:222222222222:key/dr"}
+    retention: {daily: 7}
+)";
+
+class CommandsTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/drsnap-cli-XXXXXX";
+    dir_ = mkdtemp(tmpl);
+    config_path_ = dir_ + "/drsnap.yaml";
+    std::ofstream(config_path_) << kConfig;
+    clock_ = std::make_shared<FakeClock>(*ParseIso8601("2026-11-23T06:00:00Z"));
+    cloud_ = std::make_shared<engine::FakeCloud>();
+    cloud_->SetNow(clock_->Now());
+    engine::Database db;
+    db.id = "db1";
+    db.scope = kProd;
+    db.engine = "postgres";
+    db.status = "available";
+    cloud_->AddDatabase(db);
+    engine::Snapshot s;
+    s.id = "rds:db1-2026-11-23-04-10";
+    s.scope = kProd;
+    s.db_id = "db1";
+    s.type = engine::SnapshotType::kAutomated;
+    s.status = engine::SnapshotStatus::kAvailable;
+    s.create_time = *ParseIso8601("2026-11-23T04:10:00Z");
+    cloud_->AddSnapshot(s);
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+
+  struct Outcome {
+    int code;
+    std::string out, err;
+  };
+  Outcome Run(int (*cmd)(CommandContext&), std::vector<std::string> args) {
+    CommandContext ctx;
+    ctx.args = std::move(args);
+    std::FILE* out = std::tmpfile();
+    std::FILE* err = std::tmpfile();
+    ctx.out = out;
+    ctx.err = err;
+    auto env = std::make_shared<MapEnvironment>();
+    env->Set("DRSNAP_CONFIG", config_path_);
+    ctx.env = env;
+    ctx.clock = clock_;
+    auto cloud = cloud_;
+    ctx.make_cloud = [cloud](const config::Config&) -> Result<std::shared_ptr<engine::Cloud>> {
+      return std::shared_ptr<engine::Cloud>(cloud);
+    };
+    Outcome o;
+    o.code = cmd(ctx);
+    auto slurp = [](std::FILE* f) {
+      std::string s;
+      std::rewind(f);
+      char buf[4096];
+      size_t n;
+      while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) s.append(buf, n);
+      std::fclose(f);
+      return s;
+    };
+    o.out = slurp(out);
+    o.err = slurp(err);
+    return o;
+  }
+
+  std::string dir_, config_path_;
+  std::shared_ptr<FakeClock> clock_;
+  std::shared_ptr<engine::FakeCloud> cloud_;
+};
+
+TEST_F(CommandsTest, HelpTeachesWithAnExample) {
+  for (auto cmd : {RunPlanCommand, RunApplyCommand, RunRunCommand, RunStatusCommand}) {
+    auto o = Run(cmd, {"--help"});
+    EXPECT_EQ(o.code, 0);
+    EXPECT_NE(o.out.find("usage: drsnap "), std::string::npos) << o.out;
+    EXPECT_NE(o.out.find("examples:\n  drsnap "), std::string::npos) << o.out;
+    EXPECT_NE(o.out.find("--config FILE"), std::string::npos) << o.out;
+    EXPECT_NE(o.out.find("--log-format"), std::string::npos) << o.out;
+  }
+}
+
+TEST_F(CommandsTest, BadFlagsAreOneSentenceAndExitTwo) {
+  auto o = Run(RunPlanCommand, {"--outptu", "json"});
+  EXPECT_EQ(o.code, 2);
+  EXPECT_EQ(o.err, "drsnap plan: unknown flag '--outptu' (this command takes --output, --db); see --help\n");
+  o = Run(RunPlanCommand, {"--output", "yaml"});
+  EXPECT_EQ(o.code, 2);
+  EXPECT_EQ(o.err, "drsnap plan: --output 'yaml' is not table or json\n");
+  o = Run(RunRunCommand, {"--interval", "soon"});
+  EXPECT_EQ(o.code, 2);
+  EXPECT_NE(o.err.find("--interval 'soon' is not a duration"), std::string::npos) << o.err;
+  o = Run(RunApplyCommand, {"--log-level", "loud"});
+  EXPECT_EQ(o.code, 2);
+  EXPECT_NE(o.err.find("--log-level 'loud'"), std::string::npos) << o.err;
+  o = Run(RunApplyCommand, {"--concurrency"});
+  EXPECT_EQ(o.code, 2);
+  EXPECT_NE(o.err.find("needs a value"), std::string::npos) << o.err;
+}
+
+TEST_F(CommandsTest, MissingConfigSaysHowToFixIt) {
+  auto o = Run(RunPlanCommand, {"--config", dir_ + "/nope.yaml"});
+  EXPECT_EQ(o.code, 2);
+  EXPECT_NE(o.err.find("nope.yaml"), std::string::npos) << o.err;
+}
+
+TEST_F(CommandsTest, PlanTableAndJson) {
+  auto o = Run(RunPlanCommand, {});
+  EXPECT_EQ(o.code, 0) << o.err;
+  EXPECT_NE(o.out.find("capture"), std::string::npos) << o.out;
+  EXPECT_NE(o.out.find("Plan: 1 actions (1 copy)"), std::string::npos) << o.out;
+  o = Run(RunPlanCommand, {"--output=json"});
+  ASSERT_EQ(o.code, 0) << o.err;
+  auto j = nlohmann::json::parse(o.out);
+  ASSERT_EQ(j["actions"].size(), 1u);
+  EXPECT_EQ(j["actions"][0]["kind"], "copy");
+  EXPECT_EQ(j["actions"][0]["stage"], "capture");
+  EXPECT_FALSE(j["actions"][0]["reason"].get<std::string>().empty());
+  EXPECT_EQ(j["scopes"].size(), 3u);
+  EXPECT_TRUE(cloud_->MutationLog().empty());  // plan is read-only
+}
+
+TEST_F(CommandsTest, ApplyDryRunThenApplyThenNothingLeft) {
+  auto o = Run(RunApplyCommand, {"--dry-run"});
+  EXPECT_EQ(o.code, 0) << o.err;
+  EXPECT_NE(o.out.find("Dry run: nothing was changed"), std::string::npos) << o.out;
+  EXPECT_TRUE(cloud_->MutationLog().empty());
+  o = Run(RunApplyCommand, {"--output", "json"});
+  EXPECT_EQ(o.code, 0) << o.err;
+  auto j = nlohmann::json::parse(o.out);
+  EXPECT_EQ(j["counts"]["done"], 1);
+  EXPECT_EQ(j["ok"], true);
+  EXPECT_EQ(cloud_->MutationLog().size(), 1u);
+}
+
+TEST_F(CommandsTest, ApplyReportsFailuresWithExitOne) {
+  cloud_->FailNext("CopySnapshot", Error::Terminal("AccessDenied", "not allowed"));
+  auto o = Run(RunApplyCommand, {});
+  EXPECT_EQ(o.code, 1);
+  EXPECT_NE(o.out.find("failed: "), std::string::npos) << o.out;
+  EXPECT_NE(o.out.find("AccessDenied"), std::string::npos) << o.out;
+}
+
+TEST_F(CommandsTest, RunLoopsUntilMaxRuns) {
+  auto o = Run(RunRunCommand, {"--interval", "10m", "--max-runs", "3"});
+  EXPECT_EQ(o.code, 0) << o.err;
+  // Three reconciles (three scopes listed each), the clock advanced between them.
+  EXPECT_EQ(cloud_->Calls("ListSnapshots"), 9);
+  EXPECT_EQ(cloud_->MutationLog().size(), 1u);  // the capture, once: then it is in flight
+  EXPECT_EQ(clock_->Now(), *ParseIso8601("2026-11-23T06:20:00Z"));
+}
+
+TEST_F(CommandsTest, StatusExitCodeAndFormats) {
+  auto o = Run(RunStatusCommand, {});
+  EXPECT_EQ(o.code, 2) << o.out;  // nothing vaulted yet: unknown
+  EXPECT_NE(o.out.find("db1"), std::string::npos) << o.out;
+  o = Run(RunStatusCommand, {"--output", "json"});
+  auto j = nlohmann::json::parse(o.out);
+  EXPECT_EQ(j["exit_code"], 2);
+  ASSERT_EQ(j["rows"].size(), 1u);
+  EXPECT_EQ(j["rows"][0]["db_id"], "db1");
+  o = Run(RunStatusCommand, {"--output", "prometheus"});
+  EXPECT_NE(o.out.find("# TYPE drsnap_rpo_seconds gauge"), std::string::npos) << o.out;
+  EXPECT_NE(o.out.find("drsnap_rpo_seconds{policy=\"orders\",db=\"db1\""), std::string::npos) << o.out;
+  EXPECT_NE(o.out.find("drsnap_status_exit_code 2"), std::string::npos) << o.out;
+}
+
+TEST(OutputTest, AgeIsCompact) {
+  EXPECT_EQ(Age(std::chrono::seconds(0)), "-");
+  EXPECT_EQ(Age(std::chrono::seconds(45)), "45s");
+  EXPECT_EQ(Age(std::chrono::seconds(3600 + 300)), "1h5m");
+  EXPECT_EQ(Age(std::chrono::seconds(2 * 86400 + 3600)), "2d1h");
+}
+
+TEST(FlagsTest, ParsesValuesBooleansAndEquals) {
+  std::vector<FlagSpec> specs = {{"output", true, "F", ""}, {"dry-run", false, "", ""}};
+  auto f = ParseFlags({"--output=json", "--dry-run", "--config", "x.yaml"}, specs);
+  ASSERT_TRUE(f.has_value());
+  EXPECT_EQ(f->Get("output"), "json");
+  EXPECT_TRUE(f->Has("dry-run"));
+  EXPECT_EQ(f->Get("config"), "x.yaml");
+  EXPECT_FALSE(ParseFlags({"--dry-run=yes"}, specs).has_value());
+  EXPECT_FALSE(ParseFlags({"-x"}, specs).has_value());
+  MapEnvironment env;
+  EXPECT_EQ(ConfigPath(*f, env), "x.yaml");
+  auto none = ParseFlags({}, specs);
+  EXPECT_EQ(ConfigPath(*none, env), "drsnap.yaml");
+  env.Set("DRSNAP_CONFIG", "/etc/d.yaml");
+  EXPECT_EQ(ConfigPath(*none, env), "/etc/d.yaml");
+}
+
+}  // namespace
+}  // namespace drsnap::cli

@@ -1,0 +1,241 @@
+#include "engine/status.h"
+
+#include <algorithm>
+#include <map>
+#include <set>
+#include <tuple>
+
+#include "core/time_util.h"
+#include "engine/lineage_index.h"
+#include "engine/naming.h"
+#include "engine/planner.h"
+#include "engine/retention.h"
+
+namespace drsnap::engine {
+namespace {
+
+using std::chrono::duration_cast;
+using std::chrono::seconds;
+using naming::NameStage;
+
+bool InFlight(SnapshotStatus s) {
+  return s == SnapshotStatus::kCreating || s == SnapshotStatus::kCopying;
+}
+
+bool OursFor(const LineageEntry& e, const std::string& db_id) {
+  if (!e.drsnap_created) return false;
+  auto it = e.snapshot->tags.find(naming::kTagDb);
+  return it != e.snapshot->tags.end() && it->second == db_id;
+}
+
+bool IsClusterMemberInstance(const Database& d) {
+  return d.kind == DbKind::kInstance &&
+         (d.engine.starts_with("aurora") || d.engine == "docdb" || d.engine == "neptune");
+}
+
+int Rank(RpoState s) { return static_cast<int>(s); }
+
+InFlightCopy ToInFlight(const LineageEntry& e) {
+  const Snapshot& s = *e.snapshot;
+  return InFlightCopy{s.id,
+                      s.scope,
+                      naming::NameStageName(e.lineage.stage),
+                      SnapshotStatusName(s.status),
+                      s.percent_progress,
+                      e.lineage.recovery_point,
+                      s.create_time};
+}
+
+}  // namespace
+
+const char* RpoStateName(RpoState s) {
+  switch (s) {
+    case RpoState::kOk: return "ok";
+    case RpoState::kAtRisk: return "at-risk";
+    case RpoState::kBreached: return "breached";
+    case RpoState::kUnknown: return "unknown";
+  }
+  return "unknown";
+}
+
+RpoState StatusReport::Overall() const {
+  RpoState worst = RpoState::kOk;
+  for (const auto& r : rows)
+    if (Rank(r.state) > Rank(worst)) worst = r.state;
+  return worst;
+}
+
+int StatusReport::ExitCode() const {
+  switch (Overall()) {
+    case RpoState::kOk: return 0;
+    case RpoState::kAtRisk: return 1;
+    case RpoState::kBreached:
+    case RpoState::kUnknown: return 2;
+  }
+  return 2;
+}
+
+StatusReport ComputeStatus(const Inventory& inventory, const config::Config& config,
+                           TimePoint now) {
+  StatusReport report;
+  report.generated_at = now;
+  LineageIndex index(inventory);
+  std::map<std::tuple<Scope, DbKind, std::string>, std::string> claimed;
+
+  for (const auto& p : config.policies) {
+    Scope source{p.source_account_id, p.source_region};
+    std::set<Scope> bad_scopes;
+    for (const Scope& s : PolicyScopes(p)) {
+      const ScopeInventory* si = index.Find(s);
+      if (si && si->complete) continue;
+      bad_scopes.insert(s);
+      report.findings.push_back(Finding{
+          Finding::Severity::kError, p.name, "", s,
+          si ? "scope " + s.ToString() + " is incomplete (" + si->error + ")"
+             : "scope " + s.ToString() + " was not observed"});
+    }
+    const ScopeInventory* src = index.Find(source);
+
+    // Databases: live matches plus deleted ones with drsnap snapshots.
+    std::map<std::pair<std::string, DbKind>, const Database*> dbs;
+    if (src) {
+      for (const auto& d : src->databases) {
+        if (IsClusterMemberInstance(d)) continue;
+        if (!p.databases.Matches(d.kind == DbKind::kCluster, d.id, d.engine, d.tags)) continue;
+        dbs[{d.id, d.kind}] = &d;
+      }
+    }
+    std::vector<Scope> tagged_scopes{source};
+    for (const auto& t : p.targets)
+      for (const auto& r : t.regions) tagged_scopes.push_back(Scope{t.account_id, r.region});
+    for (const auto& s : tagged_scopes)
+      for (const auto& [kind, id] : index.TaggedDatabases(s, p.name))
+        dbs.emplace(std::pair{id, kind}, nullptr);
+
+    for (const auto& [key, live] : dbs) {
+      const auto& [db_id, kind] = key;
+      auto claim = claimed.emplace(std::make_tuple(source, kind, db_id), p.name);
+      if (!claim.second && claim.first->second != p.name) continue;
+      std::string token = naming::DbToken(db_id);
+
+      // Captures of the database on the source side (for "on its way").
+      std::optional<TimePoint> newest_capture;
+      std::vector<InFlightCopy> capture_flights;
+      for (const auto& e : index.Lineages(source, "", token, kind)) {
+        if (!OursFor(e, db_id)) continue;
+        SnapshotStatus st = e.snapshot->status;
+        if (st == SnapshotStatus::kAvailable || InFlight(st))
+          if (!newest_capture || e.lineage.recovery_point > *newest_capture)
+            newest_capture = e.lineage.recovery_point;
+        if (InFlight(st)) capture_flights.push_back(ToInFlight(e));
+      }
+
+      for (const auto& t : p.targets) {
+        for (const auto& r : t.regions) {
+          TargetStatus row;
+          row.policy = p.name;
+          row.kind = kind;
+          row.db_id = db_id;
+          row.database_exists = live != nullptr;
+          row.source = source;
+          row.target = Scope{t.account_id, r.region};
+          row.rpo = p.rpo;
+          row.in_flight = capture_flights;
+
+          std::vector<RetentionItem> items;
+          const LineageEntry* newest = nullptr;
+          std::optional<TimePoint> newest_in_flight;
+          for (const auto& e : index.Lineages(row.target, p.source_account_id, token, kind)) {
+            if (e.lineage.stage != NameStage::kVault || !OursFor(e, db_id)) continue;
+            SnapshotStatus st = e.snapshot->status;
+            if (InFlight(st)) {
+              row.in_flight.push_back(ToInFlight(e));
+              if (!newest_in_flight || e.lineage.recovery_point > *newest_in_flight)
+                newest_in_flight = e.lineage.recovery_point;
+            }
+            if (st == SnapshotStatus::kFailed || st == SnapshotStatus::kDeleting) continue;
+            items.push_back(RetentionItem{e.snapshot->id, e.lineage.recovery_point,
+                                          st == SnapshotStatus::kAvailable,
+                                          SnapshotStatusName(st)});
+            if (st != SnapshotStatus::kAvailable) continue;
+            ++row.vaulted_copies;
+            if (!newest || e.lineage.recovery_point >= newest->lineage.recovery_point) newest = &e;
+          }
+          Scope hop_scope{t.account_id, p.source_region};
+          if (!(hop_scope == row.target) && !(hop_scope == source)) {
+            for (const auto& e : index.Lineages(hop_scope, p.source_account_id, token, kind))
+              if (e.lineage.stage == NameStage::kHop && OursFor(e, db_id) &&
+                  InFlight(e.snapshot->status))
+                row.in_flight.push_back(ToInFlight(e));
+          }
+          std::sort(row.in_flight.begin(), row.in_flight.end(),
+                    [](const InFlightCopy& a, const InFlightCopy& b) {
+                      return std::tie(a.recovery_point, a.scope, a.snapshot_id) <
+                             std::tie(b.recovery_point, b.scope, b.snapshot_id);
+                    });
+
+          // Retention tiers present.
+          std::map<std::string, int> tiers;
+          for (const auto& d : ApplyRetention(items, p.retention, now)) {
+            if (!d.keep) continue;
+            for (const auto& reason : d.reasons) {
+              std::string tier = reason.substr(0, reason.find_first_of(" ("));
+              if (tier == "in" || tier == "not") continue;  // "in flight", "not available"
+              ++tiers[tier];
+            }
+          }
+          static const char* kOrder[] = {"newest", "last",   "within",  "hourly",
+                                         "daily",  "weekly", "monthly", "yearly"};
+          for (const char* tier : kOrder)
+            if (auto it = tiers.find(tier); it != tiers.end())
+              row.tiers.push_back(RetentionTier{tier, it->second});
+
+          std::string bad;
+          for (const Scope& s : {source, row.target, hop_scope})
+            if (bad_scopes.count(s)) bad = s.ToString();
+          if (newest) {
+            row.newest_point = newest->lineage.recovery_point;
+            row.newest_snapshot_id = newest->snapshot->id;
+            row.age = duration_cast<seconds>(now - *row.newest_point);
+          }
+          bool on_its_way =
+              newest && ((newest_capture && *newest_capture > *row.newest_point) ||
+                         (newest_in_flight && *newest_in_flight > *row.newest_point));
+          std::string age = FormatDuration(row.age), rpo = FormatDuration(p.rpo);
+          if (!bad.empty()) {
+            row.state = RpoState::kUnknown;
+            row.reason = "scope " + bad + " could not be observed completely";
+          } else if (!newest) {
+            row.state = RpoState::kUnknown;
+            row.reason = row.in_flight.empty() ? "never vaulted in this target"
+                                               : "never vaulted yet; a first copy is in flight";
+          } else if (!live) {
+            // Nothing newer can come; the copies are kept per retention.
+            row.state = RpoState::kOk;
+            row.reason = "the source database no longer exists; its newest recoverable point (" +
+                         FormatIso8601Seconds(*row.newest_point) + ") is kept per retention";
+          } else if (row.age > p.rpo) {
+            row.state = RpoState::kBreached;
+            row.reason = "the newest recoverable point is " + age + " old, over the rpo " + rpo;
+          } else if (row.age * 5 > p.rpo * 4 && !on_its_way) {
+            row.state = RpoState::kAtRisk;
+            row.reason = "the newest recoverable point is " + age + " old (over 80% of rpo " +
+                         rpo + ") and no newer point is on its way";
+          } else {
+            row.state = RpoState::kOk;
+            row.reason = "the newest recoverable point is " + age + " old, within rpo " + rpo +
+                         (on_its_way && row.age * 5 > p.rpo * 4 ? "; a newer one is on its way"
+                                                                 : "");
+          }
+          report.rows.push_back(std::move(row));
+        }
+      }
+    }
+  }
+  std::sort(report.rows.begin(), report.rows.end(), [](const TargetStatus& a, const TargetStatus& b) {
+    return std::tie(a.policy, a.db_id, a.kind, a.target) < std::tie(b.policy, b.db_id, b.kind, b.target);
+  });
+  return report;
+}
+
+}  // namespace drsnap::engine

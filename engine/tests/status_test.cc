@@ -1,0 +1,176 @@
+#include "engine/status.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "engine/tests/planner_util.h"
+
+namespace drsnap::engine {
+namespace {
+
+using namespace testutil;
+using std::chrono::days;
+using std::chrono::hours;
+using std::chrono::minutes;
+using ::testing::HasSubstr;
+
+const TimePoint kNow = T("2026-11-25T12:00:00Z");
+
+// rpo 10h ("snapshot" source) makes the 80% boundary easy: 8h.
+config::Config Cfg() { return StandardConfig("snapshot", "10h", "{daily: 3, weekly: 2}"); }
+
+const TargetStatus& Row(const StatusReport& r, const std::string& db) {
+  for (const auto& row : r.rows)
+    if (row.db_id == db) return row;
+  static TargetStatus none;
+  ADD_FAILURE() << "no row for " << db;
+  return none;
+}
+
+TEST(StatusTest, StatesByAge) {
+  struct Case {
+    const char* db;
+    std::chrono::minutes age;
+    bool newer_capture;
+    RpoState want;
+  };
+  const Case cases[] = {
+      {"orders-fresh", minutes(60), false, RpoState::kOk},
+      {"orders-80", minutes(8 * 60), false, RpoState::kOk},  // exactly 80%: still ok
+      {"orders-81", minutes(8 * 60 + 1), false, RpoState::kAtRisk},
+      {"orders-81-coming", minutes(8 * 60 + 1), true, RpoState::kOk},
+      {"orders-rpo", minutes(10 * 60), false, RpoState::kAtRisk},  // exactly rpo: not breached
+      {"orders-over", minutes(10 * 60 + 1), false, RpoState::kBreached},
+      {"orders-over-coming", minutes(11 * 60), true, RpoState::kBreached},
+  };
+  World w;
+  for (const auto& c : cases) {
+    w.Db(c.db);
+    w.Vault(c.db, kNow - c.age);
+    if (c.newer_capture) w.Capture(c.db, kNow - minutes(5), SnapshotStatus::kCopying, {});
+  }
+  StatusReport r = ComputeStatus(w.inv, Cfg(), kNow);
+  ASSERT_EQ(r.rows.size(), std::size(cases));
+  for (const auto& c : cases) {
+    const TargetStatus& row = Row(r, c.db);
+    EXPECT_EQ(row.state, c.want) << c.db << ": " << row.reason;
+    EXPECT_EQ(row.age, std::chrono::seconds(c.age)) << c.db;
+    EXPECT_EQ(row.target, (Scope{kVault, kDrRegion}));
+    EXPECT_EQ(row.rpo, hours(10));
+  }
+  EXPECT_EQ(r.Overall(), RpoState::kBreached);
+  EXPECT_EQ(r.ExitCode(), 2);
+  EXPECT_THAT(Row(r, "orders-81").reason, HasSubstr("no newer point is on its way"));
+  EXPECT_THAT(Row(r, "orders-81-coming").reason, HasSubstr("a newer one is on its way"));
+}
+
+TEST(StatusTest, ExitCodes) {
+  StatusReport empty;
+  EXPECT_EQ(empty.ExitCode(), 0);
+  World ok;
+  ok.Db("orders-a");
+  ok.Vault("orders-a", kNow - hours(1));
+  EXPECT_EQ(ComputeStatus(ok.inv, Cfg(), kNow).ExitCode(), 0);
+  World risk = ok;
+  risk.Db("orders-b");
+  risk.Vault("orders-b", kNow - hours(9));
+  EXPECT_EQ(ComputeStatus(risk.inv, Cfg(), kNow).ExitCode(), 1);
+  World unknown = ok;
+  unknown.Db("orders-c");  // never vaulted
+  StatusReport r = ComputeStatus(unknown.inv, Cfg(), kNow);
+  EXPECT_EQ(Row(r, "orders-c").state, RpoState::kUnknown);
+  EXPECT_EQ(Row(r, "orders-c").reason, "never vaulted in this target");
+  EXPECT_EQ(r.ExitCode(), 2);
+}
+
+TEST(StatusTest, IncompleteScopeIsUnknownAndReported) {
+  World w;
+  w.Db("orders-a");
+  w.Vault("orders-a", kNow - hours(1));
+  w.At(kVault, kSrcRegion).complete = false;  // the hop scope
+  w.At(kVault, kSrcRegion).error = "AccessDenied";
+  StatusReport r = ComputeStatus(w.inv, Cfg(), kNow);
+  EXPECT_EQ(Row(r, "orders-a").state, RpoState::kUnknown);
+  EXPECT_THAT(Row(r, "orders-a").reason, HasSubstr("222222222222/us-east-1"));
+  ASSERT_EQ(r.findings.size(), 1u);
+  EXPECT_THAT(r.findings[0].message, HasSubstr("AccessDenied"));
+  EXPECT_EQ(r.ExitCode(), 2);
+}
+
+TEST(StatusTest, NewestIsTheNewestAvailableCopyAndInFlightIsListed) {
+  World w;
+  w.Db("orders-a");
+  w.Vault("orders-a", kNow - hours(30));
+  w.Vault("orders-a", kNow - hours(6));
+  w.Vault("orders-a", kNow - hours(2), SnapshotStatus::kCopying).percent_progress = 70;
+  w.Vault("orders-a", kNow - hours(4), SnapshotStatus::kFailed);
+  w.Capture("orders-a", kNow - hours(1), SnapshotStatus::kCreating, {}).percent_progress = 20;
+  StatusReport r = ComputeStatus(w.inv, Cfg(), kNow);
+  const TargetStatus& row = Row(r, "orders-a");
+  ASSERT_TRUE(row.newest_point);
+  EXPECT_EQ(*row.newest_point, kNow - hours(6));
+  EXPECT_EQ(row.newest_snapshot_id, "drsnap-111111111111-orders-a-202611250600");
+  EXPECT_EQ(row.vaulted_copies, 2);
+  ASSERT_EQ(row.in_flight.size(), 2u);
+  EXPECT_EQ(row.in_flight[0].stage, "vault");
+  EXPECT_EQ(row.in_flight[0].percent_progress, 70);
+  EXPECT_EQ(row.in_flight[0].status, "copying");
+  EXPECT_EQ(row.in_flight[1].stage, "capture");
+  EXPECT_EQ(row.in_flight[1].percent_progress, 20);
+  EXPECT_EQ(row.state, RpoState::kOk);
+}
+
+TEST(StatusTest, RetentionTiersPresent) {
+  World w;
+  w.Db("orders-a");
+  for (int d = 0; d < 10; ++d) w.Vault("orders-a", kNow - hours(1) - days(d));
+  StatusReport r = ComputeStatus(w.inv, Cfg(), kNow);
+  const TargetStatus& row = Row(r, "orders-a");
+  std::vector<std::pair<std::string, int>> got;
+  for (const auto& t : row.tiers) got.emplace_back(t.tier, t.count);
+  EXPECT_EQ(got, (std::vector<std::pair<std::string, int>>{{"newest", 1}, {"daily", 3}, {"weekly", 2}}));
+}
+
+TEST(StatusTest, DeletedDatabaseWithCopiesIsOk) {
+  World w;
+  w.Vault("orders-gone", kNow - days(40));
+  StatusReport r = ComputeStatus(w.inv, Cfg(), kNow);
+  const TargetStatus& row = Row(r, "orders-gone");
+  EXPECT_FALSE(row.database_exists);
+  EXPECT_EQ(row.state, RpoState::kOk);
+  EXPECT_THAT(row.reason, HasSubstr("no longer exists"));
+}
+
+TEST(StatusTest, OneRowPerTargetRegion) {
+  config::Config cfg = StandardConfig("automated", "24h", "{daily: 7}", R"(      - account: vault2
+        regions:
+          eu-central-1: {kms_key: arn:aws:kms:eu-central-1:333333333333:key/dr}
+          us-east-1: {kms_key: arn:aws:kms:us-east-1:333333333333:key/dr}
+)");
+  World w;
+  w.At(kVault2, kDrRegion2);
+  w.At(kVault2, kSrcRegion);
+  w.Db("orders-a");
+  w.Db("orders-cl", DbKind::kCluster);
+  w.Db("unrelated");
+  w.Vault("orders-a", kNow - hours(2), SnapshotStatus::kAvailable, kVault2, kDrRegion2);
+  StatusReport r = ComputeStatus(w.inv, cfg, kNow);
+  ASSERT_EQ(r.rows.size(), 6u);
+  EXPECT_EQ(r.rows[0].db_id, "orders-a");
+  EXPECT_EQ(r.rows[0].target, (Scope{kVault, kDrRegion}));
+  EXPECT_EQ(r.rows[0].state, RpoState::kUnknown);
+  EXPECT_EQ(r.rows[1].target, (Scope{kVault2, kDrRegion2}));
+  EXPECT_EQ(r.rows[1].state, RpoState::kOk);
+  EXPECT_EQ(r.rows[3].db_id, "orders-cl");
+  EXPECT_EQ(r.rows[3].kind, DbKind::kCluster);
+}
+
+TEST(StatusTest, StateNames) {
+  EXPECT_STREQ(RpoStateName(RpoState::kOk), "ok");
+  EXPECT_STREQ(RpoStateName(RpoState::kAtRisk), "at-risk");
+  EXPECT_STREQ(RpoStateName(RpoState::kBreached), "breached");
+  EXPECT_STREQ(RpoStateName(RpoState::kUnknown), "unknown");
+}
+
+}  // namespace
+}  // namespace drsnap::engine
