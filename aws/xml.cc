@@ -84,6 +84,20 @@ std::optional<bool> ParseBool(std::string_view s) {
   return std::nullopt;
 }
 
+FieldReader::FieldReader(pugi::xml_node node) : node_(node) {
+  for (pugi::xml_node c = node.first_child(); c; c = c.next_sibling()) {
+    if (c.type() == pugi::node_element) children_.push_back(Entry{c.name(), c});
+  }
+}
+
+pugi::xml_node FieldReader::Child(const char* name) const {
+  std::string_view wanted(name);
+  for (const Entry& e : children_) {
+    if (e.name == wanted) return e.node;
+  }
+  return pugi::xml_node();
+}
+
 void FieldReader::Fail(const char* name, std::string_view value, const char* what) {
   if (error_) return;
   std::string shown(value.substr(0, 64));
@@ -92,7 +106,7 @@ void FieldReader::Fail(const char* name, std::string_view value, const char* wha
 }
 
 void FieldReader::String(const char* name, std::string* out) {
-  pugi::xml_node n = node_.child(name);
+  pugi::xml_node n = Child(name);
   if (n) *out = n.child_value();
 }
 
@@ -103,7 +117,7 @@ void FieldReader::Int(const char* name, int* out) {
 }
 
 void FieldReader::Int(const char* name, std::optional<int>* out) {
-  pugi::xml_node n = node_.child(name);
+  pugi::xml_node n = Child(name);
   if (!n) return;
   auto v = ParseInt64(n.child_value());
   if (!v || *v < INT32_MIN || *v > INT32_MAX) return Fail(name, n.child_value(), "an integer");
@@ -111,7 +125,7 @@ void FieldReader::Int(const char* name, std::optional<int>* out) {
 }
 
 void FieldReader::Int64(const char* name, long long* out) {
-  pugi::xml_node n = node_.child(name);
+  pugi::xml_node n = Child(name);
   if (!n) return;
   auto v = ParseInt64(n.child_value());
   if (!v) return Fail(name, n.child_value(), "an integer");
@@ -125,7 +139,7 @@ void FieldReader::Bool(const char* name, bool* out) {
 }
 
 void FieldReader::Bool(const char* name, std::optional<bool>* out) {
-  pugi::xml_node n = node_.child(name);
+  pugi::xml_node n = Child(name);
   if (!n) return;
   auto v = ParseBool(n.child_value());
   if (!v) return Fail(name, n.child_value(), "a boolean");
@@ -133,7 +147,7 @@ void FieldReader::Bool(const char* name, std::optional<bool>* out) {
 }
 
 void FieldReader::Time(const char* name, std::optional<TimePoint>* out) {
-  pugi::xml_node n = node_.child(name);
+  pugi::xml_node n = Child(name);
   if (!n) return;
   auto v = ParseIso8601(Trim(n.child_value()));
   if (!v) return Fail(name, n.child_value(), "an ISO 8601 timestamp");
@@ -142,7 +156,7 @@ void FieldReader::Time(const char* name, std::optional<TimePoint>* out) {
 
 void FieldReader::StringList(const char* list_name, const char* member_name,
                              std::vector<std::string>* out) {
-  pugi::xml_node list = node_.child(list_name);
+  pugi::xml_node list = Child(list_name);
   if (!list) return;
   out->clear();
   for (pugi::xml_node item = list.child(member_name); item;

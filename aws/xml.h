@@ -50,7 +50,9 @@ std::vector<pugi::xml_node> ListItems(pugi::xml_node node, const char* list_name
 // callers can read every field and check once.
 class FieldReader {
  public:
-  explicit FieldReader(pugi::xml_node node) : node_(node) {}
+  // Indexes the node's child elements once, so that each field lookup is a
+  // scan of (length, name) pairs instead of a walk of the sibling list.
+  explicit FieldReader(pugi::xml_node node);
 
   void String(const char* name, std::string* out);
   void Int(const char* name, int* out);
@@ -69,8 +71,15 @@ class FieldReader {
 
  private:
   void Fail(const char* name, std::string_view value, const char* what);
+  // The first child element called `name`, or an empty node.
+  pugi::xml_node Child(const char* name) const;
 
+  struct Entry {
+    std::string_view name;
+    pugi::xml_node node;
+  };
   pugi::xml_node node_;
+  std::vector<Entry> children_;
   std::optional<Error> error_;
 };
 

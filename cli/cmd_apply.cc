@@ -56,8 +56,9 @@ int RunApplyCommand(CommandContext& ctx) {
   opt.only_db = flags->Get("db").value_or("");
   opt.concurrency = *concurrency;
   opt.stop = &StopFlag();
-  size_t finished = 0;
+  size_t finished = 0, total = 0;
   opt.on_planned = [&](const engine::Plan& plan) {
+    total += plan.actions.size();
     if (opt.dry_run) return;
     if (tty) std::fprintf(ctx.err, "%zu actions to apply\n", plan.actions.size());
     else LogInfo("plan made", {{"actions", std::to_string(plan.actions.size())}});
@@ -69,7 +70,7 @@ int RunApplyCommand(CommandContext& ctx) {
       // One status line, rewritten; failures stay on screen.
       if (ev.result->outcome == engine::Outcome::kFailed)
         std::fprintf(ctx.err, "\r\033[K%s\n", ResultLine(*ev.result).c_str());
-      std::fprintf(ctx.err, "\r\033[K[%zu/%zu] %s", finished, ev.total,
+      std::fprintf(ctx.err, "\r\033[K[%zu/%zu] %s", finished, total,
                    ResultLine(*ev.result).substr(0, 100).c_str());
       std::fflush(ctx.err);
     } else {
@@ -79,7 +80,7 @@ int RunApplyCommand(CommandContext& ctx) {
                   {"stage", engine::StageName(r.action.stage)},
                   {"scope", r.action.scope.ToString()},
                   {"snapshot", r.action.snapshot_id},
-                  {"progress", std::to_string(finished) + "/" + std::to_string(ev.total)}};
+                  {"progress", std::to_string(finished) + "/" + std::to_string(total)}};
       if (r.error) f.emplace_back("error", r.error->ToString());
       else if (!r.reason.empty()) f.emplace_back("reason", r.reason);
       Log().Log(r.outcome == engine::Outcome::kFailed ? LogLevel::kWarn : LogLevel::kInfo,

@@ -23,12 +23,16 @@ const std::vector<FlagSpec> kFlags = {
     {"report", true, "PATH", "where to write the HTML report (default ./drsnap-demo-report.html)"},
     {"delay", true, "MS", "on a terminal: wall-clock pause per frame, in ms (default 60; 0: none)"},
     {"quiet", false, "", "print only the final table and the report's path"},
+    {"fail-region", true, "REGION",
+     "make every copy into this DR region fail (us-west-2 or eu-west-1): see a broken target"},
 };
 
-int TerminalWidth(std::FILE* f) {
+// Columns and rows of the terminal behind f (100 x 50 when unknown).
+std::pair<int, int> TerminalSize(std::FILE* f) {
   struct winsize ws {};
-  if (ioctl(fileno(f), TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0) return ws.ws_col;
-  return 100;
+  if (ioctl(fileno(f), TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0 && ws.ws_row > 0)
+    return {ws.ws_col, ws.ws_row};
+  return {100, 50};
 }
 
 }  // namespace
@@ -52,7 +56,8 @@ int RunDemoCommand(CommandContext& ctx) {
             kFlags,
             "  drsnap demo\n"
             "  drsnap demo --days 7 --report /tmp/dr.html\n"
-            "  drsnap demo --quiet --days 1\n")
+            "  drsnap demo --quiet --days 1\n"
+            "  drsnap demo --fail-region eu-west-1    what a broken DR region looks like\n")
             .c_str(),
         ctx.out);
     return 0;
@@ -93,15 +98,29 @@ int RunDemoCommand(CommandContext& ctx) {
   }
   std::string report_path = flags->Get("report").value_or("drsnap-demo-report.html");
   bool quiet = flags->Has("quiet");
+  options.fail_copies_region = flags->Get("fail-region").value_or("");
+  if (flags->Has("fail-region") && options.fail_copies_region != "us-west-2" &&
+      options.fail_copies_region != "eu-west-1")
+    return Usage(ctx, "demo", "--fail-region '" + options.fail_copies_region +
+                                  "' is not one of the demo's DR regions (us-west-2, eu-west-1)");
 
   std::unique_ptr<demo::DemoView> view;
   if (quiet) view = demo::MakeQuietView();
-  else if (ctx.out_is_terminal)
-    view = demo::MakeTerminalView(ctx.out, TerminalWidth(ctx.out), std::chrono::milliseconds(delay_ms));
+  else if (ctx.out_is_terminal) {
+    auto [width, height] = TerminalSize(ctx.out);
+    view = demo::MakeTerminalView(ctx.out, width, height, std::chrono::milliseconds(delay_ms));
+  }
   else view = demo::MakeLogView(ctx.out);
 
+  // Ctrl-C: finish the reconcile in flight, then report what was reached
+  // (and clean up the simulator and the temporary files).
+  InstallStopHandlers();
+  options.stop = &StopFlag();
   auto outcome = demo::RunDemo(options, *view);
   if (!outcome) return Failure(ctx, "demo", outcome.error());
+  if (outcome->interrupted)
+    std::fprintf(ctx.out, "\nInterrupted at %s (simulated): the state reached so far.\n",
+                 FormatIso8601Seconds(outcome->inventory.observed_at).c_str());
 
   // The final table, as `drsnap status` prints it.
   std::fputs("\n", ctx.out);
@@ -127,6 +146,7 @@ int RunDemoCommand(CommandContext& ctx) {
     std::fprintf(ctx.out, "%d action(s) failed during the demo; the report lists them.\n",
                  outcome->totals.failed);
 
+  if (outcome->interrupted) return 130;
   int code = outcome->status.ExitCode();
   if (code != 0) {
     std::string why;

@@ -84,6 +84,16 @@ Result<DemoOutcome> RunDemo(const DemoOptions& options, DemoView& view) {
   auto loaded = sim::Simulator::FromWorldText(DemoWorldYaml(), "demo-world.yaml");
   if (!loaded) return Fail(std::move(loaded).error().With("loading the demo world"));
   std::shared_ptr<sim::Simulator> simulator(std::move(*loaded));
+  if (!options.fail_copies_region.empty()) {
+    if (options.fail_copies_region != "us-west-2" && options.fail_copies_region != "eu-west-1")
+      return Fail(Error::Terminal("UsageError", "the demo's DR regions are us-west-2 and eu-west-1, not '" +
+                                                    options.fail_copies_region + "'"));
+    nlohmann::json fault = {{"kind", "fail_copies"},
+                            {"account", "222222222222"},
+                            {"region", options.fail_copies_region},
+                            {"count", 1000000}};
+    DRSNAP_RETURN_IF_ERROR(simulator->InjectFault(fault));
+  }
   sim::ServerOptions server_options;
   server_options.host = "127.0.0.1";
   server_options.port = 0;
@@ -144,8 +154,14 @@ Result<DemoOutcome> RunDemo(const DemoOptions& options, DemoView& view) {
   view.Begin(setup);
 
   // The loop: reconcile, show, advance the virtual clock.
+  engine::ReconcileOptions reconcile_options;
+  reconcile_options.stop = options.stop;
   for (int i = 1; simulator->Now() < setup.end; ++i) {
-    engine::ReconcileReport report = reconciler.RunOnce(engine::ReconcileOptions{});
+    if (options.stop != nullptr && options.stop->load()) {
+      out.interrupted = true;
+      break;
+    }
+    engine::ReconcileReport report = reconciler.RunOnce(reconcile_options);
     TimePoint now = report.inventory.observed_at;
     engine::StatusReport status = engine::ComputeStatus(report.inventory, *cfg, now);
     ++out.totals.reconciles;
@@ -179,7 +195,8 @@ Result<DemoOutcome> RunDemo(const DemoOptions& options, DemoView& view) {
   view.End();
 
   // The final word: a fresh observation at the end of the simulated days.
-  simulator->SetTime(setup.end);
+  if (!out.interrupted) simulator->SetTime(setup.end);
+  out.end = simulator->Now();
   out.reconciles = out.totals.reconciles;
   out.inventory = reconciler.Observe();
   out.status = engine::ComputeStatus(out.inventory, *cfg, out.inventory.observed_at);
@@ -212,6 +229,10 @@ HtmlReportInput DemoReportInput(const DemoOutcome& outcome) {
   in.results = outcome.failures;
   in.findings = outcome.findings;
   in.history = outcome.history;
+  // The timeline covers the simulated days (and the hour before them).
+  in.timeline_window =
+      std::chrono::duration_cast<std::chrono::seconds>(outcome.end - outcome.start) +
+      std::chrono::hours(1);
   in.appendix_title = "The policy the demo ran";
   in.appendix_text = outcome.policy_text;
   return in;

@@ -14,6 +14,7 @@
 // logger is reconfigured by the caller, not here).
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <map>
 #include <string>
@@ -30,13 +31,21 @@ namespace drsnap::cli::demo {
 struct DemoOptions {
   int days = 3;                                // simulated days; >= 1
   std::chrono::seconds step = std::chrono::minutes(30);  // virtual time per reconcile; >= 1 min
+  // "" or a DR region of the demo (us-west-2, eu-west-1): every copy the
+  // vault account starts into it fails (drsnap-sim's fail_copies fault), to
+  // show what a broken target looks like.
+  std::string fail_copies_region;
   // Where the temporary files go ("": $TMPDIR, else /tmp).
   std::string temp_root;
+  // When set (SIGINT): stop after the reconcile in flight; the outcome is the
+  // state reached (interrupted = true).
+  const std::atomic<bool>* stop = nullptr;
 };
 
 struct DemoOutcome {
   TimePoint start{};
-  TimePoint end{};
+  TimePoint end{};  // the end of the simulated days (or when interrupted)
+  bool interrupted = false;
   std::string endpoint;
   std::string policy_text;               // the policy as written (endpoint filled in)
   int reconciles = 0;

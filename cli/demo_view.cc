@@ -205,8 +205,8 @@ namespace {
 
 class TerminalView final : public DemoView {
  public:
-  TerminalView(std::FILE* out, int width, std::chrono::milliseconds delay)
-      : out_(out), width_(std::max(40, width)), delay_(delay) {}
+  TerminalView(std::FILE* out, int width, int height, std::chrono::milliseconds delay)
+      : out_(out), width_(std::max(40, width)), height_(std::max(10, height)), delay_(delay) {}
 
   void Begin(const DemoSetup& setup) override {
     std::fprintf(out_, "drsnap demo: drsnap-sim is listening on %s; %d simulated days in %s steps\n\n",
@@ -226,6 +226,14 @@ class TerminalView final : public DemoView {
     lines.push_back("");
     lines.push_back("\033[1mrecent actions\033[0m");
     for (const auto& r : recent_) lines.push_back(Cut("  " + r, width_));
+    // Cursor-up cannot reach above the screen: keep the frame shorter.
+    size_t max_lines = static_cast<size_t>(height_ - 2);
+    if (lines.size() > max_lines) {
+      size_t hidden = lines.size() - (max_lines - 1);
+      lines.resize(max_lines - 1);
+      lines.push_back("\033[2m... " + std::to_string(hidden) +
+                      " more lines: a taller terminal shows them\033[0m");
+    }
     std::string frame;
     if (drawn_ > 0) frame += "\033[" + std::to_string(drawn_) + "A";
     for (const auto& l : lines) frame += "\r\033[2K" + l + "\n";
@@ -244,6 +252,7 @@ class TerminalView final : public DemoView {
  private:
   std::FILE* out_;
   int width_;
+  int height_;
   std::chrono::milliseconds delay_;
   int drawn_ = 0;
   std::deque<std::string> recent_;
@@ -311,9 +320,9 @@ class QuietView final : public DemoView {
 
 }  // namespace
 
-std::unique_ptr<DemoView> MakeTerminalView(std::FILE* out, int width,
+std::unique_ptr<DemoView> MakeTerminalView(std::FILE* out, int width, int height,
                                            std::chrono::milliseconds frame_delay) {
-  return std::make_unique<TerminalView>(out, width, frame_delay);
+  return std::make_unique<TerminalView>(out, width, height, frame_delay);
 }
 std::unique_ptr<DemoView> MakeLogView(std::FILE* out) { return std::make_unique<LogView>(out); }
 std::unique_ptr<DemoView> MakeQuietView() { return std::make_unique<QuietView>(); }

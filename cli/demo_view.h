@@ -54,10 +54,11 @@ class DemoView {
   virtual void End() = 0;
 };
 
-// Redraws a frame (RenderFrame) in place; `width` columns (lines are cut to
-// fit so the redraw never wraps); waits frame_delay after each frame so a
-// person can follow it.
-std::unique_ptr<DemoView> MakeTerminalView(std::FILE* out, int width,
+// Redraws a frame (RenderFrame) in place on a terminal of `width` x `height`
+// (lines are cut to the width and the frame to the height, so the redraw
+// never wraps or scrolls); waits frame_delay after each frame so a person
+// can follow it.
+std::unique_ptr<DemoView> MakeTerminalView(std::FILE* out, int width, int height,
                                            std::chrono::milliseconds frame_delay);
 // One line per action done or failed and per state change, prefixed with
 // the virtual time.

@@ -20,42 +20,94 @@ Status Refuse(const Action& a, const std::string& why) {
   return Fail(std::move(e));
 }
 
-bool OursFor(const LineageEntry& e, const std::string& db_id) {
-  if (!e.drsnap_created) return false;
-  auto it = e.snapshot->tags.find(naming::kTagDb);
-  return it != e.snapshot->tags.end() && it->second == db_id;
-}
-
 }  // namespace
 
 DeleteGuard::DeleteGuard(const Inventory& inventory, const config::Config& config)
-    : owned_(std::make_unique<LineageIndex>(inventory)), index_(*owned_), config_(config) {}
+    : owned_(std::make_unique<LineageIndex>(inventory)), index_(*owned_), config_(config) {
+  Init();
+}
 
 DeleteGuard::DeleteGuard(const LineageIndex& index, const config::Config& config)
-    : index_(index), config_(config) {}
+    : index_(index), config_(config) {
+  Init();
+}
+
+void DeleteGuard::Init() {
+  for (const auto& p : config_.policies) {
+    PolicyInfo info;
+    info.policy = &p;
+    info.scopes = PolicyScopes(p);
+    for (const Scope& s : info.scopes) {
+      const ScopeInventory* si = index_.Find(s);
+      if (!si) {
+        info.refusal = "S4: scope " + s.ToString() + " of policy '" + p.name +
+                       "' was not observed; no deletes for this policy";
+        break;
+      }
+      if (!si->complete) {
+        info.refusal = "S4: scope " + s.ToString() + " of policy '" + p.name +
+                       "' is incomplete; no deletes for this policy";
+        break;
+      }
+    }
+    policies_.emplace(p.name, std::move(info));
+  }
+}
+
+const DeleteGuard::VaultFacts& DeleteGuard::Facts(std::span<const LineageEntry> entries,
+                                                  const std::string& db_id) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto [it, inserted] = facts_.try_emplace({entries.data(), db_id});
+  VaultFacts& f = it->second;
+  if (!inserted) return f;
+  const LineageEntry* newest = nullptr;
+  std::vector<TimePoint> in_flight;
+  std::vector<const LineageEntry*> available;  // sorted by point (entries are)
+  for (const auto& e : entries) {
+    f.by_id.emplace(e.snapshot->id, &e);
+    if (e.lineage.stage != NameStage::kVault || !e.OursFor(db_id)) continue;
+    if (InFlight(e.snapshot->status)) in_flight.push_back(e.lineage.recovery_point);
+    if (e.snapshot->status != SnapshotStatus::kAvailable) continue;
+    available.push_back(&e);
+    if (!newest || e.lineage.recovery_point > newest->lineage.recovery_point ||
+        (e.lineage.recovery_point == newest->lineage.recovery_point &&
+         e.snapshot->id > newest->snapshot->id))
+      newest = &e;
+  }
+  if (newest) f.newest_available = newest->snapshot->id;
+  for (TimePoint x : in_flight) {
+    // The base is the newest available copy older than the in-flight one.
+    const LineageEntry* base = nullptr;
+    for (const LineageEntry* e : available)
+      if (e->lineage.recovery_point < x) base = e;
+    if (base) f.bases.insert(base->snapshot->id);
+  }
+  return f;
+}
 
 Status DeleteGuard::Check(const Action& a, const Snapshot* fresh) const {
   if (a.kind != ActionKind::kDeleteSnapshot) return OkStatus();
-  const config::Policy* p = config_.FindPolicy(a.policy);
-  if (!p) return Refuse(a, "S5: the action names no known policy ('" + a.policy + "')");
-
+  auto pit = policies_.find(a.policy);
+  if (pit == policies_.end())
+    return Refuse(a, "S5: the action names no known policy ('" + a.policy + "')");
+  const config::Policy* p = pit->second.policy;
   // S4: every scope of the policy observed completely.
-  for (const Scope& s : PolicyScopes(*p)) {
-    const ScopeInventory* si = index_.Find(s);
-    if (!si) return Refuse(a, "S4: scope " + s.ToString() + " of policy '" + p->name +
-                                  "' was not observed; no deletes for this policy");
-    if (!si->complete)
-      return Refuse(a, "S4: scope " + s.ToString() + " of policy '" + p->name +
-                           "' is incomplete; no deletes for this policy");
-  }
+  if (!pit->second.refusal.empty()) return Refuse(a, pit->second.refusal);
 
   // S1: a drsnap name ...
   auto lin = naming::ParseName(a.snapshot_id);
   if (!lin) return Refuse(a, "S1: " + a.snapshot_id + " is not a drsnap name; drsnap did not create it");
   const LineageEntry* entry = nullptr;
   auto entries = index_.Lineages(a.scope, lin->source_account, lin->db_token, a.db_kind);
-  for (const auto& e : entries)
-    if (e.snapshot->id == a.snapshot_id) entry = &e;
+  const VaultFacts* facts = nullptr;
+  if (lin->stage == NameStage::kVault && !entries.empty()) {
+    facts = &Facts(entries, a.db_id);
+    auto f = facts->by_id.find(a.snapshot_id);
+    if (f != facts->by_id.end()) entry = f->second;
+  } else {
+    for (const auto& e : entries)
+      if (e.snapshot->id == a.snapshot_id) entry = &e;
+  }
   const Snapshot* snap = fresh ? fresh : (entry ? entry->snapshot : nullptr);
   if (!snap)
     return Refuse(a, "S1: " + a.snapshot_id + " was not observed in " + a.scope.ToString() +
@@ -89,11 +141,11 @@ Status DeleteGuard::Check(const Action& a, const Snapshot* fresh) const {
   auto in_flight_at = [&](const Scope& scope, std::string_view acct, NameStage stage) {
     for (const auto& e : index_.Lineages(scope, acct, lin->db_token, a.db_kind))
       if (e.lineage.recovery_point == point && e.lineage.stage == stage &&
-          InFlight(e.snapshot->status) && OursFor(e, a.db_id))
+          InFlight(e.snapshot->status) && e.OursFor(a.db_id))
         return e.snapshot;
     return static_cast<const Snapshot*>(nullptr);
   };
-  std::vector<Scope> scopes = PolicyScopes(*p);
+  const std::vector<Scope>& scopes = pit->second.scopes;
   switch (lin->stage) {
     case NameStage::kRaw:
       if (const Snapshot* s = in_flight_at(a.scope, "", NameStage::kCapture))
@@ -116,11 +168,20 @@ Status DeleteGuard::Check(const Action& a, const Snapshot* fresh) const {
     case NameStage::kVault: {
       // S2: the newest available vault copy stays; S3: so does the base of
       // an in-flight (incremental) copy.
+      if (!fresh && facts) {
+        if (facts->newest_available == a.snapshot_id)
+          return Refuse(a, "S2: " + a.snapshot_id + " is the newest available vault copy of " +
+                               a.db_id + " in " + a.scope.ToString());
+        if (facts->bases.count(a.snapshot_id))
+          return Refuse(a, "S3: " + a.snapshot_id +
+                               " is the base of an incremental copy in flight");
+        break;
+      }
       const Snapshot* newest = nullptr;
       std::optional<TimePoint> newest_point;
       std::vector<TimePoint> in_flight_points;
       for (const auto& e : entries) {
-        if (e.lineage.stage != NameStage::kVault || !OursFor(e, a.db_id)) continue;
+        if (e.lineage.stage != NameStage::kVault || !e.OursFor(a.db_id)) continue;
         const Snapshot* s = e.snapshot->id == a.snapshot_id ? snap : e.snapshot;
         if (InFlight(s->status)) in_flight_points.push_back(e.lineage.recovery_point);
         if (s->status != SnapshotStatus::kAvailable) continue;
@@ -139,7 +200,7 @@ Status DeleteGuard::Check(const Action& a, const Snapshot* fresh) const {
           const Snapshot* base = nullptr;
           TimePoint base_point{};
           for (const auto& e : entries) {
-            if (e.lineage.stage != NameStage::kVault || !OursFor(e, a.db_id)) continue;
+            if (e.lineage.stage != NameStage::kVault || !e.OursFor(a.db_id)) continue;
             const Snapshot* s = e.snapshot->id == a.snapshot_id ? snap : e.snapshot;
             if (s->status != SnapshotStatus::kAvailable || e.lineage.recovery_point >= x) continue;
             if (!base || e.lineage.recovery_point >= base_point) {

@@ -7,7 +7,14 @@
 // inventory (and index) must outlive the guard.
 #pragma once
 
+#include <map>
 #include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
 
 #include "config/policy.h"
 #include "core/error.h"
@@ -29,9 +36,26 @@ class DeleteGuard {
   Status Check(const Action& action, const Snapshot* fresh = nullptr) const;
 
  private:
+  struct PolicyInfo {
+    const config::Policy* policy = nullptr;
+    std::vector<Scope> scopes;
+    std::string refusal;  // S4 message when a scope is missing/incomplete, else ""
+  };
+  // Per lineage group and database: the vault copies' S2/S3 facts.
+  struct VaultFacts {
+    std::unordered_map<std::string_view, const LineageEntry*> by_id;
+    std::string_view newest_available;             // S2
+    std::unordered_set<std::string_view> bases;    // S3: bases of in-flight copies
+  };
+  void Init();
+  const VaultFacts& Facts(std::span<const LineageEntry> entries, const std::string& db_id) const;
+
   std::unique_ptr<LineageIndex> owned_;
   const LineageIndex& index_;
   const config::Config& config_;
+  std::map<std::string, PolicyInfo, std::less<>> policies_;
+  mutable std::mutex mu_;  // guards facts_
+  mutable std::map<std::pair<const LineageEntry*, std::string>, VaultFacts> facts_;
 };
 
 }  // namespace drsnap::engine

@@ -1,7 +1,6 @@
 #include "engine/lineage_index.h"
 
 #include <algorithm>
-#include <set>
 
 namespace drsnap::engine {
 namespace {
@@ -36,41 +35,34 @@ bool InFlight(SnapshotStatus s) {
 
 }  // namespace
 
-std::string LineageIndex::Key(std::string_view a, std::string_view b, DbKind kind) {
-  std::string k;
-  k.reserve(a.size() + b.size() + 3);
-  k += a;
-  k += '|';
-  k += b;
-  k += kind == DbKind::kCluster ? "|c" : "|i";
-  return k;
-}
-
 LineageIndex::LineageIndex(const Inventory& inventory) : inventory_(inventory) {
   for (const auto& si : inventory.scopes) {
     PerScope& ps = scopes_[si.scope];
     ps.inv = &si;
-    std::map<std::string, std::set<std::pair<DbKind, std::string>>> tagged;
     for (const auto& s : si.snapshots) {
       if (InFlight(s.status) && !s.source_arn.empty()) {
         in_flight_sources_.insert(RefKey(s.source_arn, s.scope.account_id.empty() ? si.scope : s.scope));
       }
       if (!(s.scope == si.scope) && !s.scope.account_id.empty()) continue;  // shared with us
       if (s.type == SnapshotType::kAutomated) {
-        ps.automated[Key("", s.db_id, s.kind)].push_back(&s);
+        ps.automated[Key{"", s.db_id, s.kind}].push_back(&s);
         continue;
       }
       if (s.type != SnapshotType::kManual) continue;
       auto lin = naming::ParseName(s.id);
       if (!lin) continue;
+      // The id is "drsnap-[<account>-]<token>-...": key on views into it.
+      std::string_view id = s.id;
+      size_t token_pos = 7 + (lin->source_account.empty() ? 0 : lin->source_account.size() + 1);
+      Key key{id.substr(7, lin->source_account.size()), id.substr(token_pos, lin->db_token.size()),
+              s.kind};
       bool created = naming::IsDrsnapCreated(s, *lin);
-      ps.lineages[Key(lin->source_account, lin->db_token, s.kind)].push_back(
-          LineageEntry{&s, std::move(*lin), created});
-      if (created) {
+      const std::string* db_tag = nullptr;
+      if (auto d = s.tags.find(naming::kTagDb); d != s.tags.end()) db_tag = &d->second;
+      ps.lineages[key].push_back(LineageEntry{&s, std::move(*lin), created, db_tag});
+      if (created && db_tag && !db_tag->empty()) {
         auto p = s.tags.find(naming::kTagPolicy);
-        auto d = s.tags.find(naming::kTagDb);
-        if (p != s.tags.end() && d != s.tags.end() && !d->second.empty())
-          tagged[p->second].emplace(s.kind, d->second);
+        if (p != s.tags.end()) ps.tagged[p->second].insert(Key{"", *db_tag, s.kind});
       }
     }
     for (auto& [k, v] : ps.lineages) {
@@ -87,8 +79,6 @@ LineageIndex::LineageIndex(const Inventory& inventory) : inventory_(inventory) {
         return a->id < b->id;
       });
     }
-    for (auto& [policy, dbs] : tagged)
-      ps.tagged[policy].assign(dbs.begin(), dbs.end());
   }
 }
 
@@ -113,7 +103,7 @@ std::span<const LineageEntry> LineageIndex::Lineages(const Scope& scope,
                                                      DbKind kind) const {
   const PerScope* ps = Get(scope);
   if (!ps) return {};
-  auto it = ps->lineages.find(Key(source_account, db_token, kind));
+  auto it = ps->lineages.find(Key{source_account, db_token, kind});
   if (it == ps->lineages.end()) return {};
   return it->second;
 }
@@ -122,7 +112,7 @@ std::span<const Snapshot* const> LineageIndex::Automated(const Scope& scope, DbK
                                                          std::string_view db_id) const {
   const PerScope* ps = Get(scope);
   if (!ps) return {};
-  auto it = ps->automated.find(Key("", db_id, kind));
+  auto it = ps->automated.find(Key{"", db_id, kind});
   if (it == ps->automated.end()) return {};
   return it->second;
 }
@@ -137,9 +127,13 @@ std::vector<std::pair<DbKind, std::string>> LineageIndex::TaggedDatabases(
     const Scope& scope, std::string_view policy) const {
   const PerScope* ps = Get(scope);
   if (!ps) return {};
-  auto it = ps->tagged.find(std::string(policy));
+  auto it = ps->tagged.find(policy);
   if (it == ps->tagged.end()) return {};
-  return it->second;
+  std::vector<std::pair<DbKind, std::string>> out;
+  out.reserve(it->second.size());
+  for (const Key& k : it->second) out.emplace_back(k.kind, std::string(k.name));
+  std::sort(out.begin(), out.end());
+  return out;
 }
 
 }  // namespace drsnap::engine

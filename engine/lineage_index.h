@@ -21,7 +21,13 @@ namespace drsnap::engine {
 struct LineageEntry {
   const Snapshot* snapshot = nullptr;
   naming::Lineage lineage;
-  bool drsnap_created = false;  // naming::IsDrsnapCreated(*snapshot)
+  bool drsnap_created = false;       // naming::IsDrsnapCreated(*snapshot)
+  const std::string* db_tag = nullptr;  // value of drsnap:db, when present
+
+  // drsnap made it, for database `db_id` (its drsnap:db tag says so).
+  bool OursFor(std::string_view db_id) const {
+    return drsnap_created && db_tag && *db_tag == db_id;
+  }
 };
 
 class LineageIndex {
@@ -53,13 +59,27 @@ class LineageIndex {
                                                               std::string_view policy) const;
 
  private:
+  // Views into the inventory's strings (the inventory outlives the index).
+  struct Key {
+    std::string_view account;  // "" for capture/raw names and automated snapshots
+    std::string_view name;     // DB token (drsnap names) or DB id (automated)
+    DbKind kind;
+    bool operator==(const Key&) const = default;
+  };
+  struct KeyHash {
+    size_t operator()(const Key& k) const {
+      size_t h = std::hash<std::string_view>()(k.account);
+      h = h * 31 + std::hash<std::string_view>()(k.name);
+      return h * 2 + (k.kind == DbKind::kCluster ? 1 : 0);
+    }
+  };
   struct PerScope {
     const ScopeInventory* inv = nullptr;
-    std::unordered_map<std::string, std::vector<LineageEntry>> lineages;
-    std::unordered_map<std::string, std::vector<const Snapshot*>> automated;
-    std::map<std::string, std::vector<std::pair<DbKind, std::string>>> tagged;  // policy -> dbs
+    std::unordered_map<Key, std::vector<LineageEntry>, KeyHash> lineages;
+    std::unordered_map<Key, std::vector<const Snapshot*>, KeyHash> automated;
+    // policy -> (kind, db id) of drsnap-made snapshots tagged with it
+    std::unordered_map<std::string_view, std::unordered_set<Key, KeyHash>> tagged;
   };
-  static std::string Key(std::string_view a, std::string_view b, DbKind kind);
   const PerScope* Get(const Scope& scope) const;
 
   const Inventory& inventory_;

@@ -145,11 +145,7 @@ class Planner {
 
   // --- helpers ---------------------------------------------------------------
 
-  bool Ours(const LineageEntry& e, const DbCtx& db) const {
-    if (!e.drsnap_created) return false;
-    auto it = e.snapshot->tags.find(naming::kTagDb);
-    return it != e.snapshot->tags.end() && it->second == db.id;
-  }
+  static bool Ours(const LineageEntry& e, const DbCtx& db) { return e.OursFor(db.id); }
 
   static int NextAttempt(std::span<const LineageEntry> names, TimePoint ts, NameStage stage) {
     int next = 0;
@@ -693,20 +689,21 @@ class Planner {
 
   void ExpireVaults(const PolicyCtx& pc, DbCtx& db) {
     for (auto& ts : db.targets) {
+      // Retention items are named by their index in `entries` (cheap ids).
       std::vector<RetentionItem> items;
-      std::map<std::string, const LineageEntry*> by_id;
+      std::vector<const LineageEntry*> entries;
       for (const LineageEntry* e : ts.vaults) {
         SnapshotStatus st = e->snapshot->status;
         if (st == SnapshotStatus::kFailed || st == SnapshotStatus::kDeleting) continue;
-        items.push_back(RetentionItem{e->snapshot->id, e->lineage.recovery_point,
+        items.push_back(RetentionItem{std::to_string(entries.size()), e->lineage.recovery_point,
                                       st == SnapshotStatus::kAvailable,
                                       SnapshotStatusName(st)});
-        by_id[e->snapshot->id] = e;
+        entries.push_back(e);
       }
       if (items.empty()) continue;
       for (const auto& d : ApplyRetention(items, pc.p->retention, now_)) {
         if (d.keep) continue;
-        Delete(pc, db, *by_id[d.id]->snapshot,
+        Delete(pc, db, *entries[std::stoul(d.id)]->snapshot,
                "retention " + pc.p->retention.ToString() + " in " + ts.t->scope.ToString() +
                    ": " + d.Reason());
       }

@@ -56,7 +56,41 @@ Inventory Reconciler::ObserveScopes(const std::vector<Scope>& scopes, int parall
   req.parallelism = parallelism;
   Inventory inv = engine::Observe(*cloud_, req, clock_->Now());
   inv.facts = facts();
+  // AWS is the only state store: a hop that exists tells a fresh process
+  // what an earlier one learned (the one-step copy was refused there).
+  for (const auto& scope : InferOneStepRefusals(inv, config_)) {
+    auto& refused = inv.facts.one_step_copy_refused;
+    if (std::ranges::find(refused, scope) == refused.end()) refused.push_back(scope);
+  }
   return inv;
+}
+
+std::vector<Scope> InferOneStepRefusals(const Inventory& inventory, const config::Config& config) {
+  std::vector<Scope> out;
+  for (const auto& si : inventory.scopes) {
+    bool has_hop = false;
+    for (const auto& s : si.snapshots) {
+      if (s.scope != si.scope || s.kind != DbKind::kInstance) continue;
+      auto lineage = naming::ParseName(s.id);
+      if (lineage && lineage->stage == naming::NameStage::kHop) {
+        has_hop = true;
+        break;
+      }
+    }
+    if (!has_hop) continue;
+    for (const auto& p : config.policies) {
+      if (p.source_region != si.scope.region) continue;
+      for (const auto& t : p.targets) {
+        if (t.account_id != si.scope.account_id || t.account_id == p.source_account_id) continue;
+        for (const auto& r : t.regions) {
+          Scope dest{t.account_id, r.region};
+          if (r.region != p.source_region && std::ranges::find(out, dest) == out.end())
+            out.push_back(dest);
+        }
+      }
+    }
+  }
+  return out;
 }
 
 Inventory Reconciler::Observe(int parallelism) {
@@ -120,15 +154,16 @@ ReconcileReport Reconciler::RunOnce(const ReconcileOptions& options) {
       facts_ = report.apply.facts;
     }
     if (!options.dry_run) {
-      // Re-plan once with what AWS just told us; issue only the new actions.
-      Inventory again = report.inventory;
-      again.facts = report.apply.facts;
+      // Re-plan once with what AWS just told us, on a fresh observation (the
+      // first apply changed the world); issue only actions not tried yet.
+      Inventory again = Observe(options.observe_parallelism);
       Plan second = PlanFor(again, options.only_db);
       std::set<std::string> seen;
       for (const auto& a : report.plan.actions) seen.insert(ActionKey(a));
       std::erase_if(second.actions, [&](const Action& a) { return seen.contains(ActionKey(a)); });
       if (!second.actions.empty()) {
         ++report.replans;
+        if (options.on_planned) options.on_planned(second);
         ex.facts = report.apply.facts;
         ApplyReport more = Apply(*cloud_, second, again, ex);
         for (auto& a : second.actions) report.plan.actions.push_back(a);

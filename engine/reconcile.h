@@ -35,7 +35,8 @@ struct ReconcileOptions {
   Duration deadline_margin = std::chrono::seconds(5);
   const std::atomic<bool>* stop = nullptr;  // SIGINT/SIGTERM: finish in-flight, start nothing
   std::function<void(const ProgressEvent&)> progress;
-  // Called after observe and after plan (for CLI progress displays).
+  // Called after observe and after each plan (a re-plan too; for CLI
+  // progress displays).
   std::function<void(const Inventory&)> on_observed;
   std::function<void(const Plan&)> on_planned;
 };
@@ -80,6 +81,12 @@ class Reconciler {
   mutable std::mutex mu_;
   LearnedFacts facts_;  // guarded by mu_
 };
+
+// Destination scopes where a hop exists for: every (target account, target
+// region != source region) of a policy whose target account holds a drsnap
+// hop snapshot in the policy's source region. Facts survive process restarts
+// this way (AWS is the only state store).
+std::vector<Scope> InferOneStepRefusals(const Inventory& inventory, const config::Config& config);
 
 // Whether observe must read the restore attribute of `s`: drsnap's own
 // captures (the planner shares those).

@@ -22,12 +22,6 @@ bool InFlight(SnapshotStatus s) {
   return s == SnapshotStatus::kCreating || s == SnapshotStatus::kCopying;
 }
 
-bool OursFor(const LineageEntry& e, const std::string& db_id) {
-  if (!e.drsnap_created) return false;
-  auto it = e.snapshot->tags.find(naming::kTagDb);
-  return it != e.snapshot->tags.end() && it->second == db_id;
-}
-
 bool IsClusterMemberInstance(const Database& d) {
   return d.kind == DbKind::kInstance &&
          (d.engine.starts_with("aurora") || d.engine == "docdb" || d.engine == "neptune");
@@ -122,7 +116,7 @@ StatusReport ComputeStatus(const Inventory& inventory, const config::Config& con
       std::optional<TimePoint> newest_capture;
       std::vector<InFlightCopy> capture_flights;
       for (const auto& e : index.Lineages(source, "", token, kind)) {
-        if (!OursFor(e, db_id)) continue;
+        if (!e.OursFor(db_id)) continue;
         SnapshotStatus st = e.snapshot->status;
         if (st == SnapshotStatus::kAvailable || InFlight(st))
           if (!newest_capture || e.lineage.recovery_point > *newest_capture)
@@ -146,7 +140,7 @@ StatusReport ComputeStatus(const Inventory& inventory, const config::Config& con
           const LineageEntry* newest = nullptr;
           std::optional<TimePoint> newest_in_flight;
           for (const auto& e : index.Lineages(row.target, p.source_account_id, token, kind)) {
-            if (e.lineage.stage != NameStage::kVault || !OursFor(e, db_id)) continue;
+            if (e.lineage.stage != NameStage::kVault || !e.OursFor(db_id)) continue;
             SnapshotStatus st = e.snapshot->status;
             if (InFlight(st)) {
               row.in_flight.push_back(ToInFlight(e));
@@ -164,7 +158,7 @@ StatusReport ComputeStatus(const Inventory& inventory, const config::Config& con
           Scope hop_scope{t.account_id, p.source_region};
           if (!(hop_scope == row.target) && !(hop_scope == source)) {
             for (const auto& e : index.Lineages(hop_scope, p.source_account_id, token, kind))
-              if (e.lineage.stage == NameStage::kHop && OursFor(e, db_id) &&
+              if (e.lineage.stage == NameStage::kHop && e.OursFor(db_id) &&
                   InFlight(e.snapshot->status))
                 row.in_flight.push_back(ToInFlight(e));
           }

@@ -389,6 +389,11 @@ Result<std::unique_ptr<Server>> Server::Start(std::shared_ptr<Simulator> simulat
   server->impl_->RaiseListenBacklog();
   Impl* impl = server->impl_.get();
   server->listener_ = std::thread([impl] { impl->listen_after_bind(); });
+  // httplib's stop() does nothing until the accept loop runs: wait for it,
+  // so that a Stop() right after Start() cannot miss it (and hang in join).
+  for (int i = 0; i < 5000 && !impl->is_running(); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
   if (server->options_.time_rate > 0) {
     Status st = server->admin_->time_runner().SetRate(server->options_.time_rate);
     if (!st) {

@@ -148,17 +148,18 @@ TEST(ApplyProcessTest, KilledAtRandomPointsConvergesWithoutDuplicates) {
   ASSERT_NE(p, nullptr);
   std::mt19937 rng(20261125);
   std::uniform_int_distribution<int> delay_ms(0, 250);
-  int killed = 0;
+  int killed = 0, interrupted = 0;
   for (int i = 0; i < 30; ++i) {
     Child c = Spawn(*p, {"apply", "--log-level", "warn"}, "kill-" + std::to_string(i));
     std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms(rng)));
     if (kill(c.pid, SIGKILL) == 0) ++killed;
-    Wait(c);
+    if (Wait(c) == 128 + SIGKILL) ++interrupted;  // killed while still running
     // Safety after every kill: one snapshot per lineage and scope, at most.
     for (const auto& [lineage, n] : Lineages(*p)) EXPECT_EQ(n, 1) << lineage;
     p->sim->Advance(std::chrono::minutes(3));
   }
   EXPECT_GT(killed, 0);
+  EXPECT_GT(interrupted, 0);
   // Now let apply finish, until the plan is empty.
   bool converged = false;
   for (int i = 0; i < 20 && !converged; ++i) {

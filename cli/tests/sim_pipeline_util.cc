@@ -53,7 +53,9 @@ std::string ReplaceAll(std::string s, const std::string& from, const std::string
 
 std::unique_ptr<SimPipeline> StartSimPipeline(const std::string& world_yaml,
                                               const std::string& policy_yaml,
-                                              const nlohmann::json& settings) {
+                                              const nlohmann::json& settings,
+                                              cloud::RateLimiterSource rate_limiters,
+                                              int max_attempts) {
   auto p = std::make_unique<SimPipeline>();
   auto sim = sim::Simulator::FromWorldText(world_yaml, "world.yaml");
   if (!sim) {
@@ -105,7 +107,8 @@ std::unique_ptr<SimPipeline> StartSimPipeline(const std::string& world_yaml,
   p->config = *cfg;
   cloud::AwsCloudFactoryOptions o;
   o.env = p->env;
-  o.retry.max_attempts = 2;
+  o.retry.max_attempts = max_attempts;
+  o.rate_limiters = std::move(rate_limiters);
   auto clouds = cloud::MakeAwsClouds(p->config, o);
   if (!clouds) {
     ADD_FAILURE() << clouds.error().ToString();

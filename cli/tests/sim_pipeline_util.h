@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "cloud/aws_cloud.h"
 #include "config/policy.h"
 #include "core/clock.h"
 #include "core/env.h"
@@ -61,7 +62,9 @@ struct SimPipeline {
 // and returns null on errors.
 std::unique_ptr<SimPipeline> StartSimPipeline(const std::string& world_yaml,
                                               const std::string& policy_yaml,
-                                              const nlohmann::json& settings = {});
+                                              const nlohmann::json& settings = {},
+                                              cloud::RateLimiterSource rate_limiters = nullptr,
+                                              int max_attempts = 2);
 
 // Snapshots of one scope, read straight from the simulator via DescribeDBSnapshots
 // through the cloud (owned only: type manual/automated).

@@ -174,6 +174,17 @@ TEST(ExecutorTest, RefusalClassifierIsPrecise) {
   EXPECT_FALSE(IsOneStepCopyRefusal(Error::Terminal(
       "InvalidParameterValue", "Must specify new KMS key for cross region encrypted snapshot copy")));
   EXPECT_FALSE(IsOneStepCopyRefusal(Error::Terminal("AccessDenied", "only be copied within")));
+  // drsnap-sim's wording of AWS's older rule, instances and Aurora clusters.
+  EXPECT_TRUE(IsOneStepCopyRefusal(Error::Terminal(
+      "InvalidParameterCombination",
+      "Copying an encrypted snapshot shared from another AWS account to a different region is not "
+      "supported. Copy it within region us-east-1 first.")));
+  EXPECT_TRUE(IsOneStepCopyRefusal(Error::Terminal(
+      "InvalidParameterCombination",
+      "Cross-account copy of a DB cluster snapshot is only supported within the same region.")));
+  EXPECT_FALSE(IsOneStepCopyRefusal(Error::Terminal(
+      "InvalidParameterValue",
+      "KmsKeyId must be specified to copy an encrypted snapshot shared from another AWS account")));
 }
 
 TEST(ExecutorTest, DeletesAreRecheckedAgainstAFreshViewAfterOtherActions) {

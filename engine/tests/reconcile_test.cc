@@ -142,6 +142,29 @@ TEST_F(ReconcileTest, RefusedOneStepCopyIsLearnedAndReplannedWithAHop) {
   for (const auto& s : cloud_->OwnedSnapshots(kVaultSrc)) ADD_FAILURE() << "left over: " << s.id;
 }
 
+// The CLI starts a new process (a new Reconciler, no facts) every time: the
+// hop that exists tells it the rule, so hops are made once, never churned.
+TEST_F(ReconcileTest, FreshReconcilerEachRunInfersTheHopFromAws) {
+  AddDb("db1", true, kShareKey);
+  for (int i = 0; i < 10; ++i) {
+    Reconciler rec(cloud_, config_, clock_);
+    ReconcileReport r = rec.RunOnce(ReconcileOptions{});
+    EXPECT_EQ(r.apply.Count(Outcome::kFailed), 0) << r.Summary();
+    if (r.plan.actions.empty()) break;
+    cloud_->CompleteAll();
+    clock_->Advance(std::chrono::minutes(10));
+    cloud_->SetNow(clock_->Now());
+  }
+  int hops = 0, deletes = 0;
+  for (const auto& line : cloud_->MutationLog()) {
+    hops += line.starts_with("CopySnapshot " + kVaultSrc.ToString()) && line.ends_with("-hop");
+    deletes += line.starts_with("DeleteSnapshot");
+  }
+  EXPECT_EQ(hops, 1);
+  EXPECT_EQ(deletes, 1);  // the hop, once its vault copy was available
+  EXPECT_EQ(VaultCopies().size(), 1u);
+}
+
 TEST_F(ReconcileTest, DryRunChangesNothing) {
   AddDb("db1", false, "");
   Reconciler rec(cloud_, config_, clock_);

@@ -208,9 +208,10 @@ class Backend:
 class SimBackend(Backend):
     name = "sim"
 
-    def __init__(self, tmp_path, world):
+    def __init__(self, tmp_path, world, args=()):
         self.tmp = tmp_path
         self.world = world
+        self.args = list(args)
         self.proc = None
         self.start()
 
@@ -218,7 +219,8 @@ class SimBackend(Backend):
         wf = self.tmp / "world.json"
         wf.write_text(json.dumps(self.world, indent=1))
         self.stderr = open(self.tmp / "drsnap-sim.stderr", "wb")
-        self.proc = subprocess.Popen([sim_binary(), "--port", "0", "--world", str(wf)],
+        self.proc = subprocess.Popen([sim_binary(), "--port", "0", "--world", str(wf),
+                                      *self.args],
                                      stdout=subprocess.PIPE, stderr=self.stderr)
         line = b""
         deadline = time.monotonic() + 30
@@ -238,16 +240,22 @@ class SimBackend(Backend):
         self.endpoint = first.split()[-1]
 
     def stop(self):
+        """SIGTERM (the sim saves --state then), then waits; returns the exit code."""
+        rc = None
         if self.proc and self.proc.poll() is None:
             self.proc.terminate()
             try:
-                self.proc.wait(10)
+                rc = self.proc.wait(10)
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
-        if self.proc:
+        elif self.proc:
+            rc = self.proc.returncode
+        if self.proc and not self.proc.stdout.closed:
             self.proc.stdout.close()
-        self.stderr.close()
+        if not self.stderr.closed:
+            self.stderr.close()
+        return rc
 
     def creds(self, account):
         a = ACCOUNTS[account]
@@ -396,10 +404,10 @@ def world():
 def sim_factory(tmp_path):
     started = []
 
-    def start(world):
+    def start(world, args=()):
         d = tmp_path / f"sim{len(started)}"
         d.mkdir()
-        b = SimBackend(d, copy.deepcopy(world))
+        b = SimBackend(d, copy.deepcopy(world), args)
         started.append(b)
         return b
 

@@ -1,0 +1,93 @@
+// The drsnap Lambda function's invocation handler: decode the event into
+// triggers, run one reconcile (narrowed to the database the event names, or
+// full), announce what was shared, and answer with a JSON summary.
+//
+//   triggers -> run:  nothing relevant             -> no run ("ignored")
+//                     kDatabase for one database   -> RunOnce(only_db = that id)
+//                     anything else that matters    -> one full RunOnce
+//                     (schedule, kScope, several databases in one SNS batch)
+//   A kDatabase trigger whose account-region is no scope of the policy file
+//   is ignored (the event is about something drsnap does not protect).
+//
+// Deadline: the reconcile starts no new action within deadline_margin of the
+// invocation's deadline; deferred actions are listed under "left" in the
+// summary and the next invocation (event or schedule) does them, since every
+// run observes afresh.
+//
+// Failures are loud: failed actions or scopes that could not be observed
+// make the invocation a function error ("drsnap.ActionsFailed",
+// "drsnap.ObserveIncomplete"), so Lambda's Errors metric and its alarm see it.
+//
+// Announcements: after each successful share (source side), one
+// "drsnap Snapshot Shared" event (lambda/events.h) per snapshot and DR
+// account set is handed to `emit` (EventBridge PutEvents in production). A
+// failed emit is logged and counted, never fatal: the vault's schedule is the
+// backstop.
+//
+// Thread safety: Handle() may be called from one thread at a time (Lambda
+// sends one invocation at a time to a runtime process).
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "aws/events.h"
+#include "core/clock.h"
+#include "core/error.h"
+#include "engine/reconcile.h"
+#include "lambda/events.h"
+#include "lambda/runtime.h"
+
+namespace drsnap::lambda {
+
+// Which half of the pipeline this function is deployed as (DRSNAP_SIDE).
+// Today it decides only who announces shares (source, all); see the report
+// field "side".
+enum class Side { kAll, kSource, kVault };
+const char* SideName(Side s);  // "all" | "source" | "vault"
+// "", "all", "source", "vault" (case-insensitive); code "UsageError" otherwise.
+Result<Side> ParseSide(std::string_view text);
+
+using EventEmitter = std::function<Status(const std::vector<aws::EventEntry>& entries)>;
+
+struct HandlerOptions {
+  Side side = Side::kAll;
+  int concurrency = 8;
+  // Start nothing new this close to the invocation's deadline.
+  Duration deadline_margin = std::chrono::seconds(10);
+  EventEmitter emit;  // null: announce nothing
+  // The clock Lambda's deadline is on (epoch wall time). The reconcile runs
+  // on the Reconciler's own clock; the remaining time is carried over.
+  std::shared_ptr<Clock> wall_clock;  // null: the system clock
+};
+
+// What the triggers of one invocation ask for.
+struct RunRequest {
+  bool run = false;     // false: every trigger was ignored
+  std::string only_db;  // "": full reconcile
+  std::vector<std::string> reasons;  // one per trigger, for the log and the summary
+};
+
+// REQUIRES: config validated. Pure.
+RunRequest ChooseRun(const std::vector<Trigger>& triggers, const config::Config& config);
+
+// The "drsnap Snapshot Shared" entries for the successful shares in a report.
+std::vector<aws::EventEntry> SharedEventEntries(const engine::ReconcileReport& report);
+
+class InvocationHandler {
+ public:
+  // REQUIRES: reconciler outlives the handler.
+  InvocationHandler(engine::Reconciler* reconciler, HandlerOptions options);
+
+  HandlerResult Handle(const Invocation& invocation);
+
+ private:
+  engine::Reconciler* reconciler_;
+  HandlerOptions options_;
+};
+
+}  // namespace drsnap::lambda
