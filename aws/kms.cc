@@ -1,10 +1,9 @@
 #include "aws/kms.h"
 
 #include <cmath>
+#include <nlohmann/json.hpp>
 #include <set>
 #include <utility>
-
-#include <nlohmann/json.hpp>
 
 #include "aws/xml.h"
 
@@ -47,8 +46,8 @@ class JsonReader {
     if (!std::isfinite(secs)) return Mismatch(name, "a finite number");
     if (std::fabs(secs) > 1e13) return Mismatch(name, "a plausible epoch time");
     // Rounded to the microsecond: 1700000000.125 must not become ...124999.
-    *out = TimePoint(std::chrono::duration_cast<Duration>(
-        std::chrono::microseconds(std::llround(secs * 1e6))));
+    *out = TimePoint(
+        std::chrono::duration_cast<Duration>(std::chrono::microseconds(std::llround(secs * 1e6))));
   }
   Status status() const {
     if (error_) return Fail(*error_);
@@ -167,9 +166,9 @@ Result<std::vector<KmsAlias>> KmsClient::ListAliasesAll(ListAliasesRequest reque
     for (auto& a : page->aliases) all.push_back(std::move(a));
     if (!page->truncated || page->next_marker.empty()) return all;
     if (!seen.insert(page->next_marker).second) {
-      return Fail(Error::Terminal("PaginationLoop",
-                                  "ListAliases returned the same NextMarker twice: " +
-                                      page->next_marker));
+      return Fail(
+          Error::Terminal("PaginationLoop",
+                          "ListAliases returned the same NextMarker twice: " + page->next_marker));
     }
     request.marker = std::move(page->next_marker);
   }
@@ -183,7 +182,8 @@ Result<KmsKeyMetadata> KmsClient::CreateKey(const CreateKeyRequest& request) {
   if (!request.key_spec.empty()) req["KeySpec"] = request.key_spec;
   if (!request.tags.empty()) {
     json tags = json::array();
-    for (const auto& t : request.tags) tags.push_back({{"TagKey", t.tag_key}, {"TagValue", t.tag_value}});
+    for (const auto& t : request.tags)
+      tags.push_back({{"TagKey", t.tag_key}, {"TagValue", t.tag_value}});
     req["Tags"] = std::move(tags);
   }
   if (request.multi_region) req["MultiRegion"] = *request.multi_region;

@@ -44,8 +44,8 @@ struct KmsAlias {
 };
 
 struct ListAliasesRequest {
-  std::string key_id{};          // only aliases of this key
-  std::optional<int> limit{};    // 1..100
+  std::string key_id{};        // only aliases of this key
+  std::optional<int> limit{};  // 1..100
   std::string marker{};
 };
 

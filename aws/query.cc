@@ -85,7 +85,8 @@ QueryParams ParseFormBody(std::string_view body) {
     if (pair.empty()) continue;
     size_t eq = pair.find('=');
     std::string_view key = pair.substr(0, eq);
-    std::string_view value = eq == std::string_view::npos ? std::string_view() : pair.substr(eq + 1);
+    std::string_view value =
+        eq == std::string_view::npos ? std::string_view() : pair.substr(eq + 1);
     out.emplace_back(UriDecode(key, /*plus_as_space=*/true),
                      UriDecode(value, /*plus_as_space=*/true));
   }

@@ -54,8 +54,7 @@ class QueryBuilder {
   // for each item, which adds the item's members under that prefix.
   template <class T, class Fn>
   QueryBuilder& AddStructList(std::string_view name, std::string_view member_name,
-                              const std::vector<T>& items, Fn&& add_one,
-                              bool send_empty = false) {
+                              const std::vector<T>& items, Fn&& add_one, bool send_empty = false) {
     if (items.empty()) {
       if (send_empty) Add(name, "");
       return *this;

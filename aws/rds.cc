@@ -32,8 +32,8 @@ void AddFilters(QueryBuilder& q, const std::vector<Filter>& filters) {
 
 Status Require(std::string_view action, std::string_view member, const std::string& value) {
   if (!value.empty()) return OkStatus();
-  return Fail(Error::Terminal("MissingParameter", std::string(action) + ": " +
-                                                      std::string(member) + " is required"));
+  return Fail(Error::Terminal("MissingParameter",
+                              std::string(action) + ": " + std::string(member) + " is required"));
 }
 
 // ------------------------------------------------------------ decoding
@@ -127,8 +127,7 @@ Status ReadDBInstance(pugi::xml_node n, DBInstance* d) {
   r.Bool("DeletionProtection", &d->deletion_protection);
   r.Time("InstanceCreateTime", &d->instance_create_time);
   r.Time("LatestRestorableTime", &d->latest_restorable_time);
-  for (pugi::xml_node og :
-       xml::ListItems(n, "OptionGroupMemberships", "OptionGroupMembership")) {
+  for (pugi::xml_node og : xml::ListItems(n, "OptionGroupMemberships", "OptionGroupMembership")) {
     d->option_group_names.push_back(xml::ChildText(og, "OptionGroupName"));
   }
   xml::FieldReader endpoint(n.child("Endpoint"));
@@ -216,8 +215,8 @@ Result<T> DecodeOne(std::string_view action, std::string_view body, const char* 
   DRSNAP_ASSIGN_OR_RETURN(pugi::xml_node result, xml::ResultNode(*doc, action));
   pugi::xml_node node = result.child(element);
   if (!node) {
-    return Fail(xml::Malformed("<" + std::string(action) + "Result> has no <" + element +
-                               "> element"));
+    return Fail(
+        xml::Malformed("<" + std::string(action) + "Result> has no <" + element + "> element"));
   }
   T out;
   DRSNAP_RETURN_IF_ERROR(read(node, &out));
@@ -247,9 +246,9 @@ Result<std::vector<T>> WalkPages(Req request, PageFn page_fn, std::string_view a
     for (auto& item : page->items) all.push_back(std::move(item));
     if (page->marker.empty()) return all;
     if (!seen.insert(page->marker).second) {
-      return Fail(Error::Terminal("PaginationLoop", std::string(action) +
-                                                        " returned the same Marker twice: " +
-                                                        page->marker));
+      return Fail(Error::Terminal(
+          "PaginationLoop",
+          std::string(action) + " returned the same Marker twice: " + page->marker));
     }
     request.marker = std::move(page->marker);
   }
@@ -285,8 +284,8 @@ Result<Page<DBClusterSnapshot>> DecodeDescribeDBClusterSnapshotsResponse(std::st
 }
 
 Result<Page<Event>> DecodeDescribeEventsResponse(std::string_view xml) {
-  return WithDecodeContext(
-      DecodePage<Event>("DescribeEvents", xml, "Events", "Event", ReadEvent), "DescribeEvents");
+  return WithDecodeContext(DecodePage<Event>("DescribeEvents", xml, "Events", "Event", ReadEvent),
+                           "DescribeEvents");
 }
 
 Result<DBSnapshot> DecodeDBSnapshotResponse(std::string_view action, std::string_view xml) {
@@ -337,8 +336,7 @@ Result<DBSnapshotAttributesResult> DecodeSnapshotAttributesResponse(std::string_
 Result<std::vector<Tag>> DecodeListTagsForResourceResponse(std::string_view xml) {
   auto decode = [&]() -> Result<std::vector<Tag>> {
     DRSNAP_ASSIGN_OR_RETURN(auto doc, xml::Parse(xml));
-    DRSNAP_ASSIGN_OR_RETURN(pugi::xml_node result,
-                            xml::ResultNode(*doc, "ListTagsForResource"));
+    DRSNAP_ASSIGN_OR_RETURN(pugi::xml_node result, xml::ResultNode(*doc, "ListTagsForResource"));
     return ReadTags(result);
   };
   return WithDecodeContext(decode(), "ListTagsForResource");
@@ -350,8 +348,7 @@ std::string DefaultRdsEndpointUrl(std::string_view region) {
   return "https://rds." + std::string(region) + "." + PartitionForRegion(region).dns_suffix;
 }
 
-RdsClient::RdsClient(std::shared_ptr<ServiceClient> client,
-                     RdsEndpointResolver source_endpoints)
+RdsClient::RdsClient(std::shared_ptr<ServiceClient> client, RdsEndpointResolver source_endpoints)
     : client_(std::move(client)), source_endpoints_(std::move(source_endpoints)) {}
 
 const std::string& RdsClient::region() const { return client_->endpoint().signing_region; }
@@ -407,8 +404,8 @@ Result<Page<DBClusterSnapshot>> RdsClient::DescribeDBClusterSnapshots(
   q.AddIfSet("IncludeShared", req.include_shared);
   q.AddIfSet("IncludePublic", req.include_public);
   q.AddIfSet("DbClusterResourceId", req.db_cluster_resource_id);
-  DRSNAP_ASSIGN_OR_RETURN(std::string body, client_->CallQuery("DescribeDBClusterSnapshots",
-                                                               kRdsVersion, q.params()));
+  DRSNAP_ASSIGN_OR_RETURN(
+      std::string body, client_->CallQuery("DescribeDBClusterSnapshots", kRdsVersion, q.params()));
   return DecodeDescribeDBClusterSnapshotsResponse(body);
 }
 
@@ -546,7 +543,8 @@ Result<DBSnapshot> RdsClient::CopyDBSnapshot(const CopyDBSnapshotRequest& req) {
   return DecodeDBSnapshotResponse(kAction, *body);
 }
 
-Result<DBClusterSnapshot> RdsClient::CopyDBClusterSnapshot(const CopyDBClusterSnapshotRequest& req) {
+Result<DBClusterSnapshot> RdsClient::CopyDBClusterSnapshot(
+    const CopyDBClusterSnapshotRequest& req) {
   constexpr std::string_view kAction = "CopyDBClusterSnapshot";
   DRSNAP_RETURN_IF_ERROR(Require(kAction, "SourceDBClusterSnapshotIdentifier",
                                  req.source_db_cluster_snapshot_identifier));

@@ -258,7 +258,7 @@ struct CopyDBClusterSnapshotRequest {
   std::string kms_key_id{};
   std::vector<Tag> tags{};
   std::optional<bool> copy_tags{};
-  std::string source_region{};   // see CopyDBSnapshotRequest
+  std::string source_region{};  // see CopyDBSnapshotRequest
   std::string pre_signed_url{};
 };
 

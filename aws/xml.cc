@@ -10,8 +10,8 @@ namespace drsnap::aws::xml {
 namespace {
 
 std::string_view Trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\n' || s.front() == '\r' ||
-                        s.front() == '\t'))
+  while (!s.empty() &&
+         (s.front() == ' ' || s.front() == '\n' || s.front() == '\r' || s.front() == '\t'))
     s.remove_prefix(1);
   while (!s.empty() &&
          (s.back() == ' ' || s.back() == '\n' || s.back() == '\r' || s.back() == '\t'))
@@ -44,8 +44,8 @@ Result<pugi::xml_node> ResultNode(const pugi::xml_document& doc, std::string_vie
   std::string result_name = std::string(action) + "Result";
   pugi::xml_node root = doc.document_element();
   if (response_name != root.name()) {
-    return Fail(Malformed("expected <" + response_name + "> as the XML root, got <" +
-                          root.name() + ">"));
+    return Fail(
+        Malformed("expected <" + response_name + "> as the XML root, got <" + root.name() + ">"));
   }
   pugi::xml_node result = root.child(result_name.c_str());
   if (!result && !allow_missing_result) {
@@ -159,8 +159,7 @@ void FieldReader::StringList(const char* list_name, const char* member_name,
   pugi::xml_node list = Child(list_name);
   if (!list) return;
   out->clear();
-  for (pugi::xml_node item = list.child(member_name); item;
-       item = item.next_sibling(member_name)) {
+  for (pugi::xml_node item = list.child(member_name); item; item = item.next_sibling(member_name)) {
     out->emplace_back(item.child_value());
   }
 }

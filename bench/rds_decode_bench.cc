@@ -10,10 +10,9 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <pugixml.hpp>
 #include <sstream>
 #include <string>
-
-#include <pugixml.hpp>
 
 #include "aws/rds.h"
 

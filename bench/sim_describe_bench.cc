@@ -7,7 +7,8 @@
 // BM_BigWorldMemory: loads a world of 10,000 DBs and 1,000,000 snapshots and
 // reports the resident memory it takes (goal: < 2 GB), then serves a few pages
 // from it. Run it in its own process so the peak RSS is its own:
-//   sim_describe_bench --benchmark_filter=BM_BigWorldMemory
+//   sim_describe_bench --benchmark_filter=BM_BigWorldMemory/10000
+// (BM_BigWorldMemory/1000 is the same at a tenth of the size.)
 #include <benchmark/benchmark.h>
 
 #include <atomic>
@@ -174,7 +175,8 @@ BENCHMARK(BM_DescribePages)->Threads(1)->Threads(2)->Threads(4)->Threads(8)->Use
 // million-entry file).
 void BM_BigWorldMemory(benchmark::State& state) {
   drsnap::Log().Configure(drsnap::LogLevel::kWarn, drsnap::LogFormat::kText);
-  constexpr int kAccounts = 10, kDbs = 10000, kSnapsPerDb = 100;
+  constexpr int kAccounts = 10, kSnapsPerDb = 100;
+  const int kDbs = static_cast<int>(state.range(0));
   for (auto _ : state) {
     const double base_rss = RssMiB().first;
     auto t0 = std::chrono::steady_clock::now();
@@ -229,6 +231,9 @@ void BM_BigWorldMemory(benchmark::State& state) {
     const auto [rss, hwm] = RssMiB();
     state.counters["build_s"] = std::chrono::duration<double>(t1 - t0).count();
     state.counters["world_rss_MiB"] = rss - base_rss;
+    state.counters["bytes_per_snapshot"] =
+        (rss - base_rss) * 1048576.0 / (static_cast<double>(kDbs) * kSnapsPerDb);
+    state.counters["events"] = static_cast<double>(sim->Events(drsnap::TimePoint{}).size());
     state.counters["peak_rss_MiB"] = hwm;
     auto server = Server::Start(sim, ServerOptions{});
     if (!server) {
@@ -251,7 +256,7 @@ void BM_BigWorldMemory(benchmark::State& state) {
     state.counters["peak_rss_after_serving_MiB"] = RssMiB().second;
   }
 }
-BENCHMARK(BM_BigWorldMemory)->Iterations(1)->Unit(benchmark::kSecond)->UseRealTime();
+BENCHMARK(BM_BigWorldMemory)->Arg(10000)->Arg(1000)->Iterations(1)->Unit(benchmark::kSecond)->UseRealTime();
 
 }  // namespace
 

@@ -1,4 +1,5 @@
 // drsnap status: per database x target, the newest recoverable point against the RPO.
+#include <algorithm>
 #include <cstdio>
 
 #include "cli/command.h"
@@ -43,14 +44,33 @@ int RunStatusCommand(CommandContext& ctx) {
   engine::Inventory inv = (*rec)->Observe();
   TimePoint now = inv.observed_at;
   engine::StatusReport report = engine::ComputeStatus(inv, (*rec)->config(), now);
+  // A scope that could not be listed makes the answer unknown even when no
+  // row shows it (e.g. the source scope: then its databases are unknown).
+  int incomplete = 0;
+  for (const auto& s : inv.scopes) incomplete += s.complete ? 0 : 1;
+  int exit_code = incomplete > 0 ? std::max(report.ExitCode(), 2) : report.ExitCode();
   if (output == "json") {
-    std::fputs((StatusJson(report).dump(2) + "\n").c_str(), ctx.out);
+    auto j = StatusJson(report);
+    j["exit_code"] = exit_code;
+    j["incomplete_scopes"] = incomplete;
+    if (incomplete > 0) j["overall"] = "unknown";
+    std::fputs((j.dump(2) + "\n").c_str(), ctx.out);
   } else if (output == "prometheus") {
-    std::fputs(StatusPrometheus(report).c_str(), ctx.out);
+    std::string text = StatusPrometheus(report);
+    auto pos = text.rfind("drsnap_status_exit_code ");
+    if (pos != std::string::npos) text = text.substr(0, pos) + "drsnap_status_exit_code " + std::to_string(exit_code) + "\n";
+    text += "# HELP drsnap_incomplete_scopes Scopes (account x region) that could not be listed.\n"
+            "# TYPE drsnap_incomplete_scopes gauge\ndrsnap_incomplete_scopes " +
+            std::to_string(incomplete) + "\n";
+    std::fputs(text.c_str(), ctx.out);
   } else {
-    std::fputs(StatusTable(report, now).c_str(), ctx.out);
+    std::string text = StatusTable(report, now);
+    if (incomplete > 0)
+      text += "Unknown: " + std::to_string(incomplete) +
+              " scope(s) could not be listed; the state of their databases is unknown.\n";
+    std::fputs(text.c_str(), ctx.out);
   }
-  return report.ExitCode();
+  return exit_code;
 }
 
 DRSNAP_REGISTER_COMMAND("status", "RPO per database x target; exit 0 ok, 1 at risk, 2 breached",

@@ -31,11 +31,15 @@ template <class R>
 void LogResult(Logger& log, bool mutating, const char* op, const R& r, LogFields f,
                const Timer& t) {
   f.emplace_back("ms", t.Ms());
+  // The executor reports each action's outcome itself; this is the API
+  // trace beneath it: debug, except failed reads (they make a scope
+  // incomplete) at info.
+  (void)mutating;
   if (r) {
-    log.Log(mutating ? LogLevel::kInfo : LogLevel::kDebug, op, f);
+    log.Log(LogLevel::kDebug, op, f);
   } else {
     f.emplace_back("error", r.error().ToString());
-    log.Log(LogLevel::kWarn, std::string(op) + " failed", f);
+    log.Log(mutating ? LogLevel::kDebug : LogLevel::kInfo, std::string(op) + " failed", f);
   }
 }
 

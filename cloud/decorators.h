@@ -18,8 +18,9 @@
 
 namespace drsnap::cloud {
 
-// Logs every mutating call (info; failures warn) and every read (debug),
-// with scope, ids, outcome and milliseconds.
+// An API trace: every call at debug level with scope, ids, outcome and
+// milliseconds; failed reads also at info (the executor and the CLI report
+// action outcomes themselves).
 class LoggingCloud final : public engine::Cloud {
  public:
   explicit LoggingCloud(std::shared_ptr<engine::Cloud> inner, Logger* logger = nullptr);

@@ -49,17 +49,13 @@ LineageIndex::LineageIndex(const Inventory& inventory) : inventory_(inventory) {
         continue;
       }
       if (s.type != SnapshotType::kManual) continue;
-      auto lin = naming::ParseName(s.id);
+      auto lin = naming::ParseNameView(s.id);
       if (!lin) continue;
-      // The id is "drsnap-[<account>-]<token>-...": key on views into it.
-      std::string_view id = s.id;
-      size_t token_pos = 7 + (lin->source_account.empty() ? 0 : lin->source_account.size() + 1);
-      Key key{id.substr(7, lin->source_account.size()), id.substr(token_pos, lin->db_token.size()),
-              s.kind};
-      bool created = naming::IsDrsnapCreated(s, *lin);
+      Key key{lin->source_account, lin->db_token, s.kind};  // views into s.id
+      bool created = naming::IsDrsnapCreated(s, lin->stage);
       const std::string* db_tag = nullptr;
       if (auto d = s.tags.find(naming::kTagDb); d != s.tags.end()) db_tag = &d->second;
-      ps.lineages[key].push_back(LineageEntry{&s, std::move(*lin), created, db_tag});
+      ps.lineages[key].push_back(LineageEntry{&s, *lin, created, db_tag});
       if (created && db_tag && !db_tag->empty()) {
         auto p = s.tags.find(naming::kTagPolicy);
         if (p != s.tags.end()) ps.tagged[p->second].insert(Key{"", *db_tag, s.kind});

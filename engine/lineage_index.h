@@ -20,7 +20,7 @@ namespace drsnap::engine {
 
 struct LineageEntry {
   const Snapshot* snapshot = nullptr;
-  naming::Lineage lineage;
+  naming::LineageView lineage;  // views into snapshot->id
   bool drsnap_created = false;       // naming::IsDrsnapCreated(*snapshot)
   const std::string* db_tag = nullptr;  // value of drsnap:db, when present
 

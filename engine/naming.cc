@@ -22,7 +22,7 @@ constexpr size_t kHashLen = 8;
 bool IsDigits(std::string_view s) {
   if (s.empty()) return false;
   for (char c : s)
-    if (!std::isdigit(static_cast<unsigned char>(c))) return false;
+    if (c < '0' || c > '9') return false;
   return true;
 }
 
@@ -38,12 +38,11 @@ uint64_t Fnv1a64(std::string_view s) {
 // A token is valid inside a name: starts with a letter, [a-z0-9-], no "--",
 // no leading/trailing hyphen.
 bool IsValidToken(std::string_view t) {
-  if (t.empty() || !std::islower(static_cast<unsigned char>(t[0]))) return false;
+  if (t.empty() || !(t[0] >= 'a' && t[0] <= 'z')) return false;
   if (t.back() == '-') return false;
   for (size_t i = 0; i < t.size(); ++i) {
     char c = t[i];
-    bool ok = std::islower(static_cast<unsigned char>(c)) ||
-              std::isdigit(static_cast<unsigned char>(c)) || c == '-';
+    bool ok = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-';
     if (!ok) return false;
     if (c == '-' && i + 1 < t.size() && t[i + 1] == '-') return false;
   }
@@ -177,16 +176,14 @@ std::string VaultName(std::string_view acct, std::string_view db_id, TimePoint r
   return MakeName({NameStage::kVault, std::string(acct), DbToken(db_id), NamePoint(rp), attempt});
 }
 
-std::optional<Lineage> ParseName(std::string_view input) {
+std::optional<LineageView> ParseNameView(std::string_view input) {
   std::string_view s = StripArn(input);
   if (!s.starts_with("drsnap-")) return std::nullopt;  // fast path for foreign ids
   if (!IsValidSnapshotId(DbKind::kInstance, s)) return std::nullopt;
   for (char c : s)
-    if (std::isupper(static_cast<unsigned char>(c))) return std::nullopt;
-  constexpr std::string_view kHead = "drsnap-";
-  if (!s.starts_with(kHead)) return std::nullopt;
-  std::string_view rest = s.substr(kHead.size());
-  Lineage l;
+    if (c >= 'A' && c <= 'Z') return std::nullopt;
+  std::string_view rest = s.substr(7);
+  LineageView l;
   auto last_token = [](std::string_view r) {
     auto p = r.rfind('-');
     return p == std::string_view::npos ? r : r.substr(p + 1);
@@ -199,16 +196,13 @@ std::optional<Lineage> ParseName(std::string_view input) {
   std::string_view tok = last_token(rest);
   if (tok.size() >= 2 && tok[0] == 'r' && IsDigits(tok.substr(1))) {
     if (tok[1] == '0' || tok.size() > 4) return std::nullopt;  // canonical: 1..999
-    l.attempt = std::stoi(std::string(tok.substr(1)));
+    int n = 0;
+    for (char c : tok.substr(1)) n = n * 10 + (c - '0');
+    l.attempt = n;
     rest = drop_last(rest);
     tok = last_token(rest);
   }
-  bool hop = false, raw = false;
-  if (tok == "hop") {
-    hop = true;
-  } else if (tok == "raw") {
-    raw = true;
-  }
+  bool hop = tok == "hop", raw = tok == "raw";
   if (hop || raw) {
     rest = drop_last(rest);
     tok = last_token(rest);
@@ -223,7 +217,7 @@ std::optional<Lineage> ParseName(std::string_view input) {
   std::string_view first = rest.substr(0, dash);
   if (first.size() == kAccountLen && IsDigits(first)) {
     if (raw || dash == std::string_view::npos) return std::nullopt;
-    l.source_account = std::string(first);
+    l.source_account = first;
     rest = rest.substr(dash + 1);
     l.stage = hop ? NameStage::kHop : NameStage::kVault;
   } else {
@@ -231,24 +225,31 @@ std::optional<Lineage> ParseName(std::string_view input) {
     l.stage = raw ? NameStage::kRaw : NameStage::kCapture;
   }
   if (!IsValidToken(rest)) return std::nullopt;
-  l.db_token = std::string(rest);
+  l.db_token = rest;
   return l;
+}
+
+std::optional<Lineage> ParseName(std::string_view input) {
+  auto v = ParseNameView(input);
+  if (!v) return std::nullopt;
+  return Lineage{v->stage, std::string(v->source_account), std::string(v->db_token),
+                 v->recovery_point, v->attempt};
 }
 
 bool IsValidSnapshotId(DbKind kind, std::string_view id) {
   size_t max = kind == DbKind::kCluster ? 63 : 255;
   if (id.empty() || id.size() > max) return false;
-  if (!std::isalpha(static_cast<unsigned char>(id[0]))) return false;
-  if (id.back() == '-') return false;
+  auto alpha = [](char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); };
+  if (!alpha(id[0]) || id.back() == '-') return false;
   for (size_t i = 0; i < id.size(); ++i) {
     char c = id[i];
-    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '-')) return false;
+    if (!(alpha(c) || (c >= '0' && c <= '9') || c == '-')) return false;
     if (c == '-' && i + 1 < id.size() && id[i + 1] == '-') return false;
   }
   return true;
 }
 
-bool IsDrsnapCreated(const Snapshot& s, const Lineage& lineage) {
+bool IsDrsnapCreated(const Snapshot& s, NameStage stage_in_name) {
   if (s.type != SnapshotType::kManual) return false;
   if (!(s.scope == s.seen_from) && !s.seen_from.account_id.empty()) return false;
   auto m = s.tags.find(kTagManaged);
@@ -256,13 +257,13 @@ bool IsDrsnapCreated(const Snapshot& s, const Lineage& lineage) {
   auto st = s.tags.find(kTagStage);
   if (st == s.tags.end()) return false;
   auto stage = ParseNameStage(st->second);
-  return stage && *stage == lineage.stage;
+  return stage && *stage == stage_in_name;
 }
 
 bool IsDrsnapCreated(const Snapshot& s) {
   if (s.type != SnapshotType::kManual || s.tags.empty()) return false;
-  auto lineage = ParseName(s.id);
-  return lineage && IsDrsnapCreated(s, *lineage);
+  auto lineage = ParseNameView(s.id);
+  return lineage && IsDrsnapCreated(s, lineage->stage);
 }
 
 }  // namespace drsnap::engine::naming

@@ -98,13 +98,24 @@ std::string VaultName(std::string_view source_account, std::string_view db_id,
 // Accepts full ARNs too (the part after the last ':').
 std::optional<Lineage> ParseName(std::string_view snapshot_id_or_arn);
 
+// The same without allocations: the views point into the argument, which
+// must outlive the result (used to index a million snapshots).
+struct LineageView {
+  NameStage stage = NameStage::kCapture;
+  std::string_view source_account;
+  std::string_view db_token;
+  TimePoint recovery_point{};
+  int attempt = 0;
+};
+std::optional<LineageView> ParseNameView(std::string_view snapshot_id_or_arn);
+
 // True when `id` is a valid identifier for a manual snapshot of `kind`
 // (length, first letter, charset, no "--", no trailing hyphen).
 bool IsValidSnapshotId(DbKind kind, std::string_view id);
 
 // The rule above. `snapshot` is as observed (tags from TagList).
 bool IsDrsnapCreated(const Snapshot& snapshot);
-// Same, when the caller already has ParseName(snapshot.id) == lineage.
-bool IsDrsnapCreated(const Snapshot& snapshot, const Lineage& lineage);
+// Same, when the caller already parsed the name (stage_in_name).
+bool IsDrsnapCreated(const Snapshot& snapshot, NameStage stage_in_name);
 
 }  // namespace drsnap::engine::naming

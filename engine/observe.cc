@@ -50,7 +50,7 @@ Inventory Observe(Cloud& cloud, const ObserveRequest& request, TimePoint now) {
     if (dbs) {
       si.databases = std::move(*dbs);
     } else {
-      MarkIncomplete(si, dbs.error(), "listing databases in " + si.scope.ToString());
+      MarkIncomplete(si, dbs.error(), "databases");
     }
     auto snaps = cloud.ListSnapshots(si.scope);
     if (snaps) {
@@ -58,7 +58,7 @@ Inventory Observe(Cloud& cloud, const ObserveRequest& request, TimePoint now) {
       for (auto& s : si.snapshots)
         if (s.seen_from == Scope{}) s.seen_from = si.scope;
     } else {
-      MarkIncomplete(si, snaps.error(), "listing snapshots in " + si.scope.ToString());
+      MarkIncomplete(si, snaps.error(), "snapshots");
     }
     if (std::ranges::find(request.default_key_scopes, si.scope) !=
         request.default_key_scopes.end()) {
@@ -66,7 +66,7 @@ Inventory Observe(Cloud& cloud, const ObserveRequest& request, TimePoint now) {
       if (key) {
         si.default_rds_key_arn = *key;
       } else {
-        MarkIncomplete(si, key.error(), "reading the default RDS key in " + si.scope.ToString());
+        MarkIncomplete(si, key.error(), "default RDS key");
       }
     }
   });

@@ -2,6 +2,7 @@
 #include "aws/kms.h"
 
 #include <gtest/gtest.h>
+
 #include <nlohmann/json.hpp>
 
 #include "aws/tests/rds_fake.h"
@@ -21,7 +22,8 @@ std::string HeaderOf(const HttpRequest& r, std::string_view name) {
 class KmsTest : public ::testing::Test {
  protected:
   std::shared_ptr<rdstest::FakeTransport> t_ = std::make_shared<rdstest::FakeTransport>();
-  KmsClient kms_{rdstest::MakeClient(t_, "kms", "us-east-1", "https://kms.us-east-1.amazonaws.com")};
+  KmsClient kms_{
+      rdstest::MakeClient(t_, "kms", "us-east-1", "https://kms.us-east-1.amazonaws.com")};
 };
 
 TEST_F(KmsTest, DescribeKey) {
@@ -40,10 +42,10 @@ TEST_F(KmsTest, DescribeKey) {
   EXPECT_TRUE(k->enabled);
   EXPECT_FALSE(k->multi_region);
   ASSERT_TRUE(k->creation_date);
-  EXPECT_EQ(std::chrono::duration_cast<std::chrono::milliseconds>(
-                k->creation_date->time_since_epoch())
-                .count(),
-            1700000000125LL);
+  EXPECT_EQ(
+      std::chrono::duration_cast<std::chrono::milliseconds>(k->creation_date->time_since_epoch())
+          .count(),
+      1700000000125LL);
   EXPECT_EQ(k->deletion_date, std::nullopt);
 
   HttpRequest r = t_->last_request();
@@ -119,10 +121,10 @@ TEST_F(KmsTest, CreateKeyAndAlias) {
 }
 
 TEST(KmsDecode, MalformedResponses) {
-  for (const char* body : {"", "not json", "[]", "{\"KeyMetadata\": 5}", "{}",
-                           "{\"KeyMetadata\": {\"KeyId\": 7}}",
-                           "{\"KeyMetadata\": {\"KeyId\": \"k\", \"CreationDate\": \"yesterday\"}}",
-                           "{\"KeyMetadata\": {\"KeyId\": \"k\", \"Enabled\": \"yes\"}}"}) {
+  for (const char* body :
+       {"", "not json", "[]", "{\"KeyMetadata\": 5}", "{}", "{\"KeyMetadata\": {\"KeyId\": 7}}",
+        "{\"KeyMetadata\": {\"KeyId\": \"k\", \"CreationDate\": \"yesterday\"}}",
+        "{\"KeyMetadata\": {\"KeyId\": \"k\", \"Enabled\": \"yes\"}}"}) {
     auto r = DecodeKeyMetadataResponse(body);
     ASSERT_FALSE(r) << body;
     EXPECT_EQ(r.error().code, "MalformedResponse") << body;

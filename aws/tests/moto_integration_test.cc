@@ -11,6 +11,7 @@
 // killed when the test ends, passes or fails (and dies with this process).
 #include <arpa/inet.h>
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <sys/prctl.h>
@@ -25,8 +26,6 @@
 #include <set>
 #include <sstream>
 #include <thread>
-
-#include <gtest/gtest.h>
 
 #include "aws/kms.h"
 #include "aws/query.h"
@@ -122,13 +121,13 @@ class MotoServer {
                                             : "on signal " + std::to_string(WTERMSIG(status));
         return "`" + python_ + " -m moto.server` exited " + how +
                " before answering (127: the interpreter could not be run); is moto installed "
-               "for that python? Set DRSNAP_PYTHON to one that has it. Log:\n" + Log();
+               "for that python? Set DRSNAP_PYTHON to one that has it. Log:\n" +
+               Log();
       }
       if (Accepts(port_)) return "";
       std::this_thread::sleep_for(std::chrono::milliseconds(100));
     }
-    return "moto did not accept connections on port " + std::to_string(port_) + ". Log:\n" +
-           Log();
+    return "moto did not accept connections on port " + std::to_string(port_) + ". Log:\n" + Log();
   }
 
   std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
@@ -265,10 +264,10 @@ TEST_F(MotoIntegration, InstanceSnapshotLifecycle) {
   constexpr int kSnapshots = 23;
   for (int i = 0; i < kSnapshots; ++i) {
     std::string id = "drsnap-it-snap-" + std::to_string(i);
-    auto s = east_->CreateDBSnapshot({.db_snapshot_identifier = id,
-                                      .db_instance_identifier = "drsnap-it-db",
-                                      .tags = {{"drsnap:managed", "true"},
-                                               {"index", std::to_string(i)}}});
+    auto s = east_->CreateDBSnapshot(
+        {.db_snapshot_identifier = id,
+         .db_instance_identifier = "drsnap-it-db",
+         .tags = {{"drsnap:managed", "true"}, {"index", std::to_string(i)}}});
     ASSERT_TRUE(s) << s.error().ToString();
     EXPECT_EQ(s->db_snapshot_identifier, id);
     EXPECT_EQ(s->db_instance_identifier, "drsnap-it-db");
@@ -428,10 +427,10 @@ TEST_F(MotoIntegration, ClusterSnapshotLifecycle) {
   EXPECT_FALSE(s.storage_encrypted);
   ExpectRecent(s.snapshot_create_time, "SnapshotCreateTime");
 
-  auto copy = east_->CopyDBClusterSnapshot({.source_db_cluster_snapshot_identifier = "drsnap-it-csnap",
-                                            .target_db_cluster_snapshot_identifier =
-                                                "drsnap-it-csnap-copy",
-                                            .copy_tags = true});
+  auto copy =
+      east_->CopyDBClusterSnapshot({.source_db_cluster_snapshot_identifier = "drsnap-it-csnap",
+                                    .target_db_cluster_snapshot_identifier = "drsnap-it-csnap-copy",
+                                    .copy_tags = true});
   ASSERT_TRUE(copy) << copy.error().ToString();
   EXPECT_EQ(copy->db_cluster_snapshot_identifier, "drsnap-it-csnap-copy");
   EXPECT_EQ(copy->db_cluster_identifier, "drsnap-it-cluster");
@@ -452,7 +451,8 @@ TEST_F(MotoIntegration, ClusterSnapshotLifecycle) {
     ASSERT_TRUE(gone) << gone.error().ToString();
     EXPECT_EQ(gone->db_cluster_snapshot_identifier, id);
   }
-  auto none = east_->DescribeDBClusterSnapshots({.db_cluster_snapshot_identifier = "drsnap-it-csnap"});
+  auto none =
+      east_->DescribeDBClusterSnapshots({.db_cluster_snapshot_identifier = "drsnap-it-csnap"});
   ASSERT_FALSE(none);
   EXPECT_EQ(none.error().code, "DBClusterSnapshotNotFoundFault");
   auto deleted = east_->DeleteDBCluster(

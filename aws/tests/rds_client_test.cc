@@ -83,18 +83,17 @@ TEST_F(RdsClientTest, DescribeDBSnapshotsSendsEveryMemberAndSignsThePost) {
   }
   EXPECT_TRUE(has_auth);
   EXPECT_TRUE(has_type);
-  EXPECT_EQ(Sent(), With("DescribeDBSnapshots",
-                         {{"DBInstanceIdentifier", "prod-db-1"},
-                          {"SnapshotType", "shared"},
-                          {"Filters.Filter.1.Name", "db-instance-id"},
-                          {"Filters.Filter.1.Values.Value.1", "prod-db-1"},
-                          {"Filters.Filter.1.Values.Value.2", "prod db/2~x"},
-                          {"Filters.Filter.2.Name", "engine"},
-                          {"Filters.Filter.2.Values.Value.1", "postgres"},
-                          {"MaxRecords", "100"},
-                          {"Marker", "m+1/="},
-                          {"IncludeShared", "true"},
-                          {"IncludePublic", "false"}}));
+  EXPECT_EQ(Sent(), With("DescribeDBSnapshots", {{"DBInstanceIdentifier", "prod-db-1"},
+                                                 {"SnapshotType", "shared"},
+                                                 {"Filters.Filter.1.Name", "db-instance-id"},
+                                                 {"Filters.Filter.1.Values.Value.1", "prod-db-1"},
+                                                 {"Filters.Filter.1.Values.Value.2", "prod db/2~x"},
+                                                 {"Filters.Filter.2.Name", "engine"},
+                                                 {"Filters.Filter.2.Values.Value.1", "postgres"},
+                                                 {"MaxRecords", "100"},
+                                                 {"Marker", "m+1/="},
+                                                 {"IncludeShared", "true"},
+                                                 {"IncludePublic", "false"}}));
 }
 
 TEST_F(RdsClientTest, DescribeDBSnapshotsAllWalksEveryPage) {
@@ -157,8 +156,9 @@ TEST_F(RdsClientTest, OtherDescribesAndTheirPageWalks) {
   auto instances = rds_->DescribeDBInstancesAll({.filters = {{"engine", {"postgres"}}}});
   ASSERT_TRUE(instances) << instances.error().ToString();
   EXPECT_EQ(instances->size(), 2u);
-  EXPECT_EQ(Sent(2), With("DescribeDBInstances", {{"Filters.Filter.1.Name", "engine"},
-                                                  {"Filters.Filter.1.Values.Value.1", "postgres"}}));
+  EXPECT_EQ(Sent(2),
+            With("DescribeDBInstances", {{"Filters.Filter.1.Name", "engine"},
+                                         {"Filters.Filter.1.Values.Value.1", "postgres"}}));
 
   transport_->Push(200, Fixture("describe_db_clusters.xml"));
   auto clusters = rds_->DescribeDBClustersAll({.db_cluster_identifier = "orders-aurora"});
@@ -191,13 +191,13 @@ TEST_F(RdsClientTest, CreateSnapshotsWithTags) {
                                    .tags = {{"drsnap:managed", "true"}, {"k 2", "v&=2"}}});
   ASSERT_TRUE(s) << s.error().ToString();
   EXPECT_EQ(s->status, "creating");
-  EXPECT_EQ(Sent(0), With("CreateDBSnapshot",
-                          {{"DBSnapshotIdentifier", "drsnap-prod-db-1-20261123t1200"},
-                           {"DBInstanceIdentifier", "prod-db-1"},
-                           {"Tags.Tag.1.Key", "drsnap:managed"},
-                           {"Tags.Tag.1.Value", "true"},
-                           {"Tags.Tag.2.Key", "k 2"},
-                           {"Tags.Tag.2.Value", "v&=2"}}));
+  EXPECT_EQ(Sent(0),
+            With("CreateDBSnapshot", {{"DBSnapshotIdentifier", "drsnap-prod-db-1-20261123t1200"},
+                                      {"DBInstanceIdentifier", "prod-db-1"},
+                                      {"Tags.Tag.1.Key", "drsnap:managed"},
+                                      {"Tags.Tag.1.Value", "true"},
+                                      {"Tags.Tag.2.Key", "k 2"},
+                                      {"Tags.Tag.2.Value", "v&=2"}}));
 
   transport_->Push(200, Fixture("create_db_cluster_snapshot.xml"));
   auto c = rds_->CreateDBClusterSnapshot(
@@ -251,19 +251,20 @@ TEST_F(RdsClientTest, CrossRegionCopyAddsPreSignedUrlAndDropsSourceRegion) {
                {"TargetDBSnapshotIdentifier", req.target_db_snapshot_identifier},
                {"KmsKeyId", req.kms_key_id},
                {"CopyTags", "true"}};
-  std::string expected_url =
-      RdsPresignedUrl("CopyDBSnapshot", members, "us-east-1", "us-west-2",
-                      "https://rds.us-east-1.amazonaws.com", rdstest::TestCredentials(),
-                      rdstest::TestNow());
+  std::string expected_url = RdsPresignedUrl("CopyDBSnapshot", members, "us-east-1", "us-west-2",
+                                             "https://rds.us-east-1.amazonaws.com",
+                                             rdstest::TestCredentials(), rdstest::TestNow());
   P expected = members;
   expected.emplace_back("PreSignedUrl", expected_url);
   EXPECT_EQ(Sent(0), With("CopyDBSnapshot", expected));
   EXPECT_EQ(FindParam(Sent(0), "SourceRegion"), std::nullopt);
-  EXPECT_TRUE(expected_url.starts_with("https://rds.us-east-1.amazonaws.com/?Action=CopyDBSnapshot&"))
+  EXPECT_TRUE(
+      expected_url.starts_with("https://rds.us-east-1.amazonaws.com/?Action=CopyDBSnapshot&"))
       << expected_url;
   EXPECT_NE(expected_url.find("DestinationRegion=us-west-2"), std::string::npos);
-  EXPECT_NE(expected_url.find("X-Amz-Credential=AKIDEXAMPLE%2F20261123%2Fus-east-1%2Frds%2Faws4_request"),
-            std::string::npos)
+  EXPECT_NE(
+      expected_url.find("X-Amz-Credential=AKIDEXAMPLE%2F20261123%2Fus-east-1%2Frds%2Faws4_request"),
+      std::string::npos)
       << expected_url;
 }
 
@@ -286,8 +287,9 @@ TEST_F(RdsClientTest, CrossRegionCopyUsesTheInjectedSourceEndpoint) {
   EXPECT_EQ(asked, (std::vector<std::string>{"eu-west-1"}));
   auto url = FindParam(Sent(0), "PreSignedUrl");
   ASSERT_TRUE(url);
-  EXPECT_TRUE(url->starts_with("http://127.0.0.1:4566/?Action=CopyDBClusterSnapshot&Version=2014-10-31&"
-                               "SourceDBClusterSnapshotIdentifier="))
+  EXPECT_TRUE(
+      url->starts_with("http://127.0.0.1:4566/?Action=CopyDBClusterSnapshot&Version=2014-10-31&"
+                       "SourceDBClusterSnapshotIdentifier="))
       << *url;
   EXPECT_NE(url->find("&Tags.Tag.1.Key=drsnap%3Amanaged&"), std::string::npos) << *url;
   EXPECT_NE(url->find("%2Feu-west-1%2Frds%2Faws4_request"), std::string::npos) << *url;
@@ -316,9 +318,10 @@ TEST_F(RdsClientTest, UnresolvableSourceRegionSendsNothing) {
 
 TEST_F(RdsClientTest, SharingAndReadingAttributes) {
   transport_->Push(200, Fixture("modify_db_snapshot_attribute.xml"));
-  auto m = rds_->ModifyDBSnapshotAttribute({.db_snapshot_identifier = "drsnap-prod-db-1-20261123t0410",
-                                            .values_to_add = {"444455556666", "777788889999"},
-                                            .values_to_remove = {"000011112222"}});
+  auto m =
+      rds_->ModifyDBSnapshotAttribute({.db_snapshot_identifier = "drsnap-prod-db-1-20261123t0410",
+                                       .values_to_add = {"444455556666", "777788889999"},
+                                       .values_to_remove = {"000011112222"}});
   ASSERT_TRUE(m) << m.error().ToString();
   EXPECT_EQ(m->Values("restore"), (std::vector<std::string>{"444455556666"}));
   EXPECT_EQ(Sent(0), With("ModifyDBSnapshotAttribute",
@@ -354,7 +357,8 @@ TEST_F(RdsClientTest, SharingAndReadingAttributes) {
 TEST_F(RdsClientTest, DeletesTagsRestoresCreates) {
   transport_->Push(200, Fixture("delete_db_snapshot.xml"));
   ASSERT_TRUE(rds_->DeleteDBSnapshot("drsnap-prod-db-1-20261101t0410"));
-  EXPECT_EQ(Sent(0), With("DeleteDBSnapshot", {{"DBSnapshotIdentifier", "drsnap-prod-db-1-20261101t0410"}}));
+  EXPECT_EQ(Sent(0),
+            With("DeleteDBSnapshot", {{"DBSnapshotIdentifier", "drsnap-prod-db-1-20261101t0410"}}));
 
   transport_->Push(200, Fixture("delete_db_cluster_snapshot.xml"));
   auto dc = rds_->DeleteDBClusterSnapshot("drsnap-orders-aurora-20261101t0500");
@@ -375,15 +379,16 @@ TEST_F(RdsClientTest, DeletesTagsRestoresCreates) {
   EXPECT_EQ(tags->size(), 2u);
 
   transport_->Push(200, Fixture("restore_db_instance_from_db_snapshot.xml"));
-  auto ri = rds_->RestoreDBInstanceFromDBSnapshot({.db_instance_identifier = "drsnap-verify-prod-db-1",
-                                                   .db_snapshot_identifier = "snap-1",
-                                                   .db_instance_class = "db.t4g.micro",
-                                                   .db_subnet_group_name = "dr-subnets",
-                                                   .multi_az = false,
-                                                   .publicly_accessible = false,
-                                                   .vpc_security_group_ids = {"sg-1", "sg-2"},
-                                                   .deletion_protection = false,
-                                                   .tags = {{"drsnap:verify", "true"}}});
+  auto ri =
+      rds_->RestoreDBInstanceFromDBSnapshot({.db_instance_identifier = "drsnap-verify-prod-db-1",
+                                             .db_snapshot_identifier = "snap-1",
+                                             .db_instance_class = "db.t4g.micro",
+                                             .db_subnet_group_name = "dr-subnets",
+                                             .multi_az = false,
+                                             .publicly_accessible = false,
+                                             .vpc_security_group_ids = {"sg-1", "sg-2"},
+                                             .deletion_protection = false,
+                                             .tags = {{"drsnap:verify", "true"}}});
   ASSERT_TRUE(ri) << ri.error().ToString();
   EXPECT_EQ(Sent(4), With("RestoreDBInstanceFromDBSnapshot",
                           {{"DBInstanceIdentifier", "drsnap-verify-prod-db-1"},
@@ -412,10 +417,11 @@ TEST_F(RdsClientTest, DeletesTagsRestoresCreates) {
                            {"Engine", "aurora-postgresql"},
                            {"KmsKeyId", "alias/dr"}}));
 
-  transport_->Push(200, "<DeleteDBInstanceResponse><DeleteDBInstanceResult><DBInstance>"
-                        "<DBInstanceIdentifier>v1</DBInstanceIdentifier><DBInstanceStatus>deleting"
-                        "</DBInstanceStatus></DBInstance></DeleteDBInstanceResult>"
-                        "</DeleteDBInstanceResponse>");
+  transport_->Push(200,
+                   "<DeleteDBInstanceResponse><DeleteDBInstanceResult><DBInstance>"
+                   "<DBInstanceIdentifier>v1</DBInstanceIdentifier><DBInstanceStatus>deleting"
+                   "</DBInstanceStatus></DBInstance></DeleteDBInstanceResult>"
+                   "</DeleteDBInstanceResponse>");
   auto di = rds_->DeleteDBInstance({.db_instance_identifier = "v1",
                                     .skip_final_snapshot = true,
                                     .delete_automated_backups = true});
@@ -425,17 +431,19 @@ TEST_F(RdsClientTest, DeletesTagsRestoresCreates) {
                                                {"SkipFinalSnapshot", "true"},
                                                {"DeleteAutomatedBackups", "true"}}));
 
-  transport_->Push(200, "<DeleteDBClusterResponse><DeleteDBClusterResult><DBCluster>"
-                        "<DBClusterIdentifier>c1</DBClusterIdentifier><Status>deleting</Status>"
-                        "</DBCluster></DeleteDBClusterResult></DeleteDBClusterResponse>");
+  transport_->Push(200,
+                   "<DeleteDBClusterResponse><DeleteDBClusterResult><DBCluster>"
+                   "<DBClusterIdentifier>c1</DBClusterIdentifier><Status>deleting</Status>"
+                   "</DBCluster></DeleteDBClusterResult></DeleteDBClusterResponse>");
   auto dcl = rds_->DeleteDBCluster({.db_cluster_identifier = "c1", .skip_final_snapshot = true});
   ASSERT_TRUE(dcl) << dcl.error().ToString();
   EXPECT_EQ(Sent(7), With("DeleteDBCluster",
                           {{"DBClusterIdentifier", "c1"}, {"SkipFinalSnapshot", "true"}}));
 
-  transport_->Push(200, "<CreateDBInstanceResponse><CreateDBInstanceResult><DBInstance>"
-                            "<DBInstanceIdentifier>db1</DBInstanceIdentifier>"
-                            "</DBInstance></CreateDBInstanceResult></CreateDBInstanceResponse>");
+  transport_->Push(200,
+                   "<CreateDBInstanceResponse><CreateDBInstanceResult><DBInstance>"
+                   "<DBInstanceIdentifier>db1</DBInstanceIdentifier>"
+                   "</DBInstance></CreateDBInstanceResult></CreateDBInstanceResponse>");
   auto ci = rds_->CreateDBInstance({.db_instance_identifier = "db1",
                                     .db_instance_class = "db.t3.micro",
                                     .engine = "postgres",
@@ -470,8 +478,8 @@ TEST_F(RdsClientTest, AwsErrorsKeepCodeStatusRequestIdAndContext) {
       << s.error().ToString();
 
   transport_->Push(400, Fixture("error_snapshot_quota_exceeded.xml"));
-  auto q = rds_->CopyDBSnapshot({.source_db_snapshot_identifier = "a",
-                                 .target_db_snapshot_identifier = "b"});
+  auto q = rds_->CopyDBSnapshot(
+      {.source_db_snapshot_identifier = "a", .target_db_snapshot_identifier = "b"});
   ASSERT_FALSE(q);
   EXPECT_EQ(q.error().code, "SnapshotQuotaExceeded");
   EXPECT_NE(q.error().ToString().find("copy a to b in us-west-2"), std::string::npos)
@@ -523,11 +531,11 @@ TEST_F(RdsClientTest, MissingRequiredMembersSendNothing) {
   EXPECT_EQ(rds_->DeleteDBSnapshot("").error().code, "MissingParameter");
   EXPECT_EQ(rds_->ModifyDBSnapshotAttribute({}).error().code, "MissingParameter");
   EXPECT_EQ(rds_->AddTagsToResource("arn", {}).error().code, "MissingParameter");
-  EXPECT_EQ(rds_->RestoreDBClusterFromSnapshot({.db_cluster_identifier = "c",
-                                                .snapshot_identifier = "s"})
-                .error()
-                .code,
-            "MissingParameter");
+  EXPECT_EQ(
+      rds_->RestoreDBClusterFromSnapshot({.db_cluster_identifier = "c", .snapshot_identifier = "s"})
+          .error()
+          .code,
+      "MissingParameter");
   auto e = rds_->CreateDBInstance({.db_instance_identifier = "d", .engine = "postgres"});
   ASSERT_FALSE(e);
   EXPECT_NE(e.error().message.find("DBInstanceClass"), std::string::npos);

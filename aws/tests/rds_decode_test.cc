@@ -112,8 +112,9 @@ TEST(RdsDecode, DescribeDBClusterSnapshots) {
   ASSERT_EQ(page->items.size(), 2u);
   const DBClusterSnapshot& a = page->items[0];
   EXPECT_EQ(a.db_cluster_snapshot_identifier, "rds:orders-aurora-2026-11-23-05-00");
-  EXPECT_EQ(a.db_cluster_snapshot_arn,
-            "arn:aws:rds:us-east-1:111122223333:cluster-snapshot:rds:orders-aurora-2026-11-23-05-00");
+  EXPECT_EQ(
+      a.db_cluster_snapshot_arn,
+      "arn:aws:rds:us-east-1:111122223333:cluster-snapshot:rds:orders-aurora-2026-11-23-05-00");
   EXPECT_EQ(a.db_cluster_identifier, "orders-aurora");
   EXPECT_EQ(a.db_cluster_resource_id, "cluster-ABCDEFGHIJKLMNOPQRSTUVWXYZ");
   EXPECT_EQ(a.snapshot_type, "automated");
@@ -157,7 +158,8 @@ TEST(RdsDecode, DescribeDBInstances) {
   EXPECT_EQ(d.backup_retention_period, 7);
   EXPECT_EQ(d.preferred_backup_window, "04:00-04:30");
   EXPECT_TRUE(d.storage_encrypted);
-  EXPECT_EQ(d.kms_key_id, "arn:aws:kms:us-east-1:111122223333:key/1a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d");
+  EXPECT_EQ(d.kms_key_id,
+            "arn:aws:kms:us-east-1:111122223333:key/1a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d");
   EXPECT_EQ(d.storage_type, "gp3");
   EXPECT_EQ(d.db_cluster_identifier, "");
   EXPECT_EQ(d.option_group_names, (std::vector<std::string>{"pg16-audit"}));
@@ -209,8 +211,8 @@ TEST(RdsDecode, DescribeDBClusters) {
 }
 
 TEST(RdsDecode, SnapshotAttributes) {
-  auto a = DecodeSnapshotAttributesResponse(
-      "DescribeDBSnapshotAttributes", Fixture("describe_db_snapshot_attributes.xml"), false);
+  auto a = DecodeSnapshotAttributesResponse("DescribeDBSnapshotAttributes",
+                                            Fixture("describe_db_snapshot_attributes.xml"), false);
   ASSERT_TRUE(a) << a.error().ToString();
   EXPECT_EQ(a->snapshot_identifier, "drsnap-prod-db-1-20261123t0410");
   ASSERT_EQ(a->attributes.size(), 1u);
@@ -223,15 +225,16 @@ TEST(RdsDecode, SnapshotAttributes) {
   ASSERT_TRUE(m) << m.error().ToString();
   EXPECT_EQ(m->Values("restore"), (std::vector<std::string>{"444455556666"}));
 
-  auto c = DecodeSnapshotAttributesResponse(
-      "DescribeDBClusterSnapshotAttributes", Fixture("describe_db_cluster_snapshot_attributes.xml"),
-      true);
+  auto c = DecodeSnapshotAttributesResponse("DescribeDBClusterSnapshotAttributes",
+                                            Fixture("describe_db_cluster_snapshot_attributes.xml"),
+                                            true);
   ASSERT_TRUE(c) << c.error().ToString();
   EXPECT_EQ(c->snapshot_identifier, "drsnap-orders-aurora-20261123t0500");
   EXPECT_EQ(c->Values("restore"), (std::vector<std::string>{"444455556666"}));
 
-  auto cm = DecodeSnapshotAttributesResponse(
-      "ModifyDBClusterSnapshotAttribute", Fixture("modify_db_cluster_snapshot_attribute.xml"), true);
+  auto cm =
+      DecodeSnapshotAttributesResponse("ModifyDBClusterSnapshotAttribute",
+                                       Fixture("modify_db_cluster_snapshot_attribute.xml"), true);
   ASSERT_TRUE(cm) << cm.error().ToString();
   ASSERT_EQ(cm->attributes.size(), 1u);
   EXPECT_TRUE(cm->attributes[0].attribute_values.empty());

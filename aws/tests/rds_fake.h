@@ -9,10 +9,10 @@
 #include <cstdlib>
 #include <deque>
 #include <fstream>
-#include <sstream>
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <sstream>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -59,18 +59,17 @@ TimePoint TestNow();
 // `transport`, signing with TestCredentials() at TestNow(), with one
 // attempt only (no retries) unless max_attempts says otherwise.
 std::shared_ptr<ServiceClient> MakeClient(std::shared_ptr<HttpTransport> transport,
-                                          std::string service, std::string region,
-                                          std::string url, int max_attempts = 1);
+                                          std::string service, std::string region, std::string url,
+                                          int max_attempts = 1);
 
 // The form parameters of a Query request body, in order.
 QueryParams BodyParams(const HttpRequest& request);
 
 // --- implementation ---
 
-
 inline std::string Fixture(std::string_view name) {
-  std::string path = std::string(DRSNAP_SOURCE_DIR) + "/testdata/aws_responses/" +
-                     std::string(name);
+  std::string path =
+      std::string(DRSNAP_SOURCE_DIR) + "/testdata/aws_responses/" + std::string(name);
   std::ifstream in(path, std::ios::binary);
   if (!in) {
     std::fprintf(stderr, "cannot read test fixture %s\n", path.c_str());
@@ -140,8 +139,8 @@ inline Credentials TestCredentials() {
 inline TimePoint TestNow() { return *ParseIso8601("2026-11-23T12:00:00Z"); }
 
 inline std::shared_ptr<ServiceClient> MakeClient(std::shared_ptr<HttpTransport> transport,
-                                          std::string service, std::string region,
-                                          std::string url, int max_attempts) {
+                                                 std::string service, std::string region,
+                                                 std::string url, int max_attempts) {
   ClientContext ctx;
   ctx.transport = std::move(transport);
   ctx.credentials = std::make_shared<StaticCredentialsProvider>(TestCredentials());

@@ -52,8 +52,8 @@ TEST(StsClient, AssumeRoleErrorsKeepTheAwsCode) {
   auto t = std::make_shared<rdstest::FakeTransport>();
   StsClient sts(rdstest::MakeClient(t, "sts", "us-east-1", kUrl));
   t->Push(403, Fixture("sts_error_access_denied.xml"));
-  auto c = sts.AssumeRole({.role_arn = "arn:aws:iam::444455556666:role/drsnap-vault",
-                           .role_session_name = "drsnap"});
+  auto c = sts.AssumeRole(
+      {.role_arn = "arn:aws:iam::444455556666:role/drsnap-vault", .role_session_name = "drsnap"});
   ASSERT_FALSE(c);
   EXPECT_EQ(c.error().code, "AccessDenied");
   EXPECT_EQ(c.error().http_status, 403);
@@ -131,8 +131,8 @@ TEST(StsClient, GetCallerIdentity) {
 
 TEST(StsDecode, MalformedResponses) {
   EXPECT_EQ(DecodeStsCredentialsResponse("AssumeRole", "").error().code, "MalformedResponse");
-  EXPECT_EQ(DecodeStsCredentialsResponse("AssumeRole",
-                                         "<AssumeRoleResponse><AssumeRoleResult/></AssumeRoleResponse>")
+  EXPECT_EQ(DecodeStsCredentialsResponse(
+                "AssumeRole", "<AssumeRoleResponse><AssumeRoleResult/></AssumeRoleResponse>")
                 .error()
                 .code,
             "MalformedResponse");
@@ -145,8 +145,8 @@ TEST(StsDecode, MalformedResponses) {
                 .code,
             "MalformedResponse");
   // The web identity body is not an AssumeRole body.
-  EXPECT_FALSE(DecodeStsCredentialsResponse("AssumeRole",
-                                            Fixture("sts_assume_role_with_web_identity.xml")));
+  EXPECT_FALSE(
+      DecodeStsCredentialsResponse("AssumeRole", Fixture("sts_assume_role_with_web_identity.xml")));
   EXPECT_EQ(DecodeGetCallerIdentityResponse("<GetCallerIdentityResponse><GetCallerIdentityResult/>"
                                             "</GetCallerIdentityResponse>")
                 .error()
@@ -157,13 +157,14 @@ TEST(StsDecode, MalformedResponses) {
 TEST(StsFactory, BuildsClientsPerRegionAndCaller) {
   auto t = std::make_shared<rdstest::FakeTransport>();
   std::vector<std::string> asked;
-  StsFactory factory = MakeStsFactory(
-      t, std::make_shared<FakeClock>(rdstest::TestNow()),
-      [&asked](const std::string& region) -> Result<ServiceEndpoint> {
-        asked.push_back(region);
-        if (region == "bad-1") return Fail(Error::Terminal("InvalidRegion", "bad region"));
-        return ServiceEndpoint{"http://127.0.0.1:9/sts-" + region, region, "sts"};
-      });
+  StsFactory factory =
+      MakeStsFactory(t, std::make_shared<FakeClock>(rdstest::TestNow()),
+                     [&asked](const std::string& region) -> Result<ServiceEndpoint> {
+                       asked.push_back(region);
+                       if (region == "bad-1")
+                         return Fail(Error::Terminal("InvalidRegion", "bad region"));
+                       return ServiceEndpoint{"http://127.0.0.1:9/sts-" + region, region, "sts"};
+                     });
   auto caller = std::make_shared<StaticCredentialsProvider>(rdstest::TestCredentials());
 
   t->Push(200, Fixture("sts_get_caller_identity.xml"));
@@ -178,8 +179,10 @@ TEST(StsFactory, BuildsClientsPerRegionAndCaller) {
 
   // Empty region: us-east-1. Null caller: unsigned web identity only.
   t->Push(200, Fixture("sts_assume_role_with_web_identity.xml"));
-  auto web = factory(nullptr, "")->AssumeRoleWithWebIdentity(
-      {.role_arn = "arn:aws:iam::1:role/r", .role_session_name = "s", .web_identity_token = "t"});
+  auto web = factory(nullptr, "")
+                 ->AssumeRoleWithWebIdentity({.role_arn = "arn:aws:iam::1:role/r",
+                                              .role_session_name = "s",
+                                              .web_identity_token = "t"});
   ASSERT_TRUE(web) << web.error().ToString();
   EXPECT_EQ(t->last_request().url, "http://127.0.0.1:9/sts-us-east-1/");
 

@@ -200,6 +200,17 @@ TEST_F(CommandsTest, StatusExitCodeAndFormats) {
   EXPECT_NE(o.out.find("drsnap_status_exit_code 2"), std::string::npos) << o.out;
 }
 
+TEST_F(CommandsTest, StatusIsUnknownWhenTheSourceCannotBeListed) {
+  cloud_->FailListing(kProd, Error::Terminal("AccessDenied", "no"));
+  auto o = Run(RunStatusCommand, {});
+  EXPECT_EQ(o.code, 2) << o.out;
+  EXPECT_NE(o.out.find("could not be listed"), std::string::npos) << o.out;
+  o = Run(RunStatusCommand, {"--output", "prometheus"});
+  EXPECT_EQ(o.code, 2);
+  EXPECT_NE(o.out.find("drsnap_status_exit_code 2\n"), std::string::npos) << o.out;
+  EXPECT_NE(o.out.find("drsnap_incomplete_scopes 1\n"), std::string::npos) << o.out;
+}
+
 TEST(OutputTest, AgeIsCompact) {
   EXPECT_EQ(Age(std::chrono::seconds(0)), "-");
   EXPECT_EQ(Age(std::chrono::seconds(45)), "45s");

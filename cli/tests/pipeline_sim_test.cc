@@ -318,7 +318,12 @@ TEST(PipelineSimTest, TwoHundredDatabasesConvergeUnderThrottling) {
     return registry->ForScope(a, r);
   };
   auto p = StartSimPipeline(World(dbs), Policy("automated", "24h", kVaultEuTarget),
-                            {{"same_region_mbps", 1000}, {"cross_region_mbps", 1000}}, limiters,
+                            // 200 captures kept: the account's manual-snapshot quota is raised
+                            // from AWS's default of 100, as a user of this size would.
+                            {{"same_region_mbps", 1000},
+                             {"cross_region_mbps", 1000},
+                             {"manual_snapshot_quota", 1000}},
+                            limiters,
                             /*max_attempts=*/5);
   ASSERT_NE(p, nullptr);
   nlohmann::json faults = {{"throttle", true}, {"throttle_burst", 30}, {"throttle_rate", 100}};

@@ -2,10 +2,13 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "config/policy.h"
 #include "core/time_util.h"
 #include "engine/fake_cloud.h"
 #include "engine/naming.h"
+#include "engine/planner.h"
 
 namespace drsnap::engine {
 namespace {
@@ -163,6 +166,64 @@ TEST_F(ReconcileTest, FreshReconcilerEachRunInfersTheHopFromAws) {
   EXPECT_EQ(hops, 1);
   EXPECT_EQ(deletes, 1);  // the hop, once its vault copy was available
   EXPECT_EQ(VaultCopies().size(), 1u);
+}
+
+// Safety re-check: a delete planned from a stale view is refused when, by the
+// time it would be issued, an in-flight copy reads the snapshot (S3).
+TEST_F(ReconcileTest, StaleDeleteIsRefusedWhenACopyNowDependsOnIt) {
+  AddDb("db1", true, kShareKey);
+  Reconciler rec(cloud_, config_, clock_);
+  Plan plan;
+  Inventory inv;
+  for (int i = 0; i < 10; ++i) {
+    inv = rec.Observe();
+    plan = rec.PlanFor(inv);
+    bool deletes = std::ranges::any_of(
+        plan.actions, [](const Action& a) { return a.kind == ActionKind::kDeleteSnapshot; });
+    if (deletes) break;
+    rec.RunOnce(ReconcileOptions{});
+    cloud_->CompleteAll();
+    clock_->Advance(std::chrono::minutes(10));
+    cloud_->SetNow(clock_->Now());
+  }
+  const Action* del = nullptr;
+  for (const auto& a : plan.actions)
+    if (a.kind == ActionKind::kDeleteSnapshot) del = &a;
+  ASSERT_NE(del, nullptr) << "the pipeline never planned a delete";
+  auto victim = cloud_->Find(del->scope, del->snapshot_id);
+  ASSERT_TRUE(victim.has_value());
+  // Meanwhile, a copy of the victim starts (another process, a retry).
+  Snapshot reader;
+  reader.id = "drsnap-111111111111-db1-202611220410-r1";
+  reader.scope = kVault;
+  reader.db_id = "db1";
+  reader.status = SnapshotStatus::kCopying;
+  reader.source_arn = victim->arn;
+  reader.source_region = victim->scope.region;
+  reader.encrypted = true;
+  reader.tags = {{naming::kTagManaged, "true"}, {naming::kTagStage, "vault"},
+                 {naming::kTagPolicy, "orders"}, {naming::kTagDb, "db1"}};
+  cloud_->AddSnapshot(reader);
+  ExecutorOptions ex;
+  ex.delete_guard = [&](const Action& a, const Snapshot& fresh, const Inventory& world) {
+    return CheckDeleteAllowed(world, config_, a, &fresh);
+  };
+  ex.refresh = [&] { return rec.Observe(); };
+  ApplyReport r = Apply(*cloud_, plan, inv, ex);
+  bool refused = false;
+  for (const auto& res : r.results)
+    if (res.action.kind == ActionKind::kDeleteSnapshot && res.action.snapshot_id == victim->id) {
+      EXPECT_EQ(res.outcome, Outcome::kDeferred) << res.reason;
+      refused = res.outcome == Outcome::kDeferred;
+    }
+  EXPECT_TRUE(refused);
+  EXPECT_TRUE(cloud_->Find(victim->scope, victim->id).has_value());
+  // Without the fresh view (stale inventory only) the same delete would pass.
+  ex.refresh = nullptr;
+  Plan only_delete;
+  only_delete.actions.push_back(*del);
+  ApplyReport stale = Apply(*cloud_, only_delete, inv, ex);
+  EXPECT_EQ(stale.results[0].outcome, Outcome::kDone);
 }
 
 TEST_F(ReconcileTest, DryRunChangesNothing) {

@@ -155,6 +155,16 @@ def sim_binary():
     pytest.fail("drsnap-sim not found: set DRSNAP_SIM_BINARY to the built binary")
 
 
+_SESSION = []
+
+
+def _shared_session():
+    """One boto3 session for every client: botocore loads each service model once."""
+    if not _SESSION:
+        _SESSION.append(boto3.session.Session())
+    return _SESSION[0]
+
+
 class Backend:
     """One AWS-compatible endpoint: drsnap-sim or moto."""
 
@@ -170,16 +180,27 @@ class Backend:
                                      aws_session_token=token, region_name=region)
 
     def client(self, service, account="prod", region=E1, creds=None, retries=True, **kw):
-        cfg = Config(retries={"total_max_attempts": 1} if not retries else {"mode": "standard"},
-                     connect_timeout=5, read_timeout=30)
-        return self.session(account, region, creds).client(
-            service, endpoint_url=self.endpoint, config=cfg, **kw)
+        """A boto3 client with explicit credentials; cached per backend (one test)."""
+        key, secret, token = creds or self.creds(account)
+        cache_key = (service, key, secret, token, region, retries, tuple(sorted(kw.items())))
+        cache = self.__dict__.setdefault("_clients", {})
+        if cache_key not in cache:
+            cfg = Config(retries={"total_max_attempts": 1} if not retries else
+                         {"mode": "standard"}, connect_timeout=5, read_timeout=30)
+            cache[cache_key] = _shared_session().client(
+                service, region_name=region, endpoint_url=self.endpoint,
+                aws_access_key_id=key, aws_secret_access_key=secret, aws_session_token=token,
+                config=cfg, **kw)
+        return cache[cache_key]
 
     def rds(self, account="prod", region=E1, **kw):
         return self.client("rds", account, region, **kw)
 
     def settle(self, seconds=3600):
         """Lets snapshots being created/copied finish (moto: already done)."""
+
+    def ensure_cluster(self):
+        """The world's cluster `ledger` (moto creates it on demand)."""
 
     def cli_env(self, account="prod", region=E1, creds=None):
         key, secret, token = creds or self.creds(account)
@@ -360,9 +381,12 @@ class MotoBackend(Backend):
                                MasterUsername="postgres", MasterUserPassword="password123")
         rds.create_db_snapshot(DBInstanceIdentifier="plain", DBSnapshotIdentifier="plain-seed",
                                Tags=[{"Key": "origin", "Value": "seed"}])
-        rds.create_db_cluster(DBClusterIdentifier="ledger", Engine="aurora-postgresql",
-                              MasterUsername="postgres", MasterUserPassword="password123",
-                              StorageEncrypted=True, KmsKeyId="alias/prod-share")
+
+    def ensure_cluster(self):
+        self.rds().create_db_cluster(DBClusterIdentifier="ledger", Engine="aurora-postgresql",
+                                     MasterUsername="postgres",
+                                     MasterUserPassword="password123", StorageEncrypted=True,
+                                     KmsKeyId="alias/prod-share")
 
 
 # -------------------------------------------------------------------- fixtures
@@ -414,6 +438,11 @@ def sim_factory(tmp_path):
     yield start
     for b in started:
         b.stop()
+    # A sanitizer build (DRSNAP_SIM_BINARY from build-asan-*) reports here.
+    for b in started:
+        err = (b.tmp / "drsnap-sim.stderr").read_text(errors="replace")
+        for marker in ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:"):
+            assert marker not in err, f"drsnap-sim reported {marker}:\n{err[-4000:]}"
 
 
 @pytest.fixture

@@ -77,10 +77,10 @@ def test_three_step_dr_flow_strict_rule(sim):
 
     # Step 3b: cross-region, own snapshot by ARN, key of the destination region.
     east_arn = f"arn:aws:rds:{E1}:{VAULT}:snapshot:dr-east"
-    west = v_west.copy_db_snapshot(SourceDBSnapshotIdentifier=east_arn,
-                                   TargetDBSnapshotIdentifier="dr-west", SourceRegion=E1,
-                                   KmsKeyId="alias/vault",
-                                   Tags=[{"Key": "drsnap:source", "Value": shared_arn}])["DBSnapshot"]
+    west = v_west.copy_db_snapshot(
+        SourceDBSnapshotIdentifier=east_arn, TargetDBSnapshotIdentifier="dr-west",
+        SourceRegion=E1, KmsKeyId="alias/vault",
+        Tags=[{"Key": "drsnap:source", "Value": shared_arn}])["DBSnapshot"]
     assert west["Status"] == "copying" and west["SourceRegion"] == E1
     sim.advance(300)  # 50 GB at 50 MB/s: about 17 minutes
     mid = v_west.describe_db_snapshots(DBSnapshotIdentifier="dr-west")["DBSnapshots"][0]

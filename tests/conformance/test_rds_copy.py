@@ -85,6 +85,7 @@ def test_copy_missing_source(backend):
 
 @pytest.mark.backends("sim", "moto")
 def test_copy_cluster_snapshot_same_region(backend):
+    backend.ensure_cluster()
     rds = backend.rds(retries=False)
     rds.create_db_cluster_snapshot(DBClusterIdentifier="ledger",
                                    DBClusterSnapshotIdentifier="ledger-m1")

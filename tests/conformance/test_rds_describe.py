@@ -8,7 +8,8 @@ from conftest import E1, PROD, all_snapshots, base_world, error_code
 
 @pytest.mark.backends("sim", "moto")
 def test_describe_db_instances(backend):
-    dbs = {d["DBInstanceIdentifier"]: d for d in backend.rds().describe_db_instances()["DBInstances"]}
+    listed = backend.rds().describe_db_instances()["DBInstances"]
+    dbs = {d["DBInstanceIdentifier"]: d for d in listed}
     assert {"orders", "plain"} <= set(dbs)
     o = dbs["orders"]
     assert o["Engine"] == "postgres"
@@ -31,6 +32,7 @@ def test_describe_db_instances_not_found(backend):
 
 @pytest.mark.backends("sim", "moto")
 def test_describe_db_clusters(backend):
+    backend.ensure_cluster()
     clusters = backend.rds().describe_db_clusters()["DBClusters"]
     ledger = [c for c in clusters if c["DBClusterIdentifier"] == "ledger"]
     assert len(ledger) == 1

@@ -9,7 +9,7 @@ import threading
 import pytest
 from botocore.exceptions import ClientError
 
-from conftest import E1, PROD, VAULT, W2, base_world, error_code
+from conftest import E1, PROD, VAULT, W2, all_snapshots, base_world, error_code
 
 
 @pytest.mark.backends("sim", "moto")
@@ -202,3 +202,29 @@ def test_clock_skew_refused(sim, monkeypatch):
         sim.client("sts", retries=False).get_caller_identity()
     assert error_code(e) == "SignatureDoesNotMatch"
     assert "expired" in e.value.response["Error"]["Message"].lower()
+
+
+def test_delete_db_removes_automated(sim):
+    rds = sim.rds()
+    sim.advance(7 * 3600)
+    assert all_snapshots(rds, SnapshotType="automated", DBInstanceIdentifier="plain")
+    rds.delete_db_instance(DBInstanceIdentifier="plain", SkipFinalSnapshot=True)
+    sim.advance(3600)
+    assert all_snapshots(rds, SnapshotType="automated", DBInstanceIdentifier="plain") == []
+    manual = all_snapshots(rds, SnapshotType="manual", DBInstanceIdentifier="plain")
+    assert [s["DBSnapshotIdentifier"] for s in manual] == ["plain-seed"]
+
+
+def test_delete_db_final_snapshot(sim):
+    rds = sim.rds()
+    rds.delete_db_instance(DBInstanceIdentifier="plain",
+                           FinalDBSnapshotIdentifier="plain-final")
+    sim.advance(3600)
+    s = rds.describe_db_snapshots(DBSnapshotIdentifier="plain-final")["DBSnapshots"][0]
+    assert s["SnapshotType"] == "manual" and s["Status"] == "available"
+
+
+def test_delete_db_requires_final_choice(sim):
+    with pytest.raises(ClientError) as e:
+        sim.rds(retries=False).delete_db_instance(DBInstanceIdentifier="plain")
+    assert error_code(e) == "InvalidParameterCombination"

@@ -43,6 +43,7 @@ def test_unencrypted_snapshot_can_be_public(backend):
 
 @pytest.mark.backends("sim", "moto")
 def test_cluster_restore_attribute(backend):
+    backend.ensure_cluster()
     rds = backend.rds(retries=False)
     rds.create_db_cluster_snapshot(DBClusterIdentifier="ledger",
                                    DBClusterSnapshotIdentifier="ledger-m1")

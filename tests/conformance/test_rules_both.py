@@ -4,7 +4,7 @@ runs only against the one that matches AWS's documentation (DISAGREEMENTS.md).""
 import pytest
 from botocore.exceptions import ClientError
 
-from conftest import E1, PROD, VAULT, W2, all_snapshots, error_code
+from conftest import E1, PROD, W2, all_snapshots, error_code
 
 SEED_ARN = f"arn:aws:rds:{E1}:{PROD}:snapshot:plain-seed"
 
@@ -19,7 +19,8 @@ def many_manual(backend, n, prefix="m"):
     backend.settle()
 
 
-@pytest.mark.only("sim", reason="D1: moto ignores MaxRecords/Marker and returns every snapshot in one page (DISAGREEMENTS.md)")
+@pytest.mark.only("sim", reason="D1: moto ignores MaxRecords/Marker and returns every "
+                  "snapshot in one page (DISAGREEMENTS.md)")
 @pytest.mark.backends("sim", "moto")
 def test_describe_snapshots_pages_of_20(backend):
     many_manual(backend, 45)
@@ -67,7 +68,8 @@ def test_aws_prefixed_tag_refused(backend):
     assert error_code(e) == "InvalidParameterValue"
 
 
-@pytest.mark.only("sim", reason="D4: moto lets an encrypted snapshot be shared with 'all' (DISAGREEMENTS.md)")
+@pytest.mark.only("sim", reason="D4: moto lets an encrypted snapshot be shared with 'all' "
+                  "(DISAGREEMENTS.md)")
 @pytest.mark.backends("sim", "moto")
 def test_encrypted_snapshot_not_public(backend):
     rds = backend.rds(retries=False)
@@ -90,7 +92,8 @@ def test_share_quota_20(backend):
     assert error_code(e) == "SharedSnapshotQuotaExceeded"
 
 
-@pytest.mark.only("sim", reason="D5: moto copies an encrypted snapshot cross-region without KmsKeyId (DISAGREEMENTS.md)")
+@pytest.mark.only("sim", reason="D5: moto copies an encrypted snapshot cross-region "
+                  "without KmsKeyId (DISAGREEMENTS.md)")
 @pytest.mark.backends("sim", "moto")
 def test_cross_region_encrypted_copy_needs_kms_key(backend):
     rds = backend.rds(retries=False)
@@ -114,7 +117,8 @@ def test_cross_region_copy_unencrypted(backend):
     assert got["DBSnapshotArn"] == f"arn:aws:rds:{W2}:{PROD}:snapshot:seed-west"
 
 
-@pytest.mark.only("sim", reason="D6: moto answers an unknown KmsKeyId with an HTML 500 page (DISAGREEMENTS.md)")
+@pytest.mark.only("sim", reason="D6: moto answers an unknown KmsKeyId with an HTML 500 page "
+                  "(DISAGREEMENTS.md)")
 @pytest.mark.backends("sim", "moto")
 def test_copy_with_missing_kms_key(backend):
     with pytest.raises(ClientError) as e:
@@ -154,7 +158,8 @@ def test_snapshot_type_filter(backend):
     assert got == {"plain-seed"}
 
 
-@pytest.mark.only("sim", reason="D7: moto's DeleteDBSnapshot answer says Status available, AWS says deleted (DISAGREEMENTS.md)")
+@pytest.mark.only("sim", reason="D7: moto's DeleteDBSnapshot answer says Status "
+                  "available, AWS says deleted (DISAGREEMENTS.md)")
 @pytest.mark.backends("sim", "moto")
 def test_delete_returns_deleted_snapshot(backend):
     rds = backend.rds(retries=False)
@@ -201,7 +206,8 @@ def test_describe_instances_max_records(backend):
     assert error_code(e) == "InvalidParameterValue"
 
 
-@pytest.mark.only("sim", reason="D9: moto omits PercentProgress (and other DBSnapshot members) (DISAGREEMENTS.md)")
+@pytest.mark.only("sim", reason="D9: moto omits PercentProgress (and other DBSnapshot members) "
+                  "(DISAGREEMENTS.md)")
 @pytest.mark.backends("sim", "moto")
 def test_snapshot_fields(backend):
     s = backend.rds().describe_db_snapshots(DBSnapshotIdentifier="plain-seed")["DBSnapshots"][0]

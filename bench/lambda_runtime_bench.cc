@@ -1,0 +1,352 @@
+// drsnap as a Lambda function: cold start and memory of the `drsnap lambda`
+// process (the binary Lambda's bootstrap execs), measured from outside.
+//
+// BM_ColdStartToFirstNext: process start (posix_spawn) to the first
+//   GET /2018-06-01/runtime/invocation/next the process sends to a loopback
+//   fake of the Runtime API, which timestamps it. Each iteration is one fresh
+//   process (config load, AWS clouds built, Reconciler made). Goal < 10 ms.
+// BM_InvocationPeakRss: one scheduled invocation reconciling a world of 50 DB
+//   instances in drsnap-sim (a production and a DR account, captures of 50
+//   automated snapshots); reports the process's VmHWM (peak RSS) read from
+//   /proc/PID/status after the response, before the process is ended. Goal
+//   < 15 MB.
+//
+// The drsnap binary: $DRSNAP_BIN, else ../cli/drsnap next to this program.
+// $DRSNAP_BOOTSTRAP (an unzipped package's bootstrap) adds the cold start
+// through the packaged loader. Use a Release build:
+//   DRSNAP_BIN=build-lambda-rel/cli/drsnap build-lambda-rel/bench/lambda_runtime_bench
+// Cold start: 50 processes per benchmark; median_ms / p90_ms / min_ms counters.
+#include <benchmark/benchmark.h>
+#include <fcntl.h>
+#include <httplib.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <condition_variable>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "core/log.h"
+#include "core/time_util.h"
+#include "sim/server.h"
+#include "sim/simulator.h"
+
+extern char** environ;
+
+namespace {
+
+namespace fs = std::filesystem;
+using Steady = std::chrono::steady_clock;
+
+std::string DrsnapBinary() {
+  if (const char* b = std::getenv("DRSNAP_BIN")) return b;
+  return (fs::read_symlink("/proc/self/exe").parent_path() / ".." / "cli" / "drsnap").string();
+}
+
+std::string TempDir() {
+  char tmpl[] = "/tmp/drsnap-lambda-bench-XXXXXX";
+  char* d = mkdtemp(tmpl);
+  return d ? d : "/tmp";
+}
+
+// The Runtime API, reduced to what a bench needs: hands out queued events,
+// records when the first /next arrived and the responses.
+class RuntimeApi {
+ public:
+  RuntimeApi() {
+    server_.Get("/2018-06-01/runtime/invocation/next",
+                [this](const httplib::Request&, httplib::Response& res) {
+                  std::unique_lock l(mu_);
+                  if (!first_next_) first_next_ = Steady::now();
+                  cv_.notify_all();
+                  cv_.wait(l, [this] { return stop_ || !queue_.empty(); });
+                  if (stop_) {
+                    res.status = 500;
+                    return;
+                  }
+                  std::string ev = queue_.front();
+                  queue_.erase(queue_.begin());
+                  long long deadline = std::chrono::duration_cast<std::chrono::milliseconds>(
+                                           (std::chrono::system_clock::now() + std::chrono::minutes(15))
+                                               .time_since_epoch())
+                                           .count();
+                  res.set_header("Lambda-Runtime-Aws-Request-Id", "req-" + std::to_string(++ids_));
+                  res.set_header("Lambda-Runtime-Deadline-Ms", std::to_string(deadline));
+                  res.set_content(ev, "application/json");
+                });
+    server_.Post(R"(/2018-06-01/runtime/invocation/([^/]+)/(response|error))",
+                 [this](const httplib::Request& req, httplib::Response& res) {
+                   std::lock_guard l(mu_);
+                   responses_.push_back(std::string(req.matches[2]) + " " + req.body);
+                   cv_.notify_all();
+                   res.status = 202;
+                 });
+    server_.Post("/2018-06-01/runtime/init/error",
+                 [this](const httplib::Request& req, httplib::Response& res) {
+                   std::lock_guard l(mu_);
+                   responses_.push_back("init-error " + req.body);
+                   cv_.notify_all();
+                   res.status = 202;
+                 });
+    port_ = server_.bind_to_any_port("127.0.0.1");
+    thread_ = std::thread([this] { server_.listen_after_bind(); });
+    while (!server_.is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  ~RuntimeApi() {
+    {
+      std::lock_guard l(mu_);
+      stop_ = true;
+      cv_.notify_all();
+    }
+    server_.stop();
+    thread_.join();
+  }
+  std::string address() const { return "127.0.0.1:" + std::to_string(port_); }
+  void Reset() {
+    std::lock_guard l(mu_);
+    first_next_.reset();
+    responses_.clear();
+  }
+  void Push(std::string ev) {
+    std::lock_guard l(mu_);
+    queue_.push_back(std::move(ev));
+    cv_.notify_all();
+  }
+  std::optional<Steady::time_point> WaitFirstNext(std::chrono::seconds timeout) {
+    std::unique_lock l(mu_);
+    cv_.wait_for(l, timeout, [this] { return first_next_.has_value() || !responses_.empty(); });
+    return first_next_;
+  }
+  std::vector<std::string> WaitResponses(size_t n, std::chrono::seconds timeout) {
+    std::unique_lock l(mu_);
+    cv_.wait_for(l, timeout, [&] { return responses_.size() >= n; });
+    return responses_;
+  }
+
+ private:
+  httplib::Server server_;
+  std::thread thread_;
+  int port_ = 0;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::optional<Steady::time_point> first_next_;
+  std::vector<std::string> queue_, responses_;
+  bool stop_ = false;
+  int ids_ = 0;
+};
+
+pid_t Spawn(const std::vector<std::string>& argv_in, const std::vector<std::string>& env_in,
+            const std::string& log) {
+  std::vector<std::string> argv_s = argv_in, env_s = env_in;
+  std::vector<char*> argv, envp;
+  for (auto& a : argv_s) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  for (auto& e : env_s) envp.push_back(e.data());
+  envp.push_back(nullptr);
+  posix_spawn_file_actions_t fa;
+  posix_spawn_file_actions_init(&fa);
+  posix_spawn_file_actions_addopen(&fa, 2, log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+  posix_spawn_file_actions_adddup2(&fa, 2, 1);
+  pid_t pid = -1;
+  if (posix_spawn(&pid, argv[0], &fa, nullptr, argv.data(), envp.data()) != 0) pid = -1;
+  posix_spawn_file_actions_destroy(&fa);
+  return pid;
+}
+
+void KillAndReap(pid_t pid) {
+  if (pid <= 0) return;
+  kill(pid, SIGKILL);
+  waitpid(pid, nullptr, 0);
+}
+
+// VmHWM of a live process, in kB (0 when unreadable).
+long VmHwmKb(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
+  for (std::string line; std::getline(in, line);) {
+    if (line.rfind("VmHWM:", 0) == 0) return std::strtol(line.c_str() + 6, nullptr, 10);
+  }
+  return 0;
+}
+
+std::string WorldYaml(int dbs) {
+  std::string w = R"(start_time: "2026-11-23T00:00:00Z"
+regions: [us-east-1, eu-west-1]
+settings: {copy_rule: one-step}
+accounts:
+  - id: "111111111111"
+    name: prod
+    access_keys:
+      - {id: AKIAPROD000000000001, secret: prod-secret-key-0000000000000000000001, user: drsnap}
+    kms_keys:
+      - {region: us-east-1, id: 00000000-0000-0000-0000-00000000a001, alias: alias/prod-share,
+         allow_accounts: ["222222222222"]}
+    db_instances:
+)";
+  for (int i = 0; i < dbs; ++i) {
+    char id[32];
+    std::snprintf(id, sizeof id, "db-%03d", i);
+    w += std::string("      - {id: ") + id +
+         ", region: us-east-1, engine: postgres, size_gb: 20, encrypted: true,\n"
+         "         kms_key: alias/prod-share, backup_retention_days: 7, backup_window: \"04:00-04:30\"}\n";
+  }
+  w += R"(  - id: "222222222222"
+    name: vault
+    access_keys:
+      - {id: AKIAVAULT00000000001, secret: vault-secret-key-000000000000000000001, user: drsnap}
+    kms_keys:
+      - {region: eu-west-1, id: 00000000-0000-0000-0000-00000000b002, alias: alias/vault}
+)";
+  return w;
+}
+
+const char kPolicy[] = R"(version: 1
+accounts:
+  prod: {id: "111111111111", profile: prod}
+  vault: {id: "222222222222", profile: vault}
+policies:
+  main:
+    databases: {names: ["*"]}
+    source: {account: prod, region: us-east-1, from: automated,
+             share_key: "arn:aws:kms:us-east-1:111111111111:key/00000000-0000-0000-0000-00000000a001"}
+    rpo: 24h
+    targets:
+      - account: vault
+        regions:
+          eu-west-1: {kms_key: "arn:aws:kms:eu-west-1:222222222222:key/00000000-0000-0000-0000-00000000b002"}
+    retention: {daily: 30}
+)";
+
+// A temp dir with the policy and AWS shared files for the two accounts.
+struct Setup {
+  std::string dir = TempDir();
+  Setup() {
+    std::ofstream(dir + "/drsnap.yaml") << kPolicy;
+    std::ofstream(dir + "/credentials")
+        << "[prod]\naws_access_key_id = AKIAPROD000000000001\naws_secret_access_key = "
+           "prod-secret-key-0000000000000000000001\n[vault]\naws_access_key_id = "
+           "AKIAVAULT00000000001\naws_secret_access_key = vault-secret-key-000000000000000000001\n";
+    std::ofstream(dir + "/config")
+        << "[profile prod]\nregion = us-east-1\n[profile vault]\nregion = us-east-1\n";
+  }
+  ~Setup() {
+    std::error_code ec;
+    fs::remove_all(dir, ec);
+  }
+  std::vector<std::string> Env(const std::string& api, const std::string& endpoint) const {
+    return {"AWS_LAMBDA_RUNTIME_API=" + api,
+            "DRSNAP_CONFIG=" + dir + "/drsnap.yaml",
+            "AWS_CONFIG_FILE=" + dir + "/config",
+            "AWS_SHARED_CREDENTIALS_FILE=" + dir + "/credentials",
+            "AWS_REGION=us-east-1",
+            "AWS_ENDPOINT_URL=" + endpoint,
+            "AWS_EC2_METADATA_DISABLED=true",
+            "DRSNAP_LOG_FORMAT=json",
+            "HOME=" + dir};
+  }
+};
+
+void ColdStart(benchmark::State& state, std::vector<std::string> command) {
+  Setup setup;
+  RuntimeApi api;
+  std::string log = setup.dir + "/cold.log";
+  std::vector<double> ms;
+  for (auto _ : state) {
+    api.Reset();
+    auto t0 = Steady::now();
+    pid_t pid = Spawn(command, setup.Env(api.address(), "http://127.0.0.1:9"), log);
+    auto first = api.WaitFirstNext(std::chrono::seconds(10));
+    KillAndReap(pid);
+    if (!first) {
+      state.SkipWithError(("no /next request; see " + log).c_str());
+      break;
+    }
+    double seconds = std::chrono::duration<double>(*first - t0).count();
+    ms.push_back(seconds * 1000.0);
+    state.SetIterationTime(seconds);
+  }
+  if (!ms.empty()) {
+    std::sort(ms.begin(), ms.end());
+    state.counters["median_ms"] = ms[ms.size() / 2];
+    state.counters["p90_ms"] = ms[ms.size() * 9 / 10];
+    state.counters["min_ms"] = ms.front();
+  }
+}
+
+void BM_InvocationPeakRss(benchmark::State& state) {
+  drsnap::Log().Configure(drsnap::LogLevel::kWarn, drsnap::LogFormat::kText);
+  const int dbs = static_cast<int>(state.range(0));
+  Setup setup;
+  RuntimeApi api;
+  std::string log = setup.dir + "/rss.log";
+  long peak_kb = 0;
+  int actions = 0;
+  for (auto _ : state) {
+    state.PauseTiming();
+    auto sim = drsnap::sim::Simulator::FromWorldText(WorldYaml(dbs), "bench-world");
+    if (!sim) {
+      state.SkipWithError(sim.error().ToString().c_str());
+      break;
+    }
+    std::shared_ptr<drsnap::sim::Simulator> shared(std::move(*sim));
+    shared->SetTime(*drsnap::ParseIso8601("2026-11-23T05:00:00Z"));  // 50 automated snapshots exist
+    auto server = drsnap::sim::Server::Start(shared);
+    if (!server) {
+      state.SkipWithError(server.error().ToString().c_str());
+      break;
+    }
+    api.Reset();
+    api.Push(R"({"version":"0","id":"s","detail-type":"Scheduled Event","source":"aws.events",)"
+             R"("account":"111111111111","time":"2026-11-23T05:00:00Z","region":"us-east-1",)"
+             R"("resources":[],"detail":{}})");
+    state.ResumeTiming();
+    pid_t pid = Spawn({DrsnapBinary(), "lambda"}, setup.Env(api.address(), (*server)->endpoint()),
+                      log);
+    auto responses = api.WaitResponses(1, std::chrono::seconds(120));
+    // The process is parked in its next /next: its high-water mark is final.
+    state.PauseTiming();
+    peak_kb = VmHwmKb(pid);
+    KillAndReap(pid);
+    if (responses.empty() || responses[0].rfind("response ", 0) != 0) {
+      state.SkipWithError(("invocation failed; see " + log).c_str());
+      break;
+    }
+    auto pos = responses[0].find("\"done\":");
+    if (pos != std::string::npos) actions = std::atoi(responses[0].c_str() + pos + 7);
+    (*server)->Stop();
+    state.ResumeTiming();
+  }
+  state.counters["peak_rss_MB"] = static_cast<double>(peak_kb) / 1024.0;
+  state.counters["actions_done"] = actions;
+}
+BENCHMARK(BM_InvocationPeakRss)->Arg(50)->Unit(benchmark::kMillisecond)->Iterations(3);
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  benchmark::RegisterBenchmark("BM_ColdStartToFirstNext/drsnap", ColdStart,
+                               std::vector<std::string>{DrsnapBinary(), "lambda"})
+      ->UseManualTime()
+      ->Unit(benchmark::kMillisecond)
+      ->Iterations(50);
+  if (const char* boot = std::getenv("DRSNAP_BOOTSTRAP")) {
+    benchmark::RegisterBenchmark("BM_ColdStartToFirstNext/bootstrap", ColdStart,
+                                 std::vector<std::string>{boot})
+        ->UseManualTime()
+        ->Unit(benchmark::kMillisecond)
+        ->Iterations(50);
+  }
+  benchmark::Initialize(&argc, argv);
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}
