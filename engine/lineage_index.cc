@@ -52,14 +52,24 @@ LineageIndex::LineageIndex(const Inventory& inventory) : inventory_(inventory) {
       auto lin = naming::ParseNameView(s.id);
       if (!lin) continue;
       Key key{lin->source_account, lin->db_token, s.kind};  // views into s.id
-      bool created = naming::IsDrsnapCreated(s, lin->stage);
-      const std::string* db_tag = nullptr;
-      if (auto d = s.tags.find(naming::kTagDb); d != s.tags.end()) db_tag = &d->second;
-      ps.lineages[key].push_back(LineageEntry{&s, *lin, created, db_tag});
-      if (created && db_tag && !db_tag->empty()) {
-        auto p = s.tags.find(naming::kTagPolicy);
-        if (p != s.tags.end()) ps.tagged[p->second].insert(Key{"", *db_tag, s.kind});
+      // One pass over the "drsnap:" tags (contiguous in the sorted map)
+      // instead of a lookup per tag: this loop runs for every snapshot.
+      const std::string *db_tag = nullptr, *policy_tag = nullptr, *stage_tag = nullptr;
+      bool managed = false;
+      for (auto t = s.tags.lower_bound("drsnap:"); t != s.tags.end(); ++t) {
+        const std::string& k = t->first;
+        if (!k.starts_with("drsnap:")) break;
+        if (k == naming::kTagDb) db_tag = &t->second;
+        else if (k == naming::kTagPolicy) policy_tag = &t->second;
+        else if (k == naming::kTagStage) stage_tag = &t->second;
+        else if (k == naming::kTagManaged) managed = t->second == "true";
       }
+      bool created = managed && stage_tag && s.type == SnapshotType::kManual &&
+                     (s.scope == s.seen_from || s.seen_from.account_id.empty()) &&
+                     naming::ParseNameStage(*stage_tag) == lin->stage;
+      ps.lineages[key].push_back(LineageEntry{&s, *lin, created, db_tag});
+      if (created && db_tag && !db_tag->empty() && policy_tag)
+        ps.tagged[*policy_tag].insert(Key{"", *db_tag, s.kind});
     }
     for (auto& [k, v] : ps.lineages) {
       std::sort(v.begin(), v.end(), [](const LineageEntry& a, const LineageEntry& b) {

@@ -457,15 +457,16 @@ class Planner {
   bool TooOld(const PolicyCtx& pc, TargetState& ts, TimePoint point) {
     auto cached = ts.too_old_cache.find(point);
     if (cached != ts.too_old_cache.end()) return cached->second;
-    std::vector<RetentionItem> items;
     bool newer = false;
-    for (const LineageEntry* e : ts.vaults) {
-      if (e->snapshot->status != SnapshotStatus::kAvailable) continue;
-      if (e->lineage.recovery_point > point) newer = true;
-      items.push_back(RetentionItem{e->snapshot->id, e->lineage.recovery_point, true, "available"});
-    }
+    for (const LineageEntry* e : ts.vaults)
+      if (e->snapshot->status == SnapshotStatus::kAvailable && e->lineage.recovery_point > point)
+        newer = true;
     bool result = false;
-    if (newer) {
+    if (newer) {  // only then can retention drop it
+      std::vector<RetentionItem> items;
+      for (const LineageEntry* e : ts.vaults)
+        if (e->snapshot->status == SnapshotStatus::kAvailable)
+          items.push_back(RetentionItem{e->snapshot->id, e->lineage.recovery_point, true, "available"});
       const std::string candidate(1, '\x01');
       items.push_back(RetentionItem{candidate, point, true, "available"});
       for (const auto& d : ApplyRetention(items, pc.p->retention, now_))

@@ -120,78 +120,113 @@ std::string VpcId(std::string_view account, std::string_view region) {
 
 }  // namespace
 
-void WriteSnapshot(XmlWriter& x, const Snapshot& s, TimePoint now, std::string_view viewer,
-                   std::string_view element) {
-  const Scope& owner = *s.scope;
-  bool foreign = viewer != owner.account;
-  const DbInfo& db = *s.db;
-  std::string arn = SnapshotArn(s);
-  std::string type = s.automated ? "automated" : "manual";
-  if (foreign) type = s.SharedWith(viewer) && !s.public_() ? "shared" : "public";
-  if (foreign && s.public_() &&
-      std::find(s.shared_with.begin(), s.shared_with.end(), viewer) != s.shared_with.end())
-    type = "shared";
-  if (!s.cluster) {
-    x.Open(element.empty() ? "DBSnapshot" : element);
-    x.Text("DBSnapshotIdentifier", foreign ? std::string_view(arn) : std::string_view(s.id));
+namespace {
+
+// The DB-derived fields of a snapshot, rendered once per DbInfo.
+const std::string& DbFragment(const DbInfo& db, bool cluster) {
+  if (!db.xml_cache.empty()) return db.xml_cache;
+  XmlWriter x;
+  if (!cluster) {
     x.Text("DBInstanceIdentifier", db.db_id);
-    x.Time("SnapshotCreateTime", s.create_time);
     x.Text("Engine", db.engine);
     x.Int("AllocatedStorage", db.size_gb);
-    x.Text("Status", SnapStatusName(s.status));
     x.Int("Port", db.port);
-    x.Text("AvailabilityZone", owner.region + "a");
-    x.Text("VpcId", VpcId(owner.account, owner.region));
     x.Time("InstanceCreateTime", db.create_time);
     x.Text("MasterUsername", db.master_username);
     x.Text("EngineVersion", db.engine_version);
     x.Text("LicenseModel", db.license_model);
-    x.Text("SnapshotType", type);
     x.Text("OptionGroupName", db.option_group);
-    x.Int("PercentProgress", s.PercentProgress(now));
-    if (!s.source_region.empty()) x.Text("SourceRegion", s.source_region);
-    if (!s.source_arn.empty()) x.Text("SourceDBSnapshotIdentifier", s.source_arn);
     x.Text("StorageType", db.storage_type);
-    x.Bool("Encrypted", s.encrypted());
-    if (s.encrypted()) x.Text("KmsKeyId", s.kms_key_arn);
-    x.Text("DBSnapshotArn", arn);
     x.Bool("IAMDatabaseAuthenticationEnabled", false);
     x.Empty("ProcessorFeatures");
     x.Text("DbiResourceId", db.resource_id);
-    WriteTagList(x, foreign ? std::vector<Tag>{} : s.tags);
-    x.Time("OriginalSnapshotCreateTime", s.original_create_time);
     x.Text("SnapshotTarget", "region");
     x.Bool("DedicatedLogVolume", false);
-    x.Close(element.empty() ? "DBSnapshot" : element);
-    return;
+  } else {
+    x.Text("DBClusterIdentifier", db.db_id);
+    x.Text("Engine", db.engine);
+    x.Text("EngineMode", "provisioned");
+    x.Int("AllocatedStorage", db.size_gb);
+    x.Int("Port", db.port);
+    x.Time("ClusterCreateTime", db.create_time);
+    x.Text("MasterUsername", db.master_username);
+    x.Text("EngineVersion", db.engine_version);
+    x.Text("LicenseModel", db.license_model);
+    x.Bool("IAMDatabaseAuthenticationEnabled", false);
+    x.Text("DbClusterResourceId", db.resource_id);
   }
-  x.Open(element.empty() ? "DBClusterSnapshot" : element);
-  x.Open("AvailabilityZones");
-  for (const char* z : {"a", "b", "c"}) x.Text("AvailabilityZone", owner.region + z);
-  x.Close("AvailabilityZones");
-  x.Text("DBClusterSnapshotIdentifier", foreign ? std::string_view(arn) : std::string_view(s.id));
-  x.Text("DBClusterIdentifier", db.db_id);
-  x.Time("SnapshotCreateTime", s.create_time);
-  x.Text("Engine", db.engine);
-  x.Text("EngineMode", "provisioned");
-  x.Int("AllocatedStorage", db.size_gb);
-  x.Text("Status", SnapStatusName(s.status));
-  x.Int("Port", db.port);
+  db.xml_cache = x.Take();
+  return db.xml_cache;
+}
+
+// The placement fields (AZ, VPC) of snapshots owned by a scope.
+const std::string& PlaceFragment(Scope& owner, bool cluster) {
+  std::string& cache = owner.xml_place[cluster ? 1 : 0];
+  if (!cache.empty()) return cache;
+  XmlWriter x;
+  if (!cluster) {
+    x.Text("AvailabilityZone", owner.region + "a");
+  } else {
+    x.Open("AvailabilityZones");
+    for (const char* z : {"a", "b", "c"}) x.Text("AvailabilityZone", owner.region + z);
+    x.Close("AvailabilityZones");
+  }
   x.Text("VpcId", VpcId(owner.account, owner.region));
-  x.Time("ClusterCreateTime", db.create_time);
-  x.Text("MasterUsername", db.master_username);
-  x.Text("EngineVersion", db.engine_version);
-  x.Text("LicenseModel", db.license_model);
+  cache = x.Take();
+  return cache;
+}
+
+void AppendSnapshotArn(std::string* out, const Snapshot& s) {
+  out->append("arn:aws:rds:");
+  out->append(s.scope->region);
+  out->push_back(':');
+  out->append(s.scope->account);
+  out->append(s.cluster ? ":cluster-snapshot:" : ":snapshot:");
+  AppendXmlEscaped(out, s.id);
+}
+
+}  // namespace
+
+void WriteSnapshot(XmlWriter& x, const Snapshot& s, TimePoint now, std::string_view viewer,
+                   std::string_view element) {
+  Scope& owner = *s.scope;
+  bool foreign = viewer != owner.account;
+  std::string_view type = s.automated ? "automated" : "manual";
+  if (foreign) {
+    bool named = std::find(s.shared_with.begin(), s.shared_with.end(), viewer) !=
+                 s.shared_with.end();
+    type = named ? "shared" : "public";
+  }
+  std::string& out = x.str();
+  bool cluster = s.cluster;
+  std::string_view el = element.empty() ? (cluster ? "DBClusterSnapshot" : "DBSnapshot") : element;
+  x.Open(el);
+  out.append(cluster ? "<DBClusterSnapshotIdentifier>" : "<DBSnapshotIdentifier>");
+  if (foreign) AppendSnapshotArn(&out, s);
+  else AppendXmlEscaped(&out, s.id);
+  out.append(cluster ? "</DBClusterSnapshotIdentifier>" : "</DBSnapshotIdentifier>");
+  x.Time("SnapshotCreateTime", s.create_time);
+  x.Text("Status", SnapStatusName(s.status));
   x.Text("SnapshotType", type);
   x.Int("PercentProgress", s.PercentProgress(now));
-  x.Bool("StorageEncrypted", s.encrypted());
+  out.append(PlaceFragment(owner, cluster));
+  out.append(DbFragment(*s.db, cluster));
+  if (!cluster) {
+    if (!s.source_region.empty()) x.Text("SourceRegion", s.source_region);
+    if (!s.source_arn.empty()) x.Text("SourceDBSnapshotIdentifier", s.source_arn);
+    x.Bool("Encrypted", s.encrypted());
+  } else {
+    x.Bool("StorageEncrypted", s.encrypted());
+    if (!s.source_arn.empty()) x.Text("SourceDBClusterSnapshotArn", s.source_arn);
+  }
   if (s.encrypted()) x.Text("KmsKeyId", s.kms_key_arn);
-  x.Text("DBClusterSnapshotArn", arn);
-  if (!s.source_arn.empty()) x.Text("SourceDBClusterSnapshotArn", s.source_arn);
-  x.Bool("IAMDatabaseAuthenticationEnabled", false);
-  WriteTagList(x, foreign ? std::vector<Tag>{} : s.tags);
-  x.Text("DbClusterResourceId", db.resource_id);
-  x.Close(element.empty() ? "DBClusterSnapshot" : element);
+  out.append(cluster ? "<DBClusterSnapshotArn>" : "<DBSnapshotArn>");
+  AppendSnapshotArn(&out, s);
+  out.append(cluster ? "</DBClusterSnapshotArn>" : "</DBSnapshotArn>");
+  if (foreign || s.tags.empty()) x.Empty("TagList");
+  else WriteTagList(x, s.tags);
+  if (!cluster) x.Time("OriginalSnapshotCreateTime", s.original_create_time);
+  x.Close(el);
 }
 
 void WriteDatabase(XmlWriter& x, const Scope& scope, const Database& d, TimePoint now,

@@ -73,7 +73,7 @@ SimResponse Simulator::Handle(const SimRequest& request) {
       resp = MakeErrorResponse(request.service, 500, "InternalFailure",
                                std::string("internal error: ") + e.what(), "Receiver");
     }
-    events = world_->TakeNewEvents();
+    events = world_->TakeNewEvents(has_sink_.load());
   }
   Emit(std::move(events));
   return resp;
@@ -96,7 +96,7 @@ void Simulator::Advance(Duration d) {
   {
     std::lock_guard<std::mutex> lock(mu_);
     world_->AdvanceTo(world_->now + d);
-    events = world_->TakeNewEvents();
+    events = world_->TakeNewEvents(has_sink_.load());
   }
   Emit(std::move(events));
 }
@@ -107,7 +107,7 @@ void Simulator::SetTime(TimePoint t) {
     std::lock_guard<std::mutex> lock(mu_);
     if (t >= world_->now) world_->AdvanceTo(t);
     else world_->now = t;
-    events = world_->TakeNewEvents();
+    events = world_->TakeNewEvents(has_sink_.load());
   }
   Emit(std::move(events));
 }
@@ -143,6 +143,7 @@ std::vector<nlohmann::json> Simulator::Events(TimePoint since) const {
 
 void Simulator::SetEventSink(std::function<void(const nlohmann::json&)> sink) {
   std::lock_guard<std::mutex> lock(sink_mu_);
+  has_sink_ = static_cast<bool>(sink);
   sink_ = std::move(sink);
 }
 

@@ -9,6 +9,7 @@
 // Handle()/Advance()/SetTime() produced the event.
 #pragma once
 
+#include <atomic>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -146,6 +147,7 @@ class Simulator {
   std::unique_ptr<World> world_;  // guarded by mu_
   std::mutex sink_mu_;
   std::function<void(const nlohmann::json&)> sink_;  // guarded by sink_mu_
+  std::atomic<bool> has_sink_{false};
 };
 
 }  // namespace drsnap::sim

@@ -371,10 +371,10 @@ World::World() {
   request_seq_ = (static_cast<uint64_t>(rd()) << 32) ^ rd();
 }
 
-std::vector<nlohmann::json> World::TakeNewEvents() {
+std::vector<nlohmann::json> World::TakeNewEvents(bool want) {
   std::vector<nlohmann::json> out;
   if (first_new_event_ > events.size()) first_new_event_ = events.size();
-  for (size_t i = first_new_event_; i < events.size(); ++i) out.push_back(EventJson(events[i]));
+  for (size_t i = want ? first_new_event_ : events.size(); i < events.size(); ++i) out.push_back(EventJson(events[i]));
   first_new_event_ = events.size();
   return out;
 }

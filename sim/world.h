@@ -65,6 +65,8 @@ struct DbInfo {
   int port = 5432;
   int size_gb = 20;
   TimePoint create_time{};
+  // Rendered XML of the DB-derived snapshot fields (built on first use).
+  mutable std::string xml_cache;
 };
 
 struct Scope;
@@ -141,6 +143,8 @@ struct Scope {
   std::map<std::string, Database, std::less<>> dbs[2];  // [0] instances, [1] clusters
   std::map<std::string, KmsKey, std::less<>> keys;       // by key id
   std::map<std::string, Alias, std::less<>> aliases;     // "alias/x" -> key
+  // Rendered XML of the placement fields (AZ, VPC) of snapshots here: [0]/[1].
+  std::string xml_place[2];
 };
 
 struct Role {
@@ -222,8 +226,9 @@ class World {
   std::vector<WorldFault> faults;
   uint64_t rng_state = 0x2545F4914F6CDD1DULL;
 
-  // Events created since the last call (for the sink).
-  std::vector<nlohmann::json> TakeNewEvents();
+  // Events created since the last call (for the sink); only marks them taken
+  // when want is false.
+  std::vector<nlohmann::json> TakeNewEvents(bool want = true);
 
   // --- lookup / creation helpers (world.cc)
   Scope& GetScope(std::string_view account, std::string_view region);

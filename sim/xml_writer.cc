@@ -7,6 +7,11 @@
 namespace drsnap::sim {
 
 void AppendXmlEscaped(std::string* out, std::string_view s) {
+  // Fast path: most values need no escaping.
+  if (s.find_first_of("&<>\"'") == std::string_view::npos) {
+    out->append(s);
+    return;
+  }
   size_t start = 0;
   for (size_t i = 0; i < s.size(); ++i) {
     const char* rep = nullptr;
@@ -57,7 +62,36 @@ void XmlWriter::Bool(std::string_view name, bool v) {
   Close(name);
 }
 
-void XmlWriter::Time(std::string_view name, TimePoint t) { Text(name, FormatIso8601(t)); }
+void AppendIso8601(std::string* out, TimePoint t) {
+  using namespace std::chrono;
+  auto ms = time_point_cast<milliseconds>(t);
+  auto day = floor<days>(ms);
+  year_month_day ymd{day};
+  long long rest = (ms - day).count();
+  int y = static_cast<int>(ymd.year());
+  unsigned mo = unsigned(ymd.month()), d = unsigned(ymd.day());
+  unsigned msec = static_cast<unsigned>(rest % 1000);
+  unsigned sec = static_cast<unsigned>(rest / 1000 % 60);
+  unsigned mi = static_cast<unsigned>(rest / 60000 % 60);
+  unsigned h = static_cast<unsigned>(rest / 3600000);
+  if (y < 0 || y > 9999) {
+    out->append(FormatIso8601(t));
+    return;
+  }
+  char buf[24] = {char('0' + y / 1000), char('0' + y / 100 % 10), char('0' + y / 10 % 10),
+                  char('0' + y % 10), '-', char('0' + mo / 10), char('0' + mo % 10), '-',
+                  char('0' + d / 10), char('0' + d % 10), 'T', char('0' + h / 10),
+                  char('0' + h % 10), ':', char('0' + mi / 10), char('0' + mi % 10), ':',
+                  char('0' + sec / 10), char('0' + sec % 10), '.', char('0' + msec / 100),
+                  char('0' + msec / 10 % 10), char('0' + msec % 10), 'Z'};
+  out->append(buf, 24);
+}
+
+void XmlWriter::Time(std::string_view name, TimePoint t) {
+  Open(name);
+  AppendIso8601(&out_, t);
+  Close(name);
+}
 
 void XmlWriter::Empty(std::string_view name) {
   out_ += '<';

@@ -38,6 +38,8 @@ class XmlWriter {
   std::string out_;
 };
 
+// Appends "2026-11-23T04:10:00.000Z" (what core/time_util's FormatIso8601 gives).
+void AppendIso8601(std::string* out, TimePoint t);
 // Appends s with &, <, >, ", ' escaped.
 void AppendXmlEscaped(std::string* out, std::string_view s);
 

@@ -7,6 +7,7 @@
 #include <random>
 
 #include "engine/delete_guard.h"
+#include "engine/lineage_index.h"
 #include "engine/naming.h"
 #include "engine/planner.h"
 #include "engine/tests/planner_util.h"
@@ -358,6 +359,48 @@ TEST(SafetyTest, EveryPlannedDeletePassesTheGuard) {
       EXPECT_TRUE(st.has_value()) << a.Describe() << ": " << st.error().message;
     }
   }
+}
+
+}  // namespace
+}  // namespace drsnap::engine
+
+namespace drsnap::engine {
+namespace {
+
+// The index decides "created by drsnap" in one pass over the tags; it must
+// agree with naming::IsDrsnapCreated, the rule S1 is written in.
+TEST(SafetyS1Test, IndexAgreesWithIsDrsnapCreated) {
+  World w;
+  const char* stages[] = {"capture", "vault", "hop", "raw", "bogus"};
+  int n = 0;
+  for (const char* managed : {"true", "false", ""}) {
+    for (const char* stage : stages) {
+      for (const char* id : {"drsnap-db-202611250410", "drsnap-111111111111-db-202611250410",
+                             "drsnap-111111111111-db-202611250410-hop", "drsnap-db-202611250410-raw"}) {
+        Snapshot s;
+        s.id = std::string(id) + "-r" + std::to_string(++n);
+        s.scope = Scope{kVault, kDrRegion};
+        s.status = SnapshotStatus::kAvailable;
+        if (*managed) s.tags[naming::kTagManaged] = managed;
+        s.tags[naming::kTagStage] = stage;
+        s.tags[naming::kTagDb] = "db";
+        s.tags["aaa"] = "x";
+        s.tags["zzz"] = "y";
+        w.Add(s);
+      }
+    }
+  }
+  LineageIndex index(w.inv);
+  int checked = 0, created = 0;
+  for (const char* acct : {"", "111111111111"}) {
+    for (const auto& e : index.Lineages(Scope{kVault, kDrRegion}, acct, "db", DbKind::kInstance)) {
+      EXPECT_EQ(e.drsnap_created, naming::IsDrsnapCreated(*e.snapshot)) << e.snapshot->id;
+      ++checked;
+      created += e.drsnap_created;
+    }
+  }
+  EXPECT_EQ(checked, 3 * 5 * 4);
+  EXPECT_EQ(created, 4);
 }
 
 }  // namespace

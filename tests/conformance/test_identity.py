@@ -138,3 +138,22 @@ def test_botocore_refreshing_assume_role_credentials(sim):
     ident = sim.client("sts", creds=(frozen.access_key, frozen.secret_key,
                                      frozen.token)).get_caller_identity()
     assert ident["Account"] == VAULT
+
+
+def test_presigned_url_query_auth(sim):
+    """Query-string SigV4 (what PreSignedUrl and `aws ... presign` use) is verified too."""
+    import urllib.error
+    import urllib.request
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    for service, op in (("sts", "get_caller_identity"), ("rds", "describe_db_instances")):
+        url = sim.client(service).generate_presigned_url(op, ExpiresIn=300, HttpMethod="GET")
+        with opener.open(url, timeout=10) as r:
+            assert r.status == 200
+            body = r.read().decode()
+        assert ("<Account>%s</Account>" % PROD in body) if service == "sts" else \
+            "<DBInstanceIdentifier>orders</DBInstanceIdentifier>" in body
+        tampered = url.replace("X-Amz-Expires=300", "X-Amz-Expires=301")
+        with pytest.raises(urllib.error.HTTPError) as e:
+            opener.open(tampered, timeout=10)
+        assert e.value.code == 403
+        assert b"SignatureDoesNotMatch" in e.value.read()

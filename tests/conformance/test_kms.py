@@ -5,7 +5,7 @@ import json
 import pytest
 from botocore.exceptions import ClientError
 
-from conftest import E1, PROD, VAULT, W2, error_code
+from conftest import E1, PROD, VAULT, W2, base_world, error_code
 
 
 @pytest.mark.backends("sim", "moto")
@@ -95,3 +95,27 @@ def test_cli_kms(sim):
     sim.cli("kms", "create-alias", "--alias-name", "alias/cli", "--target-key-id", meta["KeyId"])
     got = sim.cli("kms", "describe-key", "--key-id", "alias/cli")["KeyMetadata"]
     assert got["Arn"] == meta["Arn"]
+
+
+def disabled_key_world():
+    w = base_world()
+    w["accounts"][0]["kms_keys"].append({"region": E1, "alias": "alias/off", "enabled": False})
+    return w
+
+
+def test_copy_with_disabled_key_refused(sim_factory):
+    sim = sim_factory(disabled_key_world())
+    with pytest.raises(ClientError) as e:
+        sim.rds(retries=False).copy_db_snapshot(SourceDBSnapshotIdentifier="plain-seed",
+                                                TargetDBSnapshotIdentifier="k1",
+                                                KmsKeyId="alias/off")
+    assert error_code(e) == "KMSKeyNotAccessibleFault"
+
+
+@pytest.mark.xfail(strict=True, reason="sim bug: DescribeKey of a disabled key answers "
+                   "NotFoundException; AWS describes keys in any state (README.md)")
+def test_describe_disabled_key(sim_factory):
+    sim = sim_factory(disabled_key_world())
+    meta = sim.client("kms", retries=False).describe_key(KeyId="alias/off")["KeyMetadata"]
+    assert meta["Enabled"] is False
+    assert meta["KeyState"] == "Disabled"

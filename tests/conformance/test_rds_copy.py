@@ -347,3 +347,24 @@ def test_cluster_copy_cross_region(sim):
     sim.advance(7200)
     got = west.describe_db_cluster_snapshots(DBClusterSnapshotIdentifier="l1-west")
     assert got["DBClusterSnapshots"][0]["Status"] == "available"
+
+
+def test_cluster_cross_region_copies_quota(sim):
+    sim.set_settings(cluster_cross_region_copies_quota=1)
+    rds = sim.rds()
+    rds.create_db_cluster_snapshot(DBClusterIdentifier="ledger",
+                                   DBClusterSnapshotIdentifier="l1")
+    sim.advance(900)
+    west = sim.rds(region=W2, retries=False)
+    arn = f"arn:aws:rds:{E1}:{PROD}:cluster-snapshot:l1"
+    west.copy_db_cluster_snapshot(SourceDBClusterSnapshotIdentifier=arn,
+                                  TargetDBClusterSnapshotIdentifier="w1", SourceRegion=E1,
+                                  KmsKeyId="alias/prod-west")
+    with pytest.raises(ClientError) as e:
+        west.copy_db_cluster_snapshot(SourceDBClusterSnapshotIdentifier=arn,
+                                      TargetDBClusterSnapshotIdentifier="w2", SourceRegion=E1,
+                                      KmsKeyId="alias/prod-west")
+    assert error_code(e) == "SnapshotQuotaExceeded"
+    # Same-region cluster copies are not limited by it.
+    rds.copy_db_cluster_snapshot(SourceDBClusterSnapshotIdentifier="l1",
+                                 TargetDBClusterSnapshotIdentifier="e1")

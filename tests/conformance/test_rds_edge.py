@@ -219,3 +219,29 @@ def test_shared_filter_by_db_instance(sim):
     vault = sim.rds("vault")
     assert len(all_snapshots(vault, SnapshotType="shared", DBInstanceIdentifier="plain")) == 1
     assert all_snapshots(vault, SnapshotType="shared", DBInstanceIdentifier="orders") == []
+
+
+def test_concurrent_clients(sim):
+    """Eight threads create, copy and list at once; nothing is lost or duplicated."""
+    import threading
+    sim.set_settings(manual_snapshot_quota=500, copies_in_flight_quota=500)
+    errors = []
+
+    def work(n):
+        try:
+            rds = sim.rds()  # botocore clients may be shared between threads
+            for i in range(10):
+                rds.copy_db_snapshot(SourceDBSnapshotIdentifier="plain-seed",
+                                     TargetDBSnapshotIdentifier=f"t{n}-{i}")
+                rds.describe_db_snapshots(MaxRecords=20)
+        except Exception as e:  # reported below
+            errors.append(repr(e))
+
+    threads = [threading.Thread(target=work, args=(n,)) for n in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    assert errors == []
+    got = ids(all_snapshots(sim.rds(), SnapshotType="manual"))
+    assert len(got) == len(set(got)) == 81
