@@ -9,9 +9,8 @@
 // from it. Run it in its own process so the peak RSS is its own:
 //   sim_describe_bench --benchmark_filter='BM_BigWorldMemory/10000/'
 // (BM_BigWorldMemory/1000/ is the same at a tenth of the size.)
-#include <sys/resource.h>
-
 #include <benchmark/benchmark.h>
+#include <sys/resource.h>
 
 #include <atomic>
 #include <chrono>
@@ -74,8 +73,8 @@ std::string WorldText(int accounts, int dbs, int snaps_per_db) {
         std::snprintf(line, sizeof(line),
                       "          - {id: %s-2026-11-%02d-%02d-%02d, created: "
                       "\"2026-11-%02dT%02d:%02d:00Z\", tags: {drsnap: managed}}\n",
-                      name, 1 + s / 96 % 19, s / 4 % 24, s % 4 * 15, 1 + s / 96 % 19,
-                      s / 4 % 24, s % 4 * 15);
+                      name, 1 + s / 96 % 19, s / 4 % 24, s % 4 * 15, 1 + s / 96 % 19, s / 4 % 24,
+                      s % 4 * 15);
         w += line;
       }
     }
@@ -113,9 +112,8 @@ drsnap::aws::Credentials Creds() {
 // One signed DescribeDBSnapshots page; returns the next Marker ("" at the end).
 std::string DescribePage(drsnap::aws::HttpTransport& http, const std::string& endpoint,
                          const std::string& region, const std::string& marker, bool* ok) {
-  drsnap::aws::QueryParams params = {{"Action", "DescribeDBSnapshots"},
-                                     {"Version", "2014-10-31"},
-                                     {"MaxRecords", "100"}};
+  drsnap::aws::QueryParams params = {
+      {"Action", "DescribeDBSnapshots"}, {"Version", "2014-10-31"}, {"MaxRecords", "100"}};
   if (!marker.empty()) params.emplace_back("Marker", marker);
   drsnap::aws::HttpRequest r;
   r.method = "POST";
@@ -180,8 +178,8 @@ void BM_DescribePages(benchmark::State& state) {
     state.counters["capacity_2_cores_pages_per_s"] = 2.0 / cpu_per_page;
   }
   state.SetItemsProcessed(pages);
-  state.counters["pages_per_s"] = benchmark::Counter(static_cast<double>(pages),
-                                                     benchmark::Counter::kIsRate);
+  state.counters["pages_per_s"] =
+      benchmark::Counter(static_cast<double>(pages), benchmark::Counter::kIsRate);
   state.counters["failures"] = static_cast<double>(failures);
 }
 BENCHMARK(BM_DescribePages)->Threads(1)->Threads(2)->Threads(4)->Threads(8)->UseRealTime();
@@ -226,8 +224,8 @@ void BM_BigWorldMemory(benchmark::State& state) {
         req.action = "CreateDBSnapshot";
         for (int s = 0; s < kSnapsPerDb; ++s) {
           char sid[64];
-          std::snprintf(sid, sizeof(sid), "drsnap-%s-2026-11-%02d-%02d-%02d", name,
-                        1 + s / 96 % 19, s / 4 % 24, s % 4 * 15);
+          std::snprintf(sid, sizeof(sid), "drsnap-%s-2026-11-%02d-%02d-%02d", name, 1 + s / 96 % 19,
+                        s / 4 % 24, s % 4 * 15);
           req.params = {{"DBInstanceIdentifier", name},
                         {"DBSnapshotIdentifier", sid},
                         {"Tags.Tag.1.Key", "drsnap:source"},
@@ -273,7 +271,12 @@ void BM_BigWorldMemory(benchmark::State& state) {
     state.counters["peak_rss_after_serving_MiB"] = RssMiB().second;
   }
 }
-BENCHMARK(BM_BigWorldMemory)->Arg(10000)->Arg(1000)->Iterations(1)->Unit(benchmark::kSecond)->UseRealTime();
+BENCHMARK(BM_BigWorldMemory)
+    ->Arg(10000)
+    ->Arg(1000)
+    ->Iterations(1)
+    ->Unit(benchmark::kSecond)
+    ->UseRealTime();
 
 }  // namespace
 

@@ -42,22 +42,21 @@ int RunDemoCommand(CommandContext& ctx) {
   if (!flags) return Usage(ctx, "demo", flags.error().message);
   if (flags->help) {
     std::fputs(
-        FormatHelp(
-            "demo", "[--days N] [--step DURATION] [--report PATH] [--quiet]",
-            "Shows drsnap at work without an AWS account. Starts drsnap-sim (the built-in\n"
-            "emulator of RDS, STS and KMS) in this process with a built-in world -- a\n"
-            "production account with six DB instances (unencrypted, default-key and\n"
-            "customer-key encrypted) and an Aurora cluster, a DR vault account, one source\n"
-            "and two DR regions -- writes a policy for it, and runs the real pipeline\n"
-            "(capture, share, vault, expire, over signed HTTP) through several simulated\n"
-            "days in a few seconds. Ends with the status table and an HTML report.\n"
-            "Exit status: 0 when every database ended within its RPO in every DR region,\n"
-            "otherwise 1 (at risk) or 2 (breached or unknown), with the reason.",
-            kFlags,
-            "  drsnap demo\n"
-            "  drsnap demo --days 7 --report /tmp/dr.html\n"
-            "  drsnap demo --quiet --days 1\n"
-            "  drsnap demo --fail-region eu-west-1    what a broken DR region looks like\n")
+        FormatHelp("demo", "[--days N] [--step DURATION] [--report PATH] [--quiet]",
+                   "Shows drsnap at work without an AWS account. Starts drsnap-sim (the built-in\n"
+                   "emulator of RDS, STS and KMS) in this process with a built-in world -- a\n"
+                   "production account with six DB instances (unencrypted, default-key and\n"
+                   "customer-key encrypted) and an Aurora cluster, a DR vault account, one source\n"
+                   "and two DR regions -- writes a policy for it, and runs the real pipeline\n"
+                   "(capture, share, vault, expire, over signed HTTP) through several simulated\n"
+                   "days in a few seconds. Ends with the status table and an HTML report.\n"
+                   "Exit status: 0 when every database ended within its RPO in every DR region,\n"
+                   "otherwise 1 (at risk) or 2 (breached or unknown), with the reason.",
+                   kFlags,
+                   "  drsnap demo\n"
+                   "  drsnap demo --days 7 --report /tmp/dr.html\n"
+                   "  drsnap demo --quiet --days 1\n"
+                   "  drsnap demo --fail-region eu-west-1    what a broken DR region looks like\n")
             .c_str(),
         ctx.out);
     return 0;
@@ -78,7 +77,8 @@ int RunDemoCommand(CommandContext& ctx) {
   demo::DemoOptions options;
   auto days = PositiveIntFlag(*flags, "days", 3);
   if (!days) return Usage(ctx, "demo", days.error().message);
-  if (*days > 400) return Usage(ctx, "demo", "--days " + std::to_string(*days) + " is more than 400");
+  if (*days > 400)
+    return Usage(ctx, "demo", "--days " + std::to_string(*days) + " is more than 400");
   options.days = *days;
   if (auto s = flags->Get("step")) {
     auto d = ParseDuration(*s);
@@ -101,16 +101,18 @@ int RunDemoCommand(CommandContext& ctx) {
   options.fail_copies_region = flags->Get("fail-region").value_or("");
   if (flags->Has("fail-region") && options.fail_copies_region != "us-west-2" &&
       options.fail_copies_region != "eu-west-1")
-    return Usage(ctx, "demo", "--fail-region '" + options.fail_copies_region +
-                                  "' is not one of the demo's DR regions (us-west-2, eu-west-1)");
+    return Usage(ctx, "demo",
+                 "--fail-region '" + options.fail_copies_region +
+                     "' is not one of the demo's DR regions (us-west-2, eu-west-1)");
 
   std::unique_ptr<demo::DemoView> view;
-  if (quiet) view = demo::MakeQuietView();
+  if (quiet)
+    view = demo::MakeQuietView();
   else if (ctx.out_is_terminal) {
     auto [width, height] = TerminalSize(ctx.out);
     view = demo::MakeTerminalView(ctx.out, width, height, std::chrono::milliseconds(delay_ms));
-  }
-  else view = demo::MakeLogView(ctx.out);
+  } else
+    view = demo::MakeLogView(ctx.out);
 
   // Ctrl-C: finish the reconcile in flight, then report what was reached
   // (and clean up the simulator and the temporary files).
@@ -133,9 +135,9 @@ int RunDemoCommand(CommandContext& ctx) {
     f << html;
     f.close();
     if (!f) {
-      return Failure(ctx, "demo",
-                     Error::Terminal("ReportUnwritable", "cannot write the report to " + report_path),
-                     2);
+      return Failure(
+          ctx, "demo",
+          Error::Terminal("ReportUnwritable", "cannot write the report to " + report_path), 2);
     }
   }
   std::error_code ec;

@@ -47,7 +47,8 @@ class TempDir {
     }
     std::string tmpl = base + "/drsnap-demo-XXXXXX";
     if (mkdtemp(tmpl.data()) == nullptr)
-      return Fail(Error::Terminal("DemoSetup", "cannot create a temporary directory under " + base));
+      return Fail(
+          Error::Terminal("DemoSetup", "cannot create a temporary directory under " + base));
     path_ = tmpl;
     return OkStatus();
   }
@@ -86,8 +87,9 @@ Result<DemoOutcome> RunDemo(const DemoOptions& options, DemoView& view) {
   std::shared_ptr<sim::Simulator> simulator(std::move(*loaded));
   if (!options.fail_copies_region.empty()) {
     if (options.fail_copies_region != "us-west-2" && options.fail_copies_region != "eu-west-1")
-      return Fail(Error::Terminal("UsageError", "the demo's DR regions are us-west-2 and eu-west-1, not '" +
-                                                    options.fail_copies_region + "'"));
+      return Fail(
+          Error::Terminal("UsageError", "the demo's DR regions are us-west-2 and eu-west-1, not '" +
+                                            options.fail_copies_region + "'"));
     nlohmann::json fault = {{"kind", "fail_copies"},
                             {"account", "222222222222"},
                             {"region", options.fail_copies_region},

@@ -29,7 +29,7 @@
 namespace drsnap::cli::demo {
 
 struct DemoOptions {
-  int days = 3;                                // simulated days; >= 1
+  int days = 3;                                          // simulated days; >= 1
   std::chrono::seconds step = std::chrono::minutes(30);  // virtual time per reconcile; >= 1 min
   // "" or a DR region of the demo (us-west-2, eu-west-1): every copy the
   // vault account starts into it fails (drsnap-sim's fail_copies fault), to
@@ -47,13 +47,13 @@ struct DemoOutcome {
   TimePoint end{};  // the end of the simulated days (or when interrupted)
   bool interrupted = false;
   std::string endpoint;
-  std::string policy_text;               // the policy as written (endpoint filled in)
+  std::string policy_text;  // the policy as written (endpoint filled in)
   int reconciles = 0;
   DemoTotals totals;
-  engine::Inventory inventory;           // observed at `end`
-  engine::StatusReport status;           // computed from `inventory` at `end`
-  std::vector<engine::Finding> findings;         // the last plan's findings
-  std::vector<engine::ActionResult> failures;    // every failed action of the run
+  engine::Inventory inventory;                            // observed at `end`
+  engine::StatusReport status;                            // computed from `inventory` at `end`
+  std::vector<engine::Finding> findings;                  // the last plan's findings
+  std::vector<engine::ActionResult> failures;             // every failed action of the run
   std::map<std::string, std::vector<RpoSample>> history;  // HtmlRowKey -> one sample per reconcile
 };
 

@@ -19,23 +19,27 @@ constexpr char kDim[] = "\033[2m";
 
 const char* StateColor(engine::RpoState s) {
   switch (s) {
-    case engine::RpoState::kOk: return "\033[32m";
-    case engine::RpoState::kAtRisk: return "\033[33m";
-    case engine::RpoState::kBreached: return "\033[31m";
-    case engine::RpoState::kUnknown: return "\033[90m";
+    case engine::RpoState::kOk:
+      return "\033[32m";
+    case engine::RpoState::kAtRisk:
+      return "\033[33m";
+    case engine::RpoState::kBreached:
+      return "\033[31m";
+    case engine::RpoState::kUnknown:
+      return "\033[90m";
   }
   return "";
 }
 
 // strftime with a format the compiler can check (-Wformat-nonliteral).
-#define DRSNAP_STRFTIME_(t, fmt)                                \
-  [&]() {                                                       \
-    time_t secs_ = std::chrono::system_clock::to_time_t(t);     \
-    struct tm tm_ {};                                           \
-    gmtime_r(&secs_, &tm_);                                     \
-    char buf_[64];                                              \
-    size_t n_ = strftime(buf_, sizeof(buf_), fmt, &tm_);        \
-    return std::string(buf_, n_);                               \
+#define DRSNAP_STRFTIME_(t, fmt)                            \
+  [&]() {                                                   \
+    time_t secs_ = std::chrono::system_clock::to_time_t(t); \
+    struct tm tm_ {};                                       \
+    gmtime_r(&secs_, &tm_);                                 \
+    char buf_[64];                                          \
+    size_t n_ = strftime(buf_, sizeof(buf_), fmt, &tm_);    \
+    return std::string(buf_, n_);                           \
   }()
 
 std::string Pad(std::string s, size_t width) {
@@ -85,15 +89,23 @@ std::string ShortResult(const engine::ActionResult& r) {
   const auto& a = r.action;
   std::string verb;
   switch (a.kind) {
-    case engine::ActionKind::kCreateSnapshot: verb = "snapshot"; break;
-    case engine::ActionKind::kCopySnapshot: verb = "copy"; break;
-    case engine::ActionKind::kShareSnapshot: verb = "share"; break;
-    case engine::ActionKind::kDeleteSnapshot: verb = "delete"; break;
+    case engine::ActionKind::kCreateSnapshot:
+      verb = "snapshot";
+      break;
+    case engine::ActionKind::kCopySnapshot:
+      verb = "copy";
+      break;
+    case engine::ActionKind::kShareSnapshot:
+      verb = "share";
+      break;
+    case engine::ActionKind::kDeleteSnapshot:
+      verb = "delete";
+      break;
   }
-  std::string where = a.kind == engine::ActionKind::kShareSnapshot
-                          ? " with " + (a.share_with.empty() ? std::string("?") : a.share_with.front())
-                          : (a.kind == engine::ActionKind::kCopySnapshot ? " -> " : " in ") +
-                                a.scope.ToString();
+  std::string where =
+      a.kind == engine::ActionKind::kShareSnapshot
+          ? " with " + (a.share_with.empty() ? std::string("?") : a.share_with.front())
+          : (a.kind == engine::ActionKind::kCopySnapshot ? " -> " : " in ") + a.scope.ToString();
   std::string out = Pad(engine::OutcomeName(r.outcome), 8) + Pad(engine::StageName(a.stage), 9) +
                     Pad(verb, 9) + a.db_id + where;
   if (r.outcome == engine::Outcome::kFailed && r.error) out += ": " + r.error->message;
@@ -164,7 +176,8 @@ std::vector<std::string> RenderFrame(const DemoStep& step, int width, bool color
   for (const char* s : kStages) {
     int n = now_by_stage.contains(s) ? now_by_stage.at(s) : 0;
     run += " " + std::string(s) + " " + (n > 0 ? C(kBold) + std::to_string(n) + C(kReset) : "0");
-    int t = step.totals && step.totals->done_by_stage.contains(s) ? step.totals->done_by_stage.at(s) : 0;
+    int t = step.totals && step.totals->done_by_stage.contains(s) ? step.totals->done_by_stage.at(s)
+                                                                  : 0;
     total += " " + std::string(s) + " " + std::to_string(t);
   }
   run += "  failed " + (failed_now ? C("\033[31m") + std::to_string(failed_now) + C(kReset) : "0");
@@ -194,8 +207,9 @@ std::vector<std::string> RenderFrame(const DemoStep& step, int width, bool color
     }
     lines.push_back("");
     engine::RpoState overall = step.status->Overall();
-    lines.push_back("overall: " + C(StateColor(overall)) + engine::RpoStateName(overall) + C(kReset) +
-                    " (" + std::to_string(step.status->rows.size()) + " database x target pairs)");
+    lines.push_back("overall: " + C(StateColor(overall)) + engine::RpoStateName(overall) +
+                    C(kReset) + " (" + std::to_string(step.status->rows.size()) +
+                    " database x target pairs)");
   }
   for (auto& l : lines) l = Cut(l, width);
   return lines;
@@ -209,7 +223,8 @@ class TerminalView final : public DemoView {
       : out_(out), width_(std::max(40, width)), height_(std::max(10, height)), delay_(delay) {}
 
   void Begin(const DemoSetup& setup) override {
-    std::fprintf(out_, "drsnap demo: drsnap-sim is listening on %s; %d simulated days in %s steps\n\n",
+    std::fprintf(out_,
+                 "drsnap demo: drsnap-sim is listening on %s; %d simulated days in %s steps\n\n",
                  setup.endpoint.c_str(), setup.days, FormatDuration(setup.step).c_str());
     std::fflush(out_);
   }

@@ -38,8 +38,8 @@ struct DemoTotals {
 };
 
 struct DemoStep {
-  int index = 0;       // 1-based reconcile number
-  TimePoint now{};     // virtual time of the reconcile
+  int index = 0;    // 1-based reconcile number
+  TimePoint now{};  // virtual time of the reconcile
   const DemoSetup* setup = nullptr;
   const engine::ReconcileReport* reconcile = nullptr;
   const engine::StatusReport* status = nullptr;  // computed from the reconcile's inventory

@@ -122,10 +122,10 @@ policies:
 }  // namespace
 
 std::vector<DemoAccount> DemoAccounts() {
-  return {{"production", "111111111111", "AKIADEMOPROD00000001",
-           "demo-production-secret-000000000000001"},
-          {"vault", "222222222222", "AKIADEMOVAULT0000001",
-           "demo-vault-secret-00000000000000000001"}};
+  return {
+      {"production", "111111111111", "AKIADEMOPROD00000001",
+       "demo-production-secret-000000000000001"},
+      {"vault", "222222222222", "AKIADEMOVAULT0000001", "demo-vault-secret-00000000000000000001"}};
 }
 
 TimePoint DemoStartTime() { return *ParseIso8601("2026-11-23T00:00:00Z"); }
@@ -143,8 +143,7 @@ std::string DemoPolicyYaml(std::string_view endpoint_url) {
 
 std::string DemoAwsConfigText() {
   std::string out;
-  for (const auto& a : DemoAccounts())
-    out += "[profile " + a.name + "]\nregion = us-east-1\n\n";
+  for (const auto& a : DemoAccounts()) out += "[profile " + a.name + "]\nregion = us-east-1\n\n";
   return out;
 }
 

@@ -23,12 +23,23 @@ std::string HtmlEscape(std::string_view s) {
   out.reserve(s.size());
   for (char c : s) {
     switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&#39;"; break;
-      default: out += c;
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\'':
+        out += "&#39;";
+        break;
+      default:
+        out += c;
     }
   }
   return out;
@@ -56,21 +67,19 @@ std::string Printf(const char* fmt, ...) {
 std::string Num(double v) { return Printf("%.1f", v); }
 
 // strftime with a format the compiler can check (-Wformat-nonliteral).
-#define DRSNAP_STRFTIME_(t, fmt)                                \
-  [&]() {                                                       \
-    time_t secs_ = std::chrono::system_clock::to_time_t(t);     \
-    struct tm tm_ {};                                           \
-    gmtime_r(&secs_, &tm_);                                     \
-    char buf_[64];                                              \
-    size_t n_ = strftime(buf_, sizeof(buf_), fmt, &tm_);        \
-    return std::string(buf_, n_);                               \
+#define DRSNAP_STRFTIME_(t, fmt)                            \
+  [&]() {                                                   \
+    time_t secs_ = std::chrono::system_clock::to_time_t(t); \
+    struct tm tm_ {};                                       \
+    gmtime_r(&secs_, &tm_);                                 \
+    char buf_[64];                                          \
+    size_t n_ = strftime(buf_, sizeof(buf_), fmt, &tm_);    \
+    return std::string(buf_, n_);                           \
   }()
 std::string LongTime(TimePoint t) { return DRSNAP_STRFTIME_(t, "%Y-%m-%d %H:%M UTC"); }
 std::string ShortTime(TimePoint t) { return DRSNAP_STRFTIME_(t, "%m-%d %H:%M"); }
 
-std::string AgeText(std::chrono::seconds d) {
-  return d.count() == 0 ? "0s" : Age(d);
-}
+std::string AgeText(std::chrono::seconds d) { return d.count() == 0 ? "0s" : Age(d); }
 
 const char* StateName(RpoState s) { return engine::RpoStateName(s); }
 
@@ -90,9 +99,12 @@ enum class Lane { kAutomated, kCaptured, kVaulted };
 constexpr int kLanes = 3;
 const char* LaneName(Lane l) {
   switch (l) {
-    case Lane::kAutomated: return "automated";
-    case Lane::kCaptured: return "captured";
-    case Lane::kVaulted: return "vaulted";
+    case Lane::kAutomated:
+      return "automated";
+    case Lane::kCaptured:
+      return "captured";
+    case Lane::kVaulted:
+      return "vaulted";
   }
   return "";
 }
@@ -125,8 +137,10 @@ std::vector<Mark> MarksFor(const engine::Inventory& inv, const TargetStatus& row
       auto lineage = engine::naming::ParseName(s.id);
       std::optional<Lane> lane;
       if (is_source && s.db_id == row.db_id) {
-        if (s.type == engine::SnapshotType::kAutomated) lane = Lane::kAutomated;
-        else if (lineage && lineage->stage == engine::naming::NameStage::kCapture) lane = Lane::kCaptured;
+        if (s.type == engine::SnapshotType::kAutomated)
+          lane = Lane::kAutomated;
+        else if (lineage && lineage->stage == engine::naming::NameStage::kCapture)
+          lane = Lane::kCaptured;
       }
       if (!lane && is_target && lineage && lineage->stage == engine::naming::NameStage::kVault &&
           lineage->source_account == row.source.account_id && lineage->db_token == token)
@@ -203,8 +217,9 @@ std::string TimelineSvg(const TargetStatus& row, const std::vector<Mark>& marks,
     svg += "<rect class=\"lane" + std::string(i % 2 ? " odd" : "") + "\" x=\"" + Num(axis.x0) +
            "\" y=\"" + Num(y) + "\" width=\"" + Num(axis.x1 - axis.x0) + "\" height=\"" +
            Num(lane_h) + "\"/>";
-    svg += "<text class=\"lane-label\" x=\"" + Num(axis.x0 - 8) + "\" y=\"" + Num(y + lane_h / 2 + 4) +
-           "\" text-anchor=\"end\">" + LaneName(static_cast<Lane>(i)) + "</text>\n";
+    svg += "<text class=\"lane-label\" x=\"" + Num(axis.x0 - 8) + "\" y=\"" +
+           Num(y + lane_h / 2 + 4) + "\" text-anchor=\"end\">" + LaneName(static_cast<Lane>(i)) +
+           "</text>\n";
   }
   // The RPO band: a point inside it is within the RPO now.
   TimePoint band_start = axis.end - row.rpo;
@@ -220,7 +235,8 @@ std::string TimelineSvg(const TargetStatus& row, const std::vector<Mark>& marks,
   // Ticks, aligned to whole steps (UTC).
   auto window = std::chrono::duration_cast<std::chrono::seconds>(axis.end - axis.start);
   auto step = TickStep(window);
-  int64_t first = std::chrono::duration_cast<std::chrono::seconds>(axis.start.time_since_epoch()).count();
+  int64_t first =
+      std::chrono::duration_cast<std::chrono::seconds>(axis.start.time_since_epoch()).count();
   first = (first + step.count() - 1) / step.count() * step.count();
   for (TimePoint t = TimePoint(std::chrono::seconds(first)); t <= axis.end; t += step) {
     double x = axis.X(t);
@@ -228,7 +244,8 @@ std::string TimelineSvg(const TargetStatus& row, const std::vector<Mark>& marks,
     const char* anchor = x > axis.x1 - 40 ? "end" : x < axis.x0 + 40 ? "start" : "middle";
     svg += "<line class=\"tick\" x1=\"" + Num(x) + "\" x2=\"" + Num(x) + "\" y1=\"" + Num(top - 4) +
            "\" y2=\"" + Num(height - 4) + "\"/><text class=\"tick-label\" x=\"" + Num(x) +
-           "\" y=\"" + Num(top - 7) + "\" text-anchor=\"" + anchor + "\">" + ShortTime(t) + "</text>\n";
+           "\" y=\"" + Num(top - 7) + "\" text-anchor=\"" + anchor + "\">" + ShortTime(t) +
+           "</text>\n";
   }
   svg += "<line class=\"now\" x1=\"" + Num(axis.x1) + "\" x2=\"" + Num(axis.x1) + "\" y1=\"" +
          Num(top - 4) + "\" y2=\"" + Num(height - 4) + "\"><title>now: " + LongTime(axis.end) +
@@ -249,8 +266,8 @@ std::string TimelineSvg(const TargetStatus& row, const std::vector<Mark>& marks,
       what = "available";
     } else if (m.status == SnapshotStatus::kCreating || m.status == SnapshotStatus::kCopying) {
       cls += " in-flight";
-      what = std::string(engine::SnapshotStatusName(m.status)) + " " +
-             std::to_string(m.percent) + "%";
+      what =
+          std::string(engine::SnapshotStatusName(m.status)) + " " + std::to_string(m.percent) + "%";
     } else if (m.status == SnapshotStatus::kFailed) {
       cls += " failed";
       what = "failed";
@@ -283,9 +300,9 @@ std::string TimelineSvg(const TargetStatus& row, const std::vector<Mark>& marks,
     double ry = Y(static_cast<double>(row.rpo.count()));
     svg += "<rect class=\"over-rpo\" x=\"" + Num(axis.x0) + "\" y=\"" + Num(y0) + "\" width=\"" +
            Num(axis.x1 - axis.x0) + "\" height=\"" + Num(ry - y0) + "\"/>";
-    svg += "<line class=\"rpo-line\" x1=\"" + Num(axis.x0) + "\" x2=\"" + Num(axis.x1) + "\" y1=\"" +
-           Num(ry) + "\" y2=\"" + Num(ry) + "\"><title>RPO " + HtmlEscape(AgeText(row.rpo)) +
-           "</title></line>\n";
+    svg += "<line class=\"rpo-line\" x1=\"" + Num(axis.x0) + "\" x2=\"" + Num(axis.x1) +
+           "\" y1=\"" + Num(ry) + "\" y2=\"" + Num(ry) + "\"><title>RPO " +
+           HtmlEscape(AgeText(row.rpo)) + "</title></line>\n";
     std::string points;
     auto flush = [&]() {
       if (points.empty()) return;
@@ -314,13 +331,15 @@ bool FailureConcernsRow(const engine::ActionResult& r, const TargetStatus& row) 
   if (a.db_id != row.db_id || a.db_kind != row.kind) return false;
   if (!a.policy.empty() && a.policy != row.policy) return false;
   switch (a.stage) {
-    case engine::Stage::kCapture: return a.scope == row.source;
-    case engine::Stage::kShare: return true;
+    case engine::Stage::kCapture:
+      return a.scope == row.source;
+    case engine::Stage::kShare:
+      return true;
     case engine::Stage::kVault:
     case engine::Stage::kExpire:
-      return a.scope == row.source || (a.scope.account_id == row.target.account_id &&
-                                       (a.scope.region == row.target.region ||
-                                        a.scope.region == row.source.region));
+      return a.scope == row.source ||
+             (a.scope.account_id == row.target.account_id &&
+              (a.scope.region == row.target.region || a.scope.region == row.source.region));
   }
   return false;
 }
@@ -329,7 +348,8 @@ bool FindingConcernsRow(const engine::Finding& f, const TargetStatus& row) {
   if (f.db_id.empty() || f.db_id != row.db_id) return false;
   if (!f.policy.empty() && f.policy != row.policy) return false;
   // A finding about a DR scope belongs to that target only.
-  if (!f.scope.account_id.empty() && f.scope != row.source && f.scope.account_id == row.target.account_id)
+  if (!f.scope.account_id.empty() && f.scope != row.source &&
+      f.scope.account_id == row.target.account_id)
     return f.scope.region == row.target.region || f.scope.region == row.source.region;
   return true;
 }
@@ -346,17 +366,21 @@ std::string FailureItem(const engine::ActionResult& r) {
 
 const char* SeverityName(engine::Finding::Severity s) {
   switch (s) {
-    case engine::Finding::Severity::kInfo: return "info";
-    case engine::Finding::Severity::kWarning: return "warning";
-    case engine::Finding::Severity::kError: return "error";
+    case engine::Finding::Severity::kInfo:
+      return "info";
+    case engine::Finding::Severity::kWarning:
+      return "warning";
+    case engine::Finding::Severity::kError:
+      return "error";
   }
   return "info";
 }
 
 std::string FindingItem(const engine::Finding& f) {
   std::string where = f.scope.account_id.empty() ? "" : f.scope.ToString() + ": ";
-  return std::string("<li class=\"finding ") + SeverityName(f.severity) + "\"><span class=\"sev\">" +
-         SeverityName(f.severity) + "</span> " + HtmlEscape(where + f.message) + "</li>\n";
+  return std::string("<li class=\"finding ") + SeverityName(f.severity) +
+         "\"><span class=\"sev\">" + SeverityName(f.severity) + "</span> " +
+         HtmlEscape(where + f.message) + "</li>\n";
 }
 
 std::string ProgressBar(int percent) {
@@ -468,8 +492,8 @@ std::string RenderHtmlReport(const HtmlReportInput& input) {
       marks[i] = MarksFor(*input.inventory, report.rows[i]);
   Axis axis;
   axis.end = now;
-  axis.start = now - (input.timeline_window.count() > 0 ? input.timeline_window
-                                                         : AutoWindow(report, marks));
+  axis.start =
+      now - (input.timeline_window.count() > 0 ? input.timeline_window : AutoWindow(report, marks));
 
   int counts[4] = {0, 0, 0, 0};
   for (const auto& r : report.rows) ++counts[static_cast<int>(r.state)];
@@ -479,18 +503,20 @@ std::string RenderHtmlReport(const HtmlReportInput& input) {
 
   std::string h;
   h.reserve(64 * 1024);
-  h += "<!DOCTYPE html>\n<html lang=\"en\" data-rendered=\"no\">\n<head>\n<meta charset=\"utf-8\">\n"
-       "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
-       "<meta name=\"generator\" content=\"drsnap\">\n<title>" +
-       HtmlEscape(input.title) + "</title>\n<style>" + kCss + "</style>\n</head>\n<body>\n";
+  h +=
+      "<!DOCTYPE html>\n<html lang=\"en\" data-rendered=\"no\">\n<head>\n<meta charset=\"utf-8\">\n"
+      "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
+      "<meta name=\"generator\" content=\"drsnap\">\n<title>" +
+      HtmlEscape(input.title) + "</title>\n<style>" + kCss + "</style>\n</head>\n<body>\n";
   h += "<h1>" + HtmlEscape(input.title) + "</h1>\n";
   h += "<p class=\"note\">Generated " + LongTime(now) + ".</p>\n";
   for (const auto& n : input.notes) h += "<p class=\"note\">" + HtmlEscape(n) + "</p>\n";
 
   // Overall.
-  h += "<div class=\"overall " + std::string(StateName(overall)) + "\" id=\"overall\" data-state=\"" +
-       StateName(overall) + "\"><span class=\"big\">Overall: <span class=\"state " +
-       StateName(overall) + "\">" + StateName(overall) + "</span></span><span class=\"counts\">";
+  h += "<div class=\"overall " + std::string(StateName(overall)) +
+       "\" id=\"overall\" data-state=\"" + StateName(overall) +
+       "\"><span class=\"big\">Overall: <span class=\"state " + StateName(overall) + "\">" +
+       StateName(overall) + "</span></span><span class=\"counts\">";
   for (int s = 0; s < 4; ++s)
     h += "<span class=\"count\" data-state=\"" + std::string(StateName(static_cast<RpoState>(s))) +
          "\">" + std::to_string(counts[s]) + " " + StateName(static_cast<RpoState>(s)) + "</span>";
@@ -533,9 +559,8 @@ std::string RenderHtmlReport(const HtmlReportInput& input) {
   for (const auto& f : input.findings) findings.push_back(&f);
   std::string general;
   for (const auto* f : findings) {
-    bool placed = std::ranges::any_of(report.rows, [&](const TargetStatus& r) {
-      return FindingConcernsRow(*f, r);
-    });
+    bool placed = std::ranges::any_of(
+        report.rows, [&](const TargetStatus& r) { return FindingConcernsRow(*f, r); });
     if (!placed) general += FindingItem(*f);
   }
   if (!general.empty())
@@ -560,9 +585,9 @@ std::string RenderHtmlReport(const HtmlReportInput& input) {
     const auto& r = report.rows[i];
     const char* st = StateName(r.state);
     std::string key = HtmlRowKey(r);
-    h += "<section class=\"target " + std::string(st) +
-         (r.state == RpoState::kOk ? " is-ok" : "") + "\" id=\"" + Anchor(key) +
-         "\" data-state=\"" + st + "\" data-key=\"" + HtmlEscape(key) + "\">\n";
+    h += "<section class=\"target " + std::string(st) + (r.state == RpoState::kOk ? " is-ok" : "") +
+         "\" id=\"" + Anchor(key) + "\" data-state=\"" + st + "\" data-key=\"" + HtmlEscape(key) +
+         "\">\n";
     h += "<header><h3>" + HtmlEscape(r.db_id) + " <span class=\"muted\">" +
          engine::DbKindName(r.kind) + (r.database_exists ? "" : ", deleted") + "</span> &rarr; " +
          HtmlEscape(r.target.ToString()) + "</h3><span class=\"state " + st + "\">" + st +

@@ -43,8 +43,8 @@ namespace drsnap::cli {
 // reconcile); drawn as the age of the newest point against the RPO.
 struct RpoSample {
   TimePoint at{};
-  bool has_point = false;          // false: no recoverable point yet
-  std::chrono::seconds age{0};     // at - newest point
+  bool has_point = false;       // false: no recoverable point yet
+  std::chrono::seconds age{0};  // at - newest point
   engine::RpoState state = engine::RpoState::kUnknown;
 };
 

@@ -57,9 +57,9 @@ void DeleteGuard::Init() {
 const DeleteGuard::VaultFacts& DeleteGuard::Facts(std::span<const LineageEntry> entries,
                                                   const std::string& db_id) const {
   std::lock_guard<std::mutex> lock(mu_);
-  auto [it, inserted] = facts_.try_emplace({entries.data(), db_id});
-  VaultFacts& f = it->second;
-  if (!inserted) return f;
+  auto& by_db = facts_[entries.data()];
+  if (auto found = by_db.find(db_id); found != by_db.end()) return found->second;
+  VaultFacts& f = by_db[db_id];
   const LineageEntry* newest = nullptr;
   std::vector<TimePoint> in_flight;
   std::vector<const LineageEntry*> available;  // sorted by point (entries are)

@@ -55,7 +55,9 @@ class DeleteGuard {
   const config::Config& config_;
   std::map<std::string, PolicyInfo, std::less<>> policies_;
   mutable std::mutex mu_;  // guards facts_
-  mutable std::map<std::pair<const LineageEntry*, std::string>, VaultFacts> facts_;
+  // By lineage group, then database id (node-based: references stay valid).
+  mutable std::unordered_map<const LineageEntry*, std::map<std::string, VaultFacts, std::less<>>>
+      facts_;
 };
 
 }  // namespace drsnap::engine

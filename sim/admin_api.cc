@@ -165,7 +165,8 @@ Status EventForwarder::SetTarget(std::string url) {
   if (!url.empty() && !IsLoopbackUrl(url)) {
     Error e = Error::Terminal("InvalidParameterValue",
                               "the event target must be an http URL on 127.0.0.0/8, localhost "
-                              "or [::1], not '" + url + "'");
+                              "or [::1], not '" +
+                                  url + "'");
     e.http_status = 400;
     return Fail(std::move(e));
   }
@@ -458,8 +459,8 @@ AdminResponse AdminApi::Handle(std::string_view method, std::string_view path,
     if (put || post) return PutSettings(*json);
     return wrong_method();
   }
-  return ErrorJson(404, "NotFound", "no admin endpoint " + std::string(path) +
-                                        " (see docs/sim.md)");
+  return ErrorJson(404, "NotFound",
+                   "no admin endpoint " + std::string(path) + " (see docs/sim.md)");
 }
 
 }  // namespace drsnap::sim

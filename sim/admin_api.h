@@ -12,14 +12,13 @@
 //   POST /_sim/time/rate                 {"rate":R}  virtual clock runs at R x real time; 0 stops
 //   GET  /_sim/events?since=ISO          [event, ...] in EventBridge shape
 //   GET  /_sim/events/target             {"url":...}
-//   POST /_sim/events/target             {"url":"http://127.0.0.1:N/x"} POST each new event there; "" stops
-//   GET  /_sim/stats                     request counts per service x operation x account x region
-//   DELETE /_sim/stats                   reset the counts
-//   GET  /_sim/faults                    the transport fault configuration
-//   POST /_sim/faults                    {"throttle":true,...} or a world fault {"kind":"fail_copies",...}
-//   DELETE /_sim/faults                  everything off (transport and world faults)
-//   GET  /_sim/settings                  simulator tunables + "signature_clock", "max_skew_seconds"
-//   PUT  /_sim/settings                  merge tunables
+//   POST /_sim/events/target             {"url":"http://127.0.0.1:N/x"} POST each new event there;
+//   "" stops GET  /_sim/stats                     request counts per service x operation x account
+//   x region DELETE /_sim/stats                   reset the counts GET  /_sim/faults the transport
+//   fault configuration POST /_sim/faults                    {"throttle":true,...} or a world fault
+//   {"kind":"fail_copies",...} DELETE /_sim/faults                  everything off (transport and
+//   world faults) GET  /_sim/settings                  simulator tunables + "signature_clock",
+//   "max_skew_seconds" PUT  /_sim/settings                  merge tunables
 //
 // Errors: {"error":{"code":..,"message":..}} with 400 (bad input), 404
 // (unknown path) or 405 (wrong method).
@@ -33,11 +32,10 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
 #include <thread>
-
-#include <nlohmann/json.hpp>
 
 #include "aws/http.h"
 #include "core/clock.h"
@@ -115,10 +113,10 @@ class EventForwarder {
   std::shared_ptr<aws::HttpTransport> transport_;
   mutable std::mutex mu_;
   std::condition_variable cv_;
-  std::string url_;                   // guarded by mu_
-  std::deque<std::string> queue_;     // guarded by mu_
-  bool stop_ = false;                 // guarded by mu_
-  bool attached_ = false;             // guarded by mu_
+  std::string url_;                // guarded by mu_
+  std::deque<std::string> queue_;  // guarded by mu_
+  bool stop_ = false;              // guarded by mu_
+  bool attached_ = false;          // guarded by mu_
   std::thread thread_;
   std::atomic<uint64_t> delivered_{0}, failed_{0};
 };
@@ -133,8 +131,8 @@ class AdminApi {
 
   // Handles one request whose path starts with kAdminPrefix. raw_query is
   // the undecoded query string.
-  AdminResponse Handle(std::string_view method, std::string_view path,
-                       std::string_view raw_query, const std::string& body);
+  AdminResponse Handle(std::string_view method, std::string_view path, std::string_view raw_query,
+                       const std::string& body);
 
   TimeRunner& time_runner() { return time_runner_; }
   EventForwarder& event_forwarder() { return forwarder_; }

@@ -67,7 +67,7 @@ struct SignatureInput {
   std::string security_token;  // "" when not sent
   bool presigned = false;
   std::optional<int64_t> expires_seconds;  // presigned only
-  std::string query_for_canonical;  // raw query, X-Amz-Signature removed when presigned
+  std::string query_for_canonical;         // raw query, X-Amz-Signature removed when presigned
 };
 
 Result<SignatureInput> FromAuthorizationHeader(const ReceivedRequest& r) {
@@ -111,12 +111,18 @@ Result<SignatureInput> FromPresignedQuery(const ReceivedRequest& r) {
     kept.append(raw_key);
     kept.push_back('=');
     kept.append(raw_value);
-    if (key == "X-Amz-Algorithm") algorithm = std::move(value);
-    else if (key == "X-Amz-Credential") credential = std::move(value);
-    else if (key == "X-Amz-Date") date = std::move(value);
-    else if (key == "X-Amz-SignedHeaders") signed_headers = std::move(value);
-    else if (key == "X-Amz-Expires") expires = std::move(value);
-    else if (key == "X-Amz-Security-Token") in.security_token = std::move(value);
+    if (key == "X-Amz-Algorithm")
+      algorithm = std::move(value);
+    else if (key == "X-Amz-Credential")
+      credential = std::move(value);
+    else if (key == "X-Amz-Date")
+      date = std::move(value);
+    else if (key == "X-Amz-SignedHeaders")
+      signed_headers = std::move(value);
+    else if (key == "X-Amz-Expires")
+      expires = std::move(value);
+    else if (key == "X-Amz-Security-Token")
+      in.security_token = std::move(value);
   }
   in.query_for_canonical = std::move(kept);
   auto missing = [](std::string_view what) {
@@ -131,15 +137,14 @@ Result<SignatureInput> FromPresignedQuery(const ReceivedRequest& r) {
   if (!signed_headers) return missing("X-Amz-SignedHeaders");
   if (!date) return missing("X-Amz-Date");
   if (*algorithm != aws::kSigV4Algorithm) {
-    return Fail(AuthError("IncompleteSignature",
-                          "Unsupported AWS 'algorithm': '" + *algorithm + "'", 400));
+    return Fail(
+        AuthError("IncompleteSignature", "Unsupported AWS 'algorithm': '" + *algorithm + "'", 400));
   }
   // Reuse the header parser for the credential, signed headers and
   // signature syntax checks.
-  auto parsed = aws::ParseAuthorizationHeader(std::string(aws::kSigV4Algorithm) +
-                                              " Credential=" + *credential +
-                                              ", SignedHeaders=" + *signed_headers +
-                                              ", Signature=" + *signature);
+  auto parsed = aws::ParseAuthorizationHeader(
+      std::string(aws::kSigV4Algorithm) + " Credential=" + *credential +
+      ", SignedHeaders=" + *signed_headers + ", Signature=" + *signature);
   if (!parsed) {
     return Fail(AuthError("IncompleteSignature", std::move(parsed).error().message, 400));
   }
@@ -152,9 +157,9 @@ Result<SignatureInput> FromPresignedQuery(const ReceivedRequest& r) {
   in.amz_date = *date;
   if (expires) {
     int64_t n = 0;
-    bool ok = !expires->empty() && expires->size() <= 9 &&
-              std::all_of(expires->begin(), expires->end(),
-                          [](char c) { return c >= '0' && c <= '9'; });
+    bool ok =
+        !expires->empty() && expires->size() <= 9 &&
+        std::all_of(expires->begin(), expires->end(), [](char c) { return c >= '0' && c <= '9'; });
     if (ok) n = std::stoll(*expires);
     if (!ok || n < 1 || n > 604800) {
       return Fail(AuthError("IncompleteSignature",
@@ -182,21 +187,21 @@ std::string FormatSkewMinutes(std::chrono::seconds s) {
 }
 
 Result<AuthenticatedCaller> Verify(const ReceivedRequest& r, SignatureInput in,
-                                   const KeyLookup& lookup, TimePoint wall_now,
-                                   TimePoint sim_now, const AuthOptions& options) {
+                                   const KeyLookup& lookup, TimePoint wall_now, TimePoint sim_now,
+                                   const AuthOptions& options) {
   std::optional<TimePoint> signed_at = ParseAmzDate(in.amz_date);
   if (!signed_at || FormatAmzDate(*signed_at) != in.amz_date) {
-    return Fail(AuthError("IncompleteSignature",
-                          "X-Amz-Date '" + in.amz_date +
-                              "' is not an ISO-8601 basic timestamp (yyyymmddThhmmssZ).",
-                          400));
+    return Fail(AuthError(
+        "IncompleteSignature",
+        "X-Amz-Date '" + in.amz_date + "' is not an ISO-8601 basic timestamp (yyyymmddThhmmssZ).",
+        400));
   }
   if (in.amz_date.substr(0, 8) != in.date_stamp) {
     return Fail(AuthError("SignatureDoesNotMatch",
                           "Date in Credential scope does not match YYYYMMDD from ISO-8601 "
                           "version of date from HTTP: '" +
-                              in.date_stamp + "' != '" + in.amz_date.substr(0, 8) +
-                              "', from '" + in.amz_date + "'.",
+                              in.date_stamp + "' != '" + in.amz_date.substr(0, 8) + "', from '" +
+                              in.amz_date + "'.",
                           403));
   }
   if (std::find(in.signed_headers.begin(), in.signed_headers.end(), "host") ==
@@ -213,28 +218,26 @@ Result<AuthenticatedCaller> Verify(const ReceivedRequest& r, SignatureInput in,
   std::optional<AccessKey> key = lookup ? lookup(in.access_key_id) : std::nullopt;
   if (!key) return Fail(InvalidToken());
   if (!key->session_token.empty()) {
-    if (in.security_token.empty() ||
-        !ConstantTimeEquals(in.security_token, key->session_token)) {
+    if (in.security_token.empty() || !ConstantTimeEquals(in.security_token, key->session_token)) {
       return Fail(InvalidToken());
     }
     if (key->expiration && sim_now >= *key->expiration) {
-      return Fail(AuthError("ExpiredToken", "The security token included in the request is expired",
-                            403));
+      return Fail(
+          AuthError("ExpiredToken", "The security token included in the request is expired", 403));
     }
   } else if (!in.security_token.empty()) {
     return Fail(InvalidToken());
   }
 
   if (options.skew_reference != SkewReference::kNone) {
-    const TimePoint now =
-        options.skew_reference == SkewReference::kWallClock ? wall_now : sim_now;
+    const TimePoint now = options.skew_reference == SkewReference::kWallClock ? wall_now : sim_now;
     const TimePoint now_s = std::chrono::time_point_cast<std::chrono::seconds>(now);
     if (*signed_at > now_s + options.max_skew) {
       return Fail(AuthError("SignatureDoesNotMatch",
                             "Signature not yet current: " + in.amz_date + " is still later than " +
                                 FormatAmzDate(now_s + options.max_skew) + " (" +
-                                FormatAmzDate(now_s) + " + " +
-                                FormatSkewMinutes(options.max_skew) + ")",
+                                FormatAmzDate(now_s) + " + " + FormatSkewMinutes(options.max_skew) +
+                                ")",
                             403));
     }
     if (in.presigned && in.expires_seconds) {
@@ -250,8 +253,8 @@ Result<AuthenticatedCaller> Verify(const ReceivedRequest& r, SignatureInput in,
       return Fail(AuthError("SignatureDoesNotMatch",
                             "Signature expired: " + in.amz_date + " is now earlier than " +
                                 FormatAmzDate(now_s - options.max_skew) + " (" +
-                                FormatAmzDate(now_s) + " - " +
-                                FormatSkewMinutes(options.max_skew) + ")",
+                                FormatAmzDate(now_s) + " - " + FormatSkewMinutes(options.max_skew) +
+                                ")",
                             403));
     }
   }
@@ -347,12 +350,15 @@ std::string DetectService(const ReceivedRequest& request, std::string_view actio
     if (parts.size() == 5 && !parts[3].empty()) return std::string(parts[3]);
   }
   if (request.Header("X-Amz-Target").starts_with("TrentService.")) return "kms";
-  static constexpr std::string_view kStsActions[] = {
-      "AssumeRole",        "AssumeRoleWithWebIdentity", "AssumeRoleWithSAML",
-      "GetCallerIdentity", "GetSessionToken",           "GetFederationToken",
-      "DecodeAuthorizationMessage", "GetAccessKeyInfo"};
-  if (std::find(std::begin(kStsActions), std::end(kStsActions), action) !=
-      std::end(kStsActions)) {
+  static constexpr std::string_view kStsActions[] = {"AssumeRole",
+                                                     "AssumeRoleWithWebIdentity",
+                                                     "AssumeRoleWithSAML",
+                                                     "GetCallerIdentity",
+                                                     "GetSessionToken",
+                                                     "GetFederationToken",
+                                                     "DecodeAuthorizationMessage",
+                                                     "GetAccessKeyInfo"};
+  if (std::find(std::begin(kStsActions), std::end(kStsActions), action) != std::end(kStsActions)) {
     return "sts";
   }
   if (request.QueryParam("Version") == std::optional<std::string>("2011-06-15")) return "sts";
@@ -383,8 +389,8 @@ Result<AuthenticatedCaller> Authenticate(const ReceivedRequest& request, std::st
     caller.region = "us-east-1";
     return caller;
   }
-  return Fail(AuthError("MissingAuthenticationToken", "Request is missing Authentication Token",
-                        403));
+  return Fail(
+      AuthError("MissingAuthenticationToken", "Request is missing Authentication Token", 403));
 }
 
 Result<AuthenticatedCaller> VerifyPresignedUrl(std::string_view method, std::string_view url,
@@ -405,7 +411,8 @@ Result<AuthenticatedCaller> VerifyPresignedUrl(std::string_view method, std::str
   // The Host header a client would send for this URL (default ports dropped).
   std::string scheme(url.substr(0, url.find("://")));
   std::string host(authority);
-  if ((scheme == "https" && host.ends_with(":443")) || (scheme == "http" && host.ends_with(":80"))) {
+  if ((scheme == "https" && host.ends_with(":443")) ||
+      (scheme == "http" && host.ends_with(":80"))) {
     host.erase(host.rfind(':'));
   }
   r.headers.emplace_back("Host", std::move(host));

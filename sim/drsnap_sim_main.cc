@@ -24,7 +24,8 @@
 
 namespace {
 
-constexpr const char* kUsage = R"(drsnap-sim: a local RDS, STS and KMS endpoint for drsnap (and any AWS client)
+constexpr const char* kUsage =
+    R"(drsnap-sim: a local RDS, STS and KMS endpoint for drsnap (and any AWS client)
 
 Usage:
   drsnap-sim [--port N] [--world FILE] [--state FILE] [options]
@@ -112,12 +113,11 @@ std::optional<std::string> ParseFlags(int argc, char** argv, Flags* f, bool* hel
       f->options.log_requests = true;
     } else {
       static constexpr std::string_view kValueFlags[] = {
-          "--port",       "--host",       "--world",           "--state",
-          "--time-rate",  "--throttle-burst", "--throttle-rate", "--fail-rate",
-          "--drop-rate",  "--latency-ms", "--seed",            "--signature-clock",
+          "--port",         "--host",           "--world",         "--state",
+          "--time-rate",    "--throttle-burst", "--throttle-rate", "--fail-rate",
+          "--drop-rate",    "--latency-ms",     "--seed",          "--signature-clock",
           "--event-target", "--threads"};
-      if (std::find(std::begin(kValueFlags), std::end(kValueFlags), arg) ==
-          std::end(kValueFlags)) {
+      if (std::find(std::begin(kValueFlags), std::end(kValueFlags), arg) == std::end(kValueFlags)) {
         return "unknown flag " + std::string(arg) + " (see --help)";
       }
       std::optional<std::string_view> v = need_value();
@@ -270,7 +270,7 @@ int main(int argc, char** argv) {
   std::fflush(stdout);
   drsnap::LogInfo("drsnap-sim started",
                   {{"endpoint", (*server)->endpoint()},
-                   {"source", from_state ? "state " + flags.state
+                   {"source", from_state            ? "state " + flags.state
                               : flags.world.empty() ? std::string("empty")
                                                     : "world " + flags.world}});
 

@@ -33,8 +33,8 @@ FaultDecision FaultInjector::Decide(std::string_view service, std::string_view a
     return d;
   }
   if (config_.error_rate > 0 && unit(rng_) < config_.error_rate) {
-    d.action = unit(rng_) < config_.error_503_fraction ? FaultAction::kError503
-                                                       : FaultAction::kError500;
+    d.action =
+        unit(rng_) < config_.error_503_fraction ? FaultAction::kError503 : FaultAction::kError500;
     return d;
   }
   if (config_.throttle) {

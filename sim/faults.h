@@ -18,11 +18,10 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <nlohmann/json.hpp>
 #include <random>
 #include <string>
 #include <string_view>
-
-#include <nlohmann/json.hpp>
 
 #include "core/clock.h"
 #include "core/error.h"
@@ -63,8 +62,7 @@ class FaultInjector {
   // Decides what happens to one authenticated request. Consumes a throttling
   // token when throttling is on (a throttled request consumes none).
   // Order: drop, then 5xx, then throttling; the delay applies to all.
-  FaultDecision Decide(std::string_view service, std::string_view account,
-                       std::string_view region);
+  FaultDecision Decide(std::string_view service, std::string_view account, std::string_view region);
 
   FaultConfig config() const;
   // Replaces the configuration; buckets are reset and the PRNG is reseeded.
@@ -89,8 +87,8 @@ class FaultInjector {
 
   std::shared_ptr<Clock> clock_;
   mutable std::mutex mu_;
-  FaultConfig config_;                    // guarded by mu_
-  std::mt19937_64 rng_;                   // guarded by mu_
+  FaultConfig config_;                                  // guarded by mu_
+  std::mt19937_64 rng_;                                 // guarded by mu_
   std::map<std::string, Bucket, std::less<>> buckets_;  // guarded by mu_
 };
 

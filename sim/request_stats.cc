@@ -43,16 +43,14 @@ nlohmann::json CountsJson(const RequestCounts& c) {
 void RequestStats::Record(std::string_view service, std::string_view operation,
                           std::string_view account, std::string_view region,
                           RequestOutcome outcome) {
-  Key key{std::string(service), std::string(operation), std::string(account),
-          std::string(region)};
+  Key key{std::string(service), std::string(operation), std::string(account), std::string(region)};
   std::lock_guard<std::mutex> lock(mu_);
   Add(&counts_[std::move(key)], outcome);
 }
 
 RequestCounts RequestStats::Get(std::string_view service, std::string_view operation,
                                 std::string_view account, std::string_view region) const {
-  Key key{std::string(service), std::string(operation), std::string(account),
-          std::string(region)};
+  Key key{std::string(service), std::string(operation), std::string(account), std::string(region)};
   std::lock_guard<std::mutex> lock(mu_);
   auto it = counts_.find(key);
   return it == counts_.end() ? RequestCounts{} : it->second;

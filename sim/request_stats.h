@@ -9,19 +9,18 @@
 #include <cstdint>
 #include <map>
 #include <mutex>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
 #include <tuple>
 
-#include <nlohmann/json.hpp>
-
 namespace drsnap::sim {
 
 enum class RequestOutcome {
-  kOk,          // 2xx
-  kFailed,      // an AWS error answered by the simulator or the auth check (4xx/5xx)
-  kThrottled,   // refused by the throttling bucket
-  kFaulted,     // an injected 500/503 or dropped connection
+  kOk,         // 2xx
+  kFailed,     // an AWS error answered by the simulator or the auth check (4xx/5xx)
+  kThrottled,  // refused by the throttling bucket
+  kFaulted,    // an injected 500/503 or dropped connection
 };
 
 struct RequestCounts {
@@ -39,8 +38,8 @@ class RequestStats {
               std::string_view region, RequestOutcome outcome);
 
   // Counts for one key; zeros when never seen.
-  RequestCounts Get(std::string_view service, std::string_view operation,
-                    std::string_view account, std::string_view region) const;
+  RequestCounts Get(std::string_view service, std::string_view operation, std::string_view account,
+                    std::string_view region) const;
   // The sum over every key.
   RequestCounts Total() const;
 

@@ -1,6 +1,7 @@
 #include "sim/server.h"
 
 #include <arpa/inet.h>
+#include <httplib.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 
@@ -9,8 +10,6 @@
 #include <filesystem>
 #include <random>
 #include <utility>
-
-#include <httplib.h>
 
 #include "aws/encoding.h"
 #include "core/log.h"
@@ -23,9 +22,8 @@ std::string NewRequestId() {
   std::uniform_int_distribution<uint64_t> dist;
   uint64_t a = dist(rng), b = dist(rng);
   char buf[40];
-  std::snprintf(buf, sizeof(buf), "%08x-%04x-4%03x-%04x-%012llx",
-                static_cast<unsigned>(a >> 32), static_cast<unsigned>((a >> 16) & 0xffff),
-                static_cast<unsigned>(a & 0x0fff),
+  std::snprintf(buf, sizeof(buf), "%08x-%04x-4%03x-%04x-%012llx", static_cast<unsigned>(a >> 32),
+                static_cast<unsigned>((a >> 16) & 0xffff), static_cast<unsigned>(a & 0x0fff),
                 static_cast<unsigned>(((b >> 48) & 0x3fff) | 0x8000),
                 static_cast<unsigned long long>(b & 0xffffffffffffULL));
   return buf;
@@ -59,9 +57,9 @@ void ParseForm(std::string_view text, bool skip_presign,
 
 // What the wire carried, decoded into an operation.
 struct ParsedOperation {
-  bool json = false;     // KMS JSON 1.1
-  std::string action;    // "DescribeDBSnapshots" / "DescribeKey"
-  std::string target;    // X-Amz-Target as sent (JSON only)
+  bool json = false;   // KMS JSON 1.1
+  std::string action;  // "DescribeDBSnapshots" / "DescribeKey"
+  std::string target;  // X-Amz-Target as sent (JSON only)
   std::vector<std::pair<std::string, std::string>> params;
 };
 
@@ -144,9 +142,8 @@ class Server::Impl final : public httplib::Server {
   // would otherwise delay stopping by the keep-alive timeout).
   void ShutdownOpenSockets() {
     const int port = owner_->port_;
-    ShutdownMatchingSockets([port](int local_port, std::string_view, int) {
-      return local_port == port;
-    });
+    ShutdownMatchingSockets(
+        [port](int local_port, std::string_view, int) { return local_port == port; });
   }
 
   void Install();
@@ -208,8 +205,7 @@ void Server::Impl::Install() {
   Post(".*", with_body);
   Put(".*", with_body);
   Delete(".*", with_body);
-  set_exception_handler([](const httplib::Request&, httplib::Response& res,
-                           std::exception_ptr ep) {
+  set_exception_handler([](const httplib::Request&, httplib::Response& res, std::exception_ptr ep) {
     std::string what = "unknown exception";
     try {
       if (ep) std::rethrow_exception(ep);
@@ -223,8 +219,7 @@ void Server::Impl::Install() {
   });
 }
 
-void Server::Impl::Dispatch(const httplib::Request& req, httplib::Response& res,
-                            std::string body) {
+void Server::Impl::Dispatch(const httplib::Request& req, httplib::Response& res, std::string body) {
   ReceivedRequest r;
   r.method = req.method;
   std::string_view target = req.target;
@@ -255,27 +250,29 @@ void Server::Impl::HandleAws(ReceivedRequest r, const httplib::Request& req,
     SimResponse resp = ServiceErrorResponse(service, e);
     std::string id = resp.request_id.empty() ? NewRequestId() : resp.request_id;
     if (s.options_.log_requests) {
-      LogInfo("drsnap-sim request",
-              {{"service", service}, {"action", op.action}, {"account", std::string(account)},
-               {"region", std::string(region)}, {"status", std::to_string(resp.status)},
-               {"error", e.code}});
+      LogInfo("drsnap-sim request", {{"service", service},
+                                     {"action", op.action},
+                                     {"account", std::string(account)},
+                                     {"region", std::string(region)},
+                                     {"status", std::to_string(resp.status)},
+                                     {"error", e.code}});
     }
     Send(res, resp.status, resp.content_type, std::move(resp.body), id);
   };
 
   const TimePoint wall_now = s.options_.wall_clock->Now();
   const TimePoint sim_now = s.simulator_->Now();
-  Result<AuthenticatedCaller> caller =
-      Authenticate(r, op.action,
-                   [&s](std::string_view akid) { return s.simulator_->LookupAccessKey(akid); },
-                   wall_now, sim_now, s.auth_options());
+  Result<AuthenticatedCaller> caller = Authenticate(
+      r, op.action, [&s](std::string_view akid) { return s.simulator_->LookupAccessKey(akid); },
+      wall_now, sim_now, s.auth_options());
   if (!caller) return fail(caller.error(), RequestOutcome::kFailed, "", "");
   service = caller->service;
 
   if (service != "rds" && service != "sts" && service != "kms") {
     return fail(MakeError("InvalidAction",
                           "drsnap-sim serves the rds, sts and kms services; the credential scope "
-                          "names '" + service + "'",
+                          "names '" +
+                              service + "'",
                           400),
                 RequestOutcome::kFailed, caller->account_id, caller->region);
   }
@@ -288,8 +285,7 @@ void Server::Impl::HandleAws(ReceivedRequest r, const httplib::Request& req,
   }
   if (service != "kms" && op.json) {
     return fail(MakeError("InvalidAction",
-                          "the " + service + " API uses the Query protocol, not X-Amz-Target",
-                          400),
+                          "the " + service + " API uses the Query protocol, not X-Amz-Target", 400),
                 RequestOutcome::kFailed, caller->account_id, caller->region);
   }
   if (op.action.empty()) {
@@ -318,10 +314,10 @@ void Server::Impl::HandleAws(ReceivedRequest r, const httplib::Request& req,
                             500),
                   RequestOutcome::kFaulted, caller->account_id, caller->region);
     case FaultAction::kError503:
-      return fail(MakeError("ServiceUnavailable",
-                            "The request has failed due to a temporary failure of the server.",
-                            503),
-                  RequestOutcome::kFaulted, caller->account_id, caller->region);
+      return fail(
+          MakeError("ServiceUnavailable",
+                    "The request has failed due to a temporary failure of the server.", 503),
+          RequestOutcome::kFaulted, caller->account_id, caller->region);
     case FaultAction::kThrottle:
       return fail(MakeError("Throttling", "Rate exceeded", 400), RequestOutcome::kThrottled,
                   caller->account_id, caller->region);
@@ -336,13 +332,15 @@ void Server::Impl::HandleAws(ReceivedRequest r, const httplib::Request& req,
   sim_request.params = std::move(op.params);
   if (op.json) sim_request.json_body = std::move(r.body);
   SimResponse resp = s.simulator_->Handle(sim_request);
-  s.stats_.Record(service, op.action, caller->account_id, caller->region,
-                  resp.status >= 200 && resp.status < 300 ? RequestOutcome::kOk
-                                                          : RequestOutcome::kFailed);
+  s.stats_.Record(
+      service, op.action, caller->account_id, caller->region,
+      resp.status >= 200 && resp.status < 300 ? RequestOutcome::kOk : RequestOutcome::kFailed);
   if (s.options_.log_requests) {
-    LogInfo("drsnap-sim request",
-            {{"service", service}, {"action", op.action}, {"account", caller->account_id},
-             {"region", caller->region}, {"status", std::to_string(resp.status)}});
+    LogInfo("drsnap-sim request", {{"service", service},
+                                   {"action", op.action},
+                                   {"account", caller->account_id},
+                                   {"region", caller->region},
+                                   {"status", std::to_string(resp.status)}});
   }
   std::string id = resp.request_id.empty() ? NewRequestId() : resp.request_id;
   Send(res, resp.status, resp.content_type, std::move(resp.body), id);

@@ -43,9 +43,9 @@ struct ServerOptions {
   int threads = 16;  // worker threads; each open keep-alive connection holds one
   AuthOptions auth;
   FaultConfig faults;
-  double time_rate = 0;           // >0: virtual clock runs at this multiple of real time
-  std::string event_target_url;   // "": no event forwarding (see EventForwarder)
-  bool log_requests = false;      // one LogInfo line per AWS request
+  double time_rate = 0;               // >0: virtual clock runs at this multiple of real time
+  std::string event_target_url;       // "": no event forwarding (see EventForwarder)
+  bool log_requests = false;          // one LogInfo line per AWS request
   std::shared_ptr<Clock> wall_clock;  // real time for skew checks and throttling; null: system
 };
 

@@ -8,7 +8,14 @@ namespace drsnap::sim {
 
 void AppendXmlEscaped(std::string* out, std::string_view s) {
   // Fast path: most values need no escaping.
-  if (s.find_first_of("&<>\"'") == std::string_view::npos) {
+  bool plain = true;
+  for (char c : s) {
+    if (c == '&' || c == '<' || c == '>' || c == '"' || c == '\'') {
+      plain = false;
+      break;
+    }
+  }
+  if (plain) {
     out->append(s);
     return;
   }

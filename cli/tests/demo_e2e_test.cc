@@ -113,7 +113,8 @@ class DemoEndToEndTest : public ::testing::Test {
 TEST_F(DemoEndToEndTest, TwoDaysEndWithEveryDatabaseWithinItsRpoAndAReport) {
   const std::string report = dir_.path() + "/report.html";
   ProcessRun r = Drsnap(dir_.path(), "demo --days 2 --report " + report);
-  ASSERT_EQ(r.status, 0) << r.err << "\n" << r.out.substr(r.out.size() > 4000 ? r.out.size() - 4000 : 0);
+  ASSERT_EQ(r.status, 0) << r.err << "\n"
+                         << r.out.substr(r.out.size() > 4000 ? r.out.size() - 4000 : 0);
 
   // The final table: every protected database in both DR regions, all ok;
   // the unprotected one is not there.
@@ -174,7 +175,8 @@ TEST_F(DemoEndToEndTest, QuietPrintsTheTableAndTheReportOnly) {
 
 TEST_F(DemoEndToEndTest, ABrokenRegionFailsWithTheReason) {
   const std::string report = dir_.path() + "/broken.html";
-  ProcessRun r = Drsnap(dir_.path(), "demo --quiet --days 1 --fail-region eu-west-1 --report " + report);
+  ProcessRun r =
+      Drsnap(dir_.path(), "demo --quiet --days 1 --fail-region eu-west-1 --report " + report);
   EXPECT_EQ(r.status, 2) << r.err << r.out;
   EXPECT_NE(r.err.find("not every database ended within its RPO (7 of 14)"), std::string::npos)
       << r.err;

@@ -1,12 +1,13 @@
 // The demo's displays: the live frame (content, colours, width), the
 // terminal view's in-place redraw, and the log view's lines.
+#include "cli/demo_view.h"
+
 #include <gtest/gtest.h>
 #include <stdio.h>
 
 #include <functional>
 #include <string>
 
-#include "cli/demo_view.h"
 #include "core/time_util.h"
 #include "engine/naming.h"
 
@@ -193,8 +194,9 @@ TEST(DemoViewTest, LogViewPrintsActionsAndStateChangesOnce) {
   EXPECT_EQ(out.find('\033'), std::string::npos);
   EXPECT_EQ(Count(out, "day 2 of 3"), 1);
   EXPECT_EQ(Count(out, "[2026-11-24T12:00:00Z] orders instance -> 222222222222/eu-west-1: ok"), 1);
-  EXPECT_EQ(Count(out, "analytics-warehouse-with-a-long-name instance -> 222222222222/eu-west-1: "
-                       "unknown ("),
+  EXPECT_EQ(Count(out,
+                  "analytics-warehouse-with-a-long-name instance -> 222222222222/eu-west-1: "
+                  "unknown ("),
             1);
   EXPECT_EQ(Count(out, "unknown -> ok"), 1);
   EXPECT_EQ(Count(out, "SnapshotQuotaExceeded"), 3) << out;  // the failed action, every step

@@ -3,12 +3,13 @@
 // and two DR regions, unencrypted, default-key and customer-key encrypted DB
 // instances of different sizes and an Aurora cluster with automated backups,
 // a shareable key in production and a DR-owned key in every DR region.
+#include "cli/demo_world.h"
+
 #include <gtest/gtest.h>
 #include <yaml-cpp/yaml.h>
 
 #include <set>
 
-#include "cli/demo_world.h"
 #include "config/policy.h"
 #include "sim/simulator.h"
 
@@ -35,9 +36,12 @@ TEST(DemoWorldTest, TheWorldHasEveryKindOfDatabase) {
   std::set<int> sizes;
   for (const auto& db : prod["db_instances"]) {
     bool encrypted = db["encrypted"] && db["encrypted"].as<bool>();
-    if (!encrypted) ++unencrypted;
-    else if (db["kms_key"]) ++customer_key;
-    else ++default_key;
+    if (!encrypted)
+      ++unencrypted;
+    else if (db["kms_key"])
+      ++customer_key;
+    else
+      ++default_key;
     sizes.insert(db["size_gb"].as<int>());
     EXPECT_GT(db["backup_retention_days"].as<int>(), 0) << db["id"].as<std::string>();
     if (db["tags"]["tier"]) ++protected_dbs;

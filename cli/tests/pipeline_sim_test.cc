@@ -313,10 +313,9 @@ TEST(PipelineSimTest, TwoHundredDatabasesConvergeUnderThrottling) {
            ", region: us-east-1, engine: postgres, size_gb: 1, backup_retention_days: 1, "
            "backup_window: \"04:00-04:30\"}\n";
   auto registry = std::make_shared<aws::RateLimiterRegistry>(
-      // Below the simulator's refill rate in the steady state, but a burst
-      // larger than its bucket: the first burst is throttled, and drsnap's
-      // adaptive limiter and retries must absorb it.
-      aws::RateLimiterOptions{.max_rate = 90, .burst = 60}, DefaultClock());
+      // Faster than the simulator's bucket, so it is throttled for sure;
+      // drsnap's adaptive limiter and retries must absorb that.
+      aws::RateLimiterOptions{.max_rate = 150, .burst = 40}, DefaultClock());
   cloud::RateLimiterSource limiters = [registry](const std::string& a, const std::string& r) {
     return registry->ForScope(a, r);
   };
@@ -327,9 +326,9 @@ TEST(PipelineSimTest, TwoHundredDatabasesConvergeUnderThrottling) {
                              {"cross_region_mbps", 1000},
                              {"manual_snapshot_quota", 1000}},
                             limiters,
-                            /*max_attempts=*/6);
+                            /*max_attempts=*/8);
   ASSERT_NE(p, nullptr);
-  nlohmann::json faults = {{"throttle", true}, {"throttle_burst", 10}, {"throttle_rate", 100}};
+  nlohmann::json faults = {{"throttle", true}, {"throttle_burst", 30}, {"throttle_rate", 100}};
   ASSERT_TRUE(p->server->faults().Update(faults).has_value());
   p->sim->SetTime(*ParseIso8601("2026-11-23T05:00:00Z"));
   auto reports = p->RunUntilQuiet(40, std::chrono::minutes(10));

@@ -51,8 +51,8 @@ ProcessRun Chromium(const std::string& dir, const std::string& extra, const std:
   std::string cmd = std::string("timeout 120 ") + kChromium +
                     " --headless --no-sandbox --disable-gpu --disable-quic --no-first-run"
                     " --disable-background-networking --disable-component-update --disable-sync"
-                    " --user-data-dir=" + profile + " " + extra + " '" + url + "' 2>" + dir +
-                    "/chromium.err";
+                    " --user-data-dir=" +
+                    profile + " " + extra + " '" + url + "' 2>" + dir + "/chromium.err";
   ProcessRun r;
   FILE* p = popen(cmd.c_str(), "r");
   if (p == nullptr) return r;
@@ -129,7 +129,8 @@ TEST_F(ReportHtmlChromiumTest, TheBrowserShowsEveryRowStateAndCount) {
 
 TEST_F(ReportHtmlChromiumTest, AScreenshotIsARealPicture) {
   std::string png = dir_.path() + "/shot.png";
-  ProcessRun r = Chromium(dir_.path(), "--window-size=1280,1600 --screenshot=" + png, "file://" + report_);
+  ProcessRun r =
+      Chromium(dir_.path(), "--window-size=1280,1600 --screenshot=" + png, "file://" + report_);
   ASSERT_EQ(r.status, 0) << ReadErr(dir_.path());
   std::ifstream f(png, std::ios::binary);
   ASSERT_TRUE(f) << "no screenshot written; " << ReadErr(dir_.path());

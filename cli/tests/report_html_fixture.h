@@ -116,9 +116,9 @@ inline ReportFixture MakeReportFixture() {
   source.snapshots = {
       snap(src, DbKind::kInstance, "rds:orders-2026-11-25-03-00", SnapshotType::kAutomated,
            SnapshotStatus::kAvailable, At("2026-11-25T03:00:00Z"), 100, "orders"),
-      snap(src, DbKind::kInstance, engine::naming::CaptureName("orders", At("2026-11-25T23:00:00Z")),
-           SnapshotType::kManual, SnapshotStatus::kAvailable, At("2026-11-25T23:00:00Z"), 100,
-           "orders"),
+      snap(src, DbKind::kInstance,
+           engine::naming::CaptureName("orders", At("2026-11-25T23:00:00Z")), SnapshotType::kManual,
+           SnapshotStatus::kAvailable, At("2026-11-25T23:00:00Z"), 100, "orders"),
       // Someone else's snapshot of another database: not on any timeline.
       snap(src, DbKind::kInstance, "manual-backup", SnapshotType::kManual,
            SnapshotStatus::kAvailable, At("2026-11-25T12:00:00Z"), 100, "billing"),
@@ -126,8 +126,9 @@ inline ReportFixture MakeReportFixture() {
   engine::ScopeInventory eu_inv;
   eu_inv.scope = eu;
   auto vault = [&](Scope scope, const char* iso, SnapshotStatus st, int pct) {
-    return snap(scope, DbKind::kInstance, engine::naming::VaultName("111111111111", "orders", At(iso)),
-                SnapshotType::kManual, st, At(iso), pct, "orders");
+    return snap(scope, DbKind::kInstance,
+                engine::naming::VaultName("111111111111", "orders", At(iso)), SnapshotType::kManual,
+                st, At(iso), pct, "orders");
   };
   eu_inv.snapshots = {
       vault(eu, "2026-11-25T14:00:00Z", SnapshotStatus::kAvailable, 100),
@@ -169,8 +170,7 @@ inline ReportFixture MakeReportFixture() {
   const std::string ok_key = cli::HtmlRowKey(ok);
   for (int i = 0; i <= 12; ++i) {
     TimePoint t = now - hours(12) + hours(i);
-    f.history[ok_key].push_back(
-        cli::RpoSample{t, true, hours(i % 4 + 1), engine::RpoState::kOk});
+    f.history[ok_key].push_back(cli::RpoSample{t, true, hours(i % 4 + 1), engine::RpoState::kOk});
   }
   return f;
 }

@@ -57,10 +57,12 @@ TEST(ReportHtmlRenderTest, OneRowAndOneSectionPerDatabaseTarget) {
   ASSERT_EQ(rows.size(), 3u);
   EXPECT_EQ(rows[0], std::make_pair(std::string("unknown"),
                                     std::string("critical/ledger/cluster/222222222222/eu-west-1")));
-  EXPECT_EQ(rows[1], std::make_pair(std::string("ok"),
-                                    std::string("critical/orders/instance/222222222222/eu-west-1")));
-  EXPECT_EQ(rows[2], std::make_pair(std::string("breached"),
-                                    std::string("critical/orders/instance/222222222222/us-west-2")));
+  EXPECT_EQ(rows[1],
+            std::make_pair(std::string("ok"),
+                           std::string("critical/orders/instance/222222222222/eu-west-1")));
+  EXPECT_EQ(rows[2],
+            std::make_pair(std::string("breached"),
+                           std::string("critical/orders/instance/222222222222/us-west-2")));
   // The overall state is the worst one; the counts per state.
   EXPECT_NE(html.find("id=\"overall\" data-state=\"unknown\""), std::string::npos);
   EXPECT_NE(html.find("data-state=\"ok\">1 ok</span>"), std::string::npos);
@@ -142,8 +144,7 @@ TEST(ReportHtmlRenderTest, EscapesTextAndIsSelfContained) {
   EXPECT_EQ(html.find("url("), std::string::npos);
   EXPECT_EQ(html.find("http://"), std::string::npos);
   EXPECT_EQ(html.find("https://"), std::string::npos);
-  EXPECT_EQ(cli::HtmlEscape("<a href='x'>&</a>"),
-            "&lt;a href=&#39;x&#39;&gt;&amp;&lt;/a&gt;");
+  EXPECT_EQ(cli::HtmlEscape("<a href='x'>&</a>"), "&lt;a href=&#39;x&#39;&gt;&amp;&lt;/a&gt;");
 }
 
 TEST(ReportHtmlRenderTest, EmptyReportSaysSo) {

@@ -1,7 +1,5 @@
 // sim/auth: SigV4 verification of requests signed by aws/sigv4.h, without a
 // server or a world (a lookup lambda stands in for the simulator's keys).
-#include "sim/auth.h"
-
 #include <gtest/gtest.h>
 
 #include <chrono>
@@ -10,6 +8,7 @@
 #include "aws/encoding.h"
 #include "aws/sigv4.h"
 #include "core/time_util.h"
+#include "sim/auth.h"
 
 namespace drsnap::sim {
 namespace {
@@ -22,13 +21,21 @@ const TimePoint kWall = *ParseIso8601("2026-11-25T14:00:00Z");
 const TimePoint kSim = *ParseIso8601("2030-01-01T00:00:00Z");
 
 AccessKey LongTermKey() {
-  return AccessKey{"AKIASIMTEST000000001", "secret-one", "", "111111111111",
-                   "arn:aws:iam::111111111111:user/alice", std::nullopt};
+  return AccessKey{"AKIASIMTEST000000001",
+                   "secret-one",
+                   "",
+                   "111111111111",
+                   "arn:aws:iam::111111111111:user/alice",
+                   std::nullopt};
 }
 
 AccessKey SessionKey() {
-  return AccessKey{"ASIASIMTEST000000002", "secret-two", "token-two", "222222222222",
-                   "arn:aws:sts::222222222222:assumed-role/dr/s1", kSim + hours(1)};
+  return AccessKey{"ASIASIMTEST000000002",
+                   "secret-two",
+                   "token-two",
+                   "222222222222",
+                   "arn:aws:sts::222222222222:assumed-role/dr/s1",
+                   kSim + hours(1)};
 }
 
 KeyLookup Lookup() {
@@ -145,25 +152,25 @@ TEST(AuthTest, UnknownKeyIsInvalidClientTokenId) {
 }
 
 TEST(AuthTest, SessionKeyNeedsItsToken) {
-  ReceivedRequest good = Signed(QueryPost("Action=GetCallerIdentity"), Creds(SessionKey()),
-                                "us-east-1", "sts", kWall);
+  ReceivedRequest good =
+      Signed(QueryPost("Action=GetCallerIdentity"), Creds(SessionKey()), "us-east-1", "sts", kWall);
   auto ok = Authenticate(good, "GetCallerIdentity", Lookup(), kWall, kSim);
   ASSERT_TRUE(ok.has_value()) << ok.error().ToString();
   EXPECT_EQ(ok->account_id, "222222222222");
 
   aws::Credentials no_token = Creds(SessionKey());
   no_token.session_token.clear();
-  auto missing = Authenticate(Signed(QueryPost("Action=GetCallerIdentity"), no_token, "us-east-1",
-                                     "sts", kWall),
-                              "GetCallerIdentity", Lookup(), kWall, kSim);
+  auto missing = Authenticate(
+      Signed(QueryPost("Action=GetCallerIdentity"), no_token, "us-east-1", "sts", kWall),
+      "GetCallerIdentity", Lookup(), kWall, kSim);
   ASSERT_FALSE(missing.has_value());
   EXPECT_EQ(missing.error().code, "InvalidClientTokenId");
 
   aws::Credentials wrong_token = Creds(SessionKey());
   wrong_token.session_token = "token-other";
-  auto wrong = Authenticate(Signed(QueryPost("Action=GetCallerIdentity"), wrong_token,
-                                   "us-east-1", "sts", kWall),
-                            "GetCallerIdentity", Lookup(), kWall, kSim);
+  auto wrong = Authenticate(
+      Signed(QueryPost("Action=GetCallerIdentity"), wrong_token, "us-east-1", "sts", kWall),
+      "GetCallerIdentity", Lookup(), kWall, kSim);
   ASSERT_FALSE(wrong.has_value());
   EXPECT_EQ(wrong.error().code, "InvalidClientTokenId");
 }
@@ -171,9 +178,9 @@ TEST(AuthTest, SessionKeyNeedsItsToken) {
 TEST(AuthTest, LongTermKeyWithATokenIsRefused) {
   aws::Credentials c = Creds(LongTermKey());
   c.session_token = "made-up";
-  auto caller = Authenticate(
-      Signed(QueryPost("Action=GetCallerIdentity"), c, "us-east-1", "sts", kWall),
-      "GetCallerIdentity", Lookup(), kWall, kSim);
+  auto caller =
+      Authenticate(Signed(QueryPost("Action=GetCallerIdentity"), c, "us-east-1", "sts", kWall),
+                   "GetCallerIdentity", Lookup(), kWall, kSim);
   ASSERT_FALSE(caller.has_value());
   EXPECT_EQ(caller.error().code, "InvalidClientTokenId");
 }
@@ -292,9 +299,9 @@ TEST(AuthTest, PresignedUrlVerifies) {
 }
 
 TEST(AuthTest, PresignedRequestWithSessionToken) {
-  std::string url = aws::PresignUrl("GET", "http://127.0.0.1:4566/?Action=GetCallerIdentity",
-                                    Creds(SessionKey()), aws::SigningScope{"us-east-1", "sts"},
-                                    kWall, seconds(900));
+  std::string url =
+      aws::PresignUrl("GET", "http://127.0.0.1:4566/?Action=GetCallerIdentity", Creds(SessionKey()),
+                      aws::SigningScope{"us-east-1", "sts"}, kWall, seconds(900));
   aws::HttpRequest r;
   r.method = "GET";
   r.url = url;
@@ -315,8 +322,8 @@ TEST(AuthTest, DetectServiceFallsBackToTargetAndAction) {
   ReceivedRequest q = Received(QueryPost("Action=GetCallerIdentity"));
   EXPECT_EQ(DetectService(q, "GetCallerIdentity"), "sts");
   EXPECT_EQ(DetectService(q, "DescribeDBSnapshots"), "rds");
-  ReceivedRequest signed_kms = Signed(QueryPost("{}"), Creds(LongTermKey()), "eu-west-1", "kms",
-                                      kWall);
+  ReceivedRequest signed_kms =
+      Signed(QueryPost("{}"), Creds(LongTermKey()), "eu-west-1", "kms", kWall);
   EXPECT_EQ(DetectService(signed_kms, ""), "kms");
 }
 

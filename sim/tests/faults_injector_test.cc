@@ -1,12 +1,11 @@
 // sim/faults: the throttling bucket (on a fake real-time clock), seeded
 // randomness, configuration updates.
-#include "sim/faults.h"
-
 #include <gtest/gtest.h>
 
 #include <memory>
 
 #include "core/time_util.h"
+#include "sim/faults.h"
 #include "sim/request_stats.h"
 
 namespace drsnap::sim {

@@ -26,8 +26,8 @@ class RealClientsTest : public ::testing::Test {
 
   testing::CommandResult Aws(const testing::TestAccount& account, std::string_view region,
                              const std::string& args) {
-    return RunCommand(AwsEnv(account, region) + " /usr/bin/aws --endpoint-url " +
-                      h_.endpoint() + " --output json " + args);
+    return RunCommand(AwsEnv(account, region) + " /usr/bin/aws --endpoint-url " + h_.endpoint() +
+                      " --output json " + args);
   }
 
   testing::CommandResult Python(const testing::TestAccount& account, std::string_view region,

@@ -1,7 +1,5 @@
 // The drsnap-sim server over real HTTP (the curl transport on loopback):
 // signatures, AWS error shapes, throttling, injected faults, concurrency.
-#include "sim/server.h"
-
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -10,6 +8,7 @@
 
 #include "aws/sigv4.h"
 #include "core/time_util.h"
+#include "sim/server.h"
 #include "sim/tests/server_test_util.h"
 
 namespace drsnap::sim {
@@ -104,10 +103,10 @@ TEST_F(ServerHttpTest, GetQueryStringRequestsWork) {
 }
 
 TEST_F(ServerHttpTest, PresignedGetIsAccepted) {
-  std::string url = aws::PresignUrl(
-      "GET", h_.endpoint() + "/?Action=GetCallerIdentity&Version=2011-06-15",
-      VaultAccount().credentials(), aws::SigningScope{"us-east-1", "sts"}, SystemClock().Now(),
-      std::chrono::seconds(300));
+  std::string url =
+      aws::PresignUrl("GET", h_.endpoint() + "/?Action=GetCallerIdentity&Version=2011-06-15",
+                      VaultAccount().credentials(), aws::SigningScope{"us-east-1", "sts"},
+                      SystemClock().Now(), std::chrono::seconds(300));
   aws::HttpRequest r;
   r.method = "GET";
   r.url = url;
@@ -177,13 +176,13 @@ TEST_F(ServerHttpTest, ClockSkewIsRejectedAgainstRealTime) {
 }
 
 TEST_F(ServerHttpTest, SessionCredentialsWorkUntilTheyExpireInVirtualTime) {
-  auto assumed = SignAndSend(
-      *h_.http,
-      QueryRequest(h_.endpoint(), "AssumeRole", kSts,
-                   {{"RoleArn", "arn:aws:iam::444455556666:role/drsnap-vault"},
-                    {"RoleSessionName", "test"},
-                    {"DurationSeconds", "900"}}),
-      ProdAccount().credentials(), "us-east-1", "sts");
+  auto assumed =
+      SignAndSend(*h_.http,
+                  QueryRequest(h_.endpoint(), "AssumeRole", kSts,
+                               {{"RoleArn", "arn:aws:iam::444455556666:role/drsnap-vault"},
+                                {"RoleSessionName", "test"},
+                                {"DurationSeconds", "900"}}),
+                  ProdAccount().credentials(), "us-east-1", "sts");
   ASSERT_TRUE(assumed.has_value());
   ASSERT_EQ(assumed->status, 200) << assumed->body;
   aws::Credentials session;
@@ -261,8 +260,8 @@ TEST_F(ServerHttpTest, ThrottlingKicksInAfterTheBurst) {
   EXPECT_EQ(kms->status, 400);
   EXPECT_NE(kms->body.find("ThrottlingException"), std::string::npos) << kms->body;
 
-  RequestCounts c = h_.server->stats().Get("rds", "DescribeDBSnapshots", ProdAccount().id,
-                                           "eu-west-1");
+  RequestCounts c =
+      h_.server->stats().Get("rds", "DescribeDBSnapshots", ProdAccount().id, "eu-west-1");
   EXPECT_EQ(c.ok, 20u);
   EXPECT_EQ(c.throttled, 1u);
 }
@@ -306,10 +305,9 @@ TEST_F(ServerHttpTest, ConcurrentClients) {
       auto http = aws::NewCurlTransport();
       const bool vault = t % 2 == 1;
       for (int i = 0; i < kCalls; ++i) {
-        auto r = SignAndSend(
-            *http, QueryRequest(h_.endpoint(), "DescribeDBSnapshots", kRds),
-            vault ? VaultAccount().credentials() : ProdAccount().credentials(),
-            vault ? "eu-central-1" : "eu-west-1", "rds");
+        auto r = SignAndSend(*http, QueryRequest(h_.endpoint(), "DescribeDBSnapshots", kRds),
+                             vault ? VaultAccount().credentials() : ProdAccount().credentials(),
+                             vault ? "eu-central-1" : "eu-west-1", "rds");
         (r && r->status == 200 ? ok : bad).fetch_add(1);
       }
     });
@@ -317,9 +315,7 @@ TEST_F(ServerHttpTest, ConcurrentClients) {
   for (auto& t : threads) t.join();
   EXPECT_EQ(ok.load(), kThreads * kCalls);
   EXPECT_EQ(bad.load(), 0);
-  EXPECT_EQ(h_.server->stats()
-                .Get("rds", "DescribeDBSnapshots", ProdAccount().id, "eu-west-1")
-                .ok,
+  EXPECT_EQ(h_.server->stats().Get("rds", "DescribeDBSnapshots", ProdAccount().id, "eu-west-1").ok,
             static_cast<uint64_t>(kThreads / 2 * kCalls));
   EXPECT_EQ(h_.server->stats().Total().total, static_cast<uint64_t>(kThreads * kCalls));
 }

@@ -115,8 +115,7 @@ Result<aws::HttpResponse> SignAndSend(aws::HttpTransport& http, aws::HttpRequest
 }
 
 Result<aws::HttpResponse> Admin(aws::HttpTransport& http, const std::string& endpoint,
-                                std::string_view method, std::string_view path,
-                                std::string body) {
+                                std::string_view method, std::string_view path, std::string body) {
   aws::HttpRequest r;
   r.method = std::string(method);
   r.url = endpoint + std::string(path);
