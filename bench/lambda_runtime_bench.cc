@@ -69,8 +69,11 @@ class RuntimeApi {
                   std::unique_lock l(mu_);
                   if (!first_next_) first_next_ = Steady::now();
                   cv_.notify_all();
-                  cv_.wait(l, [this] { return stop_ || !queue_.empty(); });
-                  if (stop_) {
+                  // A killed process's poll must not hold a server thread:
+                  // Reset() ends the polls of the previous generation.
+                  int generation = generation_;
+                  cv_.wait(l, [&] { return stop_ || !queue_.empty() || generation != generation_; });
+                  if (stop_ || generation != generation_) {
                     res.status = 500;
                     return;
                   }
@@ -116,6 +119,8 @@ class RuntimeApi {
     std::lock_guard l(mu_);
     first_next_.reset();
     responses_.clear();
+    ++generation_;
+    cv_.notify_all();
   }
   void Push(std::string ev) {
     std::lock_guard l(mu_);
@@ -143,6 +148,7 @@ class RuntimeApi {
   std::vector<std::string> queue_, responses_;
   bool stop_ = false;
   int ids_ = 0;
+  int generation_ = 0;
 };
 
 pid_t Spawn(const std::vector<std::string>& argv_in, const std::vector<std::string>& env_in,
@@ -161,6 +167,17 @@ pid_t Spawn(const std::vector<std::string>& argv_in, const std::vector<std::stri
   if (posix_spawn(&pid, argv[0], &fa, nullptr, argv.data(), envp.data()) != 0) pid = -1;
   posix_spawn_file_actions_destroy(&fa);
   return pid;
+}
+
+std::string ReadText(const std::string& path) {
+  std::string out;
+  if (FILE* f = std::fopen(path.c_str(), "r")) {
+    char buf[512];
+    size_t n = std::fread(buf, 1, sizeof buf, f);
+    out.assign(buf, n);
+    std::fclose(f);
+  }
+  return out;
 }
 
 void KillAndReap(pid_t pid) {
@@ -267,7 +284,8 @@ void ColdStart(benchmark::State& state, std::vector<std::string> command) {
     auto first = api.WaitFirstNext(std::chrono::seconds(10));
     KillAndReap(pid);
     if (!first) {
-      state.SkipWithError(("no /next request; see " + log).c_str());
+      std::string text = ReadText(log);
+      state.SkipWithError(("no /next request: " + text.substr(0, 400)).c_str());
       break;
     }
     double seconds = std::chrono::duration<double>(*first - t0).count();
@@ -317,7 +335,8 @@ void BM_InvocationPeakRss(benchmark::State& state) {
     peak_kb = VmHwmKb(pid);
     KillAndReap(pid);
     if (responses.empty() || responses[0].rfind("response ", 0) != 0) {
-      state.SkipWithError(("invocation failed; see " + log).c_str());
+      std::string text = ReadText(log);
+      state.SkipWithError(("invocation failed: " + text.substr(0, 400)).c_str());
       break;
     }
     auto pos = responses[0].find("\"done\":");

@@ -46,15 +46,26 @@ function(drsnap_tests)
   if(NOT DRSNAP_HAVE_MOTO)
     list(FILTER tests EXCLUDE REGEX ".*moto[^/]*_test\\.cc$")
   endif()
+  # The folder's shared test helpers are compiled once, into one library.
+  set(util_lib "")
+  if(helpers)
+    set(util_lib ${folder}_test_util)
+    add_library(${util_lib} STATIC ${helpers})
+    target_compile_options(${util_lib} PRIVATE ${DRSNAP_WARNINGS})
+    target_compile_definitions(${util_lib} PUBLIC
+      DRSNAP_SOURCE_DIR="${PROJECT_SOURCE_DIR}"
+      DRSNAP_BINARY_DIR="${PROJECT_BINARY_DIR}")
+    target_link_libraries(${util_lib} PUBLIC ${ARG_DEPS} GTest::gtest GTest::gmock)
+  endif()
   foreach(t ${tests})
     get_filename_component(base ${t} NAME_WE)
     set(name ${folder}_${base})
-    add_executable(${name} ${t} ${helpers})
+    add_executable(${name} ${t})
     target_compile_options(${name} PRIVATE ${DRSNAP_WARNINGS})
     target_compile_definitions(${name} PRIVATE
       DRSNAP_SOURCE_DIR="${PROJECT_SOURCE_DIR}"
       DRSNAP_BINARY_DIR="${PROJECT_BINARY_DIR}")
-    target_link_libraries(${name} PRIVATE ${ARG_DEPS} GTest::gtest GTest::gmock GTest::gtest_main)
+    target_link_libraries(${name} PRIVATE ${util_lib} ${ARG_DEPS} GTest::gtest GTest::gmock GTest::gtest_main)
     gtest_discover_tests(${name} DISCOVERY_TIMEOUT 60
       PROPERTIES LABELS ${folder}
       ENVIRONMENT "AWS_EC2_METADATA_DISABLED=true")

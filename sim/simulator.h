@@ -135,7 +135,8 @@ class Simulator {
   //   "incremental_speedup": 10, "copy_rule": "strict"|"one-step",
   //   "manual_snapshot_quota": 100, "manual_cluster_snapshot_quota": 100,
   //   "copies_in_flight_quota": 20, "cluster_cross_region_copies_quota": 5,
-  //   "share_accounts_quota": 20, "restore_minutes": 10, "min_step_seconds": 60
+  //   "share_accounts_quota": 20, "restore_minutes": 10, "min_step_seconds": 60,
+  //   "max_events": 100000 (events kept for DescribeEvents/Events())
   nlohmann::json Settings() const;
   Status UpdateSettings(const nlohmann::json& settings);
 

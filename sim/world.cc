@@ -26,7 +26,8 @@ nlohmann::json Settings::ToJson() const {
                         {"cluster_cross_region_copies_quota", cluster_cross_region_copies_quota},
                         {"share_accounts_quota", share_accounts_quota},
                         {"restore_minutes", restore_minutes},
-                        {"min_step_seconds", min_step_seconds}};
+                        {"min_step_seconds", min_step_seconds},
+                        {"max_events", max_events}};
 }
 
 Status Settings::Update(const nlohmann::json& j) {
@@ -60,6 +61,7 @@ Status Settings::Update(const nlohmann::json& j) {
     else if (k == "share_accounts_quota") st = count(&next.share_accounts_quota);
     else if (k == "restore_minutes") st = count(&next.restore_minutes);
     else if (k == "min_step_seconds") st = count(&next.min_step_seconds);
+    else if (k == "max_events") st = count(&next.max_events);
     else if (k == "copy_rule") {
       if (v == "strict") next.one_step_copy = false;
       else if (v == "one-step") next.one_step_copy = true;
@@ -605,7 +607,8 @@ void World::Record(Scope& s, std::string_view event_id, std::string_view categor
   e.uuid = NextUuid();
   events.push_back(std::move(e));
   // RDS keeps 14 days of events.
-  while (!events.empty() && events.front().time < now - days(14)) {
+  while (!events.empty() && (events.front().time < now - days(14) ||
+                             events.size() > static_cast<size_t>(settings.max_events))) {
     events.pop_front();
     if (first_new_event_ > 0) --first_new_event_;
   }

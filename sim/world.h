@@ -42,6 +42,7 @@ struct Settings {
   int share_accounts_quota = 20;
   int restore_minutes = 10;
   int min_step_seconds = 60;  // shortest create/copy duration
+  int max_events = 100000;    // events kept (besides AWS's 14 days); bounds memory
 
   nlohmann::json ToJson() const;
   // Applies the keys present in j; refuses unknown keys and bad values.
