@@ -27,8 +27,8 @@ std::string EncodePutEventsRequest(const std::vector<EventEntry>& entries) {
     if (!e.resources.empty()) j["Resources"] = e.resources;
     if (!e.event_bus_name.empty()) j["EventBusName"] = e.event_bus_name;
     if (e.time) {
-      j["Time"] = std::chrono::duration_cast<std::chrono::seconds>(e.time->time_since_epoch())
-                      .count();
+      j["Time"] =
+          std::chrono::duration_cast<std::chrono::seconds>(e.time->time_since_epoch()).count();
     }
     list.push_back(std::move(j));
   }
@@ -62,9 +62,9 @@ Result<PutEventsResult> DecodePutEventsResponse(std::string_view text) {
 Result<PutEventsResult> EventsClient::PutEvents(const std::vector<EventEntry>& entries) {
   PutEventsResult all;
   for (size_t i = 0; i < entries.size(); i += kMaxPutEventsEntries) {
-    std::vector<EventEntry> chunk(
-        entries.begin() + static_cast<std::ptrdiff_t>(i),
-        entries.begin() + static_cast<std::ptrdiff_t>(std::min(entries.size(), i + kMaxPutEventsEntries)));
+    std::vector<EventEntry> chunk(entries.begin() + static_cast<std::ptrdiff_t>(i),
+                                  entries.begin() + static_cast<std::ptrdiff_t>(std::min(
+                                                        entries.size(), i + kMaxPutEventsEntries)));
     auto body = client_->CallJson("AWSEvents.PutEvents", EncodePutEventsRequest(chunk));
     if (!body) {
       return Fail(std::move(body).error().With("putting " + std::to_string(chunk.size()) +

@@ -26,17 +26,17 @@ namespace drsnap::aws {
 
 // One PutEvents entry (PutEventsRequestEntry).
 struct EventEntry {
-  std::string source;          // "drsnap"
-  std::string detail_type;     // "drsnap Snapshot Shared"
-  std::string detail;          // a JSON object, as text
+  std::string source;                  // "drsnap"
+  std::string detail_type;             // "drsnap Snapshot Shared"
+  std::string detail;                  // a JSON object, as text
   std::vector<std::string> resources;  // ARNs the event is about
-  std::string event_bus_name;  // "" = the account's default bus
+  std::string event_bus_name;          // "" = the account's default bus
   std::optional<TimePoint> time;
 };
 
 struct PutEventsResultEntry {
-  std::string event_id;       // set when accepted
-  std::string error_code;     // set when refused
+  std::string event_id;    // set when accepted
+  std::string error_code;  // set when refused
   std::string error_message;
 };
 

@@ -13,7 +13,7 @@
 //
 // The drsnap binary: $DRSNAP_BIN, else ../cli/drsnap next to this program.
 // $DRSNAP_BOOTSTRAP (an unzipped package's bootstrap) adds the cold start
-// through the packaged loader. Use a Release build:
+// through the packaged loader, and BM_InvocationPeakRss then runs the package. Use a Release build:
 //   DRSNAP_BIN=build-lambda-rel/cli/drsnap build-lambda-rel/bench/lambda_runtime_bench
 // Cold start: 50 processes per benchmark; median_ms / p90_ms / min_ms counters.
 #include <benchmark/benchmark.h>
@@ -64,29 +64,29 @@ std::string TempDir() {
 class RuntimeApi {
  public:
   RuntimeApi() {
-    server_.Get("/2018-06-01/runtime/invocation/next",
-                [this](const httplib::Request&, httplib::Response& res) {
-                  std::unique_lock l(mu_);
-                  if (!first_next_) first_next_ = Steady::now();
-                  cv_.notify_all();
-                  // A killed process's poll must not hold a server thread:
-                  // Reset() ends the polls of the previous generation.
-                  int generation = generation_;
-                  cv_.wait(l, [&] { return stop_ || !queue_.empty() || generation != generation_; });
-                  if (stop_ || generation != generation_) {
-                    res.status = 500;
-                    return;
-                  }
-                  std::string ev = queue_.front();
-                  queue_.erase(queue_.begin());
-                  long long deadline = std::chrono::duration_cast<std::chrono::milliseconds>(
-                                           (std::chrono::system_clock::now() + std::chrono::minutes(15))
-                                               .time_since_epoch())
-                                           .count();
-                  res.set_header("Lambda-Runtime-Aws-Request-Id", "req-" + std::to_string(++ids_));
-                  res.set_header("Lambda-Runtime-Deadline-Ms", std::to_string(deadline));
-                  res.set_content(ev, "application/json");
-                });
+    server_.Get("/2018-06-01/runtime/invocation/next", [this](const httplib::Request&,
+                                                              httplib::Response& res) {
+      std::unique_lock l(mu_);
+      if (!first_next_) first_next_ = Steady::now();
+      cv_.notify_all();
+      // A killed process's poll must not hold a server thread:
+      // Reset() ends the polls of the previous generation.
+      int generation = generation_;
+      cv_.wait(l, [&] { return stop_ || !queue_.empty() || generation != generation_; });
+      if (stop_ || generation != generation_) {
+        res.status = 500;
+        return;
+      }
+      std::string ev = queue_.front();
+      queue_.erase(queue_.begin());
+      long long deadline =
+          std::chrono::duration_cast<std::chrono::milliseconds>(
+              (std::chrono::system_clock::now() + std::chrono::minutes(15)).time_since_epoch())
+              .count();
+      res.set_header("Lambda-Runtime-Aws-Request-Id", "req-" + std::to_string(++ids_));
+      res.set_header("Lambda-Runtime-Deadline-Ms", std::to_string(deadline));
+      res.set_content(ev, "application/json");
+    });
     server_.Post(R"(/2018-06-01/runtime/invocation/([^/]+)/(response|error))",
                  [this](const httplib::Request& req, httplib::Response& res) {
                    std::lock_guard l(mu_);
@@ -186,14 +186,16 @@ void KillAndReap(pid_t pid) {
   waitpid(pid, nullptr, 0);
 }
 
-// VmHWM of a live process, in kB (0 when unreadable).
-long VmHwmKb(pid_t pid) {
+// A "Name:   123 kB" field of /proc/PID/status, in kB (0 when unreadable).
+long StatusKb(pid_t pid, const std::string& field) {
   std::ifstream in("/proc/" + std::to_string(pid) + "/status");
   for (std::string line; std::getline(in, line);) {
-    if (line.rfind("VmHWM:", 0) == 0) return std::strtol(line.c_str() + 6, nullptr, 10);
+    if (line.rfind(field + ":", 0) == 0)
+      return std::strtol(line.c_str() + field.size() + 1, nullptr, 10);
   }
   return 0;
 }
+long VmHwmKb(pid_t pid) { return StatusKb(pid, "VmHWM"); }
 
 std::string WorldYaml(int dbs) {
   std::string w = R"(start_time: "2026-11-23T00:00:00Z"
@@ -214,7 +216,8 @@ accounts:
     std::snprintf(id, sizeof id, "db-%03d", i);
     w += std::string("      - {id: ") + id +
          ", region: us-east-1, engine: postgres, size_gb: 20, encrypted: true,\n"
-         "         kms_key: alias/prod-share, backup_retention_days: 7, backup_window: \"04:00-04:30\"}\n";
+         "         kms_key: alias/prod-share, backup_retention_days: 7, backup_window: "
+         "\"04:00-04:30\"}\n";
   }
   w += R"(  - id: "222222222222"
     name: vault
@@ -277,11 +280,13 @@ void ColdStart(benchmark::State& state, std::vector<std::string> command) {
   RuntimeApi api;
   std::string log = setup.dir + "/cold.log";
   std::vector<double> ms;
+  long idle_kb = 0;
   for (auto _ : state) {
     api.Reset();
     auto t0 = Steady::now();
     pid_t pid = Spawn(command, setup.Env(api.address(), "http://127.0.0.1:9"), log);
     auto first = api.WaitFirstNext(std::chrono::seconds(10));
+    if (first) idle_kb = VmHwmKb(pid);
     KillAndReap(pid);
     if (!first) {
       std::string text = ReadText(log);
@@ -297,6 +302,7 @@ void ColdStart(benchmark::State& state, std::vector<std::string> command) {
     state.counters["median_ms"] = ms[ms.size() / 2];
     state.counters["p90_ms"] = ms[ms.size() * 9 / 10];
     state.counters["min_ms"] = ms.front();
+    state.counters["rss_at_first_next_MB"] = static_cast<double>(idle_kb) / 1024.0;
   }
 }
 
@@ -306,7 +312,7 @@ void BM_InvocationPeakRss(benchmark::State& state) {
   Setup setup;
   RuntimeApi api;
   std::string log = setup.dir + "/rss.log";
-  long peak_kb = 0;
+  long peak_kb = 0, anon_kb = 0, file_kb = 0;
   int actions = 0;
   for (auto _ : state) {
     state.PauseTiming();
@@ -327,12 +333,15 @@ void BM_InvocationPeakRss(benchmark::State& state) {
              R"("account":"111111111111","time":"2026-11-23T05:00:00Z","region":"us-east-1",)"
              R"("resources":[],"detail":{}})");
     state.ResumeTiming();
-    pid_t pid = Spawn({DrsnapBinary(), "lambda"}, setup.Env(api.address(), (*server)->endpoint()),
-                      log);
+    std::vector<std::string> command = {DrsnapBinary(), "lambda"};
+    if (const char* boot = std::getenv("DRSNAP_BOOTSTRAP")) command = {boot};
+    pid_t pid = Spawn(command, setup.Env(api.address(), (*server)->endpoint()), log);
     auto responses = api.WaitResponses(1, std::chrono::seconds(120));
     // The process is parked in its next /next: its high-water mark is final.
     state.PauseTiming();
     peak_kb = VmHwmKb(pid);
+    anon_kb = StatusKb(pid, "RssAnon");
+    file_kb = StatusKb(pid, "RssFile");
     KillAndReap(pid);
     if (responses.empty() || responses[0].rfind("response ", 0) != 0) {
       std::string text = ReadText(log);
@@ -346,6 +355,10 @@ void BM_InvocationPeakRss(benchmark::State& state) {
   }
   state.counters["peak_rss_MB"] = static_cast<double>(peak_kb) / 1024.0;
   state.counters["actions_done"] = actions;
+  // After the invocation (the process is parked in /next): anonymous memory
+  // (heap, stacks) and file-backed pages (code and data of the libraries).
+  state.counters["rss_anon_MB"] = static_cast<double>(anon_kb) / 1024.0;
+  state.counters["rss_file_MB"] = static_cast<double>(file_kb) / 1024.0;
 }
 BENCHMARK(BM_InvocationPeakRss)->Arg(50)->Unit(benchmark::kMillisecond)->Iterations(3);
 

@@ -79,7 +79,8 @@ policies:
       from: automated
       share_key: arn:aws:kms:us-east-1:111111111111:key/share
     rpo: 26h
-    retention: )" + retention + R"(
+    retention: )" + retention +
+                     R"(
     targets:
       - account: vault
         hop_kms_key: arn:aws:kms:us-east-1:222222222222:key/hop
@@ -222,9 +223,7 @@ void RunPlan(benchmark::State& state, const std::string& retention) {
 }
 
 void BM_PlanSteady(benchmark::State& state) { RunPlan(state, "{daily: 91}"); }
-void BM_PlanChurn(benchmark::State& state) {
-  RunPlan(state, "{daily: 7, weekly: 4, monthly: 12}");
-}
+void BM_PlanChurn(benchmark::State& state) { RunPlan(state, "{daily: 7, weekly: 4, monthly: 12}"); }
 
 BENCHMARK(BM_PlanSteady)->Unit(benchmark::kMillisecond)->Iterations(3);
 BENCHMARK(BM_PlanChurn)->Unit(benchmark::kMillisecond)->Iterations(3);

@@ -32,8 +32,8 @@ Status ConfigureLogging(const ParsedFlags& flags, const Environment& env) {
   if (auto v = env.GetNonEmpty("DRSNAP_LOG_LEVEL")) {
     auto l = ParseLogLevel(*v);
     if (!l)
-      return Fail(Error::Terminal("UsageError", "DRSNAP_LOG_LEVEL '" + *v +
-                                                    "' is not one of debug, info, warn, error"));
+      return Fail(Error::Terminal(
+          "UsageError", "DRSNAP_LOG_LEVEL '" + *v + "' is not one of debug, info, warn, error"));
     level = *l;
   }
   if (auto v = env.GetNonEmpty("DRSNAP_LOG_FORMAT")) {
@@ -90,10 +90,10 @@ lambda::EventEmitter MakeEmitter(std::shared_ptr<Environment> env, std::string b
           why = e.error_code + ": " + e.error_message;
           break;
         }
-      return Fail(Error::Transient("PutEventsFailed",
-                                   std::to_string(r.failed_entry_count) + " of " +
-                                       std::to_string(entries.size()) +
-                                       " events were refused by EventBridge (" + why + ")"));
+      return Fail(Error::Transient("PutEventsFailed", std::to_string(r.failed_entry_count) +
+                                                          " of " + std::to_string(entries.size()) +
+                                                          " events were refused by EventBridge (" +
+                                                          why + ")"));
     }
     return OkStatus();
   };
@@ -106,14 +106,16 @@ int RunLambdaCommand(CommandContext& ctx) {
   if (!flags) return Usage(ctx, "lambda", flags.error().message);
   if (flags->help) {
     std::fputs(
-        FormatHelp("lambda", "",
-                   "The AWS Lambda custom runtime (the package's bootstrap runs it). Serves\n"
-                   "invocations from AWS_LAMBDA_RUNTIME_API: RDS events and drsnap's forwarded\n"
-                   "\"snapshot shared\" events reconcile the database they name, schedules run a\n"
-                   "full reconcile. Each invocation answers with a JSON summary; failed actions\n"
-                   "make it a function error. Environment: DRSNAP_CONFIG, DRSNAP_SIDE\n"
-                   "(source|vault|all), DRSNAP_LOG_FORMAT (json), DRSNAP_EVENT_BUS.",
-                   kFlags, "  AWS_LAMBDA_RUNTIME_API=127.0.0.1:9001 DRSNAP_CONFIG=drsnap.yaml drsnap lambda\n")
+        FormatHelp(
+            "lambda", "",
+            "The AWS Lambda custom runtime (the package's bootstrap runs it). Serves\n"
+            "invocations from AWS_LAMBDA_RUNTIME_API: RDS events and drsnap's forwarded\n"
+            "\"snapshot shared\" events reconcile the database they name, schedules run a\n"
+            "full reconcile. Each invocation answers with a JSON summary; failed actions\n"
+            "make it a function error. Environment: DRSNAP_CONFIG, DRSNAP_SIDE\n"
+            "(source|vault|all), DRSNAP_LOG_FORMAT (json), DRSNAP_EVENT_BUS.",
+            kFlags,
+            "  AWS_LAMBDA_RUNTIME_API=127.0.0.1:9001 DRSNAP_CONFIG=drsnap.yaml drsnap lambda\n")
             .c_str(),
         ctx.out);
     return 0;
@@ -121,7 +123,8 @@ int RunLambdaCommand(CommandContext& ctx) {
   if (!flags->positional.empty())
     return Usage(ctx, "lambda", "unexpected argument '" + flags->positional[0] + "'; see --help");
   FillDefaults(ctx);
-  if (auto st = ConfigureLogging(*flags, *ctx.env); !st) return Usage(ctx, "lambda", st.error().message);
+  if (auto st = ConfigureLogging(*flags, *ctx.env); !st)
+    return Usage(ctx, "lambda", st.error().message);
   auto api = ctx.env->GetNonEmpty("AWS_LAMBDA_RUNTIME_API");
   if (!api) {
     return Usage(ctx, "lambda",
@@ -157,7 +160,8 @@ int RunLambdaCommand(CommandContext& ctx) {
   LogInfo("lambda runtime ready", {{"side", lambda::SideName(*side)},
                                    {"policies", std::to_string((*rec)->config().policies.size())},
                                    {"config", (*rec)->config().file}});
-  return lambda::RunLoop(client, [&](const lambda::Invocation& inv) { return handler.Handle(inv); });
+  return lambda::RunLoop(client,
+                         [&](const lambda::Invocation& inv) { return handler.Handle(inv); });
 }
 
 DRSNAP_REGISTER_COMMAND("lambda", "the AWS Lambda custom runtime (bootstrap)", RunLambdaCommand);

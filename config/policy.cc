@@ -65,11 +65,16 @@ std::string JoinList(const std::vector<std::string>& v) {
 
 const char* NodeTypeName(const YAML::Node& n) {
   switch (n.Type()) {
-    case YAML::NodeType::Null: return "nothing";
-    case YAML::NodeType::Scalar: return "a single value";
-    case YAML::NodeType::Sequence: return "a list";
-    case YAML::NodeType::Map: return "a mapping";
-    case YAML::NodeType::Undefined: return "nothing";
+    case YAML::NodeType::Null:
+      return "nothing";
+    case YAML::NodeType::Scalar:
+      return "a single value";
+    case YAML::NodeType::Sequence:
+      return "a list";
+    case YAML::NodeType::Map:
+      return "a mapping";
+    case YAML::NodeType::Undefined:
+      return "nothing";
   }
   return "something else";
 }
@@ -188,7 +193,9 @@ class Loader {
     if (m.line < 0) return SourceLocation{file_, 0, 0};
     return SourceLocation{file_, m.line + 1, m.column + 1};
   }
-  void Err(const YAML::Mark& m, const std::string& what) { errors_.push_back(Where(m) + ": " + what); }
+  void Err(const YAML::Mark& m, const std::string& what) {
+    errors_.push_back(Where(m) + ": " + what);
+  }
   void Err(const YAML::Node& n, const std::string& what) { Err(n.Mark(), what); }
 
   // Iterates a mapping, rejecting unknown and duplicate keys. `fields` maps
@@ -211,12 +218,13 @@ class Loader {
         Err(k, "duplicate key '" + key + "' in " + context + "; write each key once");
         continue;
       }
-      auto f = std::find_if(fields.begin(), fields.end(),
-                            [&](const auto& p) { return p.first == key; });
+      auto f =
+          std::find_if(fields.begin(), fields.end(), [&](const auto& p) { return p.first == key; });
       if (f == fields.end()) {
         std::string s = Suggest(key, allowed);
         Err(k, "unknown key '" + key + "' in " + context +
-                   (s.empty() ? "; allowed keys: " + JoinList(allowed) : "; did you mean '" + s + "'?"));
+                   (s.empty() ? "; allowed keys: " + JoinList(allowed)
+                              : "; did you mean '" + s + "'?"));
         continue;
       }
       f->second(k, it->second);
@@ -226,8 +234,9 @@ class Loader {
   bool ExpectMap(const YAML::Node& n, const YAML::Node& at, const std::string& what,
                  const std::string& example) {
     if (n.IsMap()) return true;
-    Err(n.IsNull() || !n.IsDefined() ? at : n,
-        what + " must be a mapping (key: value lines), not " + NodeTypeName(n) + "; e.g. " + example);
+    Err(n.IsNull() || !n.IsDefined() ? at : n, what +
+                                                   " must be a mapping (key: value lines), not " +
+                                                   NodeTypeName(n) + "; e.g. " + example);
     return false;
   }
 
@@ -245,8 +254,8 @@ class Loader {
   std::optional<int> Count(const YAML::Node& n, const YAML::Node& key, const std::string& what,
                            int min) {
     if (!n.IsScalar()) {
-      Err(n.IsNull() ? key : n, what + " must be a whole number >= " + std::to_string(min) +
-                                    ", not " + NodeTypeName(n));
+      Err(n.IsNull() ? key : n,
+          what + " must be a whole number >= " + std::to_string(min) + ", not " + NodeTypeName(n));
       return std::nullopt;
     }
     const std::string& s = n.Scalar();
@@ -265,8 +274,8 @@ class Loader {
 
   std::optional<seconds> Dur(const YAML::Node& n, const YAML::Node& key, const std::string& what) {
     if (!n.IsScalar()) {
-      Err(n.IsNull() ? key : n, what + " must be a duration such as 1h, 24h or 7d, not " +
-                                    NodeTypeName(n));
+      Err(n.IsNull() ? key : n,
+          what + " must be a duration such as 1h, 24h or 7d, not " + NodeTypeName(n));
       return std::nullopt;
     }
     auto d = ParseDuration(n.Scalar());
@@ -293,8 +302,9 @@ class Loader {
     }
     for (const auto& e : n) {
       if (!e.IsScalar() || e.Scalar().empty()) {
-        Err(e.IsScalar() ? n : e, "each entry of " + what + " must be a non-empty text value, not " +
-                                      NodeTypeName(e) + "; e.g. " + example);
+        Err(e.IsScalar() ? n : e, "each entry of " + what +
+                                      " must be a non-empty text value, not " + NodeTypeName(e) +
+                                      "; e.g. " + example);
         continue;
       }
       out.emplace_back(e.Scalar(), e);
@@ -305,8 +315,9 @@ class Loader {
   void Parse(const YAML::Node& root) {
     config_.file = file_;
     if (!root.IsDefined() || root.IsNull()) {
-      Err(YAML::Mark(), "the file is empty; it needs 'accounts:' and 'policies:' (see "
-                        "docs/configuration.md)");
+      Err(YAML::Mark(),
+          "the file is empty; it needs 'accounts:' and 'policies:' (see "
+          "docs/configuration.md)");
       return;
     }
     if (!root.IsMap()) {
@@ -333,8 +344,9 @@ class Loader {
                policies = v;
              }}});
     if (!accounts_key.has_value()) {
-      Err(root, "missing 'accounts:'; name every AWS account drsnap uses, e.g. accounts: {prod: "
-                "{id: \"111111111111\", profile: prod}}");
+      Err(root,
+          "missing 'accounts:'; name every AWS account drsnap uses, e.g. accounts: {prod: "
+          "{id: \"111111111111\", profile: prod}}");
     } else if (ExpectMap(*accounts, *accounts_key, "'accounts'",
                          "accounts: {prod: {id: \"111111111111\"}}")) {
       ParseAccounts(*accounts);
@@ -398,14 +410,16 @@ class Loader {
                  if (auto s = String(val, key, "'id' of " + ctx, "id: \"111111111111\"")) {
                    if (s->size() != 12 || !IsDigits(*s))
                      Err(val, "'id' of " + ctx + " must be the 12-digit AWS account id, not '" +
-                                  *s + "'; quote it to keep leading zeros, e.g. id: \"011111111111\"");
+                                  *s +
+                                  "'; quote it to keep leading zeros, e.g. id: \"011111111111\"");
                    else
                      a.id = *s;
                  }
                }},
               {"profile",
                [&](const YAML::Node& key, const YAML::Node& val) {
-                 if (auto s = String(val, key, "'profile' of " + ctx, "profile: prod")) a.profile = *s;
+                 if (auto s = String(val, key, "'profile' of " + ctx, "profile: prod"))
+                   a.profile = *s;
                }},
               {"role_arn",
                [&](const YAML::Node& key, const YAML::Node& val) {
@@ -428,8 +442,9 @@ class Loader {
                  if (auto s = String(val, key, "'endpoint_url' of " + ctx,
                                      "endpoint_url: http://127.0.0.1:4566")) {
                    if (!s->starts_with("http://") && !s->starts_with("https://"))
-                     Err(val, "'endpoint_url' of " + ctx + " must start with http:// or https://, "
-                              "e.g. http://127.0.0.1:4566");
+                     Err(val, "'endpoint_url' of " + ctx +
+                                  " must start with http:// or https://, "
+                                  "e.g. http://127.0.0.1:4566");
                    else
                      a.endpoint_url = *s;
                  }
@@ -438,11 +453,13 @@ class Loader {
         Err(k, ctx + " has no 'id'; add the 12-digit account id, e.g. id: \"111111111111\"");
       }
       if (!a.profile.empty() && !a.role_arn.empty())
-        Err(k, ctx + " sets both 'profile' and 'role_arn'; use one (put role_arn in the profile "
-                     "if you need both)");
+        Err(k, ctx +
+                   " sets both 'profile' and 'role_arn'; use one (put role_arn in the profile "
+                   "if you need both)");
       if (!a.external_id.empty() && !v["role_arn"].IsDefined())
-        Err(k, ctx + " sets 'external_id' without 'role_arn'; external_id is only used when "
-                     "assuming role_arn, so add role_arn or remove external_id");
+        Err(k, ctx +
+                   " sets 'external_id' without 'role_arn'; external_id is only used when "
+                   "assuming role_arn, so add role_arn or remove external_id");
       if (!a.role_arn.empty() && !a.id.empty()) {
         auto p = a.role_arn.find(":iam::");
         std::string role_acct = a.role_arn.substr(p + 6, 12);
@@ -471,10 +488,10 @@ class Loader {
     // An id written where a name is expected is a common slip.
     for (const auto& a : config_.accounts)
       if (a.id == name) s = a.name;
-    std::string fix = !s.empty()        ? "; did you mean '" + s + "'?"
-                      : names.empty()   ? std::string("; define it under 'accounts:'")
-                                        : "; define it under 'accounts:' (known: " +
-                                              JoinList(names) + ")";
+    std::string fix = !s.empty() ? "; did you mean '" + s + "'?"
+                      : names.empty()
+                          ? std::string("; define it under 'accounts:'")
+                          : "; define it under 'accounts:' (known: " + JoinList(names) + ")";
     Err(val, "unknown account '" + name + "' in " + where + fix);
     return nullptr;
   }
@@ -483,7 +500,8 @@ class Loader {
                 const std::string& region, const std::string& account, const std::string& example) {
     if (IsDefaultKey(key)) {
       Err(val, what + " is the default RDS key '" + key +
-                   "', which cannot be shared or owned; use a customer-managed key, e.g. " + example);
+                   "', which cannot be shared or owned; use a customer-managed key, e.g. " +
+                   example);
       return;
     }
     auto ref = ParseKmsKey(key);
@@ -547,13 +565,15 @@ class Loader {
                ParseRetention(k, val, ctx, p.retention);
              }}});
     if (!db_key.has_value())
-      Err(key, ctx + " has no 'databases'; say which databases it protects, e.g. databases: "
-                     "{names: [\"orders-*\"]} (use names: [\"*\"] for all)");
+      Err(key, ctx +
+                   " has no 'databases'; say which databases it protects, e.g. databases: "
+                   "{names: [\"orders-*\"]} (use names: [\"*\"] for all)");
     if (!rpo_key.has_value())
       Err(key, ctx + " has no 'rpo'; add the recovery point objective, e.g. rpo: 24h");
     if (!source_key.has_value()) {
-      Err(key, ctx + " has no 'source'; add source: {account: ..., region: ..., from: "
-                     "automated|snapshot}");
+      Err(key, ctx +
+                   " has no 'source'; add source: {account: ..., region: ..., from: "
+                   "automated|snapshot}");
     } else {
       ParseSource(*source_key, *source, ctx, p);
     }
@@ -566,24 +586,24 @@ class Loader {
     if (rpo_key.has_value() && (*rpo_val).IsScalar() && p.rpo.count() > 0) {
       if (p.rpo < hours(1))
         Err(*rpo_val, "rpo " + FormatDuration(p.rpo) + " in " + ctx +
-                         " is shorter than 1h; snapshots and cross-region copies cannot keep up "
-                         "with that, use rpo: 1h or more");
+                          " is shorter than 1h; snapshots and cross-region copies cannot keep up "
+                          "with that, use rpo: 1h or more");
       else if (p.capture == CaptureSource::kAutomated && p.rpo < hours(24))
         Err(*rpo_val, "rpo " + FormatDuration(p.rpo) + " in " + ctx +
-                         " is shorter than 24h but 'from: automated' gets one automated snapshot "
-                         "a day; use rpo: 24h or more, or 'from: snapshot'");
+                          " is shorter than 24h but 'from: automated' gets one automated snapshot "
+                          "a day; use rpo: 24h or more, or 'from: snapshot'");
     } else if (rpo_val && rpo_val->IsScalar() && p.rpo.count() == 0) {
       Err(*rpo_val, "rpo in " + ctx + " must be more than 0, e.g. rpo: 24h");
     }
     if (margin_key.has_value() && (*margin_val).IsScalar()) {
       if (p.capture == CaptureSource::kAutomated)
         Err(*margin_key, "'capture_margin' in " + ctx +
-                            " only applies to 'from: snapshot'; remove it, automated snapshots "
-                            "are taken by RDS on its own schedule");
+                             " only applies to 'from: snapshot'; remove it, automated snapshots "
+                             "are taken by RDS on its own schedule");
       else if (p.capture_margin >= p.rpo)
         Err(*margin_val, "capture_margin " + FormatDuration(p.capture_margin) + " in " + ctx +
-                            " must be shorter than rpo " + FormatDuration(p.rpo) +
-                            "; e.g. capture_margin: " + FormatDuration(p.rpo / 10));
+                             " must be shorter than rpo " + FormatDuration(p.rpo) +
+                             "; e.g. capture_margin: " + FormatDuration(p.rpo / 10));
     } else {
       p.capture_margin = std::min<seconds>(p.rpo / 10, hours(1));
     }
@@ -599,15 +619,19 @@ class Loader {
              [&](const YAML::Node& k, const YAML::Node& val) {
                auto l = StringList(val, k, "'kinds' in " + ctx, "kinds: [instance, cluster]");
                if (!l) return;
-               if (l->empty()) Err(k, "'kinds' in " + ctx + " is empty; use [instance], [cluster] or both");
+               if (l->empty())
+                 Err(k, "'kinds' in " + ctx + " is empty; use [instance], [cluster] or both");
                sel.instances = sel.clusters = false;
                for (const auto& [s, n] : *l) {
-                 if (s == "instance") sel.instances = true;
-                 else if (s == "cluster") sel.clusters = true;
+                 if (s == "instance")
+                   sel.instances = true;
+                 else if (s == "cluster")
+                   sel.clusters = true;
                  else {
                    std::string sug = Suggest(s, {"instance", "cluster"});
                    Err(n, "unknown database kind '" + s + "' in " + ctx +
-                              (sug.empty() ? "; use instance or cluster" : "; did you mean '" + sug + "'?"));
+                              (sug.empty() ? "; use instance or cluster"
+                                           : "; did you mean '" + sug + "'?"));
                  }
                }
              }},
@@ -660,7 +684,8 @@ class Loader {
              [&](const YAML::Node& k, const YAML::Node& val) {
                if (auto s = String(val, k, "'region' in " + ctx, "region: us-east-1")) {
                  if (!IsRegion(*s))
-                   Err(val, "'" + *s + "' in " + ctx + " is not an AWS region name; e.g. us-east-1");
+                   Err(val,
+                       "'" + *s + "' in " + ctx + " is not an AWS region name; e.g. us-east-1");
                  else
                    p.source_region = *s;
                  region_val = val;
@@ -670,8 +695,10 @@ class Loader {
              [&](const YAML::Node& k, const YAML::Node& val) {
                from_key = k;
                if (auto s = String(val, k, "'from' in " + ctx, "from: automated")) {
-                 if (*s == "automated") p.capture = CaptureSource::kAutomated;
-                 else if (*s == "snapshot") p.capture = CaptureSource::kSnapshot;
+                 if (*s == "automated")
+                   p.capture = CaptureSource::kAutomated;
+                 else if (*s == "snapshot")
+                   p.capture = CaptureSource::kSnapshot;
                  else {
                    std::string sug = Suggest(*s, {"automated", "snapshot"});
                    Err(val, "unknown capture source '" + *s + "' in " + ctx +
@@ -690,27 +717,30 @@ class Loader {
              }},
             {"keep_after_vaulted",
              [&](const YAML::Node& k, const YAML::Node& val) {
-               if (auto d = Dur(val, k, "'keep_after_vaulted' in " + ctx)) p.keep_after_vaulted = *d;
+               if (auto d = Dur(val, k, "'keep_after_vaulted' in " + ctx))
+                 p.keep_after_vaulted = *d;
              }},
             {"keep_newest", [&](const YAML::Node& k, const YAML::Node& val) {
                if (auto n = Count(val, k, "'keep_newest' in " + ctx, 1)) p.keep_newest = *n;
              }}});
     if (!acct_val.has_value() && !v["account"].IsDefined())
-      Err(key, ctx + " has no 'account'; name the account the databases live in, e.g. account: prod");
+      Err(key,
+          ctx + " has no 'account'; name the account the databases live in, e.g. account: prod");
     if (!region_val.has_value() && !v["region"].IsDefined())
       Err(key, ctx + " has no 'region'; e.g. region: us-east-1");
     if (!from_key.has_value())
-      Err(key, ctx + " has no 'from'; use from: automated (copy RDS's automated snapshots) or "
-                     "from: snapshot (create snapshots on the rpo schedule)");
+      Err(key, ctx +
+                   " has no 'from'; use from: automated (copy RDS's automated snapshots) or "
+                   "from: snapshot (create snapshots on the rpo schedule)");
     if (acct_val.has_value()) {
       if (const Account* a = ResolveAccount(*acct_val, p.source_account, ctx))
         p.source_account_id = a->id;
     }
     if (share_val.has_value())
-      CheckKey(*share_val, p.share_key, "'share_key' in " + ctx, p.source_region,
-               p.source_account_id, "arn:aws:kms:" + (p.source_region.empty() ? "us-east-1" : p.source_region) +
-                                        ":" + (p.source_account_id.empty() ? "111111111111" : p.source_account_id) +
-                                        ":key/...");
+      CheckKey(
+          *share_val, p.share_key, "'share_key' in " + ctx, p.source_region, p.source_account_id,
+          "arn:aws:kms:" + (p.source_region.empty() ? "us-east-1" : p.source_region) + ":" +
+              (p.source_account_id.empty() ? "111111111111" : p.source_account_id) + ":key/...");
   }
 
   void ParseTargets(const YAML::Node& key, const YAML::Node& v, const std::string& policy_ctx,
@@ -765,8 +795,8 @@ class Loader {
       } else if (const Account* a = ResolveAccount(*acct_val, target.account, ctx)) {
         target.account_id = a->id;
         if (!seen_accounts.insert(target.account).second)
-          Err(*acct_val, "account '" + target.account + "' appears in two targets of " + policy_ctx +
-                            "; list all its regions under one target");
+          Err(*acct_val, "account '" + target.account + "' appears in two targets of " +
+                             policy_ctx + "; list all its regions under one target");
       }
       if (hop_val.has_value())
         CheckKey(*hop_val, target.hop_kms_key, "'hop_kms_key' in " + ctx, p.source_region,
@@ -791,9 +821,8 @@ class Loader {
     }
     std::set<std::string> seen;
     for (auto it = v.begin(); it != v.end(); ++it) {
-      // A copy: yaml-cpp iterators hand out a proxy that dies with the expression.
+      // Copies: yaml-cpp iterators hand out a proxy that dies with the expression.
       const YAML::Node rk = it->first;
-      // A copy: yaml-cpp iterators hand out a proxy that dies with the expression.
       const YAML::Node rv = it->second;
       if (!rk.IsScalar()) {
         Err(rk, "a region in " + ctx + " must be a region name such as eu-west-1");
@@ -813,8 +842,9 @@ class Loader {
       }
       if (!target.account_id.empty() && target.account_id == p.source_account_id &&
           r.region == p.source_region) {
-        Err(rk, rctx + " is the source account and region itself; a DR copy must be in another "
-                       "account or another region (or both)");
+        Err(rk, rctx +
+                    " is the source account and region itself; a DR copy must be in another "
+                    "account or another region (or both)");
       }
       std::string example = "kms_key: arn:aws:kms:" + r.region + ":" +
                             (target.account_id.empty() ? "222222222222" : target.account_id) +
@@ -845,8 +875,10 @@ class Loader {
                  }
                }}});
       if (!kms_val.has_value()) {
-        Err(rk, rctx + " has no 'kms_key'; encrypted snapshots can only be vaulted re-encrypted "
-                       "with a key the DR account owns in " + r.region + ", e.g. " + example);
+        Err(rk, rctx +
+                    " has no 'kms_key'; encrypted snapshots can only be vaulted re-encrypted "
+                    "with a key the DR account owns in " +
+                    r.region + ", e.g. " + example);
       } else {
         CheckKey(*kms_val, r.kms_key, "'kms_key' in " + rctx, r.region, target.account_id, example);
       }
@@ -861,14 +893,18 @@ class Loader {
     std::string ctx = "'retention' of " + policy_ctx;
     if (!ExpectMap(v, key, ctx, "retention: {daily: 7, weekly: 4, monthly: 12}")) return;
     auto count = [&](int& field, const char* name) {
-      return std::pair<std::string, Handler>(name, [&, name](const YAML::Node& k,
-                                                             const YAML::Node& val) {
-        if (auto n = Count(val, k, std::string("'") + name + "' in " + ctx, 0)) field = *n;
-      });
+      return std::pair<std::string, Handler>(
+          name, [&, name](const YAML::Node& k, const YAML::Node& val) {
+            if (auto n = Count(val, k, std::string("'") + name + "' in " + ctx, 0)) field = *n;
+          });
     };
     Fields(v, ctx,
-           {count(r.last, "last"), count(r.hourly, "hourly"), count(r.daily, "daily"),
-            count(r.weekly, "weekly"), count(r.monthly, "monthly"), count(r.yearly, "yearly"),
+           {count(r.last, "last"),
+            count(r.hourly, "hourly"),
+            count(r.daily, "daily"),
+            count(r.weekly, "weekly"),
+            count(r.monthly, "monthly"),
+            count(r.yearly, "yearly"),
             {"within", [&](const YAML::Node& k, const YAML::Node& val) {
                if (auto d = Dur(val, k, "'within' in " + ctx)) r.within = *d;
              }}});
@@ -920,10 +956,12 @@ bool GlobMatch(std::string_view pattern, std::string_view text) {
   // Iterative glob with backtracking on the last '*'.
   size_t p = 0, t = 0, star = std::string_view::npos, mark = 0;
   auto eq = [](char a, char b) {
-    return std::tolower(static_cast<unsigned char>(a)) == std::tolower(static_cast<unsigned char>(b));
+    return std::tolower(static_cast<unsigned char>(a)) ==
+           std::tolower(static_cast<unsigned char>(b));
   };
   while (t < text.size()) {
-    if (p < pattern.size() && (pattern[p] == '?' || (pattern[p] != '*' && eq(pattern[p], text[t])))) {
+    if (p < pattern.size() &&
+        (pattern[p] == '?' || (pattern[p] != '*' && eq(pattern[p], text[t])))) {
       ++p;
       ++t;
     } else if (p < pattern.size() && pattern[p] == '*') {

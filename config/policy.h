@@ -30,8 +30,8 @@ namespace drsnap::config {
 // Where a value was written (for messages about it after loading).
 struct SourceLocation {
   std::string file;
-  int line = 0;    // 1-based; 0 when unknown
-  int column = 0;  // 1-based
+  int line = 0;                  // 1-based; 0 when unknown
+  int column = 0;                // 1-based
   std::string ToString() const;  // "policy.yaml:12:5"
 };
 
@@ -103,8 +103,8 @@ struct TargetRegion {
 };
 
 struct Target {
-  std::string account;     // account name (key under accounts:)
-  std::string account_id;  // resolved from `account`
+  std::string account;                // account name (key under accounts:)
+  std::string account_id;             // resolved from `account`
   std::vector<TargetRegion> regions;  // sorted by region, unique
   // DR-owned key in the *source* region, used for the same-region hop copy
   // (Aurora clusters cross-region, or where AWS refuses the one-step copy).
@@ -146,9 +146,9 @@ struct Policy {
 };
 
 struct Config {
-  std::string file;                       // as given to LoadConfigFile
-  std::vector<Account> accounts;          // sorted by name
-  std::vector<Policy> policies;           // sorted by name
+  std::string file;               // as given to LoadConfigFile
+  std::vector<Account> accounts;  // sorted by name
+  std::vector<Policy> policies;   // sorted by name
 
   const Account* FindAccount(std::string_view name) const;
   const Account* FindAccountById(std::string_view id) const;

@@ -96,7 +96,8 @@ Status DeleteGuard::Check(const Action& a, const Snapshot* fresh) const {
 
   // S1: a drsnap name ...
   auto lin = naming::ParseName(a.snapshot_id);
-  if (!lin) return Refuse(a, "S1: " + a.snapshot_id + " is not a drsnap name; drsnap did not create it");
+  if (!lin)
+    return Refuse(a, "S1: " + a.snapshot_id + " is not a drsnap name; drsnap did not create it");
   const LineageEntry* entry = nullptr;
   auto entries = index_.Lineages(a.scope, lin->source_account, lin->db_token, a.db_kind);
   const VaultFacts* facts = nullptr;
@@ -173,8 +174,8 @@ Status DeleteGuard::Check(const Action& a, const Snapshot* fresh) const {
           return Refuse(a, "S2: " + a.snapshot_id + " is the newest available vault copy of " +
                                a.db_id + " in " + a.scope.ToString());
         if (facts->bases.count(a.snapshot_id))
-          return Refuse(a, "S3: " + a.snapshot_id +
-                               " is the base of an incremental copy in flight");
+          return Refuse(a,
+                        "S3: " + a.snapshot_id + " is the base of an incremental copy in flight");
         break;
       }
       const Snapshot* newest = nullptr;
@@ -209,8 +210,8 @@ Status DeleteGuard::Check(const Action& a, const Snapshot* fresh) const {
             }
           }
           if (base && base->id == a.snapshot_id)
-            return Refuse(a, "S3: " + a.snapshot_id +
-                                 " is the base of an incremental copy in flight");
+            return Refuse(a,
+                          "S3: " + a.snapshot_id + " is the base of an incremental copy in flight");
         }
       }
       break;

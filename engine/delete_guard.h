@@ -44,8 +44,8 @@ class DeleteGuard {
   // Per lineage group and database: the vault copies' S2/S3 facts.
   struct VaultFacts {
     std::unordered_map<std::string_view, const LineageEntry*> by_id;
-    std::string_view newest_available;             // S2
-    std::unordered_set<std::string_view> bases;    // S3: bases of in-flight copies
+    std::string_view newest_available;           // S2
+    std::unordered_set<std::string_view> bases;  // S3: bases of in-flight copies
   };
   void Init();
   const VaultFacts& Facts(std::span<const LineageEntry> entries, const std::string& db_id) const;

@@ -41,7 +41,8 @@ LineageIndex::LineageIndex(const Inventory& inventory) : inventory_(inventory) {
     ps.inv = &si;
     for (const auto& s : si.snapshots) {
       if (InFlight(s.status) && !s.source_arn.empty()) {
-        in_flight_sources_.insert(RefKey(s.source_arn, s.scope.account_id.empty() ? si.scope : s.scope));
+        in_flight_sources_.insert(
+            RefKey(s.source_arn, s.scope.account_id.empty() ? si.scope : s.scope));
       }
       if (!(s.scope == si.scope) && !s.scope.account_id.empty()) continue;  // shared with us
       if (s.type == SnapshotType::kAutomated) {
@@ -59,10 +60,14 @@ LineageIndex::LineageIndex(const Inventory& inventory) : inventory_(inventory) {
       for (auto t = s.tags.lower_bound("drsnap:"); t != s.tags.end(); ++t) {
         const std::string& k = t->first;
         if (!k.starts_with("drsnap:")) break;
-        if (k == naming::kTagDb) db_tag = &t->second;
-        else if (k == naming::kTagPolicy) policy_tag = &t->second;
-        else if (k == naming::kTagStage) stage_tag = &t->second;
-        else if (k == naming::kTagManaged) managed = t->second == "true";
+        if (k == naming::kTagDb)
+          db_tag = &t->second;
+        else if (k == naming::kTagPolicy)
+          policy_tag = &t->second;
+        else if (k == naming::kTagStage)
+          stage_tag = &t->second;
+        else if (k == naming::kTagManaged)
+          managed = t->second == "true";
       }
       bool created = managed && stage_tag && s.type == SnapshotType::kManual &&
                      (s.scope == s.seen_from || s.seen_from.account_id.empty()) &&
@@ -105,8 +110,7 @@ bool LineageIndex::Complete(const Scope& scope) const {
 
 std::span<const LineageEntry> LineageIndex::Lineages(const Scope& scope,
                                                      std::string_view source_account,
-                                                     std::string_view db_token,
-                                                     DbKind kind) const {
+                                                     std::string_view db_token, DbKind kind) const {
   const PerScope* ps = Get(scope);
   if (!ps) return {};
   auto it = ps->lineages.find(Key{source_account, db_token, kind});

@@ -20,8 +20,8 @@ namespace drsnap::engine {
 
 struct LineageEntry {
   const Snapshot* snapshot = nullptr;
-  naming::LineageView lineage;  // views into snapshot->id
-  bool drsnap_created = false;       // naming::IsDrsnapCreated(*snapshot)
+  naming::LineageView lineage;          // views into snapshot->id
+  bool drsnap_created = false;          // naming::IsDrsnapCreated(*snapshot)
   const std::string* db_tag = nullptr;  // value of drsnap:db, when present
 
   // drsnap made it, for database `db_id` (its drsnap:db tag says so).

@@ -61,10 +61,14 @@ std::string_view StripArn(std::string_view s) {
 
 const char* NameStageName(NameStage s) {
   switch (s) {
-    case NameStage::kCapture: return "capture";
-    case NameStage::kRaw: return "raw";
-    case NameStage::kHop: return "hop";
-    case NameStage::kVault: return "vault";
+    case NameStage::kCapture:
+      return "capture";
+    case NameStage::kRaw:
+      return "raw";
+    case NameStage::kHop:
+      return "hop";
+    case NameStage::kVault:
+      return "vault";
   }
   return "capture";
 }
@@ -84,8 +88,8 @@ std::string DbToken(std::string_view db_id) {
   for (char c : db_id) {
     char l = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
     // Upper case is not an alteration: AWS treats identifiers case-insensitively.
-    if (!(std::islower(static_cast<unsigned char>(l)) || std::isdigit(static_cast<unsigned char>(l)) ||
-          l == '-')) {
+    if (!(std::islower(static_cast<unsigned char>(l)) ||
+          std::isdigit(static_cast<unsigned char>(l)) || l == '-')) {
       l = '-';
       altered = true;
     }
@@ -110,10 +114,10 @@ std::string DbToken(std::string_view db_id) {
   if (!altered && clean.size() <= kTokenBudget) return clean;
   // Shorten: keep a readable prefix and add a hash of the full original id.
   std::string lower;
-  for (char c : db_id) lower.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
+  for (char c : db_id)
+    lower.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
   char hash[17];
-  std::snprintf(hash, sizeof hash, "%016llx",
-                static_cast<unsigned long long>(Fnv1a64(lower)));
+  std::snprintf(hash, sizeof hash, "%016llx", static_cast<unsigned long long>(Fnv1a64(lower)));
   std::string prefix = clean.substr(0, kTokenBudget - kHashLen - 1);
   while (!prefix.empty() && prefix.back() == '-') prefix.pop_back();
   return prefix + "-" + std::string(hash, kHashLen);

@@ -50,12 +50,12 @@ namespace drsnap::engine::naming {
 inline constexpr std::string_view kPrefix = "drsnap";
 
 // Tags drsnap writes on everything it creates.
-inline constexpr char kTagManaged[] = "drsnap:managed";          // "true"
-inline constexpr char kTagPolicy[] = "drsnap:policy";            // policy name
-inline constexpr char kTagSourceArn[] = "drsnap:source-arn";     // ARN of what was copied
-inline constexpr char kTagDb[] = "drsnap:db";                    // full DB identifier
+inline constexpr char kTagManaged[] = "drsnap:managed";               // "true"
+inline constexpr char kTagPolicy[] = "drsnap:policy";                 // policy name
+inline constexpr char kTagSourceArn[] = "drsnap:source-arn";          // ARN of what was copied
+inline constexpr char kTagDb[] = "drsnap:db";                         // full DB identifier
 inline constexpr char kTagRecoveryPoint[] = "drsnap:recovery-point";  // ISO 8601, seconds
-inline constexpr char kTagStage[] = "drsnap:stage";              // capture|raw|hop|vault
+inline constexpr char kTagStage[] = "drsnap:stage";                   // capture|raw|hop|vault
 inline constexpr char kTagSourceAccount[] = "drsnap:source-account";  // 12 digits
 
 enum class NameStage { kCapture, kRaw, kHop, kVault };

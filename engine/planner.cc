@@ -14,9 +14,9 @@
 namespace drsnap::engine {
 namespace {
 
+using naming::NameStage;
 using std::chrono::duration_cast;
 using std::chrono::seconds;
-using naming::NameStage;
 
 bool IsLive(SnapshotStatus s) {
   return s == SnapshotStatus::kAvailable || s == SnapshotStatus::kCreating ||
@@ -92,16 +92,30 @@ class Planner {
 
   Plan Run() {
     for (const auto& p : cfg_.policies) PlanPolicy(p);
-    auto stage_rank = [](Stage s) { return static_cast<int>(s); };
-    std::stable_sort(plan_.actions.begin(), plan_.actions.end(),
-                     [&](const Action& a, const Action& b) {
-                       return std::make_tuple(stage_rank(a.stage), std::cref(a.policy), a.db_kind,
-                                              std::cref(a.db_id), std::cref(a.scope),
-                                              std::cref(a.snapshot_id)) <
-                              std::make_tuple(stage_rank(b.stage), std::cref(b.policy), b.db_kind,
-                                              std::cref(b.db_id), std::cref(b.scope),
-                                              std::cref(b.snapshot_id));
-                     });
+    // Sort an index, then move each action once (actions are heavy to swap).
+    auto key = [](const Action& a) {
+      return std::make_tuple(static_cast<int>(a.stage), std::cref(a.policy), a.db_kind,
+                             std::cref(a.db_id), std::cref(a.scope), std::cref(a.snapshot_id));
+    };
+    std::vector<size_t> order(plan_.actions.size());
+    for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+    std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+      return key(plan_.actions[a]) < key(plan_.actions[b]);
+    });
+    // Apply the permutation in place, cycle by cycle (O(n) moves, no second vector).
+    for (size_t i = 0; i < order.size(); ++i) {
+      if (order[i] == i) continue;
+      Action tmp = std::move(plan_.actions[i]);
+      size_t j = i;
+      while (order[j] != i) {
+        plan_.actions[j] = std::move(plan_.actions[order[j]]);
+        size_t next = order[j];
+        order[j] = j;
+        j = next;
+      }
+      plan_.actions[j] = std::move(tmp);
+      order[j] = j;
+    }
     std::stable_sort(plan_.findings.begin(), plan_.findings.end(),
                      [](const Finding& a, const Finding& b) {
                        return std::tie(a.policy, a.db_id, a.scope, a.message) <
@@ -115,8 +129,9 @@ class Planner {
     const config::Policy* p = nullptr;
     Scope source;
     const ScopeInventory* src = nullptr;
-    std::vector<TargetRef> targets;            // sorted by scope
-    std::vector<std::string> share_accounts;   // sorted, unique
+    std::vector<TargetRef> targets;           // sorted by scope
+    std::vector<std::string> share_accounts;  // sorted, unique
+    std::string retention;                    // p->retention.ToString()
     bool complete = true;
   };
 
@@ -125,8 +140,8 @@ class Planner {
     const TargetRef* t = nullptr;
     bool needs_hop = false;
     Scope hop_scope;
-    std::vector<const LineageEntry*> vaults;  // ours, stage vault
-    std::vector<const LineageEntry*> hops;    // ours, stage hop (in hop_scope)
+    std::vector<const LineageEntry*> vaults;        // ours, stage vault
+    std::vector<const LineageEntry*> hops;          // ours, stage hop (in hop_scope)
     std::span<const LineageEntry> all_vault_names;  // for attempts
     std::span<const LineageEntry> all_hop_names;
     std::map<TimePoint, bool> too_old_cache;
@@ -220,6 +235,7 @@ class Planner {
   void PlanPolicy(const config::Policy& p) {
     PolicyCtx pc;
     pc.p = &p;
+    pc.retention = p.retention.ToString();
     pc.source = Scope{p.source_account_id, p.source_region};
     pc.src = index_.Find(pc.source);
     std::set<std::string> accounts;
@@ -258,14 +274,16 @@ class Planner {
     std::vector<Scope> tagged_scopes{pc.source};
     for (const auto& t : pc.targets) tagged_scopes.push_back(t.scope);
     for (const auto& s : tagged_scopes)
-      for (const auto& [kind, id] : index_.TaggedDatabases(s, p.name)) dbs.emplace(std::pair{id, kind}, nullptr);
+      for (const auto& [kind, id] : index_.TaggedDatabases(s, p.name))
+        dbs.emplace(std::pair{id, kind}, nullptr);
 
     for (const auto& [key, live] : dbs) {
       auto claim = claimed_.emplace(std::make_tuple(pc.source, key.second, key.first), p.name);
       if (!claim.second && claim.first->second != p.name) {
         Find(Finding::Severity::kWarning, pc, key.first, pc.source,
-             std::string(DbKindName(key.second)) + " " + key.first + " is already protected by policy '" +
-                 claim.first->second + "'; this policy leaves it alone");
+             std::string(DbKindName(key.second)) + " " + key.first +
+                 " is already protected by policy '" + claim.first->second +
+                 "'; this policy leaves it alone");
         continue;
       }
       PlanDatabase(pc, key.second, key.first, live);
@@ -292,11 +310,11 @@ class Planner {
     for (const auto& t : pc.targets) {
       TargetState ts;
       ts.t = &t;
-      ts.needs_hop = t.needs_share && t.scope.region != pc.source.region &&
-                     (kind == DbKind::kCluster ||
-                      std::find(inv_.facts.one_step_copy_refused.begin(),
-                                inv_.facts.one_step_copy_refused.end(),
-                                t.scope) != inv_.facts.one_step_copy_refused.end());
+      ts.needs_hop =
+          t.needs_share && t.scope.region != pc.source.region &&
+          (kind == DbKind::kCluster || std::find(inv_.facts.one_step_copy_refused.begin(),
+                                                 inv_.facts.one_step_copy_refused.end(), t.scope) !=
+                                           inv_.facts.one_step_copy_refused.end());
       ts.hop_scope = Scope{t.scope.account_id, pc.source.region};
       ts.all_vault_names = index_.Lineages(t.scope, pc.source.account_id, db.token, kind);
       for (const auto& e : ts.all_vault_names)
@@ -374,9 +392,8 @@ class Planner {
         newest = s;
     if (!newest) {
       Find(Finding::Severity::kWarning, pc, db.id, pc.source,
-           "no available automated snapshot of " + db.id +
-               " (backup retention " + std::to_string(db.live->backup_retention_days) +
-               " days); nothing to capture");
+           "no available automated snapshot of " + db.id + " (backup retention " +
+               std::to_string(db.live->backup_retention_days) + " days); nothing to capture");
       return;
     }
     TimePoint ts = naming::NamePoint(PointOf(*newest));
@@ -390,8 +407,10 @@ class Planner {
     KeyPlan kp = PlanKey(newest->encrypted, newest->kms_key_id, *pc.src, *pc.p);
     if (kp == KeyPlan::kMissingShareKey) {
       Find(Finding::Severity::kError, pc, db.id, pc.source,
-           db.id + " is encrypted with the default RDS key, which cannot be shared; set "
-                   "source.share_key in policy '" + pc.p->name + "' to a customer-managed key");
+           db.id +
+               " is encrypted with the default RDS key, which cannot be shared; set "
+               "source.share_key in policy '" +
+               pc.p->name + "' to a customer-managed key");
       return;
     }
     int attempt = NextAttempt(db.all_src_names, ts, NameStage::kCapture);
@@ -428,19 +447,21 @@ class Planner {
     KeyPlan kp = PlanKey(db.live->encrypted, db.live->kms_key_id, *pc.src, *pc.p);
     if (kp == KeyPlan::kMissingShareKey) {
       Find(Finding::Severity::kError, pc, db.id, pc.source,
-           db.id + " is encrypted with the default RDS key, which cannot be shared; set "
-                   "source.share_key in policy '" + pc.p->name + "' to a customer-managed key");
+           db.id +
+               " is encrypted with the default RDS key, which cannot be shared; set "
+               "source.share_key in policy '" +
+               pc.p->name + "' to a customer-managed key");
       return;
     }
     TimePoint ts = naming::NamePoint(now_);
     NameStage stage = kp == KeyPlan::kReencrypt ? NameStage::kRaw : NameStage::kCapture;
     int attempt = NextAttempt(db.all_src_names, ts, stage);
     std::string name = naming::MakeName({stage, "", db.token, ts, attempt});
-    std::string reason =
-        newest_live ? "the newest capture is " + Age(now_, *newest_live) + " old (" +
-                          Iso(*newest_live) + "), due after rpo " + FormatDuration(pc.p->rpo) +
-                          " - margin " + FormatDuration(pc.p->capture_margin)
-                    : std::string("there is no capture yet");
+    std::string reason = newest_live ? "the newest capture is " + Age(now_, *newest_live) +
+                                           " old (" + Iso(*newest_live) + "), due after rpo " +
+                                           FormatDuration(pc.p->rpo) + " - margin " +
+                                           FormatDuration(pc.p->capture_margin)
+                                     : std::string("there is no capture yet");
     reason += "; create a snapshot";
     if (stage == NameStage::kRaw)
       reason += " (default-key database: it is re-encrypted with the share key next)";
@@ -466,7 +487,8 @@ class Planner {
       std::vector<RetentionItem> items;
       for (const LineageEntry* e : ts.vaults)
         if (e->snapshot->status == SnapshotStatus::kAvailable)
-          items.push_back(RetentionItem{e->snapshot->id, e->lineage.recovery_point, true, "available"});
+          items.push_back(
+              RetentionItem{e->snapshot->id, e->lineage.recovery_point, true, "available"});
       const std::string candidate(1, '\x01');
       items.push_back(RetentionItem{candidate, point, true, "available"});
       for (const auto& d : ApplyRetention(items, pc.p->retention, now_))
@@ -514,8 +536,9 @@ class Planner {
       if (missing.empty()) continue;
       if (s.encrypted && IsDefaultKey(s.kms_key_id, *pc.src)) {
         Find(Finding::Severity::kError, pc, db.id, s.scope,
-             s.id + " is encrypted with the default RDS key and cannot be shared; set "
-                    "source.share_key so captures are re-encrypted");
+             s.id +
+                 " is encrypted with the default RDS key and cannot be shared; set "
+                 "source.share_key so captures are re-encrypted");
         continue;
       }
       std::string acc;
@@ -536,7 +559,8 @@ class Planner {
     std::set<std::string> hops_planned;  // "scope/name"
     for (auto& ts : db.targets) {
       // Candidate points: available captures, and available hops for this target.
-      std::map<TimePoint, std::pair<const LineageEntry*, const LineageEntry*>> points;  // capture, hop
+      std::map<TimePoint, std::pair<const LineageEntry*, const LineageEntry*>>
+          points;  // capture, hop
       for (const LineageEntry* c : db.captures) {
         if (c->snapshot->status != SnapshotStatus::kAvailable) continue;
         if (LiveAt(db.captures, c->lineage.recovery_point) != c) continue;
@@ -549,7 +573,8 @@ class Planner {
           points[h->lineage.recovery_point].second = h;
         }
       }
-      for (const auto& [point, src] : points) VaultPoint(pc, db, ts, point, src.first, src.second, hops_planned);
+      for (const auto& [point, src] : points)
+        VaultPoint(pc, db, ts, point, src.first, src.second, hops_planned);
     }
   }
 
@@ -597,7 +622,8 @@ class Planner {
       if (from->scope.region != region) a.source_region = from->scope.region;
       if (from->encrypted) a.kms_key_id = t.region->kms_key;
       a.option_group = OptionGroup(pc, db, ts);
-      a.tags = BaseTags(pc, db, NameStage::kVault, point, SnapshotArn(capture ? *capture->snapshot : *from));
+      a.tags = BaseTags(pc, db, NameStage::kVault, point,
+                        SnapshotArn(capture ? *capture->snapshot : *from));
       plan_.actions.push_back(std::move(a));
       return;
     }
@@ -636,11 +662,10 @@ class Planner {
                           ? "Aurora cluster snapshots cannot be copied across account and region "
                             "in one step"
                           : "AWS refused a one-step copy into " + t.scope.ToString();
-    Action a = NewAction(ActionKind::kCopySnapshot, Stage::kVault, pc, db, ts.hop_scope, hop_name,
-                         "capture " + c.id + " (" + Iso(point) + ") has no vault copy in " +
-                             t.scope.ToString() + "; " + why +
-                             ", so copy it into the target account in " + pc.source.region +
-                             " first");
+    Action a = NewAction(
+        ActionKind::kCopySnapshot, Stage::kVault, pc, db, ts.hop_scope, hop_name,
+        "capture " + c.id + " (" + Iso(point) + ") has no vault copy in " + t.scope.ToString() +
+            "; " + why + ", so copy it into the target account in " + pc.source.region + " first");
     a.source_arn = SnapshotArn(c);
     if (c.encrypted) a.kms_key_id = t.target->hop_kms_key;
     a.tags = BaseTags(pc, db, NameStage::kHop, point, SnapshotArn(c));
@@ -653,8 +678,8 @@ class Planner {
     if (it != ts.t->region->option_groups.end()) return it->second;
     if (ts.t->scope.region != pc.source.region)
       Find(Finding::Severity::kWarning, pc, db.id, ts.t->scope,
-           "option group " + db.live->option_group + " has no mapping for " +
-               ts.t->scope.region + " (option_groups); the copy gets the default one");
+           "option group " + db.live->option_group + " has no mapping for " + ts.t->scope.region +
+               " (option_groups); the copy gets the default one");
     return "";
   }
 
@@ -697,16 +722,14 @@ class Planner {
         SnapshotStatus st = e->snapshot->status;
         if (st == SnapshotStatus::kFailed || st == SnapshotStatus::kDeleting) continue;
         items.push_back(RetentionItem{std::to_string(entries.size()), e->lineage.recovery_point,
-                                      st == SnapshotStatus::kAvailable,
-                                      SnapshotStatusName(st)});
+                                      st == SnapshotStatus::kAvailable, SnapshotStatusName(st)});
         entries.push_back(e);
       }
       if (items.empty()) continue;
       for (const auto& d : ApplyRetention(items, pc.p->retention, now_)) {
         if (d.keep) continue;
         Delete(pc, db, *entries[std::stoul(d.id)]->snapshot,
-               "retention " + pc.p->retention.ToString() + " in " + ts.t->scope.ToString() +
-                   ": " + d.Reason());
+               "retention " + pc.retention + " in " + ts.t->scope.ToString() + ": " + d.Reason());
       }
     }
   }
@@ -725,7 +748,8 @@ class Planner {
       TimePoint point = h->lineage.recovery_point;
       std::string pending;
       for (TargetState* ts : targets)
-        if (!VaultDone(pc, *ts, point)) pending += (pending.empty() ? "" : ", ") + ts->t->scope.ToString();
+        if (!VaultDone(pc, *ts, point))
+          pending += (pending.empty() ? "" : ", ") + ts->t->scope.ToString();
       if (!pending.empty()) continue;
       Delete(pc, db, *h->snapshot,
              "hop copy is no longer needed: its point is vaulted in every region it serves");

@@ -153,7 +153,7 @@ ReconcileReport Reconciler::RunOnce(const ReconcileOptions& options) {
       std::lock_guard l(mu_);
       facts_ = report.apply.facts;
     }
-    if (!options.dry_run) {
+    if (!options.dry_run && !report.apply.stopped && !report.apply.deadline_reached) {
       // Re-plan once with what AWS just told us, on a fresh observation (the
       // first apply changed the world); issue only actions not tried yet.
       Inventory again = Observe(options.observe_parallelism);

@@ -29,9 +29,9 @@ Civil ToCivil(TimePoint t) {
   year_month_day thu{thursday};
   sys_days jan1 = sys_days(thu.year() / January / 1);
   unsigned week = static_cast<unsigned>((thursday - jan1).count() / 7 + 1);
-  return Civil{static_cast<int>(ymd.year()), static_cast<unsigned>(ymd.month()),
+  return Civil{static_cast<int>(ymd.year()),     static_cast<unsigned>(ymd.month()),
                static_cast<unsigned>(ymd.day()), static_cast<unsigned>(h.count()),
-               static_cast<int>(thu.year()), week};
+               static_cast<int>(thu.year()),     week};
 }
 
 enum class Tier { kHourly, kDaily, kWeekly, kMonthly, kYearly };
@@ -61,11 +61,16 @@ std::pair<int64_t, std::string> Period(Tier tier, const Civil& c) {
 
 const char* TierName(Tier t) {
   switch (t) {
-    case Tier::kHourly: return "hourly";
-    case Tier::kDaily: return "daily";
-    case Tier::kWeekly: return "weekly";
-    case Tier::kMonthly: return "monthly";
-    case Tier::kYearly: return "yearly";
+    case Tier::kHourly:
+      return "hourly";
+    case Tier::kDaily:
+      return "daily";
+    case Tier::kWeekly:
+      return "weekly";
+    case Tier::kMonthly:
+      return "monthly";
+    case Tier::kYearly:
+      return "yearly";
   }
   return "";
 }

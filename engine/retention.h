@@ -29,10 +29,10 @@
 namespace drsnap::engine {
 
 struct RetentionItem {
-  std::string id;       // opaque to retention (a snapshot id)
-  TimePoint point{};    // recovery point
+  std::string id;     // opaque to retention (a snapshot id)
+  TimePoint point{};  // recovery point
   bool available = true;
-  std::string status;   // for the reason when not available ("copying")
+  std::string status;  // for the reason when not available ("copying")
 };
 
 struct RetentionDecision {

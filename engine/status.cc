@@ -14,9 +14,9 @@
 namespace drsnap::engine {
 namespace {
 
+using naming::NameStage;
 using std::chrono::duration_cast;
 using std::chrono::seconds;
-using naming::NameStage;
 
 bool InFlight(SnapshotStatus s) {
   return s == SnapshotStatus::kCreating || s == SnapshotStatus::kCopying;
@@ -44,10 +44,14 @@ InFlightCopy ToInFlight(const LineageEntry& e) {
 
 const char* RpoStateName(RpoState s) {
   switch (s) {
-    case RpoState::kOk: return "ok";
-    case RpoState::kAtRisk: return "at-risk";
-    case RpoState::kBreached: return "breached";
-    case RpoState::kUnknown: return "unknown";
+    case RpoState::kOk:
+      return "ok";
+    case RpoState::kAtRisk:
+      return "at-risk";
+    case RpoState::kBreached:
+      return "breached";
+    case RpoState::kUnknown:
+      return "unknown";
   }
   return "unknown";
 }
@@ -61,10 +65,13 @@ RpoState StatusReport::Overall() const {
 
 int StatusReport::ExitCode() const {
   switch (Overall()) {
-    case RpoState::kOk: return 0;
-    case RpoState::kAtRisk: return 1;
+    case RpoState::kOk:
+      return 0;
+    case RpoState::kAtRisk:
+      return 1;
     case RpoState::kBreached:
-    case RpoState::kUnknown: return 2;
+    case RpoState::kUnknown:
+      return 2;
   }
   return 2;
 }
@@ -83,10 +90,10 @@ StatusReport ComputeStatus(const Inventory& inventory, const config::Config& con
       const ScopeInventory* si = index.Find(s);
       if (si && si->complete) continue;
       bad_scopes.insert(s);
-      report.findings.push_back(Finding{
-          Finding::Severity::kError, p.name, "", s,
-          si ? "scope " + s.ToString() + " is incomplete (" + si->error + ")"
-             : "scope " + s.ToString() + " was not observed"});
+      report.findings.push_back(
+          Finding{Finding::Severity::kError, p.name, "", s,
+                  si ? "scope " + s.ToString() + " is incomplete (" + si->error + ")"
+                     : "scope " + s.ToString() + " was not observed"});
     }
     const ScopeInventory* src = index.Find(source);
 
@@ -192,9 +199,8 @@ StatusReport ComputeStatus(const Inventory& inventory, const config::Config& con
             row.newest_snapshot_id = newest->snapshot->id;
             row.age = duration_cast<seconds>(now - *row.newest_point);
           }
-          bool on_its_way =
-              newest && ((newest_capture && *newest_capture > *row.newest_point) ||
-                         (newest_in_flight && *newest_in_flight > *row.newest_point));
+          bool on_its_way = newest && ((newest_capture && *newest_capture > *row.newest_point) ||
+                                       (newest_in_flight && *newest_in_flight > *row.newest_point));
           std::string age = FormatDuration(row.age), rpo = FormatDuration(p.rpo);
           if (!bad.empty()) {
             row.state = RpoState::kUnknown;
@@ -213,22 +219,24 @@ StatusReport ComputeStatus(const Inventory& inventory, const config::Config& con
             row.reason = "the newest recoverable point is " + age + " old, over the rpo " + rpo;
           } else if (row.age * 5 > p.rpo * 4 && !on_its_way) {
             row.state = RpoState::kAtRisk;
-            row.reason = "the newest recoverable point is " + age + " old (over 80% of rpo " +
-                         rpo + ") and no newer point is on its way";
+            row.reason = "the newest recoverable point is " + age + " old (over 80% of rpo " + rpo +
+                         ") and no newer point is on its way";
           } else {
             row.state = RpoState::kOk;
-            row.reason = "the newest recoverable point is " + age + " old, within rpo " + rpo +
-                         (on_its_way && row.age * 5 > p.rpo * 4 ? "; a newer one is on its way"
-                                                                 : "");
+            row.reason =
+                "the newest recoverable point is " + age + " old, within rpo " + rpo +
+                (on_its_way && row.age * 5 > p.rpo * 4 ? "; a newer one is on its way" : "");
           }
           report.rows.push_back(std::move(row));
         }
       }
     }
   }
-  std::sort(report.rows.begin(), report.rows.end(), [](const TargetStatus& a, const TargetStatus& b) {
-    return std::tie(a.policy, a.db_id, a.kind, a.target) < std::tie(b.policy, b.db_id, b.kind, b.target);
-  });
+  std::sort(report.rows.begin(), report.rows.end(),
+            [](const TargetStatus& a, const TargetStatus& b) {
+              return std::tie(a.policy, a.db_id, a.kind, a.target) <
+                     std::tie(b.policy, b.db_id, b.kind, b.target);
+            });
   return report;
 }
 

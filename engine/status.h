@@ -40,7 +40,7 @@ const char* RpoStateName(RpoState s);  // "ok" | "at-risk" | "breached" | "unkno
 struct InFlightCopy {
   std::string snapshot_id;
   Scope scope;
-  std::string stage;  // "capture" | "raw" | "hop" | "vault"
+  std::string stage;   // "capture" | "raw" | "hop" | "vault"
   std::string status;  // "creating" | "copying"
   int percent_progress = 0;
   TimePoint recovery_point{};
@@ -51,7 +51,8 @@ struct InFlightCopy {
 // recomputed from the policy's retention (a copy counts in every tier it is
 // kept for).
 struct RetentionTier {
-  std::string tier;  // "newest" | "last" | "within" | "hourly" | "daily" | "weekly" | "monthly" | "yearly"
+  std::string
+      tier;  // "newest" | "last" | "within" | "hourly" | "daily" | "weekly" | "monthly" | "yearly"
   int count = 0;
 };
 
@@ -68,8 +69,8 @@ struct TargetStatus {
   // The newest recoverable point (available vault copy), when there is one.
   std::optional<TimePoint> newest_point;
   std::string newest_snapshot_id;
-  std::chrono::seconds age{0};   // now - newest_point (0 when none)
-  int vaulted_copies = 0;        // available vault copies in the target
+  std::chrono::seconds age{0};  // now - newest_point (0 when none)
+  int vaulted_copies = 0;       // available vault copies in the target
   std::vector<InFlightCopy> in_flight;
   std::vector<RetentionTier> tiers;
 };
@@ -83,7 +84,6 @@ struct StatusReport {
 };
 
 // REQUIRES: config was validated.
-StatusReport ComputeStatus(const Inventory& inventory, const config::Config& config,
-                           TimePoint now);
+StatusReport ComputeStatus(const Inventory& inventory, const config::Config& config, TimePoint now);
 
 }  // namespace drsnap::engine

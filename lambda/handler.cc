@@ -40,9 +40,12 @@ long long MillisBetween(TimePoint from, TimePoint to) {
 
 const char* SideName(Side s) {
   switch (s) {
-    case Side::kAll: return "all";
-    case Side::kSource: return "source";
-    case Side::kVault: return "vault";
+    case Side::kAll:
+      return "all";
+    case Side::kSource:
+      return "source";
+    case Side::kVault:
+      return "vault";
   }
   return "all";
 }
@@ -52,8 +55,8 @@ Result<Side> ParseSide(std::string_view text) {
   if (s.empty() || s == "all") return Side::kAll;
   if (s == "source") return Side::kSource;
   if (s == "vault") return Side::kVault;
-  return Fail(Error::Terminal("UsageError", "DRSNAP_SIDE '" + std::string(text) +
-                                                "' is not one of source, vault, all"));
+  return Fail(Error::Terminal(
+      "UsageError", "DRSNAP_SIDE '" + std::string(text) + "' is not one of source, vault, all"));
 }
 
 RunRequest ChooseRun(const std::vector<Trigger>& triggers, const config::Config& config) {
@@ -76,16 +79,16 @@ RunRequest ChooseRun(const std::vector<Trigger>& triggers, const config::Config&
         if (known(t)) {
           full = true;  // the database is unknown: reconcile everything
         } else {
-          line += " (ignored: " + t.account_id + "/" + t.region +
-                  " is no scope of the policy file)";
+          line +=
+              " (ignored: " + t.account_id + "/" + t.region + " is no scope of the policy file)";
         }
         break;
       case TriggerKind::kDatabase:
         if (known(t)) {
           dbs.insert(t.db_id);
         } else {
-          line += " (ignored: " + t.account_id + "/" + t.region +
-                  " is no scope of the policy file)";
+          line +=
+              " (ignored: " + t.account_id + "/" + t.region + " is no scope of the policy file)";
         }
         break;
     }
@@ -105,9 +108,9 @@ std::vector<aws::EventEntry> SharedEventEntries(const engine::ReconcileReport& r
     e.source = kSource;
     e.detail_type = kSharedDetailType;
     std::string arn = SnapshotArn(r.action);
-    e.detail = SnapshotSharedDetail(arn, r.action.db_id,
-                                    r.action.db_kind == engine::DbKind::kCluster,
-                                    r.action.scope.account_id, r.action.scope.region);
+    e.detail =
+        SnapshotSharedDetail(arn, r.action.db_id, r.action.db_kind == engine::DbKind::kCluster,
+                             r.action.scope.account_id, r.action.scope.region);
     e.resources.push_back(std::move(arn));
     out.push_back(std::move(e));
   }
@@ -140,7 +143,8 @@ HandlerResult InvocationHandler::Handle(const Invocation& inv) {
 
   if (!req.run) {
     body["run"] = "none";
-    for (const auto& r : req.reasons) LogInfo("event ignored", {{"request_id", inv.request_id}, {"why", r}});
+    for (const auto& r : req.reasons)
+      LogInfo("event ignored", {{"request_id", inv.request_id}, {"why", r}});
     return HandlerResult{true, Dump(body), "", ""};
   }
   body["run"] = req.only_db.empty() ? "full" : "database";
@@ -217,7 +221,8 @@ HandlerResult InvocationHandler::Handle(const Invocation& inv) {
   body["duration_ms"] = MillisBetween(wall_start, options_.wall_clock->Now());
 
   std::string text = Dump(body);
-  LogFields f{{"request_id", inv.request_id}, {"summary", report.Summary()},
+  LogFields f{{"request_id", inv.request_id},
+              {"summary", report.Summary()},
               {"deadline_reached", report.apply.deadline_reached ? "true" : "false"},
               {"events_emitted", std::to_string(emitted)}};
   Log().Log(report.ok() ? LogLevel::kInfo : LogLevel::kError, "reconcile finished", f);

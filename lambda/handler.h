@@ -67,8 +67,8 @@ struct HandlerOptions {
 
 // What the triggers of one invocation ask for.
 struct RunRequest {
-  bool run = false;     // false: every trigger was ignored
-  std::string only_db;  // "": full reconcile
+  bool run = false;                  // false: every trigger was ignored
+  std::string only_db;               // "": full reconcile
   std::vector<std::string> reasons;  // one per trigger, for the log and the summary
 };
 

@@ -58,7 +58,7 @@ Options:
                        real time, as clients sign with their real clock),
                        simulator (the virtual clock), or off
   --event-target URL   POST every new event as JSON to URL (loopback only)
-  --threads N          worker threads (default 16)
+  --threads N          worker threads (default 32; each open connection holds one)
   --log-requests       log one line per AWS request to stderr
   --help               this text
 

@@ -40,7 +40,7 @@ namespace drsnap::sim {
 struct ServerOptions {
   std::string host = "127.0.0.1";
   int port = 0;      // 0: any free port (read it back with port())
-  int threads = 16;  // worker threads; each open keep-alive connection holds one
+  int threads = 32;  // worker threads; each open keep-alive connection holds one
   AuthOptions auth;
   FaultConfig faults;
   double time_rate = 0;               // >0: virtual clock runs at this multiple of real time

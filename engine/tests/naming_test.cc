@@ -146,7 +146,8 @@ TEST(NamingTest, PropertyRandomIdsRoundTrip) {
     int attempt = static_cast<int>(rng() % (kMaxAttempt + 1));
     std::string acct;
     for (int d = 0; d < 12; ++d) acct.push_back(static_cast<char>('0' + rng() % 10));
-    for (NameStage st : {NameStage::kCapture, NameStage::kRaw, NameStage::kHop, NameStage::kVault}) {
+    for (NameStage st :
+         {NameStage::kCapture, NameStage::kRaw, NameStage::kHop, NameStage::kVault}) {
       bool dr = st == NameStage::kHop || st == NameStage::kVault;
       Lineage in{st, dr ? acct : "", DbToken(id), NamePoint(rp), attempt};
       std::string name = MakeName(in);

@@ -31,10 +31,14 @@ GoldenFile Split(const std::string& text) {
     if (end == std::string::npos) end = text.size();
     std::string line = text.substr(pos, end - pos);
     pos = end + 1;
-    if (line == "=== config") cur = &g.config;
-    else if (line == "=== inventory") cur = &g.inventory;
-    else if (line == "=== plan") cur = &g.plan;
-    else *cur += line + "\n";
+    if (line == "=== config")
+      cur = &g.config;
+    else if (line == "=== inventory")
+      cur = &g.inventory;
+    else if (line == "=== plan")
+      cur = &g.plan;
+    else
+      *cur += line + "\n";
   }
   return g;
 }

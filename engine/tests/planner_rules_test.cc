@@ -55,7 +55,8 @@ TEST(PlannerCaptureTest, AutomatedCopiesNewestAutomatedSnapshot) {
   EXPECT_EQ(a.tags.at(naming::kTagDb), "orders-db");
   EXPECT_EQ(a.tags.at(naming::kTagStage), "capture");
   EXPECT_EQ(a.tags.at(naming::kTagRecoveryPoint), "2026-11-25T04:10:00Z");
-  EXPECT_THAT(a.tags.at(naming::kTagSourceArn), HasSubstr(":snapshot:rds:orders-db-2026-11-25-04-10"));
+  EXPECT_THAT(a.tags.at(naming::kTagSourceArn),
+              HasSubstr(":snapshot:rds:orders-db-2026-11-25-04-10"));
   EXPECT_THAT(a.reason, HasSubstr("newer than the newest capture (none)"));
 }
 
@@ -216,7 +217,8 @@ TEST(PlannerShareTest, SharesEveryPendingCaptureNotOnlyNewest) {
   w.Db("orders-db");
   w.Automated("orders-db", kDay);
   w.Capture("orders-db", kDay - days(1), SnapshotStatus::kAvailable, {});
-  w.Capture("orders-db", kDay, SnapshotStatus::kAvailable, {}).shared_with.reset();  // not looked up
+  w.Capture("orders-db", kDay, SnapshotStatus::kAvailable, {})
+      .shared_with.reset();  // not looked up
   Plan p = MakePlan(w.inv, StandardConfig(), kNow);
   auto shares = Of(p, ActionKind::kShareSnapshot);
   ASSERT_EQ(shares.size(), 2u) << Dump(p);
@@ -341,7 +343,8 @@ TEST(PlannerVaultTest, AuroraClusterCrossRegionGoesThroughHop) {
   EXPECT_EQ(copies[0]->source_region, kSrcRegion);
 
   // Vault available: hop and (non-newest) capture go; the newest capture stays.
-  w.Vault("orders-cluster", kDay, SnapshotStatus::kAvailable, kVault, kDrRegion, 0, DbKind::kCluster);
+  w.Vault("orders-cluster", kDay, SnapshotStatus::kAvailable, kVault, kDrRegion, 0,
+          DbKind::kCluster);
   p = MakePlan(w.inv, StandardConfig(), kNow);
   auto deletes = Of(p, ActionKind::kDeleteSnapshot);
   ASSERT_EQ(deletes.size(), 1u) << Dump(p);

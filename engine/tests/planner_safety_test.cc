@@ -67,13 +67,13 @@ TEST(SafetyS1Test, ForeignSnapshotsAreNeverPlannedForDeletion) {
   // Look-alikes: drsnap names without tags, tags without a drsnap name, a
   // failed look-alike, and snapshots in the vault account in the same lineage.
   Snapshot& a = w.Manual("drsnap-orders-db-202601010410", "orders-db");
-  Snapshot& b = w.Manual("drsnap-111111111111-orders-db-202601010410", "orders-db", kVault,
-                         kDrRegion);
+  Snapshot& b =
+      w.Manual("drsnap-111111111111-orders-db-202601010410", "orders-db", kVault, kDrRegion);
   Snapshot& c = w.Manual("nightly-orders-db", "orders-db", kVault, kDrRegion);
   c.tags = ManagedTags(c.id, "orders", "orders-db");
   c.tags[naming::kTagStage] = "vault";
-  Snapshot& d = w.Manual("drsnap-111111111111-orders-db-202601020410", "orders-db", kVault,
-                         kDrRegion);
+  Snapshot& d =
+      w.Manual("drsnap-111111111111-orders-db-202601020410", "orders-db", kVault, kDrRegion);
   d.status = SnapshotStatus::kFailed;
   Plan p = MakePlan(w.inv, NewestOnly(), kNow);
   for (const auto& s : {a, b, c, d}) {
@@ -140,8 +140,8 @@ TEST(SafetyS2Test, GuardRefusesNewestEvenIfAskedDirectly) {
           eu-central-1: {kms_key: arn:aws:kms:eu-central-1:333333333333:key/dr}
 )");
   w.At(kVault2, kSrcRegion);
-  Snapshot& other = w.Vault("orders-db", kDay - days(3), SnapshotStatus::kAvailable, kVault2,
-                            kDrRegion2);
+  Snapshot& other =
+      w.Vault("orders-db", kDay - days(3), SnapshotStatus::kAvailable, kVault2, kDrRegion2);
   EXPECT_THAT(Refusal(w.inv, cfg, DeleteOf(other, "orders-db")), HasSubstr("S2"));
 }
 
@@ -156,8 +156,8 @@ TEST(SafetyS3Test, CaptureBeingVaultedIsKept) {
   w.At(kVault2, kSrcRegion);
   w.Db("orders-db");
   w.Automated("orders-db", kDay);
-  Snapshot& cap = w.Capture("orders-db", kDay - days(1), SnapshotStatus::kAvailable,
-                            {kVault, kVault2});
+  Snapshot& cap =
+      w.Capture("orders-db", kDay - days(1), SnapshotStatus::kAvailable, {kVault, kVault2});
   w.Capture("orders-db", kDay, SnapshotStatus::kAvailable, {kVault, kVault2});
   w.Vault("orders-db", kDay);
   w.Vault("orders-db", kDay, SnapshotStatus::kAvailable, kVault2, kDrRegion2);
@@ -346,9 +346,15 @@ TEST(SafetyTest, EveryPlannedDeletePassesTheGuard) {
       std::string db = k == DbKind::kCluster ? "orders-cl" : "orders-db";
       SnapshotStatus st = statuses[rng() % 4];
       switch (rng() % 3) {
-        case 0: w.Capture(db, t, st, {kVault}, 0, k); break;
-        case 1: w.Vault(db, t, st, kVault, kDrRegion, 0, k); break;
-        case 2: w.Hop(db, t, st, kVault, 0, k); break;
+        case 0:
+          w.Capture(db, t, st, {kVault}, 0, k);
+          break;
+        case 1:
+          w.Vault(db, t, st, kVault, kDrRegion, 0, k);
+          break;
+        case 2:
+          w.Hop(db, t, st, kVault, 0, k);
+          break;
       }
     }
     config::Config cfg = StandardConfig("automated", "24h", rng() % 2 ? "{}" : "{daily: 3}");
@@ -375,8 +381,9 @@ TEST(SafetyS1Test, IndexAgreesWithIsDrsnapCreated) {
   int n = 0;
   for (const char* managed : {"true", "false", ""}) {
     for (const char* stage : stages) {
-      for (const char* id : {"drsnap-db-202611250410", "drsnap-111111111111-db-202611250410",
-                             "drsnap-111111111111-db-202611250410-hop", "drsnap-db-202611250410-raw"}) {
+      for (const char* id :
+           {"drsnap-db-202611250410", "drsnap-111111111111-db-202611250410",
+            "drsnap-111111111111-db-202611250410-hop", "drsnap-db-202611250410-raw"}) {
         Snapshot s;
         s.id = std::string(id) + "-r" + std::to_string(++n);
         s.scope = Scope{kVault, kDrRegion};

@@ -102,9 +102,9 @@ class MiniAws {
           if (!src) break;
           EXPECT_EQ(src->status, SnapshotStatus::kAvailable) << a.Describe();
           if (src->scope.account_id != a.scope.account_id) {
-            bool shared = src->shared_with &&
-                          std::count(src->shared_with->begin(), src->shared_with->end(),
-                                     a.scope.account_id);
+            bool shared =
+                src->shared_with &&
+                std::count(src->shared_with->begin(), src->shared_with->end(), a.scope.account_id);
             EXPECT_TRUE(shared) << "copy of an unshared snapshot: " << a.Describe();
           }
           if (src->encrypted && (src->scope.account_id != a.scope.account_id ||
@@ -135,7 +135,8 @@ class MiniAws {
           Snapshot* s = FindRef(a.snapshot_id, a.scope);
           EXPECT_NE(s, nullptr);
           if (!s) break;
-          EXPECT_FALSE(s->encrypted && s->kms_key_id == kDefaultKey) << "sharing a default-key snapshot";
+          EXPECT_FALSE(s->encrypted && s->kms_key_id == kDefaultKey)
+              << "sharing a default-key snapshot";
           if (!s->shared_with) s->shared_with = std::vector<std::string>{};
           for (const auto& acct : a.share_with) s->shared_with->push_back(acct);
           ++changed;
@@ -147,7 +148,8 @@ class MiniAws {
     }
     for (const auto& [scope, id] : deletes) {
       auto& snaps = w_.At(scope.account_id, scope.region).snapshots;
-      auto it = std::find_if(snaps.begin(), snaps.end(), [&](const Snapshot& s) { return s.id == id; });
+      auto it =
+          std::find_if(snaps.begin(), snaps.end(), [&](const Snapshot& s) { return s.id == id; });
       EXPECT_NE(it, snaps.end()) << id;
       if (it == snaps.end()) continue;
       snaps.erase(it);
@@ -206,8 +208,8 @@ TEST(PlannerSimTest, AutomatedOver400DaysLeavesExactlyTheGfsSet) {
   config::Config cfg =
       StandardConfig("automated", "26h", "{daily: 7, weekly: 4, monthly: 12, yearly: 3}");
   World w;
-  w.Db("orders-db").kms_key_id = kDefaultKey;      // re-encrypted with the share key
-  w.Db("orders-cl", DbKind::kCluster);             // hop for the cross-region copy
+  w.Db("orders-db").kms_key_id = kDefaultKey;  // re-encrypted with the share key
+  w.Db("orders-cl", DbKind::kCluster);         // hop for the cross-region copy
   MiniAws aws(w);
   TimePoint start = T("2025-10-22T04:10:00Z");
   std::vector<RetentionItem> points;
@@ -251,7 +253,8 @@ TEST(PlannerSimTest, AutomatedOver400DaysLeavesExactlyTheGfsSet) {
 }
 
 TEST(PlannerSimTest, SnapshotSourceHourlyRpoDefaultKeyTwoAccounts) {
-  config::Config cfg = StandardConfig("snapshot", "1h", "{hourly: 24, daily: 3}", R"(      - account: vault2
+  config::Config cfg =
+      StandardConfig("snapshot", "1h", "{hourly: 24, daily: 3}", R"(      - account: vault2
         regions:
           eu-central-1: {kms_key: arn:aws:kms:eu-central-1:333333333333:key/dr}
           us-east-1: {kms_key: arn:aws:kms:us-east-1:333333333333:key/dr}
@@ -272,7 +275,8 @@ TEST(PlannerSimTest, SnapshotSourceHourlyRpoDefaultKeyTwoAccounts) {
   }
   TimePoint end = start + hours(24 * 4 - 1) + minutes(30);
   Plan again = MakePlan(w.inv, cfg, end);
-  for (const auto& a : again.actions) EXPECT_NE(a.kind, ActionKind::kDeleteSnapshot) << a.Describe();
+  for (const auto& a : again.actions)
+    EXPECT_NE(a.kind, ActionKind::kDeleteSnapshot) << a.Describe();
   for (const char* db : {"orders-db", "orders-plain", "orders-cmk"}) {
     // 24 hourly (all of today) + 3 daily (today's newest is both) = 26 per
     // target region.

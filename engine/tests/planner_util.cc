@@ -40,10 +40,12 @@ policies:
     source:
       account: prod
       region: us-east-1
-      from: )" + source + R"(
+      from: )" + source +
+                     R"(
       share_key: arn:aws:kms:us-east-1:111111111111:key/share
     rpo: )" + rpo + R"(
-    retention: )" + retention + R"(
+    retention: )" + retention +
+                     R"(
     targets:
       - account: vault
         hop_kms_key: arn:aws:kms:us-east-1:222222222222:key/hop
@@ -84,7 +86,8 @@ Database& World::Db(const std::string& id, DbKind kind, const std::string& accou
   d.kind = kind;
   d.id = id;
   d.scope = si.scope;
-  d.arn = "arn:aws:rds:" + region + ":" + account + (kind == DbKind::kCluster ? ":cluster:" : ":db:") + id;
+  d.arn = "arn:aws:rds:" + region + ":" + account +
+          (kind == DbKind::kCluster ? ":cluster:" : ":db:") + id;
   d.engine = kind == DbKind::kCluster ? "aurora-postgresql" : "postgres";
   d.status = "available";
   d.encrypted = true;
@@ -280,8 +283,10 @@ Inventory ParseInventoryText(std::string_view text, TimePoint* now, std::string*
     }
     if (verb == "now") {
       auto t = ParseIso8601(words[1]);
-      if (!t) fail("bad time " + words[1]);
-      else *now = *t;
+      if (!t)
+        fail("bad time " + words[1]);
+      else
+        *now = *t;
     } else if (verb == "scope") {
       auto s = ParseScope(words[1]);
       if (!s) {
@@ -297,8 +302,10 @@ Inventory ParseInventoryText(std::string_view text, TimePoint* now, std::string*
       if (kv.count("default-key")) si.default_rds_key_arn = get("default-key");
     } else if (verb == "refused") {
       auto s = ParseScope(words[1]);
-      if (!s) fail("bad scope " + words[1]);
-      else w.inv.facts.one_step_copy_refused.push_back(*s);
+      if (!s)
+        fail("bad scope " + words[1]);
+      else
+        w.inv.facts.one_step_copy_refused.push_back(*s);
     } else if (verb == "db") {
       Scope sc = kv.count("scope") ? ParseScope(get("scope")).value_or(current) : current;
       Database& d = w.Db(words[1], get("kind") == "cluster" ? DbKind::kCluster : DbKind::kInstance,
@@ -328,17 +335,23 @@ Inventory ParseInventoryText(std::string_view text, TimePoint* now, std::string*
                                    : SnapshotType::kManual;
       s.status_text = get("status", "available");
       s.status = ParseSnapshotStatus(s.status_text);
-      s.percent_progress = std::atoi(get("progress", s.status == SnapshotStatus::kAvailable ? "100" : "0").c_str());
+      s.percent_progress =
+          std::atoi(get("progress", s.status == SnapshotStatus::kAvailable ? "100" : "0").c_str());
       auto lin = naming::ParseName(s.id);
       std::string db = get("db");
       if (db.empty() && lin) db = lin->db_token;
       s.db_id = db;
-      if (auto p = time_of("point")) s.recovery_point = *p;
-      else if (lin) s.recovery_point = lin->recovery_point;
-      if (auto c = time_of("created")) s.create_time = *c;
-      else s.create_time = s.recovery_point;
+      if (auto p = time_of("point"))
+        s.recovery_point = *p;
+      else if (lin)
+        s.recovery_point = lin->recovery_point;
+      if (auto c = time_of("created"))
+        s.create_time = *c;
+      else
+        s.create_time = s.recovery_point;
       if (s.recovery_point == TimePoint{}) s.recovery_point = s.create_time;
-      std::string key = get("key", "arn:aws:kms:" + s.scope.region + ":" + s.scope.account_id + ":key/k");
+      std::string key =
+          get("key", "arn:aws:kms:" + s.scope.region + ":" + s.scope.account_id + ":key/k");
       s.encrypted = key != "none";
       if (s.encrypted) s.kms_key_id = key;
       if (kv.count("shared")) s.shared_with = Split(get("shared"), ',');
@@ -377,8 +390,9 @@ std::string RenderPlan(const Plan& plan) {
     const char* sev = f.severity == Finding::Severity::kError     ? "error"
                       : f.severity == Finding::Severity::kWarning ? "warning"
                                                                   : "info";
-    out += std::string("finding ") + sev + " [" + f.policy + (f.db_id.empty() ? "" : " " + f.db_id) +
-           " @ " + f.scope.ToString() + "] " + f.message + "\n";
+    out += std::string("finding ") + sev + " [" + f.policy +
+           (f.db_id.empty() ? "" : " " + f.db_id) + " @ " + f.scope.ToString() + "] " + f.message +
+           "\n";
   }
   if (plan.actions.empty() && plan.findings.empty()) out += "(nothing to do)\n";
   return out;

@@ -70,8 +70,8 @@ class World {
                 const std::string& account = kVault, int attempt = 0,
                 DbKind kind = DbKind::kInstance);
   // Any manual snapshot (no tags).
-  Snapshot& Manual(const std::string& id, const std::string& db,
-                   const std::string& account = kProd, const std::string& region = kSrcRegion);
+  Snapshot& Manual(const std::string& id, const std::string& db, const std::string& account = kProd,
+                   const std::string& region = kSrcRegion);
   // Adds a snapshot as is (scope/seen_from filled from its scope if empty).
   Snapshot& Add(Snapshot s);
 };

@@ -52,11 +52,11 @@ TEST(RetentionTest, NewestAlwaysKeptEvenWithZeroCounts) {
 
 TEST(RetentionTest, NewestAvailableIsKeptWhenNewerOnesAreInFlight) {
   config::Retention r;
-  auto ds = ById(ApplyRetention({Item("old", "2026-11-20T00:00:00Z"),
-                                 Item("mid", "2026-11-21T00:00:00Z"),
-                                 Item("new", "2026-11-22T00:00:00Z", false, "copying"),
-                                 Item("bad", "2026-11-23T00:00:00Z", false, "failed")},
-                                r, T("2026-11-25T00:00:00Z")));
+  auto ds =
+      ById(ApplyRetention({Item("old", "2026-11-20T00:00:00Z"), Item("mid", "2026-11-21T00:00:00Z"),
+                           Item("new", "2026-11-22T00:00:00Z", false, "copying"),
+                           Item("bad", "2026-11-23T00:00:00Z", false, "failed")},
+                          r, T("2026-11-25T00:00:00Z")));
   EXPECT_TRUE(ds["mid"].keep);
   EXPECT_EQ(ds["mid"].Reason(), "newest");
   EXPECT_TRUE(ds["new"].keep);
@@ -69,12 +69,11 @@ TEST(RetentionTest, NewestAvailableIsKeptWhenNewerOnesAreInFlight) {
 TEST(RetentionTest, DailyKeepsNewestOfEachDay) {
   config::Retention r;
   r.daily = 2;
-  auto ds = ById(ApplyRetention({Item("d1-a", "2026-11-20T01:00:00Z"),
-                                 Item("d1-b", "2026-11-20T23:00:00Z"),
-                                 Item("d2-a", "2026-11-21T05:00:00Z"),
-                                 Item("d2-b", "2026-11-21T06:00:00Z"),
-                                 Item("d0", "2026-11-19T06:00:00Z")},
-                                r, T("2026-11-25T00:00:00Z")));
+  auto ds = ById(
+      ApplyRetention({Item("d1-a", "2026-11-20T01:00:00Z"), Item("d1-b", "2026-11-20T23:00:00Z"),
+                      Item("d2-a", "2026-11-21T05:00:00Z"), Item("d2-b", "2026-11-21T06:00:00Z"),
+                      Item("d0", "2026-11-19T06:00:00Z")},
+                     r, T("2026-11-25T00:00:00Z")));
   EXPECT_EQ(ds["d2-b"].Reason(), "newest, daily #1 (2026-11-21)");
   EXPECT_FALSE(ds["d2-a"].keep);
   EXPECT_EQ(ds["d1-b"].Reason(), "daily #2 (2026-11-20)");
@@ -107,10 +106,10 @@ TEST(RetentionTest, IsoWeekAtYearBoundary) {
   config::Retention r;
   r.weekly = 3;
   // 2027-01-01 is a Friday: ISO week 2026-W53. 2027-01-04 (Mon) starts 2027-W01.
-  auto ds = ById(ApplyRetention({Item("a", "2027-01-04T00:00:00Z"),
-                                 Item("b", "2027-01-03T00:00:00Z"),
-                                 Item("c", "2026-12-28T00:00:00Z")},
-                                r, T("2027-01-05T00:00:00Z")));
+  auto ds =
+      ById(ApplyRetention({Item("a", "2027-01-04T00:00:00Z"), Item("b", "2027-01-03T00:00:00Z"),
+                           Item("c", "2026-12-28T00:00:00Z")},
+                          r, T("2027-01-05T00:00:00Z")));
   EXPECT_EQ(ds["a"].Reason(), "newest, weekly #1 (2027-W01)");
   EXPECT_EQ(ds["b"].Reason(), "weekly #2 (2026-W53)");
   EXPECT_FALSE(ds["c"].keep);  // same ISO week as b, older
@@ -119,10 +118,10 @@ TEST(RetentionTest, IsoWeekAtYearBoundary) {
 TEST(RetentionTest, WithinKeepsRecentPoints) {
   config::Retention r;
   r.within = std::chrono::hours(48);
-  auto ds = ById(ApplyRetention({Item("a", "2026-11-24T12:00:00Z"),
-                                 Item("b", "2026-11-23T13:00:00Z"),
-                                 Item("c", "2026-11-23T11:00:00Z")},
-                                r, T("2026-11-25T12:00:00Z")));
+  auto ds =
+      ById(ApplyRetention({Item("a", "2026-11-24T12:00:00Z"), Item("b", "2026-11-23T13:00:00Z"),
+                           Item("c", "2026-11-23T11:00:00Z")},
+                          r, T("2026-11-25T12:00:00Z")));
   EXPECT_EQ(ds["a"].Reason(), "newest, within 2d");
   EXPECT_EQ(ds["b"].Reason(), "within 2d");
   EXPECT_FALSE(ds["c"].keep);
@@ -167,8 +166,8 @@ std::string Render(const std::vector<RetentionDecision>& ds, bool kept_only) {
   for (const auto& d : ds) {
     if (!d.keep) ++removed;
     if (kept_only && !d.keep) continue;
-    out += FormatIso8601Seconds(d.point) + " " + (d.keep ? "keep   " : "remove ") + d.Reason() +
-           "\n";
+    out +=
+        FormatIso8601Seconds(d.point) + " " + (d.keep ? "keep   " : "remove ") + d.Reason() + "\n";
   }
   out += "# " + std::to_string(ds.size()) + " points, " + std::to_string(ds.size() - removed) +
          " kept, " + std::to_string(removed) + " removed\n";

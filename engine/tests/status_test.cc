@@ -128,7 +128,8 @@ TEST(StatusTest, RetentionTiersPresent) {
   const TargetStatus& row = Row(r, "orders-a");
   std::vector<std::pair<std::string, int>> got;
   for (const auto& t : row.tiers) got.emplace_back(t.tier, t.count);
-  EXPECT_EQ(got, (std::vector<std::pair<std::string, int>>{{"newest", 1}, {"daily", 3}, {"weekly", 2}}));
+  EXPECT_EQ(got,
+            (std::vector<std::pair<std::string, int>>{{"newest", 1}, {"daily", 3}, {"weekly", 2}}));
 }
 
 TEST(StatusTest, DeletedDatabaseWithCopiesIsOk) {

@@ -104,19 +104,22 @@ TEST(EventDriven, SnapshotAvailableInProductionIsSharedAndVaultedWithoutASchedul
   RuntimeClient source_client(source_api->address(), LongPoll());
   RuntimeClient vault_client(vault_api->address(), LongPoll());
   std::thread source_fn([&] {
-    RunLoop(source_client, [&](const Invocation& i) { return source_handler.Handle(i); },
-            LoopOptions{0, 2});
+    RunLoop(
+        source_client, [&](const Invocation& i) { return source_handler.Handle(i); },
+        LoopOptions{0, 2});
   });
   std::thread vault_fn([&] {
-    RunLoop(vault_client, [&](const Invocation& i) { return vault_handler.Handle(i); },
-            LoopOptions{0, 2});
+    RunLoop(
+        vault_client, [&](const Invocation& i) { return vault_handler.Handle(i); },
+        LoopOptions{0, 2});
   });
 
   // 00:00 -> 05:00: RDS takes the 04:00 automated snapshot of orders-db
   // (RDS-EVENT-0091): the source function captures it.
   s->sim->Advance(std::chrono::hours(5));
   EXPECT_TRUE(WaitFor([&] {
-    return HasStage(*s, kProdAccount, "us-east-1", engine::naming::NameStage::kCapture, "orders-db");
+    return HasStage(*s, kProdAccount, "us-east-1", engine::naming::NameStage::kCapture,
+                    "orders-db");
   })) << "the automated-snapshot event did not lead to a capture";
 
   // The capture copy finishes (RDS-EVENT-0197): the source function shares

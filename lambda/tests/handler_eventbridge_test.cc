@@ -1,12 +1,11 @@
 // aws/events.h: the EventBridge PutEvents client the source function
 // announces shares with, against a loopback fake (signed JSON 1.1 requests).
-#include "aws/events.h"
-
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
 
 #include "aws/endpoints.h"
+#include "aws/events.h"
 #include "lambda_sim.h"
 
 namespace drsnap::aws {
@@ -63,8 +62,8 @@ TEST(EventsClient, ServiceErrorsCarryTheAwsCode) {
   ctx.credentials = std::make_shared<StaticCredentialsProvider>(
       Credentials{"AKIDEXAMPLE", "secret", "", std::nullopt, "test"});
   ctx.retry.max_attempts = 1;
-  EventsClient client(std::make_shared<ServiceClient>(
-      ctx, ServiceEndpoint{bridge.endpoint(), "us-east-1", "sqs"}));
+  EventsClient client(
+      std::make_shared<ServiceClient>(ctx, ServiceEndpoint{bridge.endpoint(), "us-east-1", "sqs"}));
   auto r = client.PutEvents({Entry(1)});
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().code, "ValidationException");

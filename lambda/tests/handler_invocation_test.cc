@@ -1,7 +1,5 @@
 // The invocation handler against drsnap-sim: every event shape, malformed
 // events, the deadline, failures as function errors, share announcements.
-#include "lambda/handler.h"
-
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
@@ -9,6 +7,7 @@
 
 #include "core/time_util.h"
 #include "engine/naming.h"
+#include "lambda/handler.h"
 #include "lambda_sim.h"
 
 namespace drsnap::lambda {
@@ -205,8 +204,8 @@ TEST_F(HandlerTest, SharesAreAnnouncedOnTheSourceSideOnly) {
     EXPECT_EQ(e.detail_type, "drsnap Snapshot Shared");
     ASSERT_EQ(e.resources.size(), 1u);
     // What the vault receives once forwarded decodes to the fast path.
-    json ev = {{"source", e.source}, {"detail-type", e.detail_type},
-               {"detail", json::parse(e.detail)}};
+    json ev = {
+        {"source", e.source}, {"detail-type", e.detail_type}, {"detail", json::parse(e.detail)}};
     auto t = DecodeEvent(ev.dump());
     ASSERT_EQ(t.size(), 1u);
     EXPECT_EQ(t[0].kind, TriggerKind::kDatabase) << t[0].reason;
@@ -263,8 +262,8 @@ TEST(HandlerFailures, FailedActionsAreAFunctionError) {
 }
 
 TEST(HandlerFailures, UnobservableScopesAreAFunctionError) {
-  auto sim = testing::StartLambdaSim(testing::WorldYaml(),
-                                     testing::PolicyYaml("http://127.0.0.1:1", kVaultAccount, true));
+  auto sim = testing::StartLambdaSim(
+      testing::WorldYaml(), testing::PolicyYaml("http://127.0.0.1:1", kVaultAccount, true));
   ASSERT_NE(sim, nullptr);
   auto rec = sim->NewReconciler();
   InvocationHandler h(rec.get(), HandlerOptions{});

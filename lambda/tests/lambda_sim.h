@@ -10,11 +10,10 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <thread>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "config/policy.h"
 #include "core/clock.h"
@@ -86,7 +85,7 @@ class FakeEventBridge {
   using Route = std::function<void(const nlohmann::json& event)>;
   FakeEventBridge(std::string account, std::string region, Route route);
   ~FakeEventBridge();
-  std::string endpoint() const;  // "http://127.0.0.1:N"
+  std::string endpoint() const;                     // "http://127.0.0.1:N"
   std::vector<nlohmann::json> put_entries() const;  // PutEvents entries received
   std::vector<std::string> targets() const;         // X-Amz-Target of each PutEvents call
 

@@ -1,5 +1,3 @@
-#include "lambda_sim.h"
-
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -9,6 +7,7 @@
 
 #include "cloud/aws_cloud.h"
 #include "core/time_util.h"
+#include "lambda_sim.h"
 
 namespace drsnap::lambda::testing {
 namespace {
@@ -50,7 +49,8 @@ accounts:
          allow_accounts: ["222222222222"]}
       - {region: eu-west-1, id: 00000000-0000-0000-0000-00000000a002, alias: alias/prod-dr}
     db_instances:
-)" + dbs + R"(    db_clusters:
+)" + dbs +
+         R"(    db_clusters:
       - {id: ledger, region: us-east-1, engine: aurora-postgresql, size_gb: 20, encrypted: true,
          kms_key: alias/prod-share, backup_retention_days: 7, backup_window: "03:00-03:30",
          instances: [ledger-1]}
@@ -72,12 +72,16 @@ std::string PolicyYaml(const std::string& endpoint, const std::string& target_ac
   std::string accounts = "accounts:\n  prod: {id: \"111111111111\", " + prod_auth +
                          "endpoint_url: \"" + endpoint + "\"}\n";
   if (!same)
-    accounts += "  vault: {id: \"222222222222\", " + vault_auth + "endpoint_url: \"" + endpoint +
-                "\"}\n";
-  std::string key = same ? "arn:aws:kms:eu-west-1:111111111111:key/00000000-0000-0000-0000-00000000a002"
-                         : "arn:aws:kms:eu-west-1:222222222222:key/00000000-0000-0000-0000-00000000b002";
+    accounts +=
+        "  vault: {id: \"222222222222\", " + vault_auth + "endpoint_url: \"" + endpoint + "\"}\n";
+  std::string key =
+      same ? "arn:aws:kms:eu-west-1:111111111111:key/00000000-0000-0000-0000-00000000a002"
+           : "arn:aws:kms:eu-west-1:222222222222:key/00000000-0000-0000-0000-00000000b002";
   std::string target = same ? "prod" : "vault";
-  std::string hop = same ? "" : "        hop_kms_key: \"arn:aws:kms:us-east-1:222222222222:key/00000000-0000-0000-0000-00000000b001\"\n";
+  std::string hop =
+      same ? ""
+           : "        hop_kms_key: "
+             "\"arn:aws:kms:us-east-1:222222222222:key/00000000-0000-0000-0000-00000000b001\"\n";
   return "version: 1\n" + accounts + R"(policies:
   main:
     databases: {names: ["*"]}
@@ -85,8 +89,10 @@ std::string PolicyYaml(const std::string& endpoint, const std::string& target_ac
              share_key: "arn:aws:kms:us-east-1:111111111111:key/00000000-0000-0000-0000-00000000a001"}
     rpo: 24h
     targets:
-      - account: )" + target + "\n" + hop + R"(        regions:
-          eu-west-1: {kms_key: ")" + key + R"("}
+      - account: )" +
+         target + "\n" + hop + R"(        regions:
+          eu-west-1: {kms_key: ")" +
+         key + R"("}
     retention: {daily: 30}
 )";
 }
@@ -233,7 +239,9 @@ FakeEventBridge::~FakeEventBridge() {
   if (thread_.joinable()) thread_.join();
 }
 
-std::string FakeEventBridge::endpoint() const { return "http://127.0.0.1:" + std::to_string(port_); }
+std::string FakeEventBridge::endpoint() const {
+  return "http://127.0.0.1:" + std::to_string(port_);
+}
 
 std::vector<nlohmann::json> FakeEventBridge::put_entries() const {
   std::lock_guard lock(mu_);
