@@ -22,20 +22,21 @@ int RunApplyCommand(CommandContext& ctx) {
   auto flags = ParseFlags(ctx.args, kFlags);
   if (!flags) return Usage(ctx, "apply", flags.error().message);
   if (flags->help) {
-    std::fputs(FormatHelp("apply", "[--config FILE] [--dry-run] [--db ID] [--concurrency N]",
-                          "Runs one reconcile: observes every scope, plans, and carries the actions\n"
-                          "out (rate-limited, at most 20 copies in flight per destination region).\n"
-                          "Every action is idempotent: interrupting apply and running it again is\n"
-                          "safe. On a terminal it shows progress; otherwise it logs one line per\n"
-                          "action. SIGINT/SIGTERM finish what is in flight and stop.\n"
-                          "Exit status: 0 all actions done or deferred, 1 some failed or a scope\n"
-                          "could not be listed, 2 bad usage or config.",
-                          kFlags,
-                          "  drsnap apply --config drsnap.yaml\n"
-                          "  drsnap apply --dry-run\n"
-                          "  drsnap apply --db orders-prod --log-format json\n")
-                   .c_str(),
-               ctx.out);
+    std::fputs(
+        FormatHelp("apply", "[--config FILE] [--dry-run] [--db ID] [--concurrency N]",
+                   "Runs one reconcile: observes every scope, plans, and carries the actions\n"
+                   "out (rate-limited, at most 20 copies in flight per destination region).\n"
+                   "Every action is idempotent: interrupting apply and running it again is\n"
+                   "safe. On a terminal it shows progress; otherwise it logs one line per\n"
+                   "action. SIGINT/SIGTERM finish what is in flight and stop.\n"
+                   "Exit status: 0 all actions done or deferred, 1 some failed or a scope\n"
+                   "could not be listed, 2 bad usage or config.",
+                   kFlags,
+                   "  drsnap apply --config drsnap.yaml\n"
+                   "  drsnap apply --dry-run\n"
+                   "  drsnap apply --db orders-prod --log-format json\n")
+            .c_str(),
+        ctx.out);
     return 0;
   }
   if (!flags->positional.empty())
@@ -60,8 +61,10 @@ int RunApplyCommand(CommandContext& ctx) {
   opt.on_planned = [&](const engine::Plan& plan) {
     total += plan.actions.size();
     if (opt.dry_run) return;
-    if (tty) std::fprintf(ctx.err, "%zu actions to apply\n", plan.actions.size());
-    else LogInfo("plan made", {{"actions", std::to_string(plan.actions.size())}});
+    if (tty)
+      std::fprintf(ctx.err, "%zu actions to apply\n", plan.actions.size());
+    else
+      LogInfo("plan made", {{"actions", std::to_string(plan.actions.size())}});
   };
   opt.progress = [&](const engine::ProgressEvent& ev) {
     if (ev.result == nullptr) return;
@@ -81,8 +84,10 @@ int RunApplyCommand(CommandContext& ctx) {
                   {"scope", r.action.scope.ToString()},
                   {"snapshot", r.action.snapshot_id},
                   {"progress", std::to_string(finished) + "/" + std::to_string(total)}};
-      if (r.error) f.emplace_back("error", r.error->ToString());
-      else if (!r.reason.empty()) f.emplace_back("reason", r.reason);
+      if (r.error)
+        f.emplace_back("error", r.error->ToString());
+      else if (!r.reason.empty())
+        f.emplace_back("reason", r.reason);
       Log().Log(r.outcome == engine::Outcome::kFailed ? LogLevel::kWarn : LogLevel::kInfo,
                 "action finished", f);
     }
@@ -102,6 +107,7 @@ int RunApplyCommand(CommandContext& ctx) {
   return report.ok() ? 0 : 1;
 }
 
-DRSNAP_REGISTER_COMMAND("apply", "one reconcile: observe, plan, apply (with --dry-run)", RunApplyCommand);
+DRSNAP_REGISTER_COMMAND("apply", "one reconcile: observe, plan, apply (with --dry-run)",
+                        RunApplyCommand);
 
 }  // namespace drsnap::cli

@@ -18,15 +18,16 @@ int RunPlanCommand(CommandContext& ctx) {
   auto flags = ParseFlags(ctx.args, kFlags);
   if (!flags) return Usage(ctx, "plan", flags.error().message);
   if (flags->help) {
-    std::fputs(FormatHelp("plan", "[--config FILE] [--output table|json] [--db ID]",
-                          "Observes every account and region the policy names (read-only calls) and\n"
-                          "prints the actions `drsnap apply` would take, each with its reason, plus\n"
-                          "findings: work in flight, waiting, or held back by a safety rule.",
-                          kFlags,
-                          "  drsnap plan --config drsnap.yaml\n"
-                          "  drsnap plan --output json | jq '.actions[] | .reason'\n")
-                   .c_str(),
-               ctx.out);
+    std::fputs(
+        FormatHelp("plan", "[--config FILE] [--output table|json] [--db ID]",
+                   "Observes every account and region the policy names (read-only calls) and\n"
+                   "prints the actions `drsnap apply` would take, each with its reason, plus\n"
+                   "findings: work in flight, waiting, or held back by a safety rule.",
+                   kFlags,
+                   "  drsnap plan --config drsnap.yaml\n"
+                   "  drsnap plan --output json | jq '.actions[] | .reason'\n")
+            .c_str(),
+        ctx.out);
     return 0;
   }
   if (!flags->positional.empty())

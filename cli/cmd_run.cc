@@ -22,16 +22,17 @@ int RunRunCommand(CommandContext& ctx) {
   auto flags = ParseFlags(ctx.args, kFlags);
   if (!flags) return Usage(ctx, "run", flags.error().message);
   if (flags->help) {
-    std::fputs(FormatHelp("run", "[--config FILE] [--interval 5m]",
-                          "Reconciles forever: observe, plan, apply, then sleep --interval. Facts\n"
-                          "learned from AWS (e.g. where a one-step copy is refused) are kept between\n"
-                          "runs. SIGINT or SIGTERM finish the actions in flight and exit 0; a second\n"
-                          "signal exits at once. Logs go to stderr (--log-format json for collectors).",
-                          kFlags,
-                          "  drsnap run --config /etc/drsnap.yaml --interval 5m --log-format json\n"
-                          "  DRSNAP_CONFIG=drsnap.yaml drsnap run --interval 1h\n")
-                   .c_str(),
-               ctx.out);
+    std::fputs(
+        FormatHelp("run", "[--config FILE] [--interval 5m]",
+                   "Reconciles forever: observe, plan, apply, then sleep --interval. Facts\n"
+                   "learned from AWS (e.g. where a one-step copy is refused) are kept between\n"
+                   "runs. SIGINT or SIGTERM finish the actions in flight and exit 0; a second\n"
+                   "signal exits at once. Logs go to stderr (--log-format json for collectors).",
+                   kFlags,
+                   "  drsnap run --config /etc/drsnap.yaml --interval 5m --log-format json\n"
+                   "  DRSNAP_CONFIG=drsnap.yaml drsnap run --interval 1h\n")
+            .c_str(),
+        ctx.out);
     return 0;
   }
   if (!flags->positional.empty())
@@ -39,8 +40,9 @@ int RunRunCommand(CommandContext& ctx) {
   std::string interval_text = flags->Get("interval").value_or("5m");
   auto interval = ParseDuration(interval_text);
   if (!interval || interval->count() <= 0)
-    return Usage(ctx, "run", "--interval '" + interval_text +
-                                 "' is not a duration such as 30s, 5m, 1h or 1h30m");
+    return Usage(
+        ctx, "run",
+        "--interval '" + interval_text + "' is not a duration such as 30s, 5m, 1h or 1h30m");
   auto concurrency = PositiveIntFlag(*flags, "concurrency", 8);
   if (!concurrency) return Usage(ctx, "run", concurrency.error().message);
   auto max_runs = PositiveIntFlag(*flags, "max-runs", 0);

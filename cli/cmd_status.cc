@@ -18,19 +18,20 @@ int RunStatusCommand(CommandContext& ctx) {
   auto flags = ParseFlags(ctx.args, kFlags);
   if (!flags) return Usage(ctx, "status", flags.error().message);
   if (flags->help) {
-    std::fputs(FormatHelp("status", "[--config FILE] [--output table|json|prometheus]",
-                          "Observes every scope (read-only) and reports, per protected database and\n"
-                          "DR target region, the newest recoverable point, its age against the RPO,\n"
-                          "and copies in flight with their progress.\n"
-                          "Exit status: 0 every row within its RPO, 1 at risk (older than 80% of\n"
-                          "the RPO with nothing newer on its way), 2 breached or unknown (a scope\n"
-                          "could not be listed, or no copy exists yet).",
-                          kFlags,
-                          "  drsnap status\n"
-                          "  drsnap status --output prometheus > /var/lib/node_exporter/drsnap.prom\n"
-                          "  drsnap status --output json | jq '.rows[] | select(.state != \"ok\")'\n")
-                   .c_str(),
-               ctx.out);
+    std::fputs(
+        FormatHelp("status", "[--config FILE] [--output table|json|prometheus]",
+                   "Observes every scope (read-only) and reports, per protected database and\n"
+                   "DR target region, the newest recoverable point, its age against the RPO,\n"
+                   "and copies in flight with their progress.\n"
+                   "Exit status: 0 every row within its RPO, 1 at risk (older than 80% of\n"
+                   "the RPO with nothing newer on its way), 2 breached or unknown (a scope\n"
+                   "could not be listed, or no copy exists yet).",
+                   kFlags,
+                   "  drsnap status\n"
+                   "  drsnap status --output prometheus > /var/lib/node_exporter/drsnap.prom\n"
+                   "  drsnap status --output json | jq '.rows[] | select(.state != \"ok\")'\n")
+            .c_str(),
+        ctx.out);
     return 0;
   }
   if (!flags->positional.empty())
@@ -58,10 +59,12 @@ int RunStatusCommand(CommandContext& ctx) {
   } else if (output == "prometheus") {
     std::string text = StatusPrometheus(report);
     auto pos = text.rfind("drsnap_status_exit_code ");
-    if (pos != std::string::npos) text = text.substr(0, pos) + "drsnap_status_exit_code " + std::to_string(exit_code) + "\n";
-    text += "# HELP drsnap_incomplete_scopes Scopes (account x region) that could not be listed.\n"
-            "# TYPE drsnap_incomplete_scopes gauge\ndrsnap_incomplete_scopes " +
-            std::to_string(incomplete) + "\n";
+    if (pos != std::string::npos)
+      text = text.substr(0, pos) + "drsnap_status_exit_code " + std::to_string(exit_code) + "\n";
+    text +=
+        "# HELP drsnap_incomplete_scopes Scopes (account x region) that could not be listed.\n"
+        "# TYPE drsnap_incomplete_scopes gauge\ndrsnap_incomplete_scopes " +
+        std::to_string(incomplete) + "\n";
     std::fputs(text.c_str(), ctx.out);
   } else {
     std::string text = StatusTable(report, now);

@@ -64,8 +64,8 @@ Result<ParsedFlags> ParseFlags(const std::vector<std::string>& args,
     }
     if (a.rfind("--", 0) != 0 || a == "--") {
       if (a.rfind("-", 0) == 0 && a.size() > 1)
-        return Fail(Error::Terminal("UsageError", "unknown flag '" + a +
-                                                      "' (flags are spelled --name; see --help)"));
+        return Fail(Error::Terminal(
+            "UsageError", "unknown flag '" + a + "' (flags are spelled --name; see --help)"));
       out.positional.push_back(a);
       continue;
     }
@@ -79,21 +79,20 @@ Result<ParsedFlags> ParseFlags(const std::vector<std::string>& args,
     if (it == all.end()) {
       std::string known;
       for (const auto& s : specs) known += (known.empty() ? "--" : ", --") + s.name;
-      return Fail(Error::Terminal(
-          "UsageError", "unknown flag '--" + name + "'" +
-                            (known.empty() ? "" : " (this command takes " + known + ")") +
-                            "; see --help"));
+      return Fail(Error::Terminal("UsageError",
+                                  "unknown flag '--" + name + "'" +
+                                      (known.empty() ? "" : " (this command takes " + known + ")") +
+                                      "; see --help"));
     }
     if (!it->takes_value) {
-      if (value)
-        return Fail(Error::Terminal("UsageError", "flag '--" + name + "' takes no value"));
+      if (value) return Fail(Error::Terminal("UsageError", "flag '--" + name + "' takes no value"));
       out.values.emplace_back(name, "");
       continue;
     }
     if (!value) {
       if (i + 1 >= args.size())
-        return Fail(Error::Terminal("UsageError", "flag '--" + name + "' needs a value (" +
-                                                      it->value_name + ")"));
+        return Fail(Error::Terminal(
+            "UsageError", "flag '--" + name + "' needs a value (" + it->value_name + ")"));
       value = args[++i];
     }
     out.values.emplace_back(name, *value);
@@ -107,8 +106,10 @@ std::string FormatHelp(std::string_view name, std::string_view usage, std::strin
                     std::string(description) + "\n\nflags:\n";
   auto add = [&](const FlagSpec& f) {
     std::string left = "  --" + f.name + (f.takes_value ? " " + f.value_name : "");
-    if (left.size() < 34) left.resize(34, ' ');
-    else left += "  ";
+    if (left.size() < 34)
+      left.resize(34, ' ');
+    else
+      left += "  ";
     out += left + f.help + "\n";
   };
   for (const auto& f : specs) add(f);
@@ -124,8 +125,8 @@ Status ApplyLogFlags(const ParsedFlags& flags) {
   if (auto v = flags.Get("log-level")) {
     auto l = ParseLogLevel(*v);
     if (!l)
-      return Fail(Error::Terminal("UsageError", "--log-level '" + *v +
-                                                    "' is not one of debug, info, warn, error"));
+      return Fail(Error::Terminal(
+          "UsageError", "--log-level '" + *v + "' is not one of debug, info, warn, error"));
     level = *l;
   }
   if (auto v = flags.Get("log-format")) {
@@ -196,8 +197,9 @@ void FillDefaults(CommandContext& ctx) {
 
 }  // namespace drsnap::cli
 
-#include <csignal>
 #include <unistd.h>
+
+#include <csignal>
 
 namespace drsnap::cli {
 
@@ -240,8 +242,8 @@ Result<int> PositiveIntFlag(const ParsedFlags& flags, std::string_view name, int
     if (used == v->size() && n > 0) return n;
   } catch (...) {
   }
-  return Fail(Error::Terminal("UsageError", "--" + std::string(name) + " '" + *v +
-                                                "' is not a positive whole number"));
+  return Fail(Error::Terminal(
+      "UsageError", "--" + std::string(name) + " '" + *v + "' is not a positive whole number"));
 }
 
 }  // namespace drsnap::cli

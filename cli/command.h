@@ -56,8 +56,8 @@ const CommandInfo* FindCommand(std::string_view name);
 
 #define DRSNAP_CONCAT2_(a, b) a##b
 #define DRSNAP_CONCAT1_(a, b) DRSNAP_CONCAT2_(a, b)
-#define DRSNAP_REGISTER_COMMAND(name, summary, fn)                                  \
-  static const bool DRSNAP_CONCAT1_(drsnap_command_registered_, __LINE__) =         \
+#define DRSNAP_REGISTER_COMMAND(name, summary, fn)                          \
+  static const bool DRSNAP_CONCAT1_(drsnap_command_registered_, __LINE__) = \
       ::drsnap::cli::RegisterCommand(::drsnap::cli::CommandInfo{name, summary, fn})
 
 // ------------------------------------------------------------- flags

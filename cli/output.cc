@@ -35,16 +35,17 @@ std::string Table(const std::vector<std::vector<std::string>>& rows) {
 
 const char* SeverityName(Finding::Severity s) {
   switch (s) {
-    case Finding::Severity::kInfo: return "info";
-    case Finding::Severity::kWarning: return "warning";
-    case Finding::Severity::kError: return "error";
+    case Finding::Severity::kInfo:
+      return "info";
+    case Finding::Severity::kWarning:
+      return "warning";
+    case Finding::Severity::kError:
+      return "error";
   }
   return "info";
 }
 
-std::string Target(const Action& a) {
-  return a.scope.ToString() + "/" + a.snapshot_id;
-}
+std::string Target(const Action& a) { return a.scope.ToString() + "/" + a.snapshot_id; }
 
 std::string PromEscape(const std::string& s) {
   std::string out;
@@ -69,10 +70,14 @@ std::string Age(std::chrono::seconds d) {
   int64_t days = s.count() / 86400, hours = (s.count() % 86400) / 3600,
           mins = (s.count() % 3600) / 60, secs = s.count() % 60;
   std::string out;
-  if (days > 0) out = std::to_string(days) + "d" + (hours ? std::to_string(hours) + "h" : "");
-  else if (hours > 0) out = std::to_string(hours) + "h" + (mins ? std::to_string(mins) + "m" : "");
-  else if (mins > 0) out = std::to_string(mins) + "m" + (secs ? std::to_string(secs) + "s" : "");
-  else out = std::to_string(secs) + "s";
+  if (days > 0)
+    out = std::to_string(days) + "d" + (hours ? std::to_string(hours) + "h" : "");
+  else if (hours > 0)
+    out = std::to_string(hours) + "h" + (mins ? std::to_string(mins) + "m" : "");
+  else if (mins > 0)
+    out = std::to_string(mins) + "m" + (secs ? std::to_string(secs) + "s" : "");
+  else
+    out = std::to_string(secs) + "s";
   return neg ? "-" + out : out;
 }
 
@@ -98,9 +103,9 @@ nlohmann::json ActionJson(const Action& a) {
 }
 
 nlohmann::json FindingJson(const Finding& f) {
-  return {{"severity", SeverityName(f.severity)}, {"policy", f.policy}, {"db_id", f.db_id},
-          {"account", f.scope.account_id},        {"region", f.scope.region},
-          {"message", f.message}};
+  return {
+      {"severity", SeverityName(f.severity)}, {"policy", f.policy},       {"db_id", f.db_id},
+      {"account", f.scope.account_id},        {"region", f.scope.region}, {"message", f.message}};
 }
 
 std::string PlanTable(const engine::Plan& plan, const engine::Inventory& inventory) {
@@ -108,7 +113,8 @@ std::string PlanTable(const engine::Plan& plan, const engine::Inventory& invento
   if (plan.actions.empty()) {
     out += "No changes: every protected database is where the policy wants it.\n";
   } else {
-    std::vector<std::vector<std::string>> rows{{"STAGE", "ACTION", "KIND", "DB", "TARGET", "REASON"}};
+    std::vector<std::vector<std::string>> rows{
+        {"STAGE", "ACTION", "KIND", "DB", "TARGET", "REASON"}};
     for (const auto& a : plan.actions)
       rows.push_back({engine::StageName(a.stage), engine::ActionKindName(a.kind),
                       engine::DbKindName(a.db_kind), a.db_id, Target(a), a.reason});
@@ -179,8 +185,10 @@ std::string ResultLine(const ActionResult& r) {
   std::string out = engine::OutcomeName(r.outcome);
   out.resize(std::max<size_t>(out.size(), 13), ' ');
   out += r.action.Describe();
-  if (r.outcome == engine::Outcome::kFailed && r.error) out += ": " + r.error->ToString();
-  else if (!r.reason.empty()) out += " (" + r.reason + ")";
+  if (r.outcome == engine::Outcome::kFailed && r.error)
+    out += ": " + r.error->ToString();
+  else if (!r.reason.empty())
+    out += " (" + r.reason + ")";
   return out;
 }
 
@@ -190,7 +198,8 @@ std::string ApplySummary(const engine::ReconcileReport& report) {
     if (r.outcome == engine::Outcome::kFailed) out += "failed: " + ResultLine(r) + "\n";
   for (const auto& s : report.inventory.scopes)
     if (!s.complete) out += "incomplete: " + s.scope.ToString() + ": " + s.error + "\n";
-  if (report.apply.deadline_reached) out += "note: the deadline came near; the rest is left for the next run\n";
+  if (report.apply.deadline_reached)
+    out += "note: the deadline came near; the rest is left for the next run\n";
   if (report.apply.stopped) out += "note: stopped on request; the rest is left for the next run\n";
   if (report.replans > 0)
     out += "note: AWS refused a one-step copy; re-planned with a same-region hop\n";
@@ -223,26 +232,26 @@ std::string StatusTable(const engine::StatusReport& report, TimePoint now) {
   if (report.rows.empty()) {
     out += "No protected databases found.\n";
   } else {
-    std::vector<std::vector<std::string>> rows{
-        {"POLICY", "DB", "KIND", "TARGET", "STATE", "NEWEST POINT", "AGE", "RPO", "COPIES",
-         "IN FLIGHT", "REASON"}};
+    std::vector<std::vector<std::string>> rows{{"POLICY", "DB", "KIND", "TARGET", "STATE",
+                                                "NEWEST POINT", "AGE", "RPO", "COPIES", "IN FLIGHT",
+                                                "REASON"}};
     for (const auto& r : report.rows) {
       std::string flight;
       for (const auto& c : r.in_flight) {
         if (!flight.empty()) flight += ", ";
         flight += c.stage + " " + std::to_string(c.percent_progress) + "%";
       }
-      rows.push_back({r.policy, r.db_id + (r.database_exists ? "" : " (deleted)"),
-                      engine::DbKindName(r.kind), r.target.ToString(),
-                      engine::RpoStateName(r.state),
-                      r.newest_point ? FormatIso8601Seconds(*r.newest_point) : "-", Age(r.age),
-                      Age(r.rpo), std::to_string(r.vaulted_copies), flight.empty() ? "-" : flight,
-                      r.reason});
+      rows.push_back(
+          {r.policy, r.db_id + (r.database_exists ? "" : " (deleted)"), engine::DbKindName(r.kind),
+           r.target.ToString(), engine::RpoStateName(r.state),
+           r.newest_point ? FormatIso8601Seconds(*r.newest_point) : "-", Age(r.age), Age(r.rpo),
+           std::to_string(r.vaulted_copies), flight.empty() ? "-" : flight, r.reason});
     }
     out += Table(rows);
   }
   for (const auto& f : report.findings)
-    out += std::string(SeverityName(f.severity)) + ": " + f.scope.ToString() + ": " + f.message + "\n";
+    out +=
+        std::string(SeverityName(f.severity)) + ": " + f.scope.ToString() + ": " + f.message + "\n";
   out += "\nOverall: " + std::string(engine::RpoStateName(report.Overall())) + " (" +
          std::to_string(report.rows.size()) + " database x target pairs).\n";
   return out;
@@ -328,8 +337,10 @@ std::string StatusPrometheus(const engine::StatusReport& report) {
     out += "drsnap_vaulted_copies{" + labels(r) + "} " + std::to_string(r.vaulted_copies) + "\n";
   family("drsnap_copies_in_flight", "Copies on their way to the target.");
   for (const auto& r : report.rows)
-    out += "drsnap_copies_in_flight{" + labels(r) + "} " + std::to_string(r.in_flight.size()) + "\n";
-  family("drsnap_status_exit_code", "The exit code of drsnap status: 0 ok, 1 at risk, 2 breached or unknown.");
+    out +=
+        "drsnap_copies_in_flight{" + labels(r) + "} " + std::to_string(r.in_flight.size()) + "\n";
+  family("drsnap_status_exit_code",
+         "The exit code of drsnap status: 0 ok, 1 at risk, 2 breached or unknown.");
   out += "drsnap_status_exit_code " + std::to_string(report.ExitCode()) + "\n";
   return out;
 }

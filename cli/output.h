@@ -5,9 +5,8 @@
 // Thread safety: pure.
 #pragma once
 
-#include <string>
-
 #include <nlohmann/json.hpp>
+#include <string>
 
 #include "engine/executor.h"
 #include "engine/model.h"

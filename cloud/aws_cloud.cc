@@ -117,7 +117,8 @@ Snapshot ToSnapshot(const aws::DBClusterSnapshot& s, const Scope& seen_from) {
   out.encrypted = s.storage_encrypted;
   out.kms_key_id = s.kms_key_id;
   out.source_arn = s.source_db_cluster_snapshot_arn;
-  if (auto src = ScopeOfArn(s.source_db_cluster_snapshot_arn); src && src->region != out.scope.region)
+  if (auto src = ScopeOfArn(s.source_db_cluster_snapshot_arn);
+      src && src->region != out.scope.region)
     out.source_region = src->region;
   out.engine = s.engine;
   out.allocated_gb = s.allocated_storage;
@@ -163,8 +164,8 @@ Result<AwsCloud::RegionClients> AwsCloud::Clients(const std::string& region) {
   aws::RdsEndpointResolver resolver = [this](const std::string& r) {
     return EndpointFor("rds", r);
   };
-  c.rds = std::make_shared<aws::RdsClient>(std::make_shared<aws::ServiceClient>(ctx, rds_ep),
-                                           resolver);
+  c.rds =
+      std::make_shared<aws::RdsClient>(std::make_shared<aws::ServiceClient>(ctx, rds_ep), resolver);
   c.kms = std::make_shared<aws::KmsClient>(std::make_shared<aws::ServiceClient>(ctx, kms_ep));
   regions_[region] = c;
   return c;
@@ -180,9 +181,9 @@ Result<std::shared_ptr<aws::KmsClient>> AwsCloud::Kms(const std::string& region)
   return c.kms;
 }
 
-#define DRSNAP_CLOUD_PRELUDE(scope)                                        \
-  DRSNAP_RETURN_IF_ERROR(CheckAccount(scope));                             \
-  auto clients_or = Clients((scope).region);                               \
+#define DRSNAP_CLOUD_PRELUDE(scope)                                                     \
+  DRSNAP_RETURN_IF_ERROR(CheckAccount(scope));                                          \
+  auto clients_or = Clients((scope).region);                                            \
   if (!clients_or) return Fail(std::move(clients_or).error().With((scope).ToString())); \
   aws::RdsClient& rds = *clients_or->rds
 
@@ -192,7 +193,8 @@ Result<std::vector<Database>> AwsCloud::ListDatabases(const Scope& scope) {
   aws::DescribeDBInstancesRequest ireq;
   ireq.max_records = opt_.page_size;
   auto instances = rds.DescribeDBInstancesAll(ireq);
-  if (!instances) return Fail(std::move(instances).error().With("listing DB instances in " + scope.ToString()));
+  if (!instances)
+    return Fail(std::move(instances).error().With("listing DB instances in " + scope.ToString()));
   for (const auto& i : *instances) {
     if (!i.db_cluster_identifier.empty()) continue;  // Aurora members: the cluster is the unit
     Database d;
@@ -213,7 +215,8 @@ Result<std::vector<Database>> AwsCloud::ListDatabases(const Scope& scope) {
   aws::DescribeDBClustersRequest creq;
   creq.max_records = opt_.page_size;
   auto clusters = rds.DescribeDBClustersAll(creq);
-  if (!clusters) return Fail(std::move(clusters).error().With("listing DB clusters in " + scope.ToString()));
+  if (!clusters)
+    return Fail(std::move(clusters).error().With("listing DB clusters in " + scope.ToString()));
   for (const auto& c : *clusters) {
     Database d;
     d.kind = DbKind::kCluster;
@@ -240,7 +243,8 @@ Result<std::vector<Snapshot>> AwsCloud::ListSnapshots(const Scope& scope) {
   sreq.max_records = opt_.page_size;
   sreq.include_shared = true;
   auto snaps = rds.DescribeDBSnapshotsAll(sreq);
-  if (!snaps) return Fail(std::move(snaps).error().With("listing DB snapshots in " + scope.ToString()));
+  if (!snaps)
+    return Fail(std::move(snaps).error().With("listing DB snapshots in " + scope.ToString()));
   for (const auto& s : *snaps) {
     if (s.snapshot_type == "public" || s.snapshot_type == "awsbackup") continue;
     out.push_back(ToSnapshot(s, scope));
@@ -250,7 +254,8 @@ Result<std::vector<Snapshot>> AwsCloud::ListSnapshots(const Scope& scope) {
   creq.include_shared = true;
   auto csnaps = rds.DescribeDBClusterSnapshotsAll(creq);
   if (!csnaps)
-    return Fail(std::move(csnaps).error().With("listing DB cluster snapshots in " + scope.ToString()));
+    return Fail(
+        std::move(csnaps).error().With("listing DB cluster snapshots in " + scope.ToString()));
   for (const auto& s : *csnaps) {
     if (s.snapshot_type == "public" || s.snapshot_type == "awsbackup") continue;
     out.push_back(ToSnapshot(s, scope));
@@ -299,7 +304,8 @@ Result<Snapshot> AwsCloud::DescribeSnapshot(const Scope& scope, DbKind kind,
 }
 
 Result<Snapshot> AwsCloud::CreateSnapshot(const Scope& scope, DbKind kind, const std::string& db_id,
-                                          const std::string& snapshot_id, const engine::Tags& tags) {
+                                          const std::string& snapshot_id,
+                                          const engine::Tags& tags) {
   DRSNAP_CLOUD_PRELUDE(scope);
   if (kind == DbKind::kInstance) {
     aws::CreateDBSnapshotRequest req;
@@ -396,8 +402,8 @@ std::shared_ptr<engine::Cloud> MultiAccountCloud::For(const std::string& account
 Result<engine::Cloud*> MultiAccountCloud::Route(const Scope& scope) const {
   auto it = clouds_.find(scope.account_id);
   if (it == clouds_.end())
-    return Fail(Error::Terminal("UnknownAccount", "account " + scope.account_id +
-                                                      " is not configured under accounts:"));
+    return Fail(Error::Terminal(
+        "UnknownAccount", "account " + scope.account_id + " is not configured under accounts:"));
   return it->second.get();
 }
 
@@ -484,8 +490,8 @@ Result<std::shared_ptr<MultiAccountCloud>> MakeAwsClouds(const config::Config& c
     so.region = region;
     so.role_arn = acct.role_arn;
     so.external_id = acct.external_id;
-    auto session = aws::Session::Create(so, env, clock, transport,
-                                        aws::MakeStsFactory(base, sts_resolver));
+    auto session =
+        aws::Session::Create(so, env, clock, transport, aws::MakeStsFactory(base, sts_resolver));
     if (!session)
       return Fail(std::move(session).error().With("setting up account '" + acct.name + "' (" +
                                                   acct.id + ") from " + acct.where.ToString()));

@@ -33,14 +33,13 @@ namespace drsnap::cloud {
 // The shared rate limiter of one account-region (null: none). One source
 // must serve every Cloud of a process so all workers share one bucket per
 // account-region (AWS's bucket is per account-region).
-using RateLimiterSource =
-    std::function<std::shared_ptr<aws::RateLimiter>(const std::string& account_id,
-                                                    const std::string& region)>;
+using RateLimiterSource = std::function<std::shared_ptr<aws::RateLimiter>(
+    const std::string& account_id, const std::string& region)>;
 
 struct AwsCloudOptions {
-  std::string account_id;                // the account this cloud acts in (12 digits)
+  std::string account_id;                 // the account this cloud acts in (12 digits)
   std::shared_ptr<aws::Session> session;  // credentials, endpoint resolution
-  std::string endpoint_url;  // non-empty: every service of every region goes here
+  std::string endpoint_url;               // non-empty: every service of every region goes here
   aws::RetryOptions retry;
   RateLimiterSource rate_limiters;
   std::string user_agent = "drsnap/0.1";
@@ -60,8 +59,7 @@ class AwsCloud final : public engine::Cloud {
   Result<engine::Snapshot> DescribeSnapshot(const engine::Scope& scope, engine::DbKind kind,
                                             const std::string& snapshot_id) override;
   Result<engine::Snapshot> CreateSnapshot(const engine::Scope& scope, engine::DbKind kind,
-                                          const std::string& db_id,
-                                          const std::string& snapshot_id,
+                                          const std::string& db_id, const std::string& snapshot_id,
                                           const engine::Tags& tags) override;
   Result<engine::Snapshot> CopySnapshot(const engine::Scope& destination,
                                         const engine::CopyRequest& request) override;
@@ -81,7 +79,8 @@ class AwsCloud final : public engine::Cloud {
     std::shared_ptr<aws::KmsClient> kms;
   };
   Result<RegionClients> Clients(const std::string& region);
-  Result<aws::ServiceEndpoint> EndpointFor(const std::string& service, const std::string& region) const;
+  Result<aws::ServiceEndpoint> EndpointFor(const std::string& service,
+                                           const std::string& region) const;
   Status CheckAccount(const engine::Scope& scope) const;
 
   AwsCloudOptions opt_;
@@ -104,8 +103,7 @@ class MultiAccountCloud final : public engine::Cloud {
   Result<engine::Snapshot> DescribeSnapshot(const engine::Scope& scope, engine::DbKind kind,
                                             const std::string& snapshot_id) override;
   Result<engine::Snapshot> CreateSnapshot(const engine::Scope& scope, engine::DbKind kind,
-                                          const std::string& db_id,
-                                          const std::string& snapshot_id,
+                                          const std::string& db_id, const std::string& snapshot_id,
                                           const engine::Tags& tags) override;
   Result<engine::Snapshot> CopySnapshot(const engine::Scope& destination,
                                         const engine::CopyRequest& request) override;
@@ -121,11 +119,11 @@ class MultiAccountCloud final : public engine::Cloud {
 };
 
 struct AwsCloudFactoryOptions {
-  std::shared_ptr<Environment> env;          // null: the process environment
-  std::shared_ptr<Clock> clock;              // null: the system clock
+  std::shared_ptr<Environment> env;               // null: the process environment
+  std::shared_ptr<Clock> clock;                   // null: the system clock
   std::shared_ptr<aws::HttpTransport> transport;  // null: libcurl
   aws::RetryOptions retry;
-  RateLimiterSource rate_limiters;           // null: no client-side rate limiting
+  RateLimiterSource rate_limiters;  // null: no client-side rate limiting
 };
 
 // One AwsCloud per account of `config`, behind a MultiAccountCloud. Each

@@ -2,7 +2,6 @@
 
 #include <chrono>
 
-
 namespace drsnap::cloud {
 
 using engine::Database;
@@ -70,7 +69,8 @@ Result<std::vector<std::string>> LoggingCloud::ListSharedAccounts(const Scope& s
                                                                   const std::string& id) {
   Timer t;
   auto r = inner_->ListSharedAccounts(scope, kind, id);
-  LogResult(*log_, false, "read restore attribute", r, {{"scope", scope.ToString()}, {"snapshot", id}}, t);
+  LogResult(*log_, false, "read restore attribute", r,
+            {{"scope", scope.ToString()}, {"snapshot", id}}, t);
   return r;
 }
 
@@ -85,7 +85,8 @@ Result<Snapshot> LoggingCloud::DescribeSnapshot(const Scope& scope, DbKind kind,
                                                 const std::string& id) {
   Timer t;
   auto r = inner_->DescribeSnapshot(scope, kind, id);
-  LogResult(*log_, false, "describe snapshot", r, {{"scope", scope.ToString()}, {"snapshot", id}}, t);
+  LogResult(*log_, false, "describe snapshot", r, {{"scope", scope.ToString()}, {"snapshot", id}},
+            t);
   return r;
 }
 
@@ -95,7 +96,9 @@ Result<Snapshot> LoggingCloud::CreateSnapshot(const Scope& scope, DbKind kind,
   Timer t;
   auto r = inner_->CreateSnapshot(scope, kind, db_id, id, tags);
   LogResult(*log_, true, "create snapshot", r,
-            {{"scope", scope.ToString()}, {"kind", engine::DbKindName(kind)}, {"db", db_id},
+            {{"scope", scope.ToString()},
+             {"kind", engine::DbKindName(kind)},
+             {"db", db_id},
              {"snapshot", id}},
             t);
   return r;
@@ -147,13 +150,19 @@ std::vector<std::string> DryRunCloud::Recorded() const {
   return recorded_;
 }
 
-Result<std::vector<Database>> DryRunCloud::ListDatabases(const Scope& s) { return inner_->ListDatabases(s); }
-Result<std::vector<Snapshot>> DryRunCloud::ListSnapshots(const Scope& s) { return inner_->ListSnapshots(s); }
+Result<std::vector<Database>> DryRunCloud::ListDatabases(const Scope& s) {
+  return inner_->ListDatabases(s);
+}
+Result<std::vector<Snapshot>> DryRunCloud::ListSnapshots(const Scope& s) {
+  return inner_->ListSnapshots(s);
+}
 Result<std::vector<std::string>> DryRunCloud::ListSharedAccounts(const Scope& s, DbKind k,
                                                                  const std::string& id) {
   return inner_->ListSharedAccounts(s, k, id);
 }
-Result<std::string> DryRunCloud::DefaultRdsKeyArn(const Scope& s) { return inner_->DefaultRdsKeyArn(s); }
+Result<std::string> DryRunCloud::DefaultRdsKeyArn(const Scope& s) {
+  return inner_->DefaultRdsKeyArn(s);
+}
 Result<Snapshot> DryRunCloud::DescribeSnapshot(const Scope& s, DbKind k, const std::string& id) {
   return inner_->DescribeSnapshot(s, k, id);
 }
@@ -282,7 +291,8 @@ Result<aws::HttpResponse> CountingTransport::Send(const aws::HttpRequest& reques
     size_t pos = request.body.find("Action=");
     if (pos != std::string::npos && (pos == 0 || request.body[pos - 1] == '&')) {
       size_t end = request.body.find('&', pos);
-      op = request.body.substr(pos + 7, end == std::string::npos ? std::string::npos : end - pos - 7);
+      op = request.body.substr(pos + 7,
+                               end == std::string::npos ? std::string::npos : end - pos - 7);
     }
   }
   {

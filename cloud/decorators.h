@@ -34,8 +34,7 @@ class LoggingCloud final : public engine::Cloud {
   Result<engine::Snapshot> DescribeSnapshot(const engine::Scope& scope, engine::DbKind kind,
                                             const std::string& snapshot_id) override;
   Result<engine::Snapshot> CreateSnapshot(const engine::Scope& scope, engine::DbKind kind,
-                                          const std::string& db_id,
-                                          const std::string& snapshot_id,
+                                          const std::string& db_id, const std::string& snapshot_id,
                                           const engine::Tags& tags) override;
   Result<engine::Snapshot> CopySnapshot(const engine::Scope& destination,
                                         const engine::CopyRequest& request) override;
@@ -67,8 +66,7 @@ class DryRunCloud final : public engine::Cloud {
   Result<engine::Snapshot> DescribeSnapshot(const engine::Scope& scope, engine::DbKind kind,
                                             const std::string& snapshot_id) override;
   Result<engine::Snapshot> CreateSnapshot(const engine::Scope& scope, engine::DbKind kind,
-                                          const std::string& db_id,
-                                          const std::string& snapshot_id,
+                                          const std::string& db_id, const std::string& snapshot_id,
                                           const engine::Tags& tags) override;
   Result<engine::Snapshot> CopySnapshot(const engine::Scope& destination,
                                         const engine::CopyRequest& request) override;
@@ -102,8 +100,7 @@ class CountingCloud final : public engine::Cloud {
   Result<engine::Snapshot> DescribeSnapshot(const engine::Scope& scope, engine::DbKind kind,
                                             const std::string& snapshot_id) override;
   Result<engine::Snapshot> CreateSnapshot(const engine::Scope& scope, engine::DbKind kind,
-                                          const std::string& db_id,
-                                          const std::string& snapshot_id,
+                                          const std::string& db_id, const std::string& snapshot_id,
                                           const engine::Tags& tags) override;
   Result<engine::Snapshot> CopySnapshot(const engine::Scope& destination,
                                         const engine::CopyRequest& request) override;

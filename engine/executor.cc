@@ -12,16 +12,21 @@ namespace drsnap::engine {
 
 const char* OutcomeName(Outcome o) {
   switch (o) {
-    case Outcome::kDone: return "done";
-    case Outcome::kAlreadyDone: return "already-done";
-    case Outcome::kFailed: return "failed";
-    case Outcome::kDeferred: return "deferred";
+    case Outcome::kDone:
+      return "done";
+    case Outcome::kAlreadyDone:
+      return "already-done";
+    case Outcome::kFailed:
+      return "failed";
+    case Outcome::kDeferred:
+      return "deferred";
   }
   return "unknown";
 }
 
 int ApplyReport::Count(Outcome o) const {
-  return static_cast<int>(std::ranges::count_if(results, [o](const auto& r) { return r.outcome == o; }));
+  return static_cast<int>(
+      std::ranges::count_if(results, [o](const auto& r) { return r.outcome == o; }));
 }
 
 namespace {
@@ -33,9 +38,7 @@ std::string Lower(std::string s) {
 
 }  // namespace
 
-bool IsAlreadyExists(const Error& e) {
-  return e.code.find("AlreadyExists") != std::string::npos;
-}
+bool IsAlreadyExists(const Error& e) { return e.code.find("AlreadyExists") != std::string::npos; }
 
 bool IsNotFound(const Error& e) {
   return e.code == "DBSnapshotNotFound" || e.code == "DBSnapshotNotFoundFault" ||
@@ -90,8 +93,7 @@ class Run {
       bool any_to_check = !opt_.dry_run && !StopReason();
       if (any_to_check && opt_.refresh) world = opt_.refresh();
       const Inventory& view = world ? *world : inventory_;
-      ParallelFor(deletes.size(), opt_.concurrency,
-                  [&](size_t k) { RunDelete(deletes[k], view); });
+      ParallelFor(deletes.size(), opt_.concurrency, [&](size_t k) { RunDelete(deletes[k], view); });
     }
     return std::move(report_);
   }
@@ -180,8 +182,10 @@ class Run {
     switch (a.kind) {
       case ActionKind::kCreateSnapshot: {
         auto r = cloud_.CreateSnapshot(a.scope, a.db_kind, a.db_id, a.snapshot_id, a.tags);
-        if (r) report_.results[i].snapshot = *r;
-        else st = Fail(r.error());
+        if (r)
+          report_.results[i].snapshot = *r;
+        else
+          st = Fail(r.error());
         break;
       }
       case ActionKind::kCopySnapshot: {
@@ -195,8 +199,10 @@ class Run {
         req.copy_tags = a.copy_tags;
         req.tags = a.tags;
         auto r = cloud_.CopySnapshot(a.scope, req);
-        if (r) report_.results[i].snapshot = *r;
-        else st = Fail(r.error());
+        if (r)
+          report_.results[i].snapshot = *r;
+        else
+          st = Fail(r.error());
         break;
       }
       case ActionKind::kShareSnapshot:
@@ -219,10 +225,11 @@ class Run {
           report_.facts_changed = true;
         }
       }
-      return Finish(i, Outcome::kDeferred,
-                    "AWS refused a one-step cross-region copy of a shared encrypted snapshot into " +
-                        a.scope.ToString() + ": the next plan uses a same-region hop",
-                    std::move(e));
+      return Finish(
+          i, Outcome::kDeferred,
+          "AWS refused a one-step cross-region copy of a shared encrypted snapshot into " +
+              a.scope.ToString() + ": the next plan uses a same-region hop",
+          std::move(e));
     }
     if (IsQuotaExceeded(e)) {
       std::lock_guard l(mu_);

@@ -42,8 +42,8 @@ const char* OutcomeName(Outcome o);  // "done" | "already-done" | "failed" | "de
 struct ActionResult {
   Action action;
   Outcome outcome = Outcome::kDeferred;
-  std::optional<Error> error;  // kFailed (and a refused delete re-check)
-  std::string reason;          // kDeferred / kAlreadyDone: why, one sentence
+  std::optional<Error> error;        // kFailed (and a refused delete re-check)
+  std::string reason;                // kDeferred / kAlreadyDone: why, one sentence
   std::optional<Snapshot> snapshot;  // create/copy kDone: what AWS returned
 };
 
@@ -74,16 +74,16 @@ using DeleteGuard =
     std::function<Status(const Action& action, const Snapshot& fresh, const Inventory& world)>;
 
 struct ExecutorOptions {
-  int concurrency = 8;            // actions in flight at once; >= 1
-  int max_copies_in_flight = 20;  // per destination scope (AWS's quota)
+  int concurrency = 8;                   // actions in flight at once; >= 1
+  int max_copies_in_flight = 20;         // per destination scope (AWS's quota)
   int max_cluster_copies_in_flight = 5;  // cluster snapshot copies per destination scope
-  bool dry_run = false;           // record what would be done; no mutating call (kDeferred)
-  std::shared_ptr<Clock> clock;   // for the deadline; null: the system clock
-  std::optional<TimePoint> deadline;  // start nothing new at or after deadline - margin
+  bool dry_run = false;                  // record what would be done; no mutating call (kDeferred)
+  std::shared_ptr<Clock> clock;          // for the deadline; null: the system clock
+  std::optional<TimePoint> deadline;     // start nothing new at or after deadline - margin
   Duration deadline_margin = std::chrono::seconds(5);
   const std::atomic<bool>* stop = nullptr;  // when true: start nothing new
-  LearnedFacts facts;             // facts known before this apply
-  DeleteGuard delete_guard;       // null: deletes are refused (fail safe)
+  LearnedFacts facts;                       // facts known before this apply
+  DeleteGuard delete_guard;                 // null: deletes are refused (fail safe)
   // A fresh view of the world for the delete re-checks, taken once after the
   // other actions were issued and before the first delete. Null: the
   // inventory passed to Apply (then only the described snapshot is fresh).

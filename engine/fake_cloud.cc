@@ -98,7 +98,8 @@ void FakeCloud::CompleteAll() {
   std::lock_guard l(mu_);
   for (auto& [scope, snaps] : snapshots_)
     for (auto& [id, st] : snaps)
-      if (st.snap.status == SnapshotStatus::kCreating || st.snap.status == SnapshotStatus::kCopying) {
+      if (st.snap.status == SnapshotStatus::kCreating ||
+          st.snap.status == SnapshotStatus::kCopying) {
         st.snap.status = SnapshotStatus::kAvailable;
         st.snap.status_text = "available";
         st.snap.percent_progress = 100;
@@ -270,25 +271,26 @@ Result<Snapshot> FakeCloud::DescribeSnapshot(const Scope& scope, DbKind kind,
 }
 
 Result<Snapshot> FakeCloud::CreateSnapshot(const Scope& scope, DbKind kind,
-                                           const std::string& db_id,
-                                           const std::string& snapshot_id, const Tags& tags) {
+                                           const std::string& db_id, const std::string& snapshot_id,
+                                           const Tags& tags) {
   std::lock_guard l(mu_);
   if (auto e = Enter("CreateSnapshot")) return Fail(*e);
   const Database* db = nullptr;
   for (const auto& d : databases_)
     if (d.scope == scope && d.id == db_id && d.kind == kind) db = &d;
   if (db == nullptr)
-    return Fail(Error::Terminal(kind == DbKind::kInstance ? "DBInstanceNotFound"
-                                                          : "DBClusterNotFoundFault",
-                                "Database " + db_id + " not found."));
+    return Fail(
+        Error::Terminal(kind == DbKind::kInstance ? "DBInstanceNotFound" : "DBClusterNotFoundFault",
+                        "Database " + db_id + " not found."));
   if (FindLocked(scope, snapshot_id) != nullptr)
-    return Fail(Error::Terminal(AlreadyExistsCode(kind),
-                                "Cannot create the snapshot because a snapshot with the identifier " +
-                                    snapshot_id + " already exists."));
+    return Fail(
+        Error::Terminal(AlreadyExistsCode(kind),
+                        "Cannot create the snapshot because a snapshot with the identifier " +
+                            snapshot_id + " already exists."));
   if (CountLocked(scope, kind, SnapshotStatus::kOther, true) >= manual_quota_)
-    return Fail(Error::Terminal("SnapshotQuotaExceeded",
-                                "Cannot create more than " + std::to_string(manual_quota_) +
-                                    " manual snapshots"));
+    return Fail(Error::Terminal(
+        "SnapshotQuotaExceeded",
+        "Cannot create more than " + std::to_string(manual_quota_) + " manual snapshots"));
   Snapshot s;
   s.kind = kind;
   s.id = snapshot_id;
@@ -318,21 +320,22 @@ Result<Snapshot> FakeCloud::CopySnapshot(const Scope& destination, const CopyReq
                           ? FindByArnLocked(request.source)
                           : FindLocked(destination, request.source);
   if (src == nullptr || src->snap.kind != request.kind)
-    return Fail(Error::Terminal(NotFoundCode(request.kind),
-                                "Snapshot " + request.source + " not found."));
+    return Fail(
+        Error::Terminal(NotFoundCode(request.kind), "Snapshot " + request.source + " not found."));
   const Scope& src_scope = src->snap.scope;
   bool cross_account = src_scope.account_id != destination.account_id;
   bool cross_region = src_scope.region != destination.region;
   if (cross_account &&
       std::ranges::find(src->shared_with, destination.account_id) == src->shared_with.end())
-    return Fail(Error::Terminal(NotFoundCode(request.kind),
-                                "Snapshot " + request.source + " not found."));
+    return Fail(
+        Error::Terminal(NotFoundCode(request.kind), "Snapshot " + request.source + " not found."));
   if (src->snap.status != SnapshotStatus::kAvailable)
     return Fail(Error::Terminal(InvalidStateCode(request.kind),
                                 "Snapshot " + request.source + " is not in available state."));
   if (src->snap.encrypted && (cross_account || cross_region) && request.kms_key_id.empty())
-    return Fail(Error::Terminal("InvalidParameterValue",
-                                "Must specify new KMS key for cross region encrypted snapshot copy"));
+    return Fail(
+        Error::Terminal("InvalidParameterValue",
+                        "Must specify new KMS key for cross region encrypted snapshot copy"));
   if (strict_copy_rule_ && cross_account && cross_region && src->snap.encrypted)
     return Fail(Error::Terminal(
         "InvalidParameterCombination",
@@ -341,20 +344,21 @@ Result<Snapshot> FakeCloud::CopySnapshot(const Scope& destination, const CopyReq
   if (cross_region && request.source_region.empty())
     return Fail(Error::Terminal("InvalidParameterValue", "SourceRegion is required."));
   if (FindLocked(destination, request.target_id) != nullptr)
-    return Fail(Error::Terminal(AlreadyExistsCode(request.kind),
-                                "Cannot create the snapshot because a snapshot with the identifier " +
-                                    request.target_id + " already exists."));
+    return Fail(
+        Error::Terminal(AlreadyExistsCode(request.kind),
+                        "Cannot create the snapshot because a snapshot with the identifier " +
+                            request.target_id + " already exists."));
   int in_flight = 0;
   for (const auto& [id, st] : snapshots_[destination])
     if (st.snap.status == SnapshotStatus::kCopying) ++in_flight;
   if (in_flight >= copies_quota_)
-    return Fail(Error::Terminal("SnapshotQuotaExceeded",
-                                "Cannot have more than " + std::to_string(copies_quota_) +
-                                    " snapshot copies in progress."));
+    return Fail(Error::Terminal("SnapshotQuotaExceeded", "Cannot have more than " +
+                                                             std::to_string(copies_quota_) +
+                                                             " snapshot copies in progress."));
   if (CountLocked(destination, request.kind, SnapshotStatus::kOther, true) >= manual_quota_)
-    return Fail(Error::Terminal("SnapshotQuotaExceeded",
-                                "Cannot create more than " + std::to_string(manual_quota_) +
-                                    " manual snapshots"));
+    return Fail(Error::Terminal(
+        "SnapshotQuotaExceeded",
+        "Cannot create more than " + std::to_string(manual_quota_) + " manual snapshots"));
   Snapshot s = src->snap;
   s.id = request.target_id;
   s.arn = FakeSnapshotArn(destination, request.kind, request.target_id);

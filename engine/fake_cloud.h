@@ -49,13 +49,22 @@ class FakeCloud final : public Cloud {
   // "DefaultRdsKeyArn") fail with `error`.
   void FailNext(const std::string& method, Error error, int count = 1);
   // Manual snapshots (instances and clusters counted separately) per scope.
-  void SetManualSnapshotQuota(int quota) { std::lock_guard l(mu_); manual_quota_ = quota; }
+  void SetManualSnapshotQuota(int quota) {
+    std::lock_guard l(mu_);
+    manual_quota_ = quota;
+  }
   // Copies in status "copying" per destination scope.
-  void SetCopiesInFlightQuota(int quota) { std::lock_guard l(mu_); copies_quota_ = quota; }
+  void SetCopiesInFlightQuota(int quota) {
+    std::lock_guard l(mu_);
+    copies_quota_ = quota;
+  }
   // true (default): a shared encrypted snapshot can only be copied within its
   // region (AWS's older rule): cross-region copies of one are refused with
   // InvalidParameterCombination.
-  void SetStrictSharedCopyRule(bool strict) { std::lock_guard l(mu_); strict_copy_rule_ = strict; }
+  void SetStrictSharedCopyRule(bool strict) {
+    std::lock_guard l(mu_);
+    strict_copy_rule_ = strict;
+  }
 
   // ------------------------------------------------------------ time
   // Moves every creating/copying snapshot to available (100%).

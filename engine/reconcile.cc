@@ -23,8 +23,8 @@ int ReconcileReport::IncompleteScopes() const {
 }
 
 std::string ReconcileReport::Summary() const {
-  return std::to_string(plan.actions.size()) + " actions: " +
-         std::to_string(apply.Count(Outcome::kDone)) + " done, " +
+  return std::to_string(plan.actions.size()) +
+         " actions: " + std::to_string(apply.Count(Outcome::kDone)) + " done, " +
          std::to_string(apply.Count(Outcome::kAlreadyDone)) + " already done, " +
          std::to_string(apply.Count(Outcome::kDeferred)) + " deferred, " +
          std::to_string(apply.Count(Outcome::kFailed)) + " failed; " +
@@ -101,7 +101,8 @@ Plan Reconciler::PlanFor(const Inventory& inventory, const std::string& only_db)
   Plan plan = MakePlan(inventory, config_, inventory.observed_at);
   if (only_db.empty()) return plan;
   std::erase_if(plan.actions, [&](const Action& a) { return a.db_id != only_db; });
-  std::erase_if(plan.findings, [&](const Finding& f) { return !f.db_id.empty() && f.db_id != only_db; });
+  std::erase_if(plan.findings,
+                [&](const Finding& f) { return !f.db_id.empty() && f.db_id != only_db; });
   return plan;
 }
 
@@ -141,7 +142,8 @@ ReconcileReport Reconciler::RunOnce(const ReconcileOptions& options) {
     if (a.kind == ActionKind::kDeleteSnapshot) deleting.insert(a.policy);
   if (!deleting.empty()) {
     config::Config sub = config_;
-    std::erase_if(sub.policies, [&](const config::Policy& p) { return !deleting.contains(p.name); });
+    std::erase_if(sub.policies,
+                  [&](const config::Policy& p) { return !deleting.contains(p.name); });
     std::vector<Scope> scopes = ScopesToObserve(sub);
     int parallelism = options.observe_parallelism;
     ex.refresh = [this, scopes, parallelism] { return ObserveScopes(scopes, parallelism); };

@@ -27,10 +27,10 @@
 namespace drsnap::engine {
 
 struct ReconcileOptions {
-  bool dry_run = false;         // plan and report; no mutating call
-  std::string only_db;          // "": every database; else only actions for this DB id
-  int concurrency = 8;          // actions in flight
-  int observe_parallelism = 8;  // scopes listed at once
+  bool dry_run = false;               // plan and report; no mutating call
+  std::string only_db;                // "": every database; else only actions for this DB id
+  int concurrency = 8;                // actions in flight
+  int observe_parallelism = 8;        // scopes listed at once
   std::optional<TimePoint> deadline;  // start nothing new near it (Lambda)
   Duration deadline_margin = std::chrono::seconds(5);
   const std::atomic<bool>* stop = nullptr;  // SIGINT/SIGTERM: finish in-flight, start nothing

@@ -2,9 +2,9 @@
 // random points converges when run again, with no duplicate copies; a second
 // apply after convergence has nothing to do; `drsnap run` stops cleanly on
 // SIGTERM.
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <signal.h>
-#include <fcntl.h>
 #include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -12,12 +12,11 @@
 #include <chrono>
 #include <fstream>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <random>
 #include <set>
 #include <sstream>
 #include <thread>
-
-#include <nlohmann/json.hpp>
 
 #include "cli/tests/sim_pipeline_util.h"
 #include "engine/naming.h"
@@ -52,7 +51,8 @@ accounts:
       - {region: us-east-1, id: 00000000-0000-0000-0000-00000000a001, alias: alias/prod-share,
          allow_accounts: ["222222222222"]}
     db_instances:
-)" + dbs + R"(
+)" + dbs +
+         R"(
   - id: "222222222222"
     name: vault
     access_keys:

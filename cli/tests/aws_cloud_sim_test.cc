@@ -37,7 +37,8 @@ accounts:
         backup_retention_days: 1
         tags: {team: payments}
         snapshots:
-)" + snaps + R"(
+)" + snaps +
+         R"(
   - id: "222222222222"
     name: vault
     access_keys:
@@ -98,7 +99,8 @@ TEST(AwsCloudSimTest, ShareDescribeDeleteAndAwsErrorCodes) {
   auto p = StartSimPipeline(WorldWithSnapshots(2), kPolicy);
   ASSERT_NE(p, nullptr);
   auto& cloud = *p->cloud;
-  ASSERT_TRUE(cloud.ShareSnapshot(kProd, DbKind::kInstance, "seed-0", {"222222222222"}).has_value());
+  ASSERT_TRUE(
+      cloud.ShareSnapshot(kProd, DbKind::kInstance, "seed-0", {"222222222222"}).has_value());
   auto shared = cloud.ListSharedAccounts(kProd, DbKind::kInstance, "seed-0");
   ASSERT_TRUE(shared.has_value()) << shared.error().ToString();
   EXPECT_EQ(*shared, std::vector<std::string>{"222222222222"});

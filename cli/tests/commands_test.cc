@@ -6,7 +6,6 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
-
 #include <nlohmann/json.hpp>
 
 #include "cli/command.h"
@@ -118,7 +117,9 @@ TEST_F(CommandsTest, HelpTeachesWithAnExample) {
 TEST_F(CommandsTest, BadFlagsAreOneSentenceAndExitTwo) {
   auto o = Run(RunPlanCommand, {"--outptu", "json"});
   EXPECT_EQ(o.code, 2);
-  EXPECT_EQ(o.err, "drsnap plan: unknown flag '--outptu' (this command takes --output, --db); see --help\n");
+  EXPECT_EQ(
+      o.err,
+      "drsnap plan: unknown flag '--outptu' (this command takes --output, --db); see --help\n");
   o = Run(RunPlanCommand, {"--output", "yaml"});
   EXPECT_EQ(o.code, 2);
   EXPECT_EQ(o.err, "drsnap plan: --output 'yaml' is not table or json\n");
@@ -196,7 +197,8 @@ TEST_F(CommandsTest, StatusExitCodeAndFormats) {
   EXPECT_EQ(j["rows"][0]["db_id"], "db1");
   o = Run(RunStatusCommand, {"--output", "prometheus"});
   EXPECT_NE(o.out.find("# TYPE drsnap_rpo_seconds gauge"), std::string::npos) << o.out;
-  EXPECT_NE(o.out.find("drsnap_rpo_seconds{policy=\"orders\",db=\"db1\""), std::string::npos) << o.out;
+  EXPECT_NE(o.out.find("drsnap_rpo_seconds{policy=\"orders\",db=\"db1\""), std::string::npos)
+      << o.out;
   EXPECT_NE(o.out.find("drsnap_status_exit_code 2"), std::string::npos) << o.out;
 }
 

@@ -22,8 +22,10 @@ const Scope kVaultEu{"222222222222", "eu-west-1"};
 const Scope kVaultUsw{"222222222222", "us-west-2"};
 const Scope kVault2Eu{"333333333333", "eu-west-1"};
 
-const char kShareKey[] = "arn:aws:kms:us-east-1:111111111111:key/00000000-0000-0000-0000-00000000a001";
-const char kVaultEuKey[] = "arn:aws:kms:eu-west-1:222222222222:key/00000000-0000-0000-0000-00000000b002";
+const char kShareKey[] =
+    "arn:aws:kms:us-east-1:111111111111:key/00000000-0000-0000-0000-00000000a001";
+const char kVaultEuKey[] =
+    "arn:aws:kms:eu-west-1:222222222222:key/00000000-0000-0000-0000-00000000b002";
 
 std::string Accounts(const std::string& dbs, const std::string& clusters = "") {
   return R"(
@@ -36,7 +38,8 @@ accounts:
       - {region: us-east-1, id: 00000000-0000-0000-0000-00000000a001, alias: alias/prod-share,
          allow_accounts: ["222222222222", "333333333333"]}
     db_instances:
-)" + dbs + (clusters.empty() ? "" : "    db_clusters:\n" + clusters) +
+)" + dbs +
+         (clusters.empty() ? "" : "    db_clusters:\n" + clusters) +
          R"(
   - id: "222222222222"
     name: vault
@@ -61,7 +64,8 @@ std::string World(const std::string& dbs, const std::string& clusters = "") {
          Accounts(dbs, clusters);
 }
 
-const char kOrdersDb[] = R"(      - {id: orders, region: us-east-1, engine: postgres, size_gb: 20, encrypted: true,
+const char kOrdersDb[] =
+    R"(      - {id: orders, region: us-east-1, engine: postgres, size_gb: 20, encrypted: true,
          kms_key: alias/prod-share, backup_retention_days: 7, backup_window: "04:00-04:30"}
 )";
 
@@ -77,9 +81,11 @@ policies:
     databases: {names: ["*"]}
     source: {account: prod, region: us-east-1, from: )" +
          from + R"(, share_key: ")" + kShareKey + R"("}
-    rpo: )" + rpo + R"(
+    rpo: )" +
+         rpo + R"(
     targets:
-)" + targets + "    retention: " + retention + "\n";
+)" + targets +
+         "    retention: " + retention + "\n";
 }
 
 const char kVaultEuTarget[] = R"(      - account: vault
@@ -134,8 +140,8 @@ TEST(PipelineSimTest, AutomatedSnapshotsAreVaultedEveryDay) {
     vaulted.insert(s.recovery_point);
   }
   for (const auto& t : automated_points)
-    EXPECT_TRUE(vaulted.contains(t)) << "automated snapshot at " << FormatIso8601(t)
-                                     << " was not vaulted";
+    EXPECT_TRUE(vaulted.contains(t))
+        << "automated snapshot at " << FormatIso8601(t) << " was not vaulted";
   // Sim default is the older rule: the pipeline learned to hop.
   EXPECT_EQ(p->reconciler->facts().one_step_copy_refused, std::vector<Scope>{kVaultEu});
 }
@@ -149,7 +155,8 @@ namespace {
 // Issue 4, shown-by 2: `source: snapshot` on a 1h RPO keeps a vaulted point
 // at most about an hour old, reconciling every 10 minutes.
 TEST(PipelineSimTest, ScheduledSnapshotsKeepAOneHourRpo) {
-  auto p = StartSimPipeline(World(kOrdersDb), Policy("snapshot", "1h", kVaultEuTarget, "{hourly: 48}"));
+  auto p =
+      StartSimPipeline(World(kOrdersDb), Policy("snapshot", "1h", kVaultEuTarget, "{hourly: 48}"));
   ASSERT_NE(p, nullptr);
   p->sim->SetTime(*ParseIso8601("2026-11-23T08:00:00Z"));
   std::vector<engine::ReconcileReport> reports;
@@ -182,14 +189,16 @@ TEST(PipelineSimTest, ScheduledSnapshotsKeepAOneHourRpo) {
 namespace drsnap::testing {
 namespace {
 
-const char kMixedDbs[] = R"(      - {id: orders, region: us-east-1, engine: postgres, size_gb: 20, encrypted: true,
+const char kMixedDbs[] =
+    R"(      - {id: orders, region: us-east-1, engine: postgres, size_gb: 20, encrypted: true,
          kms_key: alias/prod-share, backup_retention_days: 7, backup_window: "04:00-04:30"}
       - {id: legacy, region: us-east-1, engine: mysql, size_gb: 10, encrypted: true,
          backup_retention_days: 3, backup_window: "04:00-04:30"}
       - {id: plain, region: us-east-1, engine: postgres, size_gb: 5,
          backup_retention_days: 1, backup_window: "04:00-04:30"}
 )";
-const char kLedgerCluster[] = R"(      - {id: ledger, region: us-east-1, engine: aurora-postgresql, size_gb: 30, encrypted: true,
+const char kLedgerCluster[] =
+    R"(      - {id: ledger, region: us-east-1, engine: aurora-postgresql, size_gb: 30, encrypted: true,
          kms_key: alias/prod-share, backup_retention_days: 7, backup_window: "03:00-03:30",
          instances: [ledger-1]}
 )";
@@ -287,7 +296,7 @@ TEST(PipelineSimTest, FiftyDatabasesNeverExceedTwentyCopiesInFlight) {
     p->sim->Advance(std::chrono::minutes(5));
   }
   EXPECT_LT(runs, 60) << "did not converge";
-  EXPECT_EQ(max_prod, 20);   // the quota was used fully...
+  EXPECT_EQ(max_prod, 20);  // the quota was used fully...
   EXPECT_EQ(max_vault, 20);
   EXPECT_GT(deferred_for_quota, 0);  // ...and the rest waited for a later reconcile
   EXPECT_EQ(VaultCopies(*p, kVaultEu).size(), 50u);
@@ -319,14 +328,13 @@ TEST(PipelineSimTest, TwoHundredDatabasesConvergeUnderThrottling) {
   cloud::RateLimiterSource limiters = [registry](const std::string& a, const std::string& r) {
     return registry->ForScope(a, r);
   };
-  auto p = StartSimPipeline(World(dbs), Policy("automated", "24h", kVaultEuTarget),
-                            // 200 captures kept: the account's manual-snapshot quota is raised
-                            // from AWS's default of 100, as a user of this size would.
-                            {{"same_region_mbps", 1000},
-                             {"cross_region_mbps", 1000},
-                             {"manual_snapshot_quota", 1000}},
-                            limiters,
-                            /*max_attempts=*/8);
+  auto p = StartSimPipeline(
+      World(dbs), Policy("automated", "24h", kVaultEuTarget),
+      // 200 captures kept: the account's manual-snapshot quota is raised
+      // from AWS's default of 100, as a user of this size would.
+      {{"same_region_mbps", 1000}, {"cross_region_mbps", 1000}, {"manual_snapshot_quota", 1000}},
+      limiters,
+      /*max_attempts=*/8);
   ASSERT_NE(p, nullptr);
   nlohmann::json faults = {{"throttle", true}, {"throttle_burst", 30}, {"throttle_rate", 100}};
   ASSERT_TRUE(p->server->faults().Update(faults).has_value());

@@ -11,9 +11,10 @@
 namespace drsnap::testing {
 
 std::vector<SimAccount> SimAccounts() {
-  return {{"prod", "111111111111", "AKIAPROD000000000001", "prod-secret-key-0000000000000000000001"},
-          {"vault", "222222222222", "AKIAVAULT00000000001", "vault-secret-key-000000000000000000001"},
-          {"vault2", "333333333333", "AKIAVAULTB0000000001", "vault2-secret-key-00000000000000000001"}};
+  return {
+      {"prod", "111111111111", "AKIAPROD000000000001", "prod-secret-key-0000000000000000000001"},
+      {"vault", "222222222222", "AKIAVAULT00000000001", "vault-secret-key-000000000000000000001"},
+      {"vault2", "333333333333", "AKIAVAULTB0000000001", "vault2-secret-key-00000000000000000001"}};
 }
 
 SimPipeline::~SimPipeline() {

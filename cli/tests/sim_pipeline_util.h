@@ -43,7 +43,7 @@ std::vector<SimAccount> SimAccounts();
 struct SimPipeline {
   std::shared_ptr<sim::Simulator> sim;
   std::unique_ptr<sim::Server> server;
-  std::string dir;  // temp dir with aws config files and the policy file
+  std::string dir;                      // temp dir with aws config files and the policy file
   std::shared_ptr<MapEnvironment> env;  // AWS_CONFIG_FILE etc. for the accounts
   std::shared_ptr<SimClock> clock;
   config::Config config;

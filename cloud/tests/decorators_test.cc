@@ -48,11 +48,11 @@ TEST(DryRunCloudTest, RecordsMutationsAndSendsNone) {
   EXPECT_TRUE(dry.ShareSnapshot(kProd, DbKind::kInstance, "snap-1", {"222222222222"}).has_value());
   EXPECT_TRUE(dry.DeleteSnapshot(kProd, DbKind::kInstance, "snap-1").has_value());
   EXPECT_EQ(dry.Recorded(),
-            (std::vector<std::string>{
-                "create 111111111111/us-east-1 snap-2 of db1",
-                "copy 222222222222/eu-west-1 copy-1 <- arn:aws:rds:us-east-1:111111111111:snapshot:snap-1",
-                "share 111111111111/us-east-1 snap-1 with 222222222222",
-                "delete 111111111111/us-east-1 snap-1"}));
+            (std::vector<std::string>{"create 111111111111/us-east-1 snap-2 of db1",
+                                      "copy 222222222222/eu-west-1 copy-1 <- "
+                                      "arn:aws:rds:us-east-1:111111111111:snapshot:snap-1",
+                                      "share 111111111111/us-east-1 snap-1 with 222222222222",
+                                      "delete 111111111111/us-east-1 snap-1"}));
   EXPECT_TRUE(fake->MutationLog().empty());
   EXPECT_EQ(fake->Calls("ListSnapshots"), 1);
   EXPECT_TRUE(fake->Find(kProd, "snap-1").has_value());
@@ -138,7 +138,8 @@ TEST(ToSnapshotTest, SharedOwnerAndRecoveryPointComeFromTheRecord) {
   c.db_cluster_snapshot_arn =
       "arn:aws:rds:eu-west-1:222222222222:cluster-snapshot:drsnap-111111111111-ledger-202611230310";
   c.source_db_cluster_snapshot_arn =
-      "arn:aws:rds:us-east-1:222222222222:cluster-snapshot:drsnap-111111111111-ledger-202611230310-hop";
+      "arn:aws:rds:us-east-1:222222222222:cluster-snapshot:drsnap-111111111111-ledger-202611230310-"
+      "hop";
   c.snapshot_type = "manual";
   c.status = "copying";
   c.snapshot_create_time = TimePoint{} + std::chrono::hours(99);

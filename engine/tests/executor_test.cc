@@ -21,7 +21,8 @@ Database Db(const Scope& scope, std::string id) {
   return db;
 }
 
-Snapshot Snap(const Scope& scope, std::string id, SnapshotStatus status = SnapshotStatus::kAvailable) {
+Snapshot Snap(const Scope& scope, std::string id,
+              SnapshotStatus status = SnapshotStatus::kAvailable) {
   Snapshot s;
   s.scope = scope;
   s.id = std::move(id);
@@ -130,7 +131,8 @@ TEST(ExecutorTest, QuotaExceededStopsThatKindIntoThatScopeWithoutSpinning) {
   cloud.AddDatabase(Db(kProd, "db1"));
   cloud.SetManualSnapshotQuota(2);
   Plan plan;
-  for (int i = 0; i < 6; ++i) plan.actions.push_back(Create(kProd, "db1", "s-" + std::to_string(i)));
+  for (int i = 0; i < 6; ++i)
+    plan.actions.push_back(Create(kProd, "db1", "s-" + std::to_string(i)));
   ExecutorOptions opt;
   opt.concurrency = 1;
   ApplyReport r = Apply(cloud, plan, See(cloud), opt);
@@ -169,10 +171,12 @@ TEST(ExecutorTest, OneStepCopyRefusalIsLearnedPerTarget) {
 }
 
 TEST(ExecutorTest, RefusalClassifierIsPrecise) {
-  EXPECT_TRUE(IsOneStepCopyRefusal(Error::Terminal(
-      "InvalidParameterCombination", "A shared encrypted snapshot can only be copied within its region.")));
-  EXPECT_FALSE(IsOneStepCopyRefusal(Error::Terminal(
-      "InvalidParameterValue", "Must specify new KMS key for cross region encrypted snapshot copy")));
+  EXPECT_TRUE(IsOneStepCopyRefusal(
+      Error::Terminal("InvalidParameterCombination",
+                      "A shared encrypted snapshot can only be copied within its region.")));
+  EXPECT_FALSE(IsOneStepCopyRefusal(
+      Error::Terminal("InvalidParameterValue",
+                      "Must specify new KMS key for cross region encrypted snapshot copy")));
   EXPECT_FALSE(IsOneStepCopyRefusal(Error::Terminal("AccessDenied", "only be copied within")));
   // drsnap-sim's wording of AWS's older rule, instances and Aurora clusters.
   EXPECT_TRUE(IsOneStepCopyRefusal(Error::Terminal(
@@ -287,7 +291,8 @@ TEST(ExecutorTest, ProgressReportsStartAndFinishOfEveryIssuedAction) {
   FakeCloud cloud;
   cloud.AddDatabase(Db(kProd, "db1"));
   Plan plan;
-  for (int i = 0; i < 5; ++i) plan.actions.push_back(Create(kProd, "db1", "s-" + std::to_string(i)));
+  for (int i = 0; i < 5; ++i)
+    plan.actions.push_back(Create(kProd, "db1", "s-" + std::to_string(i)));
   int started = 0, finished = 0;
   ExecutorOptions opt;
   opt.concurrency = 3;

@@ -1,10 +1,10 @@
 #include "engine/observe.h"
 
+#include <gtest/gtest.h>
+
 #include <atomic>
 #include <set>
 #include <thread>
-
-#include <gtest/gtest.h>
 
 #include "engine/fake_cloud.h"
 
@@ -51,8 +51,8 @@ TEST(ObserveTest, ListsEveryScopeWithSharedSnapshotsAndTags) {
   db.tags = {{"env", "prod"}};
   cloud.AddDatabase(db);
   cloud.AddSnapshot(Snap(kProd, "rds:db1-2026-11-23-04-10", SnapshotType::kAutomated));
-  Snapshot mine = Snap(kProd, "drsnap-db1-20261123t0410", SnapshotType::kManual,
-                       {{"drsnap:db", "db1"}});
+  Snapshot mine =
+      Snap(kProd, "drsnap-db1-20261123t0410", SnapshotType::kManual, {{"drsnap:db", "db1"}});
   mine.shared_with = std::vector<std::string>{"222222222222"};
   cloud.AddSnapshot(mine);
   cloud.AddSnapshot(Snap(kProd, "someone-elses", SnapshotType::kManual));

@@ -201,8 +201,10 @@ TEST_F(ReconcileTest, StaleDeleteIsRefusedWhenACopyNowDependsOnIt) {
   reader.source_arn = victim->arn;
   reader.source_region = victim->scope.region;
   reader.encrypted = true;
-  reader.tags = {{naming::kTagManaged, "true"}, {naming::kTagStage, "vault"},
-                 {naming::kTagPolicy, "orders"}, {naming::kTagDb, "db1"}};
+  reader.tags = {{naming::kTagManaged, "true"},
+                 {naming::kTagStage, "vault"},
+                 {naming::kTagPolicy, "orders"},
+                 {naming::kTagDb, "db1"}};
   cloud_->AddSnapshot(reader);
   ExecutorOptions ex;
   ex.delete_guard = [&](const Action& a, const Snapshot& fresh, const Inventory& world) {
