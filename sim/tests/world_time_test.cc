@@ -139,3 +139,18 @@ TEST(WorldTimeTest, CreateAndDeleteInstances) {
 
 }  // namespace
 }  // namespace drsnap::sim
+
+namespace drsnap::sim {
+namespace {
+
+TEST(WorldTimeEventsTest, EventCountIsBounded) {
+  auto sim = worldtest::ExampleWorld({{"max_events", 5}});
+  sim->Advance(std::chrono::days(3));
+  auto events = sim->Events(worldtest::ExampleStart());
+  ASSERT_EQ(events.size(), 5u);
+  // The newest are kept.
+  EXPECT_EQ(events.back()["detail"]["SourceIdentifier"], "rds:legacy-2026-11-25-05-00");
+}
+
+}  // namespace
+}  // namespace drsnap::sim
