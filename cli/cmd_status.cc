@@ -4,12 +4,14 @@
 
 #include "cli/command.h"
 #include "cli/output.h"
+#include "cli/report_html.h"
 
 namespace drsnap::cli {
 namespace {
 
 const std::vector<FlagSpec> kFlags = {
-    {"output", true, "table|json|prometheus", "output format (default table)"},
+    {"output", true, "table|json|prometheus|html",
+     "output format (default table); html is one self-contained page"},
 };
 
 }  // namespace
@@ -19,7 +21,7 @@ int RunStatusCommand(CommandContext& ctx) {
   if (!flags) return Usage(ctx, "status", flags.error().message);
   if (flags->help) {
     std::fputs(
-        FormatHelp("status", "[--config FILE] [--output table|json|prometheus]",
+        FormatHelp("status", "[--config FILE] [--output table|json|prometheus|html]",
                    "Observes every scope (read-only) and reports, per protected database and\n"
                    "DR target region, the newest recoverable point, its age against the RPO,\n"
                    "and copies in flight with their progress.\n"
@@ -29,7 +31,8 @@ int RunStatusCommand(CommandContext& ctx) {
                    kFlags,
                    "  drsnap status\n"
                    "  drsnap status --output prometheus > /var/lib/node_exporter/drsnap.prom\n"
-                   "  drsnap status --output json | jq '.rows[] | select(.state != \"ok\")'\n")
+                   "  drsnap status --output json | jq '.rows[] | select(.state != \"ok\")'\n"
+                   "  drsnap status --output html > drsnap-status.html\n")
             .c_str(),
         ctx.out);
     return 0;
@@ -37,8 +40,9 @@ int RunStatusCommand(CommandContext& ctx) {
   if (!flags->positional.empty())
     return Usage(ctx, "status", "unexpected argument '" + flags->positional[0] + "'; see --help");
   std::string output = flags->Get("output").value_or("table");
-  if (output != "table" && output != "json" && output != "prometheus")
-    return Usage(ctx, "status", "--output '" + output + "' is not table, json or prometheus");
+  if (output != "table" && output != "json" && output != "prometheus" && output != "html")
+    return Usage(ctx, "status",
+                  "--output '" + output + "' is not table, json, prometheus or html");
   if (auto st = ApplyLogFlags(*flags); !st) return Usage(ctx, "status", st.error().message);
   auto rec = MakeReconciler(ctx, *flags);
   if (!rec) return Failure(ctx, "status", rec.error());
@@ -66,6 +70,8 @@ int RunStatusCommand(CommandContext& ctx) {
         "# TYPE drsnap_incomplete_scopes gauge\ndrsnap_incomplete_scopes " +
         std::to_string(incomplete) + "\n";
     std::fputs(text.c_str(), ctx.out);
+  } else if (output == "html") {
+    std::fputs(StatusHtml(report, inv).c_str(), ctx.out);
   } else {
     std::string text = StatusTable(report, now);
     if (incomplete > 0)

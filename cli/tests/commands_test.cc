@@ -200,6 +200,14 @@ TEST_F(CommandsTest, StatusExitCodeAndFormats) {
   EXPECT_NE(o.out.find("drsnap_rpo_seconds{policy=\"orders\",db=\"db1\""), std::string::npos)
       << o.out;
   EXPECT_NE(o.out.find("drsnap_status_exit_code 2"), std::string::npos) << o.out;
+  o = Run(RunStatusCommand, {"--output", "html"});
+  EXPECT_EQ(o.code, 2);
+  EXPECT_EQ(o.out.rfind("<!DOCTYPE html>", 0), 0u) << o.out.substr(0, 200);
+  EXPECT_NE(o.out.find("db1"), std::string::npos);
+  EXPECT_EQ(o.out.find("http://"), std::string::npos);  // self-contained: nothing to fetch
+  o = Run(RunStatusCommand, {"--output", "pdf"});
+  EXPECT_EQ(o.code, 2);
+  EXPECT_NE(o.err.find("html"), std::string::npos) << o.err;
 }
 
 TEST_F(CommandsTest, StatusIsUnknownWhenTheSourceCannotBeListed) {
