@@ -136,12 +136,15 @@ SimResponse World::HandleKms(const SimRequest& req) {
       auto p = ParseArn(*ref);
       if (!p || p->service != "kms") return fail(400, "InvalidArnException", "Invalid arn " + *ref);
       key = KeyByArn(*ref);
-      if (key && !KeyUsableBy(*key, me)) {
+      // DescribeKey answers for disabled keys too (Enabled false, KeyState
+      // Disabled); only another account's key needs its policy to allow us.
+      bool own = key && key->arn.find(":" + me + ":") != std::string::npos;
+      if (key && !own && !KeyUsableBy(*key, me)) {
         return fail(400, "AccessDeniedException",
                     "User: " + req.caller_arn + " is not authorized to perform: kms:DescribeKey on resource: " + key->arn);
       }
     } else {
-      key = ResolveKey(me, region, *ref);
+      key = FindKey(me, region, *ref);
     }
     if (!key) {
       if (ref->find("alias/") != std::string::npos) {

@@ -61,9 +61,11 @@ std::expected<int, ApiError> MaxRecordsParam(const Params& p) {
 std::expected<void, ApiError> CheckTags(const std::vector<Tag>& tags) {
   for (const auto& [k, v] : tags) {
     if (k.empty()) return InvalidParameterValue("Tag keys must not be empty.");
-    if (ToLower(k).starts_with("aws:"))
-      return InvalidParameterValue("Tag keys cannot start with the reserved prefix 'aws:' (" + k +
-                                   ").");
+    // Tag.Key: "can't be prefixed with aws: or rds:" (the RDS API reference).
+    std::string lower = ToLower(k);
+    if (lower.starts_with("aws:") || lower.starts_with("rds:"))
+      return InvalidParameterValue("Tag keys cannot start with the reserved prefixes 'aws:' or "
+                                   "'rds:' (" + k + ").");
   }
   return {};
 }

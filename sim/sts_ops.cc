@@ -139,7 +139,13 @@ SimResponse World::HandleSts(const SimRequest& req) {
   x.Text("AccessKeyId", key.access_key_id);
   x.Text("SecretAccessKey", key.secret_access_key);
   x.Text("SessionToken", key.session_token);
-  x.Text("Expiration", FormatIso8601Seconds(*key.expiration));
+  // The session expires on the simulator's clock (enforced there), but real
+  // clients compare Expiration with their wall clock: report it as wall time
+  // now + duration, or a world whose clock lags the wall would hand out
+  // credentials that clients consider expired at once.
+  x.Text("Expiration", FormatIso8601Seconds(std::chrono::time_point_cast<std::chrono::seconds>(
+                           std::chrono::system_clock::now()) +
+                       std::chrono::seconds(duration)));
   x.Close("Credentials");
   if (web) x.Text("SubjectFromWebIdentityToken", "system:serviceaccount:drsnap:drsnap");
   x.Open("AssumedRoleUser");

@@ -566,6 +566,13 @@ bool World::KeyUsableBy(const KmsKey& key, std::string_view account) const {
 
 const KmsKey* World::ResolveKey(std::string_view caller, std::string_view region,
                                 std::string_view ref) {
+  const KmsKey* key = FindKey(caller, region, ref);
+  if (!key || !KeyUsableBy(*key, caller)) return nullptr;
+  return key;
+}
+
+const KmsKey* World::FindKey(std::string_view caller, std::string_view region,
+                             std::string_view ref) {
   const KmsKey* key = nullptr;
   if (ref.starts_with("arn:")) {
     auto p = ParseArn(ref);
@@ -587,7 +594,6 @@ const KmsKey* World::ResolveKey(std::string_view caller, std::string_view region
       key = it == s.keys.end() ? nullptr : &it->second;
     }
   }
-  if (!key || !KeyUsableBy(*key, caller)) return nullptr;
   return key;
 }
 

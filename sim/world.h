@@ -251,6 +251,9 @@ class World {
   KmsKey& DefaultKey(Scope& s);
   // Resolves a key reference (id, key ARN, alias name, alias ARN) as seen by
   // `caller` in `region`; nullptr when missing or not usable by the caller.
+  // The key `ref` names (id, ARN, alias, alias ARN) whether or not it is
+  // enabled or usable by the caller; nullptr when it does not exist.
+  const KmsKey* FindKey(std::string_view caller, std::string_view region, std::string_view ref);
   const KmsKey* ResolveKey(std::string_view caller, std::string_view region,
                            std::string_view ref);
   const KmsKey* KeyByArn(std::string_view arn);

@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 
 #include "sim/tests/sim_world_util.h"
+#include "core/time_util.h"
 
 namespace drsnap::sim {
 namespace {
@@ -23,6 +24,8 @@ TEST(StsOpsTest, GetCallerIdentity) {
 TEST(StsOpsTest, AssumeRoleIssuesWorkingSessionCredentials) {
   auto sim = ExampleWorld();
   const std::string role = "arn:aws:iam::222222222222:role/drsnap-vault";
+  auto wall_before = std::chrono::time_point_cast<std::chrono::seconds>(
+      std::chrono::system_clock::now());
   auto r = Sts(*sim, kProd, "AssumeRole",
                {{"RoleArn", role}, {"RoleSessionName", "drsnap"}, {"ExternalId", "vault-ext-id"},
                 {"DurationSeconds", "900"}});
@@ -31,7 +34,13 @@ TEST(StsOpsTest, AssumeRoleIssuesWorkingSessionCredentials) {
   std::string akid = XText(r, p + "Credentials/AccessKeyId");
   EXPECT_EQ(akid.rfind("ASIA", 0), 0u);
   EXPECT_EQ(akid.size(), 20u);
-  EXPECT_EQ(XText(r, p + "Credentials/Expiration"), "2026-11-23T00:15:00Z");
+  // Reported in wall time (clients compare it with their own clock); the
+  // session itself expires on the simulator's clock (checked below).
+  auto wall_after = std::chrono::system_clock::now();
+  auto reported = ParseIso8601(XText(r, p + "Credentials/Expiration"));
+  ASSERT_TRUE(reported.has_value());
+  EXPECT_GE(*reported, wall_before + minutes(15));
+  EXPECT_LE(*reported, wall_after + minutes(15));
   EXPECT_EQ(XText(r, p + "AssumedRoleUser/Arn"),
             "arn:aws:sts::222222222222:assumed-role/drsnap-vault/drsnap");
   EXPECT_EQ(XText(r, p + "AssumedRoleUser/AssumedRoleId").find(":drsnap"), 21u);

@@ -116,9 +116,6 @@ def test_session_credentials_expire_on_virtual_clock(sim):
     assert error_code(e) == "ExpiredToken"
 
 
-@pytest.mark.xfail(strict=True, reason="sim bug: AssumeRole's Expiration is virtual-clock "
-                   "time; with the world's clock behind the real one botocore finds the "
-                   "credentials already expired (see README.md, known sim bugs)")
 def test_botocore_refreshing_assume_role_credentials(sim):
     """botocore's own AssumeRole provider (what a profile with role_arn uses) must accept
     the Expiration the sim returns: it compares it with the real clock."""

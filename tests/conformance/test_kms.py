@@ -112,8 +112,6 @@ def test_copy_with_disabled_key_refused(sim_factory):
     assert error_code(e) == "KMSKeyNotAccessibleFault"
 
 
-@pytest.mark.xfail(strict=True, reason="sim bug: DescribeKey of a disabled key answers "
-                   "NotFoundException; AWS describes keys in any state (README.md)")
 def test_describe_disabled_key(sim_factory):
     sim = sim_factory(disabled_key_world())
     meta = sim.client("kms", retries=False).describe_key(KeyId="alias/off")["KeyMetadata"]

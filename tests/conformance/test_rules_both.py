@@ -188,8 +188,6 @@ def test_reserved_kms_alias_prefix(backend):
     assert error_code(e) in ("NotAuthorizedException", "InvalidAliasNameException")
 
 
-@pytest.mark.xfail(strict=True, reason="sim bug: tag keys starting with 'rds:' are accepted; "
-                   "botocore's Tag.Key doc: can't be prefixed with aws: or rds: (README.md)")
 def test_rds_prefixed_tag_refused(sim):
     with pytest.raises(ClientError) as e:
         sim.rds(retries=False).create_db_snapshot(
