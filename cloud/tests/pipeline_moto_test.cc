@@ -15,6 +15,18 @@
 //    key in moto: IAM CreateUser + CreateAccessKey sent with moto's
 //    `x-moto-account-id: 210987654321` header; moto then maps that key to
 //    210987654321 (moto/iam/models.py get_account_id_from).
+//  - moto lists snapshots shared with an account only for
+//    DescribeDBSnapshots SnapshotType=shared, not for IncludeShared=true
+//    (moto/rds/models.py describe_db_snapshots), which is what AwsCloud sends
+//    and what real RDS answers. The observer infers the source's shares from
+//    what the DR account sees in the source region (engine/observe.cc,
+//    infer_shares), so against bare moto every capture looks unshared and is
+//    re-shared on every run (moto then even lists the account three times in
+//    the restore attribute: it does not de-duplicate ValuesToAdd). The test
+//    wraps the moto backend's Cloud in MotoIncludeSharedCloud, which adds to
+//    the DR account's ListSnapshots what moto answers for SnapshotType=shared
+//    (moto's real share state; the test reads shares back independently with
+//    DescribeDBSnapshotAttributes).
 //  - moto does not copy a snapshot shared from another account (its backends
 //    are per account), so the vault stage cannot run there. The Reconciler
 //    has no stage filter: RunOnce runs every stage against both backends and
@@ -28,6 +40,7 @@
 // moto must be installed for $DRSNAP_PYTHON (default: `python3` on PATH); when
 // it cannot be started the test fails (never skips). moto is killed when the
 // test ends, passed or failed, and dies with this process.
+// DRSNAP_TEST_DEBUG=1 prints every run's actions, findings and scopes.
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
@@ -43,6 +56,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <iostream>
 #include <map>
 #include <memory>
@@ -131,8 +145,10 @@ class MotoServer {
       kill(-pid_, SIGTERM);
       kill(pid_, SIGTERM);
       for (int i = 0; i < 50 && pid_ > 0; ++i) {
-        if (waitpid(pid_, nullptr, WNOHANG) == pid_) pid_ = -1;
-        else std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        if (waitpid(pid_, nullptr, WNOHANG) == pid_)
+          pid_ = -1;
+        else
+          std::this_thread::sleep_for(std::chrono::milliseconds(100));
       }
       if (pid_ > 0) {
         kill(-pid_, SIGKILL);
@@ -235,7 +251,8 @@ Result<Profile> MotoAccountKey(const std::string& url, const std::string& name,
   auto key = call("Action=CreateAccessKey&UserName=drsnap-" + name);
   if (!key) return std::unexpected(std::move(key).error());
   Profile p{name, account, XmlText(*key, "AccessKeyId"), XmlText(*key, "SecretAccessKey")};
-  if (p.key.empty() || p.secret.empty()) return std::unexpected(Error::Terminal("MotoIam", "no key in: " + *key));
+  if (p.key.empty() || p.secret.empty())
+    return std::unexpected(Error::Terminal("MotoIam", "no key in: " + *key));
   return p;
 }
 
@@ -246,8 +263,10 @@ constexpr char kDrKey[] =
 std::string PolicyYaml(const std::string& endpoint) {
   return std::string(R"(version: 1
 accounts:
-  prod: {id: ")") + kSourceAccount + R"(", profile: prod, endpoint_url: ")" + endpoint + R"("}
-  dr: {id: ")" + kDrAccount + R"(", profile: dr, endpoint_url: ")" + endpoint + R"("}
+  prod: {id: ")") +
+         kSourceAccount + R"(", profile: prod, endpoint_url: ")" + endpoint + R"("}
+  dr: {id: ")" +
+         kDrAccount + R"(", profile: dr, endpoint_url: ")" + endpoint + R"("}
 policies:
   apps:
     databases: {names: ["app-*"], kinds: [instance]}
@@ -256,7 +275,8 @@ policies:
     targets:
       - account: dr
         regions:
-          us-west-2: {kms_key: ")" + kDrKey + R"("}
+          us-west-2: {kms_key: ")" +
+         kDrKey + R"("}
     retention: {daily: 7}
 )";
 }
@@ -276,6 +296,68 @@ std::string SimWorld(TimePoint start) {
   return w;
 }
 
+// See the top comment: AWS's IncludeShared=true semantics for moto, from
+// moto's own SnapshotType=shared answer, for the DR account's scopes.
+class MotoIncludeSharedCloud final : public engine::Cloud {
+ public:
+  MotoIncludeSharedCloud(std::shared_ptr<MultiAccountCloud> inner, std::string account)
+      : inner_(std::move(inner)), account_(std::move(account)) {}
+
+  Result<std::vector<engine::Snapshot>> ListSnapshots(const engine::Scope& scope) override {
+    auto out = inner_->ListSnapshots(scope);
+    if (!out || scope.account_id != account_) return out;
+    auto* aws_cloud = dynamic_cast<AwsCloud*>(inner_->For(account_).get());
+    if (aws_cloud == nullptr) return out;
+    auto rds = aws_cloud->Rds(scope.region);
+    if (!rds) return std::unexpected(std::move(rds).error());
+    auto shared = (*rds)->DescribeDBSnapshotsAll({.snapshot_type = "shared"});
+    if (!shared) return std::unexpected(std::move(shared).error());
+    for (const auto& s : *shared) {
+      engine::Snapshot snap = ToSnapshot(s, scope);
+      bool seen = std::ranges::any_of(*out, [&](const auto& o) { return o.arn == snap.arn; });
+      if (!seen) out->push_back(std::move(snap));
+    }
+    return out;
+  }
+
+  Result<std::vector<engine::Database>> ListDatabases(const engine::Scope& scope) override {
+    return inner_->ListDatabases(scope);
+  }
+  Result<std::vector<std::string>> ListSharedAccounts(const engine::Scope& scope,
+                                                      engine::DbKind kind,
+                                                      const std::string& id) override {
+    return inner_->ListSharedAccounts(scope, kind, id);
+  }
+  Result<std::string> DefaultRdsKeyArn(const engine::Scope& scope) override {
+    return inner_->DefaultRdsKeyArn(scope);
+  }
+  Result<engine::Snapshot> DescribeSnapshot(const engine::Scope& scope, engine::DbKind kind,
+                                            const std::string& id) override {
+    return inner_->DescribeSnapshot(scope, kind, id);
+  }
+  Result<engine::Snapshot> CreateSnapshot(const engine::Scope& scope, engine::DbKind kind,
+                                          const std::string& db_id, const std::string& id,
+                                          const engine::Tags& tags) override {
+    return inner_->CreateSnapshot(scope, kind, db_id, id, tags);
+  }
+  Result<engine::Snapshot> CopySnapshot(const engine::Scope& destination,
+                                        const engine::CopyRequest& request) override {
+    return inner_->CopySnapshot(destination, request);
+  }
+  Status ShareSnapshot(const engine::Scope& scope, engine::DbKind kind, const std::string& id,
+                       const std::vector<std::string>& accounts) override {
+    return inner_->ShareSnapshot(scope, kind, id, accounts);
+  }
+  Status DeleteSnapshot(const engine::Scope& scope, engine::DbKind kind,
+                        const std::string& id) override {
+    return inner_->DeleteSnapshot(scope, kind, id);
+  }
+
+ private:
+  std::shared_ptr<MultiAccountCloud> inner_;
+  std::string account_;
+};
+
 // One backend under test: the clouds, a reconciler and a typed RDS client of
 // the source scope (the prod profile's credentials, the backend's endpoint).
 class Backend {
@@ -292,7 +374,7 @@ class Backend {
   // Writes the AWS config files and the policy, loads it, builds the clouds.
   // Empty on success, else what failed.
   std::string Init(const std::string& endpoint, std::shared_ptr<Clock> clock,
-                   const std::vector<Profile>& profiles) {
+                   const std::vector<Profile>& profiles, bool moto_include_shared) {
     char tmpl[] = "/tmp/drsnap-pipeline-moto-XXXXXX";
     char* d = mkdtemp(tmpl);
     if (d == nullptr) return "mkdtemp failed";
@@ -324,7 +406,9 @@ class Backend {
     auto r = source->Rds("us-east-1");
     if (!r) return r.error().ToString();
     rds = *r;
-    reconciler = std::make_unique<engine::Reconciler>(cloud, *cfg, std::move(clock));
+    std::shared_ptr<engine::Cloud> driven = cloud;
+    if (moto_include_shared) driven = std::make_shared<MotoIncludeSharedCloud>(cloud, kDrAccount);
+    reconciler = std::make_unique<engine::Reconciler>(driven, *cfg, std::move(clock));
     return "";
   }
 
@@ -364,10 +448,9 @@ void SeedUserSnapshot(aws::RdsClient& rds) {
 }
 
 bool IsSourceSideMutation(const engine::Action& a) {
-  return a.scope == kSource &&
-         (a.kind == engine::ActionKind::kCreateSnapshot ||
-          a.kind == engine::ActionKind::kShareSnapshot ||
-          a.kind == engine::ActionKind::kDeleteSnapshot);
+  return a.scope == kSource && (a.kind == engine::ActionKind::kCreateSnapshot ||
+                                a.kind == engine::ActionKind::kShareSnapshot ||
+                                a.kind == engine::ActionKind::kDeleteSnapshot);
 }
 
 // Source-side actions of one run, as "kind db snapshot" lines; fails the
@@ -376,8 +459,8 @@ std::vector<std::string> SourceActions(const engine::ReconcileReport& r, const s
   std::vector<std::string> out;
   for (const auto& res : r.apply.results) {
     if (!IsSourceSideMutation(res.action)) continue;
-    out.push_back(std::string(engine::ActionKindName(res.action.kind)) + " " +
-                  res.action.db_id + " " + res.action.snapshot_id);
+    out.push_back(std::string(engine::ActionKindName(res.action.kind)) + " " + res.action.db_id +
+                  " " + res.action.snapshot_id);
     if (res.outcome == engine::Outcome::kFailed)
       ADD_FAILURE() << who << ": " << res.action.Describe() << ": " << res.error->ToString();
   }
@@ -391,11 +474,19 @@ std::vector<std::string> SourceActions(const engine::ReconcileReport& r, const s
 // client: per manual snapshot, its DB, tags and restore share list.
 struct SourceSnapshot {
   std::string db;
-  std::vector<aws::Tag> tags;  // sorted by key
+  std::vector<aws::Tag> tags;        // sorted by key
   std::vector<std::string> restore;  // sorted
   bool operator==(const SourceSnapshot&) const = default;
 };
 using SourceState = std::map<std::string, SourceSnapshot>;
+
+void PrintTo(const SourceSnapshot& s, std::ostream* os) {
+  *os << "db=" << s.db << " tags={";
+  for (const auto& t : s.tags) *os << t.key << "=" << t.value << ",";
+  *os << "} restore={";
+  for (const auto& a : s.restore) *os << a << ",";
+  *os << "}";
+}
 
 std::ostream& operator<<(std::ostream& os, const SourceState& st) {
   for (const auto& [id, s] : st) {
@@ -509,9 +600,7 @@ ScenarioResult RunScenario(Backend& b, TimePoint now, const std::string& who,
 }
 
 // A minute-aligned "now" both backends plan with, so names agree.
-TimePoint MinuteFloor(TimePoint t) {
-  return std::chrono::floor<std::chrono::minutes>(t);
-}
+TimePoint MinuteFloor(TimePoint t) { return std::chrono::floor<std::chrono::minutes>(t); }
 
 TEST(PipelineMotoTest, SourceStagesAgreeWithDrsnapSim) {
   // --- moto ---
@@ -523,20 +612,12 @@ TEST(PipelineMotoTest, SourceStagesAgreeWithDrsnapSim) {
   Backend on_moto;
   auto dr_key = MotoAccountKey(moto.url(), "dr", kDrAccount);
   ASSERT_TRUE(dr_key) << dr_key.error().ToString();
-  ASSERT_EQ(on_moto.Init(moto.url(), std::make_shared<FakeClock>(now),
-                         {Profiles()[0], *dr_key}),
+  ASSERT_EQ(on_moto.Init(moto.url(), std::make_shared<FakeClock>(now), {Profiles()[0], *dr_key},
+                         /*moto_include_shared=*/true),
             "");
   Seed(*on_moto.rds);
   SeedUserSnapshot(*on_moto.rds);
   if (::testing::Test::HasFatalFailure()) return;
-  if (std::getenv("DRSNAP_TEST_DEBUG2") != nullptr) {
-    auto m = on_moto.rds->ModifyDBSnapshotAttribute(
-        {.db_snapshot_identifier = kUserSnapshot, .values_to_add = {kDrAccount}});
-    std::cerr << "modify: " << (m ? m->Values("restore").size() : 99) << "\n";
-    auto d = on_moto.rds->DescribeDBSnapshotAttributes(kUserSnapshot);
-    std::cerr << "describe: " << (d ? d->Values("restore").size() : 99) << "\n";
-    std::cerr << moto.Log() << "\n";
-  }
   ScenarioResult moto_result = RunScenario(on_moto, now, "moto", [] {});
   if (::testing::Test::HasFatalFailure()) return;
 
@@ -547,7 +628,8 @@ TEST(PipelineMotoTest, SourceStagesAgreeWithDrsnapSim) {
   auto server = sim::Server::Start(simulator, sim::ServerOptions{});
   ASSERT_TRUE(server) << server.error().ToString();
   Backend on_sim;
-  ASSERT_EQ(on_sim.Init((*server)->endpoint(), std::make_shared<SimClock>(simulator), Profiles()),
+  ASSERT_EQ(on_sim.Init((*server)->endpoint(), std::make_shared<SimClock>(simulator), Profiles(),
+                        /*moto_include_shared=*/false),
             "");
   Seed(*on_sim.rds);
   // The simulator creates databases over virtual time; moto at once.
@@ -557,6 +639,25 @@ TEST(PipelineMotoTest, SourceStagesAgreeWithDrsnapSim) {
   ASSERT_EQ(simulator->Now(), now);
   ScenarioResult sim_result =
       RunScenario(on_sim, now, "sim", [&] { simulator->Advance(std::chrono::minutes(10)); });
+
+  // Both backends took the same source-side steps: the captures in the first
+  // run, the shares in the second (the planner shares what it has observed),
+  // then nothing.
+  std::vector<std::string> creates, shares;
+  for (const auto& db : kProtected) {
+    creates.push_back("create " + db + " " + engine::naming::CaptureName(db, now, 0));
+    shares.push_back("share " + db + " " + engine::naming::CaptureName(db, now, 0));
+  }
+  auto sorted = [](std::vector<std::string> v) {
+    std::sort(v.begin(), v.end());
+    return v;
+  };
+  for (const auto* r : {&moto_result, &sim_result}) {
+    ASSERT_EQ(r->actions_per_run.size(), 3u);
+    EXPECT_EQ(sorted(r->actions_per_run[0]), creates);
+    EXPECT_EQ(sorted(r->actions_per_run[1]), shares);
+    EXPECT_EQ(r->actions_per_run[2], std::vector<std::string>{});
+  }
 
   // --- agree: the same snapshot names, tags and share lists ---
   EXPECT_EQ(moto_result.state, sim_result.state)
