@@ -8,6 +8,7 @@
 // DRSNAP_EVENT_BUS ("" = default bus, where "snapshot shared" events go),
 // and the usual AWS_* variables Lambda sets (credentials, AWS_REGION).
 #include <cstdio>
+#include <cstdlib>
 #include <memory>
 #include <mutex>
 
@@ -160,8 +161,16 @@ int RunLambdaCommand(CommandContext& ctx) {
   LogInfo("lambda runtime ready", {{"side", lambda::SideName(*side)},
                                    {"policies", std::to_string((*rec)->config().policies.size())},
                                    {"config", (*rec)->config().file}});
-  return lambda::RunLoop(client,
-                         [&](const lambda::Invocation& inv) { return handler.Handle(inv); });
+  return lambda::RunLoop(client, [&](const lambda::Invocation& inv) {
+    // The X-Ray trace header of this invocation, where the Lambda runtime
+    // contract puts it for instrumented code.
+    if (inv.trace_id.empty()) {
+      ::unsetenv("_X_AMZN_TRACE_ID");
+    } else {
+      ::setenv("_X_AMZN_TRACE_ID", inv.trace_id.c_str(), 1);
+    }
+    return handler.Handle(inv);
+  });
 }
 
 DRSNAP_REGISTER_COMMAND("lambda", "the AWS Lambda custom runtime (bootstrap)", RunLambdaCommand);
