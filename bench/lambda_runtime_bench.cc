@@ -11,11 +11,15 @@
 //   /proc/PID/status after the response, before the process is ended. Goal
 //   < 15 MB.
 //
-// The drsnap binary: $DRSNAP_BIN, else ../cli/drsnap next to this program.
+// The binary: $DRSNAP_BIN, else ../cli/drsnap-lambda next to this program
+// (the lean link scripts/package-lambda packages; cli/CMakeLists.txt).
 // $DRSNAP_BOOTSTRAP (an unzipped package's bootstrap) adds the cold start
-// through the packaged loader, and BM_InvocationPeakRss then runs the package. Use a Release build:
-//   DRSNAP_BIN=build-lambda-rel/cli/drsnap build-lambda-rel/bench/lambda_runtime_bench
-// Cold start: 50 processes per benchmark; median_ms / p90_ms / min_ms counters.
+// through the packaged loader, and BM_InvocationPeakRss then runs the package.
+// $DRSNAP_SMAPS_OUT: BM_InvocationPeakRss also copies the process's
+// /proc/PID/smaps there after the response (per-mapping Rss, for the
+// breakdown in docs/benchmarks.md). Use a Release build; the commands are in
+// docs/benchmarks.md. Cold start: 50 processes per benchmark; median_ms /
+// p90_ms / min_ms counters.
 #include <benchmark/benchmark.h>
 #include <fcntl.h>
 #include <httplib.h>
@@ -50,7 +54,8 @@ using Steady = std::chrono::steady_clock;
 
 std::string DrsnapBinary() {
   if (const char* b = std::getenv("DRSNAP_BIN")) return b;
-  return (fs::read_symlink("/proc/self/exe").parent_path() / ".." / "cli" / "drsnap").string();
+  return (fs::read_symlink("/proc/self/exe").parent_path() / ".." / "cli" / "drsnap-lambda")
+      .string();
 }
 
 std::string TempDir() {
@@ -342,6 +347,10 @@ void BM_InvocationPeakRss(benchmark::State& state) {
     peak_kb = VmHwmKb(pid);
     anon_kb = StatusKb(pid, "RssAnon");
     file_kb = StatusKb(pid, "RssFile");
+    if (const char* out = std::getenv("DRSNAP_SMAPS_OUT")) {
+      std::ifstream smaps("/proc/" + std::to_string(pid) + "/smaps");
+      std::ofstream(out) << smaps.rdbuf();
+    }
     KillAndReap(pid);
     if (responses.empty() || responses[0].rfind("response ", 0) != 0) {
       std::string text = ReadText(log);

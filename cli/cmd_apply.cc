@@ -14,6 +14,7 @@ const std::vector<FlagSpec> kFlags = {
     {"db", true, "ID", "only actions for this database id (event-driven fast path)"},
     {"concurrency", true, "N", "actions in flight at once (default 8)"},
     {"output", true, "text|json", "final report format (default text)"},
+    SideFlag(),
 };
 
 }  // namespace
@@ -47,6 +48,9 @@ int RunApplyCommand(CommandContext& ctx) {
   auto concurrency = PositiveIntFlag(*flags, "concurrency", 8);
   if (!concurrency) return Usage(ctx, "apply", concurrency.error().message);
   if (auto st = ApplyLogFlags(*flags); !st) return Usage(ctx, "apply", st.error().message);
+  FillDefaults(ctx);
+  auto side = SideFromFlags(*flags, *ctx.env);
+  if (!side) return Usage(ctx, "apply", side.error().message);
   auto rec = MakeReconciler(ctx, *flags);
   if (!rec) return Failure(ctx, "apply", rec.error());
 
@@ -55,6 +59,7 @@ int RunApplyCommand(CommandContext& ctx) {
   engine::ReconcileOptions opt;
   opt.dry_run = flags->Has("dry-run");
   opt.only_db = flags->Get("db").value_or("");
+  opt.side = *side;
   opt.concurrency = *concurrency;
   opt.stop = &StopFlag();
   size_t finished = 0, total = 0;

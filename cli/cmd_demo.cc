@@ -128,6 +128,19 @@ int RunDemoCommand(CommandContext& ctx) {
   std::fputs("\n", ctx.out);
   std::fputs(StatusTable(outcome->status, outcome->inventory.observed_at).c_str(), ctx.out);
 
+  // The restore drills (drsnap verify) that ran at the end.
+  int drills_passed = 0, drills_bad = 0;
+  std::string drill_lines;
+  for (const auto& d : outcome->drills) {
+    bool passed = d.phase == engine::verify::DrillPhase::kPassed;
+    (passed ? drills_passed : drills_bad)++;
+    drill_lines += "  " + d.db_id + " -> " + d.target.ToString() + ": " +
+                   engine::verify::DrillPhaseName(d.phase) + " (" + d.message + ")\n";
+  }
+  if (!outcome->drills.empty())
+    std::fprintf(ctx.out, "\nRestore drills: %d passed, %d not passed.\n%s", drills_passed,
+                 drills_bad, drill_lines.c_str());
+
   // The report.
   std::string html = RenderHtmlReport(demo::DemoReportInput(*outcome));
   {

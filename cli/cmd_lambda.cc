@@ -146,7 +146,7 @@ int RunLambdaCommand(CommandContext& ctx) {
     return 2;
   };
   auto side = lambda::ParseSide(ctx.env->Get("DRSNAP_SIDE").value_or(""));
-  if (!side) return init_failed("drsnap.ConfigInvalid", side.error());
+  if (!side) return init_failed("drsnap.ConfigInvalid", std::move(side).error().With("DRSNAP_SIDE"));
   auto rec = MakeReconciler(ctx, *flags);
   if (!rec) {
     const Error& e = rec.error();
@@ -161,16 +161,9 @@ int RunLambdaCommand(CommandContext& ctx) {
   LogInfo("lambda runtime ready", {{"side", lambda::SideName(*side)},
                                    {"policies", std::to_string((*rec)->config().policies.size())},
                                    {"config", (*rec)->config().file}});
-  return lambda::RunLoop(client, [&](const lambda::Invocation& inv) {
-    // The X-Ray trace header of this invocation, where the Lambda runtime
-    // contract puts it for instrumented code.
-    if (inv.trace_id.empty()) {
-      ::unsetenv("_X_AMZN_TRACE_ID");
-    } else {
-      ::setenv("_X_AMZN_TRACE_ID", inv.trace_id.c_str(), 1);
-    }
-    return handler.Handle(inv);
-  });
+  // RunLoop exports each invocation's trace header as _X_AMZN_TRACE_ID.
+  return lambda::RunLoop(client,
+                         [&](const lambda::Invocation& inv) { return handler.Handle(inv); });
 }
 
 DRSNAP_REGISTER_COMMAND("lambda", "the AWS Lambda custom runtime (bootstrap)", RunLambdaCommand);

@@ -10,6 +10,7 @@ namespace {
 const std::vector<FlagSpec> kFlags = {
     {"output", true, "table|json", "output format (default table)"},
     {"db", true, "ID", "only actions for this database id"},
+    SideFlag(),
 };
 
 }  // namespace
@@ -36,10 +37,13 @@ int RunPlanCommand(CommandContext& ctx) {
   if (output != "table" && output != "json")
     return Usage(ctx, "plan", "--output '" + output + "' is not table or json");
   if (auto st = ApplyLogFlags(*flags); !st) return Usage(ctx, "plan", st.error().message);
+  FillDefaults(ctx);
+  auto side = SideFromFlags(*flags, *ctx.env);
+  if (!side) return Usage(ctx, "plan", side.error().message);
   auto rec = MakeReconciler(ctx, *flags);
   if (!rec) return Failure(ctx, "plan", rec.error());
-  engine::Inventory inv = (*rec)->Observe();
-  engine::Plan plan = (*rec)->PlanFor(inv, flags->Get("db").value_or(""));
+  engine::Inventory inv = (*rec)->Observe(8, *side);
+  engine::Plan plan = (*rec)->PlanFor(inv, flags->Get("db").value_or(""), *side);
   if (output == "json") {
     std::fputs((PlanJson(plan, inv).dump(2) + "\n").c_str(), ctx.out);
   } else {

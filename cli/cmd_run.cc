@@ -14,6 +14,7 @@ const std::vector<FlagSpec> kFlags = {
     {"interval", true, "DURATION", "time between reconciles, e.g. 5m, 1h (default 5m)"},
     {"concurrency", true, "N", "actions in flight at once (default 8)"},
     {"max-runs", true, "N", "exit after N reconciles (default: run until stopped)"},
+    SideFlag(),
 };
 
 }  // namespace
@@ -48,6 +49,9 @@ int RunRunCommand(CommandContext& ctx) {
   auto max_runs = PositiveIntFlag(*flags, "max-runs", 0);
   if (!max_runs) return Usage(ctx, "run", max_runs.error().message);
   if (auto st = ApplyLogFlags(*flags); !st) return Usage(ctx, "run", st.error().message);
+  FillDefaults(ctx);
+  auto side = SideFromFlags(*flags, *ctx.env);
+  if (!side) return Usage(ctx, "run", side.error().message);
   auto rec = MakeReconciler(ctx, *flags);
   if (!rec) return Failure(ctx, "run", rec.error());
 
@@ -58,6 +62,7 @@ int RunRunCommand(CommandContext& ctx) {
   int runs = 0;
   while (!stop.load()) {
     engine::ReconcileOptions opt;
+    opt.side = *side;
     opt.concurrency = *concurrency;
     opt.stop = &stop;
     opt.progress = [](const engine::ProgressEvent& ev) {

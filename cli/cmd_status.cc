@@ -5,6 +5,7 @@
 #include "cli/command.h"
 #include "cli/output.h"
 #include "cli/report_html.h"
+#include "cli/verify_report.h"
 
 namespace drsnap::cli {
 namespace {
@@ -71,7 +72,11 @@ int RunStatusCommand(CommandContext& ctx) {
         std::to_string(incomplete) + "\n";
     std::fputs(text.c_str(), ctx.out);
   } else if (output == "html") {
-    std::fputs(StatusHtml(report, inv).c_str(), ctx.out);
+    HtmlReportInput in;
+    in.status = &report;
+    in.inventory = &inv;
+    in.verifications = VerificationsFor(report, inv);  // drsnap verify's recorded drills
+    std::fputs(RenderHtmlReport(in).c_str(), ctx.out);
   } else {
     std::string text = StatusTable(report, now);
     if (incomplete > 0)

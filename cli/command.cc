@@ -40,6 +40,22 @@ std::vector<FlagSpec> GlobalFlags() {
   };
 }
 
+FlagSpec SideFlag() {
+  return {"side", true, "source|vault|all",
+          "the half of the pipeline to run: source (capture, share, expire staging copies), "
+          "vault (vault copies and DR retention; observes only the DR accounts) or all "
+          "(default: $DRSNAP_SIDE, else all)"};
+}
+
+Result<engine::Side> SideFromFlags(const ParsedFlags& flags, const Environment& env) {
+  std::optional<std::string> flag = flags.Get("side");
+  std::string text = flag ? *flag : env.Get("DRSNAP_SIDE").value_or("");
+  auto side = engine::ParseSide(text);
+  if (side) return side;
+  return Fail(Error::Terminal("UsageError", std::string(flag ? "--side" : "DRSNAP_SIDE") + " '" +
+                                                text + "' is not one of source, vault, all"));
+}
+
 bool ParsedFlags::Has(std::string_view name) const {
   return std::ranges::any_of(values, [&](const auto& kv) { return kv.first == name; });
 }
@@ -166,6 +182,14 @@ CloudFactory DefaultCloudFactory(std::shared_ptr<Environment> env, std::shared_p
         std::make_shared<aws::RateLimiterRegistry>(aws::RateLimiterOptions{}, DefaultClock());
     cloud::AwsCloudFactoryOptions o;
     o.env = env;
+    // The account drsnap runs in (set by the CloudFormation templates): it
+    // is reached with the ambient credentials, whatever the file says.
+    o.own_account_id = env->GetNonEmpty("DRSNAP_ACCOUNT_ID").value_or("");
+    if (!o.own_account_id.empty() &&
+        (o.own_account_id.size() != 12 ||
+         !std::ranges::all_of(o.own_account_id, [](char c) { return c >= '0' && c <= '9'; })))
+      return Fail(Error::Terminal("UsageError", "DRSNAP_ACCOUNT_ID '" + o.own_account_id +
+                                                    "' is not a 12-digit AWS account id"));
     o.rate_limiters = [](const std::string& account, const std::string& region) {
       return registry->ForScope(account, region);
     };

@@ -25,6 +25,7 @@
 #include "core/error.h"
 #include "core/log.h"
 #include "engine/cloud.h"
+#include "engine/side.h"
 
 namespace drsnap::cli {
 
@@ -97,6 +98,12 @@ Status ApplyLogFlags(const ParsedFlags& flags);
 
 // --config, else $DRSNAP_CONFIG, else ./drsnap.yaml.
 std::string ConfigPath(const ParsedFlags& flags, const Environment& env);
+
+// The --side flag (plan, apply, run): which half of the pipeline this
+// process runs (engine/side.h).
+FlagSpec SideFlag();
+// --side, else $DRSNAP_SIDE, else all. Usage error for anything else.
+Result<engine::Side> SideFromFlags(const ParsedFlags& flags, const Environment& env);
 
 // Loads the config named by the flags.
 Result<config::Config> LoadConfigFromFlags(const ParsedFlags& flags, const Environment& env);

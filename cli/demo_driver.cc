@@ -7,6 +7,7 @@
 #include <fstream>
 
 #include "cli/demo_world.h"
+#include "cli/verify_report.h"
 #include "cloud/aws_cloud.h"
 #include "config/policy.h"
 #include "core/env.h"
@@ -196,8 +197,24 @@ Result<DemoOutcome> RunDemo(const DemoOptions& options, DemoView& view) {
   }
   view.End();
 
-  // The final word: a fresh observation at the end of the simulated days.
-  if (!out.interrupted) simulator->SetTime(setup.end);
+  // Restore drills, as `drsnap verify` runs them: restore the newest vault
+  // copy in each region with `verify:`, wait (virtual minutes), record the
+  // result on the copy, delete the throw-away instance.
+  if (!out.interrupted) {
+    if (simulator->Now() < setup.end) simulator->SetTime(setup.end);
+    engine::verify::DrillRunOptions drill_options;
+    drill_options.interval = std::chrono::minutes(1);
+    drill_options.stop = options.stop;
+    engine::verify::DrillRun drills =
+        engine::verify::RunDrills(**clouds, *cfg, *clock, drill_options);
+    out.drills = drills.last.drills;
+    for (const auto& r : drills.results) out.drill_step_failures += r.ok ? 0 : 1;
+    out.interrupted = drills.interrupted;
+  }
+
+  // The final word: a fresh observation at the end of the simulated days
+  // (and the drills).
+  if (!out.interrupted && simulator->Now() < setup.end) simulator->SetTime(setup.end);
   out.end = simulator->Now();
   out.reconciles = out.totals.reconciles;
   out.inventory = reconciler.Observe();
@@ -231,6 +248,7 @@ HtmlReportInput DemoReportInput(const DemoOutcome& outcome) {
   in.results = outcome.failures;
   in.findings = outcome.findings;
   in.history = outcome.history;
+  in.verifications = VerificationsFor(outcome.status, outcome.inventory);
   // The timeline covers the simulated days (and the hour before them).
   in.timeline_window =
       std::chrono::duration_cast<std::chrono::seconds>(outcome.end - outcome.start) +

@@ -25,6 +25,7 @@
 #include "core/error.h"
 #include "engine/reconcile.h"
 #include "engine/status.h"
+#include "engine/verify.h"
 
 namespace drsnap::cli::demo {
 
@@ -55,6 +56,10 @@ struct DemoOutcome {
   std::vector<engine::Finding> findings;                  // the last plan's findings
   std::vector<engine::ActionResult> failures;             // every failed action of the run
   std::map<std::string, std::vector<RpoSample>> history;  // HtmlRowKey -> one sample per reconcile
+  // The restore drills run after the simulated days (drsnap verify's loop
+  // over the same clouds): one per database in each region with `verify:`.
+  std::vector<engine::verify::DrillState> drills;
+  int drill_step_failures = 0;
 };
 
 // Runs the demo. Fails only when the demo itself cannot be set up (the
@@ -62,7 +67,8 @@ struct DemoOutcome {
 // the outcome.
 Result<DemoOutcome> RunDemo(const DemoOptions& options, DemoView& view);
 
-// The report input for an outcome (title, notes, history, failures).
+// The report input for an outcome (title, notes, history, failures, the
+// drills' results as "Last verification").
 // `outcome` must outlive the returned value's use.
 HtmlReportInput DemoReportInput(const DemoOutcome& outcome);
 

@@ -97,7 +97,9 @@ policies:
       - account: vault
         hop_kms_key: "arn:aws:kms:us-east-1:222222222222:key/00000000-0000-4000-8000-00000000b001"
         regions:
-          us-west-2: {kms_key: "arn:aws:kms:us-west-2:222222222222:key/00000000-0000-4000-8000-00000000b002"}
+          us-west-2:
+            kms_key: "arn:aws:kms:us-west-2:222222222222:key/00000000-0000-4000-8000-00000000b002"
+            verify: {instance_class: db.t3.micro, every: 7d}   # restore drills (drsnap verify)
           eu-west-1: {kms_key: "arn:aws:kms:eu-west-1:222222222222:key/00000000-0000-4000-8000-00000000b003"}
     retention: {hourly: 12, daily: 7, weekly: 4}
 
@@ -114,7 +116,9 @@ policies:
       - account: vault
         hop_kms_key: "arn:aws:kms:us-east-1:222222222222:key/00000000-0000-4000-8000-00000000b001"
         regions:
-          us-west-2: {kms_key: "arn:aws:kms:us-west-2:222222222222:key/00000000-0000-4000-8000-00000000b002"}
+          us-west-2:
+            kms_key: "arn:aws:kms:us-west-2:222222222222:key/00000000-0000-4000-8000-00000000b002"
+            verify: {instance_class: db.t3.micro, every: 7d}
           eu-west-1: {kms_key: "arn:aws:kms:eu-west-1:222222222222:key/00000000-0000-4000-8000-00000000b003"}
     retention: {daily: 7, weekly: 4, monthly: 3}
 )YAML";

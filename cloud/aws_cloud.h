@@ -16,6 +16,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 
 #include "aws/client.h"
@@ -44,6 +45,11 @@ struct AwsCloudOptions {
   RateLimiterSource rate_limiters;
   std::string user_agent = "drsnap/0.1";
   int page_size = 100;  // MaxRecords (20..100)
+  // Before the first call, ask STS whose credentials these are and refuse
+  // every call (code "WrongAccount", not retryable) when they belong to
+  // another account than account_id. Without it, credentials of the wrong
+  // account would list that account's snapshots as if they were this one's.
+  bool verify_account = false;
 };
 
 class AwsCloud final : public engine::Cloud {
@@ -68,6 +74,15 @@ class AwsCloud final : public engine::Cloud {
                        const std::vector<std::string>& accounts) override;
   Status DeleteSnapshot(const engine::Scope& scope, engine::DbKind kind,
                         const std::string& snapshot_id) override;
+  Result<engine::Database> RestoreFromSnapshot(const engine::Scope& scope,
+                                               const engine::RestoreRequest& request) override;
+  Result<engine::Database> DescribeDatabase(const engine::Scope& scope, engine::DbKind kind,
+                                            const std::string& db_id) override;
+  // Refuses ids without the drill prefix (code "RefusedBySafetyRule").
+  Status DeleteDatabase(const engine::Scope& scope, engine::DbKind kind,
+                        const std::string& db_id) override;
+  Status TagSnapshot(const engine::Scope& scope, const std::string& snapshot_arn,
+                     const engine::Tags& tags) override;
 
   // The typed clients of one region (tests, verify).
   Result<std::shared_ptr<aws::RdsClient>> Rds(const std::string& region);
@@ -82,10 +97,14 @@ class AwsCloud final : public engine::Cloud {
   Result<aws::ServiceEndpoint> EndpointFor(const std::string& service,
                                            const std::string& region) const;
   Status CheckAccount(const engine::Scope& scope) const;
+  // verify_account: the STS check, once per cloud (a retryable failure is
+  // tried again on the next call). REQUIRES: mu_ held.
+  Status VerifyIdentityLocked(const std::string& region);
 
   AwsCloudOptions opt_;
   std::mutex mu_;
   std::map<std::string, RegionClients> regions_;  // guarded by mu_
+  std::optional<Status> identity_;                // guarded by mu_; set once decided
 };
 
 // Routes each call to the Cloud of the scope's account.
@@ -112,6 +131,15 @@ class MultiAccountCloud final : public engine::Cloud {
                        const std::vector<std::string>& accounts) override;
   Status DeleteSnapshot(const engine::Scope& scope, engine::DbKind kind,
                         const std::string& snapshot_id) override;
+  Result<engine::Database> RestoreFromSnapshot(const engine::Scope& scope,
+                                               const engine::RestoreRequest& request) override;
+  Result<engine::Database> DescribeDatabase(const engine::Scope& scope, engine::DbKind kind,
+                                            const std::string& db_id) override;
+  // Refuses ids without the drill prefix (code "RefusedBySafetyRule").
+  Status DeleteDatabase(const engine::Scope& scope, engine::DbKind kind,
+                        const std::string& db_id) override;
+  Status TagSnapshot(const engine::Scope& scope, const std::string& snapshot_arn,
+                     const engine::Tags& tags) override;
 
  private:
   Result<engine::Cloud*> Route(const engine::Scope& scope) const;
@@ -124,11 +152,20 @@ struct AwsCloudFactoryOptions {
   std::shared_ptr<aws::HttpTransport> transport;  // null: libcurl
   aws::RetryOptions retry;
   RateLimiterSource rate_limiters;  // null: no client-side rate limiting
+  // The account this process runs in (a Lambda function's own account,
+  // DRSNAP_ACCOUNT_ID). That account is reached with the ambient
+  // credentials: its profile and role_arn are for the OTHER side (e.g. the
+  // read-only role the source function assumes in the DR account).
+  std::string own_account_id;
+  // Each account's cloud checks with STS GetCallerIdentity, before its first
+  // call, that its credentials belong to that account (AwsCloudOptions).
+  bool verify_accounts = true;
 };
 
 // One AwsCloud per account of `config`, behind a MultiAccountCloud. Each
 // account's session: its profile (or the default chain), its role_arn +
-// external_id assumed on top, its endpoint_url for RDS, KMS and STS.
+// external_id assumed on top, its endpoint_url for RDS, KMS and STS; the
+// account equal to options.own_account_id uses the default chain only.
 // Fails (naming the account) for an unknown profile or a malformed AWS
 // config file; credentials themselves are fetched lazily.
 Result<std::shared_ptr<MultiAccountCloud>> MakeAwsClouds(const config::Config& config,
@@ -137,5 +174,7 @@ Result<std::shared_ptr<MultiAccountCloud>> MakeAwsClouds(const config::Config& c
 // Conversions (exposed for tests).
 engine::Snapshot ToSnapshot(const aws::DBSnapshot& s, const engine::Scope& seen_from);
 engine::Snapshot ToSnapshot(const aws::DBClusterSnapshot& s, const engine::Scope& seen_from);
+engine::Database ToDatabase(const aws::DBInstance& i, const engine::Scope& scope);
+engine::Database ToDatabase(const aws::DBCluster& c, const engine::Scope& scope);
 
 }  // namespace drsnap::cloud

@@ -136,6 +136,48 @@ Status LoggingCloud::DeleteSnapshot(const Scope& scope, DbKind kind, const std::
   return r;
 }
 
+Result<Database> LoggingCloud::RestoreFromSnapshot(const Scope& scope,
+                                                   const engine::RestoreRequest& request) {
+  Timer t;
+  auto r = inner_->RestoreFromSnapshot(scope, request);
+  LogResult(*log_, true, "restore snapshot", r,
+            {{"scope", scope.ToString()},
+             {"kind", engine::DbKindName(request.kind)},
+             {"snapshot", request.snapshot_id},
+             {"db", request.db_id}},
+            t);
+  return r;
+}
+
+Result<Database> LoggingCloud::DescribeDatabase(const Scope& scope, DbKind kind,
+                                                const std::string& db_id) {
+  Timer t;
+  auto r = inner_->DescribeDatabase(scope, kind, db_id);
+  LogResult(*log_, false, "describe database", r,
+            {{"scope", scope.ToString()}, {"kind", engine::DbKindName(kind)}, {"db", db_id}}, t);
+  return r;
+}
+
+Status LoggingCloud::DeleteDatabase(const Scope& scope, DbKind kind, const std::string& db_id) {
+  Timer t;
+  auto r = inner_->DeleteDatabase(scope, kind, db_id);
+  LogResult(*log_, true, "delete database", r,
+            {{"scope", scope.ToString()}, {"kind", engine::DbKindName(kind)}, {"db", db_id}}, t);
+  return r;
+}
+
+Status LoggingCloud::TagSnapshot(const Scope& scope, const std::string& snapshot_arn,
+                                 const engine::Tags& tags) {
+  Timer t;
+  auto r = inner_->TagSnapshot(scope, snapshot_arn, tags);
+  LogResult(*log_, true, "tag snapshot", r,
+            {{"scope", scope.ToString()},
+             {"snapshot", snapshot_arn},
+             {"tags", std::to_string(tags.size())}},
+            t);
+  return r;
+}
+
 // ---------------------------------------------------------------- dry run
 
 DryRunCloud::DryRunCloud(std::shared_ptr<engine::Cloud> inner) : inner_(std::move(inner)) {}
@@ -212,6 +254,36 @@ Status DryRunCloud::DeleteSnapshot(const Scope& scope, DbKind, const std::string
   return OkStatus();
 }
 
+Result<Database> DryRunCloud::RestoreFromSnapshot(const Scope& scope,
+                                                  const engine::RestoreRequest& request) {
+  Record("restore " + scope.ToString() + " " + request.db_id + " <- " + request.snapshot_id);
+  Database d;
+  d.kind = request.kind;
+  d.id = request.db_id;
+  d.scope = scope;
+  d.engine = request.engine;
+  d.status = "creating";
+  d.tags = request.tags;
+  return d;
+}
+
+Result<Database> DryRunCloud::DescribeDatabase(const Scope& s, DbKind k, const std::string& id) {
+  return inner_->DescribeDatabase(s, k, id);
+}
+
+Status DryRunCloud::DeleteDatabase(const Scope& scope, DbKind, const std::string& db_id) {
+  Record("delete-db " + scope.ToString() + " " + db_id);
+  return OkStatus();
+}
+
+Status DryRunCloud::TagSnapshot(const Scope& scope, const std::string& snapshot_arn,
+                                const engine::Tags& tags) {
+  std::string kv;
+  for (const auto& [k, v] : tags) kv += (kv.empty() ? "" : ",") + k + "=" + v;
+  Record("tag " + scope.ToString() + " " + snapshot_arn + " " + kv);
+  return OkStatus();
+}
+
 // ---------------------------------------------------------------- counting
 
 CountingCloud::CountingCloud(std::shared_ptr<engine::Cloud> inner) : inner_(std::move(inner)) {}
@@ -276,6 +348,24 @@ Status CountingCloud::ShareSnapshot(const Scope& s, DbKind k, const std::string&
 Status CountingCloud::DeleteSnapshot(const Scope& s, DbKind k, const std::string& id) {
   Count("DeleteSnapshot");
   return inner_->DeleteSnapshot(s, k, id);
+}
+
+Result<Database> CountingCloud::RestoreFromSnapshot(const Scope& s,
+                                                    const engine::RestoreRequest& r) {
+  Count("RestoreFromSnapshot");
+  return inner_->RestoreFromSnapshot(s, r);
+}
+Result<Database> CountingCloud::DescribeDatabase(const Scope& s, DbKind k, const std::string& id) {
+  Count("DescribeDatabase");
+  return inner_->DescribeDatabase(s, k, id);
+}
+Status CountingCloud::DeleteDatabase(const Scope& s, DbKind k, const std::string& id) {
+  Count("DeleteDatabase");
+  return inner_->DeleteDatabase(s, k, id);
+}
+Status CountingCloud::TagSnapshot(const Scope& s, const std::string& arn, const engine::Tags& t) {
+  Count("TagSnapshot");
+  return inner_->TagSnapshot(s, arn, t);
 }
 
 // ---------------------------------------------------------------- transport

@@ -43,6 +43,14 @@ class LoggingCloud final : public engine::Cloud {
                        const std::vector<std::string>& accounts) override;
   Status DeleteSnapshot(const engine::Scope& scope, engine::DbKind kind,
                         const std::string& snapshot_id) override;
+  Result<engine::Database> RestoreFromSnapshot(const engine::Scope& scope,
+                                               const engine::RestoreRequest& request) override;
+  Result<engine::Database> DescribeDatabase(const engine::Scope& scope, engine::DbKind kind,
+                                            const std::string& db_id) override;
+  Status DeleteDatabase(const engine::Scope& scope, engine::DbKind kind,
+                        const std::string& db_id) override;
+  Status TagSnapshot(const engine::Scope& scope, const std::string& snapshot_arn,
+                     const engine::Tags& tags) override;
 
  private:
   std::shared_ptr<engine::Cloud> inner_;
@@ -50,11 +58,14 @@ class LoggingCloud final : public engine::Cloud {
 };
 
 // Reads go to the inner cloud; mutating calls are recorded and answered
-// as AWS would accept them (a snapshot in "creating"/"copying"), never sent.
+// as AWS would accept them (a snapshot in "creating"/"copying", a restored
+// database in "creating"), never sent: restore drills' restores, deletes and
+// result tags included.
 class DryRunCloud final : public engine::Cloud {
  public:
   explicit DryRunCloud(std::shared_ptr<engine::Cloud> inner);
-  // "create 111/us-east-1 id", "copy 222/eu-west-1 id <- source", "share ...", "delete ..."
+  // "create 111/us-east-1 id", "copy 222/eu-west-1 id <- source", "share ...", "delete ...",
+  // "restore 222/eu-west-1 db <- snapshot", "delete-db ...", "tag 222/eu-west-1 arn k=v,..."
   std::vector<std::string> Recorded() const;
 
   Result<std::vector<engine::Database>> ListDatabases(const engine::Scope& scope) override;
@@ -75,6 +86,14 @@ class DryRunCloud final : public engine::Cloud {
                        const std::vector<std::string>& accounts) override;
   Status DeleteSnapshot(const engine::Scope& scope, engine::DbKind kind,
                         const std::string& snapshot_id) override;
+  Result<engine::Database> RestoreFromSnapshot(const engine::Scope& scope,
+                                               const engine::RestoreRequest& request) override;
+  Result<engine::Database> DescribeDatabase(const engine::Scope& scope, engine::DbKind kind,
+                                            const std::string& db_id) override;
+  Status DeleteDatabase(const engine::Scope& scope, engine::DbKind kind,
+                        const std::string& db_id) override;
+  Status TagSnapshot(const engine::Scope& scope, const std::string& snapshot_arn,
+                     const engine::Tags& tags) override;
 
  private:
   void Record(std::string line);
@@ -109,6 +128,14 @@ class CountingCloud final : public engine::Cloud {
                        const std::vector<std::string>& accounts) override;
   Status DeleteSnapshot(const engine::Scope& scope, engine::DbKind kind,
                         const std::string& snapshot_id) override;
+  Result<engine::Database> RestoreFromSnapshot(const engine::Scope& scope,
+                                               const engine::RestoreRequest& request) override;
+  Result<engine::Database> DescribeDatabase(const engine::Scope& scope, engine::DbKind kind,
+                                            const std::string& db_id) override;
+  Status DeleteDatabase(const engine::Scope& scope, engine::DbKind kind,
+                        const std::string& db_id) override;
+  Status TagSnapshot(const engine::Scope& scope, const std::string& snapshot_arn,
+                     const engine::Tags& tags) override;
 
  private:
   void Count(const char* method);

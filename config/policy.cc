@@ -859,7 +859,8 @@ class Loader {
                    kms_val = val;
                  }
                }},
-              {"option_groups", [&](const YAML::Node& k, const YAML::Node& val) {
+              {"option_groups",
+               [&](const YAML::Node& k, const YAML::Node& val) {
                  if (!ExpectMap(val, k, "'option_groups' in " + rctx,
                                 "option_groups: {orders-og: orders-og-dr}"))
                    return;
@@ -873,6 +874,9 @@ class Loader {
                    }
                    r.option_groups[og->first.Scalar()] = og->second.Scalar();
                  }
+               }},
+              {"verify", [&](const YAML::Node& k, const YAML::Node& val) {
+                 r.verify = ParseVerify(k, val, rctx);
                }}});
       if (!kms_val.has_value()) {
         Err(rk, rctx +
@@ -886,6 +890,68 @@ class Loader {
     }
     std::sort(target.regions.begin(), target.regions.end(),
               [](const TargetRegion& a, const TargetRegion& b) { return a.region < b.region; });
+  }
+
+  // The `verify:` block of a target region (restore drills).
+  std::optional<VerifySettings> ParseVerify(const YAML::Node& key, const YAML::Node& v,
+                                            const std::string& region_ctx) {
+    std::string ctx = "'verify' in " + region_ctx;
+    const std::string example =
+        "verify: {instance_class: db.t3.micro, subnet_group: dr-subnets, security_groups: "
+        "[sg-0123456789abcdef0], every: 7d, timeout: 2h}";
+    VerifySettings vs;
+    vs.where = Loc(key);
+    if (v.IsNull()) return vs;  // `verify:` alone: drills with every default
+    if (!ExpectMap(v, key, ctx, example)) return std::nullopt;
+    Fields(v, ctx,
+           {{"instance_class",
+             [&](const YAML::Node& k, const YAML::Node& val) {
+               if (auto s = String(val, k, "'instance_class' in " + ctx,
+                                   "instance_class: db.t3.micro")) {
+                 if (!s->starts_with("db.") || s->size() < 5)
+                   Err(val, "'instance_class' in " + ctx + " must be an RDS instance class, not '" +
+                                *s + "'; e.g. db.t3.micro or db.r6g.large");
+                 else
+                   vs.instance_class = *s;
+               }
+             }},
+            {"subnet_group",
+             [&](const YAML::Node& k, const YAML::Node& val) {
+               if (auto s = String(val, k, "'subnet_group' in " + ctx, "subnet_group: dr-subnets"))
+                 vs.subnet_group = *s;
+             }},
+            {"security_groups",
+             [&](const YAML::Node& k, const YAML::Node& val) {
+               auto list = StringList(val, k, "'security_groups' in " + ctx,
+                                      "security_groups: [sg-0123456789abcdef0]");
+               if (!list) return;
+               for (const auto& [id, node] : *list) {
+                 if (!id.starts_with("sg-") || id.size() < 4) {
+                   Err(node, "each entry of 'security_groups' in " + ctx +
+                                 " must be a VPC security group id such as sg-0123456789abcdef0, "
+                                 "not '" +
+                                 id + "'");
+                   continue;
+                 }
+                 vs.security_groups.push_back(id);
+               }
+             }},
+            {"every",
+             [&](const YAML::Node& k, const YAML::Node& val) {
+               if (auto d = Dur(val, k, "'every' in " + ctx)) vs.every = *d;
+             }},
+            {"timeout", [&](const YAML::Node& k, const YAML::Node& val) {
+               auto d = Dur(val, k, "'timeout' in " + ctx);
+               if (!d) return;
+               if (*d < std::chrono::minutes(10) || *d > std::chrono::hours(48))
+                 Err(val, "'timeout' in " + ctx +
+                              " must be between 10m and 48h (a restore takes minutes to hours, "
+                              "and longer drills cost money), not " +
+                              val.Scalar());
+               else
+                 vs.timeout = *d;
+             }}});
+    return vs;
   }
 
   void ParseRetention(const YAML::Node& key, const YAML::Node& v, const std::string& policy_ctx,

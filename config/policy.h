@@ -90,6 +90,25 @@ struct DatabaseSelector {
                const std::map<std::string, std::string>& db_tags) const;
 };
 
+// Restore drills (`drsnap verify`) in one DR region: what a throw-away
+// restore of the newest vault copy needs in the DR account. A drill restores
+// an instance with `instance_class` (Aurora clusters: the cluster alone, no
+// instance: the cluster reaching "available" proves the restore), waits for
+// "available", records the result in tags on the vault copy, and deletes it.
+struct VerifySettings {
+  // Instances: the class of the throw-away instance ("" = the class the
+  // snapshot was taken with). Clusters: unused.
+  std::string instance_class;
+  std::string subnet_group;                  // DB subnet group in the DR region; "" = default VPC
+  std::vector<std::string> security_groups;  // VPC security group ids (sg-...); empty = default
+  // A drill is due when the last one is at least this old (0: every time
+  // `drsnap verify` runs).
+  std::chrono::seconds every{0};
+  // A drill whose database is not "available" after this long failed.
+  std::chrono::seconds timeout{std::chrono::hours(2)};
+  SourceLocation where;
+};
+
 // One DR region of a target account.
 struct TargetRegion {
   std::string region;
@@ -99,6 +118,8 @@ struct TargetRegion {
   // Source option group name -> option group name in this region (option
   // groups are regional). Unmapped non-default groups: the copy passes none.
   std::map<std::string, std::string> option_groups;
+  // Restore drills in this region; nullopt: `drsnap verify` skips it.
+  std::optional<VerifySettings> verify;
   SourceLocation where;
 };
 

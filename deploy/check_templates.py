@@ -59,6 +59,10 @@ def check(path, failures):
             failures.append(f"{path}: function must run bootstrap on provided.al2023")
         if "DeadLetterConfig" not in p:
             failures.append(f"{path}: function has no dead-letter queue")
+        env = p.get("Environment", {}).get("Variables", {})
+        if env.get("DRSNAP_ACCOUNT_ID") != {"Ref": "AWS::AccountId"}:
+            failures.append(f"{path}: DRSNAP_ACCOUNT_ID must be the stack's own account "
+                            "(its own credentials reach it)")
     if not any(r["Type"] == "AWS::CloudWatch::Alarm" for r in res.values()):
         failures.append(f"{path}: no failure alarm")
     if not any(r["Type"] == "AWS::Events::Rule" and "ScheduleExpression" in r["Properties"]
@@ -101,6 +105,26 @@ def main():
         failures.append("vault.yaml: no guard policy denying deletes to other principals")
     if not any(r["Type"] == "AWS::Events::EventBusPolicy" for r in v.values()):
         failures.append("vault.yaml: the event bus accepts no source account")
+    # The source side's view of the vault is read-only, and it can assume
+    # nothing but that view.
+    read = v.get("ReadRole")
+    if not read:
+        failures.append("vault.yaml: no read-only role for the source side (ReadRole)")
+    else:
+        for pol in read["Properties"].get("Policies", []):
+            for st in pol["PolicyDocument"]["Statement"]:
+                for a in as_list(st["Action"]):
+                    if st["Effect"] == "Allow" and not a.startswith("rds:Describe"):
+                        failures.append(f"vault.yaml: ReadRole allows {a}: it must be read-only")
+        principals = [st.get("Principal", {}).get("AWS") for st in
+                      read["Properties"]["AssumeRolePolicyDocument"]["Statement"]]
+        if principals != [{"Ref": "SourceAccountIds"}]:
+            failures.append("vault.yaml: ReadRole must trust only the source accounts")
+    for name, st in statements(load(src)):
+        if "sts:AssumeRole" in as_list(st["Action"]) and st["Effect"] == "Allow":
+            for r in as_list(st["Resource"]):
+                if "role/drsnap-read-" not in str(r):
+                    failures.append(f"source.yaml: {name} may assume {r}: only drsnap-read-*")
     for f in failures:
         print(f)
     if not failures:

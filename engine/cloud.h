@@ -1,11 +1,16 @@
 // The cloud as the engine sees it: observation and the four idempotent
-// actions, per scope (account + region). Implemented over aws/ in
+// actions, per scope (account + region), plus what restore drills need
+// (engine/verify.h). Implemented over aws/ in
 // cloud/aws_cloud.h and by an in-memory fake in tests; decorators add
 // logging, dry-run and the like (cloud/).
 //
 // Errors: AWS error codes are passed through in Error::code (for example
 // "DBSnapshotAlreadyExists", "SnapshotQuotaExceeded") so the executor can
 // recognise them; retries and rate limiting have already happened below.
+//
+// Restore drills: the methods after "Restore drills" below have a default
+// implementation that fails with code "NotSupported", so a Cloud that does
+// not run drills (test fakes) need not implement them.
 //
 // Thread safety: every method may be called concurrently.
 #pragma once
@@ -26,6 +31,19 @@ struct CopyRequest {
   std::string kms_key_id;      // "" keeps the source key (same region, same account only)
   std::string option_group;
   bool copy_tags = false;
+  Tags tags;
+};
+
+// A restore of a snapshot to a new DB instance, or to a new Aurora DB cluster
+// (without instances: the cluster reaching "available" proves the restore).
+struct RestoreRequest {
+  DbKind kind = DbKind::kInstance;
+  std::string db_id;                         // the new instance / cluster identifier
+  std::string snapshot_id;                   // an own snapshot of the scope (id, or ARN)
+  std::string engine;                        // clusters: REQUIRED (the snapshot's engine)
+  std::string instance_class;                // instances: "" = the snapshot's class
+  std::string subnet_group;                  // "" = the default VPC's
+  std::vector<std::string> security_groups;  // VPC security group ids; empty = default
   Tags tags;
 };
 
@@ -55,6 +73,44 @@ class Cloud {
   virtual Status ShareSnapshot(const Scope& scope, DbKind kind, const std::string& snapshot_id,
                                const std::vector<std::string>& accounts) = 0;
   virtual Status DeleteSnapshot(const Scope& scope, DbKind kind, const std::string& snapshot_id) = 0;
+
+  // ------------------------------------------------------------ Restore drills
+  // Each is one AWS call; none waits. Defaults fail with code "NotSupported".
+
+  // RestoreDBInstanceFromDBSnapshot / RestoreDBClusterFromSnapshot (no
+  // deletion protection, not publicly accessible). The result is the new
+  // database as AWS answered ("creating"). An existing db_id fails with
+  // "DBInstanceAlreadyExists" / "DBClusterAlreadyExistsFault".
+  virtual Result<Database> RestoreFromSnapshot(const Scope& scope, const RestoreRequest& request);
+  // One instance (not a cluster member filter: any instance) or cluster by
+  // id, tags included. Absent: "DBInstanceNotFound" / "DBClusterNotFoundFault".
+  virtual Result<Database> DescribeDatabase(const Scope& scope, DbKind kind,
+                                            const std::string& db_id);
+  // DeleteDBInstance / DeleteDBCluster with SkipFinalSnapshot and
+  // DeleteAutomatedBackups: nothing of the database remains. REQUIRES: the
+  // caller established it is a drill database drsnap made
+  // (verify::IsDrillDatabase on a fresh DescribeDatabase); implementations
+  // over AWS additionally refuse ids without the "drsnap-verify-" prefix
+  // (code "RefusedBySafetyRule").
+  virtual Status DeleteDatabase(const Scope& scope, DbKind kind, const std::string& db_id);
+  // AddTagsToResource on an own snapshot (by ARN): adds or overwrites `tags`.
+  virtual Status TagSnapshot(const Scope& scope, const std::string& snapshot_arn, const Tags& tags);
 };
+
+inline Error NotSupportedError(const char* method) {
+  return Error::Terminal("NotSupported", std::string(method) + " is not supported by this cloud");
+}
+inline Result<Database> Cloud::RestoreFromSnapshot(const Scope&, const RestoreRequest&) {
+  return Fail(NotSupportedError("RestoreFromSnapshot"));
+}
+inline Result<Database> Cloud::DescribeDatabase(const Scope&, DbKind, const std::string&) {
+  return Fail(NotSupportedError("DescribeDatabase"));
+}
+inline Status Cloud::DeleteDatabase(const Scope&, DbKind, const std::string&) {
+  return Fail(NotSupportedError("DeleteDatabase"));
+}
+inline Status Cloud::TagSnapshot(const Scope&, const std::string&, const Tags&) {
+  return Fail(NotSupportedError("TagSnapshot"));
+}
 
 }  // namespace drsnap::engine

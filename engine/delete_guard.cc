@@ -1,5 +1,6 @@
 #include "engine/delete_guard.h"
 
+#include <algorithm>
 #include <optional>
 
 #include "engine/naming.h"
@@ -22,6 +23,32 @@ Status Refuse(const Action& a, const std::string& why) {
 
 }  // namespace
 
+std::vector<Scope> DeleteDependencies(const config::Policy& policy, NameStage stage,
+                                      const Scope& where, bool failed) {
+  std::vector<Scope> out{where};
+  auto add = [&](const Scope& s) {
+    if (std::find(out.begin(), out.end(), s) == out.end()) out.push_back(s);
+  };
+  if (failed) return out;
+  switch (stage) {
+    case NameStage::kRaw:
+      add(Scope{policy.source_account_id, policy.source_region});
+      break;
+    case NameStage::kCapture:
+      for (const Scope& s : PolicyScopes(policy)) add(s);
+      break;
+    case NameStage::kHop:
+      for (const auto& t : policy.targets) {
+        if (t.account_id != where.account_id) continue;
+        for (const auto& r : t.regions) add(Scope{t.account_id, r.region});
+      }
+      break;
+    case NameStage::kVault:
+      break;
+  }
+  return out;
+}
+
 DeleteGuard::DeleteGuard(const Inventory& inventory, const config::Config& config)
     : owned_(std::make_unique<LineageIndex>(inventory)), index_(*owned_), config_(config) {
   Init();
@@ -37,19 +64,6 @@ void DeleteGuard::Init() {
     PolicyInfo info;
     info.policy = &p;
     info.scopes = PolicyScopes(p);
-    for (const Scope& s : info.scopes) {
-      const ScopeInventory* si = index_.Find(s);
-      if (!si) {
-        info.refusal = "S4: scope " + s.ToString() + " of policy '" + p.name +
-                       "' was not observed; no deletes for this policy";
-        break;
-      }
-      if (!si->complete) {
-        info.refusal = "S4: scope " + s.ToString() + " of policy '" + p.name +
-                       "' is incomplete; no deletes for this policy";
-        break;
-      }
-    }
     policies_.emplace(p.name, std::move(info));
   }
 }
@@ -91,8 +105,6 @@ Status DeleteGuard::Check(const Action& a, const Snapshot* fresh) const {
   if (pit == policies_.end())
     return Refuse(a, "S5: the action names no known policy ('" + a.policy + "')");
   const config::Policy* p = pit->second.policy;
-  // S4: every scope of the policy observed completely.
-  if (!pit->second.refusal.empty()) return Refuse(a, pit->second.refusal);
 
   // S1: a drsnap name ...
   auto lin = naming::ParseName(a.snapshot_id);
@@ -110,6 +122,22 @@ Status DeleteGuard::Check(const Action& a, const Snapshot* fresh) const {
       if (e.snapshot->id == a.snapshot_id) entry = &e;
   }
   const Snapshot* snap = fresh ? fresh : (entry ? entry->snapshot : nullptr);
+  // S4: the snapshot's scope and every scope the delete's justification
+  // depends on were observed completely.
+  bool failed = snap && snap->status == SnapshotStatus::kFailed;
+  // A capture's set is every scope of the policy, computed once (hot path:
+  // a plan may expire many captures).
+  std::vector<Scope> deps;
+  if (lin->stage != NameStage::kCapture || failed)
+    deps = DeleteDependencies(*p, lin->stage, a.scope, failed);
+  const std::vector<Scope>& depends_on = deps.empty() ? pit->second.scopes : deps;
+  for (const Scope& s : depends_on) {
+    const ScopeInventory* si = index_.Find(s);
+    if (!si || !si->complete)
+      return Refuse(a, "S4: scope " + s.ToString() + " of policy '" + p->name + "' " +
+                           (si ? "is incomplete" : "was not observed") + "; deleting " +
+                           a.snapshot_id + " depends on it");
+  }
   if (!snap)
     return Refuse(a, "S1: " + a.snapshot_id + " was not observed in " + a.scope.ToString() +
                          " as a manual snapshot owned there; drsnap only deletes what it created");

@@ -20,8 +20,23 @@
 #include "core/error.h"
 #include "engine/lineage_index.h"
 #include "engine/model.h"
+#include "engine/naming.h"
 
 namespace drsnap::engine {
+
+// S4, per delete: the scopes whose complete observation a delete of a
+// drsnap snapshot of `stage` in `where` relies on, `where` first:
+//   failed snapshot (any stage)  its own scope (it is garbage either way);
+//   raw                          the source scope (the capture made from it
+//                                and any copy reading it live there);
+//   capture                      every scope of the policy (PolicyScopes):
+//                                "vaulted in every target" and "no hop or
+//                                vault copy in flight reads it";
+//   hop                          its own scope and the policy's target scopes
+//                                in the same account (the regions it serves);
+//   vault                        its own target scope (retention, S2, S3).
+std::vector<Scope> DeleteDependencies(const config::Policy& policy, naming::NameStage stage,
+                                      const Scope& where, bool failed);
 
 class DeleteGuard {
  public:
@@ -39,7 +54,6 @@ class DeleteGuard {
   struct PolicyInfo {
     const config::Policy* policy = nullptr;
     std::vector<Scope> scopes;
-    std::string refusal;  // S4 message when a scope is missing/incomplete, else ""
   };
   // Per lineage group and database: the vault copies' S2/S3 facts.
   struct VaultFacts {

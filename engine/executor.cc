@@ -5,6 +5,7 @@
 #include <map>
 #include <mutex>
 #include <set>
+#include <string_view>
 
 #include "engine/observe.h"
 
@@ -66,6 +67,69 @@ bool IsQuotaExceeded(const Error& e) {
   return e.code == "SnapshotQuotaExceeded" || e.code == "SnapshotQuotaExceededFault";
 }
 
+// The account in an RDS ARN (arn:aws:rds:<region>:<account>:...), "" if none.
+std::string_view ArnAccount(std::string_view arn) {
+  if (!arn.starts_with("arn:")) return {};
+  size_t pos = 0;
+  for (int field = 0; field < 4; ++field) {
+    pos = arn.find(':', pos);
+    if (pos == std::string_view::npos) return {};
+    ++pos;
+  }
+  size_t end = arn.find(':', pos);
+  return end == std::string_view::npos ? std::string_view{} : arn.substr(pos, end - pos);
+}
+
+// A copy of the kind AWS's older rule refuses: an encrypted snapshot shared
+// from another account, copied across regions in one step.
+bool IsOneStepSharedCopy(const Action& a) {
+  if (a.kind != ActionKind::kCopySnapshot || a.kms_key_id.empty()) return false;
+  if (a.source_region.empty() || a.source_region == a.scope.region) return false;
+  std::string_view owner = ArnAccount(a.source_arn);
+  return !owner.empty() && owner != a.scope.account_id;
+}
+
+// ListSnapshots calls for `scope`: one page per 100 records, per kind.
+int64_t ListCost(const ScopeInventory& si) {
+  int64_t instances = 0, clusters = 0;
+  for (const auto& s : si.snapshots) (s.kind == DbKind::kInstance ? instances : clusters)++;
+  auto pages = [](int64_t n) { return std::max<int64_t>(1, (n + 99) / 100); };
+  return pages(instances) + pages(clusters);
+}
+
+// What this apply made, as the observation would have shown it: the Cloud's
+// answer, completed from the action where the answer leaves fields out.
+Snapshot MadeByThisApply(const Action& a, Snapshot s) {
+  s.kind = a.db_kind;
+  if (s.id.empty()) s.id = a.snapshot_id;
+  if (s.scope.account_id.empty()) s.scope = a.scope;
+  s.seen_from = a.scope;
+  s.type = SnapshotType::kManual;
+  if (s.db_id.empty()) s.db_id = a.db_id;
+  if (s.tags.empty()) s.tags = a.tags;
+  if (s.source_arn.empty()) s.source_arn = a.source_arn;
+  if (s.source_region.empty()) s.source_region = a.source_region;
+  if (s.status != SnapshotStatus::kAvailable && s.status != SnapshotStatus::kFailed &&
+      s.status != SnapshotStatus::kDeleting)
+    s.status =
+        a.kind == ActionKind::kCopySnapshot ? SnapshotStatus::kCopying : SnapshotStatus::kCreating;
+  return s;
+}
+
+// Adds (or replaces by id and kind) `made` in its scope of `world`.
+void Merge(Inventory& world, const Snapshot& made) {
+  for (auto& si : world.scopes) {
+    if (si.scope != made.scope) continue;
+    for (auto& s : si.snapshots)
+      if (s.scope == made.scope && s.kind == made.kind && s.id == made.id) {
+        s = made;
+        return;
+      }
+    si.snapshots.push_back(made);
+    return;
+  }
+}
+
 class Run {
  public:
   Run(Cloud& cloud, const Plan& plan, const Inventory& inventory, const ExecutorOptions& options)
@@ -89,11 +153,9 @@ class Run {
       (plan_.actions[i].kind == ActionKind::kDeleteSnapshot ? deletes : first).push_back(i);
     ParallelFor(first.size(), opt_.concurrency, [&](size_t k) { RunOne(first[k]); });
     if (!deletes.empty()) {
-      std::optional<Inventory> world;
-      bool any_to_check = !opt_.dry_run && !StopReason();
-      if (any_to_check && opt_.refresh) world = opt_.refresh();
-      const Inventory& view = world ? *world : inventory_;
-      ParallelFor(deletes.size(), opt_.concurrency, [&](size_t k) { RunDelete(deletes[k], view); });
+      bool any_to_check = !opt_.dry_run && !StopReason() && opt_.delete_guard;
+      if (any_to_check) StartDeletePhase(deletes);
+      ParallelFor(deletes.size(), opt_.concurrency, [&](size_t k) { RunDelete(deletes[k]); });
     }
     return std::move(report_);
   }
@@ -174,6 +236,12 @@ class Run {
       return Finish(i, Outcome::kDeferred,
                     std::string("AWS refused an earlier ") + ActionKindName(a.kind) + " into " +
                         a.scope.ToString() + " with SnapshotQuotaExceeded in this run");
+    if (IsOneStepSharedCopy(a) && OneStepRefused(a.scope))
+      return Finish(
+          i, Outcome::kDeferred,
+          "AWS refused a one-step cross-region copy of a shared encrypted snapshot into " +
+              a.scope.ToString() +
+              " earlier in this run: not issued; the re-plan uses a same-region hop");
     if (a.kind == ActionKind::kCopySnapshot) {
       if (auto why = ReserveCopy(a)) return Finish(i, Outcome::kDeferred, *why);
     }
@@ -211,14 +279,23 @@ class Run {
       case ActionKind::kDeleteSnapshot:
         break;  // handled by RunDelete
     }
-    if (st) return Finish(i, Outcome::kDone, "");
+    if (st) {
+      if (report_.results[i].snapshot) Made(MadeByThisApply(a, *report_.results[i].snapshot));
+      return Finish(i, Outcome::kDone, "");
+    }
     Error e = std::move(st).error();
-    if (IsAlreadyExists(e))
+    bool makes = a.kind == ActionKind::kCreateSnapshot || a.kind == ActionKind::kCopySnapshot;
+    if (IsAlreadyExists(e)) {
+      // Made by someone else, in a state this apply does not know, unless
+      // the observation showed it.
+      if (makes && !Observed(a.scope, a.db_kind, a.snapshot_id)) Unknown(a.scope);
       return Finish(i, Outcome::kAlreadyDone, "already exists: " + a.snapshot_id);
+    }
     if (a.kind == ActionKind::kCopySnapshot) ReleaseCopy(a);
     if (a.kind == ActionKind::kCopySnapshot && IsOneStepCopyRefusal(e)) {
       {
         std::lock_guard l(mu_);
+        one_step_refused_.insert(a.scope);
         auto& refused = report_.facts.one_step_copy_refused;
         if (std::ranges::find(refused, a.scope) == refused.end()) {
           refused.push_back(a.scope);
@@ -234,19 +311,172 @@ class Run {
     if (IsQuotaExceeded(e)) {
       std::lock_guard l(mu_);
       blocked_.insert({a.kind, a.scope});
+    } else if (makes) {
+      Unknown(a.scope);  // a timeout or a server error may still have started it
     }
     e.With(a.Describe());
     Finish(i, Outcome::kFailed, "", std::move(e));
   }
 
-  void RunDelete(size_t i, const Inventory& world) {
+  bool OneStepRefused(const Scope& scope) {
+    std::lock_guard l(mu_);
+    return one_step_refused_.contains(scope);
+  }
+
+  // Records a snapshot this apply created or started copying.
+  void Made(Snapshot s) {
+    std::lock_guard l(mu_);
+    made_.push_back(std::move(s));
+  }
+
+  // Records that `scope` may hold snapshots (copies) this apply cannot see.
+  void Unknown(const Scope& scope) {
+    std::lock_guard l(mu_);
+    unknown_.insert(scope);
+  }
+
+  // --- deletes ---------------------------------------------------------------
+
+  // One version of the view the delete re-checks read. Replaced (never
+  // changed in place) when a scope is listed again, so a re-check in flight
+  // keeps a consistent view.
+  struct View {
+    std::shared_ptr<const Inventory> world;
+    std::map<Scope, TimePoint> listed_at;  // scopes listed during the delete phase
+  };
+
+  // REQUIRES: the non-delete actions are finished.
+  void StartDeletePhase(const std::vector<size_t>& deletes) {
+    std::lock_guard relist(relist_mu_);
+    if (opt_.refresh) {
+      view_.world = std::make_shared<const Inventory>(opt_.refresh());
+      legacy_refresh_ = true;
+      return;
+    }
+    auto world = std::make_shared<Inventory>(inventory_);
+    {
+      std::lock_guard l(mu_);
+      for (const Snapshot& s : made_) Merge(*world, s);
+    }
+    // (a) for a scope that holds no copies reading the snapshot: listing it
+    // when that costs no more calls than describing its snapshots.
+    std::map<Scope, int64_t> deletes_in;
+    for (size_t i : deletes) ++deletes_in[plan_.actions[i].scope];
+    for (const auto& [scope, n] : deletes_in) {
+      const ScopeInventory* si = world->Find(scope);
+      if (si != nullptr && ListCost(*si) <= n) list_for_fresh_.insert(scope);
+    }
+    view_.world = std::move(world);
+  }
+
+  // Whether another actor may have changed `scope` since its view was
+  // taken, as of `now` (executor.h). REQUIRES: relist_mu_ held.
+  bool Stale(const Scope& scope, TimePoint now) {
+    auto listed = view_.listed_at.find(scope);
+    if (listed != view_.listed_at.end()) return now - listed->second > opt_.max_view_age;
+    if (now - inventory_.observed_at > opt_.max_view_age) return true;
+    if (opt_.written_by_others && opt_.written_by_others(scope)) return true;
+    std::lock_guard l(mu_);
+    return unknown_.contains(scope);
+  }
+
+  struct Recheck {
+    View view;
+    bool describe = false;  // (a) by DescribeSnapshot
+  };
+
+  // The view for one delete's re-check, listing first what must be fresh.
+  Recheck RecheckFor(const Action& a) {
+    std::lock_guard relist(relist_mu_);
+    if (legacy_refresh_) return {view_, true};
+    if (!view_.world) view_.world = std::make_shared<const Inventory>(inventory_);
+    std::vector<Scope> readers =
+        opt_.recheck_scopes ? opt_.recheck_scopes(a) : std::vector<Scope>{a.scope};
+    TimePoint now = clock_->Now();
+    std::vector<Scope> to_list;
+    for (const Scope& s : readers)
+      if (std::ranges::find(to_list, s) == to_list.end() && Stale(s, now)) to_list.push_back(s);
+    bool describe = false;
+    if (std::ranges::find(readers, a.scope) == readers.end() && Stale(a.scope, now)) {
+      if (list_for_fresh_.contains(a.scope))
+        to_list.push_back(a.scope);
+      else
+        describe = true;
+    }
+    if (!to_list.empty()) List(to_list);
+    return {view_, describe};
+  }
+
+  // Lists `scopes` again into a new version of the view.
+  // REQUIRES: relist_mu_ held.
+  void List(const std::vector<Scope>& scopes) {
+    auto world = std::make_shared<Inventory>(*view_.world);
+    for (const Scope& scope : scopes) {
+      auto listed = cloud_.ListSnapshots(scope);
+      view_.listed_at[scope] = clock_->Now();
+      {
+        std::lock_guard l(mu_);
+        report_.recheck_listings.push_back(scope);
+      }
+      ScopeInventory* si = nullptr;
+      for (auto& x : world->scopes)
+        if (x.scope == scope) si = &x;
+      if (si == nullptr) continue;  // never observed: the guard refuses (S4)
+      if (!listed) {
+        si->complete = false;
+        si->error += (si->error.empty() ? "" : "; ") +
+                     std::string("listing again before deletes: ") + listed.error().ToString();
+        continue;
+      }
+      si->snapshots = std::move(*listed);
+      for (auto& s : si->snapshots)
+        if (s.seen_from == Scope{}) s.seen_from = scope;
+      // A copy this apply started is in flight even if the listing lags.
+      std::lock_guard l(mu_);
+      for (const Snapshot& made : made_)
+        if (made.scope == scope && !Find(*si, made.scope, made.kind, made.id))
+          si->snapshots.push_back(made);
+    }
+    view_.world = std::move(world);
+  }
+
+  static const Snapshot* Find(const ScopeInventory& si, const Scope& scope, DbKind kind,
+                              const std::string& id) {
+    for (const auto& s : si.snapshots)
+      if (s.scope == scope && s.kind == kind && s.id == id) return &s;
+    return nullptr;
+  }
+
+  bool Observed(const Scope& scope, DbKind kind, const std::string& id) const {
+    const ScopeInventory* si = inventory_.Find(scope);
+    return si != nullptr && Find(*si, scope, kind, id) != nullptr;
+  }
+
+  void RunDelete(size_t i) {
     const Action& a = plan_.actions[i];
     if (auto why = StopReason()) return Finish(i, Outcome::kDeferred, *why);
     if (opt_.dry_run) return Finish(i, Outcome::kDeferred, "dry run: not issued");
     if (!opt_.delete_guard)
       return Finish(i, Outcome::kDeferred, "no delete guard configured: deletes are held back");
     Notify(i, false);
-    auto fresh = cloud_.DescribeSnapshot(a.scope, a.db_kind, a.snapshot_id);
+    Recheck check = RecheckFor(a);
+    const Inventory& world = *check.view.world;
+    // (a): the snapshot as the view shows it (listed during this phase, or
+    // observed and not stale), else described now.
+    std::optional<Snapshot> seen;
+    const ScopeInventory* own = world.Find(a.scope);
+    bool listed = check.view.listed_at.contains(a.scope) && own != nullptr && own->complete;
+    if (!check.describe && own != nullptr) {
+      if (const Snapshot* s = Find(*own, a.scope, a.db_kind, a.snapshot_id)) seen = *s;
+      if (!seen && listed)
+        return Finish(i, Outcome::kAlreadyDone, "already gone: " + a.snapshot_id);
+    }
+    if (!seen) {
+      std::lock_guard l(mu_);
+      ++report_.recheck_describes;
+    }
+    Result<Snapshot> fresh = seen ? Result<Snapshot>(std::move(*seen))
+                                  : cloud_.DescribeSnapshot(a.scope, a.db_kind, a.snapshot_id);
     if (!fresh) {
       if (IsNotFound(fresh.error()))
         return Finish(i, Outcome::kAlreadyDone, "already gone: " + a.snapshot_id);
@@ -272,12 +502,23 @@ class Run {
   const Inventory& inventory_;
   const ExecutorOptions& opt_;
   std::shared_ptr<Clock> clock_;
-  std::mutex mu_;           // guards copies_, cluster_copies_, blocked_, report_ flags/facts
+  // guards copies_, cluster_copies_, blocked_, one_step_refused_, made_,
+  // unknown_, report_ flags/facts
+  std::mutex mu_;
   std::mutex progress_mu_;  // serialises progress callbacks
   std::map<Scope, int> copies_;
   std::map<Scope, int> cluster_copies_;
   std::set<std::pair<ActionKind, Scope>> blocked_;
+  std::set<Scope> one_step_refused_;  // learned in this apply
+  std::vector<Snapshot> made_;        // created/copied by this apply
+  std::set<Scope> unknown_;           // may hold snapshots this apply cannot see
   ApplyReport report_;
+  // The delete phase. relist_mu_ guards view_ and serialises listings;
+  // list_for_fresh_ and legacy_refresh_ are set before the deletes start.
+  std::mutex relist_mu_;
+  View view_;
+  std::set<Scope> list_for_fresh_;  // (a) by listing, not by describing
+  bool legacy_refresh_ = false;
 };
 
 }  // namespace

@@ -3,23 +3,70 @@
 // point and the next reconcile converges.
 //
 // Order: creates, copies and shares first (bounded concurrency), deletes
-// last, each one re-checked right before it is issued: the snapshot is
-// described afresh and the delete guard (the planner's CheckDeleteAllowed)
-// judges it against a fresh view of the world (ExecutorOptions::refresh).
+// last, each one re-checked right before it is issued (below).
 //
 // Quotas: at most `max_copies_in_flight` copies in flight per destination
 // scope, counting those already running (copying snapshots in the
 // inventory); the rest are deferred to the next reconcile, never blocked on.
 // A SnapshotQuotaExceeded answer stops that kind of action into that scope
-// for the rest of this apply (reported, no spinning). API rate limiting and
+// for the rest of this apply (reported, no spinning). Once AWS refuses a
+// one-step cross-region copy of a shared snapshot into a scope, the other
+// one-step copies into that scope are not issued in this apply (deferred:
+// the re-plan makes them via a same-region hop). API rate limiting and
 // retries happen below the Cloud (aws/), shared per account-region.
 //
+// The re-check before a delete. Right before each delete, the delete guard
+// (the planner's rules S1-S5) judges it again, given (a) the snapshot and
+// (b) a view of every scope that can hold a copy reading the snapshot or
+// using it as the incremental base (recheck_scopes: for a capture its hop
+// and target scopes, for a hop its target scopes, for a raw or a vault copy
+// its own scope). The view starts as the observation the plan was made
+// from, and is made current as follows:
+//   - Creates and copies issued by THIS apply are known exactly (the Cloud
+//     returned them): they are merged in (status creating/copying, source,
+//     tags), so the guard sees them without any list call.
+//   - A scope is listed again (once; the listing then serves every later
+//     delete) before a delete that reads it only when something other than
+//     this apply may have changed it since its view was taken:
+//       * written_by_others(scope): another deployment starts copies there
+//         concurrently (the vault side copies captures into the DR scopes
+//         while the source side expires them);
+//       * this apply met evidence of an unknown change there: a create or
+//         copy answered "...AlreadyExists" for a snapshot the observation
+//         did not show, or failed in a way that may still have started it;
+//       * its view is older than max_view_age (measured with `clock`): the
+//         window in which an unseen copy could have started stays bounded,
+//         however long the apply runs.
+//     Otherwise nothing else can have started a copy of a snapshot due for
+//     deletion: one reconcile per deployment side runs at a time (deploy/:
+//     reserved concurrency 1; `drsnap run` is one loop), and the planner
+//     deletes a capture or hop only once its vault copies are available, so
+//     a drsnap run planning from an older view copies under the same
+//     deterministic names and meets "...AlreadyExists" (evidence, above).
+//   - (a) The snapshot itself comes from the same view when its own scope is
+//     current by the rules above. When that scope is stale but holds no
+//     readers (captures, hops), it is read afresh by whichever costs fewer
+//     calls: one DescribeSnapshot per snapshot to delete there, or one
+//     listing of the scope (ceil(records / 100) pages per snapshot kind).
+//     A snapshot that a listing made in this phase no longer shows is
+//     already gone.
+// Cost: with a current view (an apply shorter than max_view_age, one
+// deployment for both sides) a delete costs its one call, nothing more
+// (docs/benchmarks.md: 1,000 databases, within 0.1% of the lower bound).
+// A listing that fails marks its scope incomplete in the view, and the guard
+// refuses every delete that depends on it (S4). ExecutorOptions::refresh,
+// when set, replaces all of this with one caller-made view taken before the
+// first delete, plus one DescribeSnapshot per delete.
+//
 // Thread safety: Apply() may be called concurrently with different options;
-// callbacks are called one at a time (serialised by the executor).
+// callbacks are called one at a time (serialised by the executor), except
+// delete_guard, recheck_scopes and written_by_others, which may be called
+// from several worker threads at once.
 #pragma once
 
 #include <atomic>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -53,8 +100,11 @@ struct ApplyReport {
   // facts passed in ExecutorOptions::facts.
   LearnedFacts facts;
   bool facts_changed = false;
-  bool deadline_reached = false;  // actions were deferred because of the deadline
-  bool stopped = false;           // actions were deferred because stop was requested
+  // Calls the delete re-checks made besides the deletes (see the top):
+  int recheck_describes = 0;            // DescribeSnapshot, one per snapshot
+  std::vector<Scope> recheck_listings;  // ListSnapshots, one entry per scope listing
+  bool deadline_reached = false;        // actions were deferred because of the deadline
+  bool stopped = false;                 // actions were deferred because stop was requested
   int Count(Outcome o) const;
   bool ok() const { return Count(Outcome::kFailed) == 0; }
 };
@@ -68,9 +118,10 @@ struct ProgressEvent {
   const ActionResult* result = nullptr;  // null when started
 };
 
-// The re-check before a delete: `fresh` is the snapshot as described just
-// now, `world` a fresh view (see refresh). Return an error to refuse.
-using DeleteGuard =
+// The re-check before a delete: `fresh` is the snapshot and `world` the
+// view, both as described at the top of this file. Return an error to
+// refuse.
+using DeleteRecheck =
     std::function<Status(const Action& action, const Snapshot& fresh, const Inventory& world)>;
 
 struct ExecutorOptions {
@@ -83,10 +134,21 @@ struct ExecutorOptions {
   Duration deadline_margin = std::chrono::seconds(5);
   const std::atomic<bool>* stop = nullptr;  // when true: start nothing new
   LearnedFacts facts;                       // facts known before this apply
-  DeleteGuard delete_guard;                 // null: deletes are refused (fail safe)
-  // A fresh view of the world for the delete re-checks, taken once after the
-  // other actions were issued and before the first delete. Null: the
-  // inventory passed to Apply (then only the described snapshot is fresh).
+  DeleteRecheck delete_guard;               // null: deletes are refused (fail safe)
+  // The scopes that can hold a copy reading the snapshot a delete removes,
+  // or based on it (see the top; a subset of the guard's S4 set,
+  // DeleteDependencies in delete_guard.h). Include the delete's own scope
+  // when it can hold one. Null: the delete's own scope.
+  std::function<std::vector<Scope>(const Action&)> recheck_scopes;
+  // Scopes another deployment writes copies into while this apply runs;
+  // listed again before a delete that depends on them. Null: none.
+  std::function<bool(const Scope&)> written_by_others;
+  // A scope's view (the observation, or a listing made in this apply) older
+  // than this at a delete's re-check is listed again first; >= 0.
+  Duration max_view_age = std::chrono::minutes(1);
+  // Replaces the targeted re-check views: a complete fresh view, taken once
+  // after the other actions and before the first delete (each delete still
+  // describes its snapshot). Null: the targeted views above.
   std::function<Inventory()> refresh;
   std::function<void(const ProgressEvent&)> progress;
 };

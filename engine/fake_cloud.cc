@@ -116,6 +116,21 @@ void FakeCloud::SetStatus(const Scope& scope, const std::string& snapshot_id,
   if (st->snap.status == SnapshotStatus::kAvailable) st->snap.percent_progress = 100;
 }
 
+void FakeCloud::SetDatabaseStatus(const Scope& scope, const std::string& db_id,
+                                  const std::string& status) {
+  std::lock_guard l(mu_);
+  for (auto& d : databases_)
+    if (d.scope == scope && d.id == db_id) d.status = status;
+}
+
+std::optional<Database> FakeCloud::FindDatabase(const Scope& scope,
+                                                const std::string& db_id) const {
+  std::lock_guard l(mu_);
+  for (const auto& d : databases_)
+    if (d.scope == scope && d.id == db_id) return d;
+  return std::nullopt;
+}
+
 std::vector<Snapshot> FakeCloud::OwnedSnapshots(const Scope& scope) const {
   std::lock_guard l(mu_);
   std::vector<Snapshot> out;
@@ -414,6 +429,97 @@ Status FakeCloud::DeleteSnapshot(const Scope& scope, DbKind kind, const std::str
     return Fail(Error::Terminal(InvalidStateCode(kind), "Automated snapshots cannot be deleted."));
   snapshots_[scope].erase(snapshot_id);
   mutations_.push_back("DeleteSnapshot " + scope.ToString() + " " + snapshot_id);
+  return OkStatus();
+}
+
+Database* FakeCloud::FindDatabaseLocked(const Scope& scope, DbKind kind, const std::string& db_id) {
+  for (auto& d : databases_)
+    if (d.scope == scope && d.kind == kind && d.id == db_id) return &d;
+  return nullptr;
+}
+
+namespace {
+Error DbNotFound(DbKind kind, const std::string& id) {
+  return kind == DbKind::kInstance
+             ? Error::Terminal("DBInstanceNotFound", "DBInstance " + id + " not found.")
+             : Error::Terminal("DBClusterNotFoundFault", "DBCluster " + id + " not found.");
+}
+}  // namespace
+
+Result<Database> FakeCloud::RestoreFromSnapshot(const Scope& scope, const RestoreRequest& request) {
+  std::lock_guard l(mu_);
+  if (auto e = Enter("RestoreFromSnapshot")) return Fail(*e);
+  const Stored* src = request.snapshot_id.rfind("arn:", 0) == 0
+                          ? FindByArnLocked(request.snapshot_id)
+                          : FindLocked(scope, request.snapshot_id);
+  if (src == nullptr || src->snap.kind != request.kind || !(src->snap.scope == scope))
+    return Fail(Error::Terminal(NotFoundCode(request.kind),
+                                "Snapshot " + request.snapshot_id + " not found."));
+  if (src->snap.status != SnapshotStatus::kAvailable)
+    return Fail(Error::Terminal(InvalidStateCode(request.kind),
+                                "Snapshot " + request.snapshot_id + " is not in available state."));
+  if (request.kind == DbKind::kCluster && request.engine.empty())
+    return Fail(Error::Terminal("MissingParameter", "Engine is required."));
+  if (FindDatabaseLocked(scope, request.kind, request.db_id) != nullptr)
+    return Fail(request.kind == DbKind::kInstance
+                    ? Error::Terminal("DBInstanceAlreadyExists", "DB instance already exists")
+                    : Error::Terminal("DBClusterAlreadyExistsFault", "DB Cluster already exists"));
+  Database d;
+  d.kind = request.kind;
+  d.id = request.db_id;
+  d.arn = "arn:aws:rds:" + scope.region + ":" + scope.account_id + ":" +
+          (d.kind == DbKind::kInstance ? "db:" : "cluster:") + d.id;
+  d.scope = scope;
+  d.engine = src->snap.engine;
+  d.status = "creating";
+  d.encrypted = src->snap.encrypted;
+  d.kms_key_id = src->snap.kms_key_id;
+  d.allocated_gb = src->snap.allocated_gb;
+  d.tags = request.tags;
+  databases_.push_back(d);
+  mutations_.push_back("RestoreFromSnapshot " + scope.ToString() + " " + d.id);
+  return d;
+}
+
+Result<Database> FakeCloud::DescribeDatabase(const Scope& scope, DbKind kind,
+                                             const std::string& db_id) {
+  std::lock_guard l(mu_);
+  if (auto e = Enter("DescribeDatabase")) return Fail(*e);
+  if (auto it = listing_failures_.find(scope); it != listing_failures_.end())
+    return Fail(it->second);
+  Database* d = FindDatabaseLocked(scope, kind, db_id);
+  if (d == nullptr) return Fail(DbNotFound(kind, db_id));
+  return *d;
+}
+
+Status FakeCloud::DeleteDatabase(const Scope& scope, DbKind kind, const std::string& db_id) {
+  std::lock_guard l(mu_);
+  if (auto e = Enter("DeleteDatabase")) return Fail(*e);
+  Database* d = FindDatabaseLocked(scope, kind, db_id);
+  if (d == nullptr) return Fail(DbNotFound(kind, db_id));
+  if (d->status == "creating")
+    return Fail(kind == DbKind::kInstance
+                    ? Error::Terminal("InvalidDBInstanceState",
+                                      "Instance " + db_id + " is not in available state.")
+                    : Error::Terminal("InvalidDBClusterStateFault",
+                                      "DBCluster " + db_id + " is not in available state."));
+  std::erase_if(databases_, [&](const Database& x) {
+    return x.scope == scope && x.kind == kind && x.id == db_id;
+  });
+  mutations_.push_back("DeleteDatabase " + scope.ToString() + " " + db_id);
+  return OkStatus();
+}
+
+Status FakeCloud::TagSnapshot(const Scope& scope, const std::string& snapshot_arn,
+                              const Tags& tags) {
+  std::lock_guard l(mu_);
+  if (auto e = Enter("TagSnapshot")) return Fail(*e);
+  auto parsed = ParseArn(snapshot_arn);
+  Stored* st = parsed && parsed->scope == scope ? FindLocked(scope, parsed->id) : nullptr;
+  if (st == nullptr)
+    return Fail(Error::Terminal("DBSnapshotNotFound", "Snapshot " + snapshot_arn + " not found."));
+  for (const auto& [k, v] : tags) st->snap.tags[k] = v;
+  mutations_.push_back("TagSnapshot " + scope.ToString() + " " + st->snap.id);
   return OkStatus();
 }
 

@@ -7,7 +7,10 @@
 // rule, failures on demand and failing listings.
 //
 // Snapshots start as "creating"/"copying" and become "available" only when
-// the test says so (CompleteAll / Complete), so tests control time.
+// the test says so (CompleteAll / Complete), so tests control time. The same
+// holds for databases restored by RestoreFromSnapshot (SetDatabaseStatus);
+// like AWS, a database still "creating" cannot be deleted
+// ("InvalidDBInstanceState" / "InvalidDBClusterStateFault").
 //
 // Thread safety: every method may be called concurrently (one mutex).
 #pragma once
@@ -46,7 +49,8 @@ class FakeCloud final : public Cloud {
   void ClearListingFailures();
   // The next `count` calls of `method` ("CreateSnapshot", "CopySnapshot",
   // "ShareSnapshot", "DeleteSnapshot", "DescribeSnapshot", "ListSharedAccounts",
-  // "DefaultRdsKeyArn") fail with `error`.
+  // "DefaultRdsKeyArn", "RestoreFromSnapshot", "DescribeDatabase",
+  // "DeleteDatabase", "TagSnapshot") fail with `error`.
   void FailNext(const std::string& method, Error error, int count = 1);
   // Manual snapshots (instances and clusters counted separately) per scope.
   void SetManualSnapshotQuota(int quota) {
@@ -71,10 +75,13 @@ class FakeCloud final : public Cloud {
   void CompleteAll();
   // Moves one snapshot to `status` ("available", "failed", ...).
   void SetStatus(const Scope& scope, const std::string& snapshot_id, const std::string& status);
+  // Moves one database to `status` ("available", "incompatible-restore", ...).
+  void SetDatabaseStatus(const Scope& scope, const std::string& db_id, const std::string& status);
 
   // ------------------------------------------------------------ inspection
   std::vector<Snapshot> OwnedSnapshots(const Scope& scope) const;
   std::optional<Snapshot> Find(const Scope& scope, const std::string& snapshot_id) const;
+  std::optional<Database> FindDatabase(const Scope& scope, const std::string& db_id) const;
   // Calls per method name, and mutating calls as "Method scope id" lines in order.
   int Calls(const std::string& method) const;
   std::vector<std::string> MutationLog() const;
@@ -96,6 +103,12 @@ class FakeCloud final : public Cloud {
   Status ShareSnapshot(const Scope& scope, DbKind kind, const std::string& snapshot_id,
                        const std::vector<std::string>& accounts) override;
   Status DeleteSnapshot(const Scope& scope, DbKind kind, const std::string& snapshot_id) override;
+  Result<Database> RestoreFromSnapshot(const Scope& scope, const RestoreRequest& request) override;
+  Result<Database> DescribeDatabase(const Scope& scope, DbKind kind,
+                                    const std::string& db_id) override;
+  Status DeleteDatabase(const Scope& scope, DbKind kind, const std::string& db_id) override;
+  Status TagSnapshot(const Scope& scope, const std::string& snapshot_arn,
+                     const Tags& tags) override;
 
  private:
   struct Stored {
@@ -108,6 +121,7 @@ class FakeCloud final : public Cloud {
   const Stored* FindByArnLocked(const std::string& arn) const;
   int CountLocked(const Scope& scope, DbKind kind, SnapshotStatus only, bool any_status) const;
   void TrackInFlightLocked(const Scope& scope);
+  Database* FindDatabaseLocked(const Scope& scope, DbKind kind, const std::string& db_id);
 
   mutable std::mutex mu_;
   TimePoint now_{};

@@ -33,7 +33,38 @@ bool InFlight(SnapshotStatus s) {
   return s == SnapshotStatus::kCreating || s == SnapshotStatus::kCopying;
 }
 
+bool ByPointAttemptId(const LineageEntry& a, const LineageEntry& b) {
+  if (a.lineage.recovery_point != b.lineage.recovery_point)
+    return a.lineage.recovery_point < b.lineage.recovery_point;
+  if (a.lineage.attempt != b.lineage.attempt) return a.lineage.attempt < b.lineage.attempt;
+  return a.snapshot->id < b.snapshot->id;
+}
+
+// The account field of an RDS ARN ("" when `arn` is not one).
+std::string_view ArnAccount(std::string_view arn) {
+  if (!arn.starts_with("arn:")) return {};
+  size_t pos = 0;
+  for (int field = 0; field < 4; ++field) {
+    pos = arn.find(':', pos);
+    if (pos == std::string_view::npos) return {};
+    ++pos;
+  }
+  size_t end = arn.find(':', pos);
+  if (end == std::string_view::npos) return {};
+  return arn.substr(pos, end - pos);
+}
+
 }  // namespace
+
+void LineageIndex::IndexShared(PerScope& ps, const Snapshot& s) {
+  // Trust nothing a sharer could fake cheaply: the owner is the snapshot's
+  // scope, and its ARN (when AWS gave one) must agree.
+  if (!s.arn.empty() && ArnAccount(s.arn) != s.scope.account_id) return;
+  auto lin = naming::ParseNameView(s.id);
+  if (!lin || lin->stage != naming::NameStage::kCapture) return;
+  ps.shared_captures[Key{s.scope.account_id, lin->db_token, s.kind}].push_back(
+      LineageEntry{&s, *lin, false, nullptr});
+}
 
 LineageIndex::LineageIndex(const Inventory& inventory) : inventory_(inventory) {
   for (const auto& si : inventory.scopes) {
@@ -44,7 +75,10 @@ LineageIndex::LineageIndex(const Inventory& inventory) : inventory_(inventory) {
         in_flight_sources_.insert(
             RefKey(s.source_arn, s.scope.account_id.empty() ? si.scope : s.scope));
       }
-      if (!(s.scope == si.scope) && !s.scope.account_id.empty()) continue;  // shared with us
+      if (!(s.scope == si.scope) && !s.scope.account_id.empty()) {  // shared with us
+        if (s.type == SnapshotType::kShared) IndexShared(ps, s);
+        continue;
+      }
       if (s.type == SnapshotType::kAutomated) {
         ps.automated[Key{"", s.db_id, s.kind}].push_back(&s);
         continue;
@@ -76,14 +110,8 @@ LineageIndex::LineageIndex(const Inventory& inventory) : inventory_(inventory) {
       if (created && db_tag && !db_tag->empty() && policy_tag)
         ps.tagged[*policy_tag].insert(Key{"", *db_tag, s.kind});
     }
-    for (auto& [k, v] : ps.lineages) {
-      std::sort(v.begin(), v.end(), [](const LineageEntry& a, const LineageEntry& b) {
-        if (a.lineage.recovery_point != b.lineage.recovery_point)
-          return a.lineage.recovery_point < b.lineage.recovery_point;
-        if (a.lineage.attempt != b.lineage.attempt) return a.lineage.attempt < b.lineage.attempt;
-        return a.snapshot->id < b.snapshot->id;
-      });
-    }
+    for (auto* group : {&ps.lineages, &ps.shared_captures})
+      for (auto& [k, v] : *group) std::sort(v.begin(), v.end(), ByPointAttemptId);
     for (auto& [k, v] : ps.automated) {
       std::sort(v.begin(), v.end(), [](const Snapshot* a, const Snapshot* b) {
         if (a->recovery_point != b->recovery_point) return a->recovery_point < b->recovery_point;
@@ -131,6 +159,39 @@ bool LineageIndex::IsInFlightSource(const Snapshot& s) const {
   if (in_flight_sources_.empty()) return false;
   if (!s.arn.empty() && in_flight_sources_.count(RefKey(s.arn, s.scope))) return true;
   return in_flight_sources_.count(s.scope.account_id + "/" + s.scope.region + "/" + s.id) > 0;
+}
+
+std::span<const LineageEntry> LineageIndex::SharedCaptures(const Scope& seen_from,
+                                                           std::string_view owner_account,
+                                                           std::string_view db_token,
+                                                           DbKind kind) const {
+  const PerScope* ps = Get(seen_from);
+  if (!ps) return {};
+  auto it = ps->shared_captures.find(Key{owner_account, db_token, kind});
+  if (it == ps->shared_captures.end()) return {};
+  return it->second;
+}
+
+std::vector<LineageIndex::SharedDatabase> LineageIndex::SharedDatabases(
+    const Scope& seen_from, std::string_view owner_account) const {
+  const PerScope* ps = Get(seen_from);
+  if (!ps) return {};
+  std::vector<SharedDatabase> out;
+  for (const auto& [key, entries] : ps->shared_captures) {
+    if (key.account != owner_account) continue;
+    for (const LineageEntry& e : entries) {
+      const Snapshot& s = *e.snapshot;
+      if (s.db_id.empty() || naming::DbToken(s.db_id) != key.name) continue;
+      out.push_back(SharedDatabase{s.kind, s.db_id, s.engine});
+    }
+  }
+  std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end(),
+                        [](const SharedDatabase& a, const SharedDatabase& b) {
+                          return a.kind == b.kind && a.db_id == b.db_id;
+                        }),
+            out.end());
+  return out;
 }
 
 std::vector<std::pair<DbKind, std::string>> LineageIndex::TaggedDatabases(

@@ -58,6 +58,31 @@ class LineageIndex {
   std::vector<std::pair<DbKind, std::string>> TaggedDatabases(const Scope& scope,
                                                               std::string_view policy) const;
 
+  // Snapshots another account shared with `seen_from`'s account (type
+  // shared, seen in `seen_from`'s region), owned by `owner_account`, whose
+  // identifier parses as a capture name with this DB token; sorted like
+  // Lineages(). These are never mixed with Lineages(): when the owner's
+  // scope is observed too, the same capture is indexed there as owned and
+  // here, under the scope that sees it, as shared. Tags do not cross
+  // accounts, so drsnap_created is false and db_tag is null: callers trust
+  // one only by its owner, its name and its DB id (SharedDatabases).
+  // Only snapshots whose ARN (when present) names the owner account.
+  std::span<const LineageEntry> SharedCaptures(const Scope& seen_from,
+                                               std::string_view owner_account,
+                                               std::string_view db_token, DbKind kind) const;
+
+  // The databases behind SharedCaptures(seen_from, owner_account, ...): the
+  // DB id from the snapshot (DBInstanceIdentifier / DBClusterIdentifier),
+  // kept only when its DbToken() is the token in the name. Sorted, unique.
+  struct SharedDatabase {
+    DbKind kind = DbKind::kInstance;
+    std::string db_id;
+    std::string engine;
+    auto operator<=>(const SharedDatabase&) const = default;
+  };
+  std::vector<SharedDatabase> SharedDatabases(const Scope& seen_from,
+                                              std::string_view owner_account) const;
+
  private:
   // Views into the inventory's strings (the inventory outlives the index).
   struct Key {
@@ -79,8 +104,11 @@ class LineageIndex {
     std::unordered_map<Key, std::vector<const Snapshot*>, KeyHash> automated;
     // policy -> (kind, db id) of drsnap-made snapshots tagged with it
     std::unordered_map<std::string_view, std::unordered_set<Key, KeyHash>> tagged;
+    // Shared-with-me captures: key account = the owner account.
+    std::unordered_map<Key, std::vector<LineageEntry>, KeyHash> shared_captures;
   };
   const PerScope* Get(const Scope& scope) const;
+  static void IndexShared(PerScope& ps, const Snapshot& s);
 
   const Inventory& inventory_;
   std::map<Scope, PerScope> scopes_;

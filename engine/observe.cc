@@ -3,9 +3,15 @@
 #include <algorithm>
 #include <atomic>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <set>
+#include <string_view>
 #include <thread>
+#include <tuple>
+#include <unordered_set>
+
+#include "engine/naming.h"
 
 namespace drsnap::engine {
 
@@ -29,6 +35,128 @@ void MarkIncomplete(ScopeInventory& si, const Error& e, const std::string& what)
   si.complete = false;
   std::string line = what + ": " + e.ToString();
   si.error = si.error.empty() ? line : si.error + "; " + line;
+}
+
+// Phase 2 of Observe: the restore attributes the planner needs (observe.h,
+// "Shares": the numbered rules below refer to it).
+void ObserveShares(Cloud& cloud, const ObserveRequest& request, Inventory& inv) {
+  // Per region, per account observed there: complete or not, and what its
+  // listing shows as shared (ARNs, and the owner accounts they belong to).
+  struct View {
+    bool complete = true;
+    std::unordered_set<std::string_view> shared_arns;
+    std::set<std::string_view, std::less<>> shared_owners;
+  };
+  std::map<std::string_view, std::map<std::string_view, View>, std::less<>> views;
+  for (const auto& si : inv.scopes) {
+    View& v = views[si.scope.region][si.scope.account_id];
+    v.complete = si.complete;
+    for (const auto& o : si.snapshots) {
+      if (o.type != SnapshotType::kShared || o.scope.account_id == si.scope.account_id) continue;
+      v.shared_arns.insert(o.arn);
+      v.shared_owners.insert(o.scope.account_id);
+    }
+  }
+
+  struct Ref {
+    size_t scope_index;
+    size_t snapshot_index;
+  };
+  std::vector<Ref> reads;  // rule 2 (and infer_shares == false)
+  // Rule 4: per (owner account/region, target account), the snapshots whose
+  // share with the target only the attribute can confirm.
+  std::map<std::pair<std::string, std::string>, std::vector<Ref>> unconfirmed;
+  for (size_t i = 0; i < inv.scopes.size(); ++i) {
+    ScopeInventory& si = inv.scopes[i];
+    const auto& region_views = views[si.scope.region];
+    for (size_t j = 0; j < si.snapshots.size(); ++j) {
+      Snapshot& s = si.snapshots[j];
+      if (s.type != SnapshotType::kManual || s.scope != si.scope || !request.needs_shares(s))
+        continue;
+      if (!request.infer_shares) {
+        reads.push_back({i, j});
+        continue;
+      }
+      // Rule 1: the accounts observed completely in the region that list it.
+      std::vector<std::string> inferred;
+      for (const auto& [account, v] : region_views)
+        if (account != si.scope.account_id && v.complete && v.shared_arns.contains(s.arn))
+          inferred.emplace_back(account);
+      s.shared_with = std::move(inferred);
+      if (s.status != SnapshotStatus::kAvailable) continue;
+      std::vector<std::string> targets;
+      if (request.share_targets) {
+        targets = request.share_targets(s);
+      } else {
+        for (const auto& [account, v] : region_views) targets.emplace_back(account);
+      }
+      bool read = false;
+      std::vector<std::string> to_confirm;
+      for (const auto& t : targets) {
+        if (t == si.scope.account_id) continue;
+        if (std::ranges::find(*s.shared_with, t) != s.shared_with->end()) continue;
+        auto v = region_views.find(t);
+        if (v == region_views.end() || !v->second.complete) {
+          read = true;  // rule 2
+          break;
+        }
+        if (!v->second.shared_owners.contains(si.scope.account_id))
+          to_confirm.push_back(t);  // rule 4 (else rule 3: not shared)
+      }
+      if (read) {
+        reads.push_back({i, j});
+        continue;
+      }
+      for (const auto& t : to_confirm) unconfirmed[{si.scope.ToString(), t}].push_back({i, j});
+    }
+  }
+
+  auto snap = [&](const Ref& r) -> Snapshot& {
+    return inv.scopes[r.scope_index].snapshots[r.snapshot_index];
+  };
+  std::set<std::pair<size_t, size_t>> read;  // snapshots already read (or queued)
+  auto queue = [&](const Ref& r, std::vector<Ref>& batch) {
+    if (read.insert({r.scope_index, r.snapshot_index}).second) batch.push_back(r);
+  };
+  std::mutex mu;  // guards ScopeInventory::complete/error across reads
+  auto read_all = [&](const std::vector<Ref>& batch) {
+    ParallelFor(batch.size(), request.parallelism, [&](size_t k) {
+      ScopeInventory& si = inv.scopes[batch[k].scope_index];
+      Snapshot& s = snap(batch[k]);
+      auto accounts = cloud.ListSharedAccounts(si.scope, s.kind, s.id);
+      if (accounts) {
+        std::ranges::sort(*accounts);
+        s.shared_with = std::move(*accounts);
+      } else {
+        std::lock_guard l(mu);
+        MarkIncomplete(si, accounts.error(), "reading the restore attribute of " + s.id);
+      }
+    });
+  };
+
+  // Rule 2, and rule 4's probe: the oldest snapshot of each group.
+  std::vector<Ref> batch;
+  for (const Ref& r : reads) queue(r, batch);
+  std::map<std::pair<std::string, std::string>, Ref> probe_of;
+  for (const auto& [group, refs] : unconfirmed) {
+    Ref oldest = *std::ranges::min_element(refs, [&](const Ref& a, const Ref& b) {
+      return std::tie(snap(a).create_time, snap(a).id) < std::tie(snap(b).create_time, snap(b).id);
+    });
+    probe_of.emplace(group, oldest);
+    queue(oldest, batch);
+  }
+  read_all(batch);
+
+  // Rule 4: a probe that names its target account shows that the target's
+  // listing does not report shares: read the rest of its group.
+  std::vector<Ref> rest;
+  for (const auto& [group, refs] : unconfirmed) {
+    const Snapshot& probe = snap(probe_of.at(group));
+    const auto& sw = probe.shared_with;
+    if (!sw || std::ranges::find(*sw, group.second) == sw->end()) continue;
+    for (const Ref& r : refs) queue(r, rest);
+  }
+  read_all(rest);
 }
 
 }  // namespace
@@ -71,54 +199,30 @@ Inventory Observe(Cloud& cloud, const ObserveRequest& request, TimePoint now) {
     }
   });
 
-  // Phase 2: restore attributes, only where the planner needs them.
-  if (request.needs_shares) {
-    struct Lookup {
-      size_t scope_index;
-      size_t snapshot_index;
-    };
-    std::vector<Lookup> lookups;
-    for (size_t i = 0; i < inv.scopes.size(); ++i) {
-      auto& si = inv.scopes[i];
-      // The other accounts observed in this region, and what they see shared.
-      bool all_complete = true;
-      std::map<std::string, std::set<std::string>> seen_by;  // ARN -> accounts
-      for (const auto& other : inv.scopes) {
-        if (other.scope.region != si.scope.region || other.scope.account_id == si.scope.account_id)
-          continue;
-        all_complete &= other.complete;
-        for (const auto& o : other.snapshots)
-          if (o.type == SnapshotType::kShared && o.scope == si.scope)
-            seen_by[o.arn].insert(other.scope.account_id);
-      }
-      for (size_t j = 0; j < si.snapshots.size(); ++j) {
-        Snapshot& s = si.snapshots[j];
-        if (s.type != SnapshotType::kManual || s.scope != si.scope || !request.needs_shares(s))
-          continue;
-        if (request.infer_shares && all_complete) {
-          auto it = seen_by.find(s.arn);
-          s.shared_with = it == seen_by.end()
-                              ? std::vector<std::string>{}
-                              : std::vector<std::string>(it->second.begin(), it->second.end());
-        } else {
-          lookups.push_back({i, j});
-        }
-      }
-    }
-    std::mutex mu;  // guards ScopeInventory::complete/error across lookups
-    ParallelFor(lookups.size(), request.parallelism, [&](size_t k) {
-      ScopeInventory& si = inv.scopes[lookups[k].scope_index];
-      Snapshot& s = si.snapshots[lookups[k].snapshot_index];
-      auto accounts = cloud.ListSharedAccounts(si.scope, s.kind, s.id);
-      if (accounts) {
-        s.shared_with = std::move(*accounts);
-      } else {
-        std::lock_guard l(mu);
-        MarkIncomplete(si, accounts.error(), "reading the restore attribute of " + s.id);
-      }
-    });
-  }
+  if (request.needs_shares) ObserveShares(cloud, request, inv);
   return inv;
+}
+
+std::function<std::vector<std::string>(const Snapshot&)> ShareTargetsFor(
+    const config::Config& config) {
+  using Accounts = std::vector<std::string>;
+  auto by_policy = std::make_shared<std::map<std::string, Accounts, std::less<>>>();
+  auto by_source = std::make_shared<std::map<Scope, Accounts>>();
+  for (const auto& p : config.policies) {
+    Accounts& mine = (*by_policy)[p.name];
+    Accounts& at_source = (*by_source)[Scope{p.source_account_id, p.source_region}];
+    for (const auto& t : p.targets) {
+      if (t.account_id == p.source_account_id) continue;
+      for (Accounts* list : {&mine, &at_source})
+        if (std::ranges::find(*list, t.account_id) == list->end()) list->push_back(t.account_id);
+    }
+  }
+  return [by_policy, by_source](const Snapshot& s) -> Accounts {
+    if (auto tag = s.tags.find(naming::kTagPolicy); tag != s.tags.end())
+      if (auto p = by_policy->find(tag->second); p != by_policy->end()) return p->second;
+    auto src = by_source->find(s.scope);
+    return src == by_source->end() ? Accounts{} : src->second;
+  };
 }
 
 }  // namespace drsnap::engine

@@ -4,13 +4,41 @@
 //
 // Costs (per scope): the Cloud's list calls walk every page and take tags
 // from each record's TagList (never one ListTagsForResource per snapshot);
-// the default key is read only for the scopes that need it. The restore
-// attribute of the snapshots the caller names (needs_shares: drsnap's own
-// captures) is inferred at no cost from the other observed accounts in the
-// same region (an account a snapshot is shared with lists it as "shared");
-// only when one of those scopes is incomplete is it read per snapshot
-// (ListSharedAccounts). Inferred lists name observed accounts only, which
-// is all the planner asks about (its target accounts are always observed).
+// the default key is read only for the scopes that need it.
+//
+// Shares. The planner needs the restore attribute of the snapshots the
+// caller names (needs_shares: drsnap's own captures) for their target
+// accounts (share_targets). Reading it costs one DescribeDBSnapshotAttributes
+// per snapshot, so observe infers it where the listings already answer, and
+// reads it (ListSharedAccounts) only where they cannot. For a snapshot S
+// owned by account A in region R and a target account T != A:
+//   1. T observed completely in R (scope T/R listed without error): S is
+//      shared with T when T/R lists S as shared (IncludeShared=true).
+//   2. T not observed in R, or its listing failed (a source-side run that
+//      cannot list the DR account): the listings cannot say; S's attribute
+//      is read.
+//   3. T/R does not list S, but lists some other snapshot of A as shared:
+//      T/R demonstrably reports A's shares, so S is not shared with T.
+//   4. T/R lists no snapshot of A as shared: either nothing of A's is shared
+//      with T yet (the first share), or the endpoint ignores IncludeShared
+//      (moto does) and would make the planner share again on every run.
+//      Observe reads the attribute of ONE snapshot of the (A, R, T) group,
+//      the oldest (create_time, then id): the first one drsnap would have
+//      shared. If it names T, the listing does not report shares: every
+//      other snapshot of the group is read. If not, the listing and the
+//      attribute agree that nothing of A's is shared with T (rule 3 holds
+//      for the rest).
+// Reads (rules 2 and 4) are made only for snapshots in status available (the
+// planner neither shares nor copies others); a snapshot that is read gets
+// the attribute's list, every other one the accounts of rule 1.
+// Cost: zero reads in the steady state (everything shared and visible) and
+// while a share of A is visible to T (rule 3); at most one read per (A, R, T)
+// and observation while nothing of A's is visible to T (rule 4: the first
+// share of a deployment, or after every shared snapshot of A was deleted);
+// one read per available snapshot per observation against an endpoint that
+// ignores IncludeShared, or when T is not observed (rule 2). A wrong "not
+// shared" costs one idempotent share call, a wrong "shared" is impossible
+// (AWS lists only what is shared).
 //
 // Failure: a scope whose listing fails is kept with complete=false and the
 // error (never dropped), so the planner makes no deletes that depend on it.
@@ -21,8 +49,10 @@
 #pragma once
 
 #include <functional>
+#include <string>
 #include <vector>
 
+#include "config/policy.h"
 #include "core/clock.h"
 #include "engine/cloud.h"
 #include "engine/model.h"
@@ -35,10 +65,22 @@ struct ObserveRequest {
   // Snapshots (owned, manual) whose restore attribute the planner needs;
   // null: none are looked up.
   std::function<bool(const Snapshot&)> needs_shares;
+  // The accounts the planner would share such a snapshot with (the target
+  // accounts of its policy; ShareTargetsFor). The owner account is ignored.
+  // Null: every other account observed in the snapshot's region.
+  std::function<std::vector<std::string>(const Snapshot&)> share_targets;
   int parallelism = 8;  // threads listing at once; >= 1
-  // false: always read the restore attribute per snapshot (ListSharedAccounts).
+  // false: always read the restore attribute of every snapshot needs_shares
+  // names, whatever its status (ListSharedAccounts; no inference).
   bool infer_shares = true;
 };
+
+// share_targets for `config`: the target accounts, other than the source
+// account, of the policy named by the snapshot's drsnap:policy tag; for a
+// snapshot without a known policy tag, of every policy whose source scope
+// holds it. The result does not refer to `config` (it copies what it needs).
+std::function<std::vector<std::string>(const Snapshot&)> ShareTargetsFor(
+    const config::Config& config);
 
 // Never fails as a whole: failures are recorded per scope. The result's
 // scopes are in the order of request.scopes; observed_at = now.

@@ -132,7 +132,6 @@ class Planner {
     std::vector<TargetRef> targets;           // sorted by scope
     std::vector<std::string> share_accounts;  // sorted, unique
     std::string retention;                    // p->retention.ToString()
-    bool complete = true;
   };
 
   // Per database x target region: what is there.
@@ -144,6 +143,9 @@ class Planner {
     std::vector<const LineageEntry*> hops;          // ours, stage hop (in hop_scope)
     std::span<const LineageEntry> all_vault_names;  // for attempts
     std::span<const LineageEntry> all_hop_names;
+    // Captures shared with the target account, as it sees them in the
+    // source region (LineageIndex::SharedCaptures), of this database.
+    std::vector<const LineageEntry*> shared;
     std::map<TimePoint, bool> too_old_cache;
   };
 
@@ -162,12 +164,77 @@ class Planner {
 
   static bool Ours(const LineageEntry& e, const DbCtx& db) { return e.OursFor(db.id); }
 
+  // One past the highest attempt any name at (ts, stage) uses; may exceed
+  // naming::kMaxAttempt (PlanRetry gives up then).
   static int NextAttempt(std::span<const LineageEntry> names, TimePoint ts, NameStage stage) {
     int next = 0;
     for (const auto& e : names)
       if (e.lineage.recovery_point == ts && e.lineage.stage == stage)
         next = std::max(next, e.lineage.attempt + 1);
-    return std::min(next, naming::kMaxAttempt);
+    return next;
+  }
+
+  // Whether the copy at (point, stage) may be issued now, and under which
+  // attempt number. A failed attempt N is AWS's record of the failure: it is
+  // kept (kept_failed_) until attempt N+1 is issued, which waits until
+  // failed.create_time + RetryBackoff(N); after naming::kMaxAttempt, never.
+  // Emits the findings. When allowed, the failed attempt is deleted by
+  // Expire() in the same plan.
+  struct Retry {
+    bool allowed = true;
+    int attempt = 0;
+    const LineageEntry* failed = nullptr;  // the newest failed attempt, ours
+  };
+  Retry PlanRetry(const PolicyCtx& pc, const DbCtx& db, const Scope& scope,
+                  std::span<const LineageEntry> names, const std::vector<const LineageEntry*>& ours,
+                  TimePoint point, NameStage stage, const std::string& what) {
+    Retry r;
+    r.attempt = NextAttempt(names, point, stage);
+    for (const LineageEntry* e : ours)
+      if (e->lineage.recovery_point == point && e->lineage.stage == stage &&
+          e->snapshot->status == SnapshotStatus::kFailed &&
+          (!r.failed || e->lineage.attempt > r.failed->lineage.attempt))
+        r.failed = e;
+    if (!r.failed && r.attempt <= naming::kMaxAttempt) return r;
+    std::string failed_text;
+    if (r.failed) {
+      const Snapshot& f = *r.failed->snapshot;
+      failed_text = what + " " + f.id + " failed (AWS status '" +
+                    (f.status_text.empty() ? std::string("failed") : f.status_text) + "')";
+    }
+    if (r.attempt > naming::kMaxAttempt) {
+      r.allowed = false;
+      if (r.failed) kept_failed_.insert(r.failed);
+      Find(Finding::Severity::kError, pc, db.id, scope,
+           (r.failed ? failed_text + "; " : what + " of " + Iso(point) + ": ") + "gave up after " +
+               std::to_string(naming::kMaxAttempt + 1) +
+               " attempts; fix the cause and delete the failed snapshot to start over");
+      return r;
+    }
+    const Snapshot& f = *r.failed->snapshot;
+    seconds backoff = RetryBackoff(r.failed->lineage.attempt);
+    TimePoint not_before = f.create_time + backoff;
+    if (now_ < not_before) {
+      r.allowed = false;
+      kept_failed_.insert(r.failed);
+      Find(Finding::Severity::kError, pc, db.id, scope,
+           failed_text + "; attempt " + std::to_string(r.attempt + 1) + " not before " +
+               Iso(not_before) + " (backoff " + FormatDuration(backoff) + ")");
+      return r;
+    }
+    Find(Finding::Severity::kError, pc, db.id, scope,
+         failed_text + "; retrying as attempt " + std::to_string(r.attempt + 1));
+    return r;
+  }
+
+  // The wait before attempt n+1 after attempt n failed: 10 minutes, doubling,
+  // at most 6 hours (a permanently failing region costs a few snapshots a
+  // day, not one per reconcile).
+  static seconds RetryBackoff(int failed_attempt) {
+    seconds backoff = std::chrono::minutes(10);
+    const seconds cap = std::chrono::hours(6);
+    for (int i = 0; i < failed_attempt && backoff < cap; ++i) backoff *= 2;
+    return std::min(backoff, cap);
   }
 
   // The best live entry at ts: available first, then in flight; highest attempt.
@@ -216,12 +283,13 @@ class Planner {
     return a;
   }
 
-  // Emits a delete when the policy is complete and the guard agrees; else a Finding.
+  // Emits a delete when the guard agrees; else a Finding. S4 refusals are
+  // quiet: the incomplete or missing scope was reported once per policy.
   void Delete(const PolicyCtx& pc, const DbCtx& db, const Snapshot& s, std::string reason) {
-    if (!pc.complete) return;  // reported once per policy
     Action a = NewAction(ActionKind::kDeleteSnapshot, Stage::kExpire, pc, db, s.scope, s.id,
                          std::move(reason));
     auto ok = guard_.Check(a, nullptr);
+    if (!ok && ok.error().message.starts_with("S4:")) return;
     if (!ok) {
       Find(Finding::Severity::kWarning, pc, db.id, s.scope,
            "not deleting " + s.id + ": " + ok.error().message);
@@ -251,28 +319,51 @@ class Planner {
     pc.share_accounts.assign(accounts.begin(), accounts.end());
     for (const Scope& s : PolicyScopes(p)) {
       const ScopeInventory* si = index_.Find(s);
-      if (!si) {
-        pc.complete = false;
+      if (!si && s == pc.source) {
+        // The vault side (Side::kVault) never observes the source account.
+        Find(Finding::Severity::kInfo, pc, "", s,
+             "source scope " + s.ToString() +
+                 " not observed (vault side): capture, share and source-side expiry are left "
+                 "to the source side");
+      } else if (!si) {
         Find(Finding::Severity::kError, pc, "", s,
-             "scope " + s.ToString() + " was not observed; no deletes for this policy");
+             "scope " + s.ToString() + " was not observed; no deletes that depend on it");
       } else if (!si->complete) {
-        pc.complete = false;
         Find(Finding::Severity::kError, pc, "", s,
              "scope " + s.ToString() + " is incomplete (" + si->error +
-                 "); no deletes for this policy");
+                 "); no deletes that depend on it");
       }
     }
-    if (!pc.src) return;  // nothing can be known about the source
 
-    // The databases: live matches, plus deleted ones that still have our snapshots.
+    // The databases: live matches, plus deleted ones that still have our
+    // snapshots (tagged in the source, target or hop scopes). Without the
+    // source scope (vault side), also those whose captures the source
+    // account shared with a target account: the DR account's own view.
     std::map<std::pair<std::string, DbKind>, const Database*> dbs;
-    for (const auto& d : pc.src->databases) {
-      if (IsAuroraLikeInstance(d)) continue;
-      if (!p.databases.Matches(d.kind == DbKind::kCluster, d.id, d.engine, d.tags)) continue;
-      dbs[{d.id, d.kind}] = &d;
+    if (pc.src) {
+      for (const auto& d : pc.src->databases) {
+        if (IsAuroraLikeInstance(d)) continue;
+        if (!p.databases.Matches(d.kind == DbKind::kCluster, d.id, d.engine, d.tags)) continue;
+        dbs[{d.id, d.kind}] = &d;
+      }
+    } else {
+      // Tags of the database are not visible from D: the selector is
+      // applied without them (kinds, names, engines).
+      config::DatabaseSelector untagged = p.databases;
+      untagged.tags.clear();
+      for (const auto& account : pc.share_accounts) {
+        for (const auto& d :
+             index_.SharedDatabases(Scope{account, pc.source.region}, pc.source.account_id)) {
+          if (!untagged.Matches(d.kind == DbKind::kCluster, d.db_id, d.engine, {})) continue;
+          dbs.emplace(std::pair{d.db_id, d.kind}, nullptr);
+        }
+      }
     }
-    std::vector<Scope> tagged_scopes{pc.source};
-    for (const auto& t : pc.targets) tagged_scopes.push_back(t.scope);
+    std::set<Scope> tagged_scopes{pc.source};
+    for (const auto& t : pc.targets) {
+      tagged_scopes.insert(t.scope);
+      if (t.needs_share) tagged_scopes.insert(Scope{t.scope.account_id, pc.source.region});
+    }
     for (const auto& s : tagged_scopes)
       for (const auto& [kind, id] : index_.TaggedDatabases(s, p.name))
         dbs.emplace(std::pair{id, kind}, nullptr);
@@ -302,7 +393,7 @@ class Planner {
       if (e.lineage.stage == NameStage::kCapture) db.captures.push_back(&e);
       if (e.lineage.stage == NameStage::kRaw) db.raws.push_back(&e);
     }
-    if (!live && pc.src->complete) {
+    if (!live && pc.src && pc.src->complete) {
       Find(Finding::Severity::kInfo, pc, id, pc.source,
            std::string(DbKindName(kind)) + " " + id +
                " no longer exists; its copies are kept per retention");
@@ -322,13 +413,25 @@ class Planner {
       ts.all_hop_names = index_.Lineages(ts.hop_scope, pc.source.account_id, db.token, kind);
       for (const auto& e : ts.all_hop_names)
         if (e.lineage.stage == NameStage::kHop && Ours(e, db)) ts.hops.push_back(&e);
+      if (t.needs_share) {
+        // What the target account sees shared by the source account, in
+        // the source region. Tags do not cross accounts: the owner, the
+        // name and the DB id on the snapshot are the lineage.
+        for (const auto& e :
+             index_.SharedCaptures(ts.hop_scope, pc.source.account_id, db.token, kind)) {
+          const Snapshot& s = *e.snapshot;
+          if (s.scope == pc.source && s.db_id == db.id) ts.shared.push_back(&e);
+        }
+      }
       db.targets.push_back(std::move(ts));
     }
     for (const auto* e : db.captures) Waiting(pc, db, *e);
     for (const auto* e : db.raws) Waiting(pc, db, *e);
 
-    Capture(pc, db);
-    Share(pc, db);
+    if (pc.src) {  // the source stages need the source scope
+      Capture(pc, db);
+      Share(pc, db);
+    }
     Vault(pc, db);
     Expire(pc, db);
   }
@@ -359,7 +462,13 @@ class Planner {
       if (LiveAt(db.captures, ts)) continue;
       if (newest_live && ts < *newest_live && HasLiveCaptureAfter(db, ts)) continue;  // superseded
       if (pc.p->share_key.empty()) continue;  // reported below
-      int attempt = NextAttempt(db.all_src_names, ts, NameStage::kCapture);
+      Retry retry = PlanRetry(pc, db, pc.source, db.all_src_names, db.captures, ts,
+                              NameStage::kCapture, "capture copy");
+      if (!retry.allowed) {
+        in_flight = true;  // nothing newer is captured while this one waits
+        continue;
+      }
+      int attempt = retry.attempt;
       std::string name = naming::MakeName({NameStage::kCapture, "", db.token, ts, attempt});
       Action a = NewAction(ActionKind::kCopySnapshot, Stage::kCapture, pc, db, pc.source, name,
                            "raw snapshot " + raw->snapshot->id +
@@ -413,7 +522,10 @@ class Planner {
                pc.p->name + "' to a customer-managed key");
       return;
     }
-    int attempt = NextAttempt(db.all_src_names, ts, NameStage::kCapture);
+    Retry retry = PlanRetry(pc, db, pc.source, db.all_src_names, db.captures, ts,
+                            NameStage::kCapture, "capture copy");
+    if (!retry.allowed) return;
+    int attempt = retry.attempt;
     std::string name = naming::MakeName({NameStage::kCapture, "", db.token, ts, attempt});
     std::string reason = "newest automated snapshot " + newest->id + " (" + Iso(PointOf(*newest)) +
                          ") is newer than the newest capture (" +
@@ -455,7 +567,7 @@ class Planner {
     }
     TimePoint ts = naming::NamePoint(now_);
     NameStage stage = kp == KeyPlan::kReencrypt ? NameStage::kRaw : NameStage::kCapture;
-    int attempt = NextAttempt(db.all_src_names, ts, stage);
+    int attempt = std::min(NextAttempt(db.all_src_names, ts, stage), naming::kMaxAttempt);
     std::string name = naming::MakeName({stage, "", db.token, ts, attempt});
     std::string reason = newest_live ? "the newest capture is " + Age(now_, *newest_live) +
                                            " old (" + Iso(*newest_live) + "), due after rpo " +
@@ -556,32 +668,57 @@ class Planner {
   // --- vault -------------------------------------------------------------------
 
   void Vault(const PolicyCtx& pc, DbCtx& db) {
-    std::set<std::string> hops_planned;  // "scope/name"
+    std::set<std::string> hops_planned;  // "hop scope/point": decided once
     for (auto& ts : db.targets) {
       // Candidate points: available captures, and available hops for this target.
-      std::map<TimePoint, std::pair<const LineageEntry*, const LineageEntry*>>
-          points;  // capture, hop
+      std::map<TimePoint, VaultSource> points;
       for (const LineageEntry* c : db.captures) {
         if (c->snapshot->status != SnapshotStatus::kAvailable) continue;
         if (LiveAt(db.captures, c->lineage.recovery_point) != c) continue;
-        points[c->lineage.recovery_point].first = c;
+        VaultSource& v = points[c->lineage.recovery_point];
+        v.capture = c->snapshot;
+        v.visible = !ts.t->needs_share || SharedWith(*c->snapshot, ts.t->scope.account_id);
+      }
+      // The target account's own view: what it sees shared (the only view
+      // on the vault side, where the source scope is not observed). Entries
+      // are sorted by attempt, so the highest available attempt wins.
+      for (const LineageEntry* c : ts.shared) {
+        if (c->snapshot->status != SnapshotStatus::kAvailable) continue;
+        VaultSource& v = points[c->lineage.recovery_point];
+        if (v.capture && v.visible && v.capture->scope == pc.source &&
+            v.capture->seen_from == pc.source)
+          continue;  // the source's own capture, shared with this account
+        v.capture = c->snapshot;
+        v.visible = true;
       }
       if (ts.needs_hop) {
         for (const LineageEntry* h : ts.hops) {
           if (h->snapshot->status != SnapshotStatus::kAvailable) continue;
           if (LiveAt(ts.hops, h->lineage.recovery_point) != h) continue;
-          points[h->lineage.recovery_point].second = h;
+          points[h->lineage.recovery_point].hop = h;
         }
       }
-      for (const auto& [point, src] : points)
-        VaultPoint(pc, db, ts, point, src.first, src.second, hops_planned);
+      for (const auto& [point, src] : points) VaultPoint(pc, db, ts, point, src, hops_planned);
     }
   }
 
+  static bool SharedWith(const Snapshot& s, const std::string& account) {
+    return s.shared_with &&
+           std::find(s.shared_with->begin(), s.shared_with->end(), account) != s.shared_with->end();
+  }
+
+  // What a vault copy at one point can be made from.
+  struct VaultSource {
+    const Snapshot* capture = nullptr;  // the source's capture (own or as shared with D)
+    bool visible = false;               // the target account can read `capture`
+    const LineageEntry* hop = nullptr;  // an available hop for this target
+  };
+
   void VaultPoint(const PolicyCtx& pc, DbCtx& db, TargetState& ts, TimePoint point,
-                  const LineageEntry* capture, const LineageEntry* hop,
-                  std::set<std::string>& hops_planned) {
+                  const VaultSource& src, std::set<std::string>& hops_planned) {
     const TargetRef& t = *ts.t;
+    const Snapshot* capture = src.capture;
+    const LineageEntry* hop = src.hop;
     if (const LineageEntry* v = LiveAt(ts.vaults, point)) {
       if (InFlight(v->snapshot->status))
         Find(Finding::Severity::kInfo, pc, db.id, t.scope,
@@ -589,28 +726,23 @@ class Planner {
       return;
     }
     if (TooOld(pc, ts, point)) return;  // retention would remove it right away
-    for (const LineageEntry* v : ts.vaults) {
-      if (v->lineage.recovery_point == point && v->snapshot->status == SnapshotStatus::kFailed)
-        Find(Finding::Severity::kError, pc, db.id, t.scope,
-             "vault copy " + v->snapshot->id + " failed; retrying under a new name");
+    bool direct = !ts.needs_hop || hop;
+    if (direct && !hop && t.needs_share && !src.visible) {
+      Find(Finding::Severity::kInfo, pc, db.id, t.scope,
+           "waiting: " + capture->id + " must be shared with " + t.scope.account_id +
+               " before it can be vaulted");
+      return;
     }
-    int attempt = NextAttempt(ts.all_vault_names, point, NameStage::kVault);
-    std::string name =
-        naming::MakeName({NameStage::kVault, pc.source.account_id, db.token, point, attempt});
+    Retry retry = PlanRetry(pc, db, t.scope, ts.all_vault_names, ts.vaults, point,
+                            NameStage::kVault, "vault copy");
+    if (!retry.allowed) return;
+    int attempt = retry.attempt;
     const std::string& region = t.scope.region;
 
-    if (!ts.needs_hop || hop) {
-      const Snapshot* from = hop ? hop->snapshot : capture->snapshot;
-      if (!hop && t.needs_share) {
-        const auto& sw = from->shared_with;
-        bool shared = sw && std::find(sw->begin(), sw->end(), t.scope.account_id) != sw->end();
-        if (!shared) {
-          Find(Finding::Severity::kInfo, pc, db.id, t.scope,
-               "waiting: " + from->id + " must be shared with " + t.scope.account_id +
-                   " before it can be vaulted");
-          return;
-        }
-      }
+    if (direct) {
+      std::string name =
+          naming::MakeName({NameStage::kVault, pc.source.account_id, db.token, point, attempt});
+      const Snapshot* from = hop ? hop->snapshot : capture;
       std::string reason = std::string(hop ? "hop copy " : "capture ") + from->id + " (" +
                            Iso(point) + ") has no vault copy in " + t.scope.ToString() +
                            "; copy it there";
@@ -622,22 +754,23 @@ class Planner {
       if (from->scope.region != region) a.source_region = from->scope.region;
       if (from->encrypted) a.kms_key_id = t.region->kms_key;
       a.option_group = OptionGroup(pc, db, ts);
-      a.tags = BaseTags(pc, db, NameStage::kVault, point,
-                        SnapshotArn(capture ? *capture->snapshot : *from));
+      a.tags = BaseTags(pc, db, NameStage::kVault, point, SnapshotArn(capture ? *capture : *from));
       plan_.actions.push_back(std::move(a));
       return;
     }
 
-    // Via a hop in the target account, in the source region.
+    // Via a hop in the target account, in the source region. A failed vault
+    // copy stays the record of its attempt until the copy from the hop is
+    // issued.
+    if (retry.failed) kept_failed_.insert(retry.failed);
     if (const LineageEntry* h = LiveAt(ts.hops, point)) {
       if (InFlight(h->snapshot->status))
         Find(Finding::Severity::kInfo, pc, db.id, ts.hop_scope,
              "waiting: hop copy " + h->snapshot->id + " is " + Progress(*h->snapshot));
       return;
     }
-    const Snapshot& c = *capture->snapshot;
-    const auto& sw = c.shared_with;
-    if (!(sw && std::find(sw->begin(), sw->end(), t.scope.account_id) != sw->end())) {
+    const Snapshot& c = *capture;
+    if (!src.visible) {
       Find(Finding::Severity::kInfo, pc, db.id, t.scope,
            "waiting: " + c.id + " must be shared with " + t.scope.account_id +
                " before it can be vaulted");
@@ -650,14 +783,13 @@ class Planner {
                "' has no hop_kms_key (a key it owns in " + pc.source.region + ")");
       return;
     }
-    int hop_attempt = NextAttempt(ts.all_hop_names, point, NameStage::kHop);
-    std::string hop_name =
-        naming::MakeName({NameStage::kHop, pc.source.account_id, db.token, point, hop_attempt});
-    if (!hops_planned.insert(ts.hop_scope.ToString() + "/" + hop_name).second) return;
-    for (const LineageEntry* h : ts.hops)
-      if (h->lineage.recovery_point == point && h->snapshot->status == SnapshotStatus::kFailed)
-        Find(Finding::Severity::kError, pc, db.id, ts.hop_scope,
-             "hop copy " + h->snapshot->id + " failed; retrying under a new name");
+    // Several regions of one account share a hop: decide once per point.
+    if (!hops_planned.insert(ts.hop_scope.ToString() + "/" + Iso(point)).second) return;
+    Retry hop_retry = PlanRetry(pc, db, ts.hop_scope, ts.all_hop_names, ts.hops, point,
+                                NameStage::kHop, "hop copy");
+    if (!hop_retry.allowed) return;
+    std::string hop_name = naming::MakeName(
+        {NameStage::kHop, pc.source.account_id, db.token, point, hop_retry.attempt});
     std::string why = db.kind == DbKind::kCluster
                           ? "Aurora cluster snapshots cannot be copied across account and region "
                             "in one step"
@@ -687,9 +819,11 @@ class Planner {
 
   void Expire(const PolicyCtx& pc, DbCtx& db) {
     // Failed snapshots drsnap made: delete (the retry has a new name).
+    // Except the newest failed attempt of a step still waiting for its
+    // retry (PlanRetry): it is the record of the failure.
     auto delete_failed = [&](const std::vector<const LineageEntry*>& entries) {
       for (const LineageEntry* e : entries)
-        if (e->snapshot->status == SnapshotStatus::kFailed)
+        if (e->snapshot->status == SnapshotStatus::kFailed && !kept_failed_.contains(e))
           Delete(pc, db, *e->snapshot, FailedReason(*e->snapshot));
     };
     delete_failed(db.captures);
@@ -698,7 +832,8 @@ class Planner {
     for (auto& ts : db.targets) {
       delete_failed(ts.vaults);
       for (const LineageEntry* h : ts.hops)
-        if (hops_seen.insert(h).second && h->snapshot->status == SnapshotStatus::kFailed)
+        if (hops_seen.insert(h).second && h->snapshot->status == SnapshotStatus::kFailed &&
+            !kept_failed_.contains(h))
           Delete(pc, db, *h->snapshot, FailedReason(*h->snapshot));
     }
 
@@ -806,6 +941,7 @@ class Planner {
   DeleteGuard guard_;
   Plan plan_;
   std::map<std::tuple<Scope, DbKind, std::string>, std::string> claimed_;
+  std::set<const LineageEntry*> kept_failed_;  // failed attempts waiting for a retry
 };
 
 }  // namespace
@@ -826,11 +962,31 @@ std::vector<Scope> PolicyScopes(const config::Policy& p) {
   return {out.begin(), out.end()};
 }
 
-std::vector<Scope> ScopesToObserve(const config::Config& config) {
+std::vector<Scope> ScopesToObserve(const config::Config& config, Side side) {
   std::set<Scope> out;
-  for (const auto& p : config.policies)
-    for (const auto& s : PolicyScopes(p)) out.insert(s);
+  for (const auto& p : config.policies) {
+    std::set<std::string> target_accounts;
+    for (const auto& t : p.targets) target_accounts.insert(t.account_id);
+    for (const auto& s : PolicyScopes(p))
+      if (side != Side::kVault || target_accounts.contains(s.account_id)) out.insert(s);
+  }
   return {out.begin(), out.end()};
+}
+
+void FilterPlanForSide(Plan& plan, const config::Config& config, Side side) {
+  if (side == Side::kAll) return;
+  std::map<std::string, Scope, std::less<>> sources;
+  for (const auto& p : config.policies)
+    sources.emplace(p.name, Scope{p.source_account_id, p.source_region});
+  auto mine = [&](const std::string& policy, const Scope& scope) {
+    auto it = sources.find(policy);
+    if (it == sources.end()) return false;
+    return (scope == it->second) == (side == Side::kSource);
+  };
+  std::erase_if(plan.actions, [&](const Action& a) { return !mine(a.policy, a.scope); });
+  std::erase_if(plan.findings, [&](const Finding& f) {
+    return !f.db_id.empty() && sources.contains(f.policy) && !mine(f.policy, f.scope);
+  });
 }
 
 Plan MakePlan(const Inventory& inventory, const config::Config& config, TimePoint now) {

@@ -5,7 +5,8 @@
 //
 // Per policy, per database it protects (live databases that match the
 // selector, plus databases that no longer exist but still have drsnap
-// snapshots of this policy), per target (account x region):
+// snapshots of this policy in its source, target or hop scopes), per target
+// (account x region):
 //
 //   capture  (source scope)
 //     automated: when the newest available automated snapshot is newer than
@@ -24,16 +25,31 @@
 //     newest). Target accounts equal to the source account need no share.
 //     shared_with == nullopt is treated as "shared with nobody" (the share
 //     call is idempotent).
-//   vault    (target accounts) every available capture that is shared with
-//     the target account and has no vault copy in a target region is copied
-//     there as VaultName(srcacct, db, point), re-encrypted with the region's
-//     kms_key. Exceptions: a capture older than every vault copy already in
-//     the region that retention would remove at once is skipped ("too old").
-//     Via a same-region hop (HopName, in the target account in the source
-//     region, hop_kms_key) when the target account differs from the source
-//     account, the region differs from the source region, and either the
-//     database is an Aurora cluster or the target scope is in
+//   vault    (target accounts) every available capture that the target
+//     account can read and that has no vault copy in a target region is
+//     copied there as VaultName(srcacct, db, point), re-encrypted with the
+//     region's kms_key. "Can read": for a target account D other than the
+//     source account P, the capture is shared with D — either P's own
+//     capture lists D in shared_with, or D's observation of (D, source
+//     region) lists it as a shared snapshot (LineageIndex::SharedCaptures)
+//     owned by P, in the source region, whose name parses as a capture of
+//     the database and whose DBInstanceIdentifier / DBClusterIdentifier is
+//     the database (tags do not cross accounts; a shared snapshot owned by
+//     anyone but P is never used). For D == P, P's own captures.
+//     Exceptions: a capture older than every vault copy already in the region
+//     that retention would remove at once is skipped ("too old"). Via a
+//     same-region hop (HopName, in the target account in the source region,
+//     hop_kms_key) when the target account differs from the source account,
+//     the region differs from the source region, and either the database is
+//     an Aurora cluster or the target scope is in
 //     facts.one_step_copy_refused. Then the vault copy is made from the hop.
+//   vault side (the source scope is absent from the inventory, Side::kVault)
+//     the databases are those whose captures P shared with a target account
+//     (selector applied without tags, which D cannot see) plus those tagged
+//     on the target and hop scopes' own copies; capture, share and source
+//     expiry are skipped (one info Finding per policy); vault, hop, DR-side
+//     retention and failed-copy cleanup work as above. Option groups are
+//     not mapped (that needs the live database).
 //   expire   (both sides)
 //     source: a capture is deleted when it is vaulted (available copy) in
 //       every target region, its newest vault copy is keep_after_vaulted old,
@@ -41,8 +57,16 @@
 //       Hops go once every vault copy made from them is available.
 //     DR: vault copies of a database in a target region follow
 //       policy.retention (retention.h).
-//   failures  a failed drsnap-made snapshot is deleted and the step is
-//     retried under the next attempt name (naming.h "-rN"); Finding (error).
+//   failures  a failed copy (capture copy, hop, vault copy) is retried under
+//     the next attempt name (naming.h "-rN"), but only once now >= the
+//     failed attempt N's create_time + backoff(N) (10 min, doubling, at most
+//     6 h). Until then the newest failed attempt is kept: it is AWS's record
+//     of the failure (AWS is the only state store); it is deleted in the plan
+//     that issues the retry, or once a later attempt exists or the point no
+//     longer needs a copy; older failed attempts go at once. After attempt
+//     naming::kMaxAttempt nothing more is tried and the failed one stays.
+//     Each state is a Finding (error). A failed CreateSnapshot (`snapshot`
+//     source) is deleted; the next one is due at a new point anyway.
 //   waiting   creating/copying snapshots produce Findings (with progress),
 //     never actions.
 //
@@ -56,8 +80,15 @@
 //      an in-flight hop/vault copy, the hop of an in-flight vault copy), nor
 //      the newest available vault copy older than an in-flight vault copy of
 //      the same database in the same region (the incremental-copy base);
-//   S4 no deletes at all for a policy any of whose scopes is missing from the
-//      inventory or incomplete.
+//   S4 per delete: the scope of the snapshot being deleted and every scope
+//      its justification depends on were observed completely
+//      (DeleteDependencies in delete_guard.h): a capture's expiry depends on
+//      every scope of the policy (source, targets, hops: "vaulted
+//      everywhere", "no copy in flight reads it"); a hop's on its scope and
+//      the target scopes of its account; a vault copy's on its target scope;
+//      a raw's on the source scope; a failed snapshot's on its own scope.
+//      A missing or incomplete scope is reported once per policy (Finding);
+//      the deletes it blocks are dropped quietly.
 //   S5 only a delete of a snapshot that belongs to the action's policy and
 //      database (tags drsnap:policy / drsnap:db) is allowed.
 //
@@ -73,20 +104,35 @@
 #include "core/clock.h"
 #include "core/error.h"
 #include "engine/model.h"
+#include "engine/side.h"
 
 namespace drsnap::engine {
 
-// Every scope the planner needs observed for `config`: each policy's source
-// scope, each target scope, and for each target account whose regions
-// differ from the source region the (target account, source region) scope
-// where hops and shared snapshots live. Sorted, unique.
-std::vector<Scope> ScopesToObserve(const config::Config& config);
+// Every scope the planner needs observed for `config` on `side`, sorted and
+// unique:
+//   kAll     PolicyScopes() of every policy.
+//   kSource  the same: the source scopes, plus the DR scopes listed
+//            read-only to know what is vaulted and what copy is in flight
+//            (when such a listing fails, captures are simply not expired: S4).
+//   kVault   the scopes of each policy whose account is one of the policy's
+//            target accounts: the target regions and the target account's
+//            view of the source region (where it sees the shared captures,
+//            needed even when no hop is).
+std::vector<Scope> ScopesToObserve(const config::Config& config, Side side = Side::kAll);
 
-// The scopes one policy depends on (source, targets, hop scopes): the S4 set.
+// The scopes of one policy (source, targets, hop scopes): what a capture's
+// expiry depends on (S4).
 std::vector<Scope> PolicyScopes(const config::Policy& policy);
 
 // REQUIRES: config was validated (LoadConfigFile / ParseConfig).
 Plan MakePlan(const Inventory& inventory, const config::Config& config, TimePoint now);
+
+// Keeps the part of `plan` one side carries out. kSource: actions in their
+// policy's source scope (capture, share, expiry there); kVault: the others
+// (vault copies, hops, DR-side expiry). Findings about one database go with
+// the side of their scope the same way; policy-wide ones (db_id "") stay on
+// both. kAll: unchanged. Actions of unknown policies are dropped by both.
+void FilterPlanForSide(Plan& plan, const config::Config& config, Side side);
 
 // Re-checks safety rules S1-S5 for one delete action against `inventory`
 // (the freshest the executor has). When `fresh` is given (e.g. from

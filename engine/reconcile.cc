@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <set>
 
+#include "engine/delete_guard.h"
 #include "engine/naming.h"
 #include "engine/observe.h"
 #include "engine/planner.h"
@@ -53,6 +54,7 @@ Inventory Reconciler::ObserveScopes(const std::vector<Scope>& scopes, int parall
   for (const auto& p : config_.policies)
     req.default_key_scopes.push_back(Scope{p.source_account_id, p.source_region});
   req.needs_shares = NeedsShareLookup;
+  req.share_targets = ShareTargetsFor(config_);
   req.parallelism = parallelism;
   Inventory inv = engine::Observe(*cloud_, req, clock_->Now());
   inv.facts = facts();
@@ -93,12 +95,14 @@ std::vector<Scope> InferOneStepRefusals(const Inventory& inventory, const config
   return out;
 }
 
-Inventory Reconciler::Observe(int parallelism) {
-  return ObserveScopes(ScopesToObserve(config_), parallelism);
+Inventory Reconciler::Observe(int parallelism, Side side) {
+  return ObserveScopes(ScopesToObserve(config_, side), parallelism);
 }
 
-Plan Reconciler::PlanFor(const Inventory& inventory, const std::string& only_db) const {
+Plan Reconciler::PlanFor(const Inventory& inventory, const std::string& only_db,
+                         Side side) const {
   Plan plan = MakePlan(inventory, config_, inventory.observed_at);
+  FilterPlanForSide(plan, config_, side);
   if (only_db.empty()) return plan;
   std::erase_if(plan.actions, [&](const Action& a) { return a.db_id != only_db; });
   std::erase_if(plan.findings,
@@ -118,9 +122,9 @@ std::string ActionKey(const Action& a) {
 ReconcileReport Reconciler::RunOnce(const ReconcileOptions& options) {
   ReconcileReport report;
   report.started = clock_->Now();
-  report.inventory = Observe(options.observe_parallelism);
+  report.inventory = Observe(options.observe_parallelism, options.side);
   if (options.on_observed) options.on_observed(report.inventory);
-  report.plan = PlanFor(report.inventory, options.only_db);
+  report.plan = PlanFor(report.inventory, options.only_db, options.side);
   if (options.on_planned) options.on_planned(report.plan);
 
   ExecutorOptions ex;
@@ -135,18 +139,37 @@ ReconcileReport Reconciler::RunOnce(const ReconcileOptions& options) {
   ex.delete_guard = [this](const Action& a, const Snapshot& fresh, const Inventory& world) {
     return CheckDeleteAllowed(world, config_, a, &fresh);
   };
-  // The fresh view for delete re-checks: every scope of the policies that
-  // delete something, listed again after the other actions were issued.
-  std::set<std::string> deleting;
-  for (const auto& a : report.plan.actions)
-    if (a.kind == ActionKind::kDeleteSnapshot) deleting.insert(a.policy);
-  if (!deleting.empty()) {
-    config::Config sub = config_;
-    std::erase_if(sub.policies,
-                  [&](const config::Policy& p) { return !deleting.contains(p.name); });
-    std::vector<Scope> scopes = ScopesToObserve(sub);
-    int parallelism = options.observe_parallelism;
-    ex.refresh = [this, scopes, parallelism] { return ObserveScopes(scopes, parallelism); };
+  // The delete re-checks (executor.h). The scopes that can hold a copy
+  // reading a snapshot, or based on it: a raw's and a vault copy's own scope
+  // (the capture made from the raw; the next incremental vault copy); a
+  // capture's hop and target scopes, a hop's target scopes (the S4 set
+  // without the snapshot's own scope, unless a target lives there too).
+  ex.recheck_scopes = [this](const Action& a) {
+    const config::Policy* policy = nullptr;
+    for (const auto& p : config_.policies)
+      if (p.name == a.policy) policy = &p;
+    auto lineage = naming::ParseName(a.snapshot_id);
+    if (policy == nullptr || !lineage) return std::vector<Scope>{a.scope};  // the guard refuses
+    std::vector<Scope> scopes =
+        DeleteDependencies(*policy, lineage->stage, a.scope, /*failed=*/false);
+    bool own_holds_readers =
+        lineage->stage == naming::NameStage::kRaw || lineage->stage == naming::NameStage::kVault;
+    for (const auto& t : policy->targets)
+      for (const auto& r : t.regions) own_holds_readers |= Scope{t.account_id, r.region} == a.scope;
+    if (!own_holds_readers) std::erase(scopes, a.scope);
+    return scopes;
+  };
+  // Split deployments: the other side writes the scopes this side does not
+  // (the vault side copies captures into the DR scopes while the source side
+  // expires them; the source side makes captures from raws).
+  if (options.side != Side::kAll) {
+    std::set<Scope> sources;
+    for (const auto& p : config_.policies)
+      sources.insert(Scope{p.source_account_id, p.source_region});
+    bool source_side = options.side == Side::kSource;
+    ex.written_by_others = [sources, source_side](const Scope& s) {
+      return sources.contains(s) != source_side;
+    };
   }
   report.apply = Apply(*cloud_, report.plan, report.inventory, ex);
 
@@ -158,8 +181,8 @@ ReconcileReport Reconciler::RunOnce(const ReconcileOptions& options) {
     if (!options.dry_run && !report.apply.stopped && !report.apply.deadline_reached) {
       // Re-plan once with what AWS just told us, on a fresh observation (the
       // first apply changed the world); issue only actions not tried yet.
-      Inventory again = Observe(options.observe_parallelism);
-      Plan second = PlanFor(again, options.only_db);
+      Inventory again = Observe(options.observe_parallelism, options.side);
+      Plan second = PlanFor(again, options.only_db, options.side);
       std::set<std::string> seen;
       for (const auto& a : report.plan.actions) seen.insert(ActionKey(a));
       std::erase_if(second.actions, [&](const Action& a) { return seen.contains(ActionKey(a)); });
@@ -170,6 +193,10 @@ ReconcileReport Reconciler::RunOnce(const ReconcileOptions& options) {
         ApplyReport more = Apply(*cloud_, second, again, ex);
         for (auto& a : second.actions) report.plan.actions.push_back(a);
         for (auto& r : more.results) report.apply.results.push_back(std::move(r));
+        report.apply.recheck_describes += more.recheck_describes;
+        report.apply.recheck_listings.insert(report.apply.recheck_listings.end(),
+                                             more.recheck_listings.begin(),
+                                             more.recheck_listings.end());
         report.apply.deadline_reached |= more.deadline_reached;
         report.apply.stopped |= more.stopped;
         if (more.facts_changed) {

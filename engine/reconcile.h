@@ -23,11 +23,16 @@
 #include "engine/cloud.h"
 #include "engine/executor.h"
 #include "engine/model.h"
+#include "engine/side.h"
 
 namespace drsnap::engine {
 
 struct ReconcileOptions {
   bool dry_run = false;               // plan and report; no mutating call
+  // Which half of the pipeline this process runs (engine/side.h): what is
+  // observed (ScopesToObserve) and which actions are kept (FilterPlanForSide).
+  // kVault never calls the source account.
+  Side side = Side::kAll;
   std::string only_db;                // "": every database; else only actions for this DB id
   int concurrency = 8;                // actions in flight
   int observe_parallelism = 8;        // scopes listed at once
@@ -60,10 +65,13 @@ class Reconciler {
   // REQUIRES: config validated; cloud reaches every account the config names.
   Reconciler(std::shared_ptr<Cloud> cloud, config::Config config, std::shared_ptr<Clock> clock);
 
-  // observe (every scope the config needs) with the current facts attached.
-  Inventory Observe(int parallelism = 8);
-  // The plan for an inventory, filtered to one DB when only_db is set.
-  Plan PlanFor(const Inventory& inventory, const std::string& only_db = "") const;
+  // observe (every scope the config needs on `side`) with the current facts
+  // attached.
+  Inventory Observe(int parallelism = 8, Side side = Side::kAll);
+  // The plan for an inventory, narrowed to `side`'s actions and to one DB
+  // when only_db is set.
+  Plan PlanFor(const Inventory& inventory, const std::string& only_db = "",
+               Side side = Side::kAll) const;
   // One full step.
   ReconcileReport RunOnce(const ReconcileOptions& options);
 

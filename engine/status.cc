@@ -89,6 +89,14 @@ StatusReport ComputeStatus(const Inventory& inventory, const config::Config& con
     for (const Scope& s : PolicyScopes(p)) {
       const ScopeInventory* si = index.Find(s);
       if (si && si->complete) continue;
+      if (!si && s == source) {
+        // The vault side never observes the source account: rows are
+        // answered from what the target accounts see.
+        report.findings.push_back(
+            Finding{Finding::Severity::kInfo, p.name, "", s,
+                    "source scope " + s.ToString() + " not observed (vault side)"});
+        continue;
+      }
       bad_scopes.insert(s);
       report.findings.push_back(
           Finding{Finding::Severity::kError, p.name, "", s,
@@ -99,16 +107,32 @@ StatusReport ComputeStatus(const Inventory& inventory, const config::Config& con
 
     // Databases: live matches plus deleted ones with drsnap snapshots.
     std::map<std::pair<std::string, DbKind>, const Database*> dbs;
+    std::set<std::string> share_accounts;  // target accounts other than the source's
+    for (const auto& t : p.targets)
+      if (t.account_id != p.source_account_id) share_accounts.insert(t.account_id);
     if (src) {
       for (const auto& d : src->databases) {
         if (IsClusterMemberInstance(d)) continue;
         if (!p.databases.Matches(d.kind == DbKind::kCluster, d.id, d.engine, d.tags)) continue;
         dbs[{d.id, d.kind}] = &d;
       }
+    } else {
+      // Vault side: the databases whose captures were shared with a target
+      // account (the selector without tags, which do not cross accounts).
+      config::DatabaseSelector untagged = p.databases;
+      untagged.tags.clear();
+      for (const auto& account : share_accounts)
+        for (const auto& d :
+             index.SharedDatabases(Scope{account, p.source_region}, source.account_id))
+          if (untagged.Matches(d.kind == DbKind::kCluster, d.db_id, d.engine, {}))
+            dbs.emplace(std::pair{d.db_id, d.kind}, nullptr);
     }
-    std::vector<Scope> tagged_scopes{source};
-    for (const auto& t : p.targets)
-      for (const auto& r : t.regions) tagged_scopes.push_back(Scope{t.account_id, r.region});
+    std::set<Scope> tagged_scopes{source};
+    for (const auto& t : p.targets) {
+      for (const auto& r : t.regions) tagged_scopes.insert(Scope{t.account_id, r.region});
+      if (t.account_id != p.source_account_id)
+        tagged_scopes.insert(Scope{t.account_id, p.source_region});
+    }
     for (const auto& s : tagged_scopes)
       for (const auto& [kind, id] : index.TaggedDatabases(s, p.name))
         dbs.emplace(std::pair{id, kind}, nullptr);
@@ -130,6 +154,21 @@ StatusReport ComputeStatus(const Inventory& inventory, const config::Config& con
             newest_capture = e.lineage.recovery_point;
         if (InFlight(st)) capture_flights.push_back(ToInFlight(e));
       }
+      // Without the source scope, the newest capture each target account
+      // sees shared (available ones only: nothing else is shared).
+      std::map<std::string, TimePoint> newest_shared;  // target account -> point
+      if (!src) {
+        for (const auto& account : share_accounts) {
+          for (const auto& e : index.SharedCaptures(Scope{account, p.source_region},
+                                                    source.account_id, token, kind)) {
+            if (e.snapshot->scope != source || e.snapshot->db_id != db_id ||
+                e.snapshot->status != SnapshotStatus::kAvailable)
+              continue;
+            auto [it, fresh] = newest_shared.emplace(account, e.lineage.recovery_point);
+            if (!fresh) it->second = std::max(it->second, e.lineage.recovery_point);
+          }
+        }
+      }
 
       for (const auto& t : p.targets) {
         for (const auto& r : t.regions) {
@@ -137,19 +176,33 @@ StatusReport ComputeStatus(const Inventory& inventory, const config::Config& con
           row.policy = p.name;
           row.kind = kind;
           row.db_id = db_id;
-          row.database_exists = live != nullptr;
+          row.database_exists = live != nullptr || !src;  // vault side: cannot tell
           row.source = source;
           row.target = Scope{t.account_id, r.region};
           row.rpo = p.rpo;
           row.in_flight = capture_flights;
+          std::optional<TimePoint> newest_source_point = newest_capture;
+          if (auto it = newest_shared.find(t.account_id); it != newest_shared.end())
+            newest_source_point = it->second;
 
           std::vector<RetentionItem> items;
           const LineageEntry* newest = nullptr;
           std::optional<TimePoint> newest_in_flight;
+          // Failed hop/vault copies (kept until their retry is issued): so
+          // that "never vaulted" says what failed.
+          int failed_copies = 0;
+          const Snapshot* newest_failed = nullptr;
+          bool copy_in_flight = false;
+          auto note_failed = [&](const Snapshot& s) {
+            ++failed_copies;
+            if (!newest_failed || s.create_time >= newest_failed->create_time) newest_failed = &s;
+          };
           for (const auto& e : index.Lineages(row.target, p.source_account_id, token, kind)) {
             if (e.lineage.stage != NameStage::kVault || !e.OursFor(db_id)) continue;
             SnapshotStatus st = e.snapshot->status;
+            if (st == SnapshotStatus::kFailed) note_failed(*e.snapshot);
             if (InFlight(st)) {
+              copy_in_flight = true;
               row.in_flight.push_back(ToInFlight(e));
               if (!newest_in_flight || e.lineage.recovery_point > *newest_in_flight)
                 newest_in_flight = e.lineage.recovery_point;
@@ -164,10 +217,13 @@ StatusReport ComputeStatus(const Inventory& inventory, const config::Config& con
           }
           Scope hop_scope{t.account_id, p.source_region};
           if (!(hop_scope == row.target) && !(hop_scope == source)) {
-            for (const auto& e : index.Lineages(hop_scope, p.source_account_id, token, kind))
-              if (e.lineage.stage == NameStage::kHop && e.OursFor(db_id) &&
-                  InFlight(e.snapshot->status))
-                row.in_flight.push_back(ToInFlight(e));
+            for (const auto& e : index.Lineages(hop_scope, p.source_account_id, token, kind)) {
+              if (e.lineage.stage != NameStage::kHop || !e.OursFor(db_id)) continue;
+              if (e.snapshot->status == SnapshotStatus::kFailed) note_failed(*e.snapshot);
+              if (!InFlight(e.snapshot->status)) continue;
+              copy_in_flight = true;
+              row.in_flight.push_back(ToInFlight(e));
+            }
           }
           std::sort(row.in_flight.begin(), row.in_flight.end(),
                     [](const InFlightCopy& a, const InFlightCopy& b) {
@@ -199,17 +255,34 @@ StatusReport ComputeStatus(const Inventory& inventory, const config::Config& con
             row.newest_snapshot_id = newest->snapshot->id;
             row.age = duration_cast<seconds>(now - *row.newest_point);
           }
-          bool on_its_way = newest && ((newest_capture && *newest_capture > *row.newest_point) ||
-                                       (newest_in_flight && *newest_in_flight > *row.newest_point));
+          bool on_its_way =
+              newest && ((newest_source_point && *newest_source_point > *row.newest_point) ||
+                         (newest_in_flight && *newest_in_flight > *row.newest_point));
           std::string age = FormatDuration(row.age), rpo = FormatDuration(p.rpo);
           if (!bad.empty()) {
             row.state = RpoState::kUnknown;
             row.reason = "scope " + bad + " could not be observed completely";
           } else if (!newest) {
             row.state = RpoState::kUnknown;
-            row.reason = row.in_flight.empty() ? "never vaulted in this target"
-                                               : "never vaulted yet; a first copy is in flight";
-          } else if (!live) {
+            std::string failed;
+            if (newest_failed)
+              failed = std::to_string(failed_copies) + " failed cop" +
+                       (failed_copies == 1 ? "y" : "ies") + ", the newest " + newest_failed->id +
+                       " (AWS status '" +
+                       (newest_failed->status_text.empty() ? std::string("failed")
+                                                           : newest_failed->status_text) +
+                       "')";
+            if (copy_in_flight) {
+              row.reason = "never vaulted yet; a first copy is in flight";
+              if (!failed.empty()) row.reason += " after " + failed;
+            } else if (!failed.empty()) {
+              row.reason = "never vaulted: every copy failed (" + failed + ")";
+              if (!row.in_flight.empty()) row.reason += "; a capture is in flight";
+            } else {
+              row.reason = row.in_flight.empty() ? "never vaulted in this target"
+                                                 : "never vaulted yet; a capture is in flight";
+            }
+          } else if (!row.database_exists) {
             // Nothing newer can come; the copies are kept per retention.
             row.state = RpoState::kOk;
             row.reason = "the source database no longer exists; its newest recoverable point (" +

@@ -14,6 +14,15 @@
 //             missing or incomplete, or no vault copy has ever become available.
 // A database that no longer exists (its copies remain) is ok while it has an
 // available vault copy (nothing newer can come; reason says so), else unknown.
+//
+// Vault side (the source scope absent from the inventory, Side::kVault): the
+// databases are those whose captures the source account shared with a target
+// account plus those tagged on the DR account's own copies; "on its way"
+// counts the newest capture the target account sees shared; whether the
+// database still exists cannot be told (database_exists is true). A row is
+// unknown only when its target scope or the target account's view of the
+// source region is missing or incomplete; the absent source scope is an info
+// finding, not an error.
 // The overall state is the worst one, in the order ok < at-risk < breached
 // < unknown. Exit code: 0 when every row is ok (or there are no rows),
 // 1 when the worst is at-risk, 2 when any is breached or unknown.
@@ -60,7 +69,7 @@ struct TargetStatus {
   std::string policy;
   DbKind kind = DbKind::kInstance;
   std::string db_id;
-  bool database_exists = true;  // false: the source database was deleted
+  bool database_exists = true;  // false: the source database was deleted (source observed)
   Scope source;
   Scope target;
   std::chrono::seconds rpo{0};

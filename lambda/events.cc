@@ -1,8 +1,11 @@
 #include "lambda/events.h"
 
+#include <algorithm>
 #include <cctype>
 #include <nlohmann/json.hpp>
 #include <set>
+
+#include "engine/naming.h"
 
 namespace drsnap::lambda {
 namespace {
@@ -49,6 +52,7 @@ bool ParseArn(std::string_view arn, ArnParts& out) {
 // Event ids that can change what drsnap should do. Others (reboots, failovers,
 // parameter changes, ...) are ignored.
 const std::set<std::string, std::less<>>& RelevantEventIds() {
+  // clang-format off
   static const std::set<std::string, std::less<>> ids = {
       // DB snapshots: manual created, deleted, automated created, copies
       // finished or cancelled (same region and cross region), restore.
@@ -59,6 +63,7 @@ const std::set<std::string, std::less<>>& RelevantEventIds() {
       // Instances and clusters created or deleted.
       "RDS-EVENT-0005", "RDS-EVENT-0003", "RDS-EVENT-0170", "RDS-EVENT-0171",
   };
+  // clang-format on
   return ids;
 }
 
@@ -73,8 +78,7 @@ Trigger FromRdsEvent(const std::string& source_type, const std::string& event_id
   if (!source_id.empty()) what += " for " + source_id;
   if (!message.empty()) what += " (" + message + ")";
   if (event_id.empty()) return Ignore(what + ": no event id");
-  if (!RelevantEventIds().contains(event_id))
-    return Ignore(what + ": does not affect snapshots");
+  if (!RelevantEventIds().contains(event_id)) return Ignore(what + ": does not affect snapshots");
 
   Trigger t;
   t.event_id = event_id;
@@ -93,18 +97,30 @@ Trigger FromRdsEvent(const std::string& source_type, const std::string& event_id
   for (char& c : type) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   bool snapshot = type == "snapshot" || type == "db-snapshot" || type == "cluster_snapshot" ||
                   type == "db-cluster-snapshot";
-  bool cluster = type == "cluster_snapshot" || type == "db-cluster-snapshot" ||
-                 type == "cluster" || type == "db-cluster";
+  bool cluster = type == "cluster_snapshot" || type == "db-cluster-snapshot" || type == "cluster" ||
+                 type == "db-cluster";
   t.cluster = cluster;
   if (snapshot) {
     t.snapshot_id = source_id;
     t.db_id = DbFromAutomatedSnapshotId(source_id);
+    if (t.db_id.empty()) {
+      // A snapshot drsnap made (a capture, or a copy finished): its name
+      // carries the database's token.
+      if (auto lineage = engine::naming::ParseName(source_id)) {
+        t.db_token = lineage->db_token;
+        t.db_id = DbIdFromToken(t.db_token);
+      }
+    }
   } else if (type == "db_instance" || type == "db-instance" || cluster) {
     t.db_id = source_id;
   } else {
     return Ignore(what + ": source type '" + source_type + "' is not a database or snapshot");
   }
-  if (t.db_id.empty()) {
+  if (t.db_id.empty() && !t.db_token.empty()) {
+    t.kind = TriggerKind::kDatabase;
+    t.reason = what + ": reconcile the " + (cluster ? "cluster" : "instance") +
+               " whose name token is " + t.db_token + " in " + t.account_id + "/" + t.region;
+  } else if (t.db_id.empty()) {
     t.kind = TriggerKind::kScope;
     t.reason = what + ": reconcile " + t.account_id + "/" + t.region;
   } else {
@@ -204,10 +220,14 @@ Trigger FromSnsRecord(const json& record) {
 
 const char* TriggerKindName(TriggerKind k) {
   switch (k) {
-    case TriggerKind::kFullReconcile: return "full";
-    case TriggerKind::kDatabase: return "database";
-    case TriggerKind::kScope: return "scope";
-    case TriggerKind::kIgnore: return "ignore";
+    case TriggerKind::kFullReconcile:
+      return "full";
+    case TriggerKind::kDatabase:
+      return "database";
+    case TriggerKind::kScope:
+      return "scope";
+    case TriggerKind::kIgnore:
+      return "ignore";
   }
   return "ignore";
 }
@@ -226,8 +246,25 @@ std::string DbFromAutomatedSnapshotId(std::string_view id) {
   return std::string(id.substr(kPrefix.size(), id.size() - kPrefix.size() - kStampLen));
 }
 
-std::string SnapshotSharedDetail(std::string_view snapshot_arn, std::string_view db_id, bool cluster,
-                                 std::string_view source_account, std::string_view source_region) {
+std::string DbIdFromToken(std::string_view token) {
+  // The hashed shape: DbToken's prefix (its fixed length, or one less when
+  // the prefix ended in '-') + "-" + 8 lower-case hex digits. Its length is
+  // read from DbToken itself, so the two cannot drift apart.
+  static const size_t kHashedLength = engine::naming::DbToken(std::string(64, 'a')).size();
+  constexpr size_t kHashDigits = 8;
+  auto is_hex = [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); };
+  bool hashed_shape = (token.size() == kHashedLength || token.size() + 1 == kHashedLength) &&
+                      token[token.size() - kHashDigits - 1] == '-' &&
+                      std::all_of(token.end() - kHashDigits, token.end(), is_hex);
+  if (token.empty() || hashed_shape) return "";
+  // Only a token DbToken leaves unchanged can be an id by itself.
+  if (engine::naming::DbToken(token) != token) return "";
+  return std::string(token);
+}
+
+std::string SnapshotSharedDetail(std::string_view snapshot_arn, std::string_view db_id,
+                                 bool cluster, std::string_view source_account,
+                                 std::string_view source_region) {
   json d;
   d["SnapshotArn"] = snapshot_arn;
   d["DBIdentifier"] = db_id;
@@ -242,8 +279,7 @@ std::vector<Trigger> DecodeEvent(std::string_view payload) {
   if (ev.is_discarded()) return {Ignore("event is not valid JSON")};
   if (!ev.is_object()) return {Ignore("event is not a JSON object")};
   if (ev.contains("Records")) {
-    if (!ev["Records"].is_array() || ev["Records"].empty())
-      return {Ignore("event has no Records")};
+    if (!ev["Records"].is_array() || ev["Records"].empty()) return {Ignore("event has no Records")};
     std::vector<Trigger> out;
     for (const auto& r : ev["Records"]) out.push_back(FromSnsRecord(r));
     return out;

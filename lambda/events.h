@@ -24,8 +24,8 @@ namespace drsnap::lambda {
 
 enum class TriggerKind {
   kFullReconcile,  // every policy, every scope
-  kDatabase,       // one database (account, region, db id) — the fast path
-  kScope,          // one account-region, database unknown (e.g. a manual snapshot we can't attribute)
+  kDatabase,       // one database (account, region, db id or db token) — the fast path
+  kScope,          // one account-region, database unknown (a snapshot we cannot attribute)
   kIgnore,         // nothing to do; reason says why
 };
 
@@ -36,10 +36,15 @@ struct Trigger {
   std::string reason;       // one line for the log: what the event was and why this trigger
   std::string account_id;   // kDatabase, kScope
   std::string region;       // kDatabase, kScope
-  std::string db_id;        // kDatabase
+  std::string db_id;        // kDatabase; "" when only db_token is known
   bool cluster = false;     // kDatabase: an Aurora cluster rather than an instance
   std::string snapshot_id;  // when the event named a snapshot
   std::string event_id;     // "RDS-EVENT-0091", "drsnap-shared", "scheduled"
+  // kDatabase from a snapshot drsnap made (capture, raw, hop or vault): the
+  // database token its name carries (engine/naming.h DbToken). db_id is set
+  // too when the token alone tells the id (DbIdFromToken); otherwise
+  // ChooseRun (lambda/handler.h) resolves it against the policy file.
+  std::string db_token;
 };
 
 // One event payload (the Lambda invocation body) -> triggers (SNS batches
@@ -50,10 +55,20 @@ std::vector<Trigger> DecodeEvent(std::string_view payload);
 // -> "db1". Empty when the name is not an automated snapshot name.
 std::string DbFromAutomatedSnapshotId(std::string_view snapshot_id);
 
+// The database id a drsnap name's database token stands for, when the token
+// alone tells: "" when it may stand for more than one id. RDS identifiers
+// are lower case, at most 63 characters of [a-z0-9-] starting with a letter;
+// DbToken keeps such an id unchanged when it is short enough, and replaces a
+// longer one by a prefix + "-" + 8 hex digits of a hash, which has a fixed
+// length. So a token not of that hashed shape is exactly the id; one of that
+// shape is either a short id that happens to look hashed or a longer id.
+std::string DbIdFromToken(std::string_view token);
+
 // The event drsnap's source side emits when it has shared a snapshot, as the
 // JSON "Detail" of an EventBridge PutEvents entry (DetailType "drsnap Snapshot
 // Shared", Source "drsnap"); DecodeEvent understands it once forwarded.
-std::string SnapshotSharedDetail(std::string_view snapshot_arn, std::string_view db_id, bool cluster,
-                                 std::string_view source_account, std::string_view source_region);
+std::string SnapshotSharedDetail(std::string_view snapshot_arn, std::string_view db_id,
+                                 bool cluster, std::string_view source_account,
+                                 std::string_view source_region);
 
 }  // namespace drsnap::lambda

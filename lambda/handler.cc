@@ -7,6 +7,7 @@
 
 #include "aws/endpoints.h"
 #include "core/log.h"
+#include "engine/naming.h"
 #include "engine/planner.h"
 
 namespace drsnap::lambda {
@@ -38,25 +39,17 @@ long long MillisBetween(TimePoint from, TimePoint to) {
 
 }  // namespace
 
-const char* SideName(Side s) {
-  switch (s) {
-    case Side::kAll:
-      return "all";
-    case Side::kSource:
-      return "source";
-    case Side::kVault:
-      return "vault";
+std::vector<std::string> LiteralDbIdsForToken(std::string_view token,
+                                              const config::Config& config) {
+  std::set<std::string> ids;
+  for (const auto& p : config.policies) {
+    for (const auto& name : p.databases.names) {
+      if (name.empty() || name.find_first_of("*?") != std::string::npos) continue;
+      std::string id = Lower(name);
+      if (engine::naming::DbToken(id) == token) ids.insert(std::move(id));
+    }
   }
-  return "all";
-}
-
-Result<Side> ParseSide(std::string_view text) {
-  std::string s = Lower(text);
-  if (s.empty() || s == "all") return Side::kAll;
-  if (s == "source") return Side::kSource;
-  if (s == "vault") return Side::kVault;
-  return Fail(Error::Terminal(
-      "UsageError", "DRSNAP_SIDE '" + std::string(text) + "' is not one of source, vault, all"));
+  return {ids.begin(), ids.end()};
 }
 
 RunRequest ChooseRun(const std::vector<Trigger>& triggers, const config::Config& config) {
@@ -84,8 +77,22 @@ RunRequest ChooseRun(const std::vector<Trigger>& triggers, const config::Config&
         }
         break;
       case TriggerKind::kDatabase:
-        if (known(t)) {
+        if (known(t) && !t.db_id.empty()) {
           dbs.insert(t.db_id);
+        } else if (known(t)) {
+          std::vector<std::string> ids = LiteralDbIdsForToken(t.db_token, config);
+          if (ids.size() == 1) {
+            line += " (the policy file names " + ids.front() + ")";
+            dbs.insert(ids.front());
+          } else {
+            full = true;
+            line += ids.empty() ? " (token " + t.db_token +
+                                      " may stand for several ids and the policy file names none "
+                                      "of them: full reconcile)"
+                                : " (" + std::to_string(ids.size()) +
+                                      " databases the policy file names have token " + t.db_token +
+                                      ": full reconcile)";
+          }
         } else {
           line +=
               " (ignored: " + t.account_id + "/" + t.region + " is no scope of the policy file)";
@@ -136,6 +143,7 @@ HandlerResult InvocationHandler::Handle(const Invocation& inv) {
     one["kind"] = TriggerKindName(triggers[i].kind);
     if (!triggers[i].event_id.empty()) one["event_id"] = triggers[i].event_id;
     if (!triggers[i].db_id.empty()) one["db"] = triggers[i].db_id;
+    if (!triggers[i].db_token.empty()) one["db_token"] = triggers[i].db_token;
     one["reason"] = req.reasons[i];
     tj.push_back(std::move(one));
   }
@@ -159,6 +167,7 @@ HandlerResult InvocationHandler::Handle(const Invocation& inv) {
   Duration left = inv.deadline - wall_start;
   engine::ReconcileOptions opt;
   opt.only_db = req.only_db;
+  opt.side = options_.side;
   opt.concurrency = options_.concurrency;
   opt.deadline = reconciler_->clock().Now() + left;
   opt.deadline_margin = options_.deadline_margin;

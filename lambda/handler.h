@@ -8,6 +8,15 @@
 //                     (schedule, kScope, several databases in one SNS batch)
 //   A kDatabase trigger whose account-region is no scope of the policy file
 //   is ignored (the event is about something drsnap does not protect).
+//   A kDatabase trigger from a snapshot drsnap made (a capture, or a hop or
+//   vault copy that finished) names the database by its token; when the
+//   token alone does not tell the id (DbIdFromToken, lambda/events.h), the
+//   ids the policy file names literally decide: exactly one with that token
+//   -> that database; none or several -> a full reconcile. (A database the
+//   policy selects by glob or tag whose id is, character for character, the
+//   hashed token of a literally named one is not considered: such a name
+//   would have to be chosen on purpose, and its actions would only wait for
+//   the next run.)
 //
 // Deadline: the reconcile starts no new action within deadline_margin of the
 // invocation's deadline; deferred actions are listed under "left" in the
@@ -39,18 +48,18 @@
 #include "core/clock.h"
 #include "core/error.h"
 #include "engine/reconcile.h"
+#include "engine/side.h"
 #include "lambda/events.h"
 #include "lambda/runtime.h"
 
 namespace drsnap::lambda {
 
-// Which half of the pipeline this function is deployed as (DRSNAP_SIDE).
-// Today it decides only who announces shares (source, all); see the report
-// field "side".
-enum class Side { kAll, kSource, kVault };
-const char* SideName(Side s);  // "all" | "source" | "vault"
-// "", "all", "source", "vault" (case-insensitive); code "UsageError" otherwise.
-Result<Side> ParseSide(std::string_view text);
+// Which half of the pipeline this function is deployed as (DRSNAP_SIDE,
+// engine/side.h): what it observes, which actions it takes, and whether it
+// announces shares (source, all). The report field "side" says which.
+using engine::ParseSide;
+using engine::Side;
+using engine::SideName;
 
 using EventEmitter = std::function<Status(const std::vector<aws::EventEntry>& entries)>;
 
@@ -71,6 +80,11 @@ struct RunRequest {
   std::string only_db;               // "": full reconcile
   std::vector<std::string> reasons;  // one per trigger, for the log and the summary
 };
+
+// The ids the policy file names literally (databases.names entries without
+// '*' or '?', lower-cased as RDS stores identifiers) whose DbToken is
+// `token`, sorted and unique. Pure.
+std::vector<std::string> LiteralDbIdsForToken(std::string_view token, const config::Config& config);
 
 // REQUIRES: config validated. Pure.
 RunRequest ChooseRun(const std::vector<Trigger>& triggers, const config::Config& config);

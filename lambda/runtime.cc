@@ -1,6 +1,7 @@
 #include "lambda/runtime.h"
 
 #include <charconv>
+#include <cstdlib>
 #include <exception>
 #include <nlohmann/json.hpp>
 
@@ -16,6 +17,14 @@ std::string ErrorBody(const std::string& type, const std::string& message) {
   j["errorType"] = type;
   j["errorMessage"] = message;
   return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+void ExportTraceId(const std::string& trace_id) {
+  if (trace_id.empty()) {
+    ::unsetenv(kTraceIdEnv);
+  } else {
+    ::setenv(kTraceIdEnv, trace_id.c_str(), 1);
+  }
 }
 
 }  // namespace
@@ -61,12 +70,13 @@ Result<aws::HttpResponse> RuntimeClient::Post(const std::string& path, const std
   req.url = base_ + path;
   req.body = body;
   req.headers.emplace_back("Content-Type", "application/json");
-  if (!error_type.empty()) req.headers.emplace_back("Lambda-Runtime-Function-Error-Type", error_type);
+  if (!error_type.empty())
+    req.headers.emplace_back("Lambda-Runtime-Function-Error-Type", error_type);
   DRSNAP_ASSIGN_OR_RETURN(aws::HttpResponse resp, transport_->Send(req));
   if (resp.status / 100 != 2) {
     return Fail(Error::Terminal("RuntimeApiError", "the Lambda Runtime API answered HTTP " +
-                                                       std::to_string(resp.status) + " to " +
-                                                       path + ": " + resp.body));
+                                                       std::to_string(resp.status) + " to " + path +
+                                                       ": " + resp.body));
   }
   return resp;
 }
@@ -100,6 +110,7 @@ int RunLoop(RuntimeClient& client, const Handler& handler, const LoopOptions& op
     }
     api_failures = 0;
     const Invocation& inv = *next;
+    ExportTraceId(inv.trace_id);
     HandlerResult result;
     try {
       result = handler(inv);
@@ -112,9 +123,9 @@ int RunLoop(RuntimeClient& client, const Handler& handler, const LoopOptions& op
       result.error_type = "drsnap.InternalError";
       result.error_message = "internal error";
     }
-    Status sent = result.ok ? client.Respond(inv.request_id, result.body)
-                            : client.ReportError(inv.request_id, result.error_type,
-                                                 result.error_message);
+    Status sent = result.ok
+                      ? client.Respond(inv.request_id, result.body)
+                      : client.ReportError(inv.request_id, result.error_type, result.error_message);
     if (!sent) {
       LogError("cannot report the invocation result",
                {{"request_id", inv.request_id}, {"error", sent.error().ToString()}});

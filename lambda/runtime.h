@@ -64,9 +64,18 @@ struct LoopOptions {
   int max_api_failures = 5;
 };
 
-// The runtime's main loop. A handler that throws is reported as an
-// invocation error and the loop goes on. Returns the process exit code:
-// 0 after max_invocations, 1 when the Runtime API is unreachable.
+// The environment variable the Lambda runtime contract puts the invocation's
+// X-Ray trace header in, for instrumented code (X-Ray and OpenTelemetry SDKs).
+inline constexpr char kTraceIdEnv[] = "_X_AMZN_TRACE_ID";
+
+// The runtime's main loop. Before each handler call, sets _X_AMZN_TRACE_ID
+// to that invocation's Lambda-Runtime-Trace-Id, or unsets it when the
+// invocation has none (a previous invocation's trace must not leak into
+// it). setenv is not thread-safe: the handler's threads must have finished
+// when it returns, and nothing else may read the environment concurrently.
+// A handler that throws is reported as an invocation error and the loop goes
+// on. Returns the process exit code: 0 after max_invocations, 1 when the
+// Runtime API is unreachable.
 int RunLoop(RuntimeClient& client, const Handler& handler, const LoopOptions& options = {});
 
 }  // namespace drsnap::lambda

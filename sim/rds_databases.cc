@@ -309,6 +309,7 @@ OpResult RestoreFromSnapshot(RdsCall& c, bool cluster) {
   db.tags = std::move(tags);
   db.status = "creating";
   db.restored_from = s->id;
+  db.fail_when_ready = w.TakeFault("fail_restores", c.req.account_id, c.req.region);
   int minutes = w.settings.restore_minutes + s->db->size_gb / 100;
   db.ready_at = w.now + std::chrono::minutes(minutes);
   Database& stored = c.scope.dbs[k].emplace(lid, std::move(db)).first->second;

@@ -167,7 +167,7 @@ Status Simulator::InjectFault(const nlohmann::json& spec) {
     world_->faults.clear();
     return OkStatus();
   }
-  if (kind != "fail_copies" && kind != "fail_snapshots")
+  if (kind != "fail_copies" && kind != "fail_snapshots" && kind != "fail_restores")
     return Fail(Error::Terminal("UnknownFault", "not a world fault: " + kind));
   WorldFault f;
   f.kind = kind;

@@ -125,6 +125,10 @@ class Simulator {
   //     the next N copies started by that account into that region (either
   //     field may be omitted = any) end in status "failed".
   //   {"kind":"fail_snapshots", same fields}: the same for CreateDB*Snapshot.
+  //   {"kind":"fail_restores", same fields}: the next N restores from a
+  //     snapshot (RestoreDBInstanceFromDBSnapshot, RestoreDBClusterFromSnapshot)
+  //     in that account and region end in status "incompatible-restore"
+  //     instead of "available".
   //   {"kind":"clear"}: removes pending world faults.
   // Other kinds (throttling, 5xx, latency, drops) belong to the server: this
   // returns an Error with code "UnknownFault" for them.

@@ -86,7 +86,8 @@ std::string DumpState(const World& w) {
                        {"tags", TagsJson(d.tags)}, {"status", d.status},
                        {"ready_at", Ms(d.ready_at)}, {"next_backup", Ms(d.next_backup)},
                        {"cluster_id", d.cluster_id}, {"members", d.members},
-                       {"restored_from", d.restored_from}});
+                       {"restored_from", d.restored_from},
+                       {"fail_when_ready", d.fail_when_ready}});
     sj["dbs"] = dbs;
     json snaps = json::array();
     for (int k = 0; k < 2; ++k)
@@ -206,6 +207,7 @@ Result<std::unique_ptr<World>> LoadState(std::string_view text) {
         db.cluster_id = d.at("cluster_id");
         db.members = d.at("members").get<std::vector<std::string>>();
         db.restored_from = d.at("restored_from");
+        db.fail_when_ready = d.value("fail_when_ready", false);
         std::string id = db.info->db_id;
         s.dbs[db.cluster ? 1 : 0][id] = std::move(db);
       }

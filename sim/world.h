@@ -114,6 +114,7 @@ struct Database {
   std::string cluster_id;    // instance: member of this cluster
   std::vector<std::string> members;  // cluster: member instances
   std::string restored_from;  // snapshot id this DB was restored from
+  bool fail_when_ready = false;  // a fail_restores fault: ends "incompatible-restore"
 };
 
 struct KmsKey {
@@ -181,7 +182,7 @@ struct ByOwnerAndId {
 };
 
 struct WorldFault {
-  std::string kind;  // "fail_copies" | "fail_snapshots"
+  std::string kind;  // "fail_copies" | "fail_snapshots" | "fail_restores"
   std::string account, region;  // "" = any
   int remaining = 0;
 };

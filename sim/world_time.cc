@@ -201,6 +201,11 @@ void World::RunTask(TimePoint at, const Task& task) {
       if (it == s->dbs[k].end()) return;
       Database& db = it->second;
       if (db.status != "creating" || db.ready_at != at) return;
+      if (db.fail_when_ready) {
+        // AWS's status for a restore that cannot complete; it stays there.
+        db.status = "incompatible-restore";
+        return;
+      }
       db.status = "available";
       std::string arn = DbArn(s->region, s->account, db.cluster, db.info->db_id);
       if (!db.restored_from.empty()) {

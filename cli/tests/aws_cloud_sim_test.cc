@@ -128,5 +128,81 @@ TEST(AwsCloudSimTest, ShareDescribeDeleteAndAwsErrorCodes) {
   ASSERT_TRUE(key.has_value()) << key.error().ToString();
 }
 
+// A policy file whose 'vault' account is reached with `vault_access`.
+std::string PolicyWithVaultAccess(const std::string& vault_access) {
+  std::string policy = kPolicy;
+  const std::string from = "vault: {id: \"222222222222\", profile: vault,";
+  policy.replace(policy.find(from), from.size(),
+                 "vault: {id: \"222222222222\", " + vault_access + ",");
+  return policy;
+}
+
+// Credentials of the wrong account would list that account's snapshots as if
+// they were the configured one's: every call is refused, before any RDS call.
+TEST(AwsCloudSimTest, CredentialsOfAnotherAccountAreRefusedBeforeAnyCall) {
+  auto p = StartSimPipeline(WorldWithSnapshots(1), PolicyWithVaultAccess("profile: prod"));
+  ASSERT_NE(p, nullptr);
+  auto counting = std::make_shared<cloud::CountingTransport>(aws::NewCurlTransport());
+  cloud::AwsCloudFactoryOptions o;
+  o.env = p->env;
+  o.transport = counting;
+  auto clouds = cloud::MakeAwsClouds(p->config, o);
+  ASSERT_TRUE(clouds.has_value()) << clouds.error().ToString();
+
+  auto seen = (*clouds)->ListSnapshots(kVaultSrc);
+  ASSERT_FALSE(seen.has_value());
+  EXPECT_EQ(seen.error().code, "WrongAccount") << seen.error().ToString();
+  EXPECT_FALSE(seen.error().retryable());
+  EXPECT_NE(seen.error().ToString().find("belong to account 111111111111"), std::string::npos)
+      << seen.error().ToString();
+  auto again = (*clouds)->DeleteSnapshot(kVaultSrc, DbKind::kInstance, "seed-0");
+  ASSERT_FALSE(again.has_value());
+  EXPECT_EQ(again.error().code, "WrongAccount");
+  auto counts = counting->Counts();
+  EXPECT_EQ(counts["GetCallerIdentity"], 1);  // asked once, remembered
+  EXPECT_EQ(counting->Total(), 1);            // no RDS call at all
+
+  // The correctly configured account works through the same factory.
+  auto prod = (*clouds)->ListSnapshots(kProd);
+  ASSERT_TRUE(prod.has_value()) << prod.error().ToString();
+
+  // Opting out (e.g. an endpoint without STS) skips the check.
+  o.verify_accounts = false;
+  counting->Reset();
+  auto unchecked = cloud::MakeAwsClouds(p->config, o);
+  ASSERT_TRUE(unchecked.has_value());
+  ASSERT_TRUE((*unchecked)->ListSnapshots(kVaultSrc).has_value());
+  EXPECT_EQ(counting->Counts().count("GetCallerIdentity"), 0u);
+}
+
+// A Lambda function's own account is reached with the function's own
+// credentials; its profile / role_arn in the file are for the other side.
+TEST(AwsCloudSimTest, OwnAccountUsesAmbientCredentials) {
+  // The file says to reach the vault with another account's profile: only
+  // right for the other side (it would be a role there, in practice).
+  auto p = StartSimPipeline(WorldWithSnapshots(1), PolicyWithVaultAccess("profile: prod"));
+  ASSERT_NE(p, nullptr);
+  cloud::AwsCloudFactoryOptions o;
+  o.env = p->env;
+  auto as_other_side = cloud::MakeAwsClouds(p->config, o);
+  ASSERT_TRUE(as_other_side.has_value()) << as_other_side.error().ToString();
+  auto refused = (*as_other_side)->ListSnapshots(kVaultSrc);
+  ASSERT_FALSE(refused.has_value());
+  EXPECT_EQ(refused.error().code, "WrongAccount");
+
+  for (const auto& a : SimAccounts()) {
+    if (a.id != kVaultSrc.account_id) continue;
+    p->env->Set("AWS_ACCESS_KEY_ID", a.access_key_id);
+    p->env->Set("AWS_SECRET_ACCESS_KEY", a.secret);
+  }
+  o.own_account_id = kVaultSrc.account_id;
+  auto clouds = cloud::MakeAwsClouds(p->config, o);
+  ASSERT_TRUE(clouds.has_value()) << clouds.error().ToString();
+  auto seen = (*clouds)->ListSnapshots(kVaultSrc);
+  ASSERT_TRUE(seen.has_value()) << seen.error().ToString();
+  // The other account still uses its own profile.
+  ASSERT_TRUE((*clouds)->ListSnapshots(kProd).has_value());
+}
+
 }  // namespace
 }  // namespace drsnap::testing

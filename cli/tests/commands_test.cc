@@ -119,7 +119,8 @@ TEST_F(CommandsTest, BadFlagsAreOneSentenceAndExitTwo) {
   EXPECT_EQ(o.code, 2);
   EXPECT_EQ(
       o.err,
-      "drsnap plan: unknown flag '--outptu' (this command takes --output, --db); see --help\n");
+      "drsnap plan: unknown flag '--outptu' (this command takes --output, --db, --side); see "
+      "--help\n");
   o = Run(RunPlanCommand, {"--output", "yaml"});
   EXPECT_EQ(o.code, 2);
   EXPECT_EQ(o.err, "drsnap plan: --output 'yaml' is not table or json\n");
@@ -154,6 +155,29 @@ TEST_F(CommandsTest, PlanTableAndJson) {
   EXPECT_FALSE(j["actions"][0]["reason"].get<std::string>().empty());
   EXPECT_EQ(j["scopes"].size(), 3u);
   EXPECT_TRUE(cloud_->MutationLog().empty());  // plan is read-only
+}
+
+TEST_F(CommandsTest, SideNarrowsWhatIsObservedAndDone) {
+  // The vault side observes only the DR account and captures nothing.
+  auto o = Run(RunPlanCommand, {"--side", "vault", "--output", "json"});
+  ASSERT_EQ(o.code, 0) << o.err;
+  auto j = nlohmann::json::parse(o.out);
+  EXPECT_EQ(j["actions"].size(), 0u) << o.out;
+  ASSERT_EQ(j["scopes"].size(), 2u) << o.out;
+  for (const auto& scope : j["scopes"])
+    EXPECT_NE(scope.dump().find("222222222222"), std::string::npos) << scope.dump();
+  // The source side captures.
+  o = Run(RunPlanCommand, {"--side=source", "--output", "json"});
+  ASSERT_EQ(o.code, 0) << o.err;
+  j = nlohmann::json::parse(o.out);
+  ASSERT_EQ(j["actions"].size(), 1u) << o.out;
+  EXPECT_EQ(j["actions"][0]["stage"], "capture");
+  o = Run(RunApplyCommand, {"--side", "vault"});
+  EXPECT_EQ(o.code, 0) << o.err;
+  EXPECT_TRUE(cloud_->MutationLog().empty());
+  o = Run(RunApplyCommand, {"--side", "dr"});
+  EXPECT_EQ(o.code, 2);
+  EXPECT_EQ(o.err, "drsnap apply: --side 'dr' is not one of source, vault, all\n");
 }
 
 TEST_F(CommandsTest, ApplyDryRunThenApplyThenNothingLeft) {
@@ -243,6 +267,21 @@ TEST(FlagsTest, ParsesValuesBooleansAndEquals) {
   EXPECT_EQ(ConfigPath(*none, env), "drsnap.yaml");
   env.Set("DRSNAP_CONFIG", "/etc/d.yaml");
   EXPECT_EQ(ConfigPath(*none, env), "/etc/d.yaml");
+}
+
+TEST(CloudFactoryTest, RejectsAMalformedOwnAccountId) {
+  config::Config cfg;  // no accounts: only the environment is checked
+  for (const char* bad : {"12345", "12345678901a", "1234567890123"}) {
+    auto env = std::make_shared<MapEnvironment>();
+    env->Set("DRSNAP_ACCOUNT_ID", bad);
+    auto cloud = DefaultCloudFactory(env, nullptr)(cfg);
+    ASSERT_FALSE(cloud.has_value()) << bad;
+    EXPECT_EQ(cloud.error().code, "UsageError");
+    EXPECT_NE(cloud.error().message.find(bad), std::string::npos) << cloud.error().message;
+  }
+  auto env = std::make_shared<MapEnvironment>();
+  env->Set("DRSNAP_ACCOUNT_ID", "123456789012");
+  EXPECT_TRUE(DefaultCloudFactory(env, nullptr)(cfg).has_value());
 }
 
 }  // namespace

@@ -162,6 +162,10 @@ TEST_F(DemoEndToEndTest, TwoDaysEndWithEveryDatabaseWithinItsRpoAndAReport) {
   EXPECT_GE(Count(html, "class=\"mark vaulted available\""), 10 * 2 + 4 * 4);
   EXPECT_EQ(html.find("Failed actions"), std::string::npos);
   EXPECT_NE(html.find("The policy the demo ran"), std::string::npos);
+  // The restore drills at the end (us-west-2 has `verify:`): every one
+  // passed, and the report shows each as the row's last verification.
+  EXPECT_NE(r.out.find("Restore drills: 7 passed, 0 not passed."), std::string::npos) << r.out;
+  EXPECT_EQ(Count(html, ": restored OK ("), 7);
 }
 
 TEST_F(DemoEndToEndTest, QuietPrintsTheTableAndTheReportOnly) {

@@ -97,6 +97,78 @@ TEST(LoggingCloudTest, LogsMutationsAndFailures) {
   EXPECT_EQ(text.find("list snapshots"), std::string::npos) << text;
 }
 
+// Restore drills through the decorators: dry-run sends none of the drill's
+// mutations (restore, delete, result tags); counting and logging forward.
+TEST(DryRunCloudTest, BlocksRestoreDrillMutations) {
+  auto fake = World();
+  DryRunCloud dry(fake);
+  engine::RestoreRequest req;
+  req.db_id = "drsnap-verify-db1-202611240410";
+  req.snapshot_id = "snap-1";
+  auto restored = dry.RestoreFromSnapshot(kProd, req);
+  ASSERT_TRUE(restored.has_value());
+  EXPECT_EQ(restored->status, "creating");
+  EXPECT_TRUE(dry.DeleteDatabase(kProd, DbKind::kInstance, "db1").has_value());
+  const std::string arn = "arn:aws:rds:us-east-1:111111111111:snapshot:snap-1";
+  EXPECT_TRUE(dry.TagSnapshot(kProd, arn, {{"drsnap:verify-result", "ok"}}).has_value());
+  EXPECT_FALSE(dry.DescribeDatabase(kProd, DbKind::kInstance, req.db_id).has_value());  // a read
+  EXPECT_EQ(dry.Recorded(),
+            (std::vector<std::string>{
+                "restore 111111111111/us-east-1 drsnap-verify-db1-202611240410 <- snap-1",
+                "delete-db 111111111111/us-east-1 db1",
+                "tag 111111111111/us-east-1 " + arn + " drsnap:verify-result=ok"}));
+  EXPECT_TRUE(fake->MutationLog().empty());
+  EXPECT_EQ(fake->Calls("RestoreFromSnapshot"), 0);
+  EXPECT_EQ(fake->Calls("DeleteDatabase"), 0);
+  EXPECT_EQ(fake->Calls("TagSnapshot"), 0);
+  EXPECT_EQ(fake->Calls("DescribeDatabase"), 1);
+  EXPECT_TRUE(fake->FindDatabase(kProd, "db1").has_value());
+  EXPECT_FALSE(fake->Find(kProd, "snap-1")->tags.contains("drsnap:verify-result"));
+}
+
+TEST(CountingCloudTest, CountsAndForwardsRestoreDrillCalls) {
+  auto fake = World();
+  CountingCloud counting(fake);
+  engine::RestoreRequest req;
+  req.db_id = "drsnap-verify-db1-202611240410";
+  req.snapshot_id = "snap-1";
+  ASSERT_TRUE(counting.RestoreFromSnapshot(kProd, req).has_value());
+  EXPECT_TRUE(counting.DescribeDatabase(kProd, DbKind::kInstance, req.db_id).has_value());
+  (void)counting.DeleteDatabase(kProd, DbKind::kInstance, req.db_id);  // refused: creating
+  const std::string arn = "arn:aws:rds:us-east-1:111111111111:snapshot:snap-1";
+  EXPECT_TRUE(counting.TagSnapshot(kProd, arn, {{"k", "v"}}).has_value());
+  auto counts = counting.Counts();
+  EXPECT_EQ(counts["RestoreFromSnapshot"], 1);
+  EXPECT_EQ(counts["DescribeDatabase"], 1);
+  EXPECT_EQ(counts["DeleteDatabase"], 1);
+  EXPECT_EQ(counts["TagSnapshot"], 1);
+  EXPECT_EQ(fake->Calls("RestoreFromSnapshot"), 1);
+  EXPECT_EQ(fake->Find(kProd, "snap-1")->tags.at("k"), "v");
+}
+
+TEST(LoggingCloudTest, ForwardsAndLogsRestoreDrillCalls) {
+  auto fake = World();
+  std::FILE* f = std::tmpfile();
+  Logger logger(f);
+  logger.Configure(LogLevel::kDebug, LogFormat::kText);
+  LoggingCloud logging(fake, &logger);
+  engine::RestoreRequest req;
+  req.db_id = "drsnap-verify-db1-202611240410";
+  req.snapshot_id = "snap-1";
+  ASSERT_TRUE(logging.RestoreFromSnapshot(kProd, req).has_value());
+  EXPECT_FALSE(logging.DeleteDatabase(kProd, DbKind::kInstance, "missing").has_value());
+  std::rewind(f);
+  std::string text;
+  char buf[4096];
+  size_t n;
+  while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) text.append(buf, n);
+  std::fclose(f);
+  EXPECT_NE(text.find("restore snapshot"), std::string::npos) << text;
+  EXPECT_NE(text.find("drsnap-verify-db1-202611240410"), std::string::npos) << text;
+  EXPECT_NE(text.find("delete database failed"), std::string::npos) << text;
+  EXPECT_TRUE(fake->FindDatabase(kProd, req.db_id).has_value());
+}
+
 TEST(MultiAccountCloudTest, RoutesByAccountAndRefusesUnknownOnes) {
   auto prod = World();
   auto vault = std::make_shared<engine::FakeCloud>();

@@ -18,15 +18,13 @@
 //  - moto lists snapshots shared with an account only for
 //    DescribeDBSnapshots SnapshotType=shared, not for IncludeShared=true
 //    (moto/rds/models.py describe_db_snapshots), which is what AwsCloud sends
-//    and what real RDS answers. The observer infers the source's shares from
-//    what the DR account sees in the source region (engine/observe.cc,
-//    infer_shares), so against bare moto every capture looks unshared and is
-//    re-shared on every run (moto then even lists the account three times in
-//    the restore attribute: it does not de-duplicate ValuesToAdd). The test
-//    wraps the moto backend's Cloud in MotoIncludeSharedCloud, which adds to
-//    the DR account's ListSnapshots what moto answers for SnapshotType=shared
-//    (moto's real share state; the test reads shares back independently with
-//    DescribeDBSnapshotAttributes).
+//    and what real RDS answers. The observer's share inference (engine/
+//    observe.h, rule 4) notices: the DR account lists nothing of the source's
+//    as shared, so it reads the restore attribute of the oldest capture, and
+//    once that names the DR account, of every capture. So no wrapper is
+//    needed: each capture is shared exactly once (moto does not de-duplicate
+//    ValuesToAdd, so a second share would list the account twice, which the
+//    restore check below would catch).
 //  - moto does not copy a snapshot shared from another account (its backends
 //    are per account), so the vault stage cannot run there. The Reconciler
 //    has no stage filter: RunOnce runs every stage against both backends and
@@ -66,9 +64,9 @@
 #include <thread>
 #include <vector>
 
-#include "aws/tests/moto_server.h"
 #include "aws/http.h"
 #include "aws/rds.h"
+#include "aws/tests/moto_server.h"
 #include "cloud/aws_cloud.h"
 #include "config/policy.h"
 #include "core/clock.h"
@@ -198,68 +196,6 @@ std::string SimWorld(TimePoint start) {
   return w;
 }
 
-// See the top comment: AWS's IncludeShared=true semantics for moto, from
-// moto's own SnapshotType=shared answer, for the DR account's scopes.
-class MotoIncludeSharedCloud final : public engine::Cloud {
- public:
-  MotoIncludeSharedCloud(std::shared_ptr<MultiAccountCloud> inner, std::string account)
-      : inner_(std::move(inner)), account_(std::move(account)) {}
-
-  Result<std::vector<engine::Snapshot>> ListSnapshots(const engine::Scope& scope) override {
-    auto out = inner_->ListSnapshots(scope);
-    if (!out || scope.account_id != account_) return out;
-    auto* aws_cloud = dynamic_cast<AwsCloud*>(inner_->For(account_).get());
-    if (aws_cloud == nullptr) return out;
-    auto rds = aws_cloud->Rds(scope.region);
-    if (!rds) return std::unexpected(std::move(rds).error());
-    auto shared = (*rds)->DescribeDBSnapshotsAll({.snapshot_type = "shared"});
-    if (!shared) return std::unexpected(std::move(shared).error());
-    for (const auto& s : *shared) {
-      engine::Snapshot snap = ToSnapshot(s, scope);
-      bool seen = std::ranges::any_of(*out, [&](const auto& o) { return o.arn == snap.arn; });
-      if (!seen) out->push_back(std::move(snap));
-    }
-    return out;
-  }
-
-  Result<std::vector<engine::Database>> ListDatabases(const engine::Scope& scope) override {
-    return inner_->ListDatabases(scope);
-  }
-  Result<std::vector<std::string>> ListSharedAccounts(const engine::Scope& scope,
-                                                      engine::DbKind kind,
-                                                      const std::string& id) override {
-    return inner_->ListSharedAccounts(scope, kind, id);
-  }
-  Result<std::string> DefaultRdsKeyArn(const engine::Scope& scope) override {
-    return inner_->DefaultRdsKeyArn(scope);
-  }
-  Result<engine::Snapshot> DescribeSnapshot(const engine::Scope& scope, engine::DbKind kind,
-                                            const std::string& id) override {
-    return inner_->DescribeSnapshot(scope, kind, id);
-  }
-  Result<engine::Snapshot> CreateSnapshot(const engine::Scope& scope, engine::DbKind kind,
-                                          const std::string& db_id, const std::string& id,
-                                          const engine::Tags& tags) override {
-    return inner_->CreateSnapshot(scope, kind, db_id, id, tags);
-  }
-  Result<engine::Snapshot> CopySnapshot(const engine::Scope& destination,
-                                        const engine::CopyRequest& request) override {
-    return inner_->CopySnapshot(destination, request);
-  }
-  Status ShareSnapshot(const engine::Scope& scope, engine::DbKind kind, const std::string& id,
-                       const std::vector<std::string>& accounts) override {
-    return inner_->ShareSnapshot(scope, kind, id, accounts);
-  }
-  Status DeleteSnapshot(const engine::Scope& scope, engine::DbKind kind,
-                        const std::string& id) override {
-    return inner_->DeleteSnapshot(scope, kind, id);
-  }
-
- private:
-  std::shared_ptr<MultiAccountCloud> inner_;
-  std::string account_;
-};
-
 // One backend under test: the clouds, a reconciler and a typed RDS client of
 // the source scope (the prod profile's credentials, the backend's endpoint).
 class Backend {
@@ -276,7 +212,7 @@ class Backend {
   // Writes the AWS config files and the policy, loads it, builds the clouds.
   // Empty on success, else what failed.
   std::string Init(const std::string& endpoint, std::shared_ptr<Clock> clock,
-                   const std::vector<Profile>& profiles, bool moto_include_shared) {
+                   const std::vector<Profile>& profiles) {
     char tmpl[] = "/tmp/drsnap-pipeline-moto-XXXXXX";
     char* d = mkdtemp(tmpl);
     if (d == nullptr) return "mkdtemp failed";
@@ -308,9 +244,7 @@ class Backend {
     auto r = source->Rds("us-east-1");
     if (!r) return r.error().ToString();
     rds = *r;
-    std::shared_ptr<engine::Cloud> driven = cloud;
-    if (moto_include_shared) driven = std::make_shared<MotoIncludeSharedCloud>(cloud, kDrAccount);
-    reconciler = std::make_unique<engine::Reconciler>(driven, *cfg, std::move(clock));
+    reconciler = std::make_unique<engine::Reconciler>(cloud, *cfg, std::move(clock));
     return "";
   }
 
@@ -514,8 +448,7 @@ TEST(PipelineMotoTest, SourceStagesAgreeWithDrsnapSim) {
   Backend on_moto;
   auto dr_key = MotoAccountKey(moto.url(), "dr", kDrAccount);
   ASSERT_TRUE(dr_key) << dr_key.error().ToString();
-  ASSERT_EQ(on_moto.Init(moto.url(), std::make_shared<FakeClock>(now), {Profiles()[0], *dr_key},
-                         /*moto_include_shared=*/true),
+  ASSERT_EQ(on_moto.Init(moto.url(), std::make_shared<FakeClock>(now), {Profiles()[0], *dr_key}),
             "");
   Seed(*on_moto.rds);
   SeedUserSnapshot(*on_moto.rds);
@@ -530,8 +463,7 @@ TEST(PipelineMotoTest, SourceStagesAgreeWithDrsnapSim) {
   auto server = sim::Server::Start(simulator, sim::ServerOptions{});
   ASSERT_TRUE(server) << server.error().ToString();
   Backend on_sim;
-  ASSERT_EQ(on_sim.Init((*server)->endpoint(), std::make_shared<SimClock>(simulator), Profiles(),
-                        /*moto_include_shared=*/false),
+  ASSERT_EQ(on_sim.Init((*server)->endpoint(), std::make_shared<SimClock>(simulator), Profiles()),
             "");
   Seed(*on_sim.rds);
   // The simulator creates databases over virtual time; moto at once.

@@ -63,6 +63,41 @@ TEST(PolicyTest, ExampleLoads) {
   EXPECT_EQ(r.capture_margin, minutes(20));
   EXPECT_EQ(r.retention.within, hours(48));
   EXPECT_EQ(r.targets[0].regions[0].region, "us-east-1");  // another account, same region: fine
+  EXPECT_FALSE(r.targets[0].regions[0].verify.has_value());
+  // Restore drills are configured per target region.
+  const TargetRegion& usw2 = p.targets[0].regions[1];
+  ASSERT_TRUE(usw2.verify.has_value());
+  EXPECT_EQ(usw2.verify->instance_class, "db.t3.micro");
+  EXPECT_EQ(usw2.verify->subnet_group, "drsnap-verify");
+  EXPECT_EQ(usw2.verify->security_groups, (std::vector<std::string>{"sg-0123456789abcdef0"}));
+  EXPECT_EQ(usw2.verify->every, hours(24 * 7));
+  EXPECT_EQ(usw2.verify->timeout, hours(2));
+  EXPECT_FALSE(p.targets[0].regions[0].verify.has_value());
+}
+
+TEST(PolicyTest, VerifyDefaults) {
+  auto c = ParseConfig(R"(
+accounts: {a: {id: "111111111111"}, b: {id: "222222222222"}}
+policies:
+  p:
+    databases: {names: ["*"]}
+    source: {account: a, region: us-east-1, from: snapshot}
+    rpo: 4h
+    targets:
+      - account: b
+        regions:
+          us-west-2: {kms_key: alias/dr, verify: {}}
+          eu-west-1: {kms_key: alias/dr, verify: }
+)",
+                       "t.yaml");
+  ASSERT_TRUE(c) << c.error().ToString();
+  for (const auto& r : c->policies[0].targets[0].regions) {
+    ASSERT_TRUE(r.verify.has_value()) << r.region;
+    EXPECT_EQ(r.verify->every.count(), 0);
+    EXPECT_EQ(r.verify->timeout, hours(2));
+    EXPECT_EQ(r.verify->instance_class, "");
+    EXPECT_TRUE(r.verify->security_groups.empty());
+  }
 }
 
 TEST(PolicyTest, DefaultsAreApplied) {

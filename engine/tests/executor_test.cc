@@ -2,10 +2,22 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <functional>
+#include <memory>
+
+#include "config/policy.h"
+#include "core/time_util.h"
 #include "engine/fake_cloud.h"
+#include "engine/naming.h"
 #include "engine/observe.h"
+#include "engine/planner.h"
+#include "engine/reconcile.h"
 
 namespace drsnap::engine {
+
+void PrintTo(const Scope& s, std::ostream* os) { *os << s.ToString(); }
+
 namespace {
 
 const Scope kProd{"111111111111", "us-east-1"};
@@ -62,10 +74,10 @@ Action Delete(const Scope& scope, std::string id) {
   return a;
 }
 
-Inventory See(FakeCloud& cloud) {
+Inventory See(FakeCloud& cloud, TimePoint now = TimePoint{}) {
   ObserveRequest req;
   req.scopes = {kProd, kDrSrc, kDr};
-  return Observe(cloud, req, TimePoint{});
+  return Observe(cloud, req, now);
 }
 
 TEST(ExecutorTest, CreateCopyShareAndAlreadyExistsCountsAsDone) {
@@ -303,6 +315,405 @@ TEST(ExecutorTest, ProgressReportsStartAndFinishOfEveryIssuedAction) {
   Apply(cloud, plan, See(cloud), opt);
   EXPECT_EQ(started, 5);
   EXPECT_EQ(finished, 5);
+}
+
+// --- the targeted delete re-check (executor.h) ---------------------------------
+
+const TimePoint kNow = TimePoint{} + std::chrono::hours(1000);
+
+// A capture in kProd shared with the DR account, and a guard that refuses a
+// delete while any copy in flight in the view reads the snapshot (S3).
+struct RecheckWorld {
+  FakeCloud cloud;
+  std::shared_ptr<FakeClock> clock = std::make_shared<FakeClock>(kNow);
+  Snapshot victim = Snap(kProd, "drsnap-db1-victim");
+  std::vector<std::string> judged;  // ids the guard saw, in order
+  std::mutex mu;
+
+  RecheckWorld() {
+    victim.shared_with = std::vector<std::string>{"222222222222"};
+    cloud.AddSnapshot(victim);
+    victim = *cloud.Find(kProd, victim.id);
+  }
+
+  ExecutorOptions Options() {
+    ExecutorOptions opt;
+    opt.clock = clock;
+    opt.recheck_scopes = [](const Action&) { return std::vector<Scope>{kDr}; };
+    opt.delete_guard = [this](const Action& a, const Snapshot& fresh,
+                              const Inventory& world) -> Status {
+      {
+        std::lock_guard l(mu);
+        judged.push_back(fresh.id);
+      }
+      for (const auto& si : world.scopes) {
+        if (!si.complete) return Fail(Error::Terminal("DeleteRefused", "S4: incomplete"));
+        for (const auto& s : si.snapshots)
+          if (s.status == SnapshotStatus::kCopying && s.source_arn == fresh.arn)
+            return Fail(
+                Error::Terminal("DeleteRefused", "S3: " + s.id + " copies " + a.snapshot_id));
+      }
+      return OkStatus();
+    };
+    return opt;
+  }
+
+  // A copy of the victim into kDr started by someone else (another process).
+  void ForeignCopy(const std::string& id) {
+    Snapshot reader = Snap(kDr, id, SnapshotStatus::kCopying);
+    reader.source_arn = victim.arn;
+    reader.source_region = kProd.region;
+    cloud.AddSnapshot(reader);
+  }
+};
+
+TEST(ExecutorRecheckTest, CopyIssuedByThisApplyBlocksTheDeleteWithoutReadingAws) {
+  RecheckWorld w;
+  Inventory observed = See(w.cloud, kNow);
+  Plan plan;
+  plan.actions.push_back(Delete(kProd, w.victim.id));
+  Action copy = Copy(kDr, w.victim, "drsnap-db1-victim-vault");
+  copy.kms_key_id.clear();
+  plan.actions.push_back(copy);
+  int lists = w.cloud.Calls("ListSnapshots");
+  ApplyReport r = Apply(w.cloud, plan, observed, w.Options());
+  EXPECT_EQ(r.results[1].outcome, Outcome::kDone);
+  EXPECT_EQ(r.results[0].outcome, Outcome::kDeferred) << r.results[0].reason;
+  EXPECT_NE(r.results[0].reason.find("S3: drsnap-db1-victim-vault"), std::string::npos)
+      << r.results[0].reason;
+  EXPECT_TRUE(w.cloud.Find(kProd, w.victim.id).has_value());
+  // A fresh view (no time passed, nobody else at work): nothing read again.
+  EXPECT_EQ(w.cloud.Calls("ListSnapshots"), lists);
+  EXPECT_EQ(w.cloud.Calls("DescribeSnapshot"), 0);
+  EXPECT_TRUE(r.recheck_listings.empty());
+  EXPECT_EQ(r.recheck_describes, 0);
+}
+
+TEST(ExecutorRecheckTest, ForeignCopyIsFoundByListingAgainOnceTheViewIsOlderThanMaxAge) {
+  RecheckWorld w;
+  Inventory observed = See(w.cloud, kNow);
+  w.ForeignCopy("someone-elses-copy");  // after the observation
+  w.clock->Advance(std::chrono::seconds(61));
+  Plan plan;
+  plan.actions.push_back(Delete(kProd, w.victim.id));
+  ApplyReport r = Apply(w.cloud, plan, observed, w.Options());
+  EXPECT_EQ(r.results[0].outcome, Outcome::kDeferred) << r.results[0].reason;
+  EXPECT_NE(r.results[0].reason.find("someone-elses-copy"), std::string::npos)
+      << r.results[0].reason;
+  EXPECT_TRUE(w.cloud.Find(kProd, w.victim.id).has_value());
+  EXPECT_EQ(r.recheck_listings, std::vector<Scope>{kDr});  // where the readers live
+  EXPECT_EQ(r.recheck_describes, 1);  // the victim itself (cheaper than listing kProd)
+  EXPECT_EQ(w.cloud.Calls("DeleteSnapshot"), 0);
+
+  // Within max_view_age the observation is the view: the same delete goes.
+  ExecutorOptions young = w.Options();
+  young.max_view_age = std::chrono::minutes(2);
+  Plan other;
+  w.cloud.AddSnapshot(Snap(kProd, "drsnap-db1-unread"));
+  other.actions.push_back(Delete(kProd, "drsnap-db1-unread"));
+  ApplyReport r2 = Apply(w.cloud, other, See(w.cloud, kNow), young);
+  EXPECT_EQ(r2.results[0].outcome, Outcome::kDone) << r2.results[0].reason;
+  EXPECT_TRUE(r2.recheck_listings.empty());
+}
+
+TEST(ExecutorRecheckTest, ScopesWrittenByOthersAreListedOnceBeforeTheDeletesThatReadThem) {
+  RecheckWorld w;
+  w.cloud.AddSnapshot(Snap(kProd, "drsnap-db1-free"));
+  Inventory observed = See(w.cloud, kNow);
+  w.ForeignCopy("vault-side-copy");  // the vault deployment, concurrently
+  Plan plan;
+  plan.actions.push_back(Delete(kProd, w.victim.id));
+  plan.actions.push_back(Delete(kProd, "drsnap-db1-free"));
+  ExecutorOptions opt = w.Options();
+  opt.written_by_others = [](const Scope& s) { return s.account_id == kDr.account_id; };
+  ApplyReport r = Apply(w.cloud, plan, observed, opt);
+  EXPECT_EQ(r.results[0].outcome, Outcome::kDeferred) << r.results[0].reason;
+  EXPECT_NE(r.results[0].reason.find("vault-side-copy"), std::string::npos);
+  EXPECT_EQ(r.results[1].outcome, Outcome::kDone) << r.results[1].reason;
+  EXPECT_EQ(r.recheck_listings, std::vector<Scope>{kDr});  // once for both deletes
+  EXPECT_EQ(r.recheck_describes, 0);                       // kProd itself is not written by others
+}
+
+TEST(ExecutorRecheckTest, AlreadyExistsForACopyTheObservationDidNotShowListsItsScope) {
+  RecheckWorld w;
+  Inventory observed = See(w.cloud, kNow);
+  w.ForeignCopy("drsnap-db1-victim-vault");  // made after the observation, same name
+  Plan plan;
+  plan.actions.push_back(Delete(kProd, w.victim.id));
+  Action copy = Copy(kDr, w.victim, "drsnap-db1-victim-vault");
+  copy.kms_key_id.clear();
+  plan.actions.push_back(copy);
+  ApplyReport r = Apply(w.cloud, plan, observed, w.Options());
+  EXPECT_EQ(r.results[1].outcome, Outcome::kAlreadyDone);
+  EXPECT_EQ(r.results[0].outcome, Outcome::kDeferred) << r.results[0].reason;
+  EXPECT_EQ(r.recheck_listings, std::vector<Scope>{kDr});
+  EXPECT_TRUE(w.cloud.Find(kProd, w.victim.id).has_value());
+}
+
+TEST(ExecutorRecheckTest, FailedListingLeavesTheScopeIncompleteAndTheDeleteHeldBack) {
+  RecheckWorld w;
+  Inventory observed = See(w.cloud, kNow);
+  w.clock->Advance(std::chrono::minutes(5));
+  w.cloud.FailListing(kDr, Error::Transient("InternalFailure", "boom"));
+  Plan plan;
+  plan.actions.push_back(Delete(kProd, w.victim.id));
+  ApplyReport r = Apply(w.cloud, plan, observed, w.Options());
+  EXPECT_EQ(r.results[0].outcome, Outcome::kDeferred) << r.results[0].reason;
+  EXPECT_NE(r.results[0].reason.find("S4"), std::string::npos) << r.results[0].reason;
+  EXPECT_TRUE(w.cloud.Find(kProd, w.victim.id).has_value());
+}
+
+// (a): a stale view of the snapshot's own scope (which holds no readers
+// here) is refreshed by whichever costs fewer calls.
+TEST(ExecutorRecheckTest, StaleSnapshotIsReadAgainByTheCheaperOfDescribeAndList) {
+  RecheckWorld w;
+  for (int i = 0; i < 3; ++i)
+    w.cloud.AddSnapshot(Snap(kProd, "drsnap-db1-old-" + std::to_string(i)));
+  Inventory observed = See(w.cloud, kNow);
+  w.clock->Advance(std::chrono::minutes(5));
+  ExecutorOptions opt = w.Options();
+  opt.recheck_scopes = [](const Action&) { return std::vector<Scope>{}; };
+
+  // One delete: one DescribeSnapshot (a listing costs a page per kind).
+  Plan one;
+  one.actions.push_back(Delete(kProd, "drsnap-db1-old-0"));
+  ApplyReport r1 = Apply(w.cloud, one, observed, opt);
+  EXPECT_EQ(r1.results[0].outcome, Outcome::kDone) << r1.results[0].reason;
+  EXPECT_EQ(r1.recheck_describes, 1);
+  EXPECT_TRUE(r1.recheck_listings.empty());
+  EXPECT_EQ(w.cloud.Calls("DescribeSnapshot"), 1);
+
+  // Three deletes (one of them already gone): one listing, no describe.
+  Plan three;
+  for (int i = 0; i < 3; ++i)
+    three.actions.push_back(Delete(kProd, "drsnap-db1-old-" + std::to_string(i)));
+  ApplyReport r3 = Apply(w.cloud, three, observed, opt);
+  EXPECT_EQ(r3.results[0].outcome, Outcome::kAlreadyDone) << r3.results[0].reason;
+  EXPECT_EQ(r3.results[1].outcome, Outcome::kDone);
+  EXPECT_EQ(r3.results[2].outcome, Outcome::kDone);
+  EXPECT_EQ(r3.recheck_describes, 0);
+  EXPECT_EQ(r3.recheck_listings, std::vector<Scope>{kProd});
+  EXPECT_EQ(w.cloud.Calls("DescribeSnapshot"), 1);
+  std::ranges::sort(w.judged);  // deletes run concurrently
+  EXPECT_EQ(w.judged,
+            (std::vector<std::string>{"drsnap-db1-old-0", "drsnap-db1-old-1", "drsnap-db1-old-2"}));
+}
+
+// The tags the guard judges are the fresh ones: a snapshot someone took
+// over (drsnap's tags removed) after the observation is judged as it is now.
+TEST(ExecutorRecheckTest, StaleViewJudgesTheSnapshotAsAwsShowsItNow) {
+  RecheckWorld w;
+  Snapshot mine = Snap(kProd, "drsnap-db1-mine");
+  mine.tags = {{"drsnap:managed", "true"}};
+  w.cloud.AddSnapshot(mine);
+  Inventory observed = See(w.cloud, kNow);
+  Snapshot taken = *w.cloud.Find(kProd, mine.id);
+  taken.tags.clear();
+  w.cloud.AddSnapshot(taken);  // replaces it
+  w.clock->Advance(std::chrono::minutes(2));
+  ExecutorOptions opt = w.Options();
+  opt.delete_guard = [](const Action&, const Snapshot& fresh, const Inventory&) -> Status {
+    if (!fresh.tags.contains("drsnap:managed"))
+      return Fail(Error::Terminal("DeleteRefused", "S1: not drsnap's"));
+    return OkStatus();
+  };
+  Plan plan;
+  plan.actions.push_back(Delete(kProd, mine.id));
+  ApplyReport r = Apply(w.cloud, plan, observed, opt);
+  EXPECT_EQ(r.results[0].outcome, Outcome::kDeferred) << r.results[0].reason;
+  EXPECT_TRUE(w.cloud.Find(kProd, mine.id).has_value());
+}
+
+TEST(ExecutorTest, OneStepCopiesIntoAScopeThatRefusedOneAreNotIssuedAgain) {
+  FakeCloud cloud;  // strict rule
+  std::vector<Snapshot> sources;
+  for (int i = 0; i < 5; ++i) {
+    Snapshot s = Snap(kProd, "drsnap-db" + std::to_string(i) + "-a");
+    s.encrypted = true;
+    s.kms_key_id = "arn:aws:kms:us-east-1:111111111111:key/share";
+    s.shared_with = std::vector<std::string>{"222222222222"};
+    cloud.AddSnapshot(s);
+    sources.push_back(*cloud.Find(kProd, s.id));
+  }
+  Plan plan;
+  for (const auto& s : sources) plan.actions.push_back(Copy(kDr, s, s.id + "-vault"));
+  Action hop = Copy(kDrSrc, sources[0], sources[0].id + "-hop");  // same region: allowed
+  plan.actions.push_back(hop);
+  ExecutorOptions opt;
+  opt.concurrency = 1;
+  ApplyReport r = Apply(cloud, plan, See(cloud), opt);
+  EXPECT_EQ(cloud.Calls("CopySnapshot"), 2);  // the refused one and the hop
+  ASSERT_TRUE(r.results[0].error.has_value());
+  for (size_t i = 1; i < 5; ++i) {
+    EXPECT_EQ(r.results[i].outcome, Outcome::kDeferred);
+    EXPECT_FALSE(r.results[i].error.has_value());
+    EXPECT_NE(r.results[i].reason.find("earlier in this run"), std::string::npos)
+        << r.results[i].reason;
+  }
+  EXPECT_EQ(r.results[5].outcome, Outcome::kDone);
+  EXPECT_EQ(r.facts.one_step_copy_refused, std::vector<Scope>{kDr});
+}
+
+// End to end through Reconciler::RunOnce and the real delete guard (S1-S5),
+// FakeCloud applying AWS's older rule (so vault copies go through a hop).
+class RunOnceRecheckTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto cfg = config::ParseConfig(R"(version: 1
+accounts:
+  prod: {id: "111111111111"}
+  vault: {id: "222222222222"}
+policies:
+  orders:
+    databases: {names: ["*"]}
+    source: {account: prod, region: us-east-1, from: automated,
+             share_key: "arn:aws:kms:us-east-1:111111111111:key/share"}
+    rpo: 24h
+    targets:
+      - account: vault
+        hop_kms_key: "arn:aws:kms:us-east-1:222222222222:key/hop"
+        regions:
+          eu-west-1: {kms_key: "arn:aws:kms:eu-west-1:222222222222:key/dr"}
+    retention: {daily: 7}
+)",
+                                   "test.yaml");
+    ASSERT_TRUE(cfg.has_value()) << cfg.error().ToString();
+    TimePoint t0 = *ParseIso8601("2026-11-23T00:00:00Z");
+    clock_ = std::make_shared<FakeClock>(t0);
+    cloud_->SetNow(t0);
+    Database db = Db(kProd, "db1");
+    db.status = "available";
+    db.encrypted = true;
+    db.kms_key_id = "arn:aws:kms:us-east-1:111111111111:key/share";
+    db.backup_retention_days = 7;
+    cloud_->AddDatabase(db);
+    AddAutomated("2026-11-22");
+    rec_ = std::make_unique<Reconciler>(cloud_, *cfg, clock_);
+  }
+
+  void AddAutomated(const std::string& day) {
+    Snapshot automated = Snap(kProd, "rds:db1-" + day + "-04-10");
+    automated.type = SnapshotType::kAutomated;
+    automated.create_time = *ParseIso8601(day + "T04:10:00Z");
+    automated.encrypted = true;
+    automated.kms_key_id = "arn:aws:kms:us-east-1:111111111111:key/share";
+    automated.engine = "postgres";
+    cloud_->AddSnapshot(automated);
+  }
+
+  void NextStep(Duration d = std::chrono::minutes(10)) {
+    cloud_->CompleteAll();
+    clock_->Advance(d);
+    cloud_->SetNow(clock_->Now());
+  }
+
+  // Reconciles on `side` until a plan deletes a snapshot of `stage`; right
+  // before that apply, `meanwhile(victim)` runs (another actor). Returns the
+  // delete's result.
+  std::optional<ActionResult> RunUntilDelete(Side side, naming::NameStage stage,
+                                             const std::function<void(const Snapshot&)>& meanwhile,
+                                             ReconcileReport* report) {
+    for (int i = 0; i < 20; ++i) {
+      std::optional<Action> victim;
+      ReconcileOptions opt;
+      opt.side = side;
+      opt.on_planned = [&](const Plan& plan) {
+        if (victim) return;  // a re-plan
+        for (const auto& a : plan.actions) {
+          auto l = naming::ParseName(a.snapshot_id);
+          if (a.kind == ActionKind::kDeleteSnapshot && l && l->stage == stage) victim = a;
+        }
+        if (victim) meanwhile(*cloud_->Find(victim->scope, victim->snapshot_id));
+      };
+      *report = rec_->RunOnce(opt);
+      if (victim) {
+        for (const auto& res : report->apply.results)
+          if (res.action.kind == ActionKind::kDeleteSnapshot &&
+              res.action.snapshot_id == victim->snapshot_id)
+            return res;
+        ADD_FAILURE() << "no result for the delete of " << victim->snapshot_id;
+        return std::nullopt;
+      }
+      if (side != Side::kAll) rec_->RunOnce(ReconcileOptions{});  // the other side's work
+      NextStep();
+    }
+    return std::nullopt;
+  }
+
+  // A copy in flight into `scope` that reads `from`, as another drsnap
+  // process would make it.
+  void StartForeignCopy(const Scope& scope, const std::string& id, const Snapshot& from) {
+    Snapshot reader = Snap(scope, id, SnapshotStatus::kCopying);
+    reader.source_arn = from.arn;
+    reader.source_region = from.scope.region == scope.region ? "" : from.scope.region;
+    reader.encrypted = true;
+    reader.tags = {{naming::kTagManaged, "true"},
+                   {naming::kTagStage, "vault"},
+                   {naming::kTagPolicy, "orders"},
+                   {naming::kTagDb, "db1"}};
+    cloud_->AddSnapshot(reader);
+  }
+
+  std::shared_ptr<FakeClock> clock_;
+  std::shared_ptr<FakeCloud> cloud_ = std::make_shared<FakeCloud>();
+  std::unique_ptr<Reconciler> rec_;
+};
+
+// One deployment for both sides: a hop whose vault copy is available is due
+// for deletion; meanwhile another process starts a second vault copy from
+// it, and the apply runs more than max_view_age after the observation.
+TEST_F(RunOnceRecheckTest, DeleteOfASnapshotAnotherProcessStartedCopyingIsHeldBack) {
+  ReconcileReport r;
+  auto res = RunUntilDelete(
+      Side::kAll, naming::NameStage::kHop,
+      [&](const Snapshot& hop) {
+        StartForeignCopy(kDr, "drsnap-111111111111-db1-202611220410-r1", hop);
+        clock_->Advance(std::chrono::minutes(2));
+      },
+      &r);
+  ASSERT_TRUE(res.has_value()) << "the pipeline never planned to delete a hop";
+  EXPECT_EQ(res->outcome, Outcome::kDeferred) << res->reason;
+  EXPECT_NE(res->reason.find("S3"), std::string::npos) << res->reason;
+  EXPECT_EQ(r.apply.recheck_listings, std::vector<Scope>{kDr});  // the hop's readers
+  EXPECT_TRUE(cloud_->Find(res->action.scope, res->action.snapshot_id).has_value());
+}
+
+// The same without the foreign copy: the re-check costs no call at all.
+TEST_F(RunOnceRecheckTest, UndisturbedDeleteCostsOneCall) {
+  ReconcileReport r;
+  auto res = RunUntilDelete(
+      Side::kAll, naming::NameStage::kHop, [](const Snapshot&) {}, &r);
+  ASSERT_TRUE(res.has_value()) << "the pipeline never planned to delete a hop";
+  EXPECT_EQ(res->outcome, Outcome::kDone) << res->reason;
+  EXPECT_TRUE(r.apply.recheck_listings.empty());
+  EXPECT_EQ(r.apply.recheck_describes, 0);
+  EXPECT_FALSE(cloud_->Find(res->action.scope, res->action.snapshot_id).has_value());
+}
+
+// A source-side deployment expiring a capture: the vault side (another
+// deployment) copies into the DR scopes, so they are listed again before the
+// delete even though no time passed.
+TEST_F(RunOnceRecheckTest, SourceSideListsTheScopesTheVaultSideWritesBeforeExpiringACapture) {
+  // Day 1 converges; day 2's automated snapshot makes day 1's capture due.
+  for (int i = 0; i < 12; ++i) {
+    if (rec_->RunOnce(ReconcileOptions{}).plan.actions.empty()) break;
+    NextStep();
+  }
+  AddAutomated("2026-11-23");
+  NextStep(std::chrono::hours(24));
+  ReconcileReport r;
+  auto res = RunUntilDelete(
+      Side::kSource, naming::NameStage::kCapture,
+      [&](const Snapshot& capture) {
+        StartForeignCopy(kDrSrc, "drsnap-111111111111-db1-202611220410-hop-r1", capture);
+      },
+      &r);
+  ASSERT_TRUE(res.has_value()) << "the source side never planned to expire a capture";
+  EXPECT_EQ(res->outcome, Outcome::kDeferred) << res->reason;
+  EXPECT_NE(res->reason.find("S3"), std::string::npos) << res->reason;
+  EXPECT_FALSE(r.apply.recheck_listings.empty());
+  for (const auto& s : r.apply.recheck_listings) EXPECT_EQ(s.account_id, kDr.account_id);
+  EXPECT_TRUE(cloud_->Find(res->action.scope, res->action.snapshot_id).has_value());
 }
 
 }  // namespace

@@ -3,9 +3,11 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <map>
 #include <set>
 #include <thread>
 
+#include "config/policy.h"
 #include "engine/fake_cloud.h"
 
 namespace drsnap::engine {
@@ -173,6 +175,184 @@ TEST(ObserveTest, ManyScopesInParallelAllListed) {
     EXPECT_TRUE(inv.scopes[i].complete);
     EXPECT_EQ(inv.scopes[i].snapshots.size(), 1u);
   }
+}
+
+// --- shares (observe.h, rules 1-4) -------------------------------------------
+
+const std::string kDrAccount = "222222222222";
+
+// An endpoint that ignores IncludeShared=true (moto does): listings show
+// only what the scope owns, never what is shared with it.
+class HidesShares final : public Cloud {
+ public:
+  explicit HidesShares(FakeCloud& inner) : inner_(inner) {}
+  Result<std::vector<Database>> ListDatabases(const Scope& s) override {
+    return inner_.ListDatabases(s);
+  }
+  Result<std::vector<Snapshot>> ListSnapshots(const Scope& s) override {
+    auto out = inner_.ListSnapshots(s);
+    if (out) std::erase_if(*out, [](const Snapshot& x) { return x.type == SnapshotType::kShared; });
+    return out;
+  }
+  Result<std::vector<std::string>> ListSharedAccounts(const Scope& s, DbKind k,
+                                                      const std::string& id) override {
+    return inner_.ListSharedAccounts(s, k, id);
+  }
+  Result<std::string> DefaultRdsKeyArn(const Scope& s) override {
+    return inner_.DefaultRdsKeyArn(s);
+  }
+  Result<Snapshot> DescribeSnapshot(const Scope& s, DbKind k, const std::string& id) override {
+    return inner_.DescribeSnapshot(s, k, id);
+  }
+  Result<Snapshot> CreateSnapshot(const Scope& s, DbKind k, const std::string& db,
+                                  const std::string& id, const Tags& t) override {
+    return inner_.CreateSnapshot(s, k, db, id, t);
+  }
+  Result<Snapshot> CopySnapshot(const Scope& d, const CopyRequest& r) override {
+    return inner_.CopySnapshot(d, r);
+  }
+  Status ShareSnapshot(const Scope& s, DbKind k, const std::string& id,
+                       const std::vector<std::string>& a) override {
+    return inner_.ShareSnapshot(s, k, id, a);
+  }
+  Status DeleteSnapshot(const Scope& s, DbKind k, const std::string& id) override {
+    return inner_.DeleteSnapshot(s, k, id);
+  }
+
+ private:
+  FakeCloud& inner_;
+};
+
+// Captures "cap-<n>" in kProd, created n hours apart; `shared` ones are
+// shared with the DR account.
+void AddCaptures(FakeCloud& cloud, const std::vector<bool>& shared,
+                 SnapshotStatus status = SnapshotStatus::kAvailable) {
+  for (size_t i = 0; i < shared.size(); ++i) {
+    Snapshot s = Snap(kProd, "cap-" + std::to_string(i), SnapshotType::kManual);
+    s.status = status;
+    s.create_time = TimePoint{} + std::chrono::hours(static_cast<int>(i));
+    if (shared[i]) s.shared_with = std::vector<std::string>{kDrAccount};
+    cloud.AddSnapshot(s);
+  }
+}
+
+ObserveRequest ShareRequest(std::vector<Scope> scopes) {
+  ObserveRequest req;
+  req.scopes = std::move(scopes);
+  req.needs_shares = [](const Snapshot& s) { return s.id.starts_with("cap-"); };
+  req.share_targets = [](const Snapshot&) { return std::vector<std::string>{kDrAccount}; };
+  return req;
+}
+
+std::map<std::string, std::vector<std::string>> SharedWith(const Inventory& inv) {
+  std::map<std::string, std::vector<std::string>> out;
+  for (const auto& s : inv.Find(kProd)->snapshots)
+    if (s.shared_with) out[s.id] = *s.shared_with;
+  return out;
+}
+
+using Shares = std::map<std::string, std::vector<std::string>>;
+const std::vector<std::string> kShared{kDrAccount};
+const std::vector<std::string> kNobody{};
+
+// Rules 1 and 3: the DR account lists what is shared with it; a capture it
+// does not list is not shared, because it lists another one of prod's.
+TEST(ObserveSharesTest, VisibleSharesAnswerEverythingWithoutAttributeReads) {
+  FakeCloud cloud;
+  AddCaptures(cloud, {true, true, false});
+  Inventory inv = Observe(cloud, ShareRequest({kProd, kDrSrc}), TimePoint{});
+  EXPECT_EQ(cloud.Calls("ListSharedAccounts"), 0);
+  EXPECT_EQ(SharedWith(inv), (Shares{{"cap-0", kShared}, {"cap-1", kShared}, {"cap-2", kNobody}}));
+}
+
+// Rule 2: a source-side run that cannot list the DR account reads the
+// attribute of every available capture (only those: the planner shares
+// nothing else), instead of calling them unshared.
+TEST(ObserveSharesTest, TargetAccountNotObservedIsAskedThroughTheAttribute) {
+  FakeCloud cloud;
+  AddCaptures(cloud, {true, false});
+  Snapshot creating = Snap(kProd, "cap-creating", SnapshotType::kManual);
+  creating.status = SnapshotStatus::kCreating;
+  cloud.AddSnapshot(creating);
+  Inventory inv = Observe(cloud, ShareRequest({kProd}), TimePoint{});
+  EXPECT_EQ(cloud.Calls("ListSharedAccounts"), 2);
+  EXPECT_EQ(SharedWith(inv),
+            (Shares{{"cap-0", kShared}, {"cap-1", kNobody}, {"cap-creating", kNobody}}));
+
+  // The same when the DR account's listing failed.
+  cloud.FailListing(kDrSrc, Error::Terminal("AccessDenied", "no"));
+  Inventory failed = Observe(cloud, ShareRequest({kProd, kDrSrc}), TimePoint{});
+  EXPECT_EQ(cloud.Calls("ListSharedAccounts"), 4);
+  EXPECT_EQ(SharedWith(failed), SharedWith(inv));
+}
+
+// Rule 4 against an endpoint that ignores IncludeShared: one probe (the
+// oldest capture) shows the listing hides shares; then every capture is
+// read, so nothing already shared is shared again.
+TEST(ObserveSharesTest, ListingThatHidesSharesIsCaughtByOneProbe) {
+  FakeCloud cloud;
+  AddCaptures(cloud, {true, true, false});
+  HidesShares moto_like(cloud);
+  Inventory inv = Observe(moto_like, ShareRequest({kProd, kDrSrc}), TimePoint{});
+  EXPECT_EQ(cloud.Calls("ListSharedAccounts"), 3);
+  EXPECT_EQ(SharedWith(inv), (Shares{{"cap-0", kShared}, {"cap-1", kShared}, {"cap-2", kNobody}}));
+}
+
+// Rule 4 when nothing is shared yet (the first share of a deployment): the
+// probe agrees with the listing, and the rest is not read.
+TEST(ObserveSharesTest, FirstShareCostsOneProbe) {
+  FakeCloud cloud;
+  AddCaptures(cloud, {false, false, false, false});
+  Inventory inv = Observe(cloud, ShareRequest({kProd, kDrSrc}), TimePoint{});
+  EXPECT_EQ(cloud.Calls("ListSharedAccounts"), 1);
+  EXPECT_EQ(
+      SharedWith(inv),
+      (Shares{{"cap-0", kNobody}, {"cap-1", kNobody}, {"cap-2", kNobody}, {"cap-3", kNobody}}));
+  // Once one is shared (and visible), no read at all.
+  ASSERT_TRUE(cloud.ShareSnapshot(kProd, DbKind::kInstance, "cap-0", {kDrAccount}));
+  Inventory after = Observe(cloud, ShareRequest({kProd, kDrSrc}), TimePoint{});
+  EXPECT_EQ(cloud.Calls("ListSharedAccounts"), 1);
+  EXPECT_EQ(SharedWith(after)["cap-0"], kShared);
+  EXPECT_EQ(SharedWith(after)["cap-1"], kNobody);
+}
+
+TEST(ObserveSharesTest, ShareTargetsForNamesEachPolicysTargetAccountsButTheSource) {
+  auto cfg = config::ParseConfig(R"(version: 1
+accounts:
+  prod: {id: "111111111111"}
+  vault: {id: "222222222222"}
+  other: {id: "333333333333"}
+policies:
+  a:
+    databases: {names: ["a*"]}
+    source: {account: prod, region: us-east-1, from: automated}
+    rpo: 24h
+    targets:
+      - account: vault
+        regions: {eu-west-1: {kms_key: "arn:aws:kms:eu-west-1:222222222222:key/dr"}}
+      - account: prod
+        regions: {us-west-2: {kms_key: "arn:aws:kms:us-west-2:111111111111:key/dr"}}
+    retention: {daily: 7}
+  b:
+    databases: {names: ["b*"]}
+    source: {account: prod, region: us-east-1, from: automated}
+    rpo: 24h
+    targets:
+      - account: other
+        regions: {eu-west-1: {kms_key: "arn:aws:kms:eu-west-1:333333333333:key/dr"}}
+    retention: {daily: 7}
+)",
+                                 "t.yaml");
+  ASSERT_TRUE(cfg.has_value()) << cfg.error().ToString();
+  auto targets = ShareTargetsFor(*cfg);
+  Snapshot s = Snap(kProd, "drsnap-a1-x", SnapshotType::kManual, {{"drsnap:policy", "a"}});
+  EXPECT_EQ(targets(s), std::vector<std::string>{"222222222222"});
+  s.tags = {{"drsnap:policy", "b"}};
+  EXPECT_EQ(targets(s), std::vector<std::string>{"333333333333"});
+  s.tags.clear();  // no policy tag: every policy with this source scope
+  EXPECT_EQ(targets(s), (std::vector<std::string>{"222222222222", "333333333333"}));
+  s.scope = kDr;
+  EXPECT_EQ(targets(s), std::vector<std::string>{});
 }
 
 }  // namespace

@@ -410,7 +410,7 @@ TEST(PlannerFailureTest, FailedVaultCopyIsDeletedAndRetriedUnderNewName) {
   ASSERT_EQ(deletes.size(), 1u) << Dump(p);
   EXPECT_EQ(copies[0]->snapshot_id, "drsnap-111111111111-orders-db-202611250410-r1");
   EXPECT_EQ(deletes[0]->snapshot_id, "drsnap-111111111111-orders-db-202611250410");
-  EXPECT_TRUE(HasFinding(p, "failed; retrying under a new name")) << Dump(p);
+  EXPECT_TRUE(HasFinding(p, "failed (AWS status 'failed'); retrying as attempt 2")) << Dump(p);
 
   // The retry fails too: attempt 2, both failed ones deleted.
   w.Vault("orders-db", kDay, SnapshotStatus::kFailed, kVault, kDrRegion, 1);

@@ -229,11 +229,14 @@ TEST(SafetyS3Test, RawBeingReencryptedIsKept) {
   EXPECT_FALSE(PlansDeleteOf(p, raw.id)) << RenderPlan(p);
 }
 
-// --- S4: no deletes for a policy with an incomplete scope ------------------------
+// --- S4: no delete that depends on a missing or incomplete scope -----------------
 
 class SafetyS4Test : public ::testing::TestWithParam<int> {};
 
-TEST_P(SafetyS4Test, AnyIncompleteOrMissingScopeStopsAllDeletes) {
+// Per delete (delete_guard.h DeleteDependencies): a capture's expiry depends
+// on every scope of the policy; a vault copy's (retention, failed copy) on
+// its own target scope only.
+TEST_P(SafetyS4Test, DeletesThatDependOnABrokenScopeStop) {
   World w;
   w.Db("orders-db");
   w.Automated("orders-db", kDay);
@@ -241,12 +244,19 @@ TEST_P(SafetyS4Test, AnyIncompleteOrMissingScopeStopsAllDeletes) {
     w.Capture("orders-db", kDay - days(i), SnapshotStatus::kAvailable, {kVault});
     w.Vault("orders-db", kDay - days(i));
   }
-  w.Vault("orders-db", kDay - days(9), SnapshotStatus::kFailed);
-  ASSERT_GT(Deletes(MakePlan(w.inv, NewestOnly(), kNow)), 4);
-  Action probe = DeleteOf(w.inv.scopes[1].snapshots[3], "orders-db");  // day-3
+  Snapshot& failed = w.Vault("orders-db", kDay - days(9), SnapshotStatus::kFailed);
+  const std::string failed_id = failed.id;
+  const std::string old_capture = naming::CaptureName("orders-db", kDay - days(3));
+  Plan before = MakePlan(w.inv, NewestOnly(), kNow);
+  ASSERT_TRUE(PlansDeleteOf(before, old_capture)) << RenderPlan(before);
+  ASSERT_TRUE(PlansDeleteOf(before, failed_id)) << RenderPlan(before);
+  Action probe = DeleteOf(w.inv.scopes[1].snapshots[3], "orders-db");          // vault day-3
+  Action capture_probe = DeleteOf(w.inv.scopes[0].snapshots[4], "orders-db");  // capture day-3
+  ASSERT_EQ(capture_probe.snapshot_id, old_capture);
   ASSERT_EQ(Refusal(w.inv, NewestOnly(), probe), "allowed");
+  ASSERT_EQ(Refusal(w.inv, NewestOnly(), capture_probe), "allowed");
 
-  int which = GetParam() % 3;
+  int which = GetParam() % 3;  // 0 source, 1 DR region, 2 hop scope
   if (GetParam() < 3) {
     w.inv.scopes[static_cast<size_t>(which)].complete = false;
     w.inv.scopes[static_cast<size_t>(which)].error = "Throttling";
@@ -254,14 +264,31 @@ TEST_P(SafetyS4Test, AnyIncompleteOrMissingScopeStopsAllDeletes) {
     w.inv.scopes.erase(w.inv.scopes.begin() + which);
   }
   Plan p = MakePlan(w.inv, NewestOnly(), kNow);
-  EXPECT_EQ(Deletes(p), 0) << RenderPlan(p);
-  bool reported = false;
-  for (const auto& f : p.findings)
-    reported |= f.message.find("no deletes for this policy") != std::string::npos;
-  EXPECT_TRUE(reported) << RenderPlan(p);
-  if (GetParam() != 4) {  // the probe's own scope still exists
-    EXPECT_THAT(Refusal(w.inv, NewestOnly(), probe), HasSubstr("S4"));
+  // Captures depend on every scope: none goes, whichever broke.
+  for (const auto& a : p.actions) {
+    if (a.kind != ActionKind::kDeleteSnapshot) continue;
+    auto lin = naming::ParseName(a.snapshot_id);
+    ASSERT_TRUE(lin.has_value());
+    EXPECT_NE(lin->stage, naming::NameStage::kCapture) << a.Describe();
   }
+  EXPECT_THAT(Refusal(w.inv, NewestOnly(), capture_probe), HasSubstr("S4"));
+  // Vault copies depend on their own target scope only.
+  bool dr_broken = which == 1;
+  EXPECT_EQ(PlansDeleteOf(p, failed_id), !dr_broken) << RenderPlan(p);
+  EXPECT_EQ(PlansDeleteOf(p, probe.snapshot_id), !dr_broken) << RenderPlan(p);
+  if (dr_broken) {
+    EXPECT_THAT(Refusal(w.inv, NewestOnly(), probe), HasSubstr("S4"));
+  } else {
+    EXPECT_EQ(Refusal(w.inv, NewestOnly(), probe), "allowed");
+  }
+  // Reported once, never as a per-delete warning.
+  int reported = 0;
+  for (const auto& f : p.findings) {
+    reported += f.message.find("no deletes that depend on it") != std::string::npos ||
+                f.message.find("not observed (vault side)") != std::string::npos;
+    EXPECT_EQ(f.message.find("not deleting"), std::string::npos) << f.message;
+  }
+  EXPECT_EQ(reported, 1) << RenderPlan(p);
 }
 
 // 0..2: source, DR region, hop scope incomplete; 3..5: the same scopes missing.

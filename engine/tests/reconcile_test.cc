@@ -262,6 +262,96 @@ TEST_F(ReconcileTest, IncompleteScopeIsReportedAndNotOk) {
   for (const auto& a : r.plan.actions) EXPECT_NE(a.kind, ActionKind::kDeleteSnapshot);
 }
 
+// Issue 6: the source side (P) and the vault side (D) each run their half;
+// together they reach what one all-in-one reconciler reaches.
+TEST_F(ReconcileTest, SplitSidesConvergeToTheAllInOneState) {
+  auto populate = [](FakeCloud& c) {
+    c.SetDefaultKey(kProd, kDefaultKey);
+    c.SetNow(T0());
+    c.SetStrictSharedCopyRule(false);  // one-step copies: no learned facts here
+    for (const auto& [id, encrypted] : {std::pair{"db1", true}, std::pair{"db2", false}}) {
+      Database db;
+      db.id = id;
+      db.scope = kProd;
+      db.engine = "postgres";
+      db.status = "available";
+      db.encrypted = encrypted;
+      db.kms_key_id = encrypted ? kShareKey : "";
+      db.backup_retention_days = 7;
+      c.AddDatabase(db);
+      for (int day = 0; day < 3; ++day) {
+        Snapshot s;
+        s.id = "rds:" + std::string(id) + "-2026-11-2" + std::to_string(day) + "-04-10";
+        s.scope = kProd;
+        s.db_id = id;
+        s.type = SnapshotType::kAutomated;
+        s.status = SnapshotStatus::kAvailable;
+        s.create_time = *ParseIso8601("2026-11-20T04:10:00Z") + std::chrono::hours(24 * day);
+        s.encrypted = encrypted;
+        s.kms_key_id = db.kms_key_id;
+        s.engine = "postgres";
+        c.AddSnapshot(s);
+      }
+    }
+  };
+  populate(*cloud_);
+  auto all_cloud = std::make_shared<FakeCloud>();
+  populate(*all_cloud);
+  auto all_clock = std::make_shared<FakeClock>(T0());
+
+  Reconciler source(cloud_, config_, clock_), vault(cloud_, config_, clock_);
+  ReconcileOptions src_opt, vault_opt;
+  src_opt.side = Side::kSource;
+  vault_opt.side = Side::kVault;
+  bool quiet = false;
+  for (int i = 0; i < 12 && !quiet; ++i) {
+    size_t before = cloud_->MutationLog().size();
+    ReconcileReport s = source.RunOnce(src_opt);
+    auto log = cloud_->MutationLog();
+    for (size_t k = before; k < log.size(); ++k)
+      EXPECT_NE(log[k].find(" " + kProd.ToString() + " "), std::string::npos)
+          << "source side acted outside the source scope: " << log[k];
+    before = log.size();
+    ReconcileReport v = vault.RunOnce(vault_opt);
+    log = cloud_->MutationLog();
+    for (size_t k = before; k < log.size(); ++k)
+      EXPECT_EQ(log[k].find(" 111111111111/"), std::string::npos)
+          << "vault side acted in the source account: " << log[k];
+    for (const auto& si : v.inventory.scopes)
+      EXPECT_NE(si.scope.account_id, kProd.account_id) << "vault side observed the source";
+    for (const auto* r : {&s, &v}) {
+      EXPECT_TRUE(r->ok()) << r->Summary();
+      for (const auto& f : r->plan.findings)
+        EXPECT_NE(f.severity, Finding::Severity::kError) << f.message;
+    }
+    quiet = s.plan.actions.empty() && v.plan.actions.empty();
+    cloud_->CompleteAll();
+    clock_->Advance(std::chrono::hours(1));
+    cloud_->SetNow(clock_->Now());
+  }
+  ASSERT_TRUE(quiet) << "the two sides did not converge";
+
+  Reconciler all(all_cloud, config_, all_clock);
+  bool all_quiet = false;
+  for (int i = 0; i < 12 && !all_quiet; ++i) {
+    all_quiet = all.RunOnce(ReconcileOptions{}).plan.actions.empty();
+    all_cloud->CompleteAll();
+    all_clock->Advance(std::chrono::hours(1));
+    all_cloud->SetNow(all_clock->Now());
+  }
+  ASSERT_TRUE(all_quiet);
+  auto ids = [](const FakeCloud& c, const Scope& scope) {
+    std::vector<std::string> out;
+    for (const auto& s : c.OwnedSnapshots(scope)) out.push_back(s.id);
+    std::sort(out.begin(), out.end());
+    return out;
+  };
+  for (const Scope& scope : {kProd, kVault, kVaultSrc})
+    EXPECT_EQ(ids(*cloud_, scope), ids(*all_cloud, scope)) << scope.ToString();
+  // The newest point of both databases is vaulted.
+  EXPECT_EQ(VaultCopies().size(), 2u);
+}
+
 TEST_F(ReconcileTest, DeadlineLeavesTheRestForLater) {
   AddDb("db1", false, "");
   Reconciler rec(cloud_, config_, clock_);

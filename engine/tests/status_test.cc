@@ -166,6 +166,71 @@ TEST(StatusTest, OneRowPerTargetRegion) {
   EXPECT_EQ(r.rows[3].kind, DbKind::kCluster);
 }
 
+// The vault side observes only the DR account: rows come from what it sees
+// shared and from its own copies.
+Inventory WithoutSource(const Inventory& all) {
+  Inventory inv = all;
+  std::erase_if(inv.scopes, [](const ScopeInventory& si) { return si.scope.account_id == kProd; });
+  return inv;
+}
+
+// A capture as the vault account sees it shared in the source region.
+void SharedView(World& w, const Snapshot& capture) {
+  Snapshot s = capture;
+  s.type = SnapshotType::kShared;
+  s.tags.clear();
+  s.shared_with.reset();
+  s.seen_from = Scope{kVault, kSrcRegion};
+  w.At(kVault, kSrcRegion).snapshots.push_back(std::move(s));
+}
+
+TEST(StatusTest, VaultSideRowsFromWhatTheDrAccountSees) {
+  World w;
+  w.Db("orders-fresh");
+  w.Vault("orders-fresh", kNow - hours(1));
+  w.Db("orders-old");  // at risk, but a newer capture is shared: on its way
+  w.Vault("orders-old", kNow - hours(9));
+  SharedView(w, w.Capture("orders-old", kNow - hours(1), SnapshotStatus::kAvailable, {kVault}));
+  w.Db("orders-stale");  // breached: 11h, nothing newer
+  w.Vault("orders-stale", kNow - hours(11));
+  w.Db("orders-new");  // shared but never vaulted
+  SharedView(w, w.Capture("orders-new", kNow - hours(2), SnapshotStatus::kAvailable, {kVault}));
+  w.Db("orders-unseen");  // nothing visible from the DR account: no row
+  w.Capture("orders-unseen", kNow - hours(2), SnapshotStatus::kAvailable, {});
+  StatusReport r = ComputeStatus(WithoutSource(w.inv), Cfg(), kNow);
+  ASSERT_EQ(r.rows.size(), 4u);
+  EXPECT_EQ(Row(r, "orders-fresh").state, RpoState::kOk) << Row(r, "orders-fresh").reason;
+  EXPECT_TRUE(Row(r, "orders-fresh").database_exists);
+  EXPECT_EQ(Row(r, "orders-old").state, RpoState::kOk) << Row(r, "orders-old").reason;
+  EXPECT_THAT(Row(r, "orders-old").reason, HasSubstr("on its way"));
+  EXPECT_EQ(Row(r, "orders-stale").state, RpoState::kBreached) << Row(r, "orders-stale").reason;
+  EXPECT_EQ(Row(r, "orders-new").state, RpoState::kUnknown);
+  EXPECT_THAT(Row(r, "orders-new").reason, HasSubstr("never vaulted"));
+  // The absent source scope is no error.
+  for (const auto& f : r.findings) EXPECT_NE(f.severity, Finding::Severity::kError) << f.message;
+  // The same inventory with the source observed agrees on every row's state.
+  StatusReport all = ComputeStatus(w.inv, Cfg(), kNow);
+  for (const auto& row : r.rows) EXPECT_EQ(Row(all, row.db_id).state, row.state) << row.db_id;
+}
+
+TEST(StatusTest, VaultSideUnknownOnlyWhenItsOwnScopesAreBroken) {
+  World w;
+  w.Db("orders-a");
+  w.Vault("orders-a", kNow - hours(1));
+  for (const Scope& broken : {Scope{kVault, kDrRegion}, Scope{kVault, kSrcRegion}}) {
+    Inventory inv = WithoutSource(w.inv);
+    for (auto& si : inv.scopes)
+      if (si.scope == broken) si.complete = false;
+    StatusReport r = ComputeStatus(inv, Cfg(), kNow);
+    ASSERT_EQ(r.rows.size(), 1u) << broken.ToString();
+    EXPECT_EQ(r.rows[0].state, RpoState::kUnknown) << broken.ToString();
+    EXPECT_THAT(r.rows[0].reason, HasSubstr(broken.ToString()));
+  }
+  StatusReport fine = ComputeStatus(WithoutSource(w.inv), Cfg(), kNow);
+  ASSERT_EQ(fine.rows.size(), 1u);
+  EXPECT_EQ(fine.rows[0].state, RpoState::kOk) << fine.rows[0].reason;
+}
+
 TEST(StatusTest, StateNames) {
   EXPECT_STREQ(RpoStateName(RpoState::kOk), "ok");
   EXPECT_STREQ(RpoStateName(RpoState::kAtRisk), "at-risk");

@@ -6,6 +6,8 @@
 #include <random>
 #include <sstream>
 
+#include "engine/naming.h"
+
 namespace drsnap::lambda {
 namespace {
 
@@ -93,8 +95,8 @@ TEST(DecodeEvent, SnapshotSharedDetailRoundTrips) {
   std::string detail = SnapshotSharedDetail(
       "arn:aws:rds:eu-west-1:444444444444:cluster-snapshot:drsnap-ledger-202611230500", "ledger",
       true, "444444444444", "eu-west-1");
-  std::string ev = R"({"source":"drsnap","detail-type":"drsnap Snapshot Shared","detail":)" +
-                   detail + "}";
+  std::string ev =
+      R"({"source":"drsnap","detail-type":"drsnap Snapshot Shared","detail":)" + detail + "}";
   Trigger t = One(ev);
   EXPECT_EQ(t.kind, TriggerKind::kDatabase);
   EXPECT_TRUE(t.cluster);
@@ -145,6 +147,84 @@ TEST(DecodeEvent, RandomBytesNeverCrash) {
     auto ts = DecodeEvent(s);
     EXPECT_FALSE(ts.empty());
   }
+}
+
+// Events about snapshots drsnap made (a capture, a hop or vault copy that
+// finished): the name carries the database token, which narrows the run.
+struct DrsnapSnapshotCase {
+  const char* fixture;
+  std::string account, region, snapshot_id, event_id;
+  bool cluster;
+  std::string db_token;
+  std::string db_id;  // "" when the token alone cannot tell
+};
+
+TEST(DecodeEvent, SnapshotsDrsnapMadeNarrowToTheirDatabase) {
+  const DrsnapSnapshotCase cases[] = {
+      {"eventbridge_copy_finished_capture.json", "111111111111", "us-east-1",
+       "drsnap-orders-db-202611230410", "RDS-EVENT-0197", false, "orders-db", "orders-db"},
+      {"eventbridge_copy_finished_vault.json", "222222222222", "eu-west-1",
+       "drsnap-111111111111-orders-db-202611230410", "RDS-EVENT-0060", false, "orders-db",
+       "orders-db"},
+      // SNS, no Source ARN: account and region from the topic.
+      {"sns_copy_finished_hop.json", "222222222222", "us-east-1",
+       "drsnap-111111111111-orders-db-202611230410-hop", "RDS-EVENT-0197", false, "orders-db",
+       "orders-db"},
+      // A long cluster id: the token is a prefix and a hash, not the id.
+      {"eventbridge_cluster_capture_hashed.json", "111111111111", "us-east-1",
+       "drsnap-analytics-wa-378d5f2f-202611230500", "RDS-EVENT-0075", true,
+       engine::naming::DbToken("analytics-warehouse-primary"), ""},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.fixture);
+    Trigger t = One(Fixture(c.fixture));
+    EXPECT_EQ(t.kind, TriggerKind::kDatabase);
+    EXPECT_EQ(t.account_id, c.account);
+    EXPECT_EQ(t.region, c.region);
+    EXPECT_EQ(t.snapshot_id, c.snapshot_id);
+    EXPECT_EQ(t.event_id, c.event_id);
+    EXPECT_EQ(t.cluster, c.cluster);
+    EXPECT_EQ(t.db_token, c.db_token);
+    EXPECT_EQ(t.db_id, c.db_id);
+    EXPECT_NE(t.reason.find(c.db_id.empty() ? c.db_token : c.db_id), std::string::npos) << t.reason;
+  }
+}
+
+TEST(DecodeEvent, LookAlikeNamesThatDoNotParseStillReconcileTheScope) {
+  // drsnap- prefix but no timestamp: not a name drsnap makes.
+  std::string ev = Fixture("eventbridge_copy_finished_capture.json");
+  std::string name = "drsnap-orders-db-202611230410";
+  for (size_t p = ev.find(name); p != std::string::npos; p = ev.find(name, p))
+    ev.replace(p, name.size(), "drsnap-orders-db-latest");
+  Trigger t = One(ev);
+  EXPECT_EQ(t.kind, TriggerKind::kScope);
+  EXPECT_TRUE(t.db_id.empty());
+  EXPECT_TRUE(t.db_token.empty());
+}
+
+TEST(DbIdFromToken, TheTokenIsTheIdUnlessItMayBeHashed) {
+  using engine::naming::DbToken;
+  // Short ids are their own token.
+  for (const char* id :
+       {"orders-db", "a", "db-001", "reports-20240101", "x-deadbeef", "abcdefghijklmnopqrstu"}) {
+    ASSERT_EQ(DbToken(id), id);
+    EXPECT_EQ(DbIdFromToken(DbToken(id)), id);
+  }
+  // Long ids: the token is prefix + hash; it cannot be reversed.
+  for (const char* id :
+       {"analytics-warehouse-primary", "abcdefghijklmnopqrstuv", "abcdefghijk-lmnopqrstuvwxyz"}) {
+    std::string token = DbToken(id);
+    ASSERT_NE(token, id);
+    EXPECT_EQ(DbIdFromToken(token), "") << token;
+  }
+  // A short id of exactly the hashed shape is ambiguous too.
+  std::string look_alike = DbToken("analytics-warehouse-primary");
+  ASSERT_EQ(DbToken(look_alike), look_alike);
+  EXPECT_EQ(DbIdFromToken(look_alike), "");
+  // Not something DbToken produces.
+  EXPECT_EQ(DbIdFromToken(""), "");
+  EXPECT_EQ(DbIdFromToken("Orders"), "");
+  EXPECT_EQ(DbIdFromToken("1db"), "");
 }
 
 TEST(DbFromAutomatedSnapshotId, Shapes) {

@@ -28,7 +28,11 @@ class FakeRuntimeApi {
   // "127.0.0.1:PORT", the value for AWS_LAMBDA_RUNTIME_API.
   std::string address() const;
   // Queues an event; returns its request id. deadline_ms: epoch milliseconds.
+  // Its Lambda-Runtime-Trace-Id header is kDefaultTrace.
   std::string Push(std::string payload, long long deadline_ms);
+  // The same with this trace header; "" sends the invocation without one.
+  std::string PushWithTrace(std::string payload, long long deadline_ms, std::string trace_id);
+  static constexpr char kDefaultTrace[] = "Root=1-5759e988-bd862e3fe1be46a994272793";
   // Waits until n outcomes were posted (or timeout); returns them.
   std::vector<Outcome> WaitForOutcomes(size_t n, int timeout_ms = 60000);
   std::vector<std::string> init_errors() const;
@@ -42,6 +46,7 @@ class FakeRuntimeApi {
   struct Pending {
     std::string id, payload;
     long long deadline_ms;
+    std::string trace_id;  // "": no Lambda-Runtime-Trace-Id header
   };
   std::deque<Pending> queue_;
   std::vector<Outcome> outcomes_;

@@ -1,6 +1,6 @@
-#include "fake_runtime_api.h"
-
 #include <chrono>
+
+#include "fake_runtime_api.h"
 
 namespace drsnap::lambda::testing {
 
@@ -17,7 +17,7 @@ FakeRuntimeApi::FakeRuntimeApi() {
                 queue_.pop_front();
                 res.set_header("Lambda-Runtime-Aws-Request-Id", p.id);
                 res.set_header("Lambda-Runtime-Deadline-Ms", std::to_string(p.deadline_ms));
-                res.set_header("Lambda-Runtime-Trace-Id", "Root=1-5759e988-bd862e3fe1be46a994272793");
+                if (!p.trace_id.empty()) res.set_header("Lambda-Runtime-Trace-Id", p.trace_id);
                 res.set_header("Lambda-Runtime-Invoked-Function-Arn",
                                "arn:aws:lambda:us-east-1:111111111111:function:drsnap");
                 res.set_content(p.payload, "application/json");
@@ -60,9 +60,14 @@ FakeRuntimeApi::~FakeRuntimeApi() {
 std::string FakeRuntimeApi::address() const { return "127.0.0.1:" + std::to_string(port_); }
 
 std::string FakeRuntimeApi::Push(std::string payload, long long deadline_ms) {
+  return PushWithTrace(std::move(payload), deadline_ms, kDefaultTrace);
+}
+
+std::string FakeRuntimeApi::PushWithTrace(std::string payload, long long deadline_ms,
+                                          std::string trace_id) {
   std::lock_guard lock(mu_);
   std::string id = "req-" + std::to_string(next_id_++);
-  queue_.push_back({id, std::move(payload), deadline_ms});
+  queue_.push_back({id, std::move(payload), deadline_ms, std::move(trace_id)});
   cv_.notify_all();
   return id;
 }

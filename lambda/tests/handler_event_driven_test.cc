@@ -141,14 +141,21 @@ TEST(EventDriven, SnapshotAvailableInProductionIsSharedAndVaultedWithoutASchedul
   }
   EXPECT_TRUE(announced);
   for (const auto& t : bridge.targets()) EXPECT_EQ(t, "AWSEvents.PutEvents");
-  // The capture is shared with the vault account (sim's own view).
+  // The capture of orders-db is shared with the vault account (sim's own
+  // view). Only orders-db's: its events narrow each run to it, and RDS
+  // documents no copy-finished event for cluster snapshots, so the capture of
+  // the cluster "ledger" waits for the schedule (never invoked here).
+  int orders_captures = 0;
   for (const auto& snap : s->Owned(kProdAccount, "us-east-1")) {
     auto l = engine::naming::ParseName(snap.id);
     if (!l || l->stage != engine::naming::NameStage::kCapture) continue;
+    if (l->db_token != "orders-db") continue;
+    ++orders_captures;
     auto shared = s->cloud->ListSharedAccounts({kProdAccount, "us-east-1"}, snap.kind, snap.id);
     ASSERT_TRUE(shared) << shared.error().ToString();
     EXPECT_EQ(*shared, std::vector<std::string>{kVaultAccount}) << snap.id;
   }
+  EXPECT_GE(orders_captures, 1);
   // The vault's invocation was the fast path for orders-db.
   bool fast_path = false;
   for (const auto& o : vault_api->WaitForOutcomes(to_vault.load(), 30000)) {
@@ -158,8 +165,22 @@ TEST(EventDriven, SnapshotAvailableInProductionIsSharedAndVaultedWithoutASchedul
       fast_path = true;
   }
   EXPECT_TRUE(fast_path);
-  for (const auto& o : source_api->WaitForOutcomes(to_source.load(), 30000))
+  // The capture's copy-finished event (RDS-EVENT-0197, a drsnap name) took
+  // the fast path too: the database token in the name narrowed the run.
+  bool copy_finished_narrowed = false;
+  for (const auto& o : source_api->WaitForOutcomes(to_source.load(), 30000)) {
     EXPECT_FALSE(o.error) << o.error_type << " " << o.body;
+    json b = json::parse(o.body, nullptr, false);
+    if (b.is_discarded() || !b.contains("triggers")) continue;
+    for (const auto& t : b["triggers"]) {
+      if (t.value("event_id", "") != "RDS-EVENT-0197" || t.value("db_token", "") != "orders-db")
+        continue;
+      EXPECT_EQ(b.value("run", ""), "database") << o.body;
+      EXPECT_EQ(b.value("only_db", ""), "orders-db") << o.body;
+      copy_finished_narrowed = true;
+    }
+  }
+  EXPECT_TRUE(copy_finished_narrowed);
 
   ASSERT_TRUE(s->server->admin().event_forwarder().SetTarget(""));
   source_api.reset();

@@ -277,18 +277,18 @@ TEST(ChooseRun, SeveralDatabasesOrAScopeRunFull) {
   auto sim = testing::StartLambdaSim(testing::WorldYaml(),
                                      testing::PolicyYaml("ENDPOINT", kVaultAccount, true));
   ASSERT_NE(sim, nullptr);
-  Trigger a{TriggerKind::kDatabase, "a", kProdAccount, "us-east-1", "orders-db", false, "", ""};
+  Trigger a{TriggerKind::kDatabase, "a", kProdAccount, "us-east-1", "orders-db", false, "", "", ""};
   Trigger b = a;
   b.db_id = "ledger";
   Trigger foreign = a;
   foreign.account_id = "999999999999";
-  Trigger ignore{TriggerKind::kIgnore, "nothing", "", "", "", false, "", ""};
+  Trigger ignore{TriggerKind::kIgnore, "nothing", "", "", "", false, "", "", ""};
   EXPECT_EQ(ChooseRun({a, a}, sim->config).only_db, "orders-db");
   EXPECT_TRUE(ChooseRun({a, b}, sim->config).run);
   EXPECT_EQ(ChooseRun({a, b}, sim->config).only_db, "");
   EXPECT_FALSE(ChooseRun({foreign, ignore}, sim->config).run);
   EXPECT_EQ(ChooseRun({foreign, a}, sim->config).only_db, "orders-db");
-  Trigger scope{TriggerKind::kScope, "s", kVaultAccount, "eu-west-1", "", false, "", ""};
+  Trigger scope{TriggerKind::kScope, "s", kVaultAccount, "eu-west-1", "", false, "", "", ""};
   EXPECT_TRUE(ChooseRun({scope, a}, sim->config).run);
   EXPECT_EQ(ChooseRun({scope, a}, sim->config).only_db, "");
 }

@@ -1,5 +1,5 @@
 // The Lambda package as Lambda runs it: scripts/package-lambda on the built
-// drsnap binary, unzipped, and `bootstrap` started with an empty environment
+// drsnap-lambda binary, unzipped, and `bootstrap` started with an empty environment
 // (env -i plus Lambda's variables) against a fake Runtime API and drsnap-sim.
 // Also: every library the packaged binary resolves lies inside the package.
 #include <gtest/gtest.h>
@@ -69,7 +69,7 @@ class PackageTest : public ::testing::Test {
     std::ofstream(suite_dir_ + "/policy.yaml") << policy;
     std::string cmd = std::string(DRSNAP_SOURCE_DIR) + "/scripts/package-lambda --config " +
                       suite_dir_ + "/policy.yaml --binary " + DRSNAP_BINARY_DIR +
-                      "/cli/drsnap --out " + suite_dir_ + "/drsnap-lambda.zip 2>&1";
+                      "/cli/drsnap-lambda --out " + suite_dir_ + "/drsnap-lambda.zip 2>&1";
     int status = 0;
     std::string out = Capture(cmd, &status);
     ASSERT_EQ(status, 0) << out;
@@ -149,6 +149,30 @@ class PackageTest : public ::testing::Test {
   std::unique_ptr<testing::LambdaSim> sim_;
 };
 
+// The packaged binary is the lean link (cli/CMakeLists.txt drsnap-lambda):
+// no simulator, hence no cpp-httplib; outside sanitizer builds also no
+// shared C++ runtime, yaml-cpp or pugixml. Each would cost memory in every
+// Lambda process (docs/benchmarks.md).
+TEST_F(PackageTest, ThePackagedBinaryIsTheLeanLink) {
+  int status = 0;
+  std::string out = Capture(pkg_ + "/lib/ld-linux-x86-64.so.2 --library-path " + pkg_ +
+                                "/lib --list " + pkg_ + "/bin/drsnap 2>&1",
+                            &status);
+  ASSERT_EQ(status, 0) << out;
+  EXPECT_EQ(out.find("libcpp-httplib"), std::string::npos) << out;
+  EXPECT_EQ(out.find("libbrotlienc"), std::string::npos) << out;
+#if !defined(__SANITIZE_ADDRESS__)
+  for (const char* lib : {"libstdc++", "libgcc_s", "libyaml-cpp", "libpugixml"})
+    EXPECT_EQ(out.find(lib), std::string::npos) << lib << " is mapped:\n" << out;
+#endif
+  // `demo` is not in it; the runtime is.
+  std::string help = Capture(pkg_ + "/lib/ld-linux-x86-64.so.2 --library-path " + pkg_ + "/lib " +
+                                 pkg_ + "/bin/drsnap --help 2>&1",
+                             &status);
+  EXPECT_NE(help.find("lambda"), std::string::npos) << help;
+  EXPECT_EQ(help.find("demo"), std::string::npos) << help;
+}
+
 TEST_F(PackageTest, EveryLibraryResolvesInsideThePackage) {
   int status = 0;
   std::string out = Capture(pkg_ + "/lib/ld-linux-x86-64.so.2 --library-path " + pkg_ +
@@ -170,7 +194,7 @@ TEST_F(PackageTest, EveryLibraryResolvesInsideThePackage) {
     EXPECT_TRUE(path.starts_with(pkg_ + "/lib/")) << line;
     ++resolved;
   }
-  EXPECT_GE(resolved, 5) << out;  // libc, libstdc++, libcurl, libssl, the loader at least
+  EXPECT_GE(resolved, 5) << out;  // libc, libcurl, libssl, libcrypto, the loader at least
   EXPECT_NE(out.find("libcurl"), std::string::npos);
   // The bootstrap runs the packaged loader, never the host's.
   std::string boot = ReadFile(pkg_ + "/bootstrap");

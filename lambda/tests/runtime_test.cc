@@ -2,7 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdlib>
 #include <stdexcept>
+#include <string>
+#include <vector>
 
 #include "fake_runtime_api.h"
 
@@ -58,6 +61,41 @@ TEST(RunLoop, RespondsReportsErrorsAndSurvivesThrowingHandlers) {
   EXPECT_NE(outcomes[2].body.find("boom"), std::string::npos);
 }
 
+// What _X_AMZN_TRACE_ID holds right now; "<unset>" when it is not set.
+std::string TraceEnv() {
+  const char* v = std::getenv(kTraceIdEnv);
+  return v == nullptr ? "<unset>" : v;
+}
+
+TEST(RunLoop, ExportsEachInvocationsTraceHeaderAndClearsItWhenAbsent) {
+  testing::FakeRuntimeApi api;
+  const std::string first =
+      "Root=1-67a0b1c2-0123456789abcdef01234567;Parent=53995c3f42cd8ad8;Sampled=1";
+  const std::string second =
+      "Root=1-67a0b1c3-fedcba9876543210fedcba98;Parent=1a2b3c4d5e6f7081;Sampled=0";
+  api.PushWithTrace(R"({"n":1})", 1795000000000, first);
+  api.PushWithTrace(R"({"n":2})", 1795000000000, second);
+  api.PushWithTrace(R"({"n":3})", 1795000000000, "");  // no trace header
+  api.PushWithTrace(R"({"n":4})", 1795000000000, first);
+  // A stale value from before the loop must not survive an invocation without a header.
+  ASSERT_EQ(::setenv(kTraceIdEnv, "Root=1-stale", 1), 0);
+  RuntimeClient client(api.address(), LongPollTransport());
+  std::vector<std::string> seen, trace_ids;
+  Handler handler = [&](const Invocation& inv) -> HandlerResult {
+    seen.push_back(TraceEnv());
+    trace_ids.push_back(inv.trace_id);
+    return HandlerResult{};
+  };
+  ASSERT_EQ(RunLoop(client, handler, LoopOptions{4, 5}), 0);
+  ASSERT_EQ(seen.size(), 4u);
+  EXPECT_EQ(seen[0], first);
+  EXPECT_EQ(seen[1], second);
+  EXPECT_EQ(seen[2], "<unset>");
+  EXPECT_EQ(seen[3], first);
+  EXPECT_EQ(trace_ids, (std::vector<std::string>{first, second, "", first}));
+  ::unsetenv(kTraceIdEnv);
+}
+
 TEST(RuntimeClient, InitError) {
   testing::FakeRuntimeApi api;
   RuntimeClient client(api.address(), LongPollTransport());
@@ -76,8 +114,13 @@ TEST(RunLoop, GivesUpWhenTheApiIsUnreachable) {
   }
   RuntimeClient client(address, aws::NewCurlTransport());
   int calls = 0;
-  EXPECT_EQ(RunLoop(client, [&](const Invocation&) { ++calls; return HandlerResult{}; },
-                    LoopOptions{0, 3}),
+  EXPECT_EQ(RunLoop(
+                client,
+                [&](const Invocation&) {
+                  ++calls;
+                  return HandlerResult{};
+                },
+                LoopOptions{0, 3}),
             1);
   EXPECT_EQ(calls, 0);
 }

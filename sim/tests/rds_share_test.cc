@@ -147,5 +147,34 @@ TEST_F(RdsShareTest, SharedEncryptedSnapshotCannotBeRestoredDirectly) {
   EXPECT_EQ(r.status, 404);
 }
 
+// A fail_restores world fault: the next restore in that account/region ends
+// in "incompatible-restore" (and stays there); it can be deleted; the
+// restore after it is unaffected.
+TEST_F(RdsShareTest, InjectedRestoreFailureEndsIncompatible) {
+  ASSERT_EQ(Share(*sim_, "orders-m", {kVault}).status, 200);
+  auto r = Rds(*sim_, kVault, kEast, "CopyDBSnapshot",
+               {{"SourceDBSnapshotIdentifier", ProdSnapshotArn("orders-m")},
+                {"TargetDBSnapshotIdentifier", "orders-v"}, {"KmsKeyId", "alias/vault"}});
+  ASSERT_EQ(r.status, 200) << r.body;
+  sim_->Advance(minutes(30));
+  ASSERT_TRUE(sim_->InjectFault({{"kind", "fail_restores"}, {"account", kVault},
+                                 {"region", kEast}, {"count", 1}})
+                  .has_value());
+  for (const char* id : {"drill-a", "drill-b"}) {
+    r = Rds(*sim_, kVault, kEast, "RestoreDBInstanceFromDBSnapshot",
+            {{"DBInstanceIdentifier", id}, {"DBSnapshotIdentifier", "orders-v"}});
+    ASSERT_EQ(r.status, 200) << r.body;
+  }
+  sim_->Advance(minutes(60));
+  r = Rds(*sim_, kVault, kEast, "DescribeDBInstances", {{"DBInstanceIdentifier", "drill-a"}});
+  EXPECT_EQ(XText(r, "//DBInstance/DBInstanceStatus"), "incompatible-restore");
+  r = Rds(*sim_, kVault, kEast, "DescribeDBInstances", {{"DBInstanceIdentifier", "drill-b"}});
+  EXPECT_EQ(XText(r, "//DBInstance/DBInstanceStatus"), "available");
+  r = Rds(*sim_, kVault, kEast, "DeleteDBInstance",
+          {{"DBInstanceIdentifier", "drill-a"}, {"SkipFinalSnapshot", "true"},
+           {"DeleteAutomatedBackups", "true"}});
+  EXPECT_EQ(r.status, 200) << r.body;
+}
+
 }  // namespace
 }  // namespace drsnap::sim
