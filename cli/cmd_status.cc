@@ -13,6 +13,7 @@ namespace {
 const std::vector<FlagSpec> kFlags = {
     {"output", true, "table|json|prometheus|html",
      "output format (default table); html is one self-contained page"},
+    SideFlag(),
 };
 
 }  // namespace
@@ -45,9 +46,14 @@ int RunStatusCommand(CommandContext& ctx) {
     return Usage(ctx, "status",
                   "--output '" + output + "' is not table, json, prometheus or html");
   if (auto st = ApplyLogFlags(*flags); !st) return Usage(ctx, "status", st.error().message);
+  FillDefaults(ctx);
+  // --side vault: the status the DR account can tell on its own (its vault
+  // copies); it observes nothing in the production account.
+  auto side = SideFromFlags(*flags, *ctx.env);
+  if (!side) return Usage(ctx, "status", side.error().message);
   auto rec = MakeReconciler(ctx, *flags);
   if (!rec) return Failure(ctx, "status", rec.error());
-  engine::Inventory inv = (*rec)->Observe();
+  engine::Inventory inv = (*rec)->Observe(8, *side);
   TimePoint now = inv.observed_at;
   engine::StatusReport report = engine::ComputeStatus(inv, (*rec)->config(), now);
   // A scope that could not be listed makes the answer unknown even when no

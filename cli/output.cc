@@ -234,7 +234,7 @@ std::string StatusTable(const engine::StatusReport& report, TimePoint now) {
   } else {
     std::vector<std::vector<std::string>> rows{{"POLICY", "DB", "KIND", "TARGET", "STATE",
                                                 "NEWEST POINT", "AGE", "RPO", "COPIES", "IN FLIGHT",
-                                                "REASON"}};
+                                                "VERIFIED", "REASON"}};
     for (const auto& r : report.rows) {
       std::string flight;
       for (const auto& c : r.in_flight) {
@@ -245,7 +245,11 @@ std::string StatusTable(const engine::StatusReport& report, TimePoint now) {
           {r.policy, r.db_id + (r.database_exists ? "" : " (deleted)"), engine::DbKindName(r.kind),
            r.target.ToString(), engine::RpoStateName(r.state),
            r.newest_point ? FormatIso8601Seconds(*r.newest_point) : "-", Age(r.age), Age(r.rpo),
-           std::to_string(r.vaulted_copies), flight.empty() ? "-" : flight, r.reason});
+           std::to_string(r.vaulted_copies), flight.empty() ? "-" : flight,
+           r.last_verification ? std::string(r.last_verification->ok ? "ok " : "FAILED ") +
+                                     FormatIso8601Seconds(r.last_verification->at)
+                               : "never",
+           r.reason});
     }
     out += Table(rows);
   }
@@ -289,6 +293,12 @@ nlohmann::json StatusJson(const engine::StatusReport& report) {
                                   {"status", c.status},
                                   {"percent_progress", c.percent_progress},
                                   {"recovery_point", FormatIso8601Seconds(c.recovery_point)}});
+    row["last_verification"] = nullptr;
+    if (const auto& v = r.last_verification)
+      row["last_verification"] = {{"at", FormatIso8601Seconds(v->at)},
+                                  {"ok", v->ok},
+                                  {"snapshot_id", v->snapshot_id},
+                                  {"detail", v->detail}};
     row["retention_tiers"] = nlohmann::json::object();
     for (const auto& t : r.tiers) row["retention_tiers"][t.tier] = t.count;
     j["rows"].push_back(std::move(row));
@@ -339,6 +349,20 @@ std::string StatusPrometheus(const engine::StatusReport& report) {
   for (const auto& r : report.rows)
     out +=
         "drsnap_copies_in_flight{" + labels(r) + "} " + std::to_string(r.in_flight.size()) + "\n";
+  family("drsnap_last_verification_timestamp_seconds",
+         "Unix time of the newest restore drill recorded in the target (absent: never).");
+  for (const auto& r : report.rows)
+    if (r.last_verification)
+      out += "drsnap_last_verification_timestamp_seconds{" + labels(r) + "} " +
+             std::to_string(std::chrono::duration_cast<std::chrono::seconds>(
+                                r.last_verification->at.time_since_epoch())
+                                .count()) +
+             "\n";
+  family("drsnap_last_verification_ok", "1 when that drill restored the copy, 0 when it failed.");
+  for (const auto& r : report.rows)
+    if (r.last_verification)
+      out += "drsnap_last_verification_ok{" + labels(r) + "} " +
+             (r.last_verification->ok ? "1" : "0") + "\n";
   family("drsnap_status_exit_code",
          "The exit code of drsnap status: 0 ok, 1 at risk, 2 breached or unknown.");
   out += "drsnap_status_exit_code " + std::to_string(report.ExitCode()) + "\n";

@@ -250,6 +250,8 @@ StatusReport ComputeStatus(const Inventory& inventory, const config::Config& con
           std::string bad;
           for (const Scope& s : {source, row.target, hop_scope})
             if (bad_scopes.count(s)) bad = s.ToString();
+          row.last_verification =
+              verify::LastVerification(index, row.target, p.source_account_id, kind, db_id);
           if (newest) {
             row.newest_point = newest->lineage.recovery_point;
             row.newest_snapshot_id = newest->snapshot->id;

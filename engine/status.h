@@ -38,6 +38,7 @@
 #include "config/policy.h"
 #include "core/clock.h"
 #include "engine/model.h"
+#include "engine/verify.h"
 
 namespace drsnap::engine {
 
@@ -82,6 +83,10 @@ struct TargetStatus {
   int vaulted_copies = 0;       // available vault copies in the target
   std::vector<InFlightCopy> in_flight;
   std::vector<RetentionTier> tiers;
+  // The newest restore drill recorded on a vault copy in the target
+  // (engine/verify.h LastVerification); nullopt: never verified (or the
+  // verified copy has since been expired). Does not change `state`.
+  std::optional<verify::Verification> last_verification;
 };
 
 struct StatusReport {

@@ -175,6 +175,15 @@ TEST_F(CommandsTest, SideNarrowsWhatIsObservedAndDone) {
   o = Run(RunApplyCommand, {"--side", "vault"});
   EXPECT_EQ(o.code, 0) << o.err;
   EXPECT_TRUE(cloud_->MutationLog().empty());
+  // Status from the DR account alone: rows from what it holds (none yet).
+  o = Run(RunStatusCommand, {"--side", "vault", "--output", "json"});
+  EXPECT_EQ(o.code, 0) << o.err;
+  j = nlohmann::json::parse(o.out);
+  EXPECT_EQ(j["rows"].size(), 0u) << o.out;
+  o = Run(RunStatusCommand, {"--output", "json"});
+  j = nlohmann::json::parse(o.out);
+  EXPECT_EQ(j["rows"].size(), 1u) << o.out;  // the source side sees db1
+  EXPECT_TRUE(j["rows"][0]["last_verification"].is_null()) << o.out;
   o = Run(RunApplyCommand, {"--side", "dr"});
   EXPECT_EQ(o.code, 2);
   EXPECT_EQ(o.err, "drsnap apply: --side 'dr' is not one of source, vault, all\n");

@@ -120,6 +120,30 @@ TEST(StatusTest, NewestIsTheNewestAvailableCopyAndInFlightIsListed) {
   EXPECT_EQ(row.state, RpoState::kOk);
 }
 
+TEST(StatusTest, LastVerificationIsTheNewestRecordedDrill) {
+  World w;
+  w.Db("orders-a");
+  w.Db("orders-b");
+  Snapshot& older = w.Vault("orders-a", kNow - hours(30));
+  older.tags[verify::kTagVerifiedAt] = "2026-11-24T08:00:00Z";
+  older.tags[verify::kTagVerifyResult] = "ok";
+  older.tags[verify::kTagVerifyDetail] = "restored in 12m";
+  Snapshot& newer = w.Vault("orders-a", kNow - hours(6));
+  newer.tags[verify::kTagVerifiedAt] = "2026-11-25T09:00:00Z";
+  newer.tags[verify::kTagVerifyResult] = "failed";
+  newer.tags[verify::kTagVerifyDetail] = "status incompatible-restore";
+  w.Vault("orders-b", kNow - hours(6));
+  StatusReport r = ComputeStatus(w.inv, Cfg(), kNow);
+  const TargetStatus& a = Row(r, "orders-a");
+  ASSERT_TRUE(a.last_verification);
+  EXPECT_EQ(a.last_verification->at, T("2026-11-25T09:00:00Z"));
+  EXPECT_FALSE(a.last_verification->ok);
+  EXPECT_EQ(a.last_verification->snapshot_id, newer.id);
+  EXPECT_EQ(a.last_verification->detail, "status incompatible-restore");
+  EXPECT_EQ(a.state, RpoState::kOk);  // a drill result does not change the RPO state
+  EXPECT_FALSE(Row(r, "orders-b").last_verification);  // never verified
+}
+
 TEST(StatusTest, RetentionTiersPresent) {
   World w;
   w.Db("orders-a");
