@@ -9,6 +9,7 @@
 
 #include "aws/endpoints.h"
 #include "aws/events.h"
+#include "cloud/aws_cloud.h"
 #include "core/time_util.h"
 #include "engine/naming.h"
 #include "fake_runtime_api.h"
@@ -89,7 +90,14 @@ TEST(EventDriven, SnapshotAvailableInProductionIsSharedAndVaultedWithoutASchedul
   aws::EventsClient events(std::make_shared<aws::ServiceClient>(ctx, *ep));
 
   auto source_rec = s->NewReconciler();
-  auto vault_rec = s->NewReconciler();
+  // The vault function holds the DR account's credentials only: a call into
+  // the production account is impossible (it would fail the invocation),
+  // and it still vaults, from what was shared with it.
+  auto all_accounts = std::dynamic_pointer_cast<cloud::MultiAccountCloud>(s->cloud);
+  ASSERT_NE(all_accounts, nullptr);
+  auto dr_only = std::make_shared<cloud::MultiAccountCloud>();
+  dr_only->Add(kVaultAccount, all_accounts->For(kVaultAccount));
+  auto vault_rec = std::make_unique<engine::Reconciler>(dr_only, s->config, s->clock);
   HandlerOptions so;
   so.side = Side::kSource;
   so.emit = [&](const std::vector<aws::EventEntry>& entries) -> Status {
