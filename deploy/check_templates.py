@@ -4,6 +4,7 @@ cfn-lint cannot know: least privilege for deletes, the runtime, the wiring.
 
 Run with Debian's python3 (python3-yaml). Exits non-zero with one line per
 violated property."""
+import json
 import sys
 import yaml
 
@@ -105,6 +106,35 @@ def main():
         failures.append("vault.yaml: no guard policy denying deletes to other principals")
     if not any(r["Type"] == "AWS::Events::EventBusPolicy" for r in v.values()):
         failures.append("vault.yaml: the event bus accepts no source account")
+    # Restore drills: the schedule sends exactly the input the function
+    # decodes as a drill step (lambda/events.cc), may invoke it, and the
+    # drill's deletes reach only drsnap-verify-* databases.
+    rule = v.get("VerifyScheduleRule")
+    if not rule:
+        failures.append("vault.yaml: no VerifyScheduleRule (restore drills)")
+    else:
+        inputs = [tg.get("Input") for tg in rule["Properties"].get("Targets", [])]
+        try:
+            parsed = [json.loads(i) for i in inputs]
+        except (TypeError, ValueError):
+            parsed = []
+        if parsed != [{"drsnap": "verify"}]:
+            failures.append(f'vault.yaml: VerifyScheduleRule must send {{"drsnap": "verify"}}, '
+                            f"not {inputs}")
+        if not any(r["Type"] == "AWS::Lambda::Permission" and
+                   r["Properties"].get("SourceArn") == {"GetAtt": "VerifyScheduleRule.Arn"}
+                   for r in v.values()):
+            failures.append("vault.yaml: no Lambda permission for VerifyScheduleRule")
+    for name, st in statements(load(vault)):
+        drill_deletes = [a for a in as_list(st["Action"])
+                         if a in ("rds:DeleteDBInstance", "rds:DeleteDBCluster")]
+        if st["Effect"] == "Allow" and drill_deletes:
+            for r in as_list(st["Resource"]):
+                text = str(r)
+                if (":db:" in text or ":cluster:" in text or text == "*") and \
+                        "drsnap-verify-" not in text:
+                    failures.append(f"vault.yaml: {name} allows {drill_deletes} on {text}: "
+                                    "only drsnap-verify-* databases")
     # The source side's view of the vault is read-only, and it can assume
     # nothing but that view.
     read = v.get("ReadRole")

@@ -79,6 +79,9 @@ class Reconciler {
   void set_facts(LearnedFacts facts);
   const config::Config& config() const { return config_; }
   Clock& clock() { return *clock_; }
+  // The cloud it observes and acts through (the Lambda handler's restore
+  // drills use the same one).
+  Cloud& cloud() { return *cloud_; }
 
  private:
   Inventory ObserveScopes(const std::vector<Scope>& scopes, int parallelism);

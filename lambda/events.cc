@@ -226,6 +226,8 @@ const char* TriggerKindName(TriggerKind k) {
       return "database";
     case TriggerKind::kScope:
       return "scope";
+    case TriggerKind::kVerify:
+      return "verify";
     case TriggerKind::kIgnore:
       return "ignore";
   }
@@ -284,12 +286,26 @@ std::vector<Trigger> DecodeEvent(std::string_view payload) {
     for (const auto& r : ev["Records"]) out.push_back(FromSnsRecord(r));
     return out;
   }
-  if (Str(ev, "drsnap") == "reconcile") {
+  if (ev.contains("drsnap")) {
+    // A constant input of a schedule rule, or a manual invocation.
+    const json& what = ev["drsnap"];
     Trigger t;
-    t.kind = TriggerKind::kFullReconcile;
-    t.event_id = "manual";
-    t.reason = "direct invocation: full reconcile";
-    return {t};
+    if (what == "reconcile") {
+      t.kind = TriggerKind::kFullReconcile;
+      t.event_id = "manual";
+      t.reason = "direct invocation: full reconcile";
+      return {t};
+    }
+    if (what == "verify") {
+      t.kind = TriggerKind::kVerify;
+      t.event_id = "verify";
+      t.reason = "restore drill schedule: advance every due drill one step";
+      return {t};
+    }
+    std::string shown = what.dump(-1, ' ', false, json::error_handler_t::replace);
+    if (shown.size() > 64) shown = shown.substr(0, 64) + "...";
+    return {Ignore("direct invocation {\"drsnap\": " + shown +
+                   "} is neither \"reconcile\" nor \"verify\"")};
   }
   return {FromEventBridge(ev)};
 }

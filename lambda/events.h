@@ -10,7 +10,11 @@
 //   - EventBridge scheduled events (source aws.events): a full reconcile;
 //   - drsnap's own events forwarded from the production account
 //     (source "drsnap", detail-type "drsnap Snapshot Shared");
-//   - a direct invocation {"drsnap": "reconcile"} (manual test from the console).
+//   - a direct invocation {"drsnap": "reconcile"} (manual test from the console);
+//   - the restore-drill schedule's constant input {"drsnap": "verify"} (the
+//     VerifyScheduleRule of deploy/vault.yaml, or a manual invocation): one
+//     step of every due restore drill (engine/verify.h), no reconcile.
+//     Any other value of "drsnap" is ignored with a reason.
 // Anything else is ignored with a reason; malformed input never throws.
 //
 // Thread safety: pure functions.
@@ -26,6 +30,7 @@ enum class TriggerKind {
   kFullReconcile,  // every policy, every scope
   kDatabase,       // one database (account, region, db id or db token) — the fast path
   kScope,          // one account-region, database unknown (a snapshot we cannot attribute)
+  kVerify,         // advance the restore drills one step (vault side)
   kIgnore,         // nothing to do; reason says why
 };
 
@@ -39,7 +44,7 @@ struct Trigger {
   std::string db_id;        // kDatabase; "" when only db_token is known
   bool cluster = false;     // kDatabase: an Aurora cluster rather than an instance
   std::string snapshot_id;  // when the event named a snapshot
-  std::string event_id;     // "RDS-EVENT-0091", "drsnap-shared", "scheduled"
+  std::string event_id;     // "RDS-EVENT-0091", "drsnap-shared", "scheduled", "verify"
   // kDatabase from a snapshot drsnap made (capture, raw, hop or vault): the
   // database token its name carries (engine/naming.h DbToken). db_id is set
   // too when the token alone tells the id (DbIdFromToken); otherwise

@@ -2,13 +2,17 @@
 
 #include <algorithm>
 #include <cctype>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <set>
 
 #include "aws/endpoints.h"
 #include "core/log.h"
+#include "core/time_util.h"
 #include "engine/naming.h"
+#include "engine/observe.h"
 #include "engine/planner.h"
+#include "engine/verify.h"
 
 namespace drsnap::lambda {
 namespace {
@@ -35,6 +39,32 @@ std::string Dump(const json& j) { return j.dump(-1, ' ', false, json::error_hand
 
 long long MillisBetween(TimePoint from, TimePoint to) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(to - from).count();
+}
+
+// What a drill came to, in one word for the summary.
+const char* DrillResult(engine::verify::DrillPhase phase) {
+  using engine::verify::DrillPhase;
+  switch (phase) {
+    case DrillPhase::kPassed:
+      return "ok";
+    case DrillPhase::kFailed:
+      return "failed";
+    case DrillPhase::kStarting:
+    case DrillPhase::kRunning:
+      return "running";
+    case DrillPhase::kNotDue:
+      return "not-due";
+    case DrillPhase::kNoCopy:
+      return "no-copy";
+    case DrillPhase::kIncomplete:
+      return "unknown";
+  }
+  return "unknown";
+}
+
+std::string DrillKey(const std::string& policy, engine::DbKind kind, const std::string& db,
+                     const engine::Scope& target) {
+  return policy + "/" + db + "/" + engine::DbKindName(kind) + "/" + target.ToString();
 }
 
 }  // namespace
@@ -67,6 +97,9 @@ RunRequest ChooseRun(const std::vector<Trigger>& triggers, const config::Config&
         break;
       case TriggerKind::kFullReconcile:
         full = true;
+        break;
+      case TriggerKind::kVerify:
+        out.verify = true;
         break;
       case TriggerKind::kScope:
         if (known(t)) {
@@ -149,6 +182,7 @@ HandlerResult InvocationHandler::Handle(const Invocation& inv) {
   }
   body["triggers"] = std::move(tj);
 
+  if (req.verify && !req.run) return HandleVerify(inv, wall_start, std::move(body));
   if (!req.run) {
     body["run"] = "none";
     for (const auto& r : req.reasons)
@@ -250,6 +284,137 @@ HandlerResult InvocationHandler::Handle(const Invocation& inv) {
                              " scopes could not be observed; first: " +
                              s["scope"].get<std::string>() + ": " + s["error"].get<std::string>()};
   }
+  return HandlerResult{true, std::move(text), "", ""};
+}
+
+HandlerResult InvocationHandler::HandleVerify(const Invocation& inv, TimePoint wall_start,
+                                              json body) {
+  namespace verify = engine::verify;
+  if (options_.side == Side::kSource) {
+    body["run"] = "none";
+    LogInfo("restore drill trigger ignored: drills run on the vault side",
+            {{"request_id", inv.request_id}, {"side", SideName(options_.side)}});
+    return HandlerResult{true, Dump(body), "", ""};
+  }
+  body["run"] = "verify";
+  const config::Config& config = reconciler_->config();
+  Clock& clock = reconciler_->clock();
+  // Lambda's deadline is wall time; carry the time left to the reconciler's clock.
+  const TimePoint deadline = clock.Now() + (inv.deadline - wall_start);
+
+  verify::DrillOptions o;
+  o.now = clock.Now();
+  o.run_started = o.now;
+  engine::ObserveRequest req;
+  req.scopes = verify::DrillScopes(config, o);
+  req.parallelism = std::max(1, options_.concurrency);
+  LogInfo("restore drills started",
+          {{"request_id", inv.request_id}, {"scopes", std::to_string(req.scopes.size())}});
+  engine::Inventory inventory = engine::Observe(reconciler_->cloud(), req, o.now);
+  o.now = clock.Now();
+  verify::DrillPlan plan = verify::PlanDrills(inventory, config, o);
+
+  // Start no restore near the deadline: a restore is one call, but the
+  // invocation must still record its answer. Records and deletes finish
+  // drills and are left in (each is one call too).
+  json left = json::array();
+  if (clock.Now() + options_.deadline_margin >= deadline) {
+    std::erase_if(plan.actions, [&left](const verify::DrillAction& a) {
+      if (a.kind != verify::DrillActionKind::kRestore) return false;
+      left.push_back({{"action", a.Describe()}, {"reason", "too close to the deadline"}});
+      return true;
+    });
+  }
+  std::vector<verify::DrillActionResult> results = verify::ApplyDrills(reconciler_->cloud(), plan);
+
+  json steps = json::array();
+  std::map<std::string, std::string> step_errors;  // drill key -> last failed step
+  std::string first_step_error;
+  for (const auto& r : results) {
+    Log().Log(r.ok ? LogLevel::kInfo : LogLevel::kWarn, "drill step",
+              {{"request_id", inv.request_id},
+               {"step", verify::DrillActionKindName(r.action.kind)},
+               {"scope", r.action.scope.ToString()},
+               {"db", r.action.db_id},
+               {"drill", r.action.drill_id},
+               {"outcome", r.ok ? "done" : "failed"},
+               {"message", r.message}});
+    steps.push_back({{"step", verify::DrillActionKindName(r.action.kind)},
+                     {"db", r.action.db_id},
+                     {"target", r.action.scope.ToString()},
+                     {"drill", r.action.drill_id},
+                     {"ok", r.ok},
+                     {"message", r.message}});
+    if (!r.ok) {
+      step_errors[DrillKey(r.action.policy, r.action.db_kind, r.action.db_id, r.action.scope)] =
+          r.message;
+      if (first_step_error.empty()) first_step_error = r.action.Describe() + ": " + r.message;
+    }
+  }
+
+  json drills = json::array();
+  int failed = 0;
+  std::string first_failed;
+  for (const auto& d : plan.drills) {
+    json x = {{"policy", d.policy},
+              {"db", d.db_id},
+              {"kind", engine::DbKindName(d.kind)},
+              {"target", d.target.ToString()},
+              {"phase", verify::DrillPhaseName(d.phase)},
+              {"result", DrillResult(d.phase)},
+              {"message", d.message}};
+    if (!d.drill_id.empty()) x["drill"] = d.drill_id;
+    if (!d.snapshot_id.empty()) x["snapshot"] = d.snapshot_id;
+    if (auto it = step_errors.find(DrillKey(d.policy, d.kind, d.db_id, d.target));
+        it != step_errors.end())
+      x["error"] = it->second;
+    if (d.last)
+      x["last"] = {{"at", FormatIso8601Seconds(d.last->at)},
+                   {"ok", d.last->ok},
+                   {"snapshot", d.last->snapshot_id},
+                   {"detail", d.last->detail}};
+    if (d.phase == verify::DrillPhase::kFailed) {
+      ++failed;
+      if (first_failed.empty())
+        first_failed = d.db_id + " in " + d.target.ToString() + ": " + d.message;
+    }
+    drills.push_back(std::move(x));
+  }
+  json incomplete = json::array();
+  for (const auto& s : inventory.scopes)
+    if (!s.complete) incomplete.push_back({{"scope", s.scope.ToString()}, {"error", s.error}});
+  const size_t incomplete_count = incomplete.size();
+  body["drills"] = std::move(drills);
+  body["steps"] = std::move(steps);
+  body["left"] = std::move(left);
+  body["incomplete"] = incomplete;
+  body["duration_ms"] = MillisBetween(wall_start, options_.wall_clock->Now());
+  std::string text = Dump(body);
+
+  LogFields f{{"request_id", inv.request_id},
+              {"drills", std::to_string(plan.drills.size())},
+              {"steps", std::to_string(results.size())},
+              {"failed", std::to_string(failed)}};
+  if (plan.drills.empty() && req.scopes.empty())
+    f.emplace_back("note", "no DR target region has a verify: block in the policy file");
+  Log().Log(failed > 0 || !step_errors.empty() || incomplete_count > 0 ? LogLevel::kError
+                                                                       : LogLevel::kInfo,
+            "restore drills finished", f);
+  if (failed > 0)
+    return HandlerResult{false, std::move(text), "drsnap.DrillFailed",
+                         std::to_string(failed) + " restore drill(s) failed: those DR copies did " +
+                             "not restore; first: " + first_failed};
+  if (!step_errors.empty())
+    return HandlerResult{
+        false, std::move(text), "drsnap.DrillStepFailed",
+        std::to_string(step_errors.size()) +
+            " drill(s) had a failed step (retried next invocation); first: " + first_step_error};
+  if (incomplete_count > 0)
+    return HandlerResult{false, std::move(text), "drsnap.ObserveIncomplete",
+                         std::to_string(incomplete_count) +
+                             " scopes could not be observed; first: " +
+                             incomplete.front()["scope"].get<std::string>() + ": " +
+                             incomplete.front()["error"].get<std::string>()};
   return HandlerResult{true, std::move(text), "", ""};
 }
 

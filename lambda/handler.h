@@ -27,6 +27,28 @@
 // make the invocation a function error ("drsnap.ActionsFailed",
 // "drsnap.ObserveIncomplete"), so Lambda's Errors metric and its alarm see it.
 //
+// Restore drills (kVerify, the {"drsnap": "verify"} input of deploy/vault.yaml's
+// VerifyScheduleRule): no reconcile; one step of every restore drill the
+// policy's `verify:` blocks ask for (engine/verify.h), the Lambda way — no
+// waiting inside an invocation. The handler observes the DrillScopes once,
+// plans with PlanDrills (now = the reconciler's clock) and applies once:
+// due drills are started, finished ones are recorded on their vault copy
+// ("ok" or "failed") and their instances deleted, running ones are left for
+// the next scheduled invocation (level-based: AWS holds all drill state).
+// No restore is started within deadline_margin of the deadline (listed
+// under "left"). The summary's "drills" lists every drill state (db, kind,
+// target, phase, result, message, drill, snapshot, last result). Only the
+// vault and all sides drill; the source side logs and ignores the trigger
+// (it has no credentials in the DR account).
+// A drill that FAILED in this invocation (the restore failed or timed out;
+// the result is recorded on the vault copy) makes the invocation a function
+// error "drsnap.DrillFailed": a DR copy that does not restore must page
+// someone. A drill step that failed (a restore, tag or delete call) is
+// "drsnap.DrillStepFailed" (retried next invocation), a target scope that
+// could not be listed "drsnap.ObserveIncomplete". "no-copy" (no available
+// vault copy yet) and an older failed result are reported, not errors: the
+// failure paged when it was recorded, and RPO alarms cover missing copies.
+//
 // Announcements: after each successful share (source side), one
 // "drsnap Snapshot Shared" event (lambda/events.h) per snapshot and DR
 // account set is handed to `emit` (EventBridge PutEvents in production). A
@@ -39,6 +61,7 @@
 
 #include <functional>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -76,7 +99,8 @@ struct HandlerOptions {
 
 // What the triggers of one invocation ask for.
 struct RunRequest {
-  bool run = false;                  // false: every trigger was ignored
+  bool run = false;                  // a reconcile is asked for
+  bool verify = false;               // a restore drill step is asked for (kVerify)
   std::string only_db;               // "": full reconcile
   std::vector<std::string> reasons;  // one per trigger, for the log and the summary
 };
@@ -100,6 +124,10 @@ class InvocationHandler {
   HandlerResult Handle(const Invocation& invocation);
 
  private:
+  // The kVerify path: one drill step. `body` holds the trigger part.
+  HandlerResult HandleVerify(const Invocation& invocation, TimePoint wall_start,
+                             nlohmann::json body);
+
   engine::Reconciler* reconciler_;
   HandlerOptions options_;
 };

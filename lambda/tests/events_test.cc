@@ -109,6 +109,39 @@ TEST(DecodeEvent, DirectInvocation) {
   EXPECT_EQ(One(R"({"drsnap":"reconcile"})").kind, TriggerKind::kFullReconcile);
 }
 
+TEST(DecodeEvent, VerifyScheduleInput) {
+  // The constant input of deploy/vault.yaml's VerifyScheduleRule.
+  Trigger t = One(Fixture("direct_verify.json"));
+  EXPECT_EQ(t.kind, TriggerKind::kVerify);
+  EXPECT_EQ(t.event_id, "verify");
+  EXPECT_STREQ(TriggerKindName(t.kind), "verify");
+  EXPECT_EQ(One(R"({"drsnap":"verify","note":"extra keys are fine"})").kind, TriggerKind::kVerify);
+}
+
+TEST(DecodeEvent, MalformedDrsnapInputsAreIgnoredWithReason) {
+  struct Case {
+    const char* payload;
+    const char* reason_has;  // the reason names what was wrong
+  };
+  const Case cases[] = {
+      {R"({"drsnap":"Verify"})", "\"Verify\""},
+      {R"({"drsnap":"verify "})", "\"verify \""},
+      {R"({"drsnap":""})", "neither"},
+      {R"({"drsnap":5})", "5"},
+      {R"({"drsnap":null})", "null"},
+      {R"({"drsnap":["verify"]})", "[\"verify\"]"},
+      {R"({"drsnap":{"verify":true}})", "neither"},
+      {R"({"drsnap":"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"})",
+       "..."},
+  };
+  for (const auto& c : cases) {
+    Trigger t = One(c.payload);
+    EXPECT_EQ(t.kind, TriggerKind::kIgnore) << c.payload;
+    EXPECT_NE(t.reason.find(c.reason_has), std::string::npos) << c.payload << ": " << t.reason;
+    EXPECT_LT(t.reason.size(), 200u) << c.payload;
+  }
+}
+
 TEST(DecodeEvent, MalformedEventsAreIgnoredNotFatal) {
   const char* bad[] = {
       "",
