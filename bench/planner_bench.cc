@@ -5,15 +5,19 @@
 // not yet shared) in the source scope, and 91 daily vault copies in the DR
 // region: 100 snapshots, 1,000,000 in all. Two policies' worth of work:
 //   BM_PlanSteady  retention keeps all 91 (daily: 91): the plan is small
-//                  (a share and a vault copy per database).
-//   BM_PlanChurn   retention daily=7 weekly=4 monthly=12: ~70 deletes per
-//                  database are planned and each goes through the guard.
+//                  (a share and a capture expiry per database).
+//   BM_PlanChurn   retention daily=7 weekly=4 monthly=12: 79 vault copies and
+//                  one capture per database are expired (800,000 deletes),
+//                  each through the guard; with the shares, 810,000 actions.
 // Counters: inventory_MB (heap held by the inventory), plan_peak_MB (extra
 // heap at the peak of MakePlan, including the plan it returns), actions.
+// The CPU column is the process's CPU time (user + system: page faults of
+// fresh memory count) per plan.
 //
-// Run (Release): cmake -S . -B build-planner-rel -G Ninja -DCMAKE_BUILD_TYPE=Release
-//   -DCMAKE_CXX_COMPILER_LAUNCHER=ccache && cmake --build build-planner-rel
-//   --target planner_bench -j2 && build-planner-rel/bench/planner_bench
+// Run (docs/benchmarks.md): cmake -S . -B build-planner-rel -G Ninja
+//   -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_COMPILER_LAUNCHER=ccache
+//   && cmake --build build-planner-rel --target planner_bench -j2
+//   && build-planner-rel/bench/planner_bench
 #include <benchmark/benchmark.h>
 
 #include <atomic>

@@ -1,7 +1,10 @@
 #include "engine/delete_guard.h"
 
 #include <algorithm>
+#include <functional>
 #include <optional>
+#include <span>
+#include <utility>
 
 #include "engine/naming.h"
 #include "engine/planner.h"
@@ -78,7 +81,6 @@ const DeleteGuard::VaultFacts& DeleteGuard::Facts(std::span<const LineageEntry> 
   std::vector<TimePoint> in_flight;
   std::vector<const LineageEntry*> available;  // sorted by point (entries are)
   for (const auto& e : entries) {
-    f.by_id.emplace(e.snapshot->id, &e);
     if (e.lineage.stage != NameStage::kVault || !e.OursFor(db_id)) continue;
     if (InFlight(e.snapshot->status)) in_flight.push_back(e.lineage.recovery_point);
     if (e.snapshot->status != SnapshotStatus::kAvailable) continue;
@@ -99,6 +101,25 @@ const DeleteGuard::VaultFacts& DeleteGuard::Facts(std::span<const LineageEntry> 
   return f;
 }
 
+const LineageEntry* DeleteGuard::FindEntry(std::span<const LineageEntry> entries,
+                                           const naming::LineageView& lineage, std::string_view id,
+                                           bool first) {
+  // Entries are sorted by (point, attempt, id), and an entry with this id
+  // parsed to this lineage: only the equal (point, attempt) range can hold it.
+  auto range =
+      std::ranges::equal_range(entries, std::pair{lineage.recovery_point, lineage.attempt},
+                               std::less<>(), [](const LineageEntry& e) {
+                                 return std::pair{e.lineage.recovery_point, e.lineage.attempt};
+                               });
+  const LineageEntry* found = nullptr;
+  for (const LineageEntry& e : range) {
+    if (e.snapshot->id != id) continue;
+    found = &e;
+    if (first) break;
+  }
+  return found;
+}
+
 Status DeleteGuard::Check(const Action& a, const Snapshot* fresh) const {
   if (a.kind != ActionKind::kDeleteSnapshot) return OkStatus();
   auto pit = policies_.find(a.policy);
@@ -107,30 +128,32 @@ Status DeleteGuard::Check(const Action& a, const Snapshot* fresh) const {
   const config::Policy* p = pit->second.policy;
 
   // S1: a drsnap name ...
-  auto lin = naming::ParseName(a.snapshot_id);
+  auto lin = naming::ParseNameView(a.snapshot_id);  // views into a.snapshot_id
   if (!lin)
     return Refuse(a, "S1: " + a.snapshot_id + " is not a drsnap name; drsnap did not create it");
-  const LineageEntry* entry = nullptr;
   auto entries = index_.Lineages(a.scope, lin->source_account, lin->db_token, a.db_kind);
   const VaultFacts* facts = nullptr;
-  if (lin->stage == NameStage::kVault && !entries.empty()) {
-    facts = &Facts(entries, a.db_id);
-    auto f = facts->by_id.find(a.snapshot_id);
-    if (f != facts->by_id.end()) entry = f->second;
-  } else {
-    for (const auto& e : entries)
-      if (e.snapshot->id == a.snapshot_id) entry = &e;
-  }
+  if (lin->stage == NameStage::kVault && !entries.empty()) facts = &Facts(entries, a.db_id);
+  const LineageEntry* entry = FindEntry(entries, *lin, a.snapshot_id, /*first=*/facts != nullptr);
   const Snapshot* snap = fresh ? fresh : (entry ? entry->snapshot : nullptr);
+  // What the index already knows about `snap` (S1's tags, S5's tags) holds
+  // only when `snap` is the indexed snapshot itself.
+  const LineageEntry* indexed = entry && snap == entry->snapshot ? entry : nullptr;
   // S4: the snapshot's scope and every scope the delete's justification
-  // depends on were observed completely.
+  // depends on were observed completely (DeleteDependencies: a failed
+  // snapshot's and a vault copy's is their own scope; a capture's is every
+  // scope of the policy, computed once: a plan may expire many captures).
   bool failed = snap && snap->status == SnapshotStatus::kFailed;
-  // A capture's set is every scope of the policy, computed once (hot path:
-  // a plan may expire many captures).
   std::vector<Scope> deps;
-  if (lin->stage != NameStage::kCapture || failed)
+  std::span<const Scope> depends_on;
+  if (failed || lin->stage == NameStage::kVault) {
+    depends_on = std::span<const Scope>(&a.scope, 1);
+  } else if (lin->stage == NameStage::kCapture) {
+    depends_on = pit->second.scopes;
+  } else {
     deps = DeleteDependencies(*p, lin->stage, a.scope, failed);
-  const std::vector<Scope>& depends_on = deps.empty() ? pit->second.scopes : deps;
+    depends_on = deps;
+  }
   for (const Scope& s : depends_on) {
     const ScopeInventory* si = index_.Find(s);
     if (!si || !si->complete)
@@ -142,26 +165,30 @@ Status DeleteGuard::Check(const Action& a, const Snapshot* fresh) const {
     return Refuse(a, "S1: " + a.snapshot_id + " was not observed in " + a.scope.ToString() +
                          " as a manual snapshot owned there; drsnap only deletes what it created");
   // ... and drsnap's tags on it.
-  if (!naming::IsDrsnapCreated(*snap))
+  if (!(indexed ? indexed->drsnap_created : naming::IsDrsnapCreated(*snap)))
     return Refuse(a, "S1: " + a.snapshot_id +
                          " does not carry drsnap's tags (drsnap:managed=true and a matching "
                          "drsnap:stage); drsnap did not create it");
   // S5: it belongs to this policy and database.
-  auto tp = snap->tags.find(naming::kTagPolicy);
-  auto td = snap->tags.find(naming::kTagDb);
-  if (tp == snap->tags.end() || tp->second != a.policy)
+  auto tag = [&](const char* key) -> const std::string* {
+    auto t = snap->tags.find(key);
+    return t == snap->tags.end() ? nullptr : &t->second;
+  };
+  const std::string* policy_tag = indexed ? indexed->policy_tag : tag(naming::kTagPolicy);
+  const std::string* db_tag = indexed ? indexed->db_tag : tag(naming::kTagDb);
+  if (!policy_tag || *policy_tag != a.policy)
     return Refuse(a, "S5: " + a.snapshot_id + " is tagged for policy '" +
-                         (tp == snap->tags.end() ? std::string() : tp->second) + "', not '" +
-                         a.policy + "'");
-  if (td == snap->tags.end() || td->second != a.db_id || naming::DbToken(a.db_id) != lin->db_token)
+                         (policy_tag ? *policy_tag : std::string()) + "', not '" + a.policy + "'");
+  if (!db_tag || *db_tag != a.db_id || naming::DbToken(a.db_id) != lin->db_token)
     return Refuse(a, "S5: " + a.snapshot_id + " is not a snapshot of " + a.db_id);
   // Captures and raws live in the policy's source scope; hops and vault copies
   // carry the policy's source account.
-  Scope source{p->source_account_id, p->source_region};
   bool dr_side = lin->stage == NameStage::kHop || lin->stage == NameStage::kVault;
-  if (dr_side ? lin->source_account != p->source_account_id : !(a.scope == source))
+  bool in_source = a.scope.account_id == p->source_account_id && a.scope.region == p->source_region;
+  if (dr_side ? lin->source_account != p->source_account_id : !in_source)
     return Refuse(a, "S5: " + a.snapshot_id + " does not belong to policy '" + p->name +
-                         "' (source " + source.ToString() + ")");
+                         "' (source " + Scope{p->source_account_id, p->source_region}.ToString() +
+                         ")");
 
   // S3: not the source of an in-flight copy.
   if (index_.IsInFlightSource(*snap))

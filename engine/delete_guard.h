@@ -10,6 +10,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <span>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -57,11 +58,16 @@ class DeleteGuard {
   };
   // Per lineage group and database: the vault copies' S2/S3 facts.
   struct VaultFacts {
-    std::unordered_map<std::string_view, const LineageEntry*> by_id;
     std::string_view newest_available;           // S2
     std::unordered_set<std::string_view> bases;  // S3: bases of in-flight copies
   };
   void Init();
+  // The entry of snapshot `id` (which parses as `lineage`) in `entries`
+  // (sorted as LineageIndex::Lineages() returns them); when several share
+  // the id, the first or the last.
+  static const LineageEntry* FindEntry(std::span<const LineageEntry> entries,
+                                       const naming::LineageView& lineage, std::string_view id,
+                                       bool first);
   const VaultFacts& Facts(std::span<const LineageEntry> entries, const std::string& db_id) const;
 
   std::unique_ptr<LineageIndex> owned_;

@@ -91,22 +91,25 @@ LineageIndex::LineageIndex(const Inventory& inventory) : inventory_(inventory) {
       // instead of a lookup per tag: this loop runs for every snapshot.
       const std::string *db_tag = nullptr, *policy_tag = nullptr, *stage_tag = nullptr;
       bool managed = false;
-      for (auto t = s.tags.lower_bound("drsnap:"); t != s.tags.end(); ++t) {
-        const std::string& k = t->first;
-        if (!k.starts_with("drsnap:")) break;
-        if (k == naming::kTagDb)
+      static const std::string kDrsnapTags = "drsnap:";  // no temporary per snapshot
+      static constexpr std::string_view kDb = naming::kTagDb, kPolicy = naming::kTagPolicy,
+                                        kStage = naming::kTagStage, kManaged = naming::kTagManaged;
+      for (auto t = s.tags.lower_bound(kDrsnapTags); t != s.tags.end(); ++t) {
+        std::string_view k = t->first;
+        if (!k.starts_with(kDrsnapTags)) break;
+        if (k == kDb)
           db_tag = &t->second;
-        else if (k == naming::kTagPolicy)
+        else if (k == kPolicy)
           policy_tag = &t->second;
-        else if (k == naming::kTagStage)
+        else if (k == kStage)
           stage_tag = &t->second;
-        else if (k == naming::kTagManaged)
+        else if (k == kManaged)
           managed = t->second == "true";
       }
       bool created = managed && stage_tag && s.type == SnapshotType::kManual &&
                      (s.scope == s.seen_from || s.seen_from.account_id.empty()) &&
                      naming::ParseNameStage(*stage_tag) == lin->stage;
-      ps.lineages[key].push_back(LineageEntry{&s, *lin, created, db_tag});
+      ps.lineages[key].push_back(LineageEntry{&s, *lin, created, db_tag, policy_tag});
       if (created && db_tag && !db_tag->empty() && policy_tag)
         ps.tagged[*policy_tag].insert(Key{"", *db_tag, s.kind});
     }

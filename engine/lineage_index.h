@@ -20,9 +20,10 @@ namespace drsnap::engine {
 
 struct LineageEntry {
   const Snapshot* snapshot = nullptr;
-  naming::LineageView lineage;          // views into snapshot->id
-  bool drsnap_created = false;          // naming::IsDrsnapCreated(*snapshot)
-  const std::string* db_tag = nullptr;  // value of drsnap:db, when present
+  naming::LineageView lineage;              // views into snapshot->id
+  bool drsnap_created = false;              // naming::IsDrsnapCreated(*snapshot)
+  const std::string* db_tag = nullptr;      // value of drsnap:db, when present
+  const std::string* policy_tag = nullptr;  // value of drsnap:policy, when present
 
   // drsnap made it, for database `db_id` (its drsnap:db tag says so).
   bool OursFor(std::string_view db_id) const {

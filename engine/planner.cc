@@ -1,8 +1,11 @@
 #include "engine/planner.h"
 
 #include <algorithm>
+#include <cstdint>
+#include <map>
 #include <optional>
 #include <set>
+#include <string_view>
 #include <tuple>
 
 #include "core/time_util.h"
@@ -88,34 +91,17 @@ struct TargetRef {
 class Planner {
  public:
   Planner(const Inventory& inv, const config::Config& cfg, TimePoint now)
-      : inv_(inv), cfg_(cfg), now_(now), index_(inv), guard_(index_, cfg) {}
+      : inv_(inv), cfg_(cfg), now_(now) {
+    index_.emplace(inv);
+    guard_.emplace(*index_, cfg);
+  }
 
   Plan Run() {
     for (const auto& p : cfg_.policies) PlanPolicy(p);
-    // Sort an index, then move each action once (actions are heavy to swap).
-    auto key = [](const Action& a) {
-      return std::make_tuple(static_cast<int>(a.stage), std::cref(a.policy), a.db_kind,
-                             std::cref(a.db_id), std::cref(a.scope), std::cref(a.snapshot_id));
-    };
-    std::vector<size_t> order(plan_.actions.size());
-    for (size_t i = 0; i < order.size(); ++i) order[i] = i;
-    std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
-      return key(plan_.actions[a]) < key(plan_.actions[b]);
-    });
-    // Apply the permutation in place, cycle by cycle (O(n) moves, no second vector).
-    for (size_t i = 0; i < order.size(); ++i) {
-      if (order[i] == i) continue;
-      Action tmp = std::move(plan_.actions[i]);
-      size_t j = i;
-      while (order[j] != i) {
-        plan_.actions[j] = std::move(plan_.actions[order[j]]);
-        size_t next = order[j];
-        order[j] = j;
-        j = next;
-      }
-      plan_.actions[j] = std::move(tmp);
-      order[j] = j;
-    }
+    kept_failed_.clear();  // points into the index
+    guard_.reset();
+    index_.reset();
+    SortActions();
     std::stable_sort(plan_.findings.begin(), plan_.findings.end(),
                      [](const Finding& a, const Finding& b) {
                        return std::tie(a.policy, a.db_id, a.scope, a.message) <
@@ -125,6 +111,87 @@ class Planner {
   }
 
  private:
+  // Planned actions, in the order planned, until SortActions() moves them
+  // into plan_.actions. Fixed-size chunks: an action is never relocated
+  // while the plan grows (a plan may hold close to a million actions, each a
+  // few hundred bytes), and is moved exactly once, to its sorted place.
+  static constexpr size_t kChunk = 1024;
+  std::vector<std::vector<Action>> chunks_;
+  size_t planned_ = 0;
+
+  void Emit(Action a) {
+    if (planned_ % kChunk == 0) chunks_.emplace_back().reserve(kChunk);
+    chunks_.back().push_back(std::move(a));
+    ++planned_;
+  }
+  Action& Planned(size_t i) { return chunks_[i / kChunk][i % kChunk]; }
+
+  // Moves the planned actions into plan_.actions sorted by (stage, policy,
+  // db kind, db id, scope, snapshot id), stably. The string part of that key
+  // is first replaced by ranks (a plan has few distinct databases and scopes,
+  // and each database's actions are contiguous); then a counting sort by
+  // (stage, database) and a sort of each (small) bucket by (scope, snapshot
+  // id): a plan may hold close to a million actions.
+  void SortActions() {
+    using DbKey = std::tuple<std::string_view, DbKind, std::string_view>;  // policy, kind, id
+    auto db_key = [](const Action& a) { return DbKey{a.policy, a.db_kind, a.db_id}; };
+    std::map<DbKey, uint32_t> db_rank;
+    std::map<Scope, uint32_t> scope_rank;
+    for (size_t i = 0; i < planned_; ++i) {
+      const Action& a = Planned(i);
+      const Action* prev = i > 0 ? &Planned(i - 1) : nullptr;
+      if (!prev || db_key(a) != db_key(*prev)) db_rank.emplace(db_key(a), 0);
+      if (!prev || !(a.scope == prev->scope)) scope_rank.emplace(a.scope, 0);
+    }
+    uint32_t next = 0;
+    for (auto& [k, rank] : db_rank) rank = next++;
+    next = 0;
+    for (auto& [k, rank] : scope_rank) rank = next++;
+
+    // Per action: its bucket (stage, database) and its scope's rank.
+    constexpr size_t kStages = static_cast<size_t>(Stage::kExpire) + 1;
+    std::vector<size_t> bucket(planned_);
+    std::vector<uint32_t> scope_of(planned_);
+    size_t db = 0;
+    uint32_t scope = 0;
+    for (size_t i = 0; i < planned_; ++i) {
+      const Action& a = Planned(i);
+      const Action* prev = i > 0 ? &Planned(i - 1) : nullptr;
+      if (!prev || db_key(a) != db_key(*prev)) db = db_rank.at(db_key(a));
+      if (!prev || !(a.scope == prev->scope)) scope = scope_rank.at(a.scope);
+      bucket[i] = static_cast<size_t>(a.stage) * db_rank.size() + db;
+      scope_of[i] = scope;
+    }
+    std::vector<size_t> begin(kStages * db_rank.size() + 1, 0);
+    for (size_t b : bucket) ++begin[b + 1];
+    for (size_t b = 1; b < begin.size(); ++b) begin[b] += begin[b - 1];
+    std::vector<size_t> order(planned_);
+    {
+      std::vector<size_t> fill(begin.begin(), begin.end() - 1);
+      for (size_t i = 0; i < planned_; ++i) order[fill[bucket[i]]++] = i;  // stable
+    }
+    bucket = {};
+    for (size_t b = 0; b + 1 < begin.size(); ++b) {
+      std::sort(order.begin() + begin[b], order.begin() + begin[b + 1], [&](size_t x, size_t y) {
+        // The index last: equal keys keep their order (a stable sort).
+        return std::tie(scope_of[x], Planned(x).snapshot_id, x) <
+               std::tie(scope_of[y], Planned(y).snapshot_id, y);
+      });
+    }
+    scope_of = {};
+    begin = {};
+    // Each chunk is released once all its actions have moved.
+    std::vector<size_t> left(chunks_.size());
+    for (size_t c = 0; c < chunks_.size(); ++c) left[c] = chunks_[c].size();
+    plan_.actions.reserve(planned_);
+    for (size_t i : order) {
+      plan_.actions.push_back(std::move(Planned(i)));
+      if (--left[i / kChunk] == 0) chunks_[i / kChunk] = {};
+    }
+    chunks_.clear();
+    planned_ = 0;
+  }
+
   struct PolicyCtx {
     const config::Policy* p = nullptr;
     Scope source;
@@ -288,14 +355,14 @@ class Planner {
   void Delete(const PolicyCtx& pc, const DbCtx& db, const Snapshot& s, std::string reason) {
     Action a = NewAction(ActionKind::kDeleteSnapshot, Stage::kExpire, pc, db, s.scope, s.id,
                          std::move(reason));
-    auto ok = guard_.Check(a, nullptr);
+    auto ok = guard_->Check(a, nullptr);
     if (!ok && ok.error().message.starts_with("S4:")) return;
     if (!ok) {
       Find(Finding::Severity::kWarning, pc, db.id, s.scope,
            "not deleting " + s.id + ": " + ok.error().message);
       return;
     }
-    plan_.actions.push_back(std::move(a));
+    Emit(std::move(a));
   }
 
   // --- policy ----------------------------------------------------------------
@@ -305,7 +372,7 @@ class Planner {
     pc.p = &p;
     pc.retention = p.retention.ToString();
     pc.source = Scope{p.source_account_id, p.source_region};
-    pc.src = index_.Find(pc.source);
+    pc.src = index_->Find(pc.source);
     std::set<std::string> accounts;
     for (const auto& t : p.targets) {
       for (const auto& r : t.regions) {
@@ -318,7 +385,7 @@ class Planner {
               [](const TargetRef& a, const TargetRef& b) { return a.scope < b.scope; });
     pc.share_accounts.assign(accounts.begin(), accounts.end());
     for (const Scope& s : PolicyScopes(p)) {
-      const ScopeInventory* si = index_.Find(s);
+      const ScopeInventory* si = index_->Find(s);
       if (!si && s == pc.source) {
         // The vault side (Side::kVault) never observes the source account.
         Find(Finding::Severity::kInfo, pc, "", s,
@@ -353,7 +420,7 @@ class Planner {
       untagged.tags.clear();
       for (const auto& account : pc.share_accounts) {
         for (const auto& d :
-             index_.SharedDatabases(Scope{account, pc.source.region}, pc.source.account_id)) {
+             index_->SharedDatabases(Scope{account, pc.source.region}, pc.source.account_id)) {
           if (!untagged.Matches(d.kind == DbKind::kCluster, d.db_id, d.engine, {})) continue;
           dbs.emplace(std::pair{d.db_id, d.kind}, nullptr);
         }
@@ -365,7 +432,7 @@ class Planner {
       if (t.needs_share) tagged_scopes.insert(Scope{t.scope.account_id, pc.source.region});
     }
     for (const auto& s : tagged_scopes)
-      for (const auto& [kind, id] : index_.TaggedDatabases(s, p.name))
+      for (const auto& [kind, id] : index_->TaggedDatabases(s, p.name))
         dbs.emplace(std::pair{id, kind}, nullptr);
 
     for (const auto& [key, live] : dbs) {
@@ -387,7 +454,7 @@ class Planner {
     db.id = id;
     db.token = naming::DbToken(id);
     db.live = live;
-    db.all_src_names = index_.Lineages(pc.source, "", db.token, kind);
+    db.all_src_names = index_->Lineages(pc.source, "", db.token, kind);
     for (const auto& e : db.all_src_names) {
       if (!Ours(e, db)) continue;
       if (e.lineage.stage == NameStage::kCapture) db.captures.push_back(&e);
@@ -407,10 +474,10 @@ class Planner {
                                                  inv_.facts.one_step_copy_refused.end(), t.scope) !=
                                            inv_.facts.one_step_copy_refused.end());
       ts.hop_scope = Scope{t.scope.account_id, pc.source.region};
-      ts.all_vault_names = index_.Lineages(t.scope, pc.source.account_id, db.token, kind);
+      ts.all_vault_names = index_->Lineages(t.scope, pc.source.account_id, db.token, kind);
       for (const auto& e : ts.all_vault_names)
         if (e.lineage.stage == NameStage::kVault && Ours(e, db)) ts.vaults.push_back(&e);
-      ts.all_hop_names = index_.Lineages(ts.hop_scope, pc.source.account_id, db.token, kind);
+      ts.all_hop_names = index_->Lineages(ts.hop_scope, pc.source.account_id, db.token, kind);
       for (const auto& e : ts.all_hop_names)
         if (e.lineage.stage == NameStage::kHop && Ours(e, db)) ts.hops.push_back(&e);
       if (t.needs_share) {
@@ -418,7 +485,7 @@ class Planner {
         // the source region. Tags do not cross accounts: the owner, the
         // name and the DB id on the snapshot are the lineage.
         for (const auto& e :
-             index_.SharedCaptures(ts.hop_scope, pc.source.account_id, db.token, kind)) {
+             index_->SharedCaptures(ts.hop_scope, pc.source.account_id, db.token, kind)) {
           const Snapshot& s = *e.snapshot;
           if (s.scope == pc.source && s.db_id == db.id) ts.shared.push_back(&e);
         }
@@ -477,7 +544,7 @@ class Planner {
       a.source_arn = raw->snapshot->id;
       a.kms_key_id = pc.p->share_key;
       a.tags = BaseTags(pc, db, NameStage::kCapture, ts, SnapshotArn(*raw->snapshot));
-      plan_.actions.push_back(std::move(a));
+      Emit(std::move(a));
       in_flight = true;
     }
     if (!db.live) return;
@@ -496,7 +563,7 @@ class Planner {
   void CaptureAutomated(const PolicyCtx& pc, const DbCtx& db, std::optional<TimePoint> newest_live,
                         bool in_flight) {
     const Snapshot* newest = nullptr;
-    for (const Snapshot* s : index_.Automated(pc.source, db.kind, db.id))
+    for (const Snapshot* s : index_->Automated(pc.source, db.kind, db.id))
       if (s->status == SnapshotStatus::kAvailable && (!newest || PointOf(*s) >= PointOf(*newest)))
         newest = s;
     if (!newest) {
@@ -539,7 +606,7 @@ class Planner {
     a.source_arn = newest->id;
     if (kp == KeyPlan::kReencrypt) a.kms_key_id = pc.p->share_key;
     a.tags = BaseTags(pc, db, NameStage::kCapture, ts, SnapshotArn(*newest));
-    plan_.actions.push_back(std::move(a));
+    Emit(std::move(a));
   }
 
   void CaptureSnapshot(const PolicyCtx& pc, const DbCtx& db, std::optional<TimePoint> newest_live,
@@ -580,7 +647,7 @@ class Planner {
     Action a = NewAction(ActionKind::kCreateSnapshot, Stage::kCapture, pc, db, pc.source, name,
                          std::move(reason));
     a.tags = BaseTags(pc, db, stage, ts, db.live->arn);
-    plan_.actions.push_back(std::move(a));
+    Emit(std::move(a));
   }
 
   // --- vault bookkeeping -------------------------------------------------------
@@ -661,7 +728,7 @@ class Planner {
                            "capture " + s.id + " (" + Iso(point) + ") is not yet shared with " +
                                acc + ", which must vault it in " + reg);
       a.share_with = missing;
-      plan_.actions.push_back(std::move(a));
+      Emit(std::move(a));
     }
   }
 
@@ -755,7 +822,7 @@ class Planner {
       if (from->encrypted) a.kms_key_id = t.region->kms_key;
       a.option_group = OptionGroup(pc, db, ts);
       a.tags = BaseTags(pc, db, NameStage::kVault, point, SnapshotArn(capture ? *capture : *from));
-      plan_.actions.push_back(std::move(a));
+      Emit(std::move(a));
       return;
     }
 
@@ -801,7 +868,7 @@ class Planner {
     a.source_arn = SnapshotArn(c);
     if (c.encrypted) a.kms_key_id = t.target->hop_kms_key;
     a.tags = BaseTags(pc, db, NameStage::kHop, point, SnapshotArn(c));
-    plan_.actions.push_back(std::move(a));
+    Emit(std::move(a));
   }
 
   std::string OptionGroup(const PolicyCtx& pc, const DbCtx& db, const TargetState& ts) {
@@ -853,6 +920,8 @@ class Planner {
       // Retention items are named by their index in `entries` (cheap ids).
       std::vector<RetentionItem> items;
       std::vector<const LineageEntry*> entries;
+      items.reserve(ts.vaults.size());
+      entries.reserve(ts.vaults.size());
       for (const LineageEntry* e : ts.vaults) {
         SnapshotStatus st = e->snapshot->status;
         if (st == SnapshotStatus::kFailed || st == SnapshotStatus::kDeleting) continue;
@@ -861,10 +930,10 @@ class Planner {
         entries.push_back(e);
       }
       if (items.empty()) continue;
+      const std::string why = "retention " + pc.retention + " in " + ts.t->scope.ToString() + ": ";
       for (const auto& d : ApplyRetention(items, pc.p->retention, now_)) {
         if (d.keep) continue;
-        Delete(pc, db, *entries[std::stoul(d.id)]->snapshot,
-               "retention " + pc.retention + " in " + ts.t->scope.ToString() + ": " + d.Reason());
+        Delete(pc, db, *entries[std::stoul(d.id)]->snapshot, why + d.Reason());
       }
     }
   }
@@ -937,8 +1006,10 @@ class Planner {
   const Inventory& inv_;
   const config::Config& cfg_;
   TimePoint now_;
-  LineageIndex index_;
-  DeleteGuard guard_;
+  // Only needed while planning: released before the sorted plan is built
+  // (a smaller peak; the index of a million snapshots is ~100 MB).
+  std::optional<LineageIndex> index_;
+  std::optional<DeleteGuard> guard_;
   Plan plan_;
   std::map<std::tuple<Scope, DbKind, std::string>, std::string> claimed_;
   std::set<const LineageEntry*> kept_failed_;  // failed attempts waiting for a retry

@@ -2,7 +2,10 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdint>
 #include <cstdio>
+#include <optional>
+#include <string>
 
 #include "core/time_util.h"
 
@@ -36,27 +39,44 @@ Civil ToCivil(TimePoint t) {
 
 enum class Tier { kHourly, kDaily, kWeekly, kMonthly, kYearly };
 
-// The period key (comparable) and its label for reasons.
-std::pair<int64_t, std::string> Period(Tier tier, const Civil& c) {
-  char buf[32];
+// The period key (comparable): equal for two points in the same period.
+int64_t PeriodKey(Tier tier, const Civil& c) {
+  switch (tier) {
+    case Tier::kHourly:
+      return ((int64_t{c.year} * 100 + c.month) * 100 + c.day) * 100 + c.hour;
+    case Tier::kDaily:
+      return (int64_t{c.year} * 100 + c.month) * 100 + c.day;
+    case Tier::kWeekly:
+      return int64_t{c.iso_year} * 100 + c.iso_week;
+    case Tier::kMonthly:
+      return int64_t{c.year} * 100 + c.month;
+    case Tier::kYearly:
+      return int64_t{c.year};
+  }
+  return 0;
+}
+
+// The period's label for reasons (only needed for the points kept).
+std::string PeriodLabel(Tier tier, const Civil& c) {
+  char buf[32] = "";
   switch (tier) {
     case Tier::kHourly:
       std::snprintf(buf, sizeof buf, "%04d-%02u-%02u %02uh", c.year, c.month, c.day, c.hour);
-      return {((int64_t{c.year} * 100 + c.month) * 100 + c.day) * 100 + c.hour, buf};
+      break;
     case Tier::kDaily:
       std::snprintf(buf, sizeof buf, "%04d-%02u-%02u", c.year, c.month, c.day);
-      return {(int64_t{c.year} * 100 + c.month) * 100 + c.day, buf};
+      break;
     case Tier::kWeekly:
       std::snprintf(buf, sizeof buf, "%04d-W%02u", c.iso_year, c.iso_week);
-      return {int64_t{c.iso_year} * 100 + c.iso_week, buf};
+      break;
     case Tier::kMonthly:
       std::snprintf(buf, sizeof buf, "%04d-%02u", c.year, c.month);
-      return {int64_t{c.year} * 100 + c.month, buf};
+      break;
     case Tier::kYearly:
       std::snprintf(buf, sizeof buf, "%04d", c.year);
-      return {int64_t{c.year}, buf};
+      break;
   }
-  return {0, ""};
+  return buf;
 }
 
 const char* TierName(Tier t) {
@@ -142,16 +162,17 @@ std::vector<RetentionDecision> ApplyRetention(const std::vector<RetentionItem>& 
     if (policy.within.count() > 0 && now - it->point < policy.within) {
       d.reasons.push_back("within " + FormatDuration(policy.within));
     }
-    Civil c = ToCivil(it->point);
+    std::optional<Civil> c;  // only when a bucket still counts
     for (auto& b : buckets) {
       if (b.remaining <= 0) continue;
-      auto [key, label] = Period(b.tier, c);
+      if (!c) c = ToCivil(it->point);
+      int64_t key = PeriodKey(b.tier, *c);
       if (b.last && *b.last == key) continue;
       b.last = key;
       --b.remaining;
       ++b.used;
       d.reasons.push_back(std::string(TierName(b.tier)) + " #" + std::to_string(b.used) + " (" +
-                          label + ")");
+                          PeriodLabel(b.tier, *c) + ")");
     }
     d.keep = !d.reasons.empty();
     if (!d.keep) d.reasons.push_back(not_selected);
