@@ -30,7 +30,8 @@
 //     this apply may have changed it since its view was taken:
 //       * written_by_others(scope): another deployment starts copies there
 //         concurrently (the vault side copies captures into the DR scopes
-//         while the source side expires them);
+//         while the source side expires them; several vault functions, one
+//         per DR region, reconcile the same DR account);
 //       * this apply met evidence of an unknown change there: a create or
 //         copy answered "...AlreadyExists" for a snapshot the observation
 //         did not show, or failed in a way that may still have started it;

@@ -161,14 +161,17 @@ ReconcileReport Reconciler::RunOnce(const ReconcileOptions& options) {
   };
   // Split deployments: the other side writes the scopes this side does not
   // (the vault side copies captures into the DR scopes while the source side
-  // expires them; the source side makes captures from raws).
+  // expires them; the source side makes captures from raws). The vault side
+  // may also run as several functions at once (deploy/vault.yaml in every DR
+  // region, all of them reconciling the same DR account), so to it every
+  // scope may have been written by someone else.
   if (options.side != Side::kAll) {
     std::set<Scope> sources;
     for (const auto& p : config_.policies)
       sources.insert(Scope{p.source_account_id, p.source_region});
-    bool source_side = options.side == Side::kSource;
-    ex.written_by_others = [sources, source_side](const Scope& s) {
-      return sources.contains(s) != source_side;
+    bool vault_side = options.side == Side::kVault;
+    ex.written_by_others = [sources, vault_side](const Scope& s) {
+      return vault_side || !sources.contains(s);
     };
   }
   report.apply = Apply(*cloud_, report.plan, report.inventory, ex);

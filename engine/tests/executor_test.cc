@@ -716,5 +716,24 @@ TEST_F(RunOnceRecheckTest, SourceSideListsTheScopesTheVaultSideWritesBeforeExpir
   EXPECT_TRUE(cloud_->Find(res->action.scope, res->action.snapshot_id).has_value());
 }
 
+// A vault-side deployment runs as several functions at once (vault.yaml in
+// every DR region, all reconciling the same DR account): another one may
+// start a copy reading a hop this one is about to delete, with no time
+// passing. The DR scopes are listed again before the delete.
+TEST_F(RunOnceRecheckTest, VaultSideListsItsScopesBeforeDeletingAHop) {
+  ReconcileReport r;
+  auto res = RunUntilDelete(
+      Side::kVault, naming::NameStage::kHop,
+      [&](const Snapshot& hop) {
+        StartForeignCopy(kDr, "drsnap-111111111111-db1-202611220410-r1", hop);
+      },
+      &r);
+  ASSERT_TRUE(res.has_value()) << "the vault side never planned to delete a hop";
+  EXPECT_EQ(res->outcome, Outcome::kDeferred) << res->reason;
+  EXPECT_NE(res->reason.find("S3"), std::string::npos) << res->reason;
+  EXPECT_EQ(r.apply.recheck_listings, std::vector<Scope>{kDr});
+  EXPECT_TRUE(cloud_->Find(res->action.scope, res->action.snapshot_id).has_value());
+}
+
 }  // namespace
 }  // namespace drsnap::engine
