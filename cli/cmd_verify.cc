@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/command.h"
+#include "cli/output.h"
 #include "cloud/decorators.h"
 #include "core/time_util.h"
 #include "engine/verify.h"
@@ -28,27 +29,6 @@ const std::vector<FlagSpec> kFlags = {
     {"dry-run", false, "", "show what would be done; restore, tag and delete nothing"},
     {"output", true, "table|json", "report format (default table)"},
 };
-
-// Left-aligned columns separated by two spaces; the last column is not padded.
-std::string Table(const std::vector<std::vector<std::string>>& rows) {
-  std::vector<size_t> width;
-  for (const auto& r : rows)
-    for (size_t i = 0; i < r.size(); ++i) {
-      if (width.size() <= i) width.push_back(0);
-      width[i] = std::max(width[i], r[i].size());
-    }
-  std::string out;
-  for (const auto& r : rows) {
-    std::string line;
-    for (size_t i = 0; i < r.size(); ++i) {
-      line += r[i];
-      if (i + 1 < r.size()) line += std::string(width[i] - r[i].size() + 2, ' ');
-    }
-    while (!line.empty() && line.back() == ' ') line.pop_back();
-    out += line + "\n";
-  }
-  return out;
-}
 
 std::string Key(const std::string& policy, engine::DbKind kind, const std::string& db,
                 const engine::Scope& target) {

@@ -17,6 +17,9 @@ namespace drsnap::cli {
 
 // "  STAGE    ACTION  KIND      SCOPE  SNAPSHOT  REASON" rows, findings, and
 // a summary line; "No changes: ..." when the plan is empty.
+// Left-aligned columns separated by two spaces; the last column is not padded.
+std::string Table(const std::vector<std::vector<std::string>>& rows);
+
 std::string PlanTable(const engine::Plan& plan, const engine::Inventory& inventory);
 nlohmann::json PlanJson(const engine::Plan& plan, const engine::Inventory& inventory);
 

@@ -67,19 +67,6 @@ bool IsQuotaExceeded(const Error& e) {
   return e.code == "SnapshotQuotaExceeded" || e.code == "SnapshotQuotaExceededFault";
 }
 
-// The account in an RDS ARN (arn:aws:rds:<region>:<account>:...), "" if none.
-std::string_view ArnAccount(std::string_view arn) {
-  if (!arn.starts_with("arn:")) return {};
-  size_t pos = 0;
-  for (int field = 0; field < 4; ++field) {
-    pos = arn.find(':', pos);
-    if (pos == std::string_view::npos) return {};
-    ++pos;
-  }
-  size_t end = arn.find(':', pos);
-  return end == std::string_view::npos ? std::string_view{} : arn.substr(pos, end - pos);
-}
-
 // A copy of the kind AWS's older rule refuses: an encrypted snapshot shared
 // from another account, copied across regions in one step.
 bool IsOneStepSharedCopy(const Action& a) {

@@ -40,20 +40,6 @@ bool ByPointAttemptId(const LineageEntry& a, const LineageEntry& b) {
   return a.snapshot->id < b.snapshot->id;
 }
 
-// The account field of an RDS ARN ("" when `arn` is not one).
-std::string_view ArnAccount(std::string_view arn) {
-  if (!arn.starts_with("arn:")) return {};
-  size_t pos = 0;
-  for (int field = 0; field < 4; ++field) {
-    pos = arn.find(':', pos);
-    if (pos == std::string_view::npos) return {};
-    ++pos;
-  }
-  size_t end = arn.find(':', pos);
-  if (end == std::string_view::npos) return {};
-  return arn.substr(pos, end - pos);
-}
-
 }  // namespace
 
 void LineageIndex::IndexShared(PerScope& ps, const Snapshot& s) {

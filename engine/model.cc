@@ -83,4 +83,17 @@ std::string Action::Describe() const {
   return out;
 }
 
+std::string_view ArnAccount(std::string_view arn) {
+  if (!arn.starts_with("arn:")) return {};
+  size_t pos = 0;
+  for (int field = 0; field < 4; ++field) {
+    pos = arn.find(':', pos);
+    if (pos == std::string_view::npos) return {};
+    ++pos;
+  }
+  size_t end = arn.find(':', pos);
+  if (end == std::string_view::npos) return {};
+  return arn.substr(pos, end - pos);
+}
+
 }  // namespace drsnap::engine

@@ -10,6 +10,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/clock.h"
@@ -28,6 +29,10 @@ struct Scope {
   auto operator<=>(const Scope&) const = default;
   std::string ToString() const;  // "111111111111/us-east-1"
 };
+
+// The account field of an RDS ARN (arn:aws:rds:<region>:<account>:...);
+// empty when `arn` is not one.
+std::string_view ArnAccount(std::string_view arn);
 
 using Tags = std::map<std::string, std::string>;
 
