@@ -1046,6 +1046,15 @@ bool GlobMatch(std::string_view pattern, std::string_view text) {
 
 bool DatabaseSelector::Matches(bool is_cluster, std::string_view id, std::string_view engine,
                                const std::map<std::string, std::string>& db_tags) const {
+  return Matches(is_cluster, id, engine, [&](const std::string& key) -> const std::string* {
+    auto it = db_tags.find(key);
+    return it == db_tags.end() ? nullptr : &it->second;
+  });
+}
+
+bool DatabaseSelector::Matches(
+    bool is_cluster, std::string_view id, std::string_view engine,
+    const std::function<const std::string*(const std::string&)>& tag_value) const {
   if (is_cluster ? !clusters : !instances) return false;
   auto any = [](const std::vector<std::string>& globs, std::string_view s) {
     for (const auto& g : globs)
@@ -1056,9 +1065,9 @@ bool DatabaseSelector::Matches(bool is_cluster, std::string_view id, std::string
   if (any(exclude_names, id)) return false;
   if (!engines.empty() && !any(engines, engine)) return false;
   for (const auto& [k, v] : tags) {
-    auto it = db_tags.find(k);
-    if (it == db_tags.end()) return false;
-    if (v != "*" && it->second != v) return false;
+    const std::string* value = tag_value(k);
+    if (!value) return false;
+    if (v != "*" && *value != v) return false;
   }
   return true;
 }

@@ -17,6 +17,7 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -88,6 +89,10 @@ struct DatabaseSelector {
 
   bool Matches(bool is_cluster, std::string_view id, std::string_view engine,
                const std::map<std::string, std::string>& db_tags) const;
+  // The same, for any tag container: `tag_value(key)` is the database's value
+  // of tag `key`, or null when it has none.
+  bool Matches(bool is_cluster, std::string_view id, std::string_view engine,
+               const std::function<const std::string*(const std::string&)>& tag_value) const;
 };
 
 // Restore drills (`drsnap verify`) in one DR region: what a throw-away

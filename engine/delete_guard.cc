@@ -18,7 +18,7 @@ bool InFlight(SnapshotStatus s) {
   return s == SnapshotStatus::kCreating || s == SnapshotStatus::kCopying;
 }
 
-Status Refuse(const Action& a, const std::string& why) {
+Status Refuse(const DeleteRequest& a, const std::string& why) {
   Error e = Error::Terminal("DeleteRefused", why);
   e.With("delete " + a.scope.ToString() + "/" + a.snapshot_id);
   return Fail(std::move(e));
@@ -122,6 +122,10 @@ const LineageEntry* DeleteGuard::FindEntry(std::span<const LineageEntry> entries
 
 Status DeleteGuard::Check(const Action& a, const Snapshot* fresh) const {
   if (a.kind != ActionKind::kDeleteSnapshot) return OkStatus();
+  return CheckDelete(DeleteRequest{a.policy, a.scope, a.snapshot_id, a.db_kind, a.db_id}, fresh);
+}
+
+Status DeleteGuard::CheckDelete(const DeleteRequest& a, const Snapshot* fresh) const {
   auto pit = policies_.find(a.policy);
   if (pit == policies_.end())
     return Refuse(a, "S5: the action names no known policy ('" + a.policy + "')");

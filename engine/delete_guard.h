@@ -39,6 +39,16 @@ namespace drsnap::engine {
 std::vector<Scope> DeleteDependencies(const config::Policy& policy, naming::NameStage stage,
                                       const Scope& where, bool failed);
 
+// One delete as the guard judges it: the fields of a delete Action, by
+// reference (the planner checks each delete before it makes the Action).
+struct DeleteRequest {
+  const std::string& policy;
+  const Scope& scope;  // where the snapshot lives
+  const std::string& snapshot_id;
+  DbKind db_kind;
+  const std::string& db_id;
+};
+
 class DeleteGuard {
  public:
   // Indexes `inventory` itself.
@@ -50,6 +60,8 @@ class DeleteGuard {
   // `fresh`, when given, is the snapshot as just described by AWS and takes
   // the place of the inventory's copy (status, tags).
   Status Check(const Action& action, const Snapshot* fresh = nullptr) const;
+  // The same for a delete that is not (yet) an Action.
+  Status CheckDelete(const DeleteRequest& request, const Snapshot* fresh = nullptr) const;
 
  private:
   struct PolicyInfo {

@@ -53,9 +53,21 @@ void LineageIndex::IndexShared(PerScope& ps, const Snapshot& s) {
 }
 
 LineageIndex::LineageIndex(const Inventory& inventory) : inventory_(inventory) {
+  // This runs over every snapshot of the inventory (a million for a large
+  // estate), so it touches as little of each as it can: consecutive
+  // snapshots usually share a lineage key and a (policy, database), and the
+  // previous lookups are reused then.
+  static constexpr std::string_view kDb = naming::kTagDb, kPolicy = naming::kTagPolicy,
+                                    kStage = naming::kTagStage, kManaged = naming::kTagManaged;
   for (const auto& si : inventory.scopes) {
     PerScope& ps = scopes_[si.scope];
     ps.inv = &si;
+    std::vector<LineageEntry>* group = nullptr;  // of `group_key`
+    Key group_key{};
+    std::unordered_set<Key, KeyHash>* tagged = nullptr;  // of `tagged_policy`
+    std::string_view tagged_policy;
+    Key last_tagged{};
+    bool have_last_tagged = false;
     for (const auto& s : si.snapshots) {
       if (InFlight(s.status) && !s.source_arn.empty()) {
         in_flight_sources_.insert(
@@ -73,34 +85,53 @@ LineageIndex::LineageIndex(const Inventory& inventory) : inventory_(inventory) {
       auto lin = naming::ParseNameView(s.id);
       if (!lin) continue;
       Key key{lin->source_account, lin->db_token, s.kind};  // views into s.id
-      // One pass over the "drsnap:" tags (contiguous in the sorted map)
-      // instead of a lookup per tag: this loop runs for every snapshot.
+      // drsnap's tags, in one pass that tells keys apart by length first.
       const std::string *db_tag = nullptr, *policy_tag = nullptr, *stage_tag = nullptr;
       bool managed = false;
-      static const std::string kDrsnapTags = "drsnap:";  // no temporary per snapshot
-      static constexpr std::string_view kDb = naming::kTagDb, kPolicy = naming::kTagPolicy,
-                                        kStage = naming::kTagStage, kManaged = naming::kTagManaged;
-      for (auto t = s.tags.lower_bound(kDrsnapTags); t != s.tags.end(); ++t) {
-        std::string_view k = t->first;
-        if (!k.starts_with(kDrsnapTags)) break;
-        if (k == kDb)
-          db_tag = &t->second;
-        else if (k == kPolicy)
-          policy_tag = &t->second;
-        else if (k == kStage)
-          stage_tag = &t->second;
-        else if (k == kManaged)
-          managed = t->second == "true";
+      for (const auto& [k, v] : s.tags) {
+        switch (k.size()) {
+          case kDb.size():
+            if (k == kDb) db_tag = &v;
+            break;
+          case kPolicy.size():
+            if (k == kPolicy) policy_tag = &v;
+            break;
+          case kStage.size():
+            if (k == kStage) stage_tag = &v;
+            break;
+          case kManaged.size():
+            if (k == kManaged) managed = v == "true";
+            break;
+          default:
+            break;
+        }
       }
       bool created = managed && stage_tag && s.type == SnapshotType::kManual &&
                      (s.scope == s.seen_from || s.seen_from.account_id.empty()) &&
                      naming::ParseNameStage(*stage_tag) == lin->stage;
-      ps.lineages[key].push_back(LineageEntry{&s, *lin, created, db_tag, policy_tag});
-      if (created && db_tag && !db_tag->empty() && policy_tag)
-        ps.tagged[*policy_tag].insert(Key{"", *db_tag, s.kind});
+      if (!group || !(group_key == key)) {
+        group = &ps.lineages[key];
+        group_key = key;
+      }
+      group->push_back(LineageEntry{&s, *lin, created, db_tag, policy_tag});
+      if (created && db_tag && !db_tag->empty() && policy_tag) {
+        Key t{"", *db_tag, s.kind};
+        if (!tagged || tagged_policy != *policy_tag) {
+          tagged = &ps.tagged[*policy_tag];
+          tagged_policy = *policy_tag;
+          have_last_tagged = false;
+        }
+        if (!have_last_tagged || !(last_tagged == t)) {
+          tagged->insert(t);
+          last_tagged = t;
+          have_last_tagged = true;
+        }
+      }
     }
-    for (auto* group : {&ps.lineages, &ps.shared_captures})
-      for (auto& [k, v] : *group) std::sort(v.begin(), v.end(), ByPointAttemptId);
+    for (auto* g : {&ps.lineages, &ps.shared_captures})
+      for (auto& [k, v] : *g)
+        if (!std::is_sorted(v.begin(), v.end(), ByPointAttemptId))
+          std::sort(v.begin(), v.end(), ByPointAttemptId);
     for (auto& [k, v] : ps.automated) {
       std::sort(v.begin(), v.end(), [](const Snapshot* a, const Snapshot* b) {
         if (a->recovery_point != b->recovery_point) return a->recovery_point < b->recovery_point;

@@ -7,13 +7,14 @@
 
 #include <compare>
 #include <cstdint>
-#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "core/clock.h"
+#include "core/shared_string.h"
+#include "engine/tags.h"
 
 namespace drsnap::engine {
 
@@ -33,8 +34,6 @@ struct Scope {
 // The account field of an RDS ARN (arn:aws:rds:<region>:<account>:...);
 // empty when `arn` is not one.
 std::string_view ArnAccount(std::string_view arn);
-
-using Tags = std::map<std::string, std::string>;
 
 struct Database {
   DbKind kind = DbKind::kInstance;
@@ -136,7 +135,8 @@ struct Action {
   bool copy_tags = false;
   Tags tags;                 // tags to set on what is created
   std::vector<std::string> share_with;  // share: accounts to add
-  std::string reason;        // one human sentence: why this action
+  SharedString reason;       // one human sentence: why this action (shared: a plan
+                             // may give many actions the same one)
   // Copies: the destination scope whose in-flight count this copy adds to
   // (the executor enforces the per-region quota across actions).
   std::string Describe() const;  // "copy 111/us-east-1 drsnap-db1-... -> 222/eu-west-1 ..."

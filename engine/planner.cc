@@ -86,6 +86,8 @@ struct TargetRef {
   const config::TargetRegion* region = nullptr;
   Scope scope;               // D
   bool needs_share = false;  // target account differs from the source account
+  // Why retention removes a copy here (one text shared by every such delete).
+  SharedString retention_reason;
 };
 
 class Planner {
@@ -111,85 +113,145 @@ class Planner {
   }
 
  private:
-  // Planned actions, in the order planned, until SortActions() moves them
-  // into plan_.actions. Fixed-size chunks: an action is never relocated
-  // while the plan grows (a plan may hold close to a million actions, each a
-  // few hundred bytes), and is moved exactly once, to its sorted place.
-  static constexpr size_t kChunk = 1024;
-  std::vector<std::vector<Action>> chunks_;
-  size_t planned_ = 0;
+  // What is planned, in the order planned, until SortActions() makes the
+  // plan. A plan may hold close to a million actions, nearly all of them
+  // deletes, and each Action is a few hundred bytes: a delete is recorded
+  // here as 16 bytes (the snapshot, its database, its reason) and becomes an
+  // Action exactly once, in its sorted place in plan_.actions. Other actions
+  // are kept whole in full_.
+  struct Planned {
+    const Snapshot* deleted = nullptr;  // a delete of this snapshot; null: full_[payload]
+    uint32_t db = 0;                    // dbs_[db]
+    uint32_t payload = 0;               // deleted: reasons_[payload]
+  };
+  // The database an action is for (policy, kind, id): one entry per
+  // PlanDatabase call.
+  struct DbRef {
+    const std::string* policy = nullptr;  // the config's policy name
+    DbKind kind = DbKind::kInstance;
+    std::string id;
+  };
+  static constexpr size_t kChunk = 4096;  // Planned entries never move while planning
+  std::vector<std::vector<Planned>> planned_;
+  size_t planned_count_ = 0;
+  std::vector<Action> full_;
+  std::vector<DbRef> dbs_;
+  std::vector<SharedString> reasons_;  // consecutive deletes with one shared reason share an entry
+
+  void Record(Planned p) {
+    if (planned_count_ % kChunk == 0) planned_.emplace_back().reserve(kChunk);
+    planned_.back().push_back(p);
+    ++planned_count_;
+  }
+  const Planned& At(size_t i) const { return planned_[i / kChunk][i % kChunk]; }
+  uint32_t CurrentDb() const { return static_cast<uint32_t>(dbs_.size() - 1); }
 
   void Emit(Action a) {
-    if (planned_ % kChunk == 0) chunks_.emplace_back().reserve(kChunk);
-    chunks_.back().push_back(std::move(a));
-    ++planned_;
+    full_.push_back(std::move(a));
+    Record(Planned{nullptr, CurrentDb(), static_cast<uint32_t>(full_.size() - 1)});
   }
-  Action& Planned(size_t i) { return chunks_[i / kChunk][i % kChunk]; }
+  void EmitDelete(const Snapshot& s, SharedString reason) {
+    if (reasons_.empty() || !reasons_.back().SharesWith(reason)) reasons_.push_back(std::move(reason));
+    Record(Planned{&s, CurrentDb(), static_cast<uint32_t>(reasons_.size() - 1)});
+  }
 
-  // Moves the planned actions into plan_.actions sorted by (stage, policy,
+  // Makes plan_.actions: every planned action, sorted by (stage, policy,
   // db kind, db id, scope, snapshot id), stably. The string part of that key
-  // is first replaced by ranks (a plan has few distinct databases and scopes,
-  // and each database's actions are contiguous); then a counting sort by
-  // (stage, database) and a sort of each (small) bucket by (scope, snapshot
-  // id): a plan may hold close to a million actions.
+  // is first replaced by ranks (a plan has few distinct databases and
+  // scopes); then a counting sort by (stage, database) and a sort of each
+  // (small, usually already sorted) bucket by (scope, snapshot id).
   void SortActions() {
-    using DbKey = std::tuple<std::string_view, DbKind, std::string_view>;  // policy, kind, id
-    auto db_key = [](const Action& a) { return DbKey{a.policy, a.db_kind, a.db_id}; };
-    std::map<DbKey, uint32_t> db_rank;
+    auto stage_of = [&](const Planned& p) {
+      return p.deleted ? Stage::kExpire : full_[p.payload].stage;
+    };
+    auto scope_of = [&](const Planned& p) -> const Scope& {
+      return p.deleted ? p.deleted->scope : full_[p.payload].scope;
+    };
+    auto id_of = [&](const Planned& p) -> const std::string& {
+      return p.deleted ? p.deleted->id : full_[p.payload].snapshot_id;
+    };
+    // Ranks of the databases by (policy, kind, id) and of the scopes.
+    std::vector<uint32_t> by_key(dbs_.size());
+    for (uint32_t i = 0; i < by_key.size(); ++i) by_key[i] = i;
+    std::sort(by_key.begin(), by_key.end(), [&](uint32_t x, uint32_t y) {
+      const DbRef& a = dbs_[x];
+      const DbRef& b = dbs_[y];
+      return std::tie(*a.policy, a.kind, a.id, x) < std::tie(*b.policy, b.kind, b.id, y);
+    });
+    std::vector<uint32_t> db_rank(dbs_.size());
+    for (uint32_t r = 0; r < by_key.size(); ++r) db_rank[by_key[r]] = r;
+    by_key = {};
     std::map<Scope, uint32_t> scope_rank;
-    for (size_t i = 0; i < planned_; ++i) {
-      const Action& a = Planned(i);
-      const Action* prev = i > 0 ? &Planned(i - 1) : nullptr;
-      if (!prev || db_key(a) != db_key(*prev)) db_rank.emplace(db_key(a), 0);
-      if (!prev || !(a.scope == prev->scope)) scope_rank.emplace(a.scope, 0);
+    for (size_t i = 0; i < planned_count_; ++i) {
+      const Scope& sc = scope_of(At(i));
+      if (i == 0 || !(sc == scope_of(At(i - 1)))) scope_rank.emplace(sc, 0);
     }
     uint32_t next = 0;
-    for (auto& [k, rank] : db_rank) rank = next++;
-    next = 0;
     for (auto& [k, rank] : scope_rank) rank = next++;
 
-    // Per action: its bucket (stage, database) and its scope's rank.
+    // Counting sort by bucket (stage, database rank), stable.
     constexpr size_t kStages = static_cast<size_t>(Stage::kExpire) + 1;
-    std::vector<size_t> bucket(planned_);
-    std::vector<uint32_t> scope_of(planned_);
-    size_t db = 0;
-    uint32_t scope = 0;
-    for (size_t i = 0; i < planned_; ++i) {
-      const Action& a = Planned(i);
-      const Action* prev = i > 0 ? &Planned(i - 1) : nullptr;
-      if (!prev || db_key(a) != db_key(*prev)) db = db_rank.at(db_key(a));
-      if (!prev || !(a.scope == prev->scope)) scope = scope_rank.at(a.scope);
-      bucket[i] = static_cast<size_t>(a.stage) * db_rank.size() + db;
-      scope_of[i] = scope;
-    }
-    std::vector<size_t> begin(kStages * db_rank.size() + 1, 0);
-    for (size_t b : bucket) ++begin[b + 1];
+    const size_t n_db = dbs_.size();
+    auto bucket_of = [&](const Planned& p) {
+      return static_cast<size_t>(stage_of(p)) * n_db + db_rank[p.db];
+    };
+    std::vector<uint32_t> begin(kStages * n_db + 1, 0);
+    for (size_t i = 0; i < planned_count_; ++i) ++begin[bucket_of(At(i)) + 1];
     for (size_t b = 1; b < begin.size(); ++b) begin[b] += begin[b - 1];
-    std::vector<size_t> order(planned_);
+    std::vector<uint32_t> order(planned_count_);
     {
-      std::vector<size_t> fill(begin.begin(), begin.end() - 1);
-      for (size_t i = 0; i < planned_; ++i) order[fill[bucket[i]]++] = i;  // stable
+      std::vector<uint32_t> fill(begin.begin(), begin.end() - 1);
+      for (size_t i = 0; i < planned_count_; ++i)
+        order[fill[bucket_of(At(i))]++] = static_cast<uint32_t>(i);
     }
-    bucket = {};
+    // Within a bucket: (scope, snapshot id), then the planned order.
+    std::vector<uint32_t> scope_rank_of;  // per position in `order`, reused per bucket
+    const Scope* last_scope = nullptr;
+    uint32_t last_rank = 0;
+    auto rank_of_scope = [&](const Scope& sc) {
+      if (!last_scope || !(*last_scope == sc)) {
+        last_scope = &sc;
+        last_rank = scope_rank.at(sc);
+      }
+      return last_rank;
+    };
     for (size_t b = 0; b + 1 < begin.size(); ++b) {
-      std::sort(order.begin() + begin[b], order.begin() + begin[b + 1], [&](size_t x, size_t y) {
-        // The index last: equal keys keep their order (a stable sort).
-        return std::tie(scope_of[x], Planned(x).snapshot_id, x) <
-               std::tie(scope_of[y], Planned(y).snapshot_id, y);
-      });
+      auto first = order.begin() + begin[b], last = order.begin() + begin[b + 1];
+      if (last - first < 2) continue;
+      auto less = [&](uint32_t x, uint32_t y) {
+        const Planned& px = At(x);
+        const Planned& py = At(y);
+        uint32_t sx = rank_of_scope(scope_of(px)), sy = rank_of_scope(scope_of(py));
+        if (sx != sy) return sx < sy;
+        int c = id_of(px).compare(id_of(py));
+        if (c != 0) return c < 0;
+        return x < y;
+      };
+      if (!std::is_sorted(first, last, less)) std::sort(first, last, less);
     }
-    scope_of = {};
-    begin = {};
-    // Each chunk is released once all its actions have moved.
-    std::vector<size_t> left(chunks_.size());
-    for (size_t c = 0; c < chunks_.size(); ++c) left[c] = chunks_[c].size();
-    plan_.actions.reserve(planned_);
-    for (size_t i : order) {
-      plan_.actions.push_back(std::move(Planned(i)));
-      if (--left[i / kChunk] == 0) chunks_[i / kChunk] = {};
+    // Make the actions, each once, in place.
+    plan_.actions.reserve(planned_count_);
+    for (uint32_t i : order) {
+      const Planned& p = At(i);
+      if (!p.deleted) {
+        plan_.actions.push_back(std::move(full_[p.payload]));
+        continue;
+      }
+      const DbRef& db = dbs_[p.db];
+      Action& a = plan_.actions.emplace_back();
+      a.kind = ActionKind::kDeleteSnapshot;
+      a.stage = Stage::kExpire;
+      a.db_kind = db.kind;
+      a.scope = p.deleted->scope;
+      a.policy = *db.policy;
+      a.db_id = db.id;
+      a.snapshot_id = p.deleted->id;
+      a.reason = reasons_[p.payload];
     }
-    chunks_.clear();
-    planned_ = 0;
+    planned_.clear();
+    planned_count_ = 0;
+    full_.clear();
+    reasons_.clear();
   }
 
   struct PolicyCtx {
@@ -350,19 +412,17 @@ class Planner {
     return a;
   }
 
-  // Emits a delete when the guard agrees; else a Finding. S4 refusals are
+  // Plans a delete when the guard agrees; else a Finding. S4 refusals are
   // quiet: the incomplete or missing scope was reported once per policy.
-  void Delete(const PolicyCtx& pc, const DbCtx& db, const Snapshot& s, std::string reason) {
-    Action a = NewAction(ActionKind::kDeleteSnapshot, Stage::kExpire, pc, db, s.scope, s.id,
-                         std::move(reason));
-    auto ok = guard_->Check(a, nullptr);
+  void Delete(const PolicyCtx& pc, const DbCtx& db, const Snapshot& s, SharedString reason) {
+    auto ok = guard_->CheckDelete(DeleteRequest{pc.p->name, s.scope, s.id, db.kind, db.id});
     if (!ok && ok.error().message.starts_with("S4:")) return;
     if (!ok) {
       Find(Finding::Severity::kWarning, pc, db.id, s.scope,
            "not deleting " + s.id + ": " + ok.error().message);
       return;
     }
-    Emit(std::move(a));
+    EmitDelete(s, std::move(reason));
   }
 
   // --- policy ----------------------------------------------------------------
@@ -376,7 +436,10 @@ class Planner {
     std::set<std::string> accounts;
     for (const auto& t : p.targets) {
       for (const auto& r : t.regions) {
-        TargetRef ref{&t, &r, Scope{t.account_id, r.region}, t.account_id != p.source_account_id};
+        TargetRef ref{&t, &r, Scope{t.account_id, r.region}, t.account_id != p.source_account_id,
+                      SharedString()};
+        ref.retention_reason = "retention " + pc.retention + " in " + ref.scope.ToString() + ": " +
+                               RetentionNotSelected(p.retention);
         pc.targets.push_back(ref);
         if (ref.needs_share) accounts.insert(t.account_id);
       }
@@ -410,7 +473,9 @@ class Planner {
     if (pc.src) {
       for (const auto& d : pc.src->databases) {
         if (IsAuroraLikeInstance(d)) continue;
-        if (!p.databases.Matches(d.kind == DbKind::kCluster, d.id, d.engine, d.tags)) continue;
+        if (!p.databases.Matches(d.kind == DbKind::kCluster, d.id, d.engine,
+                                 [&](const std::string& k) { return d.tags.Get(k); }))
+          continue;
         dbs[{d.id, d.kind}] = &d;
       }
     } else {
@@ -421,7 +486,8 @@ class Planner {
       for (const auto& account : pc.share_accounts) {
         for (const auto& d :
              index_->SharedDatabases(Scope{account, pc.source.region}, pc.source.account_id)) {
-          if (!untagged.Matches(d.kind == DbKind::kCluster, d.db_id, d.engine, {})) continue;
+          if (!untagged.Matches(d.kind == DbKind::kCluster, d.db_id, d.engine,
+                                [](const std::string&) -> const std::string* { return nullptr; })) continue;
           dbs.emplace(std::pair{d.db_id, d.kind}, nullptr);
         }
       }
@@ -449,6 +515,7 @@ class Planner {
   }
 
   void PlanDatabase(const PolicyCtx& pc, DbKind kind, const std::string& id, const Database* live) {
+    dbs_.push_back(DbRef{&pc.p->name, kind, id});
     DbCtx db;
     db.kind = kind;
     db.id = id;
@@ -663,15 +730,13 @@ class Planner {
         newer = true;
     bool result = false;
     if (newer) {  // only then can retention drop it
-      std::vector<RetentionItem> items;
+      // The candidate first: among equal points it wins the tie (as a copy
+      // made now would be the newest attempt for that point).
+      std::vector<RetentionPoint> points{RetentionPoint{point, true}};
       for (const LineageEntry* e : ts.vaults)
         if (e->snapshot->status == SnapshotStatus::kAvailable)
-          items.push_back(
-              RetentionItem{e->snapshot->id, e->lineage.recovery_point, true, "available"});
-      const std::string candidate(1, '\x01');
-      items.push_back(RetentionItem{candidate, point, true, "available"});
-      for (const auto& d : ApplyRetention(items, pc.p->retention, now_))
-        if (d.id == candidate) result = !d.keep;
+          points.push_back(RetentionPoint{e->lineage.recovery_point, true});
+      result = !RetentionKeeps(points, pc.p->retention, now_)[0];
     }
     ts.too_old_cache.emplace(point, result);
     return result;
@@ -916,25 +981,21 @@ class Planner {
   }
 
   void ExpireVaults(const PolicyCtx& pc, DbCtx& db) {
+    std::vector<RetentionPoint> points;
+    std::vector<const LineageEntry*> entries;
     for (auto& ts : db.targets) {
-      // Retention items are named by their index in `entries` (cheap ids).
-      std::vector<RetentionItem> items;
-      std::vector<const LineageEntry*> entries;
-      items.reserve(ts.vaults.size());
-      entries.reserve(ts.vaults.size());
+      points.clear();
+      entries.clear();
       for (const LineageEntry* e : ts.vaults) {
         SnapshotStatus st = e->snapshot->status;
         if (st == SnapshotStatus::kFailed || st == SnapshotStatus::kDeleting) continue;
-        items.push_back(RetentionItem{std::to_string(entries.size()), e->lineage.recovery_point,
-                                      st == SnapshotStatus::kAvailable, SnapshotStatusName(st)});
+        points.push_back(RetentionPoint{e->lineage.recovery_point, st == SnapshotStatus::kAvailable});
         entries.push_back(e);
       }
-      if (items.empty()) continue;
-      const std::string why = "retention " + pc.retention + " in " + ts.t->scope.ToString() + ": ";
-      for (const auto& d : ApplyRetention(items, pc.p->retention, now_)) {
-        if (d.keep) continue;
-        Delete(pc, db, *entries[std::stoul(d.id)]->snapshot, why + d.Reason());
-      }
+      if (points.empty()) continue;
+      std::vector<bool> keep = RetentionKeeps(points, pc.p->retention, now_);
+      for (size_t i = 0; i < entries.size(); ++i)
+        if (!keep[i]) Delete(pc, db, *entries[i]->snapshot, ts.t->retention_reason);
     }
   }
 

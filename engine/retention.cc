@@ -106,6 +106,80 @@ std::string RetentionDecision::Reason() const {
   return out;
 }
 
+namespace {
+
+// What retention decided for one point, before any text: which rules kept it.
+struct Marks {
+  bool available = true;
+  bool newest = false;
+  int last = 0;  // "last #n", 0 = not by this rule
+  bool within = false;
+  int tier_used[5] = {};  // per Tier: "#n" of that tier, 0 = not selected by it
+  std::optional<Civil> civil;  // set when a tier counted it (for the labels)
+  bool Keep() const {
+    if (!available || newest || last > 0 || within) return true;
+    for (int n : tier_used)
+      if (n > 0) return true;
+    return false;
+  }
+};
+
+// The rules (retention.h), over points sorted newest first: marks[i] for
+// sorted[i]. `point(i)` and `available(i)` read the i-th sorted point.
+template <typename PointAt, typename AvailableAt>
+std::vector<Marks> Decide(size_t n, PointAt point, AvailableAt available,
+                          const config::Retention& policy, TimePoint now) {
+  struct Bucket {
+    Tier tier;
+    int remaining;
+    int used = 0;
+    std::optional<int64_t> last;
+  };
+  std::vector<Bucket> buckets;
+  auto add = [&](Tier t, int count) {
+    if (count > 0) buckets.push_back(Bucket{t, count, 0, std::nullopt});
+  };
+  add(Tier::kHourly, policy.hourly);
+  add(Tier::kDaily, policy.daily);
+  add(Tier::kWeekly, policy.weekly);
+  add(Tier::kMonthly, policy.monthly);
+  add(Tier::kYearly, policy.yearly);
+  int last_used = 0;
+  bool newest_seen = false;
+
+  std::vector<Marks> out(n);
+  for (size_t i = 0; i < n; ++i) {
+    Marks& m = out[i];
+    if (!available(i)) {
+      m.available = false;
+      continue;
+    }
+    TimePoint t = point(i);
+    if (!newest_seen) {
+      newest_seen = true;
+      m.newest = true;
+    }
+    if (last_used < policy.last) m.last = ++last_used;
+    m.within = policy.within.count() > 0 && now - t < policy.within;
+    for (auto& b : buckets) {
+      if (b.remaining <= 0) continue;
+      if (!m.civil) m.civil = ToCivil(t);
+      int64_t key = PeriodKey(b.tier, *m.civil);
+      if (b.last && *b.last == key) continue;
+      b.last = key;
+      --b.remaining;
+      m.tier_used[static_cast<int>(b.tier)] = ++b.used;
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string RetentionNotSelected(const config::Retention& policy) {
+  return "not selected by " + policy.ToString();
+}
+
 std::vector<RetentionDecision> ApplyRetention(const std::vector<RetentionItem>& items,
                                               const config::Retention& policy, TimePoint now) {
   std::vector<const RetentionItem*> sorted;
@@ -115,70 +189,57 @@ std::vector<RetentionDecision> ApplyRetention(const std::vector<RetentionItem>& 
     if (a->point != b->point) return a->point > b->point;
     return a->id < b->id;
   });
-
-  struct Bucket {
-    Tier tier;
-    int remaining;
-    int used = 0;
-    std::optional<int64_t> last;
-  };
-  std::vector<Bucket> buckets;
-  auto add = [&](Tier t, int n) {
-    if (n > 0) buckets.push_back(Bucket{t, n, 0, std::nullopt});
-  };
-  add(Tier::kHourly, policy.hourly);
-  add(Tier::kDaily, policy.daily);
-  add(Tier::kWeekly, policy.weekly);
-  add(Tier::kMonthly, policy.monthly);
-  add(Tier::kYearly, policy.yearly);
-  int last_used = 0;
-  bool newest_seen = false;
-  const std::string not_selected = "not selected by " + policy.ToString();
+  std::vector<Marks> marks = Decide(
+      sorted.size(), [&](size_t i) { return sorted[i]->point; },
+      [&](size_t i) { return sorted[i]->available; }, policy, now);
+  const std::string not_selected = RetentionNotSelected(policy);
 
   std::vector<RetentionDecision> out;
   out.reserve(sorted.size());
-  for (const RetentionItem* it : sorted) {
+  for (size_t i = 0; i < sorted.size(); ++i) {
+    const RetentionItem* it = sorted[i];
+    const Marks& m = marks[i];
     RetentionDecision d;
     d.id = it->id;
     d.point = it->point;
-    if (!it->available) {
-      d.keep = true;
+    d.keep = m.Keep();
+    if (!m.available) {
       const std::string& st = it->status;
       if (st == "creating" || st == "copying" || st.empty())
         d.reasons.push_back("in flight");
       else
         d.reasons.push_back("not available (" + st + ")");
-      out.push_back(std::move(d));
-      continue;
+    } else {
+      if (m.newest) d.reasons.push_back("newest");
+      if (m.last > 0) d.reasons.push_back("last #" + std::to_string(m.last));
+      if (m.within) d.reasons.push_back("within " + FormatDuration(policy.within));
+      for (Tier tier : {Tier::kHourly, Tier::kDaily, Tier::kWeekly, Tier::kMonthly, Tier::kYearly}) {
+        int used = m.tier_used[static_cast<int>(tier)];
+        if (used == 0) continue;
+        d.reasons.push_back(std::string(TierName(tier)) + " #" + std::to_string(used) + " (" +
+                            PeriodLabel(tier, *m.civil) + ")");
+      }
+      if (!d.keep) d.reasons.push_back(not_selected);
     }
-    if (!newest_seen) {
-      newest_seen = true;
-      d.reasons.push_back("newest");
-    }
-    if (last_used < policy.last) {
-      ++last_used;
-      d.reasons.push_back("last #" + std::to_string(last_used));
-    }
-    if (policy.within.count() > 0 && now - it->point < policy.within) {
-      d.reasons.push_back("within " + FormatDuration(policy.within));
-    }
-    std::optional<Civil> c;  // only when a bucket still counts
-    for (auto& b : buckets) {
-      if (b.remaining <= 0) continue;
-      if (!c) c = ToCivil(it->point);
-      int64_t key = PeriodKey(b.tier, *c);
-      if (b.last && *b.last == key) continue;
-      b.last = key;
-      --b.remaining;
-      ++b.used;
-      d.reasons.push_back(std::string(TierName(b.tier)) + " #" + std::to_string(b.used) + " (" +
-                          PeriodLabel(b.tier, *c) + ")");
-    }
-    d.keep = !d.reasons.empty();
-    if (!d.keep) d.reasons.push_back(not_selected);
     out.push_back(std::move(d));
   }
   return out;
+}
+
+std::vector<bool> RetentionKeeps(std::span<const RetentionPoint> points,
+                                 const config::Retention& policy, TimePoint now) {
+  std::vector<uint32_t> order(points.size());
+  for (uint32_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::sort(order.begin(), order.end(), [&](uint32_t a, uint32_t b) {
+    if (points[a].point != points[b].point) return points[a].point > points[b].point;
+    return a < b;
+  });
+  std::vector<Marks> marks = Decide(
+      order.size(), [&](size_t i) { return points[order[i]].point; },
+      [&](size_t i) { return points[order[i]].available; }, policy, now);
+  std::vector<bool> keep(points.size());
+  for (size_t i = 0; i < order.size(); ++i) keep[order[i]] = marks[i].Keep();
+  return keep;
 }
 
 }  // namespace drsnap::engine

@@ -20,6 +20,7 @@
 // Thread safety: pure.
 #pragma once
 
+#include <span>
 #include <string>
 #include <vector>
 
@@ -46,5 +47,21 @@ struct RetentionDecision {
 // Decisions in the order newest -> oldest (ties broken by id), one per item.
 std::vector<RetentionDecision> ApplyRetention(const std::vector<RetentionItem>& items,
                                               const config::Retention& policy, TimePoint now);
+
+// The keep/remove half of ApplyRetention, without building reasons: for the
+// planner, which runs retention over every database's vault copies (a
+// million points) and needs a reason only for what it removes, always
+// "not selected by <policy>" (RetentionNotSelected). The same rules, run by
+// the same code as ApplyRetention; ties in point are broken by position in
+// `points` (earlier first) instead of by id.
+struct RetentionPoint {
+  TimePoint point{};
+  bool available = true;
+};
+// keep[i] is the decision for points[i].
+std::vector<bool> RetentionKeeps(std::span<const RetentionPoint> points,
+                                 const config::Retention& policy, TimePoint now);
+// The reason of every removal: "not selected by " + policy.ToString().
+std::string RetentionNotSelected(const config::Retention& policy);
 
 }  // namespace drsnap::engine

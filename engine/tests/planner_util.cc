@@ -384,7 +384,7 @@ std::string RenderPlan(const Plan& plan) {
       for (const auto& [k, v] : a.tags) out += " " + k + "=" + v;
       out += "\n";
     }
-    out += "    why: " + a.reason + "\n";
+    out += "    why: " + a.reason.str() + "\n";
   }
   for (const auto& f : plan.findings) {
     const char* sev = f.severity == Finding::Severity::kError     ? "error"

@@ -4,6 +4,7 @@
 
 #include <cstdlib>
 #include <fstream>
+#include <random>
 #include <set>
 #include <sstream>
 
@@ -136,6 +137,69 @@ TEST(RetentionTest, DeterministicTieBreakById) {
   EXPECT_EQ(ds[0].id, "a");
   EXPECT_TRUE(ds[0].keep);
   EXPECT_FALSE(ds[1].keep);
+}
+
+// RetentionKeeps is the keep/remove half of ApplyRetention: on random
+// inputs (hourly jittered points, some in flight, every tier and rule) both
+// decide the same. Ids are zero-padded positions, so ApplyRetention's
+// tie-break by id and RetentionKeeps' by position agree, and duplicate points
+// are included on purpose.
+TEST(RetentionTest, KeepsAgreesWithApplyRetentionOnRandomInputs) {
+  std::mt19937 rng(20261205);
+  const TimePoint now = T("2026-11-25T12:00:00Z");
+  int removed_total = 0, kept_total = 0;
+  for (int round = 0; round < 300; ++round) {
+    config::Retention r;
+    r.hourly = static_cast<int>(rng() % 6);
+    r.daily = static_cast<int>(rng() % 9);
+    r.weekly = static_cast<int>(rng() % 5);
+    r.monthly = static_cast<int>(rng() % 13);
+    r.yearly = static_cast<int>(rng() % 3);
+    r.last = static_cast<int>(rng() % 4);
+    if (rng() % 4 == 0) r.within = hours(static_cast<int>(rng() % 72));
+    int n = static_cast<int>(rng() % 200);
+    std::vector<RetentionItem> items;
+    std::vector<RetentionPoint> points;
+    for (int i = 0; i < n; ++i) {
+      TimePoint t = now - std::chrono::minutes(static_cast<int>(rng() % (24 * 60 * 500)));
+      if (i > 0 && rng() % 10 == 0) t = items[rng() % items.size()].point;  // a duplicate
+      bool available = rng() % 12 != 0;
+      char id[16];
+      std::snprintf(id, sizeof id, "%05d", i);
+      items.push_back(RetentionItem{id, t, available, available ? "available" : "copying"});
+      points.push_back(RetentionPoint{t, available});
+    }
+    std::vector<bool> keep = RetentionKeeps(points, r, now);
+    ASSERT_EQ(keep.size(), items.size());
+    auto ds = ById(ApplyRetention(items, r, now));
+    for (int i = 0; i < n; ++i) {
+      const RetentionDecision& d = ds.at(items[static_cast<size_t>(i)].id);
+      ASSERT_EQ(keep[static_cast<size_t>(i)], d.keep)
+          << "round " << round << " item " << i << " (" << d.Reason() << ")";
+      (d.keep ? kept_total : removed_total)++;
+    }
+  }
+  // The inputs exercise both outcomes.
+  EXPECT_GT(removed_total, 1000);
+  EXPECT_GT(kept_total, 1000);
+}
+
+TEST(RetentionTest, KeepsBreaksTiesByPosition) {
+  config::Retention r;
+  r.daily = 1;
+  std::vector<RetentionPoint> points{{T("2026-11-24T12:00:00Z"), true},
+                                     {T("2026-11-24T12:00:00Z"), true}};
+  EXPECT_EQ(RetentionKeeps(points, r, T("2026-11-25T12:00:00Z")), (std::vector<bool>{true, false}));
+}
+
+TEST(RetentionTest, NotSelectedIsTheReasonOfEveryRemoval) {
+  config::Retention r = {};
+  r.daily = 1;
+  auto ds = ApplyRetention({Item("a", "2026-11-24T12:00:00Z"), Item("b", "2026-11-23T12:00:00Z")},
+                           r, T("2026-11-25T12:00:00Z"));
+  ASSERT_EQ(ds.size(), 2u);
+  EXPECT_FALSE(ds[1].keep);
+  EXPECT_EQ(ds[1].Reason(), RetentionNotSelected(r));
 }
 
 // --- 400 simulated days, golden files -------------------------------------
