@@ -1,19 +1,23 @@
-// SharedString: an immutable string whose copies share one buffer.
+// SharedString: an immutable string whose copies share one buffer, in one
+// pointer.
 //
 // Why: a plan may repeat one sentence for hundreds of thousands of actions
-// ("retention daily 7, ... : not selected by ..."). As std::string each copy
-// is its own heap block; shared, a copy is a reference-count increment.
+// ("retention daily 7, ... : not selected by ..."), and most of an action's
+// optional fields are empty. As std::string each is 32 bytes plus, when
+// longer than 15 characters, its own heap block; as SharedString it is 8
+// bytes, a copy is a reference-count increment, and an empty one allocates
+// nothing.
 //
 // Reads go through str() (or the implicit conversions to const std::string&
 // and std::string_view); there is no way to modify the text in place:
 // assign a new one.
 //
-// Thread safety: like std::shared_ptr<const std::string>: copies may be used
-// and destroyed from different threads; one object is not written
+// Thread safety: like std::shared_ptr<const std::string>: copies may be
+// used and destroyed from different threads; one object is not written
 // concurrently.
 #pragma once
 
-#include <memory>
+#include <atomic>
 #include <ostream>
 #include <string>
 #include <string_view>
@@ -25,28 +29,44 @@ class SharedString {
  public:
   SharedString() = default;
   SharedString(std::string s)  // NOLINT: implicit, a drop-in for std::string fields
-      : text_(s.empty() ? nullptr : std::make_shared<const std::string>(std::move(s))) {}
+      : rep_(s.empty() ? nullptr : new Rep{{1}, std::move(s)}) {}
   SharedString(const char* s) : SharedString(std::string(s)) {}  // NOLINT: as above
+  SharedString(const SharedString& o) noexcept : rep_(o.rep_) {
+    if (rep_) rep_->refs.fetch_add(1, std::memory_order_relaxed);
+  }
+  SharedString(SharedString&& o) noexcept : rep_(std::exchange(o.rep_, nullptr)) {}
+  SharedString& operator=(SharedString o) noexcept {
+    std::swap(rep_, o.rep_);
+    return *this;
+  }
+  ~SharedString() {
+    if (rep_ && rep_->refs.fetch_sub(1, std::memory_order_acq_rel) == 1) delete rep_;
+  }
 
-  const std::string& str() const { return text_ ? *text_ : Empty(); }
+  const std::string& str() const { return rep_ ? rep_->text : Empty(); }
   operator const std::string&() const { return str(); }  // NOLINT: drop-in
   operator std::string_view() const { return str(); }    // NOLINT: drop-in
-  bool empty() const { return !text_; }
+  bool empty() const { return !rep_; }
   size_t size() const { return str().size(); }
   size_t find(std::string_view what, size_t pos = 0) const { return str().find(what, pos); }
+  bool starts_with(std::string_view prefix) const { return str().starts_with(prefix); }
   // True when both are copies of one text (no character is compared).
-  bool SharesWith(const SharedString& other) const { return text_ == other.text_; }
+  bool SharesWith(const SharedString& other) const { return rep_ == other.rep_; }
 
   // One comparison (by text) covers SharedString, std::string and literals.
   friend bool operator==(const SharedString& a, std::string_view b) { return a.str() == b; }
   friend std::ostream& operator<<(std::ostream& os, const SharedString& s) { return os << s.str(); }
 
  private:
+  struct Rep {
+    std::atomic<long> refs;
+    std::string text;
+  };
   static const std::string& Empty() {
     static const std::string kEmpty;
     return kEmpty;
   }
-  std::shared_ptr<const std::string> text_;  // null when empty
+  Rep* rep_ = nullptr;  // null when empty
 };
 
 }  // namespace drsnap

@@ -69,7 +69,7 @@ std::string Action::Describe() const {
       out += snapshot_id + " of " + db_id + " in " + scope.ToString();
       break;
     case ActionKind::kCopySnapshot:
-      out += source_arn + " -> " + scope.ToString() + "/" + snapshot_id;
+      out += source_arn.str() + " -> " + scope.ToString() + "/" + snapshot_id;
       break;
     case ActionKind::kShareSnapshot: {
       out += scope.ToString() + "/" + snapshot_id + " with";

@@ -124,21 +124,21 @@ struct Action {
   ActionKind kind = ActionKind::kCreateSnapshot;
   Stage stage = Stage::kCapture;
   DbKind db_kind = DbKind::kInstance;
+  bool copy_tags = false;    // copy: CopyTags
   Scope scope;               // where the call is made
   std::string policy;        // the policy that wants it
   std::string db_id;         // the protected database
   std::string snapshot_id;   // create/copy: the new snapshot's id; share/delete: the snapshot
-  std::string source_arn;    // copy: source snapshot ARN (or id when same scope)
-  std::string source_region; // copy: source region when cross-region
-  std::string kms_key_id;    // copy: key to (re-)encrypt with, "" keeps the source's
-  std::string option_group;  // copy: option group in the destination, "" none
-  bool copy_tags = false;
+  // Copy parameters, empty for other actions. SharedString (8 bytes, no
+  // allocation when empty): a plan may hold close to a million deletes.
+  SharedString source_arn;    // copy: source snapshot ARN (or id when same scope)
+  SharedString source_region; // copy: source region when cross-region
+  SharedString kms_key_id;    // copy: key to (re-)encrypt with, "" keeps the source's
+  SharedString option_group;  // copy: option group in the destination, "" none
   Tags tags;                 // tags to set on what is created
   std::vector<std::string> share_with;  // share: accounts to add
-  SharedString reason;       // one human sentence: why this action (shared: a plan
-                             // may give many actions the same one)
-  // Copies: the destination scope whose in-flight count this copy adds to
-  // (the executor enforces the per-region quota across actions).
+  SharedString reason;       // one human sentence: why this action (shared: a
+                             // plan may give many actions the same one)
   std::string Describe() const;  // "copy 111/us-east-1 drsnap-db1-... -> 222/eu-west-1 ..."
 };
 

@@ -114,7 +114,7 @@ namespace {
 
 std::string ActionKey(const Action& a) {
   return std::string(ActionKindName(a.kind)) + "|" + a.scope.ToString() + "|" + a.snapshot_id +
-         "|" + a.source_arn;
+         "|" + a.source_arn.str();
 }
 
 }  // namespace

@@ -90,7 +90,7 @@ TEST(ExecutorTest, CreateCopyShareAndAlreadyExistsCountsAsDone) {
   plan.actions.push_back(Create(kProd, "db1", "drsnap-db1-b"));
   plan.actions.push_back(Create(kProd, "db1", "drsnap-db1-exists"));
   Action copy = Copy(kProd, src, "drsnap-db1-a-copy");
-  copy.kms_key_id.clear();
+  copy.kms_key_id = SharedString();
   plan.actions.push_back(copy);
   Action share;
   share.kind = ActionKind::kShareSnapshot;
@@ -373,7 +373,7 @@ TEST(ExecutorRecheckTest, CopyIssuedByThisApplyBlocksTheDeleteWithoutReadingAws)
   Plan plan;
   plan.actions.push_back(Delete(kProd, w.victim.id));
   Action copy = Copy(kDr, w.victim, "drsnap-db1-victim-vault");
-  copy.kms_key_id.clear();
+  copy.kms_key_id = SharedString();
   plan.actions.push_back(copy);
   int lists = w.cloud.Calls("ListSnapshots");
   ApplyReport r = Apply(w.cloud, plan, observed, w.Options());
@@ -441,7 +441,7 @@ TEST(ExecutorRecheckTest, AlreadyExistsForACopyTheObservationDidNotShowListsItsS
   Plan plan;
   plan.actions.push_back(Delete(kProd, w.victim.id));
   Action copy = Copy(kDr, w.victim, "drsnap-db1-victim-vault");
-  copy.kms_key_id.clear();
+  copy.kms_key_id = SharedString();
   plan.actions.push_back(copy);
   ApplyReport r = Apply(w.cloud, plan, observed, w.Options());
   EXPECT_EQ(r.results[1].outcome, Outcome::kAlreadyDone);

@@ -120,7 +120,7 @@ class MiniAws {
           s.create_time = now;
           s.recovery_point = src->recovery_point;
           s.encrypted = src->encrypted;
-          s.kms_key_id = a.kms_key_id.empty() ? src->kms_key_id : a.kms_key_id;
+          s.kms_key_id = a.kms_key_id.empty() ? src->kms_key_id : a.kms_key_id.str();
           s.source_arn = a.source_arn;
           s.source_region = a.source_region;
           s.tags = a.tags;

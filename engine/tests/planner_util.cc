@@ -375,9 +375,9 @@ std::string RenderPlan(const Plan& plan) {
   for (const auto& a : plan.actions) {
     out += std::string(StageName(a.stage)) + " " + a.Describe() + "\n";
     std::string extra;
-    if (!a.source_region.empty()) extra += " from-region=" + a.source_region;
-    if (!a.kms_key_id.empty()) extra += " kms=" + a.kms_key_id;
-    if (!a.option_group.empty()) extra += " og=" + a.option_group;
+    if (!a.source_region.empty()) extra += " from-region=" + a.source_region.str();
+    if (!a.kms_key_id.empty()) extra += " kms=" + a.kms_key_id.str();
+    if (!a.option_group.empty()) extra += " og=" + a.option_group.str();
     if (!extra.empty()) out += "   " + extra + "\n";
     if (!a.tags.empty()) {
       out += "    tags:";
