@@ -204,30 +204,44 @@ class Planner {
       for (size_t i = 0; i < planned_count_; ++i)
         order[fill[bucket_of(At(i))]++] = static_cast<uint32_t>(i);
     }
-    // Within a bucket: (scope, snapshot id), then the planned order.
-    std::vector<uint32_t> scope_rank_of;  // per position in `order`, reused per bucket
+    // Within a bucket: (scope, snapshot id), then the planned order. A
+    // database's deletes come in scope order per stage of expiry (vault
+    // copies, hops, captures), each part already in id order: a stable
+    // sort by scope rank alone (integers) usually finishes the job, and the
+    // full comparison runs only to check it.
+    struct Keyed {
+      uint32_t scope_rank;
+      uint32_t index;
+    };
+    std::vector<Keyed> keyed;
     const Scope* last_scope = nullptr;
     uint32_t last_rank = 0;
-    auto rank_of_scope = [&](const Scope& sc) {
-      if (!last_scope || !(*last_scope == sc)) {
-        last_scope = &sc;
-        last_rank = scope_rank.at(sc);
-      }
-      return last_rank;
-    };
     for (size_t b = 0; b + 1 < begin.size(); ++b) {
       auto first = order.begin() + begin[b], last = order.begin() + begin[b + 1];
       if (last - first < 2) continue;
-      auto less = [&](uint32_t x, uint32_t y) {
-        const Planned& px = At(x);
-        const Planned& py = At(y);
-        uint32_t sx = rank_of_scope(scope_of(px)), sy = rank_of_scope(scope_of(py));
-        if (sx != sy) return sx < sy;
-        int c = id_of(px).compare(id_of(py));
+      keyed.clear();
+      bool ranks_sorted = true;
+      for (auto it = first; it != last; ++it) {
+        const Scope& sc = scope_of(At(*it));
+        if (!last_scope || !(*last_scope == sc)) {
+          last_scope = &sc;
+          last_rank = scope_rank.at(sc);
+        }
+        if (!keyed.empty() && last_rank < keyed.back().scope_rank) ranks_sorted = false;
+        keyed.push_back(Keyed{last_rank, *it});
+      }
+      if (!ranks_sorted)
+        std::stable_sort(keyed.begin(), keyed.end(),
+                         [](const Keyed& x, const Keyed& y) { return x.scope_rank < y.scope_rank; });
+      auto less = [&](const Keyed& x, const Keyed& y) {
+        if (x.scope_rank != y.scope_rank) return x.scope_rank < y.scope_rank;
+        int c = id_of(At(x.index)).compare(id_of(At(y.index)));
         if (c != 0) return c < 0;
-        return x < y;
+        return x.index < y.index;
       };
-      if (!std::is_sorted(first, last, less)) std::sort(first, last, less);
+      if (!std::is_sorted(keyed.begin(), keyed.end(), less))
+        std::sort(keyed.begin(), keyed.end(), less);
+      for (size_t k = 0; k < keyed.size(); ++k) first[static_cast<ptrdiff_t>(k)] = keyed[k].index;
     }
     // Make the actions, each once, in place.
     plan_.actions.reserve(planned_count_);
