@@ -4,8 +4,8 @@
 // tags each. As map nodes that is seven scattered allocations per snapshot
 // (~780 bytes) that every pass over the inventory chases through the cache;
 // as one sorted vector it is one allocation (~470 bytes, keys mostly in the
-// strings' inline buffers) walked front to back. Lookups are a binary search
-// over a handful of entries.
+// strings' inline buffers) walked front to back. Lookups in up to 16 tags
+// scan them comparing lengths first; larger sets are binary-searched.
 //
 // The interface is the part of std::map the code uses, with the same
 // semantics: keys are unique and iterate in order; insert/emplace keep an
