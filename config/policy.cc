@@ -1046,13 +1046,14 @@ bool GlobMatch(std::string_view pattern, std::string_view text) {
 
 bool DatabaseSelector::Matches(bool is_cluster, std::string_view id, std::string_view engine,
                                const std::map<std::string, std::string>& db_tags) const {
-  return Matches(is_cluster, id, engine, [&](const std::string& key) -> const std::string* {
-    auto it = db_tags.find(key);
-    return it == db_tags.end() ? nullptr : &it->second;
-  });
+  return MatchesTagValues(is_cluster, id, engine,
+                          [&](const std::string& key) -> const std::string* {
+                            auto it = db_tags.find(key);
+                            return it == db_tags.end() ? nullptr : &it->second;
+                          });
 }
 
-bool DatabaseSelector::Matches(
+bool DatabaseSelector::MatchesTagValues(
     bool is_cluster, std::string_view id, std::string_view engine,
     const std::function<const std::string*(const std::string&)>& tag_value) const {
   if (is_cluster ? !clusters : !instances) return false;

@@ -89,10 +89,23 @@ struct DatabaseSelector {
 
   bool Matches(bool is_cluster, std::string_view id, std::string_view engine,
                const std::map<std::string, std::string>& db_tags) const;
-  // The same, for any tag container: `tag_value(key)` is the database's value
-  // of tag `key`, or null when it has none.
+  // The same for any map-like tag container (find(key), end(), ->second),
+  // such as engine::Tags.
+  template <typename TagMap>
   bool Matches(bool is_cluster, std::string_view id, std::string_view engine,
-               const std::function<const std::string*(const std::string&)>& tag_value) const;
+               const TagMap& db_tags) const {
+    return MatchesTagValues(is_cluster, id, engine,
+                            [&](const std::string& key) -> const std::string* {
+                              auto it = db_tags.find(key);
+                              return it == db_tags.end() ? nullptr : &it->second;
+                            });
+  }
+
+ private:
+  // `tag_value(key)`: the database's value of tag `key`, or null.
+  bool MatchesTagValues(
+      bool is_cluster, std::string_view id, std::string_view engine,
+      const std::function<const std::string*(const std::string&)>& tag_value) const;
 };
 
 // Restore drills (`drsnap verify`) in one DR region: what a throw-away

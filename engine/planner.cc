@@ -487,9 +487,7 @@ class Planner {
     if (pc.src) {
       for (const auto& d : pc.src->databases) {
         if (IsAuroraLikeInstance(d)) continue;
-        if (!p.databases.Matches(d.kind == DbKind::kCluster, d.id, d.engine,
-                                 [&](const std::string& k) { return d.tags.Get(k); }))
-          continue;
+        if (!p.databases.Matches(d.kind == DbKind::kCluster, d.id, d.engine, d.tags)) continue;
         dbs[{d.id, d.kind}] = &d;
       }
     } else {
@@ -500,8 +498,7 @@ class Planner {
       for (const auto& account : pc.share_accounts) {
         for (const auto& d :
              index_->SharedDatabases(Scope{account, pc.source.region}, pc.source.account_id)) {
-          if (!untagged.Matches(d.kind == DbKind::kCluster, d.db_id, d.engine,
-                                [](const std::string&) -> const std::string* { return nullptr; })) continue;
+          if (!untagged.Matches(d.kind == DbKind::kCluster, d.db_id, d.engine, {})) continue;
           dbs.emplace(std::pair{d.db_id, d.kind}, nullptr);
         }
       }

@@ -113,9 +113,7 @@ StatusReport ComputeStatus(const Inventory& inventory, const config::Config& con
     if (src) {
       for (const auto& d : src->databases) {
         if (IsClusterMemberInstance(d)) continue;
-        if (!p.databases.Matches(d.kind == DbKind::kCluster, d.id, d.engine,
-                                 [&](const std::string& k) { return d.tags.Get(k); }))
-          continue;
+        if (!p.databases.Matches(d.kind == DbKind::kCluster, d.id, d.engine, d.tags)) continue;
         dbs[{d.id, d.kind}] = &d;
       }
     } else {
@@ -126,8 +124,7 @@ StatusReport ComputeStatus(const Inventory& inventory, const config::Config& con
       for (const auto& account : share_accounts)
         for (const auto& d :
              index.SharedDatabases(Scope{account, p.source_region}, source.account_id))
-          if (untagged.Matches(d.kind == DbKind::kCluster, d.db_id, d.engine,
-                                [](const std::string&) -> const std::string* { return nullptr; }))
+          if (untagged.Matches(d.kind == DbKind::kCluster, d.db_id, d.engine, {}))
             dbs.emplace(std::pair{d.db_id, d.kind}, nullptr);
     }
     std::set<Scope> tagged_scopes{source};

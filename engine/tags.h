@@ -102,12 +102,6 @@ class Tags {
   }
   iterator erase(const_iterator it) { return items_.erase(it); }
 
-  // The value of tag `key`, or null (for lookups through a callback).
-  const std::string* Get(std::string_view key) const {
-    size_t i = FindIndex(key);
-    return i == items_.size() ? nullptr : &items_[i].second;
-  }
-
   friend bool operator==(const Tags&, const Tags&) = default;
 
  private:

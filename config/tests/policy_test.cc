@@ -226,7 +226,7 @@ TEST(SelectorTest, AllConditionsMustHold) {
   s.clusters = false;
   EXPECT_FALSE(s.Matches(true, "billing", "aurora-postgresql", tags));
   DatabaseSelector all;
-  EXPECT_TRUE(all.Matches(false, "anything", "", std::map<std::string, std::string>{}));
+  EXPECT_TRUE(all.Matches(false, "anything", "", {}));
 }
 
 }  // namespace

@@ -28,7 +28,6 @@ TEST(TagsTest, LookupsInsertAndErase) {
   Tags t;
   EXPECT_TRUE(t.empty());
   EXPECT_EQ(t.find("a"), t.end());
-  EXPECT_EQ(t.Get("a"), nullptr);
   EXPECT_THROW((void)t.at("a"), std::out_of_range);
   EXPECT_TRUE(t.emplace("b", "2").second);
   EXPECT_FALSE(t.emplace("b", "3").second);  // keeps the existing value
@@ -37,7 +36,7 @@ TEST(TagsTest, LookupsInsertAndErase) {
   EXPECT_EQ(t["c"], "");  // inserts an empty value
   EXPECT_EQ(Keys(t), (std::vector<std::string>{"a", "b", "c"}));
   t.insert_or_assign("b", "4");
-  EXPECT_EQ(*t.Get("b"), "4");
+  EXPECT_EQ(t.find("b")->second, "4");
   EXPECT_TRUE(t.contains("c"));
   EXPECT_EQ(t.count("z"), 0u);
   EXPECT_EQ(t.erase("c"), 1u);
@@ -71,10 +70,10 @@ TEST(TagsTest, BehavesLikeStdMap) {
           break;
         case 3: {
           auto it = m.find(key);
-          const std::string* got = t.Get(key);
-          ASSERT_EQ(got != nullptr, it != m.end()) << key;
-          if (got) {
-            EXPECT_EQ(*got, it->second);
+          auto got = t.find(key);
+          ASSERT_EQ(got != t.end(), it != m.end()) << key;
+          if (got != t.end()) {
+            EXPECT_EQ(got->second, it->second);
           }
           break;
         }
