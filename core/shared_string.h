@@ -18,6 +18,7 @@
 #pragma once
 
 #include <atomic>
+#include <compare>
 #include <ostream>
 #include <string>
 #include <string_view>
@@ -55,6 +56,19 @@ class SharedString {
 
   // One comparison (by text) covers SharedString, std::string and literals.
   friend bool operator==(const SharedString& a, std::string_view b) { return a.str() == b; }
+  friend std::strong_ordering operator<=>(const SharedString& a, std::string_view b) {
+    return std::string_view(a.str()) <=> b;
+  }
+  // Concatenation makes a std::string, as for std::string operands.
+  friend std::string operator+(std::string a, const SharedString& b) { return a += b.str(); }
+  friend std::string operator+(const char* a, const SharedString& b) { return a + b.str(); }
+  friend std::string operator+(const SharedString& a, std::string_view b) {
+    std::string out = a.str();
+    return out.append(b);
+  }
+  friend std::string operator+(const SharedString& a, const SharedString& b) {
+    return a.str() + b.str();
+  }
   friend std::ostream& operator<<(std::ostream& os, const SharedString& s) { return os << s.str(); }
 
  private:

@@ -132,10 +132,21 @@ Status DeleteGuard::CheckDelete(const DeleteRequest& a, const Snapshot* fresh) c
   const config::Policy* p = pit->second.policy;
 
   // S1: a drsnap name ...
-  auto lin = naming::ParseNameView(a.snapshot_id);  // views into a.snapshot_id
-  if (!lin)
-    return Refuse(a, "S1: " + a.snapshot_id + " is not a drsnap name; drsnap did not create it");
-  auto entries = index_.Lineages(a.scope, lin->source_account, lin->db_token, a.db_kind);
+  std::optional<naming::LineageView> lin;
+  std::span<const LineageEntry> entries;
+  if (a.indexed && a.indexed->snapshot->id == a.snapshot_id &&
+      a.indexed->snapshot->kind == a.db_kind) {
+    // The caller's entry: its name parsed when it was indexed (the same
+    // text), and its group is the one Lineages() would return.
+    entries = index_.GroupOf(*a.indexed, a.scope);
+    if (!entries.empty()) lin = a.indexed->lineage;
+  }
+  if (!lin) {
+    lin = naming::ParseNameView(a.snapshot_id);  // views into a.snapshot_id
+    if (!lin)
+      return Refuse(a, "S1: " + a.snapshot_id + " is not a drsnap name; drsnap did not create it");
+    entries = index_.Lineages(a.scope, lin->source_account, lin->db_token, a.db_kind);
+  }
   const VaultFacts* facts = nullptr;
   if (lin->stage == NameStage::kVault && !entries.empty()) facts = &Facts(entries, a.db_id);
   const LineageEntry* entry = FindEntry(entries, *lin, a.snapshot_id, /*first=*/facts != nullptr);

@@ -47,6 +47,12 @@ struct DeleteRequest {
   const std::string& snapshot_id;
   DbKind db_kind;
   const std::string& db_id;
+  // Optional: the entry of this very snapshot in the guard's own index
+  // (from LineageIndex::Lineages(scope, ...)), when the caller has it (the
+  // planner). It spares parsing the name and looking its group up again;
+  // every rule is checked the same way. Ignored unless it is an entry of
+  // that index in `scope` with the id `snapshot_id`.
+  const LineageEntry* indexed = nullptr;
 };
 
 class DeleteGuard {

@@ -1,6 +1,12 @@
 #include "engine/lineage_index.h"
 
+#include "core/memory.h"
+
 #include <algorithm>
+#include <climits>
+#include <cstdint>
+#include <functional>
+#include <utility>
 
 namespace drsnap::engine {
 namespace {
@@ -42,14 +48,59 @@ bool ByPointAttemptId(const LineageEntry& a, const LineageEntry& b) {
 
 }  // namespace
 
-void LineageIndex::IndexShared(PerScope& ps, const Snapshot& s) {
+LineageIndex::Group& LineageIndex::GroupFor(std::unordered_map<Key, Group, KeyHash>& groups,
+                                            const Key& key, const Scope& scope, bool shared) {
+  auto [it, inserted] = groups.try_emplace(key);
+  if (inserted) {
+    it->second.id = static_cast<uint32_t>(groups_.size());
+    groups_.push_back(GroupRef{nullptr, 0, &scope, shared});
+  }
+  return it->second;
+}
+
+void LineageIndex::Arrange(std::vector<LineageEntry>& entries,
+                           std::unordered_map<Key, Group, KeyHash>& groups, bool grouped) {
+  if (entries.empty()) return;
+  // Group ids of one call are consecutive, in order of first appearance;
+  // slices go in that order too.
+  uint32_t first_id = UINT32_MAX;
+  for (const auto& [k, g] : groups) first_id = std::min(first_id, g.id);
+  std::vector<uint32_t> begin(groups.size());
+  for (const auto& [k, g] : groups) begin[g.id - first_id] = g.size;
+  uint32_t at = 0;
+  for (uint32_t& b : begin) at += std::exchange(b, at);
+  for (auto& [k, g] : groups) g.begin = begin[g.id - first_id];
+  if (!grouped) {
+    // Where each entry goes, then the permutation applied in place along
+    // its cycles (no second copy of the entries).
+    std::vector<uint32_t> to(entries.size());
+    for (size_t i = 0; i < entries.size(); ++i) to[i] = begin[entries[i].group - first_id]++;
+    for (uint32_t i = 0; i < to.size(); ++i) {
+      while (to[i] != i) {
+        uint32_t j = to[i];
+        std::swap(entries[i], entries[j]);
+        std::swap(to[i], to[j]);
+      }
+    }
+  }
+  for (auto& [k, g] : groups) {
+    auto first = entries.begin() + g.begin, last = first + g.size;
+    if (!std::is_sorted(first, last, ByPointAttemptId)) std::sort(first, last, ByPointAttemptId);
+    groups_[g.id].first = entries.data() + g.begin;
+    groups_[g.id].size = g.size;
+  }
+}
+
+void LineageIndex::IndexShared(PerScope& ps, const Scope& scope, const Snapshot& s) {
   // Trust nothing a sharer could fake cheaply: the owner is the snapshot's
   // scope, and its ARN (when AWS gave one) must agree.
   if (!s.arn.empty() && ArnAccount(s.arn) != s.scope.account_id) return;
   auto lin = naming::ParseNameView(s.id);
   if (!lin || lin->stage != naming::NameStage::kCapture) return;
-  ps.shared_captures[Key{s.scope.account_id, lin->db_token, s.kind}].push_back(
-      LineageEntry{&s, *lin, false, nullptr});
+  Group& g = GroupFor(ps.shared_captures, Key{s.scope.account_id, lin->db_token, s.kind}, scope,
+                      /*shared=*/true);
+  ++g.size;
+  ps.shared_entries.push_back(LineageEntry{&s, *lin, false, g.id, nullptr, nullptr});
 }
 
 LineageIndex::LineageIndex(const Inventory& inventory) : inventory_(inventory) {
@@ -60,21 +111,26 @@ LineageIndex::LineageIndex(const Inventory& inventory) : inventory_(inventory) {
   static constexpr std::string_view kDb = naming::kTagDb, kPolicy = naming::kTagPolicy,
                                     kStage = naming::kTagStage, kManaged = naming::kTagManaged;
   for (const auto& si : inventory.scopes) {
-    PerScope& ps = scopes_[si.scope];
+    auto [ps_it, ps_new] = scopes_.try_emplace(si.scope);
+    PerScope& ps = ps_it->second;
+    const Scope& scope = ps_it->first;  // stable: GroupRef points to it
     ps.inv = &si;
-    std::vector<LineageEntry>* group = nullptr;  // of `group_key`
+    Group* group = nullptr;  // of `group_key`
     Key group_key{};
+    bool grouped = true;  // each group's entries came in one run
     std::unordered_set<Key, KeyHash>* tagged = nullptr;  // of `tagged_policy`
     std::string_view tagged_policy;
     Key last_tagged{};
     bool have_last_tagged = false;
+    ps.entries.reserve(si.snapshots.size());  // an upper bound, the rest never touched
+    AdviseHugePages(ps.entries.data(), ps.entries.capacity() * sizeof(LineageEntry));
     for (const auto& s : si.snapshots) {
       if (InFlight(s.status) && !s.source_arn.empty()) {
         in_flight_sources_.insert(
             RefKey(s.source_arn, s.scope.account_id.empty() ? si.scope : s.scope));
       }
       if (!(s.scope == si.scope) && !s.scope.account_id.empty()) {  // shared with us
-        if (s.type == SnapshotType::kShared) IndexShared(ps, s);
+        if (s.type == SnapshotType::kShared) IndexShared(ps, scope, s);
         continue;
       }
       if (s.type == SnapshotType::kAutomated) {
@@ -110,10 +166,12 @@ LineageIndex::LineageIndex(const Inventory& inventory) : inventory_(inventory) {
                      (s.scope == s.seen_from || s.seen_from.account_id.empty()) &&
                      naming::ParseNameStage(*stage_tag) == lin->stage;
       if (!group || !(group_key == key)) {
-        group = &ps.lineages[key];
+        group = &GroupFor(ps.lineages, key, scope, /*shared=*/false);
         group_key = key;
+        if (group->size > 0) grouped = false;
       }
-      group->push_back(LineageEntry{&s, *lin, created, db_tag, policy_tag});
+      ++group->size;
+      ps.entries.push_back(LineageEntry{&s, *lin, created, group->id, db_tag, policy_tag});
       if (created && db_tag && !db_tag->empty() && policy_tag) {
         Key t{"", *db_tag, s.kind};
         if (!tagged || tagged_policy != *policy_tag) {
@@ -128,10 +186,8 @@ LineageIndex::LineageIndex(const Inventory& inventory) : inventory_(inventory) {
         }
       }
     }
-    for (auto* g : {&ps.lineages, &ps.shared_captures})
-      for (auto& [k, v] : *g)
-        if (!std::is_sorted(v.begin(), v.end(), ByPointAttemptId))
-          std::sort(v.begin(), v.end(), ByPointAttemptId);
+    Arrange(ps.entries, ps.lineages, grouped);
+    Arrange(ps.shared_entries, ps.shared_captures, /*grouped=*/false);
     for (auto& [k, v] : ps.automated) {
       std::sort(v.begin(), v.end(), [](const Snapshot* a, const Snapshot* b) {
         if (a->recovery_point != b->recovery_point) return a->recovery_point < b->recovery_point;
@@ -163,7 +219,17 @@ std::span<const LineageEntry> LineageIndex::Lineages(const Scope& scope,
   if (!ps) return {};
   auto it = ps->lineages.find(Key{source_account, db_token, kind});
   if (it == ps->lineages.end()) return {};
-  return it->second;
+  return {ps->entries.data() + it->second.begin, it->second.size};
+}
+
+std::span<const LineageEntry> LineageIndex::GroupOf(const LineageEntry& entry,
+                                                    const Scope& scope) const {
+  if (entry.group >= groups_.size()) return {};
+  const GroupRef& g = groups_[entry.group];
+  std::less<const LineageEntry*> before;  // a total order, also across arrays
+  if (g.shared || before(&entry, g.first) || !before(&entry, g.first + g.size)) return {};
+  if (!(*g.scope == scope)) return {};
+  return {g.first, g.size};
 }
 
 std::span<const Snapshot* const> LineageIndex::Automated(const Scope& scope, DbKind kind,
@@ -189,7 +255,7 @@ std::span<const LineageEntry> LineageIndex::SharedCaptures(const Scope& seen_fro
   if (!ps) return {};
   auto it = ps->shared_captures.find(Key{owner_account, db_token, kind});
   if (it == ps->shared_captures.end()) return {};
-  return it->second;
+  return {ps->shared_entries.data() + it->second.begin, it->second.size};
 }
 
 std::vector<LineageIndex::SharedDatabase> LineageIndex::SharedDatabases(
@@ -197,9 +263,9 @@ std::vector<LineageIndex::SharedDatabase> LineageIndex::SharedDatabases(
   const PerScope* ps = Get(seen_from);
   if (!ps) return {};
   std::vector<SharedDatabase> out;
-  for (const auto& [key, entries] : ps->shared_captures) {
+  for (const auto& [key, group] : ps->shared_captures) {
     if (key.account != owner_account) continue;
-    for (const LineageEntry& e : entries) {
+    for (const LineageEntry& e : std::span(ps->shared_entries).subspan(group.begin, group.size)) {
       const Snapshot& s = *e.snapshot;
       if (s.db_id.empty() || naming::DbToken(s.db_id) != key.name) continue;
       out.push_back(SharedDatabase{s.kind, s.db_id, s.engine});

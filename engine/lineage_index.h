@@ -22,6 +22,7 @@ struct LineageEntry {
   const Snapshot* snapshot = nullptr;
   naming::LineageView lineage;              // views into snapshot->id
   bool drsnap_created = false;              // naming::IsDrsnapCreated(*snapshot)
+  uint32_t group = 0;                       // LineageIndex::GroupOf() (fits the padding)
   const std::string* db_tag = nullptr;      // value of drsnap:db, when present
   const std::string* policy_tag = nullptr;  // value of drsnap:policy, when present
 
@@ -46,6 +47,13 @@ class LineageIndex {
   // drsnap's tags: callers check naming::IsDrsnapCreated before trusting one.
   std::span<const LineageEntry> Lineages(const Scope& scope, std::string_view source_account,
                                          std::string_view db_token, DbKind kind) const;
+
+  // The group `entry` is in, when it is an entry of this index's Lineages()
+  // (not of SharedCaptures()) in `scope`: Lineages(scope,
+  // entry.lineage.source_account, entry.lineage.db_token, entry's kind), in
+  // O(1). Empty when `entry` is anything else (another index's, a shared
+  // capture, another scope's).
+  std::span<const LineageEntry> GroupOf(const LineageEntry& entry, const Scope& scope) const;
 
   // Automated snapshots of a database in `scope`, sorted by recovery point.
   std::span<const Snapshot* const> Automated(const Scope& scope, DbKind kind,
@@ -99,20 +107,46 @@ class LineageIndex {
       return h * 2 + (k.kind == DbKind::kCluster ? 1 : 0);
     }
   };
+  // The entries of one key: a slice of one flat array per scope and kind of
+  // group (a million entries in ten thousand vectors would cost a third more
+  // memory and the copying of growing them).
+  struct Group {
+    uint32_t begin = 0;  // in the flat array, once arranged
+    uint32_t size = 0;
+    uint32_t id = 0;  // groups_[id] is this group
+  };
+  // Where each group is, by LineageEntry::group.
+  struct GroupRef {
+    const LineageEntry* first = nullptr;
+    uint32_t size = 0;
+    const Scope* scope = nullptr;  // the scope that observed them
+    bool shared = false;           // a SharedCaptures() group
+  };
+  // Entries of `groups`, in the order they were indexed, into a slice per
+  // group, each sorted by (recovery point, attempt, id); then points
+  // groups_ at them. `grouped`: every group's entries came in one run.
+  void Arrange(std::vector<LineageEntry>& entries,
+               std::unordered_map<Key, Group, KeyHash>& groups, bool grouped);
   struct PerScope {
     const ScopeInventory* inv = nullptr;
-    std::unordered_map<Key, std::vector<LineageEntry>, KeyHash> lineages;
+    std::vector<LineageEntry> entries;         // of `lineages`
+    std::vector<LineageEntry> shared_entries;  // of `shared_captures`
+    std::unordered_map<Key, Group, KeyHash> lineages;
     std::unordered_map<Key, std::vector<const Snapshot*>, KeyHash> automated;
     // policy -> (kind, db id) of drsnap-made snapshots tagged with it
     std::unordered_map<std::string_view, std::unordered_set<Key, KeyHash>> tagged;
     // Shared-with-me captures: key account = the owner account.
-    std::unordered_map<Key, std::vector<LineageEntry>, KeyHash> shared_captures;
+    std::unordered_map<Key, Group, KeyHash> shared_captures;
   };
   const PerScope* Get(const Scope& scope) const;
-  static void IndexShared(PerScope& ps, const Snapshot& s);
+  void IndexShared(PerScope& ps, const Scope& scope, const Snapshot& s);
+  // The group of `key` in `groups` (of `scope`), registered in groups_ when new.
+  Group& GroupFor(std::unordered_map<Key, Group, KeyHash>& groups, const Key& key,
+                  const Scope& scope, bool shared);
 
   const Inventory& inventory_;
   std::map<Scope, PerScope> scopes_;
+  std::vector<GroupRef> groups_;
   std::unordered_set<std::string> in_flight_sources_;  // "account/region/id"
 };
 

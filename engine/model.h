@@ -126,8 +126,10 @@ struct Action {
   DbKind db_kind = DbKind::kInstance;
   bool copy_tags = false;    // copy: CopyTags
   Scope scope;               // where the call is made
-  std::string policy;        // the policy that wants it
-  std::string db_id;         // the protected database
+  // SharedString: every action of a policy (and of a database) can share
+  // one copy of the name.
+  SharedString policy;       // the policy that wants it
+  SharedString db_id;        // the protected database
   std::string snapshot_id;   // create/copy: the new snapshot's id; share/delete: the snapshot
   // Copy parameters, empty for other actions. SharedString (8 bytes, no
   // allocation when empty): a plan may hold close to a million deletes.

@@ -8,6 +8,7 @@
 #include <string_view>
 #include <tuple>
 
+#include "core/memory.h"
 #include "core/time_util.h"
 #include "engine/delete_guard.h"
 #include "engine/lineage_index.h"
@@ -127,9 +128,9 @@ class Planner {
   // The database an action is for (policy, kind, id): one entry per
   // PlanDatabase call.
   struct DbRef {
-    const std::string* policy = nullptr;  // the config's policy name
+    SharedString policy;  // PolicyCtx::name
     DbKind kind = DbKind::kInstance;
-    std::string id;
+    SharedString id;  // DbCtx::name
   };
   static constexpr size_t kChunk = 4096;  // Planned entries never move while planning
   std::vector<std::vector<Planned>> planned_;
@@ -176,7 +177,7 @@ class Planner {
     std::sort(by_key.begin(), by_key.end(), [&](uint32_t x, uint32_t y) {
       const DbRef& a = dbs_[x];
       const DbRef& b = dbs_[y];
-      return std::tie(*a.policy, a.kind, a.id, x) < std::tie(*b.policy, b.kind, b.id, y);
+      return std::tie(a.policy, a.kind, a.id, x) < std::tie(b.policy, b.kind, b.id, y);
     });
     std::vector<uint32_t> db_rank(dbs_.size());
     for (uint32_t r = 0; r < by_key.size(); ++r) db_rank[by_key[r]] = r;
@@ -245,6 +246,7 @@ class Planner {
     }
     // Make the actions, each once, in place.
     plan_.actions.reserve(planned_count_);
+    AdviseHugePages(plan_.actions.data(), planned_count_ * sizeof(Action));
     for (uint32_t i : order) {
       const Planned& p = At(i);
       if (!p.deleted) {
@@ -257,7 +259,7 @@ class Planner {
       a.stage = Stage::kExpire;
       a.db_kind = db.kind;
       a.scope = p.deleted->scope;
-      a.policy = *db.policy;
+      a.policy = db.policy;
       a.db_id = db.id;
       a.snapshot_id = p.deleted->id;
       a.reason = reasons_[p.payload];
@@ -270,6 +272,7 @@ class Planner {
 
   struct PolicyCtx {
     const config::Policy* p = nullptr;
+    SharedString name;  // p->name, one copy for all the policy's actions
     Scope source;
     const ScopeInventory* src = nullptr;
     std::vector<TargetRef> targets;           // sorted by scope
@@ -295,6 +298,7 @@ class Planner {
   struct DbCtx {
     DbKind kind = DbKind::kInstance;
     std::string id;
+    SharedString name;  // id, one copy for all the database's actions
     std::string token;
     const Database* live = nullptr;
     std::span<const LineageEntry> all_src_names;
@@ -419,8 +423,8 @@ class Planner {
     a.stage = stage;
     a.db_kind = db.kind;
     a.scope = scope;
-    a.policy = pc.p->name;
-    a.db_id = db.id;
+    a.policy = pc.name;
+    a.db_id = db.name;
     a.snapshot_id = std::move(snapshot_id);
     a.reason = std::move(reason);
     return a;
@@ -428,8 +432,9 @@ class Planner {
 
   // Plans a delete when the guard agrees; else a Finding. S4 refusals are
   // quiet: the incomplete or missing scope was reported once per policy.
-  void Delete(const PolicyCtx& pc, const DbCtx& db, const Snapshot& s, SharedString reason) {
-    auto ok = guard_->CheckDelete(DeleteRequest{pc.p->name, s.scope, s.id, db.kind, db.id});
+  void Delete(const PolicyCtx& pc, const DbCtx& db, const LineageEntry& e, SharedString reason) {
+    const Snapshot& s = *e.snapshot;
+    auto ok = guard_->CheckDelete(DeleteRequest{pc.p->name, s.scope, s.id, db.kind, db.id, &e});
     if (!ok && ok.error().message.starts_with("S4:")) return;
     if (!ok) {
       Find(Finding::Severity::kWarning, pc, db.id, s.scope,
@@ -444,6 +449,7 @@ class Planner {
   void PlanPolicy(const config::Policy& p) {
     PolicyCtx pc;
     pc.p = &p;
+    pc.name = p.name;
     pc.retention = p.retention.ToString();
     pc.source = Scope{p.source_account_id, p.source_region};
     pc.src = index_->Find(pc.source);
@@ -526,10 +532,11 @@ class Planner {
   }
 
   void PlanDatabase(const PolicyCtx& pc, DbKind kind, const std::string& id, const Database* live) {
-    dbs_.push_back(DbRef{&pc.p->name, kind, id});
     DbCtx db;
     db.kind = kind;
     db.id = id;
+    db.name = id;
+    dbs_.push_back(DbRef{pc.name, kind, db.name});
     db.token = naming::DbToken(id);
     db.live = live;
     db.all_src_names = index_->Lineages(pc.source, "", db.token, kind);
@@ -967,7 +974,7 @@ class Planner {
     auto delete_failed = [&](const std::vector<const LineageEntry*>& entries) {
       for (const LineageEntry* e : entries)
         if (e->snapshot->status == SnapshotStatus::kFailed && !kept_failed_.contains(e))
-          Delete(pc, db, *e->snapshot, FailedReason(*e->snapshot));
+          Delete(pc, db, *e, FailedReason(*e->snapshot));
     };
     delete_failed(db.captures);
     delete_failed(db.raws);
@@ -977,7 +984,7 @@ class Planner {
       for (const LineageEntry* h : ts.hops)
         if (hops_seen.insert(h).second && h->snapshot->status == SnapshotStatus::kFailed &&
             !kept_failed_.contains(h))
-          Delete(pc, db, *h->snapshot, FailedReason(*h->snapshot));
+          Delete(pc, db, *h, FailedReason(*h->snapshot));
     }
 
     ExpireVaults(pc, db);
@@ -1006,7 +1013,7 @@ class Planner {
       if (points.empty()) continue;
       std::vector<bool> keep = RetentionKeeps(points, pc.p->retention, now_);
       for (size_t i = 0; i < entries.size(); ++i)
-        if (!keep[i]) Delete(pc, db, *entries[i]->snapshot, ts.t->retention_reason);
+        if (!keep[i]) Delete(pc, db, *entries[i], ts.t->retention_reason);
     }
   }
 
@@ -1027,7 +1034,7 @@ class Planner {
         if (!VaultDone(pc, *ts, point))
           pending += (pending.empty() ? "" : ", ") + ts->t->scope.ToString();
       if (!pending.empty()) continue;
-      Delete(pc, db, *h->snapshot,
+      Delete(pc, db, *h,
              "hop copy is no longer needed: its point is vaulted in every region it serves");
     }
   }
@@ -1058,7 +1065,7 @@ class Planner {
       if (pc.p->keep_after_vaulted.count() > 0 && now_ - vaulted_at < pc.p->keep_after_vaulted)
         continue;
       // Another (older) attempt for the same point with a live sibling is a leftover too.
-      Delete(pc, db, *c->snapshot,
+      Delete(pc, db, *c,
              "capture is vaulted in every target (" + std::to_string(db.targets.size()) +
                  " region(s)) and is not among the " + std::to_string(pc.p->keep_newest) +
                  " newest captures");
@@ -1069,7 +1076,7 @@ class Planner {
       const LineageEntry* c = LiveAt(db.captures, point);
       bool captured = c && c->snapshot->status == SnapshotStatus::kAvailable;
       if (captured || HasLiveCaptureAfter(db, point))
-        Delete(pc, db, *r->snapshot,
+        Delete(pc, db, *r,
                captured ? "raw snapshot was re-encrypted into " + c->snapshot->id
                         : std::string("raw snapshot was superseded by a newer capture"));
     }
