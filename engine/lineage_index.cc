@@ -1,12 +1,12 @@
 #include "engine/lineage_index.h"
 
-#include "core/memory.h"
-
 #include <algorithm>
 #include <climits>
 #include <cstdint>
 #include <functional>
 #include <utility>
+
+#include "core/memory.h"
 
 namespace drsnap::engine {
 namespace {
@@ -61,11 +61,15 @@ LineageIndex::Group& LineageIndex::GroupFor(std::unordered_map<Key, Group, KeyHa
 void LineageIndex::Arrange(std::vector<LineageEntry>& entries,
                            std::unordered_map<Key, Group, KeyHash>& groups, bool grouped) {
   if (entries.empty()) return;
-  // Group ids of one call are consecutive, in order of first appearance;
-  // slices go in that order too.
-  uint32_t first_id = UINT32_MAX;
-  for (const auto& [k, g] : groups) first_id = std::min(first_id, g.id);
-  std::vector<uint32_t> begin(groups.size());
+  // Slices go in order of group id (of first appearance). The ids of one
+  // scope are usually consecutive; they are not when the inventory lists a
+  // scope twice, so `begin` is indexed by id - first_id with gaps allowed.
+  uint32_t first_id = UINT32_MAX, last_id = 0;
+  for (const auto& [k, g] : groups) {
+    first_id = std::min(first_id, g.id);
+    last_id = std::max(last_id, g.id);
+  }
+  std::vector<uint32_t> begin(last_id - first_id + 1, 0);
   for (const auto& [k, g] : groups) begin[g.id - first_id] = g.size;
   uint32_t at = 0;
   for (uint32_t& b : begin) at += std::exchange(b, at);
@@ -117,7 +121,7 @@ LineageIndex::LineageIndex(const Inventory& inventory) : inventory_(inventory) {
     ps.inv = &si;
     Group* group = nullptr;  // of `group_key`
     Key group_key{};
-    bool grouped = true;  // each group's entries came in one run
+    bool grouped = ps_new;  // each group's entries came in one run (a scope listed twice: no)
     std::unordered_set<Key, KeyHash>* tagged = nullptr;  // of `tagged_policy`
     std::string_view tagged_policy;
     Key last_tagged{};

@@ -54,6 +54,11 @@ TEST(LineageIndexTest, AnyListingOrderGivesTheSameGroupsAndTaggedDatabases) {
           EXPECT_EQ(group[i].lineage.recovery_point, t0 + days(static_cast<int>(i)));
           EXPECT_TRUE(group[i].OursFor(db));
           EXPECT_EQ(group[i].snapshot->db_id, db);
+          // Every entry finds its own group again, in its own scope only.
+          auto again = index.GroupOf(group[i], scope);
+          EXPECT_EQ(again.data(), group.data());
+          EXPECT_EQ(again.size(), group.size());
+          EXPECT_TRUE(index.GroupOf(group[i], scope == dr ? src : dr).empty());
         }
       }
     }
@@ -85,6 +90,41 @@ TEST(LineageIndexTest, DrsnapTagsAreFoundAmongOthers) {
   ASSERT_NE(group[0].policy_tag, nullptr);
   EXPECT_EQ(*group[0].policy_tag, "orders");
   EXPECT_FALSE(group[1].drsnap_created);  // no drsnap:managed: not ours
+}
+
+// A scope listed twice (interleaved with another) still gives one group per
+// lineage with every entry, and GroupOf() refuses entries from elsewhere.
+TEST(LineageIndexTest, AScopeListedTwiceKeepsEveryEntryInItsGroup) {
+  const TimePoint t0 = T("2026-11-01T04:10:00Z");
+  World w;
+  for (int d = 0; d < 4; ++d) {
+    w.Vault("orders-1", t0 + days(d));
+    w.Vault("orders-2", t0 + days(d));
+  }
+  const Scope dr{kVault, kDrRegion};
+  Inventory inv = w.inv;
+  ScopeInventory* dr_inv = nullptr;
+  for (auto& si : inv.scopes)
+    if (si.scope == dr) dr_inv = &si;
+  ASSERT_NE(dr_inv, nullptr);
+  ScopeInventory second = *dr_inv;  // half the listing comes again, later
+  second.snapshots.erase(second.snapshots.begin(), second.snapshots.begin() + 4);
+  dr_inv->snapshots.resize(4);
+  inv.scopes.push_back(second);
+  LineageIndex index(inv);
+  for (const std::string db : {"orders-1", "orders-2"}) {
+    auto group = index.Lineages(dr, kProd, db, DbKind::kInstance);
+    ASSERT_EQ(group.size(), 4u) << db;
+    for (size_t i = 0; i < group.size(); ++i) {
+      EXPECT_EQ(group[i].snapshot->db_id, db);
+      EXPECT_EQ(group[i].lineage.recovery_point, t0 + days(static_cast<int>(i)));
+      EXPECT_EQ(index.GroupOf(group[i], dr).data(), group.data());
+    }
+  }
+  LineageIndex other(inv);  // an entry of another index is not this one's
+  auto foreign = other.Lineages(dr, kProd, "orders-1", DbKind::kInstance);
+  ASSERT_FALSE(foreign.empty());
+  EXPECT_TRUE(index.GroupOf(foreign[0], dr).empty());
 }
 
 }  // namespace

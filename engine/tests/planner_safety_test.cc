@@ -394,6 +394,62 @@ TEST(SafetyTest, EveryPlannedDeletePassesTheGuard) {
   }
 }
 
+// The planner hands the guard its index entry (DeleteRequest::indexed); the
+// verdict must be the one the guard reaches by itself, for every snapshot
+// and database, and a hint for another snapshot must change nothing.
+TEST(SafetyTest, IndexedHintGivesTheSameVerdictAsNoHint) {
+  std::mt19937 rng(5);
+  const std::string dbs[] = {"orders-db", "orders-cl"};
+  for (int round = 0; round < 100; ++round) {
+    World w;
+    const SnapshotStatus statuses[] = {SnapshotStatus::kAvailable, SnapshotStatus::kAvailable,
+                                       SnapshotStatus::kCopying, SnapshotStatus::kFailed};
+    for (int i = 0; i < 12; ++i) {
+      TimePoint t = kDay - days(static_cast<int>(rng() % 20));
+      DbKind k = rng() % 2 ? DbKind::kCluster : DbKind::kInstance;
+      const std::string& db = dbs[k == DbKind::kCluster ? 1 : 0];
+      SnapshotStatus st = statuses[rng() % 4];
+      switch (rng() % 3) {
+        case 0:
+          w.Capture(db, t, st, {kVault}, 0, k);
+          break;
+        case 1:
+          w.Vault(db, t, st, kVault, kDrRegion, 0, k);
+          break;
+        case 2:
+          w.Hop(db, t, st, kVault, 0, k);
+          break;
+      }
+    }
+    config::Config cfg = StandardConfig("automated", "24h", "{daily: 3}");
+    LineageIndex index(w.inv);
+    DeleteGuard guard(index, cfg);
+    auto verdict = [](const Status& st) { return st ? std::string("allowed") : st.error().message; };
+    int checked = 0;
+    for (const auto& si : w.inv.scopes) {
+      for (const auto& s : si.snapshots) {
+        auto lin = naming::ParseNameView(s.id);
+        if (!lin) continue;
+        auto group = index.Lineages(si.scope, lin->source_account, lin->db_token, s.kind);
+        for (const LineageEntry& e : group) {
+          if (e.snapshot != &s) continue;
+          for (const std::string& db : dbs) {
+            const std::string policy = "orders";
+            DeleteRequest plain{policy, si.scope, s.id, s.kind, db};
+            DeleteRequest hinted{policy, si.scope, s.id, s.kind, db, &e};
+            DeleteRequest wrong{policy, si.scope, s.id, s.kind, db, &group.front()};
+            std::string expected = verdict(guard.CheckDelete(plain));
+            EXPECT_EQ(verdict(guard.CheckDelete(hinted)), expected) << s.id << " as " << db;
+            EXPECT_EQ(verdict(guard.CheckDelete(wrong)), expected) << s.id << " as " << db;
+            ++checked;
+          }
+        }
+      }
+    }
+    EXPECT_GT(checked, 0);
+  }
+}
+
 }  // namespace
 }  // namespace drsnap::engine
 
