@@ -82,15 +82,18 @@ const DeleteGuard::VaultFacts& DeleteGuard::Facts(std::span<const LineageEntry> 
   std::vector<const LineageEntry*> available;  // sorted by point (entries are)
   for (const auto& e : entries) {
     if (e.lineage.stage != NameStage::kVault || !e.OursFor(db_id)) continue;
-    if (InFlight(e.snapshot->status)) in_flight.push_back(e.lineage.recovery_point);
-    if (e.snapshot->status != SnapshotStatus::kAvailable) continue;
+    if (InFlight(e.status)) in_flight.push_back(e.lineage.recovery_point);
+    if (e.status != SnapshotStatus::kAvailable) continue;
     available.push_back(&e);
     if (!newest || e.lineage.recovery_point > newest->lineage.recovery_point ||
         (e.lineage.recovery_point == newest->lineage.recovery_point &&
          e.snapshot->id > newest->snapshot->id))
       newest = &e;
   }
-  if (newest) f.newest_available = newest->snapshot->id;
+  if (newest) {
+    f.newest_available = newest->snapshot->id;
+    f.newest = newest;
+  }
   for (TimePoint x : in_flight) {
     // The base is the newest available copy older than the in-flight one.
     const LineageEntry* base = nullptr;
@@ -103,7 +106,7 @@ const DeleteGuard::VaultFacts& DeleteGuard::Facts(std::span<const LineageEntry> 
 
 const LineageEntry* DeleteGuard::FindEntry(std::span<const LineageEntry> entries,
                                            const naming::LineageView& lineage, std::string_view id,
-                                           bool first) {
+                                           bool first, const LineageEntry* known) {
   // Entries are sorted by (point, attempt, id), and an entry with this id
   // parsed to this lineage: only the equal (point, attempt) range can hold it.
   auto range =
@@ -113,7 +116,7 @@ const LineageEntry* DeleteGuard::FindEntry(std::span<const LineageEntry> entries
                                });
   const LineageEntry* found = nullptr;
   for (const LineageEntry& e : range) {
-    if (e.snapshot->id != id) continue;
+    if (&e != known && e.snapshot->id != id) continue;
     found = &e;
     if (first) break;
   }
@@ -134,12 +137,21 @@ Status DeleteGuard::CheckDelete(const DeleteRequest& a, const Snapshot* fresh) c
   // S1: a drsnap name ...
   std::optional<naming::LineageView> lin;
   std::span<const LineageEntry> entries;
-  if (a.indexed && a.indexed->snapshot->id == a.snapshot_id &&
-      a.indexed->snapshot->kind == a.db_kind) {
+  const LineageEntry* hint = nullptr;  // a.indexed, once it is known to be right
+  if (a.indexed) {
     // The caller's entry: its name parsed when it was indexed (the same
-    // text), and its group is the one Lineages() would return.
-    entries = index_.GroupOf(*a.indexed, a.scope);
-    if (!entries.empty()) lin = a.indexed->lineage;
+    // text), and its group is the one Lineages() would return. A planner
+    // passes the snapshot's own id and the index's own Scope (ScopeOf), so
+    // both are recognised by address, without reading the snapshot: a plan
+    // may check close to a million deletes, and the snapshots are spread
+    // over the inventory's memory.
+    const std::string& indexed_id = a.indexed->snapshot->id;
+    if (&indexed_id == &a.snapshot_id || indexed_id == a.snapshot_id)
+      entries = index_.GroupOf(*a.indexed, a.scope, a.db_kind);
+    if (!entries.empty()) {
+      lin = a.indexed->lineage;
+      hint = a.indexed;
+    }
   }
   if (!lin) {
     lin = naming::ParseNameView(a.snapshot_id);  // views into a.snapshot_id
@@ -149,7 +161,8 @@ Status DeleteGuard::CheckDelete(const DeleteRequest& a, const Snapshot* fresh) c
   }
   const VaultFacts* facts = nullptr;
   if (lin->stage == NameStage::kVault && !entries.empty()) facts = &Facts(entries, a.db_id);
-  const LineageEntry* entry = FindEntry(entries, *lin, a.snapshot_id, /*first=*/facts != nullptr);
+  const LineageEntry* entry =
+      FindEntry(entries, *lin, a.snapshot_id, /*first=*/facts != nullptr, hint);
   const Snapshot* snap = fresh ? fresh : (entry ? entry->snapshot : nullptr);
   // What the index already knows about `snap` (S1's tags, S5's tags) holds
   // only when `snap` is the indexed snapshot itself.
@@ -158,7 +171,10 @@ Status DeleteGuard::CheckDelete(const DeleteRequest& a, const Snapshot* fresh) c
   // depends on were observed completely (DeleteDependencies: a failed
   // snapshot's and a vault copy's is their own scope; a capture's is every
   // scope of the policy, computed once: a plan may expire many captures).
-  bool failed = snap && snap->status == SnapshotStatus::kFailed;
+  // The indexed entry carries the snapshot's status (no read of the snapshot).
+  const SnapshotStatus status =
+      indexed ? indexed->status : (snap ? snap->status : SnapshotStatus::kOther);
+  bool failed = snap && status == SnapshotStatus::kFailed;
   std::vector<Scope> deps;
   std::span<const Scope> depends_on;
   if (failed || lin->stage == NameStage::kVault) {
@@ -194,7 +210,7 @@ Status DeleteGuard::CheckDelete(const DeleteRequest& a, const Snapshot* fresh) c
   if (!policy_tag || *policy_tag != a.policy)
     return Refuse(a, "S5: " + a.snapshot_id + " is tagged for policy '" +
                          (policy_tag ? *policy_tag : std::string()) + "', not '" + a.policy + "'");
-  if (!db_tag || *db_tag != a.db_id || naming::DbToken(a.db_id) != lin->db_token)
+  if (!db_tag || *db_tag != a.db_id || !naming::HasDbToken(a.db_id, lin->db_token))
     return Refuse(a, "S5: " + a.snapshot_id + " is not a snapshot of " + a.db_id);
   // Captures and raws live in the policy's source scope; hops and vault copies
   // carry the policy's source account.
@@ -212,7 +228,7 @@ Status DeleteGuard::CheckDelete(const DeleteRequest& a, const Snapshot* fresh) c
   auto in_flight_at = [&](const Scope& scope, std::string_view acct, NameStage stage) {
     for (const auto& e : index_.Lineages(scope, acct, lin->db_token, a.db_kind))
       if (e.lineage.recovery_point == point && e.lineage.stage == stage &&
-          InFlight(e.snapshot->status) && e.OursFor(a.db_id))
+          InFlight(e.status) && e.OursFor(a.db_id))
         return e.snapshot;
     return static_cast<const Snapshot*>(nullptr);
   };
@@ -240,7 +256,12 @@ Status DeleteGuard::CheckDelete(const DeleteRequest& a, const Snapshot* fresh) c
       // S2: the newest available vault copy stays; S3: so does the base of
       // an in-flight (incremental) copy.
       if (!fresh && facts) {
-        if (facts->newest_available == a.snapshot_id)
+        // Equal ids parse to equal (point, attempt): those are compared
+        // first, from the index, and the ids only when they agree.
+        const LineageEntry* newest = facts->newest;
+        if (newest && newest->lineage.recovery_point == lin->recovery_point &&
+            newest->lineage.attempt == lin->attempt &&
+            (newest == hint || facts->newest_available == a.snapshot_id))
           return Refuse(a, "S2: " + a.snapshot_id + " is the newest available vault copy of " +
                                a.db_id + " in " + a.scope.ToString());
         if (facts->bases.count(a.snapshot_id))
@@ -265,7 +286,7 @@ Status DeleteGuard::CheckDelete(const DeleteRequest& a, const Snapshot* fresh) c
       if (newest && newest->id == a.snapshot_id)
         return Refuse(a, "S2: " + a.snapshot_id + " is the newest available vault copy of " +
                              a.db_id + " in " + a.scope.ToString());
-      if (snap->status == SnapshotStatus::kAvailable) {
+      if (status == SnapshotStatus::kAvailable) {
         for (TimePoint x : in_flight_points) {
           // The base is the newest available copy older than the in-flight one.
           const Snapshot* base = nullptr;

@@ -76,16 +76,18 @@ class DeleteGuard {
   };
   // Per lineage group and database: the vault copies' S2/S3 facts.
   struct VaultFacts {
-    std::string_view newest_available;           // S2
+    std::string_view newest_available;           // S2: its id
+    const LineageEntry* newest = nullptr;        // S2: its entry
     std::unordered_set<std::string_view> bases;  // S3: bases of in-flight copies
   };
   void Init();
   // The entry of snapshot `id` (which parses as `lineage`) in `entries`
   // (sorted as LineageIndex::Lineages() returns them); when several share
-  // the id, the first or the last.
+  // the id, the first or the last. `known`, when not null, is an entry of
+  // `entries` known to have the id (its text is not compared again).
   static const LineageEntry* FindEntry(std::span<const LineageEntry> entries,
                                        const naming::LineageView& lineage, std::string_view id,
-                                       bool first);
+                                       bool first, const LineageEntry* known);
   const VaultFacts& Facts(std::span<const LineageEntry> entries, const std::string& db_id) const;
 
   std::unique_ptr<LineageIndex> owned_;

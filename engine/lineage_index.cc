@@ -53,7 +53,7 @@ LineageIndex::Group& LineageIndex::GroupFor(std::unordered_map<Key, Group, KeyHa
   auto [it, inserted] = groups.try_emplace(key);
   if (inserted) {
     it->second.id = static_cast<uint32_t>(groups_.size());
-    groups_.push_back(GroupRef{nullptr, 0, &scope, shared});
+    groups_.push_back(GroupRef{nullptr, 0, &scope, shared, key.kind});
   }
   return it->second;
 }
@@ -104,7 +104,7 @@ void LineageIndex::IndexShared(PerScope& ps, const Scope& scope, const Snapshot&
   Group& g = GroupFor(ps.shared_captures, Key{s.scope.account_id, lin->db_token, s.kind}, scope,
                       /*shared=*/true);
   ++g.size;
-  ps.shared_entries.push_back(LineageEntry{&s, *lin, false, g.id, nullptr, nullptr});
+  ps.shared_entries.push_back(LineageEntry{&s, *lin, false, s.status, g.id, nullptr, nullptr});
 }
 
 LineageIndex::LineageIndex(const Inventory& inventory) : inventory_(inventory) {
@@ -175,7 +175,7 @@ LineageIndex::LineageIndex(const Inventory& inventory) : inventory_(inventory) {
         if (group->size > 0) grouped = false;
       }
       ++group->size;
-      ps.entries.push_back(LineageEntry{&s, *lin, created, group->id, db_tag, policy_tag});
+      ps.entries.push_back(LineageEntry{&s, *lin, created, s.status, group->id, db_tag, policy_tag});
       if (created && db_tag && !db_tag->empty() && policy_tag) {
         Key t{"", *db_tag, s.kind};
         if (!tagged || tagged_policy != *policy_tag) {
@@ -226,14 +226,26 @@ std::span<const LineageEntry> LineageIndex::Lineages(const Scope& scope,
   return {ps->entries.data() + it->second.begin, it->second.size};
 }
 
-std::span<const LineageEntry> LineageIndex::GroupOf(const LineageEntry& entry,
-                                                    const Scope& scope) const {
-  if (entry.group >= groups_.size()) return {};
+const LineageIndex::GroupRef* LineageIndex::RefOf(const LineageEntry& entry) const {
+  if (entry.group >= groups_.size()) return nullptr;
   const GroupRef& g = groups_[entry.group];
   std::less<const LineageEntry*> before;  // a total order, also across arrays
-  if (g.shared || before(&entry, g.first) || !before(&entry, g.first + g.size)) return {};
-  if (!(*g.scope == scope)) return {};
-  return {g.first, g.size};
+  if (before(&entry, g.first) || !before(&entry, g.first + g.size)) return nullptr;
+  return &g;
+}
+
+std::span<const LineageEntry> LineageIndex::GroupOf(const LineageEntry& entry, const Scope& scope,
+                                                    DbKind kind) const {
+  const GroupRef* g = RefOf(entry);
+  if (!g || g->shared || g->kind != kind) return {};
+  // The scope ScopeOf() gave is recognised by address (no text compared).
+  if (g->scope != &scope && !(*g->scope == scope)) return {};
+  return {g->first, g->size};
+}
+
+const Scope* LineageIndex::ScopeOf(const LineageEntry& entry) const {
+  const GroupRef* g = RefOf(entry);
+  return g && !g->shared ? g->scope : nullptr;
 }
 
 std::span<const Snapshot* const> LineageIndex::Automated(const Scope& scope, DbKind kind,

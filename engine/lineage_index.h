@@ -22,6 +22,10 @@ struct LineageEntry {
   const Snapshot* snapshot = nullptr;
   naming::LineageView lineage;              // views into snapshot->id
   bool drsnap_created = false;              // naming::IsDrsnapCreated(*snapshot)
+  // snapshot->status, here too: the planner reads every entry's status, and
+  // the entries are one compact array while the snapshots are spread over
+  // the inventory's heap.
+  SnapshotStatus status = SnapshotStatus::kOther;
   uint32_t group = 0;                       // LineageIndex::GroupOf() (fits the padding)
   const std::string* db_tag = nullptr;      // value of drsnap:db, when present
   const std::string* policy_tag = nullptr;  // value of drsnap:policy, when present
@@ -49,11 +53,18 @@ class LineageIndex {
                                          std::string_view db_token, DbKind kind) const;
 
   // The group `entry` is in, when it is an entry of this index's Lineages()
-  // (not of SharedCaptures()) in `scope`: Lineages(scope,
-  // entry.lineage.source_account, entry.lineage.db_token, entry's kind), in
-  // O(1). Empty when `entry` is anything else (another index's, a shared
-  // capture, another scope's).
-  std::span<const LineageEntry> GroupOf(const LineageEntry& entry, const Scope& scope) const;
+  // (not of SharedCaptures()) in `scope` for `kind`: Lineages(scope,
+  // entry.lineage.source_account, entry.lineage.db_token, kind), in O(1),
+  // without reading the snapshot. Empty when `entry` is anything else
+  // (another index's, a shared capture, another scope's or kind's).
+  std::span<const LineageEntry> GroupOf(const LineageEntry& entry, const Scope& scope,
+                                        DbKind kind) const;
+
+  // The scope whose listing holds `entry`, an entry of this index's
+  // Lineages(): where the snapshot lives (the index keeps only snapshots
+  // owned there, or whose listing named no owner). Null when `entry` is not such an entry. The Scope lives
+  // as long as the index; GroupOf() recognises it without comparing text.
+  const Scope* ScopeOf(const LineageEntry& entry) const;
 
   // Automated snapshots of a database in `scope`, sorted by recovery point.
   std::span<const Snapshot* const> Automated(const Scope& scope, DbKind kind,
@@ -121,7 +132,10 @@ class LineageIndex {
     uint32_t size = 0;
     const Scope* scope = nullptr;  // the scope that observed them
     bool shared = false;           // a SharedCaptures() group
+    DbKind kind = DbKind::kInstance;  // of the key (every snapshot in it has it)
   };
+  // The group of `entry` when `entry` is in one of groups_ (else null).
+  const GroupRef* RefOf(const LineageEntry& entry) const;
   // Entries of `groups`, in the order they were indexed, into a slice per
   // group, each sorted by (recovery point, attempt, id); then points
   // groups_ at them. `grouped`: every group's entries came in one run.

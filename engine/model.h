@@ -54,7 +54,7 @@ struct Database {
 enum class SnapshotType { kAutomated, kManual, kShared };
 const char* SnapshotTypeName(SnapshotType t);
 
-enum class SnapshotStatus { kCreating, kCopying, kAvailable, kDeleting, kFailed, kOther };
+enum class SnapshotStatus : uint8_t { kCreating, kCopying, kAvailable, kDeleting, kFailed, kOther };
 SnapshotStatus ParseSnapshotStatus(const std::string& s);
 const char* SnapshotStatusName(SnapshotStatus s);
 

@@ -49,6 +49,12 @@ bool IsValidToken(std::string_view t) {
   return true;
 }
 
+// An id that is a valid token within the budget is its own token (DbToken
+// alters and shortens nothing).
+bool IsOwnToken(std::string_view db_id) {
+  return db_id.size() <= kTokenBudget && IsValidToken(db_id);
+}
+
 std::string_view StripArn(std::string_view s) {
   if (s.starts_with("arn:")) {
     auto pos = s.rfind(':');
@@ -81,7 +87,12 @@ std::optional<NameStage> ParseNameStage(std::string_view s) {
   return std::nullopt;
 }
 
+bool HasDbToken(std::string_view db_id, std::string_view token) {
+  return IsOwnToken(db_id) ? token == db_id : DbToken(db_id) == token;
+}
+
 std::string DbToken(std::string_view db_id) {
+  if (IsOwnToken(db_id)) return std::string(db_id);
   std::string clean;
   clean.reserve(db_id.size());
   bool altered = false;

@@ -78,6 +78,9 @@ struct Lineage {
 // non-empty. Lower-cases; replaces characters other than [a-z0-9-] with '-'
 // and collapses "--" (then always hashes, since the id was altered).
 std::string DbToken(std::string_view db_id);
+// DbToken(db_id) == token, without building the token when db_id is one
+// already (the usual case: no allocation).
+bool HasDbToken(std::string_view db_id, std::string_view token);
 
 // The recovery point as it appears in names (floored to the minute).
 TimePoint NamePoint(TimePoint t);

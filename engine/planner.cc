@@ -124,6 +124,7 @@ class Planner {
     const Snapshot* deleted = nullptr;  // a delete of this snapshot; null: full_[payload]
     uint32_t db = 0;                    // dbs_[db]
     uint32_t payload = 0;               // deleted: reasons_[payload]
+    uint32_t scope = 0;                 // deleted: where it lives, delete_scopes_[scope]
   };
   // The database an action is for (policy, kind, id): one entry per
   // PlanDatabase call.
@@ -138,6 +139,11 @@ class Planner {
   std::vector<Action> full_;
   std::vector<DbRef> dbs_;
   std::vector<SharedString> reasons_;  // consecutive deletes with one shared reason share an entry
+  // The scopes deletes are made in (a handful), and the index's Scope
+  // objects already seen (LineageIndex::ScopeOf): a delete's scope is found
+  // by address, and its sort key is known without reading the snapshot.
+  std::vector<Scope> delete_scopes_;
+  std::vector<std::pair<const Scope*, uint32_t>> delete_scope_ids_;
 
   void Record(Planned p) {
     if (planned_count_ % kChunk == 0) planned_.emplace_back().reserve(kChunk);
@@ -151,9 +157,21 @@ class Planner {
     full_.push_back(std::move(a));
     Record(Planned{nullptr, CurrentDb(), static_cast<uint32_t>(full_.size() - 1)});
   }
-  void EmitDelete(const Snapshot& s, SharedString reason) {
+  // `where`: the snapshot's scope; `stable`: `where` outlives planning and
+  // is always the same object for that scope (the index's).
+  void EmitDelete(const Snapshot& s, const Scope& where, bool stable, SharedString reason) {
     if (reasons_.empty() || !reasons_.back().SharesWith(reason)) reasons_.push_back(std::move(reason));
-    Record(Planned{&s, CurrentDb(), static_cast<uint32_t>(reasons_.size() - 1)});
+    Record(Planned{&s, CurrentDb(), static_cast<uint32_t>(reasons_.size() - 1),
+                   DeleteScopeId(where, stable)});
+  }
+  uint32_t DeleteScopeId(const Scope& where, bool stable) {
+    for (const auto& [known, id] : delete_scope_ids_)
+      if (known == &where) return id;
+    uint32_t id = 0;
+    while (id < delete_scopes_.size() && !(delete_scopes_[id] == where)) ++id;
+    if (id == delete_scopes_.size()) delete_scopes_.push_back(where);
+    if (stable) delete_scope_ids_.emplace_back(&where, id);
+    return id;
   }
 
   // Makes plan_.actions: every planned action, sorted by (stage, policy,
@@ -161,15 +179,16 @@ class Planner {
   // is first replaced by ranks (a plan has few distinct databases and
   // scopes); then a counting sort by (stage, database) and a sort of each
   // (small, usually already sorted) bucket by (scope, snapshot id).
+  //
+  // Deletes (nearly all of a large plan) are sorted without reading their
+  // snapshots, which are spread over the inventory's memory and long since
+  // out of the cache: their scope is known by rank (DeleteScopeId), and
+  // the ids of a database's deletes in one scope are planned in id order
+  // almost always, which is checked while the actions are made (when each
+  // id is read anyway) and repaired there when it does not hold.
   void SortActions() {
     auto stage_of = [&](const Planned& p) {
       return p.deleted ? Stage::kExpire : full_[p.payload].stage;
-    };
-    auto scope_of = [&](const Planned& p) -> const Scope& {
-      return p.deleted ? p.deleted->scope : full_[p.payload].scope;
-    };
-    auto id_of = [&](const Planned& p) -> const std::string& {
-      return p.deleted ? p.deleted->id : full_[p.payload].snapshot_id;
     };
     // Ranks of the databases by (policy, kind, id) and of the scopes.
     std::vector<uint32_t> by_key(dbs_.size());
@@ -183,12 +202,21 @@ class Planner {
     for (uint32_t r = 0; r < by_key.size(); ++r) db_rank[by_key[r]] = r;
     by_key = {};
     std::map<Scope, uint32_t> scope_rank;
-    for (size_t i = 0; i < planned_count_; ++i) {
-      const Scope& sc = scope_of(At(i));
-      if (i == 0 || !(sc == scope_of(At(i - 1)))) scope_rank.emplace(sc, 0);
-    }
+    for (const Scope& sc : delete_scopes_) scope_rank.emplace(sc, 0);
+    for (size_t i = 0; i < full_.size(); ++i)
+      if (i == 0 || !(full_[i].scope == full_[i - 1].scope)) scope_rank.emplace(full_[i].scope, 0);
     uint32_t next = 0;
     for (auto& [k, rank] : scope_rank) rank = next++;
+    std::vector<uint32_t> delete_rank(delete_scopes_.size());
+    for (size_t i = 0; i < delete_scopes_.size(); ++i)
+      delete_rank[i] = scope_rank.at(delete_scopes_[i]);
+    std::vector<uint32_t> full_rank(full_.size());
+    for (size_t i = 0; i < full_.size(); ++i)
+      full_rank[i] = i > 0 && full_[i].scope == full_[i - 1].scope ? full_rank[i - 1]
+                                                                  : scope_rank.at(full_[i].scope);
+    auto rank_of = [&](const Planned& p) {
+      return p.deleted ? delete_rank[p.scope] : full_rank[p.payload];
+    };
 
     // Counting sort by bucket (stage, database rank), stable.
     constexpr size_t kStages = static_cast<size_t>(Stage::kExpire) + 1;
@@ -206,68 +234,104 @@ class Planner {
         order[fill[bucket_of(At(i))]++] = static_cast<uint32_t>(i);
     }
     // Within a bucket: (scope, snapshot id), then the planned order. A
-    // database's deletes come in scope order per stage of expiry (vault
-    // copies, hops, captures), each part already in id order: a stable
-    // sort by scope rank alone (integers) usually finishes the job, and the
-    // full comparison runs only to check it.
+    // database's actions come in scope order per step, each part already
+    // in id order: a stable sort by scope rank alone (integers) usually
+    // finishes the job. Buckets of other stages (few actions, all in
+    // full_) are checked and sorted by id here; deletes below.
     struct Keyed {
       uint32_t scope_rank;
       uint32_t index;
     };
     std::vector<Keyed> keyed;
-    const Scope* last_scope = nullptr;
-    uint32_t last_rank = 0;
+    const size_t expire_first = static_cast<size_t>(Stage::kExpire) * n_db;
     for (size_t b = 0; b + 1 < begin.size(); ++b) {
       auto first = order.begin() + begin[b], last = order.begin() + begin[b + 1];
       if (last - first < 2) continue;
       keyed.clear();
       bool ranks_sorted = true;
       for (auto it = first; it != last; ++it) {
-        const Scope& sc = scope_of(At(*it));
-        if (!last_scope || !(*last_scope == sc)) {
-          last_scope = &sc;
-          last_rank = scope_rank.at(sc);
-        }
-        if (!keyed.empty() && last_rank < keyed.back().scope_rank) ranks_sorted = false;
-        keyed.push_back(Keyed{last_rank, *it});
+        uint32_t rank = rank_of(At(*it));
+        if (!keyed.empty() && rank < keyed.back().scope_rank) ranks_sorted = false;
+        keyed.push_back(Keyed{rank, *it});
       }
       if (!ranks_sorted)
         std::stable_sort(keyed.begin(), keyed.end(),
                          [](const Keyed& x, const Keyed& y) { return x.scope_rank < y.scope_rank; });
-      auto less = [&](const Keyed& x, const Keyed& y) {
-        if (x.scope_rank != y.scope_rank) return x.scope_rank < y.scope_rank;
-        int c = id_of(At(x.index)).compare(id_of(At(y.index)));
-        if (c != 0) return c < 0;
-        return x.index < y.index;
-      };
-      if (!std::is_sorted(keyed.begin(), keyed.end(), less))
-        std::sort(keyed.begin(), keyed.end(), less);
+      if (b < expire_first) {
+        auto less = [&](const Keyed& x, const Keyed& y) {
+          if (x.scope_rank != y.scope_rank) return x.scope_rank < y.scope_rank;
+          int c = full_[At(x.index).payload].snapshot_id.compare(
+              full_[At(y.index).payload].snapshot_id);
+          if (c != 0) return c < 0;
+          return x.index < y.index;
+        };
+        if (!std::is_sorted(keyed.begin(), keyed.end(), less))
+          std::sort(keyed.begin(), keyed.end(), less);
+      } else if (ranks_sorted) {
+        continue;  // `order` holds it already
+      }
       for (size_t k = 0; k < keyed.size(); ++k) first[static_cast<ptrdiff_t>(k)] = keyed[k].index;
     }
-    // Make the actions, each once, in place.
+    // Make the actions, each once, in place. A run of deletes of one
+    // database in one scope is in planned order; when its ids are not
+    // ascending, the run is sorted stably by id: (id, planned order).
     plan_.actions.reserve(planned_count_);
     AdviseHugePages(plan_.actions.data(), planned_count_ * sizeof(Action));
-    for (uint32_t i : order) {
-      const Planned& p = At(i);
+    size_t run_begin = 0;      // in plan_.actions: the current run of deletes
+    bool run_sorted = true;
+    const Planned* run_key = nullptr;  // the previous delete
+    auto end_run = [&](size_t end) {
+      if (!run_sorted)
+        std::stable_sort(plan_.actions.begin() + static_cast<ptrdiff_t>(run_begin),
+                         plan_.actions.begin() + static_cast<ptrdiff_t>(end),
+                         [](const Action& x, const Action& y) { return x.snapshot_id < y.snapshot_id; });
+      run_sorted = true;
+    };
+    // The snapshot of a delete a few steps ahead is fetched early: its
+    // Snapshot first, its id's characters when the Snapshot is there.
+    constexpr size_t kAhead = 8;
+    const size_t n = order.size();
+    for (size_t k = 0; k < n; ++k) {
+      if (k + 2 * kAhead < n) {
+        if (const Snapshot* ahead = At(order[k + 2 * kAhead]).deleted) __builtin_prefetch(ahead);
+      }
+      if (k + kAhead < n) {
+        if (const Snapshot* ahead = At(order[k + kAhead]).deleted)
+          __builtin_prefetch(ahead->id.data());
+      }
+      const Planned& p = At(order[k]);
       if (!p.deleted) {
+        if (run_key) end_run(plan_.actions.size());
+        run_key = nullptr;
         plan_.actions.push_back(std::move(full_[p.payload]));
         continue;
+      }
+      const bool same_run = run_key && run_key->db == p.db && run_key->scope == p.scope;
+      if (!same_run) {
+        if (run_key) end_run(plan_.actions.size());
+        run_begin = plan_.actions.size();
       }
       const DbRef& db = dbs_[p.db];
       Action& a = plan_.actions.emplace_back();
       a.kind = ActionKind::kDeleteSnapshot;
       a.stage = Stage::kExpire;
       a.db_kind = db.kind;
-      a.scope = p.deleted->scope;
+      a.scope = delete_scopes_[p.scope];
       a.policy = db.policy;
       a.db_id = db.id;
       a.snapshot_id = p.deleted->id;
       a.reason = reasons_[p.payload];
+      if (same_run && a.snapshot_id < plan_.actions[plan_.actions.size() - 2].snapshot_id)
+        run_sorted = false;
+      run_key = &p;
     }
+    if (run_key) end_run(plan_.actions.size());
     planned_.clear();
     planned_count_ = 0;
     full_.clear();
     reasons_.clear();
+    delete_scopes_.clear();
+    delete_scope_ids_.clear();
   }
 
   struct PolicyCtx {
@@ -339,7 +403,7 @@ class Planner {
     r.attempt = NextAttempt(names, point, stage);
     for (const LineageEntry* e : ours)
       if (e->lineage.recovery_point == point && e->lineage.stage == stage &&
-          e->snapshot->status == SnapshotStatus::kFailed &&
+          e->status == SnapshotStatus::kFailed &&
           (!r.failed || e->lineage.attempt > r.failed->lineage.attempt))
         r.failed = e;
     if (!r.failed && r.attempt <= naming::kMaxAttempt) return r;
@@ -388,13 +452,13 @@ class Planner {
   static const LineageEntry* LiveAt(const std::vector<const LineageEntry*>& entries, TimePoint ts) {
     const LineageEntry* best = nullptr;
     for (const LineageEntry* e : entries) {
-      if (e->lineage.recovery_point != ts || !IsLive(e->snapshot->status)) continue;
+      if (e->lineage.recovery_point != ts || !IsLive(e->status)) continue;
       if (!best) {
         best = e;
         continue;
       }
-      bool ea = e->snapshot->status == SnapshotStatus::kAvailable;
-      bool ba = best->snapshot->status == SnapshotStatus::kAvailable;
+      bool ea = e->status == SnapshotStatus::kAvailable;
+      bool ba = best->status == SnapshotStatus::kAvailable;
       if (ea != ba ? ea : e->lineage.attempt > best->lineage.attempt) best = e;
     }
     return best;
@@ -432,16 +496,22 @@ class Planner {
 
   // Plans a delete when the guard agrees; else a Finding. S4 refusals are
   // quiet: the incomplete or missing scope was reported once per policy.
+  //
+  // The snapshot lives in the scope that listed it (LineageIndex::ScopeOf):
+  // that Scope object, and the snapshot's own id string, let the guard and
+  // the sort recognise both without reading the snapshot again.
   void Delete(const PolicyCtx& pc, const DbCtx& db, const LineageEntry& e, SharedString reason) {
     const Snapshot& s = *e.snapshot;
-    auto ok = guard_->CheckDelete(DeleteRequest{pc.p->name, s.scope, s.id, db.kind, db.id, &e});
+    const Scope* listed_in = index_->ScopeOf(e);
+    const Scope& where = listed_in ? *listed_in : s.scope;
+    auto ok = guard_->CheckDelete(DeleteRequest{pc.p->name, where, s.id, db.kind, db.id, &e});
     if (!ok && ok.error().message.starts_with("S4:")) return;
     if (!ok) {
-      Find(Finding::Severity::kWarning, pc, db.id, s.scope,
+      Find(Finding::Severity::kWarning, pc, db.id, where,
            "not deleting " + s.id + ": " + ok.error().message);
       return;
     }
-    EmitDelete(s, std::move(reason));
+    EmitDelete(s, where, listed_in != nullptr, std::move(reason));
   }
 
   // --- policy ----------------------------------------------------------------
@@ -589,7 +659,7 @@ class Planner {
   }
 
   void Waiting(const PolicyCtx& pc, const DbCtx& db, const LineageEntry& e) {
-    if (!InFlight(e.snapshot->status)) return;
+    if (!InFlight(e.status)) return;
     Find(Finding::Severity::kInfo, pc, db.id, e.snapshot->scope,
          "waiting: " + e.snapshot->id + " is " + Progress(*e.snapshot));
   }
@@ -601,15 +671,15 @@ class Planner {
     bool in_flight = false;
     for (const auto* group : {&db.captures, &db.raws}) {
       for (const LineageEntry* e : *group) {
-        if (!IsLive(e->snapshot->status)) continue;
+        if (!IsLive(e->status)) continue;
         if (!newest_live || e->lineage.recovery_point > *newest_live)
           newest_live = e->lineage.recovery_point;
-        if (InFlight(e->snapshot->status)) in_flight = true;
+        if (InFlight(e->status)) in_flight = true;
       }
     }
     // Raw snapshots waiting for re-encryption (`snapshot` source, default key).
     for (const LineageEntry* raw : db.raws) {
-      if (raw->snapshot->status != SnapshotStatus::kAvailable) continue;
+      if (raw->status != SnapshotStatus::kAvailable) continue;
       TimePoint ts = raw->lineage.recovery_point;
       if (LiveAt(db.captures, ts)) continue;
       if (newest_live && ts < *newest_live && HasLiveCaptureAfter(db, ts)) continue;  // superseded
@@ -641,7 +711,7 @@ class Planner {
 
   bool HasLiveCaptureAfter(const DbCtx& db, TimePoint ts) const {
     for (const LineageEntry* e : db.captures)
-      if (e->lineage.recovery_point > ts && IsLive(e->snapshot->status)) return true;
+      if (e->lineage.recovery_point > ts && IsLive(e->status)) return true;
     return false;
   }
 
@@ -744,7 +814,7 @@ class Planner {
     if (cached != ts.too_old_cache.end()) return cached->second;
     bool newer = false;
     for (const LineageEntry* e : ts.vaults)
-      if (e->snapshot->status == SnapshotStatus::kAvailable && e->lineage.recovery_point > point)
+      if (e->status == SnapshotStatus::kAvailable && e->lineage.recovery_point > point)
         newer = true;
     bool result = false;
     if (newer) {  // only then can retention drop it
@@ -752,7 +822,7 @@ class Planner {
       // made now would be the newest attempt for that point).
       std::vector<RetentionPoint> points{RetentionPoint{point, true}};
       for (const LineageEntry* e : ts.vaults)
-        if (e->snapshot->status == SnapshotStatus::kAvailable)
+        if (e->status == SnapshotStatus::kAvailable)
           points.push_back(RetentionPoint{e->lineage.recovery_point, true});
       result = !RetentionKeeps(points, pc.p->retention, now_)[0];
     }
@@ -762,7 +832,7 @@ class Planner {
 
   const LineageEntry* VaultAvailable(const TargetState& ts, TimePoint point) const {
     const LineageEntry* e = LiveAt(ts.vaults, point);
-    return e && e->snapshot->status == SnapshotStatus::kAvailable ? e : nullptr;
+    return e && e->status == SnapshotStatus::kAvailable ? e : nullptr;
   }
 
   // The point needs nothing more in this target.
@@ -823,7 +893,7 @@ class Planner {
       // Candidate points: available captures, and available hops for this target.
       std::map<TimePoint, VaultSource> points;
       for (const LineageEntry* c : db.captures) {
-        if (c->snapshot->status != SnapshotStatus::kAvailable) continue;
+        if (c->status != SnapshotStatus::kAvailable) continue;
         if (LiveAt(db.captures, c->lineage.recovery_point) != c) continue;
         VaultSource& v = points[c->lineage.recovery_point];
         v.capture = c->snapshot;
@@ -833,7 +903,7 @@ class Planner {
       // on the vault side, where the source scope is not observed). Entries
       // are sorted by attempt, so the highest available attempt wins.
       for (const LineageEntry* c : ts.shared) {
-        if (c->snapshot->status != SnapshotStatus::kAvailable) continue;
+        if (c->status != SnapshotStatus::kAvailable) continue;
         VaultSource& v = points[c->lineage.recovery_point];
         if (v.capture && v.visible && v.capture->scope == pc.source &&
             v.capture->seen_from == pc.source)
@@ -843,7 +913,7 @@ class Planner {
       }
       if (ts.needs_hop) {
         for (const LineageEntry* h : ts.hops) {
-          if (h->snapshot->status != SnapshotStatus::kAvailable) continue;
+          if (h->status != SnapshotStatus::kAvailable) continue;
           if (LiveAt(ts.hops, h->lineage.recovery_point) != h) continue;
           points[h->lineage.recovery_point].hop = h;
         }
@@ -870,7 +940,7 @@ class Planner {
     const Snapshot* capture = src.capture;
     const LineageEntry* hop = src.hop;
     if (const LineageEntry* v = LiveAt(ts.vaults, point)) {
-      if (InFlight(v->snapshot->status))
+      if (InFlight(v->status))
         Find(Finding::Severity::kInfo, pc, db.id, t.scope,
              "waiting: " + v->snapshot->id + " is " + Progress(*v->snapshot));
       return;
@@ -914,7 +984,7 @@ class Planner {
     // issued.
     if (retry.failed) kept_failed_.insert(retry.failed);
     if (const LineageEntry* h = LiveAt(ts.hops, point)) {
-      if (InFlight(h->snapshot->status))
+      if (InFlight(h->status))
         Find(Finding::Severity::kInfo, pc, db.id, ts.hop_scope,
              "waiting: hop copy " + h->snapshot->id + " is " + Progress(*h->snapshot));
       return;
@@ -973,7 +1043,7 @@ class Planner {
     // retry (PlanRetry): it is the record of the failure.
     auto delete_failed = [&](const std::vector<const LineageEntry*>& entries) {
       for (const LineageEntry* e : entries)
-        if (e->snapshot->status == SnapshotStatus::kFailed && !kept_failed_.contains(e))
+        if (e->status == SnapshotStatus::kFailed && !kept_failed_.contains(e))
           Delete(pc, db, *e, FailedReason(*e->snapshot));
     };
     delete_failed(db.captures);
@@ -982,7 +1052,7 @@ class Planner {
     for (auto& ts : db.targets) {
       delete_failed(ts.vaults);
       for (const LineageEntry* h : ts.hops)
-        if (hops_seen.insert(h).second && h->snapshot->status == SnapshotStatus::kFailed &&
+        if (hops_seen.insert(h).second && h->status == SnapshotStatus::kFailed &&
             !kept_failed_.contains(h))
           Delete(pc, db, *h, FailedReason(*h->snapshot));
     }
@@ -1005,7 +1075,7 @@ class Planner {
       points.clear();
       entries.clear();
       for (const LineageEntry* e : ts.vaults) {
-        SnapshotStatus st = e->snapshot->status;
+        SnapshotStatus st = e->status;
         if (st == SnapshotStatus::kFailed || st == SnapshotStatus::kDeleting) continue;
         points.push_back(RetentionPoint{e->lineage.recovery_point, st == SnapshotStatus::kAvailable});
         entries.push_back(e);
@@ -1022,7 +1092,7 @@ class Planner {
     std::map<const LineageEntry*, std::vector<TargetState*>> users;
     for (auto& ts : db.targets) {
       for (const LineageEntry* h : ts.hops) {
-        if (h->snapshot->status != SnapshotStatus::kAvailable) continue;
+        if (h->status != SnapshotStatus::kAvailable) continue;
         auto& u = users[h];
         if (ts.needs_hop) u.push_back(&ts);
       }
@@ -1042,7 +1112,7 @@ class Planner {
   void ExpireCaptures(const PolicyCtx& pc, DbCtx& db) {
     std::vector<const LineageEntry*> available;
     for (const LineageEntry* c : db.captures)
-      if (c->snapshot->status == SnapshotStatus::kAvailable) available.push_back(c);
+      if (c->status == SnapshotStatus::kAvailable) available.push_back(c);
     std::sort(available.begin(), available.end(), [](const LineageEntry* a, const LineageEntry* b) {
       return std::tie(a->lineage.recovery_point, a->lineage.attempt) >
              std::tie(b->lineage.recovery_point, b->lineage.attempt);
@@ -1071,10 +1141,10 @@ class Planner {
                  " newest captures");
     }
     for (const LineageEntry* r : db.raws) {
-      if (r->snapshot->status != SnapshotStatus::kAvailable) continue;
+      if (r->status != SnapshotStatus::kAvailable) continue;
       TimePoint point = r->lineage.recovery_point;
       const LineageEntry* c = LiveAt(db.captures, point);
-      bool captured = c && c->snapshot->status == SnapshotStatus::kAvailable;
+      bool captured = c && c->status == SnapshotStatus::kAvailable;
       if (captured || HasLiveCaptureAfter(db, point))
         Delete(pc, db, *r,
                captured ? "raw snapshot was re-encrypted into " + c->snapshot->id

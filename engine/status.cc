@@ -148,7 +148,7 @@ StatusReport ComputeStatus(const Inventory& inventory, const config::Config& con
       std::vector<InFlightCopy> capture_flights;
       for (const auto& e : index.Lineages(source, "", token, kind)) {
         if (!e.OursFor(db_id)) continue;
-        SnapshotStatus st = e.snapshot->status;
+        SnapshotStatus st = e.status;
         if (st == SnapshotStatus::kAvailable || InFlight(st))
           if (!newest_capture || e.lineage.recovery_point > *newest_capture)
             newest_capture = e.lineage.recovery_point;
@@ -162,7 +162,7 @@ StatusReport ComputeStatus(const Inventory& inventory, const config::Config& con
           for (const auto& e : index.SharedCaptures(Scope{account, p.source_region},
                                                     source.account_id, token, kind)) {
             if (e.snapshot->scope != source || e.snapshot->db_id != db_id ||
-                e.snapshot->status != SnapshotStatus::kAvailable)
+                e.status != SnapshotStatus::kAvailable)
               continue;
             auto [it, fresh] = newest_shared.emplace(account, e.lineage.recovery_point);
             if (!fresh) it->second = std::max(it->second, e.lineage.recovery_point);
@@ -199,7 +199,7 @@ StatusReport ComputeStatus(const Inventory& inventory, const config::Config& con
           };
           for (const auto& e : index.Lineages(row.target, p.source_account_id, token, kind)) {
             if (e.lineage.stage != NameStage::kVault || !e.OursFor(db_id)) continue;
-            SnapshotStatus st = e.snapshot->status;
+            SnapshotStatus st = e.status;
             if (st == SnapshotStatus::kFailed) note_failed(*e.snapshot);
             if (InFlight(st)) {
               copy_in_flight = true;
@@ -219,8 +219,8 @@ StatusReport ComputeStatus(const Inventory& inventory, const config::Config& con
           if (!(hop_scope == row.target) && !(hop_scope == source)) {
             for (const auto& e : index.Lineages(hop_scope, p.source_account_id, token, kind)) {
               if (e.lineage.stage != NameStage::kHop || !e.OursFor(db_id)) continue;
-              if (e.snapshot->status == SnapshotStatus::kFailed) note_failed(*e.snapshot);
-              if (!InFlight(e.snapshot->status)) continue;
+              if (e.status == SnapshotStatus::kFailed) note_failed(*e.snapshot);
+              if (!InFlight(e.status)) continue;
               copy_in_flight = true;
               row.in_flight.push_back(ToInFlight(e));
             }

@@ -55,10 +55,16 @@ TEST(LineageIndexTest, AnyListingOrderGivesTheSameGroupsAndTaggedDatabases) {
           EXPECT_TRUE(group[i].OursFor(db));
           EXPECT_EQ(group[i].snapshot->db_id, db);
           // Every entry finds its own group again, in its own scope only.
-          auto again = index.GroupOf(group[i], scope);
+          auto again = index.GroupOf(group[i], scope, DbKind::kInstance);
           EXPECT_EQ(again.data(), group.data());
           EXPECT_EQ(again.size(), group.size());
-          EXPECT_TRUE(index.GroupOf(group[i], scope == dr ? src : dr).empty());
+          EXPECT_TRUE(index.GroupOf(group[i], scope == dr ? src : dr, DbKind::kInstance).empty());
+          EXPECT_TRUE(index.GroupOf(group[i], scope, DbKind::kCluster).empty());
+          // ScopeOf: the scope that listed it, a Scope GroupOf() takes by address.
+          const Scope* listed_in = index.ScopeOf(group[i]);
+          ASSERT_NE(listed_in, nullptr);
+          EXPECT_EQ(*listed_in, scope);
+          EXPECT_EQ(index.GroupOf(group[i], *listed_in, DbKind::kInstance).data(), group.data());
         }
       }
     }
@@ -118,13 +124,17 @@ TEST(LineageIndexTest, AScopeListedTwiceKeepsEveryEntryInItsGroup) {
     for (size_t i = 0; i < group.size(); ++i) {
       EXPECT_EQ(group[i].snapshot->db_id, db);
       EXPECT_EQ(group[i].lineage.recovery_point, t0 + days(static_cast<int>(i)));
-      EXPECT_EQ(index.GroupOf(group[i], dr).data(), group.data());
+      EXPECT_EQ(index.GroupOf(group[i], dr, DbKind::kInstance).data(), group.data());
+      ASSERT_NE(index.ScopeOf(group[i]), nullptr);
+      EXPECT_EQ(*index.ScopeOf(group[i]), dr);
     }
   }
   LineageIndex other(inv);  // an entry of another index is not this one's
   auto foreign = other.Lineages(dr, kProd, "orders-1", DbKind::kInstance);
   ASSERT_FALSE(foreign.empty());
-  EXPECT_TRUE(index.GroupOf(foreign[0], dr).empty());
+  EXPECT_TRUE(index.GroupOf(foreign[0], dr, DbKind::kInstance).empty());
+  EXPECT_EQ(index.ScopeOf(foreign[0]), nullptr);
+  EXPECT_EQ(index.ScopeOf(LineageEntry{}), nullptr);
 }
 
 }  // namespace

@@ -102,6 +102,30 @@ TEST(NamingTest, ShortIdsAreKeptVerbatim) {
   EXPECT_NE(DbToken(std::string(22, 'x')), std::string(22, 'x'));
 }
 
+// HasDbToken(id, t) is DbToken(id) == t, for ids that are their own token
+// (its fast path) and for every other kind of id.
+TEST(NamingTest, HasDbTokenAgreesWithDbToken) {
+  std::mt19937_64 rng(7);
+  const std::string chars = "abcxyz0189-ABZ_.";
+  std::vector<std::string> ids = {"orders", "Orders", "a", "a-b", "a--b", "-a", "a-",
+                                  "1abc", "my_db", std::string(21, 'x'), std::string(22, 'x'),
+                                  std::string(63, 'q')};
+  for (int i = 0; i < 2000; ++i) {
+    std::string id;
+    for (size_t len = 1 + rng() % 70; id.size() < len;) id.push_back(chars[rng() % chars.size()]);
+    ids.push_back(id);
+  }
+  for (const std::string& id : ids) {
+    const std::string token = DbToken(id);
+    EXPECT_TRUE(HasDbToken(id, token)) << id;
+    EXPECT_FALSE(HasDbToken(id, token + "a")) << id;
+    EXPECT_FALSE(HasDbToken(id, token.substr(0, token.size() - 1))) << id;
+    EXPECT_FALSE(HasDbToken(id, "")) << id;
+  }
+  EXPECT_TRUE(HasDbToken("Orders", "orders"));  // upper case is not an alteration
+  EXPECT_FALSE(HasDbToken("orders", "Orders"));
+}
+
 TEST(NamingTest, InvalidCharactersAreReplacedAndHashed) {
   std::string tok = DbToken("my_db--x");
   EXPECT_TRUE(IsValidSnapshotId(DbKind::kCluster, tok)) << tok;

@@ -438,9 +438,20 @@ TEST(SafetyTest, IndexedHintGivesTheSameVerdictAsNoHint) {
             DeleteRequest plain{policy, si.scope, s.id, s.kind, db};
             DeleteRequest hinted{policy, si.scope, s.id, s.kind, db, &e};
             DeleteRequest wrong{policy, si.scope, s.id, s.kind, db, &group.front()};
+            // As the planner asks: the index's own Scope object (by address).
+            ASSERT_NE(index.ScopeOf(e), nullptr);
+            DeleteRequest listed{policy, *index.ScopeOf(e), s.id, s.kind, db, &e};
             std::string expected = verdict(guard.CheckDelete(plain));
             EXPECT_EQ(verdict(guard.CheckDelete(hinted)), expected) << s.id << " as " << db;
             EXPECT_EQ(verdict(guard.CheckDelete(wrong)), expected) << s.id << " as " << db;
+            EXPECT_EQ(verdict(guard.CheckDelete(listed)), expected) << s.id << " as " << db;
+            // The other kind: the hint is of no use, the verdict still the plain one.
+            DbKind other = s.kind == DbKind::kCluster ? DbKind::kInstance : DbKind::kCluster;
+            DeleteRequest plain_other{policy, si.scope, s.id, other, db};
+            DeleteRequest hinted_other{policy, *index.ScopeOf(e), s.id, other, db, &e};
+            EXPECT_EQ(verdict(guard.CheckDelete(hinted_other)),
+                      verdict(guard.CheckDelete(plain_other)))
+                << s.id << " as " << db;
             ++checked;
           }
         }
