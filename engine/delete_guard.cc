@@ -151,6 +151,11 @@ Status DeleteGuard::CheckDelete(const DeleteRequest& a, const Snapshot* fresh) c
     if (!entries.empty()) {
       lin = a.indexed->lineage;
       hint = a.indexed;
+      // Every entry of a group has its key's account and token: the first
+      // entry's text, which every delete of the group reads (cached), not
+      // this snapshot's.
+      lin->source_account = entries.front().lineage.source_account;
+      lin->db_token = entries.front().lineage.db_token;
     }
   }
   if (!lin) {

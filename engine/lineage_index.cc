@@ -125,6 +125,7 @@ LineageIndex::LineageIndex(const Inventory& inventory) : inventory_(inventory) {
     std::unordered_set<Key, KeyHash>* tagged = nullptr;  // of `tagged_policy`
     std::string_view tagged_policy;
     Key last_tagged{};
+    const std::string *last_db_tag = nullptr, *last_policy_tag = nullptr;  // shared values
     bool have_last_tagged = false;
     ps.entries.reserve(si.snapshots.size());  // an upper bound, the rest never touched
     AdviseHugePages(ps.entries.data(), ps.entries.capacity() * sizeof(LineageEntry));
@@ -166,6 +167,11 @@ LineageIndex::LineageIndex(const Inventory& inventory) : inventory_(inventory) {
             break;
         }
       }
+      if (db_tag && last_db_tag && *db_tag == *last_db_tag) db_tag = last_db_tag;
+      if (policy_tag && last_policy_tag && *policy_tag == *last_policy_tag)
+        policy_tag = last_policy_tag;
+      if (db_tag) last_db_tag = db_tag;
+      if (policy_tag) last_policy_tag = policy_tag;
       bool created = managed && stage_tag && s.type == SnapshotType::kManual &&
                      (s.scope == s.seen_from || s.seen_from.account_id.empty()) &&
                      naming::ParseNameStage(*stage_tag) == lin->stage;

@@ -27,8 +27,11 @@ struct LineageEntry {
   // the inventory's heap.
   SnapshotStatus status = SnapshotStatus::kOther;
   uint32_t group = 0;                       // LineageIndex::GroupOf() (fits the padding)
-  const std::string* db_tag = nullptr;      // value of drsnap:db, when present
-  const std::string* policy_tag = nullptr;  // value of drsnap:policy, when present
+  // The values of drsnap:db and drsnap:policy, when present: the snapshot's
+  // own, or an equal value of a snapshot indexed just before it (one copy
+  // per run of a database's snapshots, which stays cached for the readers).
+  const std::string* db_tag = nullptr;
+  const std::string* policy_tag = nullptr;
 
   // drsnap made it, for database `db_id` (its drsnap:db tag says so).
   bool OursFor(std::string_view db_id) const {
