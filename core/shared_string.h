@@ -49,10 +49,19 @@ class SharedString {
   operator std::string_view() const { return str(); }    // NOLINT: drop-in
   bool empty() const { return !rep_; }
   size_t size() const { return str().size(); }
+  const char* data() const { return str().data(); }
+  const char* c_str() const { return str().c_str(); }
   size_t find(std::string_view what, size_t pos = 0) const { return str().find(what, pos); }
+  std::string substr(size_t pos, size_t n = std::string::npos) const { return str().substr(pos, n); }
+  int compare(std::string_view other) const { return std::string_view(str()).compare(other); }
   bool starts_with(std::string_view prefix) const { return str().starts_with(prefix); }
   // True when both are copies of one text (no character is compared).
   bool SharesWith(const SharedString& other) const { return rep_ == other.rep_; }
+  // Asks the CPU to fetch the shared buffer's header (whose count a copy
+  // increments) ahead of time: for loops that copy many cold strings.
+  void Prefetch() const {
+    if (rep_) __builtin_prefetch(rep_, 1);
+  }
 
   // One comparison (by text) covers SharedString, std::string and literals.
   friend bool operator==(const SharedString& a, std::string_view b) { return a.str() == b; }
@@ -69,6 +78,10 @@ class SharedString {
   friend std::string operator+(const SharedString& a, const SharedString& b) {
     return a.str() + b.str();
   }
+  // Exact matches, so that `shared + "text"` is not ambiguous.
+  friend std::string operator+(const SharedString& a, const char* b) { return a.str() + b; }
+  friend std::string operator+(const SharedString& a, const std::string& b) { return a.str() + b; }
+  friend std::string operator+(const SharedString& a, char b) { return a.str() + b; }
   friend std::ostream& operator<<(std::ostream& os, const SharedString& s) { return os << s.str(); }
 
  private:

@@ -60,7 +60,10 @@ const char* SnapshotStatusName(SnapshotStatus s);
 
 struct Snapshot {
   DbKind kind = DbKind::kInstance;
-  std::string id;   // identifier in its own account-region (shared: the id in the owner's scope)
+  // Identifier in its own account-region (shared: the id in the owner's
+  // scope). SharedString: a plan's delete names the snapshot with a copy of
+  // this, which costs no allocation (a plan may hold 800,000 deletes).
+  SharedString id;
   std::string arn;  // full ARN; the owner account is in it
   Scope scope;      // where it lives (owner account + region)
   Scope seen_from;  // the scope that observed it (differs from scope for shared snapshots)
@@ -130,7 +133,7 @@ struct Action {
   // one copy of the name.
   SharedString policy;       // the policy that wants it
   SharedString db_id;        // the protected database
-  std::string snapshot_id;   // create/copy: the new snapshot's id; share/delete: the snapshot
+  SharedString snapshot_id;  // create/copy: the new snapshot's id; share/delete: the snapshot
   // Copy parameters, empty for other actions. SharedString (8 bytes, no
   // allocation when empty): a plan may hold close to a million deletes.
   SharedString source_arn;    // copy: source snapshot ARN (or id when same scope)

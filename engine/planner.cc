@@ -288,7 +288,7 @@ class Planner {
       run_sorted = true;
     };
     // The snapshot of a delete a few steps ahead is fetched early: its
-    // Snapshot first, its id's characters when the Snapshot is there.
+    // Snapshot first, its id's shared buffer when the Snapshot is there.
     constexpr size_t kAhead = 8;
     const size_t n = order.size();
     for (size_t k = 0; k < n; ++k) {
@@ -296,8 +296,7 @@ class Planner {
         if (const Snapshot* ahead = At(order[k + 2 * kAhead]).deleted) __builtin_prefetch(ahead);
       }
       if (k + kAhead < n) {
-        if (const Snapshot* ahead = At(order[k + kAhead]).deleted)
-          __builtin_prefetch(ahead->id.data());
+        if (const Snapshot* ahead = At(order[k + kAhead]).deleted) ahead->id.Prefetch();
       }
       const Planned& p = At(order[k]);
       if (!p.deleted) {

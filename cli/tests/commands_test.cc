@@ -153,6 +153,12 @@ TEST_F(CommandsTest, PlanTableAndJson) {
   EXPECT_EQ(j["actions"][0]["kind"], "copy");
   EXPECT_EQ(j["actions"][0]["stage"], "capture");
   EXPECT_FALSE(j["actions"][0]["reason"].get<std::string>().empty());
+  // Shared strings (ids, names) are written as JSON strings.
+  ASSERT_TRUE(j["actions"][0]["snapshot_id"].is_string()) << o.out;
+  EXPECT_TRUE(j["actions"][0]["snapshot_id"].get<std::string>().starts_with("drsnap-")) << o.out;
+  ASSERT_TRUE(j["actions"][0]["db_id"].is_string()) << o.out;
+  EXPECT_FALSE(j["actions"][0]["db_id"].get<std::string>().empty()) << o.out;
+  EXPECT_TRUE(j["actions"][0]["policy"].is_string()) << o.out;
   EXPECT_EQ(j["scopes"].size(), 3u);
   EXPECT_TRUE(cloud_->MutationLog().empty());  // plan is read-only
 }
