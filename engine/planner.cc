@@ -133,7 +133,10 @@ class Planner {
     DbKind kind = DbKind::kInstance;
     SharedString id;  // DbCtx::name
   };
-  static constexpr size_t kChunk = 4096;  // Planned entries never move while planning
+  // Planned entries never move while planning. Chunks of 6 MB, in huge
+  // pages: a large plan's first touch of small pages would cost a page
+  // fault per 4 KB (see core/memory.h); a small plan touches one page.
+  static constexpr size_t kChunk = size_t{1} << 18;
   std::vector<std::vector<Planned>> planned_;
   size_t planned_count_ = 0;
   std::vector<Action> full_;
@@ -146,7 +149,10 @@ class Planner {
   std::vector<std::pair<const Scope*, uint32_t>> delete_scope_ids_;
 
   void Record(Planned p) {
-    if (planned_count_ % kChunk == 0) planned_.emplace_back().reserve(kChunk);
+    if (planned_count_ % kChunk == 0) {
+      planned_.emplace_back().reserve(kChunk);
+      AdviseHugePages(planned_.back().data(), kChunk * sizeof(Planned));
+    }
     planned_.back().push_back(p);
     ++planned_count_;
   }
