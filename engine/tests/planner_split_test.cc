@@ -222,6 +222,13 @@ TEST(SplitVaultSideTest, SharedAndOwnedViewsOfOneCaptureStayApart) {
   EXPECT_EQ(shared[0].snapshot->arn, c.arn);
   EXPECT_EQ(shared[0].snapshot->seen_from, kVaultSrc);
   EXPECT_FALSE(shared[0].drsnap_created);
+  // Only the owned view is a place a delete can be made: the shared one has
+  // no listing scope and no lineage group (the guard's hint is refused).
+  ASSERT_NE(index.ScopeOf(owned[0]), nullptr);
+  EXPECT_EQ(*index.ScopeOf(owned[0]), kSource);
+  EXPECT_EQ(index.ScopeOf(shared[0]), nullptr);
+  EXPECT_TRUE(index.GroupOf(shared[0], kVaultSrc, DbKind::kInstance).empty());
+  EXPECT_TRUE(index.GroupOf(owned[0], kVaultSrc, DbKind::kInstance).empty());
   EXPECT_TRUE(index.SharedCaptures(kSource, kProd, "orders-db", DbKind::kInstance).empty());
   auto dbs = index.SharedDatabases(kVaultSrc, kProd);
   ASSERT_EQ(dbs.size(), 1u);
