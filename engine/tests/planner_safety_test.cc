@@ -358,6 +358,30 @@ TEST(SafetyTest, NonDeleteActionsPass) {
   EXPECT_EQ(Refusal(w.inv, NewestOnly(), a), "allowed");
 }
 
+// Twelve random drsnap snapshots of "orders-db" (instance) and "orders-cl"
+// (cluster): captures, vault copies and hops, some copying or failed.
+void AddRandomSnapshots(World& w, std::mt19937& rng) {
+  const SnapshotStatus statuses[] = {SnapshotStatus::kAvailable, SnapshotStatus::kAvailable,
+                                     SnapshotStatus::kCopying, SnapshotStatus::kFailed};
+  for (int i = 0; i < 12; ++i) {
+    TimePoint t = kDay - days(static_cast<int>(rng() % 20));
+    DbKind k = rng() % 2 ? DbKind::kCluster : DbKind::kInstance;
+    std::string db = k == DbKind::kCluster ? "orders-cl" : "orders-db";
+    SnapshotStatus st = statuses[rng() % 4];
+    switch (rng() % 3) {
+      case 0:
+        w.Capture(db, t, st, {kVault}, 0, k);
+        break;
+      case 1:
+        w.Vault(db, t, st, kVault, kDrRegion, 0, k);
+        break;
+      case 2:
+        w.Hop(db, t, st, kVault, 0, k);
+        break;
+    }
+  }
+}
+
 // Every delete the planner emits passes the guard (randomised worlds).
 TEST(SafetyTest, EveryPlannedDeletePassesTheGuard) {
   std::mt19937 rng(7);
@@ -365,25 +389,7 @@ TEST(SafetyTest, EveryPlannedDeletePassesTheGuard) {
     World w;
     w.Db("orders-db");
     w.Db("orders-cl", DbKind::kCluster);
-    const SnapshotStatus statuses[] = {SnapshotStatus::kAvailable, SnapshotStatus::kAvailable,
-                                       SnapshotStatus::kCopying, SnapshotStatus::kFailed};
-    for (int i = 0; i < 12; ++i) {
-      TimePoint t = kDay - days(static_cast<int>(rng() % 20));
-      DbKind k = rng() % 2 ? DbKind::kCluster : DbKind::kInstance;
-      std::string db = k == DbKind::kCluster ? "orders-cl" : "orders-db";
-      SnapshotStatus st = statuses[rng() % 4];
-      switch (rng() % 3) {
-        case 0:
-          w.Capture(db, t, st, {kVault}, 0, k);
-          break;
-        case 1:
-          w.Vault(db, t, st, kVault, kDrRegion, 0, k);
-          break;
-        case 2:
-          w.Hop(db, t, st, kVault, 0, k);
-          break;
-      }
-    }
+    AddRandomSnapshots(w, rng);
     config::Config cfg = StandardConfig("automated", "24h", rng() % 2 ? "{}" : "{daily: 3}");
     Plan p = MakePlan(w.inv, cfg, kNow);
     DeleteGuard guard(w.inv, cfg);
@@ -402,25 +408,7 @@ TEST(SafetyTest, IndexedHintGivesTheSameVerdictAsNoHint) {
   const std::string dbs[] = {"orders-db", "orders-cl"};
   for (int round = 0; round < 100; ++round) {
     World w;
-    const SnapshotStatus statuses[] = {SnapshotStatus::kAvailable, SnapshotStatus::kAvailable,
-                                       SnapshotStatus::kCopying, SnapshotStatus::kFailed};
-    for (int i = 0; i < 12; ++i) {
-      TimePoint t = kDay - days(static_cast<int>(rng() % 20));
-      DbKind k = rng() % 2 ? DbKind::kCluster : DbKind::kInstance;
-      const std::string& db = dbs[k == DbKind::kCluster ? 1 : 0];
-      SnapshotStatus st = statuses[rng() % 4];
-      switch (rng() % 3) {
-        case 0:
-          w.Capture(db, t, st, {kVault}, 0, k);
-          break;
-        case 1:
-          w.Vault(db, t, st, kVault, kDrRegion, 0, k);
-          break;
-        case 2:
-          w.Hop(db, t, st, kVault, 0, k);
-          break;
-      }
-    }
+    AddRandomSnapshots(w, rng);
     config::Config cfg = StandardConfig("automated", "24h", "{daily: 3}");
     LineageIndex index(w.inv);
     DeleteGuard guard(index, cfg);
