@@ -1,6 +1,7 @@
 #include "engine/delete_guard.h"
 
 #include <algorithm>
+#include <cstdint>
 #include <functional>
 #include <optional>
 #include <span>
@@ -73,8 +74,11 @@ void DeleteGuard::Init() {
 
 const DeleteGuard::VaultFacts& DeleteGuard::Facts(std::span<const LineageEntry> entries,
                                                   const std::string& db_id) const {
-  std::lock_guard<std::mutex> lock(mu_);
-  auto& by_db = facts_[entries.data()];
+  // Groups are adjacent in memory: mix the address so they spread.
+  const auto address = reinterpret_cast<std::uintptr_t>(entries.data());
+  FactsShard& shard = facts_[((address >> 3) * 0x9E3779B97F4A7C15ull >> 32) % kFactsShards];
+  std::lock_guard<std::mutex> lock(shard.mu);
+  auto& by_db = shard.facts[entries.data()];
   if (auto found = by_db.find(db_id); found != by_db.end()) return found->second;
   VaultFacts& f = by_db[db_id];
   const LineageEntry* newest = nullptr;

@@ -7,6 +7,7 @@
 // inventory (and index) must outlive the guard.
 #pragma once
 
+#include <array>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -94,10 +95,15 @@ class DeleteGuard {
   const LineageIndex& index_;
   const config::Config& config_;
   std::map<std::string, PolicyInfo, std::less<>> policies_;
-  mutable std::mutex mu_;  // guards facts_
-  // By lineage group, then database id (node-based: references stay valid).
-  mutable std::unordered_map<const LineageEntry*, std::map<std::string, VaultFacts, std::less<>>>
-      facts_;
+  // The facts by lineage group, then database id (node-based: references
+  // stay valid), in shards by group, each behind its own lock: threads that
+  // plan different databases (MakePlan) rarely wait for one another.
+  struct alignas(64) FactsShard {
+    std::mutex mu;
+    std::unordered_map<const LineageEntry*, std::map<std::string, VaultFacts, std::less<>>> facts;
+  };
+  static constexpr size_t kFactsShards = 16;
+  mutable std::array<FactsShard, kFactsShards> facts_;
 };
 
 }  // namespace drsnap::engine

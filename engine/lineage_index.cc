@@ -3,7 +3,10 @@
 #include <algorithm>
 #include <climits>
 #include <cstdint>
+#include <exception>
 #include <functional>
+#include <system_error>
+#include <thread>
 #include <utility>
 
 #include "core/memory.h"
@@ -48,16 +51,6 @@ bool ByPointAttemptId(const LineageEntry& a, const LineageEntry& b) {
 
 }  // namespace
 
-LineageIndex::Group& LineageIndex::GroupFor(std::unordered_map<Key, Group, KeyHash>& groups,
-                                            const Key& key, const Scope& scope, bool shared) {
-  auto [it, inserted] = groups.try_emplace(key);
-  if (inserted) {
-    it->second.id = static_cast<uint32_t>(groups_.size());
-    groups_.push_back(GroupRef{nullptr, 0, &scope, shared, key.kind});
-  }
-  return it->second;
-}
-
 void LineageIndex::Arrange(std::vector<LineageEntry>& entries,
                            std::unordered_map<Key, Group, KeyHash>& groups, bool grouped) {
   if (entries.empty()) return;
@@ -95,106 +88,213 @@ void LineageIndex::Arrange(std::vector<LineageEntry>& entries,
   }
 }
 
-void LineageIndex::IndexShared(PerScope& ps, const Scope& scope, const Snapshot& s) {
+uint32_t LineageIndex::Part::GroupFor(std::unordered_map<Key, uint32_t, KeyHash>& ids,
+                                      const Key& key, bool shared) {
+  auto [it, inserted] = ids.try_emplace(key, static_cast<uint32_t>(groups.size()));
+  if (inserted) groups.push_back(LocalGroup{key, 0, shared});
+  return it->second;
+}
+
+void LineageIndex::Part::IndexShared(const Snapshot& s) {
   // Trust nothing a sharer could fake cheaply: the owner is the snapshot's
   // scope, and its ARN (when AWS gave one) must agree.
   if (!s.arn.empty() && ArnAccount(s.arn) != s.scope.account_id) return;
   auto lin = naming::ParseNameView(s.id);
   if (!lin || lin->stage != naming::NameStage::kCapture) return;
-  Group& g = GroupFor(ps.shared_captures, Key{s.scope.account_id, lin->db_token, s.kind}, scope,
-                      /*shared=*/true);
-  ++g.size;
-  ps.shared_entries.push_back(LineageEntry{&s, *lin, false, s.status, g.id, nullptr, nullptr});
+  uint32_t id = GroupFor(shared_ids, Key{s.scope.account_id, lin->db_token, s.kind}, true);
+  ++groups[id].size;
+  shared_entries.push_back(LineageEntry{&s, *lin, false, s.status, id, nullptr, nullptr});
 }
 
-LineageIndex::LineageIndex(const Inventory& inventory) : inventory_(inventory) {
+void LineageIndex::Part::Index(const Scope& scope, std::span<const Snapshot> snapshots) {
   // This runs over every snapshot of the inventory (a million for a large
   // estate), so it touches as little of each as it can: consecutive
   // snapshots usually share a lineage key and a (policy, database), and the
   // previous lookups are reused then.
   static constexpr std::string_view kDb = naming::kTagDb, kPolicy = naming::kTagPolicy,
                                     kStage = naming::kTagStage, kManaged = naming::kTagManaged;
+  bool have_group = false;
+  uint32_t group = 0;  // of `group_key`
+  Key group_key{};
+  std::unordered_set<Key, KeyHash>* tagged_dbs = nullptr;  // of `tagged_policy`
+  std::string_view tagged_policy;
+  Key last_tagged{};
+  const std::string *last_db_tag = nullptr, *last_policy_tag = nullptr;  // shared values
+  bool have_last_tagged = false;
+  for (const auto& s : snapshots) {
+    if (InFlight(s.status) && !s.source_arn.empty())
+      in_flight_sources.push_back(
+          RefKey(s.source_arn, s.scope.account_id.empty() ? scope : s.scope));
+    if (!(s.scope == scope) && !s.scope.account_id.empty()) {  // shared with us
+      if (s.type == SnapshotType::kShared) IndexShared(s);
+      continue;
+    }
+    if (s.type == SnapshotType::kAutomated) {
+      automated[Key{"", s.db_id, s.kind}].push_back(&s);
+      continue;
+    }
+    if (s.type != SnapshotType::kManual) continue;
+    auto lin = naming::ParseNameView(s.id);
+    if (!lin) continue;
+    Key key{lin->source_account, lin->db_token, s.kind};  // views into s.id
+    // drsnap's tags, in one pass that tells keys apart by length first.
+    const std::string *db_tag = nullptr, *policy_tag = nullptr, *stage_tag = nullptr;
+    bool managed = false;
+    for (const auto& [k, v] : s.tags) {
+      switch (k.size()) {
+        case kDb.size():
+          if (k == kDb) db_tag = &v;
+          break;
+        case kPolicy.size():
+          if (k == kPolicy) policy_tag = &v;
+          break;
+        case kStage.size():
+          if (k == kStage) stage_tag = &v;
+          break;
+        case kManaged.size():
+          if (k == kManaged) managed = v == "true";
+          break;
+        default:
+          break;
+      }
+    }
+    if (db_tag && last_db_tag && *db_tag == *last_db_tag) db_tag = last_db_tag;
+    if (policy_tag && last_policy_tag && *policy_tag == *last_policy_tag)
+      policy_tag = last_policy_tag;
+    if (db_tag) last_db_tag = db_tag;
+    if (policy_tag) last_policy_tag = policy_tag;
+    bool created = managed && stage_tag && s.type == SnapshotType::kManual &&
+                   (s.scope == s.seen_from || s.seen_from.account_id.empty()) &&
+                   naming::ParseNameStage(*stage_tag) == lin->stage;
+    if (!have_group || !(group_key == key)) {
+      group = GroupFor(lineage_ids, key, /*shared=*/false);
+      group_key = key;
+      have_group = true;
+      if (groups[group].size > 0) grouped = false;
+    }
+    ++groups[group].size;
+    entries.push_back(LineageEntry{&s, *lin, created, s.status, group, db_tag, policy_tag});
+    if (created && db_tag && !db_tag->empty() && policy_tag) {
+      Key t{"", *db_tag, s.kind};
+      if (!tagged_dbs || tagged_policy != *policy_tag) {
+        tagged_dbs = &tagged[*policy_tag];
+        tagged_policy = *policy_tag;
+        have_last_tagged = false;
+      }
+      if (!have_last_tagged || !(last_tagged == t)) {
+        tagged_dbs->insert(t);
+        last_tagged = t;
+        have_last_tagged = true;
+      }
+    }
+  }
+}
+
+LineageIndex::LineageIndex(const Inventory& inventory, int threads) : inventory_(inventory) {
+  // A large scope is indexed in parts, each by a thread of its own, and
+  // the parts are joined in order: the index is the one a single pass
+  // makes (the same groups, the same entries in each), whatever `threads`.
+  constexpr size_t kMinPart = size_t{1} << 15;  // snapshots; smaller is not worth a thread
   for (const auto& si : inventory.scopes) {
     auto [ps_it, ps_new] = scopes_.try_emplace(si.scope);
     PerScope& ps = ps_it->second;
     const Scope& scope = ps_it->first;  // stable: GroupRef points to it
     ps.inv = &si;
-    Group* group = nullptr;  // of `group_key`
-    Key group_key{};
-    bool grouped = ps_new;  // each group's entries came in one run (a scope listed twice: no)
-    std::unordered_set<Key, KeyHash>* tagged = nullptr;  // of `tagged_policy`
-    std::string_view tagged_policy;
-    Key last_tagged{};
-    const std::string *last_db_tag = nullptr, *last_policy_tag = nullptr;  // shared values
-    bool have_last_tagged = false;
-    ps.entries.reserve(si.snapshots.size());  // an upper bound, the rest never touched
-    AdviseHugePages(ps.entries.data(), ps.entries.capacity() * sizeof(LineageEntry));
-    for (const auto& s : si.snapshots) {
-      if (InFlight(s.status) && !s.source_arn.empty()) {
-        in_flight_sources_.insert(
-            RefKey(s.source_arn, s.scope.account_id.empty() ? si.scope : s.scope));
+    const std::span<const Snapshot> all(si.snapshots);
+    const size_t n_parts = std::clamp<size_t>(all.size() / kMinPart, 1,
+                                              static_cast<size_t>(std::max(threads, 1)));
+    std::vector<Part> parts(n_parts);
+    // The first part fills the scope's array, which has room for all (an
+    // upper bound, the rest never touched); the others their own.
+    const size_t old_size = ps.entries.size();
+    ps.entries.reserve(old_size + all.size());
+    AdviseHugePages(ps.entries.data() + old_size, all.size() * sizeof(LineageEntry));
+    parts[0].entries = std::move(ps.entries);
+    const size_t per_part = (all.size() + n_parts - 1) / n_parts;
+    auto range = [&](size_t p) {
+      size_t first = std::min(all.size(), p * per_part);
+      return all.subspan(first, std::min(all.size(), first + per_part) - first);
+    };
+    std::vector<std::exception_ptr> errors(n_parts);
+    auto index_part = [&](size_t p) {
+      try {
+        if (p > 0) {
+          parts[p].entries.reserve(range(p).size());
+          AdviseHugePages(parts[p].entries.data(), range(p).size() * sizeof(LineageEntry));
+        }
+        parts[p].Index(scope, range(p));
+      } catch (...) {
+        errors[p] = std::current_exception();
       }
-      if (!(s.scope == si.scope) && !s.scope.account_id.empty()) {  // shared with us
-        if (s.type == SnapshotType::kShared) IndexShared(ps, scope, s);
-        continue;
-      }
-      if (s.type == SnapshotType::kAutomated) {
-        ps.automated[Key{"", s.db_id, s.kind}].push_back(&s);
-        continue;
-      }
-      if (s.type != SnapshotType::kManual) continue;
-      auto lin = naming::ParseNameView(s.id);
-      if (!lin) continue;
-      Key key{lin->source_account, lin->db_token, s.kind};  // views into s.id
-      // drsnap's tags, in one pass that tells keys apart by length first.
-      const std::string *db_tag = nullptr, *policy_tag = nullptr, *stage_tag = nullptr;
-      bool managed = false;
-      for (const auto& [k, v] : s.tags) {
-        switch (k.size()) {
-          case kDb.size():
-            if (k == kDb) db_tag = &v;
-            break;
-          case kPolicy.size():
-            if (k == kPolicy) policy_tag = &v;
-            break;
-          case kStage.size():
-            if (k == kStage) stage_tag = &v;
-            break;
-          case kManaged.size():
-            if (k == kManaged) managed = v == "true";
-            break;
-          default:
-            break;
+    };
+    {
+      std::vector<std::jthread> helpers;
+      for (size_t p = 1; p < n_parts; ++p) {
+        try {
+          helpers.emplace_back(index_part, p);
+        } catch (const std::system_error&) {
+          index_part(p);  // no thread to be had: this one does it
         }
       }
-      if (db_tag && last_db_tag && *db_tag == *last_db_tag) db_tag = last_db_tag;
-      if (policy_tag && last_policy_tag && *policy_tag == *last_policy_tag)
-        policy_tag = last_policy_tag;
-      if (db_tag) last_db_tag = db_tag;
-      if (policy_tag) last_policy_tag = policy_tag;
-      bool created = managed && stage_tag && s.type == SnapshotType::kManual &&
-                     (s.scope == s.seen_from || s.seen_from.account_id.empty()) &&
-                     naming::ParseNameStage(*stage_tag) == lin->stage;
-      if (!group || !(group_key == key)) {
-        group = &GroupFor(ps.lineages, key, scope, /*shared=*/false);
-        group_key = key;
-        if (group->size > 0) grouped = false;
+      index_part(0);
+    }  // joined
+    for (auto& e : errors)
+      if (e) std::rethrow_exception(e);
+
+    // Join the parts, in order. Group ids: in order of first appearance,
+    // as one pass would number them. The entries stay grouped (each group
+    // in one run, which Arrange then need not permute) when every part's
+    // are and a group seen before continues only the run that ended the
+    // previous part.
+    bool grouped = ps_new;  // a scope listed twice: no
+    bool have_last = false;
+    uint32_t last_group = 0;  // of the last entry so far
+    ps.entries = std::move(parts[0].entries);
+    for (size_t p = 0; p < n_parts; ++p) {
+      Part& part = parts[p];
+      std::span<LineageEntry> added;
+      if (p == 0) {
+        added = std::span(ps.entries).subspan(old_size);
+      } else {
+        const size_t at = ps.entries.size();
+        ps.entries.insert(ps.entries.end(), part.entries.begin(), part.entries.end());
+        part.entries = {};
+        added = std::span(ps.entries).subspan(at);
       }
-      ++group->size;
-      ps.entries.push_back(LineageEntry{&s, *lin, created, s.status, group->id, db_tag, policy_tag});
-      if (created && db_tag && !db_tag->empty() && policy_tag) {
-        Key t{"", *db_tag, s.kind};
-        if (!tagged || tagged_policy != *policy_tag) {
-          tagged = &ps.tagged[*policy_tag];
-          tagged_policy = *policy_tag;
-          have_last_tagged = false;
+      grouped = grouped && part.grouped;
+      const uint32_t first_local = added.empty() ? UINT32_MAX : added.front().group;
+      std::vector<uint32_t> to(part.groups.size());
+      for (uint32_t local = 0; local < part.groups.size(); ++local) {
+        const Part::LocalGroup& lg = part.groups[local];
+        auto& map = lg.shared ? ps.shared_captures : ps.lineages;
+        auto [it, inserted] = map.try_emplace(lg.key);
+        if (inserted) {
+          it->second.id = static_cast<uint32_t>(groups_.size());
+          groups_.push_back(GroupRef{nullptr, 0, &scope, lg.shared, lg.key.kind});
         }
-        if (!have_last_tagged || !(last_tagged == t)) {
-          tagged->insert(t);
-          last_tagged = t;
-          have_last_tagged = true;
-        }
+        // A group with entries before this part: only the run that ended
+        // the previous part may go on, with this part's first entries.
+        if (!lg.shared && it->second.size > 0 &&
+            !(local == first_local && have_last && it->second.id == last_group))
+          grouped = false;
+        it->second.size += lg.size;
+        to[local] = it->second.id;
       }
+      for (LineageEntry& e : added) e.group = to[e.group];
+      if (!added.empty()) {
+        have_last = true;
+        last_group = added.back().group;
+      }
+      for (LineageEntry e : part.shared_entries) {
+        e.group = to[e.group];
+        ps.shared_entries.push_back(e);
+      }
+      for (auto& [k, v] : part.automated) {
+        auto& dst = ps.automated[k];
+        dst.insert(dst.end(), v.begin(), v.end());
+      }
+      for (auto& [policy, dbs] : part.tagged) ps.tagged[policy].insert(dbs.begin(), dbs.end());
+      for (auto& ref : part.in_flight_sources) in_flight_sources_.insert(std::move(ref));
     }
     Arrange(ps.entries, ps.lineages, grouped);
     Arrange(ps.shared_entries, ps.shared_captures, /*grouped=*/false);

@@ -41,7 +41,11 @@ struct LineageEntry {
 
 class LineageIndex {
  public:
-  explicit LineageIndex(const Inventory& inventory);
+  // `threads`: how many threads may index one large scope at once (parts
+  // of a few ten thousand snapshots each); the index is the same for any
+  // value. Thread safety of construction: none needed, the threads are
+  // joined before it returns; an exception in one is rethrown here.
+  explicit LineageIndex(const Inventory& inventory, int threads = 1);
 
   const Inventory& inventory() const { return inventory_; }
   const ScopeInventory* Find(const Scope& scope) const;
@@ -156,10 +160,32 @@ class LineageIndex {
     std::unordered_map<Key, Group, KeyHash> shared_captures;
   };
   const PerScope* Get(const Scope& scope) const;
-  void IndexShared(PerScope& ps, const Scope& scope, const Snapshot& s);
-  // The group of `key` in `groups` (of `scope`), registered in groups_ when new.
-  Group& GroupFor(std::unordered_map<Key, Group, KeyHash>& groups, const Key& key,
-                  const Scope& scope, bool shared);
+  // What indexing a run of one scope's snapshots found, before it joins
+  // the scope's index (in the order of the runs: as if in one pass). Each
+  // part is written by one thread.
+  struct Part {
+    // Groups numbered in order of first appearance (lineages and shared
+    // captures in one sequence); LineageEntry::group holds these numbers
+    // until the part is joined.
+    struct LocalGroup {
+      Key key;
+      uint32_t size = 0;
+      bool shared = false;  // a SharedCaptures() group
+    };
+    std::vector<LocalGroup> groups;
+    std::unordered_map<Key, uint32_t, KeyHash> lineage_ids, shared_ids;
+    bool grouped = true;  // each lineage group's entries came in one run
+    std::vector<LineageEntry> entries;         // of lineage groups
+    std::vector<LineageEntry> shared_entries;  // of shared groups
+    std::unordered_map<Key, std::vector<const Snapshot*>, KeyHash> automated;
+    std::unordered_map<std::string_view, std::unordered_set<Key, KeyHash>> tagged;
+    std::vector<std::string> in_flight_sources;  // "account/region/id"
+
+    // Indexes `snapshots` of `scope` (listed there) into this part.
+    void Index(const Scope& scope, std::span<const Snapshot> snapshots);
+    void IndexShared(const Snapshot& s);
+    uint32_t GroupFor(std::unordered_map<Key, uint32_t, KeyHash>& ids, const Key& key, bool shared);
+  };
 
   const Inventory& inventory_;
   std::map<Scope, PerScope> scopes_;

@@ -1,11 +1,19 @@
 #include "engine/planner.h"
 
+#include <sched.h>
+
 #include <algorithm>
+#include <atomic>
 #include <cstdint>
+#include <exception>
 #include <map>
+#include <memory>
 #include <optional>
 #include <set>
+#include <stdexcept>
 #include <string_view>
+#include <system_error>
+#include <thread>
 #include <tuple>
 
 #include "core/memory.h"
@@ -91,265 +99,130 @@ struct TargetRef {
   SharedString retention_reason;
 };
 
-class Planner {
- public:
-  Planner(const Inventory& inv, const config::Config& cfg, TimePoint now)
-      : inv_(inv), cfg_(cfg), now_(now) {
-    index_.emplace(inv);
-    guard_.emplace(*index_, cfg);
-  }
+// What is planned, in the order planned, until the plan is sorted. A plan
+// may hold close to a million actions, nearly all of them deletes, and each
+// Action is a few hundred bytes: a delete is recorded here as 24 bytes (the
+// snapshot, its database, its reason, its scope) and becomes an Action
+// exactly once, in its sorted place in the plan. Other actions are kept
+// whole in Lane::full.
+struct Planned {
+  const Snapshot* deleted = nullptr;  // a delete of this snapshot; null: Lane::full[payload]
+  uint32_t db = 0;                    // Planner::dbs_[db]
+  uint32_t payload = 0;               // deleted: Lane::reasons[payload]
+  uint32_t scope = 0;                 // deleted: where it lives, Lane::delete_scopes[scope]
+};
 
-  Plan Run() {
-    for (const auto& p : cfg_.policies) PlanPolicy(p);
-    kept_failed_.clear();  // points into the index
-    guard_.reset();
-    index_.reset();
-    SortActions();
-    std::stable_sort(plan_.findings.begin(), plan_.findings.end(),
-                     [](const Finding& a, const Finding& b) {
-                       return std::tie(a.policy, a.db_id, a.scope, a.message) <
-                              std::tie(b.policy, b.db_id, b.scope, b.message);
-                     });
-    return std::move(plan_);
-  }
+// The database an action is for (policy, kind, id): one entry per database
+// planned (DbItem).
+struct DbRef {
+  SharedString policy;  // PolicyCtx::name
+  DbKind kind = DbKind::kInstance;
+  SharedString id;
+};
 
- private:
-  // What is planned, in the order planned, until SortActions() makes the
-  // plan. A plan may hold close to a million actions, nearly all of them
-  // deletes, and each Action is a few hundred bytes: a delete is recorded
-  // here as 16 bytes (the snapshot, its database, its reason) and becomes an
-  // Action exactly once, in its sorted place in plan_.actions. Other actions
-  // are kept whole in full_.
-  struct Planned {
-    const Snapshot* deleted = nullptr;  // a delete of this snapshot; null: full_[payload]
-    uint32_t db = 0;                    // dbs_[db]
-    uint32_t payload = 0;               // deleted: reasons_[payload]
-    uint32_t scope = 0;                 // deleted: where it lives, delete_scopes_[scope]
-  };
-  // The database an action is for (policy, kind, id): one entry per
-  // PlanDatabase call.
-  struct DbRef {
-    SharedString policy;  // PolicyCtx::name
-    DbKind kind = DbKind::kInstance;
-    SharedString id;  // DbCtx::name
-  };
+// What one planning thread makes (Planner::PlanDatabases): its databases'
+// planned actions and findings. Only that thread writes it while planning.
+struct Lane {
   // Planned entries never move while planning. Chunks of 6 MB, in huge
   // pages: a large plan's first touch of small pages would cost a page
   // fault per 4 KB (see core/memory.h); a small plan touches one page.
   static constexpr size_t kChunk = size_t{1} << 18;
-  std::vector<std::vector<Planned>> planned_;
-  size_t planned_count_ = 0;
-  std::vector<Action> full_;
-  std::vector<DbRef> dbs_;
-  std::vector<SharedString> reasons_;  // consecutive deletes with one shared reason share an entry
+  // A lane's entries are numbered in 29 bits (Planner::Ref).
+  static constexpr size_t kMaxPlanned = size_t{1} << 29;
+
+  std::vector<std::vector<Planned>> planned;
+  size_t planned_count = 0;
+  std::vector<Action> full;
+  std::vector<SharedString> reasons;  // consecutive deletes with one shared reason share an entry
   // The scopes deletes are made in (a handful), and the index's Scope
   // objects already seen (LineageIndex::ScopeOf): a delete's scope is found
   // by address, and its sort key is known without reading the snapshot.
-  std::vector<Scope> delete_scopes_;
-  std::vector<std::pair<const Scope*, uint32_t>> delete_scope_ids_;
+  std::vector<Scope> delete_scopes;
+  std::vector<std::pair<const Scope*, uint32_t>> delete_scope_ids;
+  std::vector<Finding> findings;
+  std::set<const LineageEntry*> kept_failed;  // failed attempts waiting for a retry
 
   void Record(Planned p) {
-    if (planned_count_ % kChunk == 0) {
-      planned_.emplace_back().reserve(kChunk);
-      AdviseHugePages(planned_.back().data(), kChunk * sizeof(Planned));
+    if (planned_count % kChunk == 0) {
+      if (planned_count >= kMaxPlanned) throw std::length_error("plan too large");
+      planned.emplace_back().reserve(kChunk);
+      AdviseHugePages(planned.back().data(), kChunk * sizeof(Planned));
     }
-    planned_.back().push_back(p);
-    ++planned_count_;
+    planned.back().push_back(p);
+    ++planned_count;
   }
-  const Planned& At(size_t i) const { return planned_[i / kChunk][i % kChunk]; }
-  uint32_t CurrentDb() const { return static_cast<uint32_t>(dbs_.size() - 1); }
+  const Planned& At(size_t i) const { return planned[i / kChunk][i % kChunk]; }
 
-  void Emit(Action a) {
-    full_.push_back(std::move(a));
-    Record(Planned{nullptr, CurrentDb(), static_cast<uint32_t>(full_.size() - 1)});
-  }
   // `where`: the snapshot's scope; `stable`: `where` outlives planning and
   // is always the same object for that scope (the index's).
-  void EmitDelete(const Snapshot& s, const Scope& where, bool stable, SharedString reason) {
-    if (reasons_.empty() || !reasons_.back().SharesWith(reason)) reasons_.push_back(std::move(reason));
-    Record(Planned{&s, CurrentDb(), static_cast<uint32_t>(reasons_.size() - 1),
-                   DeleteScopeId(where, stable)});
-  }
   uint32_t DeleteScopeId(const Scope& where, bool stable) {
-    for (const auto& [known, id] : delete_scope_ids_)
+    for (const auto& [known, id] : delete_scope_ids)
       if (known == &where) return id;
     uint32_t id = 0;
-    while (id < delete_scopes_.size() && !(delete_scopes_[id] == where)) ++id;
-    if (id == delete_scopes_.size()) delete_scopes_.push_back(where);
-    if (stable) delete_scope_ids_.emplace_back(&where, id);
+    while (id < delete_scopes.size() && !(delete_scopes[id] == where)) ++id;
+    if (id == delete_scopes.size()) delete_scopes.push_back(where);
+    if (stable) delete_scope_ids.emplace_back(&where, id);
     return id;
   }
+};
 
-  // Makes plan_.actions: every planned action, sorted by (stage, policy,
-  // db kind, db id, scope, snapshot id), stably. The string part of that key
-  // is first replaced by ranks (a plan has few distinct databases and
-  // scopes); then a counting sort by (stage, database) and a sort of each
-  // (small, usually already sorted) bucket by (scope, snapshot id).
-  //
-  // Deletes (nearly all of a large plan) are sorted without reading their
-  // snapshots, which are spread over the inventory's memory and long since
-  // out of the cache: their scope is known by rank (DeleteScopeId), and
-  // the ids of a database's deletes in one scope are planned in id order
-  // almost always, which is checked while the actions are made (when each
-  // id is read anyway) and repaired there when it does not hold.
-  void SortActions() {
-    auto stage_of = [&](const Planned& p) {
-      return p.deleted ? Stage::kExpire : full_[p.payload].stage;
-    };
-    // Ranks of the databases by (policy, kind, id) and of the scopes.
-    std::vector<uint32_t> by_key(dbs_.size());
-    for (uint32_t i = 0; i < by_key.size(); ++i) by_key[i] = i;
-    std::sort(by_key.begin(), by_key.end(), [&](uint32_t x, uint32_t y) {
-      const DbRef& a = dbs_[x];
-      const DbRef& b = dbs_[y];
-      return std::tie(a.policy, a.kind, a.id, x) < std::tie(b.policy, b.kind, b.id, y);
-    });
-    std::vector<uint32_t> db_rank(dbs_.size());
-    for (uint32_t r = 0; r < by_key.size(); ++r) db_rank[by_key[r]] = r;
-    by_key = {};
-    std::map<Scope, uint32_t> scope_rank;
-    for (const Scope& sc : delete_scopes_) scope_rank.emplace(sc, 0);
-    for (size_t i = 0; i < full_.size(); ++i)
-      if (i == 0 || !(full_[i].scope == full_[i - 1].scope)) scope_rank.emplace(full_[i].scope, 0);
-    uint32_t next = 0;
-    for (auto& [k, rank] : scope_rank) rank = next++;
-    std::vector<uint32_t> delete_rank(delete_scopes_.size());
-    for (size_t i = 0; i < delete_scopes_.size(); ++i)
-      delete_rank[i] = scope_rank.at(delete_scopes_[i]);
-    std::vector<uint32_t> full_rank(full_.size());
-    for (size_t i = 0; i < full_.size(); ++i)
-      full_rank[i] = i > 0 && full_[i].scope == full_[i - 1].scope ? full_rank[i - 1]
-                                                                  : scope_rank.at(full_[i].scope);
-    auto rank_of = [&](const Planned& p) {
-      return p.deleted ? delete_rank[p.scope] : full_rank[p.payload];
-    };
+struct PolicyCtx {
+  const config::Policy* p = nullptr;
+  SharedString name;  // p->name, one copy for all the policy's actions
+  Scope source;
+  const ScopeInventory* src = nullptr;
+  std::vector<TargetRef> targets;           // sorted by scope
+  std::vector<std::string> share_accounts;  // sorted, unique
+  std::string retention;                    // p->retention.ToString()
+};
 
-    // Counting sort by bucket (stage, database rank), stable.
-    constexpr size_t kStages = static_cast<size_t>(Stage::kExpire) + 1;
-    const size_t n_db = dbs_.size();
-    auto bucket_of = [&](const Planned& p) {
-      return static_cast<size_t>(stage_of(p)) * n_db + db_rank[p.db];
-    };
-    std::vector<uint32_t> begin(kStages * n_db + 1, 0);
-    for (size_t i = 0; i < planned_count_; ++i) ++begin[bucket_of(At(i)) + 1];
-    for (size_t b = 1; b < begin.size(); ++b) begin[b] += begin[b - 1];
-    std::vector<uint32_t> order(planned_count_);
-    {
-      std::vector<uint32_t> fill(begin.begin(), begin.end() - 1);
-      for (size_t i = 0; i < planned_count_; ++i)
-        order[fill[bucket_of(At(i))]++] = static_cast<uint32_t>(i);
-    }
-    // Within a bucket: (scope, snapshot id), then the planned order. A
-    // database's actions come in scope order per step, each part already
-    // in id order: a stable sort by scope rank alone (integers) usually
-    // finishes the job. Buckets of other stages (few actions, all in
-    // full_) are checked and sorted by id here; deletes below.
-    struct Keyed {
-      uint32_t scope_rank;
-      uint32_t index;
-    };
-    std::vector<Keyed> keyed;
-    const size_t expire_first = static_cast<size_t>(Stage::kExpire) * n_db;
-    for (size_t b = 0; b + 1 < begin.size(); ++b) {
-      auto first = order.begin() + begin[b], last = order.begin() + begin[b + 1];
-      if (last - first < 2) continue;
-      keyed.clear();
-      bool ranks_sorted = true;
-      for (auto it = first; it != last; ++it) {
-        uint32_t rank = rank_of(At(*it));
-        if (!keyed.empty() && rank < keyed.back().scope_rank) ranks_sorted = false;
-        keyed.push_back(Keyed{rank, *it});
-      }
-      if (!ranks_sorted)
-        std::stable_sort(keyed.begin(), keyed.end(),
-                         [](const Keyed& x, const Keyed& y) { return x.scope_rank < y.scope_rank; });
-      if (b < expire_first) {
-        auto less = [&](const Keyed& x, const Keyed& y) {
-          if (x.scope_rank != y.scope_rank) return x.scope_rank < y.scope_rank;
-          int c = full_[At(x.index).payload].snapshot_id.compare(
-              full_[At(y.index).payload].snapshot_id);
-          if (c != 0) return c < 0;
-          return x.index < y.index;
-        };
-        if (!std::is_sorted(keyed.begin(), keyed.end(), less))
-          std::sort(keyed.begin(), keyed.end(), less);
-      } else if (ranks_sorted) {
-        continue;  // `order` holds it already
-      }
-      for (size_t k = 0; k < keyed.size(); ++k) first[static_cast<ptrdiff_t>(k)] = keyed[k].index;
-    }
-    // Make the actions, each once, in place. A run of deletes of one
-    // database in one scope is in planned order; when its ids are not
-    // ascending, the run is sorted stably by id: (id, planned order).
-    plan_.actions.reserve(planned_count_);
-    AdviseHugePages(plan_.actions.data(), planned_count_ * sizeof(Action));
-    size_t run_begin = 0;      // in plan_.actions: the current run of deletes
-    bool run_sorted = true;
-    const Planned* run_key = nullptr;  // the previous delete
-    auto end_run = [&](size_t end) {
-      if (!run_sorted)
-        std::stable_sort(plan_.actions.begin() + static_cast<ptrdiff_t>(run_begin),
-                         plan_.actions.begin() + static_cast<ptrdiff_t>(end),
-                         [](const Action& x, const Action& y) { return x.snapshot_id < y.snapshot_id; });
-      run_sorted = true;
-    };
-    // The snapshot of a delete a few steps ahead is fetched early: its
-    // Snapshot first, its id's shared buffer when the Snapshot is there.
-    constexpr size_t kAhead = 8;
-    const size_t n = order.size();
-    for (size_t k = 0; k < n; ++k) {
-      if (k + 2 * kAhead < n) {
-        if (const Snapshot* ahead = At(order[k + 2 * kAhead]).deleted) __builtin_prefetch(ahead);
-      }
-      if (k + kAhead < n) {
-        if (const Snapshot* ahead = At(order[k + kAhead]).deleted) ahead->id.Prefetch();
-      }
-      const Planned& p = At(order[k]);
-      if (!p.deleted) {
-        if (run_key) end_run(plan_.actions.size());
-        run_key = nullptr;
-        plan_.actions.push_back(std::move(full_[p.payload]));
-        continue;
-      }
-      const bool same_run = run_key && run_key->db == p.db && run_key->scope == p.scope;
-      if (!same_run) {
-        if (run_key) end_run(plan_.actions.size());
-        run_begin = plan_.actions.size();
-      }
-      const DbRef& db = dbs_[p.db];
-      Action& a = plan_.actions.emplace_back();
-      a.kind = ActionKind::kDeleteSnapshot;
-      a.stage = Stage::kExpire;
-      a.db_kind = db.kind;
-      a.scope = delete_scopes_[p.scope];
-      a.policy = db.policy;
-      a.db_id = db.id;
-      a.snapshot_id = p.deleted->id;
-      a.reason = reasons_[p.payload];
-      if (same_run && a.snapshot_id < plan_.actions[plan_.actions.size() - 2].snapshot_id)
-        run_sorted = false;
-      run_key = &p;
-    }
-    if (run_key) end_run(plan_.actions.size());
-    planned_.clear();
-    planned_count_ = 0;
-    full_.clear();
-    reasons_.clear();
-    delete_scopes_.clear();
-    delete_scope_ids_.clear();
+
+// One database to plan, in plan order.
+struct DbItem {
+  const PolicyCtx* pc = nullptr;
+  DbKind kind = DbKind::kInstance;
+  const Database* live = nullptr;  // null: deleted, or not observed (vault side)
+  uint32_t db = 0;                 // Planner::dbs_[db]: the database's name
+};
+
+// Threads for planning (PlanOptions::threads): `requested`, or one per CPU
+// this process may run on; at least one, at most kMaxLanes.
+constexpr size_t kMaxLanes = 8;  // Planner::kLocalBits leaves 3 bits
+size_t PlanningThreads(int requested) {
+  size_t n = 0;
+  if (requested > 0) {
+    n = static_cast<size_t>(requested);
+  } else {
+    cpu_set_t set;
+    n = sched_getaffinity(0, sizeof set, &set) == 0 ? static_cast<size_t>(CPU_COUNT(&set))
+                                                     : std::thread::hardware_concurrency();
+  }
+  return std::clamp<size_t>(n, 1, kMaxLanes);
+}
+
+// Plans databases one at a time into its Lane: capture, share, vault and
+// expire (design brief). Reads nothing else that changes while planning
+// (the inventory, index, guard, the policies' contexts and the database
+// names are shared read-only; the guard is safe to call concurrently), so
+// one DbPlanner per thread may run at once.
+class DbPlanner {
+ public:
+  DbPlanner(const Inventory& inv, TimePoint now, const LineageIndex& index,
+            const DeleteGuard& guard, const std::vector<DbRef>& dbs, Lane& lane)
+      : inv_(inv),
+        now_(now),
+        index_(&index),
+        guard_(&guard),
+        dbs_(dbs),
+        lane_(lane),
+        kept_failed_(lane.kept_failed) {}
+
+  void Plan(const DbItem& item) {
+    db_ref_ = item.db;
+    PlanDatabase(*item.pc, item.kind, dbs_[item.db].id, item.live);
   }
 
-  struct PolicyCtx {
-    const config::Policy* p = nullptr;
-    SharedString name;  // p->name, one copy for all the policy's actions
-    Scope source;
-    const ScopeInventory* src = nullptr;
-    std::vector<TargetRef> targets;           // sorted by scope
-    std::vector<std::string> share_accounts;  // sorted, unique
-    std::string retention;                    // p->retention.ToString()
-  };
-
-  // Per database x target region: what is there.
+ private:
   struct TargetState {
     const TargetRef* t = nullptr;
     bool needs_hop = false;
@@ -482,7 +355,7 @@ class Planner {
 
   void Find(Finding::Severity sev, const PolicyCtx& pc, const std::string& db, const Scope& scope,
             std::string msg) {
-    plan_.findings.push_back(Finding{sev, pc.p->name, db, scope, std::move(msg)});
+    lane_.findings.push_back(Finding{sev, pc.p->name, db, scope, std::move(msg)});
   }
 
   Action NewAction(ActionKind kind, Stage stage, const PolicyCtx& pc, const DbCtx& db,
@@ -505,7 +378,8 @@ class Planner {
   // The snapshot lives in the scope that listed it (LineageIndex::ScopeOf):
   // that Scope object, and the snapshot's own id string, let the guard and
   // the sort recognise both without reading the snapshot again.
-  void Delete(const PolicyCtx& pc, const DbCtx& db, const LineageEntry& e, SharedString reason) {
+  void Delete(const PolicyCtx& pc, const DbCtx& db, const LineageEntry& e,
+              const SharedString& reason) {
     const Snapshot& s = *e.snapshot;
     const Scope* listed_in = index_->ScopeOf(e);
     const Scope& where = listed_in ? *listed_in : s.scope;
@@ -516,102 +390,30 @@ class Planner {
            "not deleting " + s.id + ": " + ok.error().message);
       return;
     }
-    EmitDelete(s, where, listed_in != nullptr, std::move(reason));
+    EmitDelete(s, where, listed_in != nullptr, reason);
   }
 
-  // --- policy ----------------------------------------------------------------
 
-  void PlanPolicy(const config::Policy& p) {
-    PolicyCtx pc;
-    pc.p = &p;
-    pc.name = p.name;
-    pc.retention = p.retention.ToString();
-    pc.source = Scope{p.source_account_id, p.source_region};
-    pc.src = index_->Find(pc.source);
-    std::set<std::string> accounts;
-    for (const auto& t : p.targets) {
-      for (const auto& r : t.regions) {
-        TargetRef ref{&t, &r, Scope{t.account_id, r.region}, t.account_id != p.source_account_id,
-                      SharedString()};
-        ref.retention_reason = "retention " + pc.retention + " in " + ref.scope.ToString() + ": " +
-                               RetentionNotSelected(p.retention);
-        pc.targets.push_back(ref);
-        if (ref.needs_share) accounts.insert(t.account_id);
-      }
-    }
-    std::sort(pc.targets.begin(), pc.targets.end(),
-              [](const TargetRef& a, const TargetRef& b) { return a.scope < b.scope; });
-    pc.share_accounts.assign(accounts.begin(), accounts.end());
-    for (const Scope& s : PolicyScopes(p)) {
-      const ScopeInventory* si = index_->Find(s);
-      if (!si && s == pc.source) {
-        // The vault side (Side::kVault) never observes the source account.
-        Find(Finding::Severity::kInfo, pc, "", s,
-             "source scope " + s.ToString() +
-                 " not observed (vault side): capture, share and source-side expiry are left "
-                 "to the source side");
-      } else if (!si) {
-        Find(Finding::Severity::kError, pc, "", s,
-             "scope " + s.ToString() + " was not observed; no deletes that depend on it");
-      } else if (!si->complete) {
-        Find(Finding::Severity::kError, pc, "", s,
-             "scope " + s.ToString() + " is incomplete (" + si->error +
-                 "); no deletes that depend on it");
-      }
-    }
-
-    // The databases: live matches, plus deleted ones that still have our
-    // snapshots (tagged in the source, target or hop scopes). Without the
-    // source scope (vault side), also those whose captures the source
-    // account shared with a target account: the DR account's own view.
-    std::map<std::pair<std::string, DbKind>, const Database*> dbs;
-    if (pc.src) {
-      for (const auto& d : pc.src->databases) {
-        if (IsAuroraLikeInstance(d)) continue;
-        if (!p.databases.Matches(d.kind == DbKind::kCluster, d.id, d.engine, d.tags)) continue;
-        dbs[{d.id, d.kind}] = &d;
-      }
-    } else {
-      // Tags of the database are not visible from D: the selector is
-      // applied without them (kinds, names, engines).
-      config::DatabaseSelector untagged = p.databases;
-      untagged.tags.clear();
-      for (const auto& account : pc.share_accounts) {
-        for (const auto& d :
-             index_->SharedDatabases(Scope{account, pc.source.region}, pc.source.account_id)) {
-          if (!untagged.Matches(d.kind == DbKind::kCluster, d.db_id, d.engine, {})) continue;
-          dbs.emplace(std::pair{d.db_id, d.kind}, nullptr);
-        }
-      }
-    }
-    std::set<Scope> tagged_scopes{pc.source};
-    for (const auto& t : pc.targets) {
-      tagged_scopes.insert(t.scope);
-      if (t.needs_share) tagged_scopes.insert(Scope{t.scope.account_id, pc.source.region});
-    }
-    for (const auto& s : tagged_scopes)
-      for (const auto& [kind, id] : index_->TaggedDatabases(s, p.name))
-        dbs.emplace(std::pair{id, kind}, nullptr);
-
-    for (const auto& [key, live] : dbs) {
-      auto claim = claimed_.emplace(std::make_tuple(pc.source, key.second, key.first), p.name);
-      if (!claim.second && claim.first->second != p.name) {
-        Find(Finding::Severity::kWarning, pc, key.first, pc.source,
-             std::string(DbKindName(key.second)) + " " + key.first +
-                 " is already protected by policy '" + claim.first->second +
-                 "'; this policy leaves it alone");
-        continue;
-      }
-      PlanDatabase(pc, key.second, key.first, live);
-    }
+  void Emit(Action a) {
+    lane_.full.push_back(std::move(a));
+    lane_.Record(Planned{nullptr, db_ref_, static_cast<uint32_t>(lane_.full.size() - 1)});
+  }
+  // `where`: the snapshot's scope; `stable`: `where` outlives planning and
+  // is always the same object for that scope (the index's).
+  void EmitDelete(const Snapshot& s, const Scope& where, bool stable, const SharedString& reason) {
+    std::vector<SharedString>& reasons = lane_.reasons;
+    if (reasons.empty() || !reasons.back().SharesWith(reason)) reasons.push_back(reason);
+    lane_.Record(Planned{&s, db_ref_, static_cast<uint32_t>(reasons.size() - 1),
+                         lane_.DeleteScopeId(where, stable)});
   }
 
-  void PlanDatabase(const PolicyCtx& pc, DbKind kind, const std::string& id, const Database* live) {
+  void PlanDatabase(const PolicyCtx& pc, DbKind kind, const SharedString& name,
+                    const Database* live) {
     DbCtx db;
     db.kind = kind;
-    db.id = id;
-    db.name = id;
-    dbs_.push_back(DbRef{pc.name, kind, db.name});
+    db.id = name;
+    db.name = name;
+    const std::string& id = db.id;
     db.token = naming::DbToken(id);
     db.live = live;
     db.all_src_names = index_->Lineages(pc.source, "", db.token, kind);
@@ -1156,18 +958,407 @@ class Planner {
                         : std::string("raw snapshot was superseded by a newer capture"));
     }
   }
+  const Inventory& inv_;
+  TimePoint now_;
+  const LineageIndex* index_;
+  const DeleteGuard* guard_;
+  const std::vector<DbRef>& dbs_;
+  Lane& lane_;
+  std::set<const LineageEntry*>& kept_failed_;  // lane_.kept_failed
+  uint32_t db_ref_ = 0;                         // the database being planned: dbs_[db_ref_]
+};
+
+// Plans every policy: the policies and their databases first, in order
+// (PlanPolicy), then the databases, in parallel lanes (PlanDatabases), then
+// one sorted plan (SortActions). The plan does not depend on the number of
+// lanes: every database is planned by one lane from the same read-only
+// inputs, and the lanes' output is put together in the databases' order.
+class Planner {
+ public:
+  Planner(const Inventory& inv, const config::Config& cfg, TimePoint now,
+          const PlanOptions& options)
+      : inv_(inv), cfg_(cfg), now_(now), options_(options),
+        threads_(PlanningThreads(options.threads)) {
+    index_.emplace(inv, static_cast<int>(threads_));
+    guard_.emplace(*index_, cfg);
+  }
+
+  Plan Run() {
+    for (const auto& p : cfg_.policies) PlanPolicy(p);
+    PlanDatabases();
+    for (Lane& lane : lanes_) lane.kept_failed.clear();  // points into the index
+    guard_.reset();
+    index_.reset();
+    // The findings: the policies' own (made by PlanPolicy, none of them
+    // about a planned database), then the databases', in plan order. The
+    // sort below keeps that order among equal findings.
+    for (const Chunk& ch : chunks_) {
+      auto& found = lanes_[ch.lane].findings;
+      std::move(found.begin() + static_cast<ptrdiff_t>(ch.findings_begin),
+                found.begin() + static_cast<ptrdiff_t>(ch.findings_end),
+                std::back_inserter(plan_.findings));
+    }
+    SortActions();
+    std::stable_sort(plan_.findings.begin(), plan_.findings.end(),
+                     [](const Finding& a, const Finding& b) {
+                       return std::tie(a.policy, a.db_id, a.scope, a.message) <
+                              std::tie(b.policy, b.db_id, b.scope, b.message);
+                     });
+    return std::move(plan_);
+  }
+
+ private:
+  // Consecutive items, planned by one lane: where its output went there.
+  struct Chunk {
+    uint32_t lane = 0;
+    size_t planned_begin = 0, planned_end = 0;
+    size_t findings_begin = 0, findings_end = 0;
+  };
+
+  // Plans items_ in chunks of options_.databases_per_chunk, each taken by
+  // the next free lane; a lane is a thread (the first is this one). An
+  // exception in a lane stops the others and is rethrown here.
+  void PlanDatabases() {
+    const size_t per_chunk = static_cast<size_t>(std::max(1, options_.databases_per_chunk));
+    const size_t n_chunks = (items_.size() + per_chunk - 1) / per_chunk;
+    chunks_.assign(n_chunks, Chunk{});
+    lanes_ = std::vector<Lane>(std::clamp<size_t>(n_chunks, 1, threads_));
+    std::atomic<size_t> next_chunk{0};
+    std::vector<std::exception_ptr> errors(lanes_.size());
+    auto work = [&](uint32_t lane_id) {
+      try {
+        Lane& lane = lanes_[lane_id];
+        DbPlanner planner(inv_, now_, *index_, *guard_, dbs_, lane);
+        for (size_t c; (c = next_chunk.fetch_add(1, std::memory_order_relaxed)) < n_chunks;) {
+          Chunk& ch = chunks_[c];
+          ch.lane = lane_id;
+          ch.planned_begin = lane.planned_count;
+          ch.findings_begin = lane.findings.size();
+          const size_t last = std::min(items_.size(), (c + 1) * per_chunk);
+          for (size_t i = c * per_chunk; i < last; ++i) planner.Plan(items_[i]);
+          ch.planned_end = lane.planned_count;
+          ch.findings_end = lane.findings.size();
+        }
+      } catch (...) {
+        errors[lane_id] = std::current_exception();
+        next_chunk.store(n_chunks);  // the others stop after their chunk
+      }
+    };
+    std::vector<std::jthread> helpers;
+    for (uint32_t lane_id = 1; lane_id < lanes_.size(); ++lane_id) {
+      try {
+        helpers.emplace_back(work, lane_id);
+      } catch (const std::system_error&) {
+        break;  // no thread to be had: the lanes started do all the work
+      }
+    }
+    work(0);
+    for (auto& h : helpers) h.join();
+    for (auto& e : errors)
+      if (e) std::rethrow_exception(e);
+  }
+
+  void Find(Finding::Severity sev, const PolicyCtx& pc, const std::string& db, const Scope& scope,
+            std::string msg) {
+    plan_.findings.push_back(Finding{sev, pc.p->name, db, scope, std::move(msg)});
+  }
+
+  // --- policy ----------------------------------------------------------------
+
+  void PlanPolicy(const config::Policy& p) {
+    PolicyCtx& pc = *policies_.emplace_back(std::make_unique<PolicyCtx>());
+    pc.p = &p;
+    pc.name = p.name;
+    pc.retention = p.retention.ToString();
+    pc.source = Scope{p.source_account_id, p.source_region};
+    pc.src = index_->Find(pc.source);
+    std::set<std::string> accounts;
+    for (const auto& t : p.targets) {
+      for (const auto& r : t.regions) {
+        TargetRef ref{&t, &r, Scope{t.account_id, r.region}, t.account_id != p.source_account_id,
+                      SharedString()};
+        ref.retention_reason = "retention " + pc.retention + " in " + ref.scope.ToString() + ": " +
+                               RetentionNotSelected(p.retention);
+        pc.targets.push_back(ref);
+        if (ref.needs_share) accounts.insert(t.account_id);
+      }
+    }
+    std::sort(pc.targets.begin(), pc.targets.end(),
+              [](const TargetRef& a, const TargetRef& b) { return a.scope < b.scope; });
+    pc.share_accounts.assign(accounts.begin(), accounts.end());
+    for (const Scope& s : PolicyScopes(p)) {
+      const ScopeInventory* si = index_->Find(s);
+      if (!si && s == pc.source) {
+        // The vault side (Side::kVault) never observes the source account.
+        Find(Finding::Severity::kInfo, pc, "", s,
+             "source scope " + s.ToString() +
+                 " not observed (vault side): capture, share and source-side expiry are left "
+                 "to the source side");
+      } else if (!si) {
+        Find(Finding::Severity::kError, pc, "", s,
+             "scope " + s.ToString() + " was not observed; no deletes that depend on it");
+      } else if (!si->complete) {
+        Find(Finding::Severity::kError, pc, "", s,
+             "scope " + s.ToString() + " is incomplete (" + si->error +
+                 "); no deletes that depend on it");
+      }
+    }
+
+    // The databases: live matches, plus deleted ones that still have our
+    // snapshots (tagged in the source, target or hop scopes). Without the
+    // source scope (vault side), also those whose captures the source
+    // account shared with a target account: the DR account's own view.
+    std::map<std::pair<std::string, DbKind>, const Database*> dbs;
+    if (pc.src) {
+      for (const auto& d : pc.src->databases) {
+        if (IsAuroraLikeInstance(d)) continue;
+        if (!p.databases.Matches(d.kind == DbKind::kCluster, d.id, d.engine, d.tags)) continue;
+        dbs[{d.id, d.kind}] = &d;
+      }
+    } else {
+      // Tags of the database are not visible from D: the selector is
+      // applied without them (kinds, names, engines).
+      config::DatabaseSelector untagged = p.databases;
+      untagged.tags.clear();
+      for (const auto& account : pc.share_accounts) {
+        for (const auto& d :
+             index_->SharedDatabases(Scope{account, pc.source.region}, pc.source.account_id)) {
+          if (!untagged.Matches(d.kind == DbKind::kCluster, d.db_id, d.engine, {})) continue;
+          dbs.emplace(std::pair{d.db_id, d.kind}, nullptr);
+        }
+      }
+    }
+    std::set<Scope> tagged_scopes{pc.source};
+    for (const auto& t : pc.targets) {
+      tagged_scopes.insert(t.scope);
+      if (t.needs_share) tagged_scopes.insert(Scope{t.scope.account_id, pc.source.region});
+    }
+    for (const auto& s : tagged_scopes)
+      for (const auto& [kind, id] : index_->TaggedDatabases(s, p.name))
+        dbs.emplace(std::pair{id, kind}, nullptr);
+
+    for (const auto& [key, live] : dbs) {
+      auto claim = claimed_.emplace(std::make_tuple(pc.source, key.second, key.first), p.name);
+      if (!claim.second && claim.first->second != p.name) {
+        Find(Finding::Severity::kWarning, pc, key.first, pc.source,
+             std::string(DbKindName(key.second)) + " " + key.first +
+                 " is already protected by policy '" + claim.first->second +
+                 "'; this policy leaves it alone");
+        continue;
+      }
+      dbs_.push_back(DbRef{pc.name, key.second, SharedString(key.first)});
+      items_.push_back(DbItem{&pc, key.second, live, static_cast<uint32_t>(dbs_.size() - 1)});
+    }
+  }
+
+  // A planned entry by place: its lane (the top 3 bits) and its index in
+  // that lane.
+  static constexpr int kLocalBits = 29;
+  static constexpr uint32_t kLocalMask = (uint32_t{1} << kLocalBits) - 1;
+  const Lane& LaneOf(uint32_t ref) const { return lanes_[ref >> kLocalBits]; }
+  const Planned& At(uint32_t ref) const { return LaneOf(ref).At(ref & kLocalMask); }
+  // Calls fn(ref) for every planned entry, in plan order: chunk by chunk,
+  // as the items were, whichever lane planned them.
+  template <typename Fn>
+  void ForEachPlanned(Fn fn) const {
+    for (const Chunk& ch : chunks_) {
+      const uint32_t lane = ch.lane << kLocalBits;
+      for (size_t i = ch.planned_begin; i < ch.planned_end; ++i)
+        fn(lane | static_cast<uint32_t>(i));
+    }
+  }
+
+  // Makes plan_.actions: every planned action, sorted by (stage, policy,
+  // db kind, db id, scope, snapshot id), stably. The string part of that key
+  // is first replaced by ranks (a plan has few distinct databases and
+  // scopes); then a counting sort by (stage, database) and a sort of each
+  // (small, usually already sorted) bucket by (scope, snapshot id).
+  //
+  // Deletes (nearly all of a large plan) are sorted without reading their
+  // snapshots, which are spread over the inventory's memory and long since
+  // out of the cache: their scope is known by rank (DeleteScopeId), and
+  // the ids of a database's deletes in one scope are planned in id order
+  // almost always, which is checked while the actions are made (when each
+  // id is read anyway) and repaired there when it does not hold.
+  //
+  // All of one database's entries are in one lane, in planned order: within
+  // a bucket, the order of refs is the planned order.
+  void SortActions() {
+    size_t planned_count = 0;
+    for (const Lane& lane : lanes_) planned_count += lane.planned_count;
+    auto stage_of = [&](uint32_t ref) {
+      const Planned& p = At(ref);
+      return p.deleted ? Stage::kExpire : LaneOf(ref).full[p.payload].stage;
+    };
+    // Ranks of the databases by (policy, kind, id) and of the scopes.
+    std::vector<uint32_t> by_key(dbs_.size());
+    for (uint32_t i = 0; i < by_key.size(); ++i) by_key[i] = i;
+    std::sort(by_key.begin(), by_key.end(), [&](uint32_t x, uint32_t y) {
+      const DbRef& a = dbs_[x];
+      const DbRef& b = dbs_[y];
+      return std::tie(a.policy, a.kind, a.id, x) < std::tie(b.policy, b.kind, b.id, y);
+    });
+    std::vector<uint32_t> db_rank(dbs_.size());
+    for (uint32_t r = 0; r < by_key.size(); ++r) db_rank[by_key[r]] = r;
+    by_key = {};
+    std::map<Scope, uint32_t> scope_rank;
+    for (const Lane& lane : lanes_) {
+      for (const Scope& sc : lane.delete_scopes) scope_rank.emplace(sc, 0);
+      for (size_t i = 0; i < lane.full.size(); ++i)
+        if (i == 0 || !(lane.full[i].scope == lane.full[i - 1].scope))
+          scope_rank.emplace(lane.full[i].scope, 0);
+    }
+    uint32_t next = 0;
+    for (auto& [k, rank] : scope_rank) rank = next++;
+    std::vector<std::vector<uint32_t>> delete_rank(lanes_.size()), full_rank(lanes_.size());
+    for (size_t l = 0; l < lanes_.size(); ++l) {
+      const Lane& lane = lanes_[l];
+      for (const Scope& sc : lane.delete_scopes) delete_rank[l].push_back(scope_rank.at(sc));
+      std::vector<uint32_t>& ranks = full_rank[l];
+      ranks.resize(lane.full.size());
+      for (size_t i = 0; i < lane.full.size(); ++i)
+        ranks[i] = i > 0 && lane.full[i].scope == lane.full[i - 1].scope
+                       ? ranks[i - 1]
+                       : scope_rank.at(lane.full[i].scope);
+    }
+    auto rank_of = [&](uint32_t ref) {
+      const Planned& p = At(ref);
+      const uint32_t lane = ref >> kLocalBits;
+      return p.deleted ? delete_rank[lane][p.scope] : full_rank[lane][p.payload];
+    };
+
+    // Counting sort by bucket (stage, database rank), stable.
+    constexpr size_t kStages = static_cast<size_t>(Stage::kExpire) + 1;
+    const size_t n_db = dbs_.size();
+    auto bucket_of = [&](uint32_t ref) {
+      return static_cast<size_t>(stage_of(ref)) * n_db + db_rank[At(ref).db];
+    };
+    std::vector<uint32_t> begin(kStages * n_db + 1, 0);
+    ForEachPlanned([&](uint32_t ref) { ++begin[bucket_of(ref) + 1]; });
+    for (size_t b = 1; b < begin.size(); ++b) begin[b] += begin[b - 1];
+    std::vector<uint32_t> order(planned_count);
+    {
+      std::vector<uint32_t> fill(begin.begin(), begin.end() - 1);
+      ForEachPlanned([&](uint32_t ref) { order[fill[bucket_of(ref)]++] = ref; });
+    }
+    // Within a bucket: (scope, snapshot id), then the planned order. A
+    // database's actions come in scope order per step, each part already
+    // in id order: a stable sort by scope rank alone (integers) usually
+    // finishes the job. Buckets of other stages (few actions, all in
+    // Lane::full) are checked and sorted by id here; deletes below.
+    struct Keyed {
+      uint32_t scope_rank;
+      uint32_t ref;
+    };
+    std::vector<Keyed> keyed;
+    const size_t expire_first = static_cast<size_t>(Stage::kExpire) * n_db;
+    for (size_t b = 0; b + 1 < begin.size(); ++b) {
+      auto first = order.begin() + begin[b], last = order.begin() + begin[b + 1];
+      if (last - first < 2) continue;
+      keyed.clear();
+      bool ranks_sorted = true;
+      for (auto it = first; it != last; ++it) {
+        uint32_t rank = rank_of(*it);
+        if (!keyed.empty() && rank < keyed.back().scope_rank) ranks_sorted = false;
+        keyed.push_back(Keyed{rank, *it});
+      }
+      if (!ranks_sorted)
+        std::stable_sort(keyed.begin(), keyed.end(),
+                         [](const Keyed& x, const Keyed& y) { return x.scope_rank < y.scope_rank; });
+      if (b < expire_first) {
+        auto id_of = [&](uint32_t ref) -> const SharedString& {
+          return LaneOf(ref).full[At(ref).payload].snapshot_id;
+        };
+        auto less = [&](const Keyed& x, const Keyed& y) {
+          if (x.scope_rank != y.scope_rank) return x.scope_rank < y.scope_rank;
+          int c = id_of(x.ref).compare(id_of(y.ref));
+          if (c != 0) return c < 0;
+          return x.ref < y.ref;
+        };
+        if (!std::is_sorted(keyed.begin(), keyed.end(), less))
+          std::sort(keyed.begin(), keyed.end(), less);
+      } else if (ranks_sorted) {
+        continue;  // `order` holds it already
+      }
+      for (size_t k = 0; k < keyed.size(); ++k) first[static_cast<ptrdiff_t>(k)] = keyed[k].ref;
+    }
+    // Make the actions, each once, in place. A run of deletes of one
+    // database in one scope is in planned order; when its ids are not
+    // ascending, the run is sorted stably by id: (id, planned order).
+    plan_.actions.reserve(planned_count);
+    AdviseHugePages(plan_.actions.data(), planned_count * sizeof(Action));
+    size_t run_begin = 0;      // in plan_.actions: the current run of deletes
+    bool run_sorted = true;
+    const Planned* run_key = nullptr;  // the previous delete
+    auto end_run = [&](size_t end) {
+      if (!run_sorted)
+        std::stable_sort(plan_.actions.begin() + static_cast<ptrdiff_t>(run_begin),
+                         plan_.actions.begin() + static_cast<ptrdiff_t>(end),
+                         [](const Action& x, const Action& y) { return x.snapshot_id < y.snapshot_id; });
+      run_sorted = true;
+    };
+    // The snapshot of a delete a few steps ahead is fetched early: its
+    // Snapshot first, its id's shared buffer when the Snapshot is there.
+    constexpr size_t kAhead = 8;
+    const size_t n = order.size();
+    for (size_t k = 0; k < n; ++k) {
+      if (k + 2 * kAhead < n) {
+        if (const Snapshot* ahead = At(order[k + 2 * kAhead]).deleted) __builtin_prefetch(ahead);
+      }
+      if (k + kAhead < n) {
+        if (const Snapshot* ahead = At(order[k + kAhead]).deleted) ahead->id.Prefetch();
+      }
+      Lane& lane = lanes_[order[k] >> kLocalBits];
+      const Planned& p = lane.At(order[k] & kLocalMask);
+      if (!p.deleted) {
+        if (run_key) end_run(plan_.actions.size());
+        run_key = nullptr;
+        plan_.actions.push_back(std::move(lane.full[p.payload]));
+        continue;
+      }
+      // Same database: same lane, so the lane's scope ids compare.
+      const bool same_run = run_key && run_key->db == p.db && run_key->scope == p.scope;
+      if (!same_run) {
+        if (run_key) end_run(plan_.actions.size());
+        run_begin = plan_.actions.size();
+      }
+      const DbRef& db = dbs_[p.db];
+      Action& a = plan_.actions.emplace_back();
+      a.kind = ActionKind::kDeleteSnapshot;
+      a.stage = Stage::kExpire;
+      a.db_kind = db.kind;
+      a.scope = lane.delete_scopes[p.scope];
+      a.policy = db.policy;
+      a.db_id = db.id;
+      a.snapshot_id = p.deleted->id;
+      a.reason = lane.reasons[p.payload];
+      if (same_run && a.snapshot_id < plan_.actions[plan_.actions.size() - 2].snapshot_id)
+        run_sorted = false;
+      run_key = &p;
+    }
+    if (run_key) end_run(plan_.actions.size());
+    lanes_.clear();
+    chunks_.clear();
+  }
 
   const Inventory& inv_;
   const config::Config& cfg_;
   TimePoint now_;
+  PlanOptions options_;
+  size_t threads_;  // PlanningThreads()
   // Only needed while planning: released before the sorted plan is built
   // (a smaller peak; the index of a million snapshots is ~100 MB).
   std::optional<LineageIndex> index_;
   std::optional<DeleteGuard> guard_;
   Plan plan_;
   std::map<std::tuple<Scope, DbKind, std::string>, std::string> claimed_;
-  std::set<const LineageEntry*> kept_failed_;  // failed attempts waiting for a retry
+  std::vector<std::unique_ptr<PolicyCtx>> policies_;  // items_ point to them
+  std::vector<DbRef> dbs_;     // one per item, same index
+  std::vector<DbItem> items_;  // the databases to plan, in plan order
+  std::vector<Chunk> chunks_;  // items_ in order, by chunk: which lane planned them
+  std::vector<Lane> lanes_;
 };
+
 
 }  // namespace
 
@@ -1214,8 +1405,9 @@ void FilterPlanForSide(Plan& plan, const config::Config& config, Side side) {
   });
 }
 
-Plan MakePlan(const Inventory& inventory, const config::Config& config, TimePoint now) {
-  return Planner(inventory, config, now).Run();
+Plan MakePlan(const Inventory& inventory, const config::Config& config, TimePoint now,
+              const PlanOptions& options) {
+  return Planner(inventory, config, now, options).Run();
 }
 
 Status CheckDeleteAllowed(const Inventory& inventory, const config::Config& config,

@@ -124,8 +124,23 @@ std::vector<Scope> ScopesToObserve(const config::Config& config, Side side = Sid
 // expiry depends on (S4).
 std::vector<Scope> PolicyScopes(const config::Policy& policy);
 
+// How MakePlan spends the machine; never what it plans.
+struct PlanOptions {
+  // Threads that plan databases at once; 0: one per CPU the process may run
+  // on. At most 8, and one for a plan of few databases. The plan is the
+  // same for every value.
+  int threads = 0;
+  // Databases a thread takes at a time. Tests make it small, so the
+  // databases of one plan are spread over the threads.
+  int databases_per_chunk = 32;
+};
+
 // REQUIRES: config was validated (LoadConfigFile / ParseConfig).
-Plan MakePlan(const Inventory& inventory, const config::Config& config, TimePoint now);
+// Thread safety: may run concurrently with itself; it starts threads of its
+// own (PlanOptions) and joins them before it returns. An exception in one
+// of them (std::bad_alloc) is rethrown here.
+Plan MakePlan(const Inventory& inventory, const config::Config& config, TimePoint now,
+              const PlanOptions& options = {});
 
 // Keeps the part of `plan` one side carries out. kSource: actions in their
 // policy's source scope (capture, share, expiry there); kVault: the others
