@@ -190,19 +190,19 @@ void LineageIndex::Part::Index(const Scope& scope, std::span<const Snapshot> sna
   }
 }
 
-LineageIndex::LineageIndex(const Inventory& inventory, int threads) : inventory_(inventory) {
+LineageIndex::LineageIndex(const Inventory& inventory, int threads, size_t snapshots_per_part)
+    : inventory_(inventory) {
   // A large scope is indexed in parts, each by a thread of its own, and
   // the parts are joined in order: the index is the one a single pass
   // makes (the same groups, the same entries in each), whatever `threads`.
-  constexpr size_t kMinPart = size_t{1} << 15;  // snapshots; smaller is not worth a thread
   for (const auto& si : inventory.scopes) {
     auto [ps_it, ps_new] = scopes_.try_emplace(si.scope);
     PerScope& ps = ps_it->second;
     const Scope& scope = ps_it->first;  // stable: GroupRef points to it
     ps.inv = &si;
     const std::span<const Snapshot> all(si.snapshots);
-    const size_t n_parts = std::clamp<size_t>(all.size() / kMinPart, 1,
-                                              static_cast<size_t>(std::max(threads, 1)));
+    const size_t n_parts = std::clamp<size_t>(all.size() / std::max<size_t>(snapshots_per_part, 1),
+                                              1, static_cast<size_t>(std::max(threads, 1)));
     std::vector<Part> parts(n_parts);
     // The first part fills the scope's array, which has room for all (an
     // upper bound, the rest never touched); the others their own.

@@ -41,11 +41,14 @@ struct LineageEntry {
 
 class LineageIndex {
  public:
-  // `threads`: how many threads may index one large scope at once (parts
-  // of a few ten thousand snapshots each); the index is the same for any
-  // value. Thread safety of construction: none needed, the threads are
-  // joined before it returns; an exception in one is rethrown here.
-  explicit LineageIndex(const Inventory& inventory, int threads = 1);
+  // Snapshots below which a scope is not split for threads.
+  static constexpr size_t kSnapshotsPerPart = size_t{1} << 15;
+  // `threads`: how many threads may index one large scope at once, in
+  // parts of at least `snapshots_per_part`; the index is the same for any
+  // values. The threads are joined before the constructor returns; an
+  // exception in one is rethrown here.
+  explicit LineageIndex(const Inventory& inventory, int threads = 1,
+                        size_t snapshots_per_part = kSnapshotsPerPart);
 
   const Inventory& inventory() const { return inventory_; }
   const ScopeInventory* Find(const Scope& scope) const;

@@ -979,7 +979,7 @@ class Planner {
           const PlanOptions& options)
       : inv_(inv), cfg_(cfg), now_(now), options_(options),
         threads_(PlanningThreads(options.threads)) {
-    index_.emplace(inv, static_cast<int>(threads_));
+    index_.emplace(inv, static_cast<int>(threads_), options.snapshots_per_index_part);
     guard_.emplace(*index_, cfg);
   }
 

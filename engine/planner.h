@@ -95,9 +95,14 @@
 // Ordering: actions sorted by (stage, policy, db kind, db id, scope,
 // snapshot id); findings by (policy, db id, scope, message).
 //
-// Thread safety: pure functions.
+// Thread safety: pure functions. MakePlan plans the databases of a large
+// estate on several threads (PlanOptions) and indexes a large scope in parts
+// the same way; each database is planned by one thread from inputs no thread
+// changes, and the results are joined in the order one thread would make
+// them, so the plan is the same for any number of threads.
 #pragma once
 
+#include <cstddef>
 #include <vector>
 
 #include "config/policy.h"
@@ -130,9 +135,11 @@ struct PlanOptions {
   // on. At most 8, and one for a plan of few databases. The plan is the
   // same for every value.
   int threads = 0;
-  // Databases a thread takes at a time. Tests make it small, so the
-  // databases of one plan are spread over the threads.
+  // Databases a thread takes at a time, and the fewest snapshots of one
+  // scope a thread indexes (LineageIndex). Tests make them small, so that
+  // a small plan is spread over the threads too.
   int databases_per_chunk = 32;
+  size_t snapshots_per_index_part = size_t{1} << 15;
 };
 
 // REQUIRES: config was validated (LoadConfigFile / ParseConfig).
