@@ -6,9 +6,12 @@
 #pragma once
 
 #include <map>
+#include <memory>
+#include <new>
 #include <span>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <unordered_map>
 #include <unordered_set>
 #include <vector>
@@ -149,11 +152,33 @@ class LineageIndex {
   // Entries of `groups`, in the order they were indexed, into a slice per
   // group, each sorted by (recovery point, attempt, id); then points
   // groups_ at them. `grouped`: every group's entries came in one run.
-  void Arrange(std::vector<LineageEntry>& entries,
+  void Arrange(std::span<LineageEntry> entries,
                std::unordered_map<Key, Group, KeyHash>& groups, bool grouped);
+  // An allocator whose resize() writes nothing: the parts of a large scope
+  // write their entries in place, each thread into its own range of one
+  // array, and the first touch of those pages happens on that thread
+  // (LineageEntry is an implicit-lifetime aggregate: the storage holds
+  // entries as soon as it is allocated, and each is written before it is
+  // read).
+  template <typename T>
+  struct UnwrittenAllocator : std::allocator<T> {
+    static_assert(std::is_trivially_copyable_v<T> && std::is_trivially_destructible_v<T>);
+    template <typename U>
+    struct rebind {
+      using other = UnwrittenAllocator<U>;
+    };
+    UnwrittenAllocator() = default;
+    template <typename U>
+    UnwrittenAllocator(const UnwrittenAllocator<U>&) noexcept {}  // NOLINT: as std::allocator
+    template <typename U, typename... Args>
+    void construct(U* p, Args&&... args) {
+      if constexpr (sizeof...(Args) > 0) ::new (static_cast<void*>(p)) U(std::forward<Args>(args)...);
+    }
+  };
+  using EntryArray = std::vector<LineageEntry, UnwrittenAllocator<LineageEntry>>;
   struct PerScope {
     const ScopeInventory* inv = nullptr;
-    std::vector<LineageEntry> entries;         // of `lineages`
+    EntryArray entries;                        // of `lineages`
     std::vector<LineageEntry> shared_entries;  // of `shared_captures`
     std::unordered_map<Key, Group, KeyHash> lineages;
     std::unordered_map<Key, std::vector<const Snapshot*>, KeyHash> automated;
@@ -178,7 +203,10 @@ class LineageIndex {
     std::vector<LocalGroup> groups;
     std::unordered_map<Key, uint32_t, KeyHash> lineage_ids, shared_ids;
     bool grouped = true;  // each lineage group's entries came in one run
-    std::vector<LineageEntry> entries;         // of lineage groups
+    // Entries of lineage groups: out[0, count), in the scope's array, where
+    // this part's snapshots would be if every one made an entry.
+    LineageEntry* out = nullptr;
+    size_t count = 0;
     std::vector<LineageEntry> shared_entries;  // of shared groups
     std::unordered_map<Key, std::vector<const Snapshot*>, KeyHash> automated;
     std::unordered_map<std::string_view, std::unordered_set<Key, KeyHash>> tagged;
