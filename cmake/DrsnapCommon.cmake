@@ -13,6 +13,13 @@ if(DRSNAP_SANITIZE)
                       -fno-sanitize-recover=undefined)
   add_link_options(-fsanitize=address,undefined)
 endif()
+if(DRSNAP_TSAN)
+  if(DRSNAP_SANITIZE)
+    message(FATAL_ERROR "DRSNAP_TSAN and DRSNAP_SANITIZE cannot be combined (one sanitizer runtime per build)")
+  endif()
+  add_compile_options(-fsanitize=thread -fno-omit-frame-pointer)
+  add_link_options(-fsanitize=thread)
+endif()
 
 # drsnap_library(NAME name DEPS ...): a static library of every *.cc directly
 # in the calling folder. Files are globbed so that adding a file needs no edit
