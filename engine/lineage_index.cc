@@ -230,7 +230,8 @@ LineageIndex::LineageIndex(const Inventory& inventory, int threads, size_t snaps
     const size_t per_part = (all.size() + n_parts - 1) / n_parts;
     auto first_of = [&](size_t p) { return std::min(all.size(), p * per_part); };
     auto range = [&](size_t p) {
-      return all.subspan(first_of(p), std::min(all.size(), first_of(p) + per_part) - first_of(p));
+      const size_t first = first_of(p);
+      return all.subspan(first, std::min(all.size(), first + per_part) - first);
     };
     for (size_t p = 0; p < n_parts; ++p) parts[p].out = ps.entries.data() + old_size + first_of(p);
     std::vector<std::exception_ptr> errors(n_parts);
