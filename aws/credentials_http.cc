@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "aws/credentials_chain.h"
+#include "core/strings.h"
 #include "core/time_util.h"
 
 namespace drsnap::aws {
@@ -17,12 +18,6 @@ namespace {
 
 Error NotConfigured(std::string message) {
   return Error::Terminal(std::string(kCredentialsNotConfigured), std::move(message));
-}
-
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
 }
 
 std::string TrimRightSlash(std::string s) {
@@ -55,7 +50,7 @@ Error HttpStatusError(std::string_view code, const HttpResponse& resp, const std
 std::string UrlHost(std::string_view url, std::string* scheme) {
   size_t p = url.find("://");
   if (p == std::string_view::npos) return "";
-  *scheme = Lower(url.substr(0, p));
+  *scheme = AsciiLower(url.substr(0, p));
   std::string_view rest = url.substr(p + 3);
   rest = rest.substr(0, rest.find_first_of("/?#"));
   size_t at = rest.rfind('@');
@@ -63,9 +58,9 @@ std::string UrlHost(std::string_view url, std::string* scheme) {
   if (!rest.empty() && rest.front() == '[') {
     size_t close = rest.find(']');
     if (close == std::string_view::npos) return "";
-    return Lower(rest.substr(1, close - 1));
+    return AsciiLower(rest.substr(1, close - 1));
   }
-  return Lower(rest.substr(0, rest.find(':')));
+  return AsciiLower(rest.substr(0, rest.find(':')));
 }
 
 bool IsLoopback(const std::string& host) {
@@ -179,13 +174,13 @@ class ImdsFetcher {
 
   Result<Credentials> Fetch() {
     const Environment& env = *ctx_.env;
-    if (Lower(env.GetNonEmpty("AWS_EC2_METADATA_DISABLED").value_or("")) == "true") {
+    if (AsciiLower(env.GetNonEmpty("AWS_EC2_METADATA_DISABLED").value_or("")) == "true") {
       return Fail(NotConfigured("disabled by AWS_EC2_METADATA_DISABLED"));
     }
     std::string base;
     if (auto e = env.GetNonEmpty("AWS_EC2_METADATA_SERVICE_ENDPOINT")) {
       base = TrimRightSlash(*e);
-    } else if (Lower(env.GetNonEmpty("AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE").value_or("")) ==
+    } else if (AsciiLower(env.GetNonEmpty("AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE").value_or("")) ==
                "ipv6") {
       base = "http://[fd00:ec2::254]";
     } else {
@@ -211,7 +206,7 @@ class ImdsFetcher {
       token = token_resp->body;
     } else if (token_resp->status == 403 || token_resp->status == 404 ||
                token_resp->status == 405) {
-      if (Lower(env.GetNonEmpty("AWS_EC2_METADATA_V1_DISABLED").value_or("")) == "true") {
+      if (AsciiLower(env.GetNonEmpty("AWS_EC2_METADATA_V1_DISABLED").value_or("")) == "true") {
         return Fail(HttpStatusError("ImdsError", *token_resp, what + " token request")
                         .With("IMDSv1 fallback is disabled by AWS_EC2_METADATA_V1_DISABLED"));
       }

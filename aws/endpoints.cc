@@ -4,16 +4,13 @@
 #include <mutex>
 #include <optional>
 
+#include "core/arn.h"
+#include "core/strings.h"
+
 namespace drsnap::aws {
 namespace {
 
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
-bool IsTrue(std::string_view v) { return Lower(v) == "true"; }
+bool IsTrue(std::string_view v) { return AsciiLower(v) == "true"; }
 
 bool IgnoreConfiguredEndpoints(const Environment& env, const Profile* profile) {
   if (auto v = env.GetNonEmpty("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS")) return IsTrue(*v);
@@ -25,7 +22,7 @@ bool IgnoreConfiguredEndpoints(const Environment& env, const Profile* profile) {
 
 // Checks an override URL and drops trailing slashes. `from` names its origin.
 Result<std::string> CheckUrl(std::string url, const std::string& from) {
-  std::string lower = Lower(url);
+  std::string lower = AsciiLower(url);
   size_t scheme_end = lower.find("://");
   bool ok = (lower.starts_with("http://") || lower.starts_with("https://")) &&
             scheme_end + 3 < url.size() && url[scheme_end + 3] != '/';
@@ -49,11 +46,11 @@ Result<std::string> CheckUrl(std::string url, const std::string& from) {
 }  // namespace
 
 Partition PartitionForRegion(std::string_view region) {
-  if (region.starts_with("cn-")) return {"aws-cn", "amazonaws.com.cn"};
-  if (region.starts_with("us-gov-")) return {"aws-us-gov", "amazonaws.com"};
-  if (region.starts_with("us-isob-")) return {"aws-iso-b", "sc2s.sgov.gov"};
-  if (region.starts_with("us-iso-")) return {"aws-iso", "c2s.ic.gov"};
-  return {"aws", "amazonaws.com"};
+  std::string name(PartitionOfRegion(region));
+  if (name == "aws-cn") return {name, "amazonaws.com.cn"};
+  if (name == "aws-iso-b") return {name, "sc2s.sgov.gov"};
+  if (name == "aws-iso") return {name, "c2s.ic.gov"};
+  return {name, "amazonaws.com"};
 }
 
 Status ValidateRegion(std::string_view region) {
@@ -102,7 +99,7 @@ Result<std::string> ResolveRegion(const Environment& env, const Profile* profile
 
 Result<ServiceEndpoint> ResolveEndpoint(std::string_view service, std::string_view region,
                                         const Environment& env, const Profile* profile) {
-  std::string svc = Lower(service);
+  std::string svc = AsciiLower(service);
   bool service_ok = !svc.empty();
   for (char c : svc) {
     if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_')) service_ok = false;

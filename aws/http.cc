@@ -1,14 +1,15 @@
 #include "aws/http.h"
 
-#include <strings.h>
+#include "core/strings.h"
 
 namespace drsnap::aws {
 
-std::string HttpResponse::Header(std::string_view name) const {
-  for (const auto& [k, v] : headers) {
-    if (k.size() == name.size() && ::strncasecmp(k.data(), name.data(), k.size()) == 0) return v;
-  }
+std::string HeaderValue(const HttpHeaders& headers, std::string_view name) {
+  for (const auto& [k, v] : headers)
+    if (AsciiEqualsIgnoreCase(k, name)) return v;
   return "";
 }
+
+std::string HttpResponse::Header(std::string_view name) const { return HeaderValue(headers, name); }
 
 }  // namespace drsnap::aws

@@ -17,6 +17,8 @@
 namespace drsnap::aws {
 
 using HttpHeaders = std::vector<std::pair<std::string, std::string>>;
+// The first header named `name` (case-insensitive); "" when absent.
+std::string HeaderValue(const HttpHeaders& headers, std::string_view name);
 
 struct HttpRequest {
   std::string method = "GET";

@@ -8,6 +8,8 @@
 #include <sstream>
 #include <system_error>
 
+#include "core/strings.h"
+
 namespace drsnap::aws {
 namespace {
 
@@ -18,12 +20,6 @@ std::string_view Trim(std::string_view s) {
   if (b == std::string_view::npos) return {};
   size_t e = s.find_last_not_of(kSpace);
   return s.substr(b, e - b + 1);
-}
-
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
 }
 
 bool IsBlank(char c) { return c == ' ' || c == '\t'; }
@@ -110,7 +106,7 @@ class SharedConfigParser {
       if (IsBlank(line.front()) && current != nullptr && !last_key.empty() && t.front() != '[') {
         if (last_key_empty) {
           size_t eq = t.find('=');
-          std::string sub = eq == std::string_view::npos ? "" : Lower(Trim(t.substr(0, eq)));
+          std::string sub = eq == std::string_view::npos ? "" : AsciiLower(Trim(t.substr(0, eq)));
           if (sub.empty()) {
             return Fail(Invalid(file, line_no,
                                 "expected an indented 'key = value' inside '" + last_key + " ='"));
@@ -155,7 +151,7 @@ class SharedConfigParser {
       if (eq == std::string_view::npos) {
         return Fail(Invalid(file, line_no, "expected 'key = value' or '[section]'"));
       }
-      std::string key = Lower(Trim(t.substr(0, eq)));
+      std::string key = AsciiLower(Trim(t.substr(0, eq)));
       if (key.empty()) {
         return Fail(Invalid(file, line_no, "missing the key before '='; expected 'key = value'"));
       }

@@ -1,6 +1,6 @@
 // The CLI's commands: each lives in its own file (cmd_plan.cc, cmd_apply.cc,
 // cmd_run.cc, cmd_status.cc; demo and lambda by their owners) and registers
-// itself with DRSNAP_REGISTER_COMMAND; main.cc only dispatches. The drsnap
+// itself with DRSNAP_REGISTER_COMMAND; drsnap_main.cc only dispatches. The drsnap
 // binary links drsnap_cli whole, so every registered command is present.
 //
 // Exit codes: 0 success; 1 the command ran but found a problem (failed

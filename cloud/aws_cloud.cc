@@ -4,6 +4,7 @@
 
 #include "aws/endpoints.h"
 #include "aws/sts.h"
+#include "core/arn.h"
 #include "core/time_util.h"
 #include "engine/naming.h"
 
@@ -17,18 +18,12 @@ using engine::SnapshotType;
 
 namespace {
 
-// "arn:aws:rds:<region>:<account>:<type>:<id>" -> owner scope; nullopt otherwise.
+// "arn:<partition>:rds:<region>:<account>:<type>:<id>" -> owner scope;
+// nullopt otherwise.
 std::optional<Scope> ScopeOfArn(const std::string& arn) {
-  if (arn.rfind("arn:", 0) != 0) return std::nullopt;
-  size_t pos = 0;
-  std::vector<std::string> parts;
-  for (int i = 0; i < 5; ++i) {
-    size_t colon = arn.find(':', pos);
-    if (colon == std::string::npos) return std::nullopt;
-    parts.push_back(arn.substr(pos, colon - pos));
-    pos = colon + 1;
-  }
-  return Scope{parts[4], parts[3]};
+  auto parsed = ParseArn(arn);
+  if (!parsed) return std::nullopt;
+  return Scope{std::string(parsed->account), std::string(parsed->region)};
 }
 
 engine::Tags ToTags(const std::vector<aws::Tag>& list) {

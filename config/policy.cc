@@ -10,6 +10,8 @@
 #include <set>
 #include <sstream>
 
+#include "core/arn.h"
+#include "core/strings.h"
 #include "core/time_util.h"
 
 namespace drsnap::config {
@@ -18,13 +20,6 @@ namespace {
 using std::chrono::hours;
 using std::chrono::seconds;
 
-constexpr char kDefaultKeyAlias[] = "alias/aws/rds";
-
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
 
 size_t EditDistance(std::string_view a, std::string_view b) {
   std::vector<size_t> prev(b.size() + 1), cur(b.size() + 1);
@@ -45,7 +40,7 @@ std::string Suggest(std::string_view word, const std::vector<std::string>& candi
   std::string best;
   size_t best_d = std::max<size_t>(2, word.size() / 3) + 1;
   for (const auto& c : candidates) {
-    size_t d = EditDistance(Lower(word), Lower(c));
+    size_t d = EditDistance(AsciiLower(word), AsciiLower(c));
     if (d < best_d) {
       best_d = d;
       best = c;
@@ -127,21 +122,15 @@ struct KmsKeyRef {
 // a bare key id, or alias/<name>.
 std::optional<KmsKeyRef> ParseKmsKey(std::string_view k) {
   if (k.starts_with("arn:")) {
-    std::vector<std::string_view> parts;
-    size_t start = 0;
-    for (int i = 0; i < 5; ++i) {
-      size_t p = k.find(':', start);
-      if (p == std::string_view::npos) return std::nullopt;
-      parts.push_back(k.substr(start, p - start));
-      start = p + 1;
-    }
-    std::string_view resource = k.substr(start);
-    if (parts[2] != "kms" || !IsRegion(parts[3]) || parts[4].size() != 12 || !IsDigits(parts[4]))
+    auto arn = ParseArn(k);
+    if (!arn || arn->service != "kms" || !IsRegion(arn->region) || arn->account.size() != 12 ||
+        !IsDigits(arn->account))
       return std::nullopt;
+    std::string_view resource = arn->resource;
     if (!(resource.starts_with("key/") || resource.starts_with("alias/")) ||
         resource.size() <= resource.find('/') + 1)
       return std::nullopt;
-    return KmsKeyRef{true, std::string(parts[3]), std::string(parts[4])};
+    return KmsKeyRef{true, std::string(arn->region), std::string(arn->account)};
   }
   if (k.starts_with("alias/")) return k.size() > 6 ? std::optional(KmsKeyRef{}) : std::nullopt;
   // Bare key id: hex and hyphens (uuid) or mrk-...
@@ -149,10 +138,6 @@ std::optional<KmsKeyRef> ParseKmsKey(std::string_view k) {
   for (char c : k)
     if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '-')) return std::nullopt;
   return KmsKeyRef{};
-}
-
-bool IsDefaultKey(std::string_view k) {
-  return k == kDefaultKeyAlias || k.ends_with(":alias/aws/rds");
 }
 
 class Loader {
@@ -498,7 +483,7 @@ class Loader {
 
   void CheckKey(const YAML::Node& val, const std::string& key, const std::string& what,
                 const std::string& region, const std::string& account, const std::string& example) {
-    if (IsDefaultKey(key)) {
+    if (IsDefaultRdsKeyAlias(key)) {
       Err(val, what + " is the default RDS key '" + key +
                    "', which cannot be shared or owned; use a customer-managed key, e.g. " +
                    example);
@@ -1021,10 +1006,7 @@ std::string Retention::ToString() const {
 bool GlobMatch(std::string_view pattern, std::string_view text) {
   // Iterative glob with backtracking on the last '*'.
   size_t p = 0, t = 0, star = std::string_view::npos, mark = 0;
-  auto eq = [](char a, char b) {
-    return std::tolower(static_cast<unsigned char>(a)) ==
-           std::tolower(static_cast<unsigned char>(b));
-  };
+  auto eq = [](char a, char b) { return AsciiLower(a) == AsciiLower(b); };
   while (t < text.size()) {
     if (p < pattern.size() &&
         (pattern[p] == '?' || (pattern[p] != '*' && eq(pattern[p], text[t])))) {

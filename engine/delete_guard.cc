@@ -1,31 +1,57 @@
 #include "engine/delete_guard.h"
 
 #include <algorithm>
+#include <array>
 #include <cstdint>
 #include <functional>
+#include <map>
+#include <mutex>
 #include <optional>
 #include <span>
+#include <unordered_map>
 #include <utility>
 
 #include "engine/naming.h"
 #include "engine/planner.h"
 
 namespace drsnap::engine {
-namespace {
 
 using naming::NameStage;
 
-bool InFlight(SnapshotStatus s) {
-  return s == SnapshotStatus::kCreating || s == SnapshotStatus::kCopying;
+const char* SafetyRuleName(SafetyRule rule) {
+  switch (rule) {
+    case SafetyRule::kNotCreatedByDrsnap:
+      return "S1";
+    case SafetyRule::kNewestVaultCopy:
+      return "S2";
+    case SafetyRule::kInFlightDependency:
+      return "S3";
+    case SafetyRule::kIncompleteObservation:
+      return "S4";
+    case SafetyRule::kOtherPolicyOrDatabase:
+      return "S5";
+  }
+  return "S?";
 }
 
-Status Refuse(const DeleteRequest& a, const std::string& why) {
-  Error e = Error::Terminal("DeleteRefused", why);
-  e.With("delete " + a.scope.ToString() + "/" + a.snapshot_id);
+DeleteVerdict DeleteVerdict::Refused(SafetyRule rule, std::string sentence) {
+  DeleteVerdict v;
+  v.refused_ = true;
+  v.rule_ = rule;
+  v.sentence_ = std::move(sentence);
+  return v;
+}
+
+std::string DeleteVerdict::ToString() const {
+  return refused_ ? std::string(SafetyRuleName(rule_)) + ": " + sentence_ : "allowed";
+}
+
+Status DeleteVerdict::ToStatus(const Scope& scope, std::string_view snapshot_id) const {
+  if (!refused_) return OkStatus();
+  Error e = Error::Terminal("DeleteRefused", ToString());
+  e.With("delete " + scope.ToString() + "/" + std::string(snapshot_id));
   return Fail(std::move(e));
 }
-
-}  // namespace
 
 std::vector<Scope> DeleteDependencies(const config::Policy& policy, NameStage stage,
                                       const Scope& where, bool failed) {
@@ -53,90 +79,170 @@ std::vector<Scope> DeleteDependencies(const config::Policy& policy, NameStage st
   return out;
 }
 
-DeleteGuard::DeleteGuard(const Inventory& inventory, const config::Config& config)
-    : owned_(std::make_unique<LineageIndex>(inventory)), index_(*owned_), config_(config) {
-  Init();
-}
-
-DeleteGuard::DeleteGuard(const LineageIndex& index, const config::Config& config)
-    : index_(index), config_(config) {
-  Init();
-}
-
-void DeleteGuard::Init() {
-  for (const auto& p : config_.policies) {
-    PolicyInfo info;
-    info.policy = &p;
-    info.scopes = PolicyScopes(p);
-    policies_.emplace(p.name, std::move(info));
+class DeleteGuard::Impl {
+ public:
+  Impl(std::unique_ptr<LineageIndex> owned, const LineageIndex& index, const config::Config& config)
+      : owned_(std::move(owned)), index_(index) {
+    for (const auto& p : config.policies) {
+      PolicyInfo info;
+      info.policy = &p;
+      info.source = Scope{p.source_account_id, p.source_region};
+      info.capture_dependencies = DeleteDependencies(p, NameStage::kCapture, info.source, false);
+      info.scopes = PolicyScopes(p);
+      policies_.emplace(p.name, std::move(info));
+    }
   }
-}
 
-const DeleteGuard::VaultFacts& DeleteGuard::Facts(std::span<const LineageEntry> entries,
-                                                  const std::string& db_id) const {
-  // Groups are adjacent in memory: mix the address so they spread.
-  const auto address = reinterpret_cast<std::uintptr_t>(entries.data());
-  FactsShard& shard = facts_[((address >> 3) * 0x9E3779B97F4A7C15ull >> 32) % kFactsShards];
-  std::lock_guard<std::mutex> lock(shard.mu);
-  auto& by_db = shard.facts[entries.data()];
-  if (auto found = by_db.find(db_id); found != by_db.end()) return found->second;
-  VaultFacts& f = by_db[db_id];
-  const LineageEntry* newest = nullptr;
-  std::vector<TimePoint> in_flight;
-  std::vector<const LineageEntry*> available;  // sorted by point (entries are)
-  for (const auto& e : entries) {
-    if (e.lineage.stage != NameStage::kVault || !e.OursFor(db_id)) continue;
-    if (InFlight(e.status)) in_flight.push_back(e.lineage.recovery_point);
-    if (e.status != SnapshotStatus::kAvailable) continue;
-    available.push_back(&e);
-    if (!newest || e.lineage.recovery_point > newest->lineage.recovery_point ||
-        (e.lineage.recovery_point == newest->lineage.recovery_point &&
-         e.snapshot->id > newest->snapshot->id))
-      newest = &e;
-  }
-  if (newest) {
-    f.newest_available = newest->snapshot->id;
-    f.newest = newest;
-  }
-  for (TimePoint x : in_flight) {
-    // The base is the newest available copy older than the in-flight one.
-    const LineageEntry* base = nullptr;
-    for (const LineageEntry* e : available)
-      if (e->lineage.recovery_point < x) base = e;
-    if (base) f.bases.insert(base->snapshot->id);
-  }
-  return f;
-}
+  DeleteVerdict CheckDelete(const DeleteRequest& a, const Snapshot* fresh) const;
 
-const LineageEntry* DeleteGuard::FindEntry(std::span<const LineageEntry> entries,
-                                           const naming::LineageView& lineage, std::string_view id,
-                                           bool first, const LineageEntry* known) {
-  // Entries are sorted by (point, attempt, id), and an entry with this id
-  // parsed to this lineage: only the equal (point, attempt) range can hold it.
-  auto range =
-      std::ranges::equal_range(entries, std::pair{lineage.recovery_point, lineage.attempt},
-                               std::less<>(), [](const LineageEntry& e) {
-                                 return std::pair{e.lineage.recovery_point, e.lineage.attempt};
-                               });
-  const LineageEntry* found = nullptr;
-  for (const LineageEntry& e : range) {
-    if (&e != known && e.snapshot->id != id) continue;
-    found = &e;
-    if (first) break;
+ private:
+  struct PolicyInfo {
+    const config::Policy* policy = nullptr;
+    Scope source;
+    std::vector<Scope> capture_dependencies;  // of a capture in `source`
+    std::vector<Scope> scopes;                // PolicyScopes()
+  };
+  // S2/S3's facts about one database's vault copies in one lineage group.
+  struct VaultFacts {
+    const LineageEntry* newest = nullptr;    // S2: the newest available copy
+    std::vector<const LineageEntry*> bases;  // S3: the bases of in-flight copies
+  };
+  // The snapshot being judged as just described: laid over every indexed
+  // entry with its id, or added as an entry of its own when none has it.
+  struct Overlay {
+    const Snapshot* snapshot = nullptr;
+    naming::LineageView lineage;
+    bool ours = false;  // drsnap's, for the database judged (its own tags)
+  };
+
+  // S4's scopes (DeleteDependencies): the capture's, computed once per
+  // policy; the others' in `storage`.
+  static std::span<const Scope> Dependencies(const PolicyInfo& info, NameStage stage,
+                                             const Scope& where, bool failed,
+                                             std::vector<Scope>& storage) {
+    if (failed || stage == NameStage::kVault) return std::span<const Scope>(&where, 1);
+    if (stage == NameStage::kCapture && where == info.source) return info.capture_dependencies;
+    storage = DeleteDependencies(*info.policy, stage, where, failed);
+    return storage;
   }
-  return found;
-}
 
-Status DeleteGuard::Check(const Action& a, const Snapshot* fresh) const {
-  if (a.kind != ActionKind::kDeleteSnapshot) return OkStatus();
-  return CheckDelete(DeleteRequest{a.policy, a.scope, a.snapshot_id, a.db_kind, a.db_id}, fresh);
-}
+  // The entry of snapshot `id` (which parses as `lineage`) in `entries`
+  // (sorted as LineageIndex::Lineages() returns them); when several share
+  // the id, the first. `known`, when not null, is an entry of `entries`
+  // known to have the id (its text is not compared again).
+  static const LineageEntry* FindEntry(std::span<const LineageEntry> entries,
+                                       const naming::LineageView& lineage, std::string_view id,
+                                       const LineageEntry* known) {
+    // Entries are sorted by (point, attempt, id), and an entry with this id
+    // parsed to this lineage: only the equal (point, attempt) range can hold it.
+    auto range =
+        std::ranges::equal_range(entries, std::pair{lineage.recovery_point, lineage.attempt},
+                                 std::less<>(), [](const LineageEntry& e) {
+                                   return std::pair{e.lineage.recovery_point, e.lineage.attempt};
+                                 });
+    for (const LineageEntry& e : range)
+      if (&e == known || e.snapshot->id == id) return &e;
+    return nullptr;
+  }
 
-Status DeleteGuard::CheckDelete(const DeleteRequest& a, const Snapshot* fresh) const {
+  // The one computation of S2 and S3's vault facts: the copies of `db_id`
+  // (drsnap's, stage vault) in `entries`, as indexed, or with `overlay`.
+  // S2: the newest available copy by (point, id). S3: for every copy in
+  // flight, the newest available copy older than it (the base AWS copies
+  // incrementally from): the last such in the entries' order.
+  static VaultFacts ComputeVaultFacts(std::span<const LineageEntry> entries, std::string_view db_id,
+                                      const Overlay* overlay) {
+    VaultFacts f;
+    std::vector<TimePoint> in_flight;
+    std::vector<const LineageEntry*> available;  // in the entries' (point) order
+    std::optional<LineageEntry> extra;           // the overlay when no entry has its id
+    if (overlay && overlay->ours) {
+      bool indexed = std::ranges::any_of(
+          entries, [&](const LineageEntry& e) { return e.snapshot->id == overlay->snapshot->id; });
+      if (!indexed)
+        extra =
+            LineageEntry{overlay->snapshot, overlay->lineage, true, overlay->snapshot->status, 0,
+                         nullptr,           nullptr};
+    }
+    auto consider = [&](const LineageEntry& e, SnapshotStatus status) {
+      if (IsInFlight(status)) in_flight.push_back(e.lineage.recovery_point);
+      if (status != SnapshotStatus::kAvailable) return;
+      available.push_back(&e);
+      if (!f.newest || e.lineage.recovery_point > f.newest->lineage.recovery_point ||
+          (e.lineage.recovery_point == f.newest->lineage.recovery_point &&
+           e.snapshot->id > f.newest->snapshot->id))
+        f.newest = &e;
+    };
+    bool extra_done = !extra;
+    for (const auto& e : entries) {
+      if (!extra_done && extra->lineage.recovery_point < e.lineage.recovery_point) {
+        consider(*extra, extra->status);
+        extra_done = true;
+      }
+      if (e.lineage.stage != NameStage::kVault || !e.OursFor(db_id)) continue;
+      SnapshotStatus status = e.status;
+      if (overlay && e.snapshot->id == overlay->snapshot->id) status = overlay->snapshot->status;
+      consider(e, status);
+    }
+    if (!extra_done) consider(*extra, extra->status);
+    for (TimePoint x : in_flight) {
+      const LineageEntry* base = nullptr;
+      for (const LineageEntry* e : available)
+        if (e->lineage.recovery_point < x) base = e;
+      if (base) f.bases.push_back(base);
+    }
+    if (extra) {  // the facts outlive `extra`: it is named by the marker
+      if (f.newest == &*extra) f.newest = &kOverlayMarker;
+      for (auto& b : f.bases)
+        if (b == &*extra) b = &kOverlayMarker;
+    }
+    return f;
+  }
+
+  // ComputeVaultFacts(entries, db_id, nullptr), once per group and
+  // database (a plan may check close to a million deletes).
+  const VaultFacts& CachedVaultFacts(std::span<const LineageEntry> entries,
+                                     const std::string& db_id) const {
+    // Groups are adjacent in memory: mix the address so they spread.
+    const auto address = reinterpret_cast<std::uintptr_t>(entries.data());
+    FactsShard& shard = facts_[((address >> 3) * 0x9E3779B97F4A7C15ull >> 32) % kFactsShards];
+    std::lock_guard<std::mutex> lock(shard.mu);
+    auto& by_db = shard.facts[entries.data()];
+    if (auto found = by_db.find(db_id); found != by_db.end()) return found->second;
+    return by_db.emplace(db_id, ComputeVaultFacts(entries, db_id, nullptr)).first->second;
+  }
+
+  // Marks the overlay's own entry in VaultFacts computed with one that is
+  // not indexed (compared by address only).
+  static const LineageEntry kOverlayMarker;
+
+  std::unique_ptr<LineageIndex> owned_;
+  const LineageIndex& index_;
+  std::map<std::string, PolicyInfo, std::less<>> policies_;
+  // The cached facts by lineage group, then database id (node-based:
+  // references stay valid), in shards by group, each behind its own lock:
+  // threads that plan different databases (MakePlan) rarely wait for one
+  // another.
+  struct alignas(64) FactsShard {
+    std::mutex mu;
+    std::unordered_map<const LineageEntry*, std::map<std::string, VaultFacts, std::less<>>> facts;
+  };
+  static constexpr size_t kFactsShards = 16;
+  mutable std::array<FactsShard, kFactsShards> facts_;
+};
+
+const LineageEntry DeleteGuard::Impl::kOverlayMarker{};
+
+DeleteVerdict DeleteGuard::Impl::CheckDelete(const DeleteRequest& a, const Snapshot* fresh) const {
+  auto refuse = [](SafetyRule rule, std::string sentence) {
+    return DeleteVerdict::Refused(rule, std::move(sentence));
+  };
   auto pit = policies_.find(a.policy);
   if (pit == policies_.end())
-    return Refuse(a, "S5: the action names no known policy ('" + a.policy + "')");
-  const config::Policy* p = pit->second.policy;
+    return refuse(SafetyRule::kOtherPolicyOrDatabase,
+                  "the action names no known policy ('" + a.policy + "')");
+  const PolicyInfo& info = pit->second;
+  const config::Policy& p = *info.policy;
 
   // S1: a drsnap name ...
   std::optional<naming::LineageView> lin;
@@ -165,159 +271,161 @@ Status DeleteGuard::CheckDelete(const DeleteRequest& a, const Snapshot* fresh) c
   if (!lin) {
     lin = naming::ParseNameView(a.snapshot_id);  // views into a.snapshot_id
     if (!lin)
-      return Refuse(a, "S1: " + a.snapshot_id + " is not a drsnap name; drsnap did not create it");
+      return refuse(SafetyRule::kNotCreatedByDrsnap,
+                    a.snapshot_id + " is not a drsnap name; drsnap did not create it");
     entries = index_.Lineages(a.scope, lin->source_account, lin->db_token, a.db_kind);
   }
-  const VaultFacts* facts = nullptr;
-  if (lin->stage == NameStage::kVault && !entries.empty()) facts = &Facts(entries, a.db_id);
-  const LineageEntry* entry =
-      FindEntry(entries, *lin, a.snapshot_id, /*first=*/facts != nullptr, hint);
+  const LineageEntry* entry = FindEntry(entries, *lin, a.snapshot_id, hint);
   const Snapshot* snap = fresh ? fresh : (entry ? entry->snapshot : nullptr);
-  // What the index already knows about `snap` (S1's tags, S5's tags) holds
-  // only when `snap` is the indexed snapshot itself.
+  // What the index already knows about `snap` (S1's tags, S5's tags, its
+  // status) holds only when `snap` is the indexed snapshot itself.
   const LineageEntry* indexed = entry && snap == entry->snapshot ? entry : nullptr;
-  // S4: the snapshot's scope and every scope the delete's justification
-  // depends on were observed completely (DeleteDependencies: a failed
-  // snapshot's and a vault copy's is their own scope; a capture's is every
-  // scope of the policy, computed once: a plan may expire many captures).
-  // The indexed entry carries the snapshot's status (no read of the snapshot).
   const SnapshotStatus status =
       indexed ? indexed->status : (snap ? snap->status : SnapshotStatus::kOther);
-  bool failed = snap && status == SnapshotStatus::kFailed;
-  std::vector<Scope> deps;
-  std::span<const Scope> depends_on;
-  if (failed || lin->stage == NameStage::kVault) {
-    depends_on = std::span<const Scope>(&a.scope, 1);
-  } else if (lin->stage == NameStage::kCapture) {
-    depends_on = pit->second.scopes;
-  } else {
-    deps = DeleteDependencies(*p, lin->stage, a.scope, failed);
-    depends_on = deps;
-  }
-  for (const Scope& s : depends_on) {
+
+  // S4: the snapshot's scope and every scope the delete's justification
+  // depends on were observed completely.
+  std::vector<Scope> storage;
+  for (const Scope& s : Dependencies(info, lin->stage, a.scope,
+                                     snap && status == SnapshotStatus::kFailed, storage)) {
     const ScopeInventory* si = index_.Find(s);
     if (!si || !si->complete)
-      return Refuse(a, "S4: scope " + s.ToString() + " of policy '" + p->name + "' " +
-                           (si ? "is incomplete" : "was not observed") + "; deleting " +
-                           a.snapshot_id + " depends on it");
+      return refuse(SafetyRule::kIncompleteObservation,
+                    "scope " + s.ToString() + " of policy '" + p.name + "' " +
+                        (si ? "is incomplete" : "was not observed") + "; deleting " +
+                        a.snapshot_id + " depends on it");
   }
   if (!snap)
-    return Refuse(a, "S1: " + a.snapshot_id + " was not observed in " + a.scope.ToString() +
-                         " as a manual snapshot owned there; drsnap only deletes what it created");
+    return refuse(SafetyRule::kNotCreatedByDrsnap,
+                  a.snapshot_id + " was not observed in " + a.scope.ToString() +
+                      " as a manual snapshot owned there; drsnap only deletes what it created");
   // ... and drsnap's tags on it.
-  if (!(indexed ? indexed->drsnap_created : naming::IsDrsnapCreated(*snap)))
-    return Refuse(a, "S1: " + a.snapshot_id +
-                         " does not carry drsnap's tags (drsnap:managed=true and a matching "
-                         "drsnap:stage); drsnap did not create it");
+  const naming::DrsnapTags tags =
+      indexed ? naming::DrsnapTags{} : naming::FindDrsnapTags(snap->tags);
+  if (!(indexed ? indexed->drsnap_created : naming::IsDrsnapCreated(*snap, lin->stage, tags)))
+    return refuse(SafetyRule::kNotCreatedByDrsnap,
+                  a.snapshot_id +
+                      " does not carry drsnap's tags (drsnap:managed=true and a matching "
+                      "drsnap:stage); drsnap did not create it");
   // S5: it belongs to this policy and database.
-  auto tag = [&](const char* key) -> const std::string* {
-    auto t = snap->tags.find(key);
-    return t == snap->tags.end() ? nullptr : &t->second;
-  };
-  const std::string* policy_tag = indexed ? indexed->policy_tag : tag(naming::kTagPolicy);
-  const std::string* db_tag = indexed ? indexed->db_tag : tag(naming::kTagDb);
+  const std::string* policy_tag = indexed ? indexed->policy_tag : tags.policy;
+  const std::string* db_tag = indexed ? indexed->db_tag : tags.db;
   if (!policy_tag || *policy_tag != a.policy)
-    return Refuse(a, "S5: " + a.snapshot_id + " is tagged for policy '" +
-                         (policy_tag ? *policy_tag : std::string()) + "', not '" + a.policy + "'");
+    return refuse(SafetyRule::kOtherPolicyOrDatabase,
+                  a.snapshot_id + " is tagged for policy '" +
+                      (policy_tag ? *policy_tag : std::string()) + "', not '" + a.policy + "'");
   if (!db_tag || *db_tag != a.db_id || !naming::HasDbToken(a.db_id, lin->db_token))
-    return Refuse(a, "S5: " + a.snapshot_id + " is not a snapshot of " + a.db_id);
+    return refuse(SafetyRule::kOtherPolicyOrDatabase,
+                  a.snapshot_id + " is not a snapshot of " + a.db_id);
   // Captures and raws live in the policy's source scope; hops and vault copies
   // carry the policy's source account.
   bool dr_side = lin->stage == NameStage::kHop || lin->stage == NameStage::kVault;
-  bool in_source = a.scope.account_id == p->source_account_id && a.scope.region == p->source_region;
-  if (dr_side ? lin->source_account != p->source_account_id : !in_source)
-    return Refuse(a, "S5: " + a.snapshot_id + " does not belong to policy '" + p->name +
-                         "' (source " + Scope{p->source_account_id, p->source_region}.ToString() +
-                         ")");
+  if (dr_side ? lin->source_account != p.source_account_id : !(a.scope == info.source))
+    return refuse(SafetyRule::kOtherPolicyOrDatabase,
+                  a.snapshot_id + " does not belong to policy '" + p.name + "' (source " +
+                      info.source.ToString() + ")");
 
   // S3: not the source of an in-flight copy.
   if (index_.IsInFlightSource(*snap))
-    return Refuse(a, "S3: " + a.snapshot_id + " is the source of a copy in flight");
-  TimePoint point = lin->recovery_point;
+    return refuse(SafetyRule::kInFlightDependency,
+                  a.snapshot_id + " is the source of a copy in flight");
+  const TimePoint point = lin->recovery_point;
   auto in_flight_at = [&](const Scope& scope, std::string_view acct, NameStage stage) {
     for (const auto& e : index_.Lineages(scope, acct, lin->db_token, a.db_kind))
-      if (e.lineage.recovery_point == point && e.lineage.stage == stage &&
-          InFlight(e.status) && e.OursFor(a.db_id))
+      if (e.lineage.recovery_point == point && e.lineage.stage == stage && IsInFlight(e.status) &&
+          e.OursFor(a.db_id))
         return e.snapshot;
     return static_cast<const Snapshot*>(nullptr);
   };
-  const std::vector<Scope>& scopes = pit->second.scopes;
   switch (lin->stage) {
     case NameStage::kRaw:
       if (const Snapshot* s = in_flight_at(a.scope, "", NameStage::kCapture))
-        return Refuse(a, "S3: " + s->id + " is being copied from it");
+        return refuse(SafetyRule::kInFlightDependency, s->id + " is being copied from it");
       break;
     case NameStage::kCapture:
-      for (const Scope& s : scopes) {
+      for (const Scope& s : info.scopes) {
         for (NameStage st : {NameStage::kHop, NameStage::kVault})
-          if (const Snapshot* x = in_flight_at(s, p->source_account_id, st))
-            return Refuse(a, "S3: " + x->id + " in " + s.ToString() + " is being copied from it");
+          if (const Snapshot* x = in_flight_at(s, p.source_account_id, st))
+            return refuse(SafetyRule::kInFlightDependency,
+                          x->id + " in " + s.ToString() + " is being copied from it");
       }
       break;
     case NameStage::kHop:
-      for (const Scope& s : scopes) {
+      for (const Scope& s : info.scopes) {
         if (s.account_id != a.scope.account_id) continue;
-        if (const Snapshot* x = in_flight_at(s, p->source_account_id, NameStage::kVault))
-          return Refuse(a, "S3: " + x->id + " in " + s.ToString() + " is being copied from it");
+        if (const Snapshot* x = in_flight_at(s, p.source_account_id, NameStage::kVault))
+          return refuse(SafetyRule::kInFlightDependency,
+                        x->id + " in " + s.ToString() + " is being copied from it");
       }
       break;
     case NameStage::kVault: {
       // S2: the newest available vault copy stays; S3: so does the base of
-      // an in-flight (incremental) copy.
-      if (!fresh && facts) {
-        // Equal ids parse to equal (point, attempt): those are compared
-        // first, from the index, and the ids only when they agree.
-        const LineageEntry* newest = facts->newest;
-        if (newest && newest->lineage.recovery_point == lin->recovery_point &&
-            newest->lineage.attempt == lin->attempt &&
-            (newest == hint || facts->newest_available == a.snapshot_id))
-          return Refuse(a, "S2: " + a.snapshot_id + " is the newest available vault copy of " +
-                               a.db_id + " in " + a.scope.ToString());
-        if (facts->bases.count(a.snapshot_id))
-          return Refuse(a,
-                        "S3: " + a.snapshot_id + " is the base of an incremental copy in flight");
-        break;
+      // an in-flight (incremental) copy. The facts as indexed serve when
+      // the snapshot judged is the indexed one (or says the same status);
+      // else they are computed with it laid over the index.
+      const bool as_indexed = !fresh || (entry && fresh->status == entry->status);
+      Overlay overlay;
+      if (!as_indexed) {
+        overlay.snapshot = fresh;
+        overlay.lineage = *lin;
+        overlay.ours = db_tag && *db_tag == a.db_id;
       }
-      const Snapshot* newest = nullptr;
-      std::optional<TimePoint> newest_point;
-      std::vector<TimePoint> in_flight_points;
-      for (const auto& e : entries) {
-        if (e.lineage.stage != NameStage::kVault || !e.OursFor(a.db_id)) continue;
-        const Snapshot* s = e.snapshot->id == a.snapshot_id ? snap : e.snapshot;
-        if (InFlight(s->status)) in_flight_points.push_back(e.lineage.recovery_point);
-        if (s->status != SnapshotStatus::kAvailable) continue;
-        if (!newest_point || e.lineage.recovery_point > *newest_point ||
-            (e.lineage.recovery_point == *newest_point && s->id > newest->id)) {
-          newest = s;
-          newest_point = e.lineage.recovery_point;
-        }
+      VaultFacts computed;
+      const VaultFacts* facts = nullptr;
+      if (as_indexed) {
+        if (!entries.empty()) facts = &CachedVaultFacts(entries, a.db_id);
+      } else {
+        computed = ComputeVaultFacts(entries, a.db_id, &overlay);
+        facts = &computed;
       }
-      if (newest && newest->id == a.snapshot_id)
-        return Refuse(a, "S2: " + a.snapshot_id + " is the newest available vault copy of " +
-                             a.db_id + " in " + a.scope.ToString());
-      if (status == SnapshotStatus::kAvailable) {
-        for (TimePoint x : in_flight_points) {
-          // The base is the newest available copy older than the in-flight one.
-          const Snapshot* base = nullptr;
-          TimePoint base_point{};
-          for (const auto& e : entries) {
-            if (e.lineage.stage != NameStage::kVault || !e.OursFor(a.db_id)) continue;
-            const Snapshot* s = e.snapshot->id == a.snapshot_id ? snap : e.snapshot;
-            if (s->status != SnapshotStatus::kAvailable || e.lineage.recovery_point >= x) continue;
-            if (!base || e.lineage.recovery_point >= base_point) {
-              base = s;
-              base_point = e.lineage.recovery_point;
-            }
-          }
-          if (base && base->id == a.snapshot_id)
-            return Refuse(a,
-                          "S3: " + a.snapshot_id + " is the base of an incremental copy in flight");
-        }
-      }
+      if (!facts) break;
+      // An entry is this snapshot when it is the overlay's, or has its id.
+      // Equal ids parse to equal (point, attempt): those are compared first.
+      auto is_this = [&](const LineageEntry* e) {
+        if (e == &kOverlayMarker) return true;
+        return e->lineage.recovery_point == lin->recovery_point &&
+               e->lineage.attempt == lin->attempt &&
+               (e == hint || e->snapshot->id == a.snapshot_id);
+      };
+      if (facts->newest && is_this(facts->newest))
+        return refuse(SafetyRule::kNewestVaultCopy, a.snapshot_id +
+                                                        " is the newest available vault copy of " +
+                                                        a.db_id + " in " + a.scope.ToString());
+      for (const LineageEntry* base : facts->bases)
+        if (is_this(base))
+          return refuse(SafetyRule::kInFlightDependency,
+                        a.snapshot_id + " is the base of an incremental copy in flight");
       break;
     }
   }
-  return OkStatus();
+  return DeleteVerdict::Allowed();
+}
+
+DeleteGuard::DeleteGuard(const Inventory& inventory, const config::Config& config) {
+  auto index = std::make_unique<LineageIndex>(inventory);
+  const LineageIndex& ref = *index;
+  impl_ = std::make_unique<Impl>(std::move(index), ref, config);
+}
+
+DeleteGuard::DeleteGuard(const LineageIndex& index, const config::Config& config)
+    : impl_(std::make_unique<Impl>(nullptr, index, config)) {}
+
+DeleteGuard::~DeleteGuard() = default;
+DeleteGuard::DeleteGuard(DeleteGuard&&) noexcept = default;
+DeleteGuard& DeleteGuard::operator=(DeleteGuard&&) noexcept = default;
+
+DeleteVerdict DeleteGuard::Check(const Action& a, const Snapshot* fresh) const {
+  if (a.kind != ActionKind::kDeleteSnapshot) return DeleteVerdict::Allowed();
+  return CheckDelete(DeleteRequest{a.policy, a.scope, a.snapshot_id, a.db_kind, a.db_id}, fresh);
+}
+
+DeleteVerdict DeleteGuard::CheckDelete(const DeleteRequest& request, const Snapshot* fresh) const {
+  return impl_->CheckDelete(request, fresh);
+}
+
+DeleteVerdict CheckDeleteAllowed(const Inventory& inventory, const config::Config& config,
+                                 const Action& action, const Snapshot* fresh) {
+  return DeleteGuard(inventory, config).Check(action, fresh);
 }
 
 }  // namespace drsnap::engine

@@ -1,21 +1,34 @@
-// The safety rules S1-S5 (planner.h) for deletes, as one reusable checker.
-// The planner runs every delete it plans through it; the executor runs each
-// delete through it again right before the call (CheckDeleteAllowed in
-// planner.h is the one-shot form).
+// The safety rules every delete passes, as one checker. The planner runs
+// every delete it plans through it; the executor runs each delete through it
+// again right before the call, against a fresher view and the snapshot as
+// just described (`fresh`).
 //
-// Thread safety: Check() is const and may be called concurrently; the
-// inventory (and index) must outlive the guard.
+//   S1 never delete a snapshot drsnap did not create (naming::IsDrsnapCreated);
+//   S2 never delete the newest available vault copy of a database in a
+//      target region;
+//   S3 never delete a snapshot an in-flight copy depends on: the source of a
+//      creating/copying snapshot (by source_arn, or by lineage: the capture of
+//      an in-flight hop/vault copy, the hop of an in-flight vault copy), nor
+//      the newest available vault copy older than an in-flight vault copy of
+//      the same database in the same region (the incremental-copy base);
+//   S4 the scope of the snapshot being deleted and every scope its
+//      justification depends on were observed completely
+//      (DeleteDependencies);
+//   S5 only a delete of a snapshot that belongs to the action's policy and
+//      database (tags drsnap:policy / drsnap:db, and the policy's source
+//      scope or source account) is allowed.
+//
+// A refusal names its rule (SafetyRule) and says why in one sentence;
+// callers branch on the rule, never on the text.
+//
+// Thread safety: a DeleteGuard's checks are const and may run concurrently;
+// the inventory (and index) must outlive the guard.
 #pragma once
 
-#include <array>
-#include <map>
+#include <cstdint>
 #include <memory>
-#include <mutex>
-#include <span>
 #include <string>
 #include <string_view>
-#include <unordered_map>
-#include <unordered_set>
 #include <vector>
 
 #include "config/policy.h"
@@ -25,6 +38,38 @@
 #include "engine/naming.h"
 
 namespace drsnap::engine {
+
+enum class SafetyRule : uint8_t {
+  kNotCreatedByDrsnap,     // S1
+  kNewestVaultCopy,        // S2
+  kInFlightDependency,     // S3
+  kIncompleteObservation,  // S4
+  kOtherPolicyOrDatabase,  // S5
+};
+const char* SafetyRuleName(SafetyRule rule);  // "S1" ... "S5"
+
+// A delete allowed, or refused by one rule with one sentence.
+class DeleteVerdict {
+ public:
+  static DeleteVerdict Allowed() { return DeleteVerdict(); }
+  static DeleteVerdict Refused(SafetyRule rule, std::string sentence);
+
+  bool allowed() const { return !refused_; }
+  explicit operator bool() const { return allowed(); }
+  // REQUIRES: !allowed().
+  SafetyRule rule() const { return rule_; }
+  const std::string& sentence() const { return sentence_; }
+  // "allowed", or "S2: <sentence>".
+  std::string ToString() const;
+  // OK, or Error code "DeleteRefused" with ToString() as the message and
+  // `delete <scope>/<id>` as its context.
+  Status ToStatus(const Scope& scope, std::string_view snapshot_id) const;
+
+ private:
+  bool refused_ = false;
+  SafetyRule rule_ = SafetyRule::kNotCreatedByDrsnap;
+  std::string sentence_;
+};
 
 // S4, per delete: the scopes whose complete observation a delete of a
 // drsnap snapshot of `stage` in `where` relies on, `where` first:
@@ -63,47 +108,26 @@ class DeleteGuard {
   // Uses an index the caller already has.
   DeleteGuard(const LineageIndex& index, const config::Config& config);
 
-  // OK, or Error code "DeleteRefused" with the rule ("S2: ...") in the message.
-  // `fresh`, when given, is the snapshot as just described by AWS and takes
-  // the place of the inventory's copy (status, tags).
-  Status Check(const Action& action, const Snapshot* fresh = nullptr) const;
+  // `fresh`, when given, is the snapshot as just described by AWS: it takes
+  // the place of the inventory's copy (status, tags) in every rule. A
+  // non-delete action is allowed.
+  DeleteVerdict Check(const Action& action, const Snapshot* fresh = nullptr) const;
   // The same for a delete that is not (yet) an Action.
-  Status CheckDelete(const DeleteRequest& request, const Snapshot* fresh = nullptr) const;
+  DeleteVerdict CheckDelete(const DeleteRequest& request, const Snapshot* fresh = nullptr) const;
+
+  ~DeleteGuard();
+  DeleteGuard(DeleteGuard&&) noexcept;
+  DeleteGuard& operator=(DeleteGuard&&) noexcept;
 
  private:
-  struct PolicyInfo {
-    const config::Policy* policy = nullptr;
-    std::vector<Scope> scopes;
-  };
-  // Per lineage group and database: the vault copies' S2/S3 facts.
-  struct VaultFacts {
-    std::string_view newest_available;           // S2: its id
-    const LineageEntry* newest = nullptr;        // S2: its entry
-    std::unordered_set<std::string_view> bases;  // S3: bases of in-flight copies
-  };
-  void Init();
-  // The entry of snapshot `id` (which parses as `lineage`) in `entries`
-  // (sorted as LineageIndex::Lineages() returns them); when several share
-  // the id, the first or the last. `known`, when not null, is an entry of
-  // `entries` known to have the id (its text is not compared again).
-  static const LineageEntry* FindEntry(std::span<const LineageEntry> entries,
-                                       const naming::LineageView& lineage, std::string_view id,
-                                       bool first, const LineageEntry* known);
-  const VaultFacts& Facts(std::span<const LineageEntry> entries, const std::string& db_id) const;
-
-  std::unique_ptr<LineageIndex> owned_;
-  const LineageIndex& index_;
-  const config::Config& config_;
-  std::map<std::string, PolicyInfo, std::less<>> policies_;
-  // The facts by lineage group, then database id (node-based: references
-  // stay valid), in shards by group, each behind its own lock: threads that
-  // plan different databases (MakePlan) rarely wait for one another.
-  struct alignas(64) FactsShard {
-    std::mutex mu;
-    std::unordered_map<const LineageEntry*, std::map<std::string, VaultFacts, std::less<>>> facts;
-  };
-  static constexpr size_t kFactsShards = 16;
-  mutable std::array<FactsShard, kFactsShards> facts_;
+  class Impl;  // engine/delete_guard.cc
+  std::unique_ptr<Impl> impl_;
 };
+
+// One delete judged against `inventory` (indexed for this one call): for a
+// single check. To check many deletes against one inventory, build one
+// DeleteGuard.
+DeleteVerdict CheckDeleteAllowed(const Inventory& inventory, const config::Config& config,
+                                 const Action& action, const Snapshot* fresh = nullptr);
 
 }  // namespace drsnap::engine

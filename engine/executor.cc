@@ -7,6 +7,7 @@
 #include <set>
 #include <string_view>
 
+#include "core/strings.h"
 #include "engine/observe.h"
 
 namespace drsnap::engine {
@@ -30,15 +31,6 @@ int ApplyReport::Count(Outcome o) const {
       std::ranges::count_if(results, [o](const auto& r) { return r.outcome == o; }));
 }
 
-namespace {
-
-std::string Lower(std::string s) {
-  for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
-}
-
-}  // namespace
-
 bool IsAlreadyExists(const Error& e) { return e.code.find("AlreadyExists") != std::string::npos; }
 
 bool IsNotFound(const Error& e) {
@@ -50,7 +42,7 @@ bool IsOneStepCopyRefusal(const Error& e) {
   if (e.code != "InvalidParameterCombination" && e.code != "InvalidParameterValue" &&
       e.code != "InvalidDBSnapshotState" && e.code != "InvalidDBClusterSnapshotStateFault")
     return false;
-  std::string m = Lower(e.message);
+  std::string m = AsciiLower(e.message);
   if (m.find("kms key") != std::string::npos && m.find("must specify") != std::string::npos)
     return false;  // a missing KmsKeyId is our bug, not the old rule
   return m.find("only be copied within") != std::string::npos ||
@@ -330,6 +322,7 @@ class Run {
   struct View {
     std::shared_ptr<const Inventory> world;
     std::map<Scope, TimePoint> listed_at;  // scopes listed during the delete phase
+    DeleteCheck check;                     // for `world`, made when first needed
   };
 
   // REQUIRES: the non-delete actions are finished.
@@ -375,7 +368,10 @@ class Run {
   // The view for one delete's re-check, listing first what must be fresh.
   Recheck RecheckFor(const Action& a) {
     std::lock_guard relist(relist_mu_);
-    if (legacy_refresh_) return {view_, true};
+    if (legacy_refresh_) {
+      if (!view_.check) view_.check = opt_.delete_guard(view_.world);
+      return {view_, true};
+    }
     if (!view_.world) view_.world = std::make_shared<const Inventory>(inventory_);
     std::vector<Scope> readers =
         opt_.recheck_scopes ? opt_.recheck_scopes(a) : std::vector<Scope>{a.scope};
@@ -391,6 +387,7 @@ class Run {
         describe = true;
     }
     if (!to_list.empty()) List(to_list);
+    if (!view_.check) view_.check = opt_.delete_guard(view_.world);
     return {view_, describe};
   }
 
@@ -425,6 +422,7 @@ class Run {
           si->snapshots.push_back(made);
     }
     view_.world = std::move(world);
+    view_.check = nullptr;  // made for the new version when first needed
   }
 
   static const Snapshot* Find(const ScopeInventory& si, const Scope& scope, DbKind kind,
@@ -471,10 +469,12 @@ class Run {
       e.With("re-checking before delete").With(a.Describe());
       return Finish(i, Outcome::kFailed, "", std::move(e));
     }
-    Status allowed = opt_.delete_guard(a, *fresh, world);
-    if (!allowed) {
-      std::string why = "held back by the safety re-check: " + allowed.error().message;
-      return Finish(i, Outcome::kDeferred, std::move(why), std::move(allowed).error());
+    DeleteVerdict verdict = check.view.check(a, *fresh);
+    if (!verdict) {
+      report_.results[i].refused_by = verdict.rule();
+      return Finish(i, Outcome::kDeferred,
+                    "held back by the safety re-check: " + verdict.ToString(),
+                    std::move(verdict.ToStatus(a.scope, a.snapshot_id)).error());
     }
     Status st = cloud_.DeleteSnapshot(a.scope, a.db_kind, a.snapshot_id);
     if (st) return Finish(i, Outcome::kDone, "");

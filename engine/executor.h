@@ -75,6 +75,7 @@
 #include "core/clock.h"
 #include "core/error.h"
 #include "engine/cloud.h"
+#include "engine/delete_guard.h"
 #include "engine/model.h"
 
 namespace drsnap::engine {
@@ -90,9 +91,10 @@ const char* OutcomeName(Outcome o);  // "done" | "already-done" | "failed" | "de
 struct ActionResult {
   Action action;
   Outcome outcome = Outcome::kDeferred;
-  std::optional<Error> error;        // kFailed (and a refused delete re-check)
-  std::string reason;                // kDeferred / kAlreadyDone: why, one sentence
-  std::optional<Snapshot> snapshot;  // create/copy kDone: what AWS returned
+  std::optional<Error> error;            // kFailed (and a refused delete re-check)
+  std::optional<SafetyRule> refused_by;  // a delete the re-check refused (kDeferred)
+  std::string reason;                    // kDeferred / kAlreadyDone: why, one sentence
+  std::optional<Snapshot> snapshot;      // create/copy kDone: what AWS returned
 };
 
 struct ApplyReport {
@@ -119,11 +121,15 @@ struct ProgressEvent {
   const ActionResult* result = nullptr;  // null when started
 };
 
-// The re-check before a delete: `fresh` is the snapshot and `world` the
-// view, both as described at the top of this file. Return an error to
-// refuse.
-using DeleteRecheck =
-    std::function<Status(const Action& action, const Snapshot& fresh, const Inventory& world)>;
+// The re-check before a delete, for one version of the view (described at
+// the top of this file): judges `action` given `fresh`, the snapshot as
+// just read. May be called from several worker threads at once.
+using DeleteCheck = std::function<DeleteVerdict(const Action& action, const Snapshot& fresh)>;
+// Makes the DeleteCheck for a version of the view, once per version (a
+// guard indexes the view once, whatever the number of deletes it judges).
+// The view stays alive while any check made for it runs. Called one at a
+// time.
+using DeleteCheckFactory = std::function<DeleteCheck(std::shared_ptr<const Inventory> world)>;
 
 struct ExecutorOptions {
   int concurrency = 8;                   // actions in flight at once; >= 1
@@ -135,7 +141,7 @@ struct ExecutorOptions {
   Duration deadline_margin = std::chrono::seconds(5);
   const std::atomic<bool>* stop = nullptr;  // when true: start nothing new
   LearnedFacts facts;                       // facts known before this apply
-  DeleteRecheck delete_guard;               // null: deletes are refused (fail safe)
+  DeleteCheckFactory delete_guard;          // null: deletes are refused (fail safe)
   // The scopes that can hold a copy reading the snapshot a delete removes,
   // or based on it (see the top; a subset of the guard's S4 set,
   // DeleteDependencies in delete_guard.h). Include the delete's own scope

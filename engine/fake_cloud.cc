@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "core/arn.h"
+
 namespace drsnap::engine {
 namespace {
 
@@ -20,34 +22,22 @@ struct ParsedArn {
   Scope scope;
   std::string id;
 };
-std::optional<ParsedArn> ParseArn(const std::string& arn) {
-  if (arn.rfind("arn:", 0) != 0) return std::nullopt;
-  std::vector<std::string> parts;
-  size_t start = 0;
-  for (int i = 0; i < 6; ++i) {
-    size_t colon = arn.find(':', start);
-    if (colon == std::string::npos) return std::nullopt;
-    parts.push_back(arn.substr(start, colon - start));
-    start = colon + 1;
-  }
-  parts.push_back(arn.substr(start));
-  return ParsedArn{Scope{parts[4], parts[3]}, parts[6]};
+std::optional<ParsedArn> ParseSnapshotArn(const std::string& text) {
+  auto arn = ParseArn(text);
+  if (!arn) return std::nullopt;
+  size_t colon = arn->resource.find(':');  // "snapshot:<id>"
+  if (colon == std::string_view::npos) return std::nullopt;
+  return ParsedArn{Scope{std::string(arn->account), std::string(arn->region)},
+                   std::string(arn->resource.substr(colon + 1))};
 }
 
 }  // namespace
-
-std::string FakeSnapshotArn(const Scope& scope, DbKind kind, const std::string& id) {
-  return "arn:aws:rds:" + scope.region + ":" + scope.account_id + ":" +
-         (kind == DbKind::kInstance ? "snapshot:" : "cluster-snapshot:") + id;
-}
 
 FakeCloud::FakeCloud() = default;
 
 void FakeCloud::AddDatabase(Database db) {
   std::lock_guard l(mu_);
-  if (db.arn.empty())
-    db.arn = "arn:aws:rds:" + db.scope.region + ":" + db.scope.account_id + ":" +
-             (db.kind == DbKind::kInstance ? "db:" : "cluster:") + db.id;
+  if (db.arn.empty()) db.arn = DatabaseArn(db.scope, db.kind, db.id);
   databases_.push_back(std::move(db));
 }
 
@@ -58,7 +48,7 @@ void FakeCloud::RemoveDatabase(const Scope& scope, const std::string& db_id) {
 
 void FakeCloud::AddSnapshot(Snapshot s) {
   std::lock_guard l(mu_);
-  if (s.arn.empty()) s.arn = FakeSnapshotArn(s.scope, s.kind, s.id);
+  if (s.arn.empty()) s.arn = SnapshotArn(s.scope, s.kind, s.id);
   s.seen_from = s.scope;
   if (s.recovery_point == TimePoint{}) s.recovery_point = s.create_time;
   if (s.status_text.empty()) s.status_text = SnapshotStatusName(s.status);
@@ -174,7 +164,7 @@ int FakeCloud::CopiesInFlight(const Scope& scope) const {
   auto it = snapshots_.find(scope);
   if (it == snapshots_.end()) return 0;
   for (const auto& [id, st] : it->second)
-    if (st.snap.status == SnapshotStatus::kCopying) ++n;
+    if (st.snap.status == SnapshotStatus::kCopying) ++n;  // a copy, not a create
   return n;
 }
 
@@ -195,7 +185,7 @@ FakeCloud::Stored* FakeCloud::FindLocked(const Scope& scope, const std::string& 
 }
 
 const FakeCloud::Stored* FakeCloud::FindByArnLocked(const std::string& arn) const {
-  auto parsed = ParseArn(arn);
+  auto parsed = ParseSnapshotArn(arn);
   if (!parsed) return nullptr;
   auto it = snapshots_.find(parsed->scope);
   if (it == snapshots_.end()) return nullptr;
@@ -309,7 +299,7 @@ Result<Snapshot> FakeCloud::CreateSnapshot(const Scope& scope, DbKind kind,
   Snapshot s;
   s.kind = kind;
   s.id = snapshot_id;
-  s.arn = FakeSnapshotArn(scope, kind, snapshot_id);
+  s.arn = SnapshotArn(scope, kind, snapshot_id);
   s.scope = scope;
   s.seen_from = scope;
   s.db_id = db_id;
@@ -376,7 +366,7 @@ Result<Snapshot> FakeCloud::CopySnapshot(const Scope& destination, const CopyReq
         "Cannot create more than " + std::to_string(manual_quota_) + " manual snapshots"));
   Snapshot s = src->snap;
   s.id = request.target_id;
-  s.arn = FakeSnapshotArn(destination, request.kind, request.target_id);
+  s.arn = SnapshotArn(destination, request.kind, request.target_id);
   s.scope = destination;
   s.seen_from = destination;
   s.type = SnapshotType::kManual;
@@ -467,8 +457,7 @@ Result<Database> FakeCloud::RestoreFromSnapshot(const Scope& scope, const Restor
   Database d;
   d.kind = request.kind;
   d.id = request.db_id;
-  d.arn = "arn:aws:rds:" + scope.region + ":" + scope.account_id + ":" +
-          (d.kind == DbKind::kInstance ? "db:" : "cluster:") + d.id;
+  d.arn = DatabaseArn(scope, d.kind, d.id);
   d.scope = scope;
   d.engine = src->snap.engine;
   d.status = "creating";
@@ -514,7 +503,7 @@ Status FakeCloud::TagSnapshot(const Scope& scope, const std::string& snapshot_ar
                               const Tags& tags) {
   std::lock_guard l(mu_);
   if (auto e = Enter("TagSnapshot")) return Fail(*e);
-  auto parsed = ParseArn(snapshot_arn);
+  auto parsed = ParseSnapshotArn(snapshot_arn);
   Stored* st = parsed && parsed->scope == scope ? FindLocked(scope, parsed->id) : nullptr;
   if (st == nullptr)
     return Fail(Error::Terminal("DBSnapshotNotFound", "Snapshot " + snapshot_arn + " not found."));

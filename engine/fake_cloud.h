@@ -26,10 +26,6 @@
 
 namespace drsnap::engine {
 
-// "arn:aws:rds:<region>:<account>:snapshot:<id>" (instances) or
-// "...:cluster-snapshot:<id>" (clusters).
-std::string FakeSnapshotArn(const Scope& scope, DbKind kind, const std::string& id);
-
 class FakeCloud final : public Cloud {
  public:
   FakeCloud();

@@ -6,41 +6,123 @@
 #include <exception>
 #include <functional>
 #include <iterator>
+#include <map>
+#include <new>
 #include <system_error>
 #include <thread>
+#include <type_traits>
+#include <unordered_map>
+#include <unordered_set>
 #include <utility>
 
+#include "core/arn.h"
 #include "core/memory.h"
 
 namespace drsnap::engine {
 namespace {
 
+// Views into the inventory's strings (the inventory outlives the index).
+struct Key {
+  std::string_view account;  // "" for capture/raw names and automated snapshots
+  std::string_view name;     // DB token (drsnap names) or DB id (automated)
+  DbKind kind;
+  bool operator==(const Key&) const = default;
+};
+struct KeyHash {
+  size_t operator()(const Key& k) const {
+    size_t h = std::hash<std::string_view>()(k.account);
+    h = h * 31 + std::hash<std::string_view>()(k.name);
+    return h * 2 + (k.kind == DbKind::kCluster ? 1 : 0);
+  }
+};
+// The entries of one key: a slice of one flat array per scope and kind of
+// group (a million entries in ten thousand vectors would cost a third more
+// memory and the copying of growing them).
+struct Group {
+  uint32_t begin = 0;  // in the flat array, once arranged
+  uint32_t size = 0;
+  uint32_t id = 0;  // State::groups[id] is this group
+};
+// Where each group is, by LineageEntry::group.
+struct GroupRef {
+  const LineageEntry* first = nullptr;
+  uint32_t size = 0;
+  const Scope* scope = nullptr;     // the scope that observed them
+  bool shared = false;              // a SharedCaptures() group
+  DbKind kind = DbKind::kInstance;  // of the key (every snapshot in it has it)
+};
+// An allocator whose resize() writes nothing: the parts of a large scope
+// write their entries in place, each thread into its own range of one
+// array, and the first touch of those pages happens on that thread
+// (LineageEntry is an implicit-lifetime aggregate: the storage holds
+// entries as soon as it is allocated, and each is written before it is
+// read).
+template <typename T>
+struct UnwrittenAllocator : std::allocator<T> {
+  static_assert(std::is_trivially_copyable_v<T> && std::is_trivially_destructible_v<T>);
+  template <typename U>
+  struct rebind {
+    using other = UnwrittenAllocator<U>;
+  };
+  UnwrittenAllocator() = default;
+  template <typename U>
+  UnwrittenAllocator(const UnwrittenAllocator<U>&) noexcept {}  // NOLINT: as std::allocator
+  template <typename U, typename... Args>
+  void construct(U* p, Args&&... args) {
+    if constexpr (sizeof...(Args) > 0) ::new (static_cast<void*>(p)) U(std::forward<Args>(args)...);
+  }
+};
+using EntryArray = std::vector<LineageEntry, UnwrittenAllocator<LineageEntry>>;
+struct PerScope {
+  const ScopeInventory* inv = nullptr;
+  EntryArray entries;                        // of `lineages`
+  std::vector<LineageEntry> shared_entries;  // of `shared_captures`
+  std::unordered_map<Key, Group, KeyHash> lineages;
+  std::unordered_map<Key, std::vector<const Snapshot*>, KeyHash> automated;
+  // policy -> (kind, db id) of drsnap-made snapshots tagged with it
+  std::unordered_map<std::string_view, std::unordered_set<Key, KeyHash>> tagged;
+  // Shared-with-me captures: key account = the owner account.
+  std::unordered_map<Key, Group, KeyHash> shared_captures;
+};
+// What indexing a run of one scope's snapshots found, before it joins
+// the scope's index (in the order of the runs: as if in one pass). Each
+// part is written by one thread.
+struct Part {
+  // Groups numbered in order of first appearance (lineages and shared
+  // captures in one sequence); LineageEntry::group holds these numbers
+  // until the part is joined.
+  struct LocalGroup {
+    Key key;
+    uint32_t size = 0;
+    bool shared = false;  // a SharedCaptures() group
+  };
+  std::vector<LocalGroup> groups;
+  std::unordered_map<Key, uint32_t, KeyHash> lineage_ids, shared_ids;
+  bool grouped = true;  // each lineage group's entries came in one run
+  // Entries of lineage groups: out[0, count), in the scope's array, where
+  // this part's snapshots would be if every one made an entry.
+  LineageEntry* out = nullptr;
+  size_t count = 0;
+  std::vector<LineageEntry> shared_entries;  // of shared groups
+  std::unordered_map<Key, std::vector<const Snapshot*>, KeyHash> automated;
+  std::unordered_map<std::string_view, std::unordered_set<Key, KeyHash>> tagged;
+  std::vector<std::string> in_flight_sources;  // "account/region/id"
+
+  // Indexes `snapshots` of `scope` (listed there) into this part.
+  void Index(const Scope& scope, std::span<const Snapshot> snapshots);
+  void IndexShared(const Snapshot& s);
+  uint32_t GroupFor(std::unordered_map<Key, uint32_t, KeyHash>& ids, const Key& key, bool shared);
+};
+
 // "account/region/id" of a snapshot reference: a full ARN
 // (arn:aws:rds:<region>:<account>:snapshot:<id> / cluster-snapshot:<id>), or
 // a bare id in `where`.
 std::string RefKey(std::string_view ref, const Scope& where) {
-  if (ref.starts_with("arn:")) {
-    std::vector<std::string_view> parts;
-    size_t start = 0;
-    while (parts.size() < 6) {
-      size_t p = ref.find(':', start);
-      if (p == std::string_view::npos) {
-        parts.push_back(ref.substr(start));
-        break;
-      }
-      parts.push_back(ref.substr(start, p - start));
-      start = p + 1;
-    }
-    if (parts.size() >= 6) {
-      std::string_view id = ref.substr(ref.rfind(':') + 1);
-      return std::string(parts[4]) + "/" + std::string(parts[3]) + "/" + std::string(id);
-    }
+  if (auto arn = ParseArn(ref); arn && !arn->resource.empty()) {
+    std::string_view id = ref.substr(ref.rfind(':') + 1);
+    return std::string(arn->account) + "/" + std::string(arn->region) + "/" + std::string(id);
   }
   return where.account_id + "/" + where.region + "/" + std::string(ref);
-}
-
-bool InFlight(SnapshotStatus s) {
-  return s == SnapshotStatus::kCreating || s == SnapshotStatus::kCopying;
 }
 
 // Asks the cache for `s`'s id and every line of its tags.
@@ -48,7 +130,8 @@ void PrefetchTags(const Snapshot& s) {
   s.id.Prefetch();
   if (s.tags.empty()) return;
   const auto first = reinterpret_cast<uintptr_t>(&*s.tags.begin());
-  const auto last = reinterpret_cast<uintptr_t>(&*std::prev(s.tags.end())) + sizeof(Tags::value_type);
+  const auto last =
+      reinterpret_cast<uintptr_t>(&*std::prev(s.tags.end())) + sizeof(Tags::value_type);
   for (uintptr_t line = first & ~uintptr_t{63}; line < last; line += 64)
     __builtin_prefetch(reinterpret_cast<const void*>(line));
 }
@@ -60,10 +143,11 @@ bool ByPointAttemptId(const LineageEntry& a, const LineageEntry& b) {
   return a.snapshot->id < b.snapshot->id;
 }
 
-}  // namespace
-
-void LineageIndex::Arrange(std::span<LineageEntry> entries,
-                           std::unordered_map<Key, Group, KeyHash>& groups, bool grouped) {
+// Entries of `groups`, in the order they were indexed, into a slice per
+// group, each sorted by (recovery point, attempt, id); then points
+// `refs` at them. `grouped`: every group's entries came in one run.
+void Arrange(std::span<LineageEntry> entries, std::unordered_map<Key, Group, KeyHash>& groups,
+             bool grouped, std::vector<GroupRef>& refs) {
   if (entries.empty()) return;
   // Slices go in order of group id (of first appearance). The ids of one
   // scope are usually consecutive; they are not when the inventory lists a
@@ -94,19 +178,40 @@ void LineageIndex::Arrange(std::span<LineageEntry> entries,
   for (auto& [k, g] : groups) {
     auto first = entries.begin() + g.begin, last = first + g.size;
     if (!std::is_sorted(first, last, ByPointAttemptId)) std::sort(first, last, ByPointAttemptId);
-    groups_[g.id].first = entries.data() + g.begin;
-    groups_[g.id].size = g.size;
+    refs[g.id].first = entries.data() + g.begin;
+    refs[g.id].size = g.size;
   }
 }
 
-uint32_t LineageIndex::Part::GroupFor(std::unordered_map<Key, uint32_t, KeyHash>& ids,
-                                      const Key& key, bool shared) {
+}  // namespace
+
+struct LineageIndex::State {
+  std::map<Scope, PerScope> scopes;
+  std::vector<GroupRef> groups;                       // by LineageEntry::group
+  std::unordered_set<std::string> in_flight_sources;  // "account/region/id"
+
+  const PerScope* Get(const Scope& scope) const {
+    auto it = scopes.find(scope);
+    return it == scopes.end() ? nullptr : &it->second;
+  }
+  // The group of `entry` when `entry` is in one of `groups` (else null).
+  const GroupRef* RefOf(const LineageEntry& entry) const {
+    if (entry.group >= groups.size()) return nullptr;
+    const GroupRef& g = groups[entry.group];
+    std::less<const LineageEntry*> before;  // a total order, also across arrays
+    if (before(&entry, g.first) || !before(&entry, g.first + g.size)) return nullptr;
+    return &g;
+  }
+};
+
+uint32_t Part::GroupFor(std::unordered_map<Key, uint32_t, KeyHash>& ids, const Key& key,
+                        bool shared) {
   auto [it, inserted] = ids.try_emplace(key, static_cast<uint32_t>(groups.size()));
   if (inserted) groups.push_back(LocalGroup{key, 0, shared});
   return it->second;
 }
 
-void LineageIndex::Part::IndexShared(const Snapshot& s) {
+void Part::IndexShared(const Snapshot& s) {
   // Trust nothing a sharer could fake cheaply: the owner is the snapshot's
   // scope, and its ARN (when AWS gave one) must agree.
   if (!s.arn.empty() && ArnAccount(s.arn) != s.scope.account_id) return;
@@ -117,13 +222,11 @@ void LineageIndex::Part::IndexShared(const Snapshot& s) {
   shared_entries.push_back(LineageEntry{&s, *lin, false, s.status, id, nullptr, nullptr});
 }
 
-void LineageIndex::Part::Index(const Scope& scope, std::span<const Snapshot> snapshots) {
+void Part::Index(const Scope& scope, std::span<const Snapshot> snapshots) {
   // This runs over every snapshot of the inventory (a million for a large
   // estate), so it touches as little of each as it can: consecutive
   // snapshots usually share a lineage key and a (policy, database), and the
   // previous lookups are reused then.
-  static constexpr std::string_view kDb = naming::kTagDb, kPolicy = naming::kTagPolicy,
-                                    kStage = naming::kTagStage, kManaged = naming::kTagManaged;
   bool have_group = false;
   uint32_t group = 0;  // of `group_key`
   Key group_key{};
@@ -139,7 +242,7 @@ void LineageIndex::Part::Index(const Scope& scope, std::span<const Snapshot> sna
   for (size_t at = 0; at < snapshots.size(); ++at) {
     const Snapshot& s = snapshots[at];
     if (at + kAhead < snapshots.size()) PrefetchTags(snapshots[at + kAhead]);
-    if (InFlight(s.status) && !s.source_arn.empty())
+    if (IsInFlight(s.status) && !s.source_arn.empty())
       in_flight_sources.push_back(
           RefKey(s.source_arn, s.scope.account_id.empty() ? scope : s.scope));
     if (!(s.scope == scope) && !s.scope.account_id.empty()) {  // shared with us
@@ -154,35 +257,14 @@ void LineageIndex::Part::Index(const Scope& scope, std::span<const Snapshot> sna
     auto lin = naming::ParseNameView(s.id);
     if (!lin) continue;
     Key key{lin->source_account, lin->db_token, s.kind};  // views into s.id
-    // drsnap's tags, in one pass that tells keys apart by length first.
-    const std::string *db_tag = nullptr, *policy_tag = nullptr, *stage_tag = nullptr;
-    bool managed = false;
-    for (const auto& [k, v] : s.tags) {
-      switch (k.size()) {
-        case kDb.size():
-          if (k == kDb) db_tag = &v;
-          break;
-        case kPolicy.size():
-          if (k == kPolicy) policy_tag = &v;
-          break;
-        case kStage.size():
-          if (k == kStage) stage_tag = &v;
-          break;
-        case kManaged.size():
-          if (k == kManaged) managed = v == "true";
-          break;
-        default:
-          break;
-      }
-    }
+    const naming::DrsnapTags tags = naming::FindDrsnapTags(s.tags);
+    const std::string *db_tag = tags.db, *policy_tag = tags.policy;
     if (db_tag && last_db_tag && *db_tag == *last_db_tag) db_tag = last_db_tag;
     if (policy_tag && last_policy_tag && *policy_tag == *last_policy_tag)
       policy_tag = last_policy_tag;
     if (db_tag) last_db_tag = db_tag;
     if (policy_tag) last_policy_tag = policy_tag;
-    bool created = managed && stage_tag && s.type == SnapshotType::kManual &&
-                   (s.scope == s.seen_from || s.seen_from.account_id.empty()) &&
-                   naming::ParseNameStage(*stage_tag) == lin->stage;
+    bool created = naming::IsDrsnapCreated(s, lin->stage, tags);
     if (!have_group || !(group_key == key)) {
       group = GroupFor(lineage_ids, key, /*shared=*/false);
       group_key = key;
@@ -207,13 +289,18 @@ void LineageIndex::Part::Index(const Scope& scope, std::span<const Snapshot> sna
   }
 }
 
+LineageIndex::~LineageIndex() = default;
+
 LineageIndex::LineageIndex(const Inventory& inventory, int threads, size_t snapshots_per_part)
-    : inventory_(inventory) {
+    : inventory_(inventory), state_(std::make_unique<State>()) {
+  auto& scopes = state_->scopes;
+  auto& group_refs = state_->groups;
+  auto& in_flight_sources = state_->in_flight_sources;
   // A large scope is indexed in parts, each by a thread of its own, and
   // the parts are joined in order: the index is the one a single pass
   // makes (the same groups, the same entries in each), whatever `threads`.
   for (const auto& si : inventory.scopes) {
-    auto [ps_it, ps_new] = scopes_.try_emplace(si.scope);
+    auto [ps_it, ps_new] = scopes.try_emplace(si.scope);
     PerScope& ps = ps_it->second;
     const Scope& scope = ps_it->first;  // stable: GroupRef points to it
     ps.inv = &si;
@@ -264,7 +351,7 @@ LineageIndex::LineageIndex(const Inventory& inventory, int threads, size_t snaps
     bool grouped = ps_new;  // a scope listed twice: no
     bool have_last = false;
     uint32_t last_group = 0;  // of the last entry so far
-    size_t end = old_size;  // of the entries joined so far
+    size_t end = old_size;    // of the entries joined so far
     for (size_t p = 0; p < n_parts; ++p) {
       Part& part = parts[p];
       // Down to follow the previous part's (ranges may overlap: copying
@@ -281,8 +368,8 @@ LineageIndex::LineageIndex(const Inventory& inventory, int threads, size_t snaps
         auto& map = lg.shared ? ps.shared_captures : ps.lineages;
         auto [it, inserted] = map.try_emplace(lg.key);
         if (inserted) {
-          it->second.id = static_cast<uint32_t>(groups_.size());
-          groups_.push_back(GroupRef{nullptr, 0, &scope, lg.shared, lg.key.kind});
+          it->second.id = static_cast<uint32_t>(group_refs.size());
+          group_refs.push_back(GroupRef{nullptr, 0, &scope, lg.shared, lg.key.kind});
         }
         // A group with entries before this part: only the run that ended
         // the previous part may go on, with this part's first entries.
@@ -306,11 +393,11 @@ LineageIndex::LineageIndex(const Inventory& inventory, int threads, size_t snaps
         dst.insert(dst.end(), v.begin(), v.end());
       }
       for (auto& [policy, dbs] : part.tagged) ps.tagged[policy].insert(dbs.begin(), dbs.end());
-      for (auto& ref : part.in_flight_sources) in_flight_sources_.insert(std::move(ref));
+      for (auto& ref : part.in_flight_sources) in_flight_sources.insert(std::move(ref));
     }
     ps.entries.resize(end);
-    Arrange(ps.entries, ps.lineages, grouped);
-    Arrange(ps.shared_entries, ps.shared_captures, /*grouped=*/false);
+    Arrange(ps.entries, ps.lineages, grouped, group_refs);
+    Arrange(ps.shared_entries, ps.shared_captures, /*grouped=*/false, group_refs);
     for (auto& [k, v] : ps.automated) {
       std::sort(v.begin(), v.end(), [](const Snapshot* a, const Snapshot* b) {
         if (a->recovery_point != b->recovery_point) return a->recovery_point < b->recovery_point;
@@ -320,13 +407,8 @@ LineageIndex::LineageIndex(const Inventory& inventory, int threads, size_t snaps
   }
 }
 
-const LineageIndex::PerScope* LineageIndex::Get(const Scope& scope) const {
-  auto it = scopes_.find(scope);
-  return it == scopes_.end() ? nullptr : &it->second;
-}
-
 const ScopeInventory* LineageIndex::Find(const Scope& scope) const {
-  const PerScope* ps = Get(scope);
+  const PerScope* ps = state_->Get(scope);
   return ps ? ps->inv : nullptr;
 }
 
@@ -338,24 +420,16 @@ bool LineageIndex::Complete(const Scope& scope) const {
 std::span<const LineageEntry> LineageIndex::Lineages(const Scope& scope,
                                                      std::string_view source_account,
                                                      std::string_view db_token, DbKind kind) const {
-  const PerScope* ps = Get(scope);
+  const PerScope* ps = state_->Get(scope);
   if (!ps) return {};
   auto it = ps->lineages.find(Key{source_account, db_token, kind});
   if (it == ps->lineages.end()) return {};
   return {ps->entries.data() + it->second.begin, it->second.size};
 }
 
-const LineageIndex::GroupRef* LineageIndex::RefOf(const LineageEntry& entry) const {
-  if (entry.group >= groups_.size()) return nullptr;
-  const GroupRef& g = groups_[entry.group];
-  std::less<const LineageEntry*> before;  // a total order, also across arrays
-  if (before(&entry, g.first) || !before(&entry, g.first + g.size)) return nullptr;
-  return &g;
-}
-
 std::span<const LineageEntry> LineageIndex::GroupOf(const LineageEntry& entry, const Scope& scope,
                                                     DbKind kind) const {
-  const GroupRef* g = RefOf(entry);
+  const GroupRef* g = state_->RefOf(entry);
   if (!g || g->shared || g->kind != kind) return {};
   // The scope ScopeOf() gave is recognised by address (no text compared).
   if (g->scope != &scope && !(*g->scope == scope)) return {};
@@ -363,13 +437,13 @@ std::span<const LineageEntry> LineageIndex::GroupOf(const LineageEntry& entry, c
 }
 
 const Scope* LineageIndex::ScopeOf(const LineageEntry& entry) const {
-  const GroupRef* g = RefOf(entry);
+  const GroupRef* g = state_->RefOf(entry);
   return g && !g->shared ? g->scope : nullptr;
 }
 
 std::span<const Snapshot* const> LineageIndex::Automated(const Scope& scope, DbKind kind,
                                                          std::string_view db_id) const {
-  const PerScope* ps = Get(scope);
+  const PerScope* ps = state_->Get(scope);
   if (!ps) return {};
   auto it = ps->automated.find(Key{"", db_id, kind});
   if (it == ps->automated.end()) return {};
@@ -377,16 +451,17 @@ std::span<const Snapshot* const> LineageIndex::Automated(const Scope& scope, DbK
 }
 
 bool LineageIndex::IsInFlightSource(const Snapshot& s) const {
-  if (in_flight_sources_.empty()) return false;
-  if (!s.arn.empty() && in_flight_sources_.count(RefKey(s.arn, s.scope))) return true;
-  return in_flight_sources_.count(s.scope.account_id + "/" + s.scope.region + "/" + s.id) > 0;
+  const auto& sources = state_->in_flight_sources;
+  if (sources.empty()) return false;
+  if (!s.arn.empty() && sources.count(RefKey(s.arn, s.scope))) return true;
+  return sources.count(s.scope.account_id + "/" + s.scope.region + "/" + s.id) > 0;
 }
 
 std::span<const LineageEntry> LineageIndex::SharedCaptures(const Scope& seen_from,
                                                            std::string_view owner_account,
                                                            std::string_view db_token,
                                                            DbKind kind) const {
-  const PerScope* ps = Get(seen_from);
+  const PerScope* ps = state_->Get(seen_from);
   if (!ps) return {};
   auto it = ps->shared_captures.find(Key{owner_account, db_token, kind});
   if (it == ps->shared_captures.end()) return {};
@@ -395,7 +470,7 @@ std::span<const LineageEntry> LineageIndex::SharedCaptures(const Scope& seen_fro
 
 std::vector<LineageIndex::SharedDatabase> LineageIndex::SharedDatabases(
     const Scope& seen_from, std::string_view owner_account) const {
-  const PerScope* ps = Get(seen_from);
+  const PerScope* ps = state_->Get(seen_from);
   if (!ps) return {};
   std::vector<SharedDatabase> out;
   for (const auto& [key, group] : ps->shared_captures) {
@@ -417,7 +492,7 @@ std::vector<LineageIndex::SharedDatabase> LineageIndex::SharedDatabases(
 
 std::vector<std::pair<DbKind, std::string>> LineageIndex::TaggedDatabases(
     const Scope& scope, std::string_view policy) const {
-  const PerScope* ps = Get(scope);
+  const PerScope* ps = state_->Get(scope);
   if (!ps) return {};
   auto it = ps->tagged.find(policy);
   if (it == ps->tagged.end()) return {};

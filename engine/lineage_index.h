@@ -5,15 +5,13 @@
 // Thread safety: immutable after construction; the Inventory must outlive it.
 #pragma once
 
-#include <map>
+#include <cstddef>
+#include <cstdint>
 #include <memory>
-#include <new>
 #include <span>
 #include <string>
 #include <string_view>
-#include <type_traits>
-#include <unordered_map>
-#include <unordered_set>
+#include <utility>
 #include <vector>
 
 #include "engine/model.h"
@@ -23,13 +21,13 @@ namespace drsnap::engine {
 
 struct LineageEntry {
   const Snapshot* snapshot = nullptr;
-  naming::LineageView lineage;              // views into snapshot->id
-  bool drsnap_created = false;              // naming::IsDrsnapCreated(*snapshot)
+  naming::LineageView lineage;  // views into snapshot->id
+  bool drsnap_created = false;  // naming::IsDrsnapCreated(*snapshot)
   // snapshot->status, here too: the planner reads every entry's status, and
   // the entries are one compact array while the snapshots are spread over
   // the inventory's heap.
   SnapshotStatus status = SnapshotStatus::kOther;
-  uint32_t group = 0;                       // LineageIndex::GroupOf() (fits the padding)
+  uint32_t group = 0;  // LineageIndex::GroupOf() (fits the padding)
   // The values of drsnap:db and drsnap:policy, when present: the snapshot's
   // own, or an equal value of a snapshot indexed just before it (one copy
   // per run of a database's snapshots, which stays cached for the readers).
@@ -75,8 +73,8 @@ class LineageIndex {
 
   // The scope whose listing holds `entry`, an entry of this index's
   // Lineages(): where the snapshot lives (the index keeps only snapshots
-  // owned there, or whose listing named no owner). Null when `entry` is not such an entry. The Scope lives
-  // as long as the index; GroupOf() recognises it without comparing text.
+  // owned there, or whose listing named no owner). Null when `entry` is not such an entry. The
+  // Scope lives as long as the index; GroupOf() recognises it without comparing text.
   const Scope* ScopeOf(const LineageEntry& entry) const;
 
   // Automated snapshots of a database in `scope`, sorted by recovery point.
@@ -116,112 +114,14 @@ class LineageIndex {
   std::vector<SharedDatabase> SharedDatabases(const Scope& seen_from,
                                               std::string_view owner_account) const;
 
+  ~LineageIndex();
+  LineageIndex(const LineageIndex&) = delete;
+  LineageIndex& operator=(const LineageIndex&) = delete;
+
  private:
-  // Views into the inventory's strings (the inventory outlives the index).
-  struct Key {
-    std::string_view account;  // "" for capture/raw names and automated snapshots
-    std::string_view name;     // DB token (drsnap names) or DB id (automated)
-    DbKind kind;
-    bool operator==(const Key&) const = default;
-  };
-  struct KeyHash {
-    size_t operator()(const Key& k) const {
-      size_t h = std::hash<std::string_view>()(k.account);
-      h = h * 31 + std::hash<std::string_view>()(k.name);
-      return h * 2 + (k.kind == DbKind::kCluster ? 1 : 0);
-    }
-  };
-  // The entries of one key: a slice of one flat array per scope and kind of
-  // group (a million entries in ten thousand vectors would cost a third more
-  // memory and the copying of growing them).
-  struct Group {
-    uint32_t begin = 0;  // in the flat array, once arranged
-    uint32_t size = 0;
-    uint32_t id = 0;  // groups_[id] is this group
-  };
-  // Where each group is, by LineageEntry::group.
-  struct GroupRef {
-    const LineageEntry* first = nullptr;
-    uint32_t size = 0;
-    const Scope* scope = nullptr;  // the scope that observed them
-    bool shared = false;           // a SharedCaptures() group
-    DbKind kind = DbKind::kInstance;  // of the key (every snapshot in it has it)
-  };
-  // The group of `entry` when `entry` is in one of groups_ (else null).
-  const GroupRef* RefOf(const LineageEntry& entry) const;
-  // Entries of `groups`, in the order they were indexed, into a slice per
-  // group, each sorted by (recovery point, attempt, id); then points
-  // groups_ at them. `grouped`: every group's entries came in one run.
-  void Arrange(std::span<LineageEntry> entries,
-               std::unordered_map<Key, Group, KeyHash>& groups, bool grouped);
-  // An allocator whose resize() writes nothing: the parts of a large scope
-  // write their entries in place, each thread into its own range of one
-  // array, and the first touch of those pages happens on that thread
-  // (LineageEntry is an implicit-lifetime aggregate: the storage holds
-  // entries as soon as it is allocated, and each is written before it is
-  // read).
-  template <typename T>
-  struct UnwrittenAllocator : std::allocator<T> {
-    static_assert(std::is_trivially_copyable_v<T> && std::is_trivially_destructible_v<T>);
-    template <typename U>
-    struct rebind {
-      using other = UnwrittenAllocator<U>;
-    };
-    UnwrittenAllocator() = default;
-    template <typename U>
-    UnwrittenAllocator(const UnwrittenAllocator<U>&) noexcept {}  // NOLINT: as std::allocator
-    template <typename U, typename... Args>
-    void construct(U* p, Args&&... args) {
-      if constexpr (sizeof...(Args) > 0) ::new (static_cast<void*>(p)) U(std::forward<Args>(args)...);
-    }
-  };
-  using EntryArray = std::vector<LineageEntry, UnwrittenAllocator<LineageEntry>>;
-  struct PerScope {
-    const ScopeInventory* inv = nullptr;
-    EntryArray entries;                        // of `lineages`
-    std::vector<LineageEntry> shared_entries;  // of `shared_captures`
-    std::unordered_map<Key, Group, KeyHash> lineages;
-    std::unordered_map<Key, std::vector<const Snapshot*>, KeyHash> automated;
-    // policy -> (kind, db id) of drsnap-made snapshots tagged with it
-    std::unordered_map<std::string_view, std::unordered_set<Key, KeyHash>> tagged;
-    // Shared-with-me captures: key account = the owner account.
-    std::unordered_map<Key, Group, KeyHash> shared_captures;
-  };
-  const PerScope* Get(const Scope& scope) const;
-  // What indexing a run of one scope's snapshots found, before it joins
-  // the scope's index (in the order of the runs: as if in one pass). Each
-  // part is written by one thread.
-  struct Part {
-    // Groups numbered in order of first appearance (lineages and shared
-    // captures in one sequence); LineageEntry::group holds these numbers
-    // until the part is joined.
-    struct LocalGroup {
-      Key key;
-      uint32_t size = 0;
-      bool shared = false;  // a SharedCaptures() group
-    };
-    std::vector<LocalGroup> groups;
-    std::unordered_map<Key, uint32_t, KeyHash> lineage_ids, shared_ids;
-    bool grouped = true;  // each lineage group's entries came in one run
-    // Entries of lineage groups: out[0, count), in the scope's array, where
-    // this part's snapshots would be if every one made an entry.
-    LineageEntry* out = nullptr;
-    size_t count = 0;
-    std::vector<LineageEntry> shared_entries;  // of shared groups
-    std::unordered_map<Key, std::vector<const Snapshot*>, KeyHash> automated;
-    std::unordered_map<std::string_view, std::unordered_set<Key, KeyHash>> tagged;
-    std::vector<std::string> in_flight_sources;  // "account/region/id"
-
-    // Indexes `snapshots` of `scope` (listed there) into this part.
-    void Index(const Scope& scope, std::span<const Snapshot> snapshots);
-    void IndexShared(const Snapshot& s);
-    uint32_t GroupFor(std::unordered_map<Key, uint32_t, KeyHash>& ids, const Key& key, bool shared);
-  };
-
+  struct State;  // engine/lineage_index.cc
   const Inventory& inventory_;
-  std::map<Scope, PerScope> scopes_;
-  std::vector<GroupRef> groups_;
-  std::unordered_set<std::string> in_flight_sources_;  // "account/region/id"
+  std::unique_ptr<State> state_;
 };
 
 }  // namespace drsnap::engine

@@ -1,5 +1,7 @@
 #include "engine/model.h"
 
+#include "core/arn.h"
+
 namespace drsnap::engine {
 
 const char* DbKindName(DbKind k) { return k == DbKind::kInstance ? "instance" : "cluster"; }
@@ -84,16 +86,23 @@ std::string Action::Describe() const {
 }
 
 std::string_view ArnAccount(std::string_view arn) {
-  if (!arn.starts_with("arn:")) return {};
-  size_t pos = 0;
-  for (int field = 0; field < 4; ++field) {
-    pos = arn.find(':', pos);
-    if (pos == std::string_view::npos) return {};
-    ++pos;
-  }
-  size_t end = arn.find(':', pos);
-  if (end == std::string_view::npos) return {};
-  return arn.substr(pos, end - pos);
+  auto parsed = ParseArn(arn);
+  return parsed ? parsed->account : std::string_view();
+}
+
+std::string SnapshotArn(const Scope& scope, DbKind kind, std::string_view id) {
+  return MakeArn("rds", scope.region, scope.account_id,
+                 std::string(kind == DbKind::kCluster ? "cluster-snapshot:" : "snapshot:") +
+                     std::string(id));
+}
+
+std::string DatabaseArn(const Scope& scope, DbKind kind, std::string_view id) {
+  return MakeArn("rds", scope.region, scope.account_id,
+                 std::string(kind == DbKind::kCluster ? "cluster:" : "db:") + std::string(id));
+}
+
+std::string SnapshotArn(const Snapshot& s) {
+  return s.arn.empty() ? SnapshotArn(s.scope, s.kind, s.id) : s.arn;
 }
 
 }  // namespace drsnap::engine

@@ -31,9 +31,15 @@ struct Scope {
   std::string ToString() const;  // "111111111111/us-east-1"
 };
 
-// The account field of an RDS ARN (arn:aws:rds:<region>:<account>:...);
-// empty when `arn` is not one.
+// The account field of an ARN (arn:<partition>:rds:<region>:<account>:...);
+// empty when `arn` is not one (core/arn.h).
 std::string_view ArnAccount(std::string_view arn);
+
+// The ARN of a DB snapshot (kInstance) or DB cluster snapshot (kCluster)
+// `id` owned by `scope`, and of a DB instance / cluster, in the partition of
+// `scope`'s region.
+std::string SnapshotArn(const Scope& scope, DbKind kind, std::string_view id);
+std::string DatabaseArn(const Scope& scope, DbKind kind, std::string_view id);
 
 struct Database {
   DbKind kind = DbKind::kInstance;
@@ -57,6 +63,12 @@ const char* SnapshotTypeName(SnapshotType t);
 enum class SnapshotStatus : uint8_t { kCreating, kCopying, kAvailable, kDeleting, kFailed, kOther };
 SnapshotStatus ParseSnapshotStatus(const std::string& s);
 const char* SnapshotStatusName(SnapshotStatus s);
+// AWS is still making it (creating, copying): not restorable yet, and what it
+// is made from must stay. The one in-flight rule of the planner, the delete
+// guard, the status report and the executor's copy quota.
+constexpr bool IsInFlight(SnapshotStatus s) {
+  return s == SnapshotStatus::kCreating || s == SnapshotStatus::kCopying;
+}
 
 struct Snapshot {
   DbKind kind = DbKind::kInstance;
@@ -86,6 +98,9 @@ struct Snapshot {
   // captured snapshots); nullopt means "not looked up".
   std::optional<std::vector<std::string>> shared_with;
 };
+
+// `s.arn`, or the ARN its scope, kind and id make when the listing gave none.
+std::string SnapshotArn(const Snapshot& s);
 
 // What was seen in one scope. When complete is false, listing failed part-way
 // and the contents are a lower bound: the planner makes no deletes that
@@ -117,7 +132,8 @@ struct Inventory {
 enum class ActionKind { kCreateSnapshot, kCopySnapshot, kShareSnapshot, kDeleteSnapshot };
 const char* ActionKindName(ActionKind k);
 
-// The pipeline stage an action belongs to (design brief).
+// The pipeline stage an action belongs to (capture, share, vault, expire:
+// README.md).
 enum class Stage { kCapture, kShare, kVault, kExpire };
 const char* StageName(Stage s);
 

@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cstdio>
 
+#include "core/strings.h"
 #include "core/time_util.h"
 
 namespace drsnap::engine::naming {
@@ -97,7 +98,7 @@ std::string DbToken(std::string_view db_id) {
   clean.reserve(db_id.size());
   bool altered = false;
   for (char c : db_id) {
-    char l = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    char l = AsciiLower(c);
     // Upper case is not an alteration: AWS treats identifiers case-insensitively.
     if (!(std::islower(static_cast<unsigned char>(l)) ||
           std::isdigit(static_cast<unsigned char>(l)) || l == '-')) {
@@ -124,9 +125,7 @@ std::string DbToken(std::string_view db_id) {
   }
   if (!altered && clean.size() <= kTokenBudget) return clean;
   // Shorten: keep a readable prefix and add a hash of the full original id.
-  std::string lower;
-  for (char c : db_id)
-    lower.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
+  std::string lower = AsciiLower(db_id);
   char hash[17];
   std::snprintf(hash, sizeof hash, "%016llx", static_cast<unsigned long long>(Fnv1a64(lower)));
   std::string prefix = clean.substr(0, kTokenBudget - kHashLen - 1);
@@ -264,21 +263,56 @@ bool IsValidSnapshotId(DbKind kind, std::string_view id) {
   return true;
 }
 
-bool IsDrsnapCreated(const Snapshot& s, NameStage stage_in_name) {
+DrsnapTags FindDrsnapTags(const Tags& tags) {
+  // Runs for every snapshot of an inventory: keys are told apart by length
+  // first.
+  static constexpr std::string_view kManaged = kTagManaged, kPolicy = kTagPolicy, kDb = kTagDb,
+                                    kPoint = kTagRecoveryPoint, kStage = kTagStage,
+                                    kAccount = kTagSourceAccount, kArn = kTagSourceArn;
+  static_assert(kPoint.size() == kAccount.size());
+  DrsnapTags out;
+  for (const auto& [k, v] : tags) {
+    switch (k.size()) {
+      case kManaged.size():
+        if (k == kManaged) out.managed = &v;
+        break;
+      case kPolicy.size():
+        if (k == kPolicy) out.policy = &v;
+        break;
+      case kDb.size():
+        if (k == kDb) out.db = &v;
+        break;
+      case kPoint.size():
+        if (k == kPoint)
+          out.recovery_point = &v;
+        else if (k == kAccount)
+          out.source_account = &v;
+        break;
+      case kStage.size():
+        if (k == kStage) out.stage = &v;
+        break;
+      case kArn.size():
+        if (k == kArn) out.source_arn = &v;
+        break;
+      default:
+        break;
+    }
+  }
+  return out;
+}
+
+bool IsDrsnapCreated(const Snapshot& s, NameStage stage_in_name, const DrsnapTags& tags) {
   if (s.type != SnapshotType::kManual) return false;
   if (!(s.scope == s.seen_from) && !s.seen_from.account_id.empty()) return false;
-  auto m = s.tags.find(kTagManaged);
-  if (m == s.tags.end() || m->second != "true") return false;
-  auto st = s.tags.find(kTagStage);
-  if (st == s.tags.end()) return false;
-  auto stage = ParseNameStage(st->second);
+  if (tags.managed == nullptr || *tags.managed != "true" || tags.stage == nullptr) return false;
+  auto stage = ParseNameStage(*tags.stage);
   return stage && *stage == stage_in_name;
 }
 
 bool IsDrsnapCreated(const Snapshot& s) {
   if (s.type != SnapshotType::kManual || s.tags.empty()) return false;
   auto lineage = ParseNameView(s.id);
-  return lineage && IsDrsnapCreated(s, lineage->stage);
+  return lineage && IsDrsnapCreated(s, lineage->stage, FindDrsnapTags(s.tags));
 }
 
 }  // namespace drsnap::engine::naming

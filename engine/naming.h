@@ -116,9 +116,23 @@ std::optional<LineageView> ParseNameView(std::string_view snapshot_id_or_arn);
 // (length, first letter, charset, no "--", no trailing hyphen).
 bool IsValidSnapshotId(DbKind kind, std::string_view id);
 
+// drsnap's tags on one snapshot, found in one pass over its tags; null where
+// a tag is absent. The pointers point into `tags`.
+struct DrsnapTags {
+  const std::string* managed = nullptr;
+  const std::string* policy = nullptr;
+  const std::string* db = nullptr;
+  const std::string* recovery_point = nullptr;
+  const std::string* stage = nullptr;
+  const std::string* source_account = nullptr;
+  const std::string* source_arn = nullptr;
+};
+DrsnapTags FindDrsnapTags(const Tags& tags);
+
 // The rule above. `snapshot` is as observed (tags from TagList).
 bool IsDrsnapCreated(const Snapshot& snapshot);
-// Same, when the caller already parsed the name (stage_in_name).
-bool IsDrsnapCreated(const Snapshot& snapshot, NameStage stage_in_name);
+// Same, when the caller already parsed the name (stage_in_name) and found
+// the snapshot's drsnap tags (FindDrsnapTags(snapshot.tags)).
+bool IsDrsnapCreated(const Snapshot& snapshot, NameStage stage_in_name, const DrsnapTags& tags);
 
 }  // namespace drsnap::engine::naming

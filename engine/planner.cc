@@ -1,26 +1,20 @@
 #include "engine/planner.h"
 
-#include <sched.h>
-
 #include <algorithm>
-#include <atomic>
-#include <cstdint>
-#include <exception>
 #include <map>
 #include <memory>
 #include <optional>
 #include <set>
-#include <stdexcept>
 #include <string_view>
-#include <system_error>
-#include <thread>
 #include <tuple>
 
-#include "core/memory.h"
+#include "core/arn.h"
 #include "core/time_util.h"
 #include "engine/delete_guard.h"
 #include "engine/lineage_index.h"
 #include "engine/naming.h"
+#include "engine/plan_assembly_internal.h"
+#include "engine/protection.h"
 #include "engine/retention.h"
 
 namespace drsnap::engine {
@@ -30,13 +24,7 @@ using naming::NameStage;
 using std::chrono::duration_cast;
 using std::chrono::seconds;
 
-bool IsLive(SnapshotStatus s) {
-  return s == SnapshotStatus::kAvailable || s == SnapshotStatus::kCreating ||
-         s == SnapshotStatus::kCopying;
-}
-bool InFlight(SnapshotStatus s) {
-  return s == SnapshotStatus::kCreating || s == SnapshotStatus::kCopying;
-}
+bool IsLive(SnapshotStatus s) { return s == SnapshotStatus::kAvailable || IsInFlight(s); }
 
 TimePoint PointOf(const Snapshot& s) {
   return s.recovery_point != TimePoint{} ? s.recovery_point : s.create_time;
@@ -48,22 +36,9 @@ std::string Age(TimePoint now, TimePoint t) {
   return FormatDuration(duration_cast<seconds>(now - t));
 }
 
-std::string SnapshotArn(const Snapshot& s) {
-  if (!s.arn.empty()) return s.arn;
-  return "arn:aws:rds:" + s.scope.region + ":" + s.scope.account_id +
-         (s.kind == DbKind::kCluster ? ":cluster-snapshot:" : ":snapshot:") + s.id;
-}
-
 std::string Progress(const Snapshot& s) {
   return std::string(SnapshotStatusName(s.status)) + " (" + std::to_string(s.percent_progress) +
          "%)";
-}
-
-bool IsAuroraLikeInstance(const Database& d) {
-  // Members of Aurora / DocumentDB / Neptune clusters are protected through
-  // their cluster; RDS cannot snapshot the instance.
-  return d.kind == DbKind::kInstance &&
-         (d.engine.starts_with("aurora") || d.engine == "docdb" || d.engine == "neptune");
 }
 
 bool CanSnapshot(const Database& d) {
@@ -74,20 +49,21 @@ bool CanSnapshot(const Database& d) {
 
 enum class KeyPlan { kPlain, kKeep, kReencrypt, kMissingShareKey };
 
+// The account's default RDS key, by its alias or by the key ARN behind the
+// alias in the source scope (when the observation resolved it).
+bool IsDefaultKey(const std::string& key, const ScopeInventory& src) {
+  return IsDefaultRdsKeyAlias(key) ||
+         (!src.default_rds_key_arn.empty() && key == src.default_rds_key_arn);
+}
+
 KeyPlan PlanKey(bool encrypted, const std::string& key, const ScopeInventory& src,
                 const config::Policy& p) {
   if (!encrypted) return KeyPlan::kPlain;
-  bool is_default = key.ends_with("alias/aws/rds") ||
-                    (!src.default_rds_key_arn.empty() && key == src.default_rds_key_arn);
+  bool is_default = IsDefaultKey(key, src);
   bool unknown = src.default_rds_key_arn.empty() && !is_default;
   if (is_default) return p.share_key.empty() ? KeyPlan::kMissingShareKey : KeyPlan::kReencrypt;
   if (unknown && !p.share_key.empty() && key != p.share_key) return KeyPlan::kReencrypt;
   return KeyPlan::kKeep;
-}
-
-bool IsDefaultKey(const std::string& key, const ScopeInventory& src) {
-  return key.ends_with("alias/aws/rds") ||
-         (!src.default_rds_key_arn.empty() && key == src.default_rds_key_arn);
 }
 
 struct TargetRef {
@@ -97,73 +73,6 @@ struct TargetRef {
   bool needs_share = false;  // target account differs from the source account
   // Why retention removes a copy here (one text shared by every such delete).
   SharedString retention_reason;
-};
-
-// What is planned, in the order planned, until the plan is sorted. A plan
-// may hold close to a million actions, nearly all of them deletes, and each
-// Action is a few hundred bytes: a delete is recorded here as 24 bytes (the
-// snapshot, its database, its reason, its scope) and becomes an Action
-// exactly once, in its sorted place in the plan. Other actions are kept
-// whole in Lane::full.
-struct Planned {
-  const Snapshot* deleted = nullptr;  // a delete of this snapshot; null: Lane::full[payload]
-  uint32_t db = 0;                    // Planner::dbs_[db]
-  uint32_t payload = 0;               // deleted: Lane::reasons[payload]
-  uint32_t scope = 0;                 // deleted: where it lives, Lane::delete_scopes[scope]
-};
-
-// The database an action is for (policy, kind, id): one entry per database
-// planned (DbItem).
-struct DbRef {
-  SharedString policy;  // PolicyCtx::name
-  DbKind kind = DbKind::kInstance;
-  SharedString id;
-};
-
-// What one planning thread makes (Planner::PlanDatabases): its databases'
-// planned actions and findings. Only that thread writes it while planning.
-struct Lane {
-  // Planned entries never move while planning. Chunks of 6 MB, in huge
-  // pages: a large plan's first touch of small pages would cost a page
-  // fault per 4 KB (see core/memory.h); a small plan touches one page.
-  static constexpr size_t kChunk = size_t{1} << 18;
-  // A lane's entries are numbered in 29 bits (Planner::Ref).
-  static constexpr size_t kMaxPlanned = size_t{1} << 29;
-
-  std::vector<std::vector<Planned>> planned;
-  size_t planned_count = 0;
-  std::vector<Action> full;
-  std::vector<SharedString> reasons;  // consecutive deletes with one shared reason share an entry
-  // The scopes deletes are made in (a handful), and the index's Scope
-  // objects already seen (LineageIndex::ScopeOf): a delete's scope is found
-  // by address, and its sort key is known without reading the snapshot.
-  std::vector<Scope> delete_scopes;
-  std::vector<std::pair<const Scope*, uint32_t>> delete_scope_ids;
-  std::vector<Finding> findings;
-  std::set<const LineageEntry*> kept_failed;  // failed attempts waiting for a retry
-
-  void Record(Planned p) {
-    if (planned_count % kChunk == 0) {
-      if (planned_count >= kMaxPlanned) throw std::length_error("plan too large");
-      planned.emplace_back().reserve(kChunk);
-      AdviseHugePages(planned.back().data(), kChunk * sizeof(Planned));
-    }
-    planned.back().push_back(p);
-    ++planned_count;
-  }
-  const Planned& At(size_t i) const { return planned[i / kChunk][i % kChunk]; }
-
-  // `where`: the snapshot's scope; `stable`: `where` outlives planning and
-  // is always the same object for that scope (the index's).
-  uint32_t DeleteScopeId(const Scope& where, bool stable) {
-    for (const auto& [known, id] : delete_scope_ids)
-      if (known == &where) return id;
-    uint32_t id = 0;
-    while (id < delete_scopes.size() && !(delete_scopes[id] == where)) ++id;
-    if (id == delete_scopes.size()) delete_scopes.push_back(where);
-    if (stable) delete_scope_ids.emplace_back(&where, id);
-    return id;
-  }
 };
 
 struct PolicyCtx {
@@ -176,51 +85,26 @@ struct PolicyCtx {
   std::string retention;                    // p->retention.ToString()
 };
 
-
 // One database to plan, in plan order.
 struct DbItem {
   const PolicyCtx* pc = nullptr;
   DbKind kind = DbKind::kInstance;
+  SharedString id;                 // one copy for all the database's actions
   const Database* live = nullptr;  // null: deleted, or not observed (vault side)
-  uint32_t db = 0;                 // Planner::dbs_[db]: the database's name
 };
 
-// Threads for planning (PlanOptions::threads): `requested`, or one per CPU
-// this process may run on; at least one, at most kMaxLanes.
-constexpr size_t kMaxLanes = 8;  // Planner::kLocalBits leaves 3 bits
-size_t PlanningThreads(int requested) {
-  size_t n = 0;
-  if (requested > 0) {
-    n = static_cast<size_t>(requested);
-  } else {
-    cpu_set_t set;
-    n = sched_getaffinity(0, sizeof set, &set) == 0 ? static_cast<size_t>(CPU_COUNT(&set))
-                                                     : std::thread::hardware_concurrency();
-  }
-  return std::clamp<size_t>(n, 1, kMaxLanes);
-}
-
-// Plans databases one at a time into its Lane: capture, share, vault and
-// expire (design brief). Reads nothing else that changes while planning
-// (the inventory, index, guard, the policies' contexts and the database
-// names are shared read-only; the guard is safe to call concurrently), so
-// one DbPlanner per thread may run at once.
+// Plans one database: capture, share, vault, expire, in that order, each
+// telling `sink` its actions (with their reasons) and findings. Reads
+// nothing that changes while planning (the inventory, the index, the guard
+// and the policies' contexts are shared read-only; the guard is safe to
+// call concurrently), so DbPlanners on several threads may run at once.
 class DbPlanner {
  public:
   DbPlanner(const Inventory& inv, TimePoint now, const LineageIndex& index,
-            const DeleteGuard& guard, const std::vector<DbRef>& dbs, Lane& lane)
-      : inv_(inv),
-        now_(now),
-        index_(&index),
-        guard_(&guard),
-        dbs_(dbs),
-        lane_(lane),
-        kept_failed_(lane.kept_failed) {}
+            const DeleteGuard& guard, PlanSink& sink)
+      : inv_(inv), now_(now), index_(&index), guard_(&guard), sink_(sink) {}
 
-  void Plan(const DbItem& item) {
-    db_ref_ = item.db;
-    PlanDatabase(*item.pc, item.kind, dbs_[item.db].id, item.live);
-  }
+  void Plan(const DbItem& item) { PlanDatabase(*item.pc, item.kind, item.id, item.live); }
 
  private:
   struct TargetState {
@@ -239,14 +123,16 @@ class DbPlanner {
 
   struct DbCtx {
     DbKind kind = DbKind::kInstance;
-    std::string id;
-    SharedString name;  // id, one copy for all the database's actions
+    SharedString id;
     std::string token;
     const Database* live = nullptr;
     std::span<const LineageEntry> all_src_names;
     std::vector<const LineageEntry*> captures;  // ours
     std::vector<const LineageEntry*> raws;      // ours
     std::vector<TargetState> targets;
+    // Failed attempts kept as AWS's record of the failure while their
+    // retry waits (PlanRetry): Expire leaves them.
+    std::set<const LineageEntry*> kept_failed;
   };
 
   // --- helpers ---------------------------------------------------------------
@@ -265,7 +151,7 @@ class DbPlanner {
 
   // Whether the copy at (point, stage) may be issued now, and under which
   // attempt number. A failed attempt N is AWS's record of the failure: it is
-  // kept (kept_failed_) until attempt N+1 is issued, which waits until
+  // kept (DbCtx::kept_failed) until attempt N+1 is issued, which waits until
   // failed.create_time + RetryBackoff(N); after naming::kMaxAttempt, never.
   // Emits the findings. When allowed, the failed attempt is deleted by
   // Expire() in the same plan.
@@ -274,7 +160,7 @@ class DbPlanner {
     int attempt = 0;
     const LineageEntry* failed = nullptr;  // the newest failed attempt, ours
   };
-  Retry PlanRetry(const PolicyCtx& pc, const DbCtx& db, const Scope& scope,
+  Retry PlanRetry(const PolicyCtx& pc, DbCtx& db, const Scope& scope,
                   std::span<const LineageEntry> names, const std::vector<const LineageEntry*>& ours,
                   TimePoint point, NameStage stage, const std::string& what) {
     Retry r;
@@ -293,7 +179,7 @@ class DbPlanner {
     }
     if (r.attempt > naming::kMaxAttempt) {
       r.allowed = false;
-      if (r.failed) kept_failed_.insert(r.failed);
+      if (r.failed) db.kept_failed.insert(r.failed);
       Find(Finding::Severity::kError, pc, db.id, scope,
            (r.failed ? failed_text + "; " : what + " of " + Iso(point) + ": ") + "gave up after " +
                std::to_string(naming::kMaxAttempt + 1) +
@@ -305,7 +191,7 @@ class DbPlanner {
     TimePoint not_before = f.create_time + backoff;
     if (now_ < not_before) {
       r.allowed = false;
-      kept_failed_.insert(r.failed);
+      db.kept_failed.insert(r.failed);
       Find(Finding::Severity::kError, pc, db.id, scope,
            failed_text + "; attempt " + std::to_string(r.attempt + 1) + " not before " +
                Iso(not_before) + " (backoff " + FormatDuration(backoff) + ")");
@@ -355,7 +241,7 @@ class DbPlanner {
 
   void Find(Finding::Severity sev, const PolicyCtx& pc, const std::string& db, const Scope& scope,
             std::string msg) {
-    lane_.findings.push_back(Finding{sev, pc.p->name, db, scope, std::move(msg)});
+    sink_.Find(Finding{sev, pc.p->name, db, scope, std::move(msg)});
   }
 
   Action NewAction(ActionKind kind, Stage stage, const PolicyCtx& pc, const DbCtx& db,
@@ -366,7 +252,7 @@ class DbPlanner {
     a.db_kind = db.kind;
     a.scope = scope;
     a.policy = pc.name;
-    a.db_id = db.name;
+    a.db_id = db.id;
     a.snapshot_id = std::move(snapshot_id);
     a.reason = std::move(reason);
     return a;
@@ -374,45 +260,31 @@ class DbPlanner {
 
   // Plans a delete when the guard agrees; else a Finding. S4 refusals are
   // quiet: the incomplete or missing scope was reported once per policy.
-  //
-  // The snapshot lives in the scope that listed it (LineageIndex::ScopeOf):
-  // that Scope object, and the snapshot's own id string, let the guard and
-  // the sort recognise both without reading the snapshot again.
+  // The snapshot lives in the scope that listed it (LineageIndex::ScopeOf,
+  // an object the guard and the sink recognise by address).
   void Delete(const PolicyCtx& pc, const DbCtx& db, const LineageEntry& e,
               const SharedString& reason) {
     const Snapshot& s = *e.snapshot;
     const Scope* listed_in = index_->ScopeOf(e);
     const Scope& where = listed_in ? *listed_in : s.scope;
-    auto ok = guard_->CheckDelete(DeleteRequest{pc.p->name, where, s.id, db.kind, db.id, &e});
-    if (!ok && ok.error().message.starts_with("S4:")) return;
-    if (!ok) {
-      Find(Finding::Severity::kWarning, pc, db.id, where,
-           "not deleting " + s.id + ": " + ok.error().message);
+    DeleteVerdict verdict =
+        guard_->CheckDelete(DeleteRequest{pc.p->name, where, s.id, db.kind, db.id, &e});
+    if (!verdict) {
+      if (verdict.rule() != SafetyRule::kIncompleteObservation)
+        Find(Finding::Severity::kWarning, pc, db.id, where,
+             "not deleting " + s.id + ": " + verdict.ToString());
       return;
     }
-    EmitDelete(s, where, listed_in != nullptr, reason);
+    sink_.Delete(s, where, reason);
   }
 
+  void Emit(Action a) { sink_.Add(std::move(a)); }
 
-  void Emit(Action a) {
-    lane_.full.push_back(std::move(a));
-    lane_.Record(Planned{nullptr, db_ref_, static_cast<uint32_t>(lane_.full.size() - 1)});
-  }
-  // `where`: the snapshot's scope; `stable`: `where` outlives planning and
-  // is always the same object for that scope (the index's).
-  void EmitDelete(const Snapshot& s, const Scope& where, bool stable, const SharedString& reason) {
-    std::vector<SharedString>& reasons = lane_.reasons;
-    if (reasons.empty() || !reasons.back().SharesWith(reason)) reasons.push_back(reason);
-    lane_.Record(Planned{&s, db_ref_, static_cast<uint32_t>(reasons.size() - 1),
-                         lane_.DeleteScopeId(where, stable)});
-  }
-
-  void PlanDatabase(const PolicyCtx& pc, DbKind kind, const SharedString& name,
+  void PlanDatabase(const PolicyCtx& pc, DbKind kind, const SharedString& db_id,
                     const Database* live) {
     DbCtx db;
     db.kind = kind;
-    db.id = name;
-    db.name = name;
+    db.id = db_id;
     const std::string& id = db.id;
     db.token = naming::DbToken(id);
     db.live = live;
@@ -466,7 +338,7 @@ class DbPlanner {
   }
 
   void Waiting(const PolicyCtx& pc, const DbCtx& db, const LineageEntry& e) {
-    if (!InFlight(e.status)) return;
+    if (!IsInFlight(e.status)) return;
     Find(Finding::Severity::kInfo, pc, db.id, e.snapshot->scope,
          "waiting: " + e.snapshot->id + " is " + Progress(*e.snapshot));
   }
@@ -481,7 +353,7 @@ class DbPlanner {
         if (!IsLive(e->status)) continue;
         if (!newest_live || e->lineage.recovery_point > *newest_live)
           newest_live = e->lineage.recovery_point;
-        if (InFlight(e->status)) in_flight = true;
+        if (IsInFlight(e->status)) in_flight = true;
       }
     }
     // Raw snapshots waiting for re-encryption (`snapshot` source, default key).
@@ -522,7 +394,17 @@ class DbPlanner {
     return false;
   }
 
-  void CaptureAutomated(const PolicyCtx& pc, const DbCtx& db, std::optional<TimePoint> newest_live,
+  // A default-key database and no share key to re-encrypt its captures:
+  // nothing can be shared, so nothing is captured.
+  void MissingShareKey(const PolicyCtx& pc, const DbCtx& db) {
+    Find(Finding::Severity::kError, pc, db.id, pc.source,
+         db.id +
+             " is encrypted with the default RDS key, which cannot be shared; set "
+             "source.share_key in policy '" +
+             pc.p->name + "' to a customer-managed key");
+  }
+
+  void CaptureAutomated(const PolicyCtx& pc, DbCtx& db, std::optional<TimePoint> newest_live,
                         bool in_flight) {
     const Snapshot* newest = nullptr;
     for (const Snapshot* s : index_->Automated(pc.source, db.kind, db.id))
@@ -543,14 +425,7 @@ class DbPlanner {
       return;
     }
     KeyPlan kp = PlanKey(newest->encrypted, newest->kms_key_id, *pc.src, *pc.p);
-    if (kp == KeyPlan::kMissingShareKey) {
-      Find(Finding::Severity::kError, pc, db.id, pc.source,
-           db.id +
-               " is encrypted with the default RDS key, which cannot be shared; set "
-               "source.share_key in policy '" +
-               pc.p->name + "' to a customer-managed key");
-      return;
-    }
+    if (kp == KeyPlan::kMissingShareKey) return MissingShareKey(pc, db);
     Retry retry = PlanRetry(pc, db, pc.source, db.all_src_names, db.captures, ts,
                             NameStage::kCapture, "capture copy");
     if (!retry.allowed) return;
@@ -571,7 +446,7 @@ class DbPlanner {
     Emit(std::move(a));
   }
 
-  void CaptureSnapshot(const PolicyCtx& pc, const DbCtx& db, std::optional<TimePoint> newest_live,
+  void CaptureSnapshot(const PolicyCtx& pc, DbCtx& db, std::optional<TimePoint> newest_live,
                        bool in_flight) {
     seconds due_after = pc.p->rpo - pc.p->capture_margin;
     if (newest_live && now_ - *newest_live < due_after) return;  // fresh enough
@@ -586,14 +461,7 @@ class DbPlanner {
       return;
     }
     KeyPlan kp = PlanKey(db.live->encrypted, db.live->kms_key_id, *pc.src, *pc.p);
-    if (kp == KeyPlan::kMissingShareKey) {
-      Find(Finding::Severity::kError, pc, db.id, pc.source,
-           db.id +
-               " is encrypted with the default RDS key, which cannot be shared; set "
-               "source.share_key in policy '" +
-               pc.p->name + "' to a customer-managed key");
-      return;
-    }
+    if (kp == KeyPlan::kMissingShareKey) return MissingShareKey(pc, db);
     TimePoint ts = naming::NamePoint(now_);
     NameStage stage = kp == KeyPlan::kReencrypt ? NameStage::kRaw : NameStage::kCapture;
     int attempt = std::min(NextAttempt(db.all_src_names, ts, stage), naming::kMaxAttempt);
@@ -747,7 +615,7 @@ class DbPlanner {
     const Snapshot* capture = src.capture;
     const LineageEntry* hop = src.hop;
     if (const LineageEntry* v = LiveAt(ts.vaults, point)) {
-      if (InFlight(v->status))
+      if (IsInFlight(v->status))
         Find(Finding::Severity::kInfo, pc, db.id, t.scope,
              "waiting: " + v->snapshot->id + " is " + Progress(*v->snapshot));
       return;
@@ -789,9 +657,9 @@ class DbPlanner {
     // Via a hop in the target account, in the source region. A failed vault
     // copy stays the record of its attempt until the copy from the hop is
     // issued.
-    if (retry.failed) kept_failed_.insert(retry.failed);
+    if (retry.failed) db.kept_failed.insert(retry.failed);
     if (const LineageEntry* h = LiveAt(ts.hops, point)) {
-      if (InFlight(h->status))
+      if (IsInFlight(h->status))
         Find(Finding::Severity::kInfo, pc, db.id, ts.hop_scope,
              "waiting: hop copy " + h->snapshot->id + " is " + Progress(*h->snapshot));
       return;
@@ -850,7 +718,7 @@ class DbPlanner {
     // retry (PlanRetry): it is the record of the failure.
     auto delete_failed = [&](const std::vector<const LineageEntry*>& entries) {
       for (const LineageEntry* e : entries)
-        if (e->status == SnapshotStatus::kFailed && !kept_failed_.contains(e))
+        if (e->status == SnapshotStatus::kFailed && !db.kept_failed.contains(e))
           Delete(pc, db, *e, FailedReason(*e->snapshot));
     };
     delete_failed(db.captures);
@@ -860,7 +728,7 @@ class DbPlanner {
       delete_failed(ts.vaults);
       for (const LineageEntry* h : ts.hops)
         if (hops_seen.insert(h).second && h->status == SnapshotStatus::kFailed &&
-            !kept_failed_.contains(h))
+            !db.kept_failed.contains(h))
           Delete(pc, db, *h, FailedReason(*h->snapshot));
     }
 
@@ -884,7 +752,8 @@ class DbPlanner {
       for (const LineageEntry* e : ts.vaults) {
         SnapshotStatus st = e->status;
         if (st == SnapshotStatus::kFailed || st == SnapshotStatus::kDeleting) continue;
-        points.push_back(RetentionPoint{e->lineage.recovery_point, st == SnapshotStatus::kAvailable});
+        points.push_back(
+            RetentionPoint{e->lineage.recovery_point, st == SnapshotStatus::kAvailable});
         entries.push_back(e);
       }
       if (points.empty()) continue;
@@ -962,105 +831,53 @@ class DbPlanner {
   TimePoint now_;
   const LineageIndex* index_;
   const DeleteGuard* guard_;
-  const std::vector<DbRef>& dbs_;
-  Lane& lane_;
-  std::set<const LineageEntry*>& kept_failed_;  // lane_.kept_failed
-  uint32_t db_ref_ = 0;                         // the database being planned: dbs_[db_ref_]
+  PlanSink& sink_;
 };
 
-// Plans every policy: the policies and their databases first, in order
-// (PlanPolicy), then the databases, in parallel lanes (PlanDatabases), then
-// one sorted plan (SortActions). The plan does not depend on the number of
-// lanes: every database is planned by one lane from the same read-only
-// inputs, and the lanes' output is put together in the databases' order.
+// Plans every policy: first the policies (their contexts and findings,
+// and which databases each protects), then each database with DbPlanner,
+// on the threads PlanAssembly provides, which makes the sorted plan.
 class Planner {
  public:
   Planner(const Inventory& inv, const config::Config& cfg, TimePoint now,
           const PlanOptions& options)
-      : inv_(inv), cfg_(cfg), now_(now), options_(options),
-        threads_(PlanningThreads(options.threads)) {
-    index_.emplace(inv, static_cast<int>(threads_), options.snapshots_per_index_part);
-    guard_.emplace(*index_, cfg);
-  }
+      : inv_(inv),
+        cfg_(cfg),
+        now_(now),
+        options_(options),
+        threads_(PlanningThreads(options.threads)) {}
 
   Plan Run() {
-    for (const auto& p : cfg_.policies) PlanPolicy(p);
-    PlanDatabases();
-    for (Lane& lane : lanes_) lane.kept_failed.clear();  // points into the index
-    guard_.reset();
-    index_.reset();
-    // The findings: the policies' own (made by PlanPolicy, none of them
-    // about a planned database), then the databases', in plan order. The
-    // sort below keeps that order among equal findings.
-    for (const Chunk& ch : chunks_) {
-      auto& found = lanes_[ch.lane].findings;
-      std::move(found.begin() + static_cast<ptrdiff_t>(ch.findings_begin),
-                found.begin() + static_cast<ptrdiff_t>(ch.findings_end),
-                std::back_inserter(plan_.findings));
+    std::optional<PlanAssembly> assembly;
+    {
+      // Only needed while planning: released before the sorted plan is
+      // made (a smaller peak; the index of a million snapshots is ~100 MB).
+      LineageIndex index(inv_, static_cast<int>(threads_), options_.snapshots_per_index_part);
+      DeleteGuard guard(index, cfg_);
+      index_ = &index;
+      Protection protection = ProtectedDatabases(index, cfg_);
+      findings_ = std::move(protection.findings);
+      protection_ = &protection;
+      for (const auto& p : cfg_.policies) PlanPolicy(p);
+      std::vector<PlannedDatabase> keys;
+      keys.reserve(items_.size());
+      for (const DbItem& item : items_)
+        keys.push_back(PlannedDatabase{item.pc->name, item.kind, item.id});
+      assembly.emplace(std::move(keys), threads_,
+                       static_cast<size_t>(std::max(1, options_.databases_per_chunk)));
+      assembly->PlanDatabases([&](size_t i, PlanSink& sink) {
+        DbPlanner(inv_, now_, index, guard, sink).Plan(items_[i]);
+      });
+      index_ = nullptr;
+      protection_ = nullptr;
     }
-    SortActions();
-    std::stable_sort(plan_.findings.begin(), plan_.findings.end(),
-                     [](const Finding& a, const Finding& b) {
-                       return std::tie(a.policy, a.db_id, a.scope, a.message) <
-                              std::tie(b.policy, b.db_id, b.scope, b.message);
-                     });
-    return std::move(plan_);
+    return assembly->Finish(std::move(findings_));
   }
 
  private:
-  // Consecutive items, planned by one lane: where its output went there.
-  struct Chunk {
-    uint32_t lane = 0;
-    size_t planned_begin = 0, planned_end = 0;
-    size_t findings_begin = 0, findings_end = 0;
-  };
-
-  // Plans items_ in chunks of options_.databases_per_chunk, each taken by
-  // the next free lane; a lane is a thread (the first is this one). An
-  // exception in a lane stops the others and is rethrown here.
-  void PlanDatabases() {
-    const size_t per_chunk = static_cast<size_t>(std::max(1, options_.databases_per_chunk));
-    const size_t n_chunks = (items_.size() + per_chunk - 1) / per_chunk;
-    chunks_.assign(n_chunks, Chunk{});
-    lanes_ = std::vector<Lane>(std::clamp<size_t>(n_chunks, 1, threads_));
-    std::atomic<size_t> next_chunk{0};
-    std::vector<std::exception_ptr> errors(lanes_.size());
-    auto work = [&](uint32_t lane_id) {
-      try {
-        Lane& lane = lanes_[lane_id];
-        DbPlanner planner(inv_, now_, *index_, *guard_, dbs_, lane);
-        for (size_t c; (c = next_chunk.fetch_add(1, std::memory_order_relaxed)) < n_chunks;) {
-          Chunk& ch = chunks_[c];
-          ch.lane = lane_id;
-          ch.planned_begin = lane.planned_count;
-          ch.findings_begin = lane.findings.size();
-          const size_t last = std::min(items_.size(), (c + 1) * per_chunk);
-          for (size_t i = c * per_chunk; i < last; ++i) planner.Plan(items_[i]);
-          ch.planned_end = lane.planned_count;
-          ch.findings_end = lane.findings.size();
-        }
-      } catch (...) {
-        errors[lane_id] = std::current_exception();
-        next_chunk.store(n_chunks);  // the others stop after their chunk
-      }
-    };
-    std::vector<std::jthread> helpers;
-    for (uint32_t lane_id = 1; lane_id < lanes_.size(); ++lane_id) {
-      try {
-        helpers.emplace_back(work, lane_id);
-      } catch (const std::system_error&) {
-        break;  // no thread to be had: the lanes started do all the work
-      }
-    }
-    work(0);
-    for (auto& h : helpers) h.join();
-    for (auto& e : errors)
-      if (e) std::rethrow_exception(e);
-  }
-
   void Find(Finding::Severity sev, const PolicyCtx& pc, const std::string& db, const Scope& scope,
             std::string msg) {
-    plan_.findings.push_back(Finding{sev, pc.p->name, db, scope, std::move(msg)});
+    findings_.push_back(Finding{sev, pc.p->name, db, scope, std::move(msg)});
   }
 
   // --- policy ----------------------------------------------------------------
@@ -1104,261 +921,27 @@ class Planner {
       }
     }
 
-    // The databases: live matches, plus deleted ones that still have our
-    // snapshots (tagged in the source, target or hop scopes). Without the
-    // source scope (vault side), also those whose captures the source
-    // account shared with a target account: the DR account's own view.
-    std::map<std::pair<std::string, DbKind>, const Database*> dbs;
-    if (pc.src) {
-      for (const auto& d : pc.src->databases) {
-        if (IsAuroraLikeInstance(d)) continue;
-        if (!p.databases.Matches(d.kind == DbKind::kCluster, d.id, d.engine, d.tags)) continue;
-        dbs[{d.id, d.kind}] = &d;
-      }
-    } else {
-      // Tags of the database are not visible from D: the selector is
-      // applied without them (kinds, names, engines).
-      config::DatabaseSelector untagged = p.databases;
-      untagged.tags.clear();
-      for (const auto& account : pc.share_accounts) {
-        for (const auto& d :
-             index_->SharedDatabases(Scope{account, pc.source.region}, pc.source.account_id)) {
-          if (!untagged.Matches(d.kind == DbKind::kCluster, d.db_id, d.engine, {})) continue;
-          dbs.emplace(std::pair{d.db_id, d.kind}, nullptr);
-        }
-      }
+    // The databases it protects (engine/protection.h), in order.
+    for (; next_protected_ < protection_->databases.size() &&
+           protection_->databases[next_protected_].policy == &p;
+         ++next_protected_) {
+      const ProtectedDatabase& d = protection_->databases[next_protected_];
+      items_.push_back(DbItem{&pc, d.kind, SharedString(d.id), d.live});
     }
-    std::set<Scope> tagged_scopes{pc.source};
-    for (const auto& t : pc.targets) {
-      tagged_scopes.insert(t.scope);
-      if (t.needs_share) tagged_scopes.insert(Scope{t.scope.account_id, pc.source.region});
-    }
-    for (const auto& s : tagged_scopes)
-      for (const auto& [kind, id] : index_->TaggedDatabases(s, p.name))
-        dbs.emplace(std::pair{id, kind}, nullptr);
-
-    for (const auto& [key, live] : dbs) {
-      auto claim = claimed_.emplace(std::make_tuple(pc.source, key.second, key.first), p.name);
-      if (!claim.second && claim.first->second != p.name) {
-        Find(Finding::Severity::kWarning, pc, key.first, pc.source,
-             std::string(DbKindName(key.second)) + " " + key.first +
-                 " is already protected by policy '" + claim.first->second +
-                 "'; this policy leaves it alone");
-        continue;
-      }
-      dbs_.push_back(DbRef{pc.name, key.second, SharedString(key.first)});
-      items_.push_back(DbItem{&pc, key.second, live, static_cast<uint32_t>(dbs_.size() - 1)});
-    }
-  }
-
-  // A planned entry by place: its lane (the top 3 bits) and its index in
-  // that lane.
-  static constexpr int kLocalBits = 29;
-  static constexpr uint32_t kLocalMask = (uint32_t{1} << kLocalBits) - 1;
-  const Lane& LaneOf(uint32_t ref) const { return lanes_[ref >> kLocalBits]; }
-  const Planned& At(uint32_t ref) const { return LaneOf(ref).At(ref & kLocalMask); }
-  // Calls fn(ref) for every planned entry, in plan order: chunk by chunk,
-  // as the items were, whichever lane planned them.
-  template <typename Fn>
-  void ForEachPlanned(Fn fn) const {
-    for (const Chunk& ch : chunks_) {
-      const uint32_t lane = ch.lane << kLocalBits;
-      for (size_t i = ch.planned_begin; i < ch.planned_end; ++i)
-        fn(lane | static_cast<uint32_t>(i));
-    }
-  }
-
-  // Makes plan_.actions: every planned action, sorted by (stage, policy,
-  // db kind, db id, scope, snapshot id), stably. The string part of that key
-  // is first replaced by ranks (a plan has few distinct databases and
-  // scopes); then a counting sort by (stage, database) and a sort of each
-  // (small, usually already sorted) bucket by (scope, snapshot id).
-  //
-  // Deletes (nearly all of a large plan) are sorted without reading their
-  // snapshots, which are spread over the inventory's memory and long since
-  // out of the cache: their scope is known by rank (DeleteScopeId), and
-  // the ids of a database's deletes in one scope are planned in id order
-  // almost always, which is checked while the actions are made (when each
-  // id is read anyway) and repaired there when it does not hold.
-  //
-  // All of one database's entries are in one lane, in planned order: within
-  // a bucket, the order of refs is the planned order.
-  void SortActions() {
-    size_t planned_count = 0;
-    for (const Lane& lane : lanes_) planned_count += lane.planned_count;
-    auto stage_of = [&](uint32_t ref) {
-      const Planned& p = At(ref);
-      return p.deleted ? Stage::kExpire : LaneOf(ref).full[p.payload].stage;
-    };
-    // Ranks of the databases by (policy, kind, id) and of the scopes.
-    std::vector<uint32_t> by_key(dbs_.size());
-    for (uint32_t i = 0; i < by_key.size(); ++i) by_key[i] = i;
-    std::sort(by_key.begin(), by_key.end(), [&](uint32_t x, uint32_t y) {
-      const DbRef& a = dbs_[x];
-      const DbRef& b = dbs_[y];
-      return std::tie(a.policy, a.kind, a.id, x) < std::tie(b.policy, b.kind, b.id, y);
-    });
-    std::vector<uint32_t> db_rank(dbs_.size());
-    for (uint32_t r = 0; r < by_key.size(); ++r) db_rank[by_key[r]] = r;
-    by_key = {};
-    std::map<Scope, uint32_t> scope_rank;
-    for (const Lane& lane : lanes_) {
-      for (const Scope& sc : lane.delete_scopes) scope_rank.emplace(sc, 0);
-      for (size_t i = 0; i < lane.full.size(); ++i)
-        if (i == 0 || !(lane.full[i].scope == lane.full[i - 1].scope))
-          scope_rank.emplace(lane.full[i].scope, 0);
-    }
-    uint32_t next = 0;
-    for (auto& [k, rank] : scope_rank) rank = next++;
-    std::vector<std::vector<uint32_t>> delete_rank(lanes_.size()), full_rank(lanes_.size());
-    for (size_t l = 0; l < lanes_.size(); ++l) {
-      const Lane& lane = lanes_[l];
-      for (const Scope& sc : lane.delete_scopes) delete_rank[l].push_back(scope_rank.at(sc));
-      std::vector<uint32_t>& ranks = full_rank[l];
-      ranks.resize(lane.full.size());
-      for (size_t i = 0; i < lane.full.size(); ++i)
-        ranks[i] = i > 0 && lane.full[i].scope == lane.full[i - 1].scope
-                       ? ranks[i - 1]
-                       : scope_rank.at(lane.full[i].scope);
-    }
-    auto rank_of = [&](uint32_t ref) {
-      const Planned& p = At(ref);
-      const uint32_t lane = ref >> kLocalBits;
-      return p.deleted ? delete_rank[lane][p.scope] : full_rank[lane][p.payload];
-    };
-
-    // Counting sort by bucket (stage, database rank), stable.
-    constexpr size_t kStages = static_cast<size_t>(Stage::kExpire) + 1;
-    const size_t n_db = dbs_.size();
-    auto bucket_of = [&](uint32_t ref) {
-      return static_cast<size_t>(stage_of(ref)) * n_db + db_rank[At(ref).db];
-    };
-    std::vector<uint32_t> begin(kStages * n_db + 1, 0);
-    ForEachPlanned([&](uint32_t ref) { ++begin[bucket_of(ref) + 1]; });
-    for (size_t b = 1; b < begin.size(); ++b) begin[b] += begin[b - 1];
-    std::vector<uint32_t> order(planned_count);
-    {
-      std::vector<uint32_t> fill(begin.begin(), begin.end() - 1);
-      ForEachPlanned([&](uint32_t ref) { order[fill[bucket_of(ref)]++] = ref; });
-    }
-    // Within a bucket: (scope, snapshot id), then the planned order. A
-    // database's actions come in scope order per step, each part already
-    // in id order: a stable sort by scope rank alone (integers) usually
-    // finishes the job. Buckets of other stages (few actions, all in
-    // Lane::full) are checked and sorted by id here; deletes below.
-    struct Keyed {
-      uint32_t scope_rank;
-      uint32_t ref;
-    };
-    std::vector<Keyed> keyed;
-    const size_t expire_first = static_cast<size_t>(Stage::kExpire) * n_db;
-    for (size_t b = 0; b + 1 < begin.size(); ++b) {
-      auto first = order.begin() + begin[b], last = order.begin() + begin[b + 1];
-      if (last - first < 2) continue;
-      keyed.clear();
-      bool ranks_sorted = true;
-      for (auto it = first; it != last; ++it) {
-        uint32_t rank = rank_of(*it);
-        if (!keyed.empty() && rank < keyed.back().scope_rank) ranks_sorted = false;
-        keyed.push_back(Keyed{rank, *it});
-      }
-      if (!ranks_sorted)
-        std::stable_sort(keyed.begin(), keyed.end(),
-                         [](const Keyed& x, const Keyed& y) { return x.scope_rank < y.scope_rank; });
-      if (b < expire_first) {
-        auto id_of = [&](uint32_t ref) -> const SharedString& {
-          return LaneOf(ref).full[At(ref).payload].snapshot_id;
-        };
-        auto less = [&](const Keyed& x, const Keyed& y) {
-          if (x.scope_rank != y.scope_rank) return x.scope_rank < y.scope_rank;
-          int c = id_of(x.ref).compare(id_of(y.ref));
-          if (c != 0) return c < 0;
-          return x.ref < y.ref;
-        };
-        if (!std::is_sorted(keyed.begin(), keyed.end(), less))
-          std::sort(keyed.begin(), keyed.end(), less);
-      } else if (ranks_sorted) {
-        continue;  // `order` holds it already
-      }
-      for (size_t k = 0; k < keyed.size(); ++k) first[static_cast<ptrdiff_t>(k)] = keyed[k].ref;
-    }
-    // Make the actions, each once, in place. A run of deletes of one
-    // database in one scope is in planned order; when its ids are not
-    // ascending, the run is sorted stably by id: (id, planned order).
-    plan_.actions.reserve(planned_count);
-    AdviseHugePages(plan_.actions.data(), planned_count * sizeof(Action));
-    size_t run_begin = 0;      // in plan_.actions: the current run of deletes
-    bool run_sorted = true;
-    const Planned* run_key = nullptr;  // the previous delete
-    auto end_run = [&](size_t end) {
-      if (!run_sorted)
-        std::stable_sort(plan_.actions.begin() + static_cast<ptrdiff_t>(run_begin),
-                         plan_.actions.begin() + static_cast<ptrdiff_t>(end),
-                         [](const Action& x, const Action& y) { return x.snapshot_id < y.snapshot_id; });
-      run_sorted = true;
-    };
-    // The snapshot of a delete a few steps ahead is fetched early: its
-    // Snapshot first, its id's shared buffer when the Snapshot is there.
-    constexpr size_t kAhead = 8;
-    const size_t n = order.size();
-    for (size_t k = 0; k < n; ++k) {
-      if (k + 2 * kAhead < n) {
-        if (const Snapshot* ahead = At(order[k + 2 * kAhead]).deleted) __builtin_prefetch(ahead);
-      }
-      if (k + kAhead < n) {
-        if (const Snapshot* ahead = At(order[k + kAhead]).deleted) ahead->id.Prefetch();
-      }
-      Lane& lane = lanes_[order[k] >> kLocalBits];
-      const Planned& p = lane.At(order[k] & kLocalMask);
-      if (!p.deleted) {
-        if (run_key) end_run(plan_.actions.size());
-        run_key = nullptr;
-        plan_.actions.push_back(std::move(lane.full[p.payload]));
-        continue;
-      }
-      // Same database: same lane, so the lane's scope ids compare.
-      const bool same_run = run_key && run_key->db == p.db && run_key->scope == p.scope;
-      if (!same_run) {
-        if (run_key) end_run(plan_.actions.size());
-        run_begin = plan_.actions.size();
-      }
-      const DbRef& db = dbs_[p.db];
-      Action& a = plan_.actions.emplace_back();
-      a.kind = ActionKind::kDeleteSnapshot;
-      a.stage = Stage::kExpire;
-      a.db_kind = db.kind;
-      a.scope = lane.delete_scopes[p.scope];
-      a.policy = db.policy;
-      a.db_id = db.id;
-      a.snapshot_id = p.deleted->id;
-      a.reason = lane.reasons[p.payload];
-      if (same_run && a.snapshot_id < plan_.actions[plan_.actions.size() - 2].snapshot_id)
-        run_sorted = false;
-      run_key = &p;
-    }
-    if (run_key) end_run(plan_.actions.size());
-    lanes_.clear();
-    chunks_.clear();
   }
 
   const Inventory& inv_;
   const config::Config& cfg_;
   TimePoint now_;
   PlanOptions options_;
-  size_t threads_;  // PlanningThreads()
-  // Only needed while planning: released before the sorted plan is built
-  // (a smaller peak; the index of a million snapshots is ~100 MB).
-  std::optional<LineageIndex> index_;
-  std::optional<DeleteGuard> guard_;
-  Plan plan_;
-  std::map<std::tuple<Scope, DbKind, std::string>, std::string> claimed_;
+  size_t threads_;                                    // PlanningThreads()
+  const LineageIndex* index_ = nullptr;               // while planning
+  const Protection* protection_ = nullptr;            // while planning: which policy protects what
+  size_t next_protected_ = 0;                         // protection_->databases: the next to plan
+  std::vector<Finding> findings_;                     // the policies' own
   std::vector<std::unique_ptr<PolicyCtx>> policies_;  // items_ point to them
-  std::vector<DbRef> dbs_;     // one per item, same index
-  std::vector<DbItem> items_;  // the databases to plan, in plan order
-  std::vector<Chunk> chunks_;  // items_ in order, by chunk: which lane planned them
-  std::vector<Lane> lanes_;
+  std::vector<DbItem> items_;                         // the databases to plan, in plan order
 };
-
 
 }  // namespace
 
@@ -1408,12 +991,6 @@ void FilterPlanForSide(Plan& plan, const config::Config& config, Side side) {
 Plan MakePlan(const Inventory& inventory, const config::Config& config, TimePoint now,
               const PlanOptions& options) {
   return Planner(inventory, config, now, options).Run();
-}
-
-Status CheckDeleteAllowed(const Inventory& inventory, const config::Config& config,
-                          const Action& action, const Snapshot* fresh) {
-  LineageIndex index(inventory);
-  return DeleteGuard(index, config).Check(action, fresh);
 }
 
 }  // namespace drsnap::engine

@@ -1,11 +1,15 @@
 // The planner: a pure function (Inventory, Config, now) -> Plan. No I/O, no
 // clock reads, no randomness; the same inputs give the same plan, in the same
-// order. This is where the pipeline lives (design brief: capture, share,
-// vault, expire); the executor only carries the actions out.
+// order. This is where the pipeline lives (capture, share, vault, expire);
+// the executor only carries the actions out.
 //
-// Per policy, per database it protects (live databases that match the
-// selector, plus databases that no longer exist but still have drsnap
-// snapshots of this policy in its source, target or hop scopes), per target
+// Where things are: the rules below are engine/planner.cc, read top to
+// bottom per database; which databases a policy protects is
+// engine/protection.h; the safety rules every delete passes are
+// engine/delete_guard.h; how the plan is put together (threads, the sort) is
+// engine/plan_assembly.cc.
+//
+// Per policy, per database it protects (engine/protection.h), per target
 // (account x region):
 //
 //   capture  (source scope)
@@ -70,27 +74,11 @@
 //   waiting   creating/copying snapshots produce Findings (with progress),
 //     never actions.
 //
-// Safety (enforced here AND by CheckDeleteAllowed, which the executor calls
-// right before each delete):
-//   S1 never delete a snapshot drsnap did not create (naming::IsDrsnapCreated);
-//   S2 never delete the newest available vault copy of a database in a
-//      target region;
-//   S3 never delete a snapshot an in-flight copy depends on: the source of a
-//      creating/copying snapshot (by source_arn, or by lineage: the capture of
-//      an in-flight hop/vault copy, the hop of an in-flight vault copy), nor
-//      the newest available vault copy older than an in-flight vault copy of
-//      the same database in the same region (the incremental-copy base);
-//   S4 per delete: the scope of the snapshot being deleted and every scope
-//      its justification depends on were observed completely
-//      (DeleteDependencies in delete_guard.h): a capture's expiry depends on
-//      every scope of the policy (source, targets, hops: "vaulted
-//      everywhere", "no copy in flight reads it"); a hop's on its scope and
-//      the target scopes of its account; a vault copy's on its target scope;
-//      a raw's on the source scope; a failed snapshot's on its own scope.
-//      A missing or incomplete scope is reported once per policy (Finding);
-//      the deletes it blocks are dropped quietly.
-//   S5 only a delete of a snapshot that belongs to the action's policy and
-//      database (tags drsnap:policy / drsnap:db) is allowed.
+// Safety: every delete is planned only when the delete guard allows it
+// (engine/delete_guard.h, rules S1-S5), and the executor asks the guard
+// again right before the call. A refusal by S4 (a scope not observed
+// completely) is quiet: the scope is reported once per policy; any other
+// refusal is a warning Finding.
 //
 // Ordering: actions sorted by (stage, policy, db kind, db id, scope,
 // snapshot id); findings by (policy, db id, scope, message).
@@ -155,15 +143,5 @@ Plan MakePlan(const Inventory& inventory, const config::Config& config, TimePoin
 // the side of their scope the same way; policy-wide ones (db_id "") stay on
 // both. kAll: unchanged. Actions of unknown policies are dropped by both.
 void FilterPlanForSide(Plan& plan, const config::Config& config, Side side);
-
-// Re-checks safety rules S1-S5 for one delete action against `inventory`
-// (the freshest the executor has). When `fresh` is given (e.g. from
-// Cloud::DescribeSnapshot just now) it replaces the inventory's copy of the
-// snapshot being deleted. Returns an Error (code "DeleteRefused", message
-// naming the rule) when the delete must not happen. Non-delete actions: OK.
-// Indexes the whole inventory on each call: to check many deletes against
-// one inventory, build one DeleteGuard (engine/delete_guard.h) instead.
-Status CheckDeleteAllowed(const Inventory& inventory, const config::Config& config,
-                          const Action& action, const Snapshot* fresh = nullptr);
 
 }  // namespace drsnap::engine

@@ -136,8 +136,13 @@ ReconcileReport Reconciler::RunOnce(const ReconcileOptions& options) {
   ex.stop = options.stop;
   ex.facts = report.inventory.facts;
   ex.progress = options.progress;
-  ex.delete_guard = [this](const Action& a, const Snapshot& fresh, const Inventory& world) {
-    return CheckDeleteAllowed(world, config_, a, &fresh);
+  // One guard (one index of the view) per version of the view, however
+  // many deletes it judges.
+  ex.delete_guard = [this](std::shared_ptr<const Inventory> world) -> DeleteCheck {
+    auto guard = std::make_shared<const DeleteGuard>(*world, config_);
+    return [world, guard](const Action& a, const Snapshot& fresh) {
+      return guard->Check(a, &fresh);
+    };
   };
   // The delete re-checks (executor.h). The scopes that can hold a copy
   // reading a snapshot, or based on it: a raw's and a vault copy's own scope

@@ -1,5 +1,5 @@
-// Which half of the pipeline one deployment runs (design brief: the source
-// account P captures and shares; each DR account D vaults with its own
+// Which half of the pipeline one deployment runs (the source account P
+// captures and shares; each DR account D vaults with its own
 // credentials and never needs P's).
 //
 //   kAll     one process reaches every account: every stage (CLI default).

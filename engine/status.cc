@@ -9,6 +9,7 @@
 #include "engine/lineage_index.h"
 #include "engine/naming.h"
 #include "engine/planner.h"
+#include "engine/protection.h"
 #include "engine/retention.h"
 
 namespace drsnap::engine {
@@ -17,15 +18,6 @@ namespace {
 using naming::NameStage;
 using std::chrono::duration_cast;
 using std::chrono::seconds;
-
-bool InFlight(SnapshotStatus s) {
-  return s == SnapshotStatus::kCreating || s == SnapshotStatus::kCopying;
-}
-
-bool IsClusterMemberInstance(const Database& d) {
-  return d.kind == DbKind::kInstance &&
-         (d.engine.starts_with("aurora") || d.engine == "docdb" || d.engine == "neptune");
-}
 
 int Rank(RpoState s) { return static_cast<int>(s); }
 
@@ -81,7 +73,8 @@ StatusReport ComputeStatus(const Inventory& inventory, const config::Config& con
   StatusReport report;
   report.generated_at = now;
   LineageIndex index(inventory);
-  std::map<std::tuple<Scope, DbKind, std::string>, std::string> claimed;
+  const Protection protection = ProtectedDatabases(index, config);
+  size_t next_protected = 0;  // protection.databases: grouped by policy, in config order
 
   for (const auto& p : config.policies) {
     Scope source{p.source_account_id, p.source_region};
@@ -104,43 +97,18 @@ StatusReport ComputeStatus(const Inventory& inventory, const config::Config& con
                      : "scope " + s.ToString() + " was not observed"});
     }
     const ScopeInventory* src = index.Find(source);
-
-    // Databases: live matches plus deleted ones with drsnap snapshots.
-    std::map<std::pair<std::string, DbKind>, const Database*> dbs;
     std::set<std::string> share_accounts;  // target accounts other than the source's
     for (const auto& t : p.targets)
       if (t.account_id != p.source_account_id) share_accounts.insert(t.account_id);
-    if (src) {
-      for (const auto& d : src->databases) {
-        if (IsClusterMemberInstance(d)) continue;
-        if (!p.databases.Matches(d.kind == DbKind::kCluster, d.id, d.engine, d.tags)) continue;
-        dbs[{d.id, d.kind}] = &d;
-      }
-    } else {
-      // Vault side: the databases whose captures were shared with a target
-      // account (the selector without tags, which do not cross accounts).
-      config::DatabaseSelector untagged = p.databases;
-      untagged.tags.clear();
-      for (const auto& account : share_accounts)
-        for (const auto& d :
-             index.SharedDatabases(Scope{account, p.source_region}, source.account_id))
-          if (untagged.Matches(d.kind == DbKind::kCluster, d.db_id, d.engine, {}))
-            dbs.emplace(std::pair{d.db_id, d.kind}, nullptr);
-    }
-    std::set<Scope> tagged_scopes{source};
-    for (const auto& t : p.targets) {
-      for (const auto& r : t.regions) tagged_scopes.insert(Scope{t.account_id, r.region});
-      if (t.account_id != p.source_account_id)
-        tagged_scopes.insert(Scope{t.account_id, p.source_region});
-    }
-    for (const auto& s : tagged_scopes)
-      for (const auto& [kind, id] : index.TaggedDatabases(s, p.name))
-        dbs.emplace(std::pair{id, kind}, nullptr);
 
-    for (const auto& [key, live] : dbs) {
-      const auto& [db_id, kind] = key;
-      auto claim = claimed.emplace(std::make_tuple(source, kind, db_id), p.name);
-      if (!claim.second && claim.first->second != p.name) continue;
+    // The databases this policy protects (engine/protection.h).
+    for (; next_protected < protection.databases.size() &&
+           protection.databases[next_protected].policy == &p;
+         ++next_protected) {
+      const ProtectedDatabase& db = protection.databases[next_protected];
+      const std::string& db_id = db.id;
+      const DbKind kind = db.kind;
+      const Database* live = db.live;
       std::string token = naming::DbToken(db_id);
 
       // Captures of the database on the source side (for "on its way").
@@ -149,10 +117,10 @@ StatusReport ComputeStatus(const Inventory& inventory, const config::Config& con
       for (const auto& e : index.Lineages(source, "", token, kind)) {
         if (!e.OursFor(db_id)) continue;
         SnapshotStatus st = e.status;
-        if (st == SnapshotStatus::kAvailable || InFlight(st))
+        if (st == SnapshotStatus::kAvailable || IsInFlight(st))
           if (!newest_capture || e.lineage.recovery_point > *newest_capture)
             newest_capture = e.lineage.recovery_point;
-        if (InFlight(st)) capture_flights.push_back(ToInFlight(e));
+        if (IsInFlight(st)) capture_flights.push_back(ToInFlight(e));
       }
       // Without the source scope, the newest capture each target account
       // sees shared (available ones only: nothing else is shared).
@@ -201,7 +169,7 @@ StatusReport ComputeStatus(const Inventory& inventory, const config::Config& con
             if (e.lineage.stage != NameStage::kVault || !e.OursFor(db_id)) continue;
             SnapshotStatus st = e.status;
             if (st == SnapshotStatus::kFailed) note_failed(*e.snapshot);
-            if (InFlight(st)) {
+            if (IsInFlight(st)) {
               copy_in_flight = true;
               row.in_flight.push_back(ToInFlight(e));
               if (!newest_in_flight || e.lineage.recovery_point > *newest_in_flight)
@@ -220,7 +188,7 @@ StatusReport ComputeStatus(const Inventory& inventory, const config::Config& con
             for (const auto& e : index.Lineages(hop_scope, p.source_account_id, token, kind)) {
               if (e.lineage.stage != NameStage::kHop || !e.OursFor(db_id)) continue;
               if (e.status == SnapshotStatus::kFailed) note_failed(*e.snapshot);
-              if (!InFlight(e.status)) continue;
+              if (!IsInFlight(e.status)) continue;
               copy_in_flight = true;
               row.in_flight.push_back(ToInFlight(e));
             }

@@ -9,6 +9,7 @@
 #include "core/time_util.h"
 #include "engine/naming.h"
 #include "engine/observe.h"
+#include "engine/protection.h"
 
 namespace drsnap::engine::verify {
 namespace {
@@ -178,6 +179,11 @@ DrillPlan PlanDrills(const Inventory& inventory, const config::Config& config,
                      const DrillOptions& options) {
   DrillPlan plan;
   LineageIndex index(inventory);
+  // Drills restore the databases their policy protects (engine/protection.h):
+  // a database another policy claims is drilled under that one.
+  std::set<std::tuple<const config::Policy*, DbKind, std::string>> protects;
+  for (auto& d : ProtectedDatabases(index, config).databases)
+    protects.emplace(d.policy, d.kind, std::move(d.id));
   std::map<DrillKey, DrillState> states;
   std::vector<DrillAction> actions;
   const std::string now_iso = FormatIso8601Seconds(options.now);
@@ -197,7 +203,7 @@ DrillPlan PlanDrills(const Inventory& inventory, const config::Config& config,
         std::map<std::pair<std::string, DbKind>, std::vector<const Database*>> drills;
         if (si != nullptr) {
           for (const auto& [kind, id] : index.TaggedDatabases(target, p.name))
-            dbs.emplace(id, kind);
+            if (protects.contains({&p, kind, id})) dbs.emplace(id, kind);
           for (const Database& d : si->databases) {
             if (!IsDrillDatabase(d)) continue;
             const std::string* pol = TagOf(d.tags, naming::kTagPolicy);

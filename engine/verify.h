@@ -1,4 +1,4 @@
-// Restore drills (design brief step 5, `drsnap verify`): prove that the DR
+// Restore drills (the pipeline's verify step, `drsnap verify`): prove that the DR
 // copies restore. Per protected database x DR target region with a `verify:`
 // block (config/policy.h VerifySettings), a drill restores the newest
 // available vault copy to a throw-away instance (Aurora: cluster) in the DR

@@ -5,6 +5,8 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
+#include "core/arn.h"
+#include "core/strings.h"
 #include "engine/naming.h"
 
 namespace drsnap::lambda {
@@ -26,26 +28,20 @@ Trigger Ignore(std::string reason) {
   return t;
 }
 
-// arn:aws:rds:us-east-1:111111111111:snapshot:rds:db1-2026-... -> parts.
+// arn:aws:rds:us-east-1:111111111111:snapshot:rds:db1-2026-... -> its
+// region, account and resource ("snapshot:rds:db1-...").
 struct ArnParts {
-  std::string region, account, resource_type, resource;
+  std::string region, account, resource;
 };
 
-bool ParseArn(std::string_view arn, ArnParts& out) {
-  // arn:partition:service:region:account:type:rest (rest may contain ':').
-  std::vector<std::string_view> parts;
-  size_t pos = 0;
-  for (int i = 0; i < 6; ++i) {
-    size_t c = arn.find(':', pos);
-    if (c == std::string_view::npos) return false;
-    parts.push_back(arn.substr(pos, c - pos));
-    pos = c + 1;
-  }
-  if (parts[0] != "arn" || parts[2] != "rds") return false;
-  out.region = std::string(parts[3]);
-  out.account = std::string(parts[4]);
-  out.resource_type = std::string(parts[5]);
-  out.resource = std::string(arn.substr(pos));
+bool ParseRdsArn(std::string_view text, ArnParts& out) {
+  auto arn = ParseArn(text);
+  // An RDS resource is "<type>:<id>".
+  if (!arn || arn->service != "rds" || arn->resource.find(':') == std::string_view::npos)
+    return false;
+  out.region = std::string(arn->region);
+  out.account = std::string(arn->account);
+  out.resource = std::string(arn->resource);
   return !out.region.empty() && !out.account.empty();
 }
 
@@ -83,7 +79,7 @@ Trigger FromRdsEvent(const std::string& source_type, const std::string& event_id
   Trigger t;
   t.event_id = event_id;
   ArnParts arn;
-  if (!source_arn.empty() && ParseArn(source_arn, arn)) {
+  if (!source_arn.empty() && ParseRdsArn(source_arn, arn)) {
     t.account_id = arn.account;
     t.region = arn.region;
   } else {
@@ -93,8 +89,7 @@ Trigger FromRdsEvent(const std::string& source_type, const std::string& event_id
   if (t.account_id.empty() || t.region.empty())
     return Ignore(what + ": account or region unknown (no SourceArn)");
 
-  std::string type = source_type;
-  for (char& c : type) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  std::string type = AsciiLower(source_type);
   bool snapshot = type == "snapshot" || type == "db-snapshot" || type == "cluster_snapshot" ||
                   type == "db-cluster-snapshot";
   bool cluster = type == "cluster_snapshot" || type == "db-cluster-snapshot" || type == "cluster" ||
@@ -160,7 +155,7 @@ Trigger FromEventBridge(const json& ev) {
       return Ignore("drsnap event '" + detail_type + "' needs no action here");
     std::string arn_text = Str(detail, "SnapshotArn");
     ArnParts arn;
-    if (!ParseArn(arn_text, arn))
+    if (!ParseRdsArn(arn_text, arn))
       return Ignore("drsnap Snapshot Shared event without a valid SnapshotArn");
     Trigger t;
     t.kind = TriggerKind::kDatabase;

@@ -12,6 +12,7 @@
 #include "engine/naming.h"
 #include "engine/observe.h"
 #include "engine/planner.h"
+#include "engine/protection.h"
 #include "engine/verify.h"
 
 namespace drsnap::lambda {
@@ -22,17 +23,8 @@ using nlohmann::json;
 constexpr char kSharedDetailType[] = "drsnap Snapshot Shared";
 constexpr char kSource[] = "drsnap";
 
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
 std::string SnapshotArn(const engine::Action& a) {
-  return "arn:" + aws::PartitionForRegion(a.scope.region).name + ":rds:" + a.scope.region + ":" +
-         a.scope.account_id + ":" +
-         (a.db_kind == engine::DbKind::kCluster ? "cluster-snapshot:" : "snapshot:") +
-         a.snapshot_id;
+  return engine::SnapshotArn(a.scope, a.db_kind, a.snapshot_id);
 }
 
 std::string Dump(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
@@ -69,19 +61,6 @@ std::string DrillKey(const std::string& policy, engine::DbKind kind, const std::
 
 }  // namespace
 
-std::vector<std::string> LiteralDbIdsForToken(std::string_view token,
-                                              const config::Config& config) {
-  std::set<std::string> ids;
-  for (const auto& p : config.policies) {
-    for (const auto& name : p.databases.names) {
-      if (name.empty() || name.find_first_of("*?") != std::string::npos) continue;
-      std::string id = Lower(name);
-      if (engine::naming::DbToken(id) == token) ids.insert(std::move(id));
-    }
-  }
-  return {ids.begin(), ids.end()};
-}
-
 RunRequest ChooseRun(const std::vector<Trigger>& triggers, const config::Config& config) {
   std::vector<engine::Scope> scopes = engine::ScopesToObserve(config);
   auto known = [&](const Trigger& t) {
@@ -113,7 +92,7 @@ RunRequest ChooseRun(const std::vector<Trigger>& triggers, const config::Config&
         if (known(t) && !t.db_id.empty()) {
           dbs.insert(t.db_id);
         } else if (known(t)) {
-          std::vector<std::string> ids = LiteralDbIdsForToken(t.db_token, config);
+          std::vector<std::string> ids = engine::LiteralDbIdsForToken(t.db_token, config);
           if (ids.size() == 1) {
             line += " (the policy file names " + ids.front() + ")";
             dbs.insert(ids.front());

@@ -105,10 +105,6 @@ struct RunRequest {
   std::vector<std::string> reasons;  // one per trigger, for the log and the summary
 };
 
-// The ids the policy file names literally (databases.names entries without
-// '*' or '?', lower-cased as RDS stores identifiers) whose DbToken is
-// `token`, sorted and unique. Pure.
-std::vector<std::string> LiteralDbIdsForToken(std::string_view token, const config::Config& config);
 
 // REQUIRES: config validated. Pure.
 RunRequest ChooseRun(const std::vector<Trigger>& triggers, const config::Config& config);

@@ -26,15 +26,7 @@ constexpr char kCredsJson[] =
     R"("Expiration":"2026-11-25T18:00:00Z"})";
 
 std::string HeaderOf(const HttpRequest& r, std::string_view name) {
-  for (const auto& [k, v] : r.headers) {
-    if (k.size() == name.size() && std::equal(k.begin(), k.end(), name.begin(), [](char a, char b) {
-          return std::tolower(static_cast<unsigned char>(a)) ==
-                 std::tolower(static_cast<unsigned char>(b));
-        })) {
-      return v;
-    }
-  }
-  return "";
+  return HeaderValue(r.headers, name);
 }
 
 class HttpProvidersTest : public ::testing::Test {

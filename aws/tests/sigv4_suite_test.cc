@@ -104,16 +104,6 @@ SuiteRequest ParseReq(const std::string& text) {
   return r;
 }
 
-std::string HeaderValue(const HttpHeaders& headers, std::string_view name) {
-  for (const auto& [k, v] : headers) {
-    if (k.size() == name.size() && std::equal(k.begin(), k.end(), name.begin(), [](char a, char b) {
-          return std::tolower(a) == std::tolower(b);
-        })) {
-      return v;
-    }
-  }
-  return "";
-}
 
 // The .sreq layout: request line, headers as "Name:value" (Authorization as
 // "Authorization: value"), then an empty line and the body when there is one.

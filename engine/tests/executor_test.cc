@@ -20,6 +20,15 @@ void PrintTo(const Scope& s, std::ostream* os) { *os << s.ToString(); }
 
 namespace {
 
+// The re-check as one function of (action, fresh snapshot, view).
+DeleteCheckFactory PerDelete(
+    std::function<DeleteVerdict(const Action&, const Snapshot&, const Inventory&)> judge) {
+  return [judge](std::shared_ptr<const Inventory> world) -> DeleteCheck {
+    return
+        [judge, world](const Action& a, const Snapshot& fresh) { return judge(a, fresh, *world); };
+  };
+}
+
 const Scope kProd{"111111111111", "us-east-1"};
 const Scope kDrSrc{"222222222222", "us-east-1"};
 const Scope kDr{"222222222222", "eu-west-1"};
@@ -58,7 +67,7 @@ Action Copy(const Scope& dest, const Snapshot& src, std::string id) {
   a.kind = ActionKind::kCopySnapshot;
   a.stage = Stage::kVault;
   a.scope = dest;
-  a.source_arn = FakeSnapshotArn(src.scope, src.kind, src.id);
+  a.source_arn = SnapshotArn(src.scope, src.kind, src.id);
   a.source_region = src.scope.region == dest.region ? "" : src.scope.region;
   a.snapshot_id = std::move(id);
   a.kms_key_id = kDrKey;
@@ -222,12 +231,13 @@ TEST(ExecutorTest, DeletesAreRecheckedAgainstAFreshViewAfterOtherActions) {
     ++refreshes;
     return See(cloud);
   };
-  opt.delete_guard = [&](const Action& a, const Snapshot& fresh, const Inventory& world) -> Status {
+  opt.delete_guard = PerDelete([&](const Action& a, const Snapshot& fresh, const Inventory& world) {
     EXPECT_EQ(fresh.id, a.snapshot_id);
     for (const auto& s : world.Find(kProd)->snapshots) saw_new_snapshot |= s.id == "new-1";
-    if (a.snapshot_id == "keep-me") return Fail(Error::Terminal("SafetyRule", "newest copy"));
-    return OkStatus();
-  };
+    if (a.snapshot_id == "keep-me")
+      return DeleteVerdict::Refused(SafetyRule::kNewestVaultCopy, "newest copy");
+    return DeleteVerdict::Allowed();
+  });
   ApplyReport r = Apply(cloud, plan, See(cloud), opt);
   EXPECT_EQ(refreshes, 1);
   EXPECT_TRUE(saw_new_snapshot);  // the create ran before the deletes' fresh view
@@ -276,7 +286,8 @@ TEST(ExecutorTest, DeadlineDryRunAndStopIssueNothing) {
   auto clock = std::make_shared<FakeClock>(TimePoint{} + std::chrono::hours(1));
   ExecutorOptions opt;
   opt.clock = clock;
-  opt.delete_guard = [](const Action&, const Snapshot&, const Inventory&) { return OkStatus(); };
+  opt.delete_guard = PerDelete(
+      [](const Action&, const Snapshot&, const Inventory&) { return DeleteVerdict::Allowed(); });
   opt.deadline = clock->Now() + std::chrono::seconds(3);  // inside the 5s margin
   ApplyReport r = Apply(cloud, plan, See(cloud), opt);
   EXPECT_TRUE(r.deadline_reached);
@@ -340,21 +351,22 @@ struct RecheckWorld {
     ExecutorOptions opt;
     opt.clock = clock;
     opt.recheck_scopes = [](const Action&) { return std::vector<Scope>{kDr}; };
-    opt.delete_guard = [this](const Action& a, const Snapshot& fresh,
-                              const Inventory& world) -> Status {
-      {
-        std::lock_guard l(mu);
-        judged.push_back(fresh.id);
-      }
-      for (const auto& si : world.scopes) {
-        if (!si.complete) return Fail(Error::Terminal("DeleteRefused", "S4: incomplete"));
-        for (const auto& s : si.snapshots)
-          if (s.status == SnapshotStatus::kCopying && s.source_arn == fresh.arn)
-            return Fail(
-                Error::Terminal("DeleteRefused", "S3: " + s.id + " copies " + a.snapshot_id));
-      }
-      return OkStatus();
-    };
+    opt.delete_guard =
+        PerDelete([this](const Action& a, const Snapshot& fresh, const Inventory& world) {
+          {
+            std::lock_guard l(mu);
+            judged.push_back(fresh.id);
+          }
+          for (const auto& si : world.scopes) {
+            if (!si.complete)
+              return DeleteVerdict::Refused(SafetyRule::kIncompleteObservation, "incomplete");
+            for (const auto& s : si.snapshots)
+              if (s.status == SnapshotStatus::kCopying && s.source_arn == fresh.arn)
+                return DeleteVerdict::Refused(SafetyRule::kInFlightDependency,
+                                              s.id.str() + " copies " + a.snapshot_id.str());
+          }
+          return DeleteVerdict::Allowed();
+        });
     return opt;
   }
 
@@ -379,7 +391,8 @@ TEST(ExecutorRecheckTest, CopyIssuedByThisApplyBlocksTheDeleteWithoutReadingAws)
   ApplyReport r = Apply(w.cloud, plan, observed, w.Options());
   EXPECT_EQ(r.results[1].outcome, Outcome::kDone);
   EXPECT_EQ(r.results[0].outcome, Outcome::kDeferred) << r.results[0].reason;
-  EXPECT_NE(r.results[0].reason.find("S3: drsnap-db1-victim-vault"), std::string::npos)
+  EXPECT_EQ(r.results[0].refused_by, SafetyRule::kInFlightDependency);
+  EXPECT_NE(r.results[0].reason.find("drsnap-db1-victim-vault copies"), std::string::npos)
       << r.results[0].reason;
   EXPECT_TRUE(w.cloud.Find(kProd, w.victim.id).has_value());
   // A fresh view (no time passed, nobody else at work): nothing read again.
@@ -459,7 +472,7 @@ TEST(ExecutorRecheckTest, FailedListingLeavesTheScopeIncompleteAndTheDeleteHeldB
   plan.actions.push_back(Delete(kProd, w.victim.id));
   ApplyReport r = Apply(w.cloud, plan, observed, w.Options());
   EXPECT_EQ(r.results[0].outcome, Outcome::kDeferred) << r.results[0].reason;
-  EXPECT_NE(r.results[0].reason.find("S4"), std::string::npos) << r.results[0].reason;
+  EXPECT_EQ(r.results[0].refused_by, SafetyRule::kIncompleteObservation) << r.results[0].reason;
   EXPECT_TRUE(w.cloud.Find(kProd, w.victim.id).has_value());
 }
 
@@ -512,11 +525,11 @@ TEST(ExecutorRecheckTest, StaleViewJudgesTheSnapshotAsAwsShowsItNow) {
   w.cloud.AddSnapshot(taken);  // replaces it
   w.clock->Advance(std::chrono::minutes(2));
   ExecutorOptions opt = w.Options();
-  opt.delete_guard = [](const Action&, const Snapshot& fresh, const Inventory&) -> Status {
+  opt.delete_guard = PerDelete([](const Action&, const Snapshot& fresh, const Inventory&) {
     if (!fresh.tags.contains("drsnap:managed"))
-      return Fail(Error::Terminal("DeleteRefused", "S1: not drsnap's"));
-    return OkStatus();
-  };
+      return DeleteVerdict::Refused(SafetyRule::kNotCreatedByDrsnap, "not drsnap's");
+    return DeleteVerdict::Allowed();
+  });
   Plan plan;
   plan.actions.push_back(Delete(kProd, mine.id));
   ApplyReport r = Apply(w.cloud, plan, observed, opt);
@@ -673,7 +686,7 @@ TEST_F(RunOnceRecheckTest, DeleteOfASnapshotAnotherProcessStartedCopyingIsHeldBa
       &r);
   ASSERT_TRUE(res.has_value()) << "the pipeline never planned to delete a hop";
   EXPECT_EQ(res->outcome, Outcome::kDeferred) << res->reason;
-  EXPECT_NE(res->reason.find("S3"), std::string::npos) << res->reason;
+  EXPECT_EQ(res->refused_by, SafetyRule::kInFlightDependency) << res->reason;
   EXPECT_EQ(r.apply.recheck_listings, std::vector<Scope>{kDr});  // the hop's readers
   EXPECT_TRUE(cloud_->Find(res->action.scope, res->action.snapshot_id).has_value());
 }
@@ -710,7 +723,7 @@ TEST_F(RunOnceRecheckTest, SourceSideListsTheScopesTheVaultSideWritesBeforeExpir
       &r);
   ASSERT_TRUE(res.has_value()) << "the source side never planned to expire a capture";
   EXPECT_EQ(res->outcome, Outcome::kDeferred) << res->reason;
-  EXPECT_NE(res->reason.find("S3"), std::string::npos) << res->reason;
+  EXPECT_EQ(res->refused_by, SafetyRule::kInFlightDependency) << res->reason;
   EXPECT_FALSE(r.apply.recheck_listings.empty());
   for (const auto& s : r.apply.recheck_listings) EXPECT_EQ(s.account_id, kDr.account_id);
   EXPECT_TRUE(cloud_->Find(res->action.scope, res->action.snapshot_id).has_value());
@@ -730,7 +743,7 @@ TEST_F(RunOnceRecheckTest, VaultSideListsItsScopesBeforeDeletingAHop) {
       &r);
   ASSERT_TRUE(res.has_value()) << "the vault side never planned to delete a hop";
   EXPECT_EQ(res->outcome, Outcome::kDeferred) << res->reason;
-  EXPECT_NE(res->reason.find("S3"), std::string::npos) << res->reason;
+  EXPECT_EQ(res->refused_by, SafetyRule::kInFlightDependency) << res->reason;
   EXPECT_EQ(r.apply.recheck_listings, std::vector<Scope>{kDr});
   EXPECT_TRUE(cloud_->Find(res->action.scope, res->action.snapshot_id).has_value());
 }

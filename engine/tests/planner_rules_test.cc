@@ -590,3 +590,70 @@ TEST(PlannerTest, ScopesToObserveIncludesHopScopes) {
 
 }  // namespace
 }  // namespace drsnap::engine
+
+namespace drsnap::engine {
+namespace {
+
+using namespace testutil;
+
+// Found while gathering the ARN builders: the planner named a snapshot the
+// listing gave no ARN for "arn:aws:rds:...", also in the China and
+// GovCloud partitions, where AWS would not find it.
+TEST(PlannerVaultTest, SourceArnsAreInTheSourceRegionsPartition) {
+  config::Config cfg = MustConfig(R"(
+accounts:
+  prod: {id: "111111111111"}
+  vault: {id: "222222222222"}
+policies:
+  orders:
+    databases: {names: ["orders*"]}
+    source: {account: prod, region: cn-north-1, from: automated}
+    rpo: 24h
+    targets:
+      - account: vault
+        hop_kms_key: arn:aws-cn:kms:cn-north-1:222222222222:key/hop
+        regions: {cn-north-1: {kms_key: "arn:aws-cn:kms:cn-north-1:222222222222:key/dr"}}
+)");
+  const TimePoint now = T("2026-11-25T12:00:00Z");
+  Inventory inv;
+  for (const char* account : {kProd, kVault}) {
+    ScopeInventory si;
+    si.scope = Scope{account, "cn-north-1"};
+    inv.scopes.push_back(si);
+  }
+  Database db;
+  db.id = "orders-db";
+  db.scope = inv.scopes[0].scope;
+  db.status = "available";
+  db.engine = "postgres";
+  db.encrypted = true;
+  db.kms_key_id = "arn:aws-cn:kms:cn-north-1:111111111111:key/app";
+  inv.scopes[0].databases.push_back(db);
+  Snapshot capture;
+  capture.id = naming::CaptureName("orders-db", now - std::chrono::hours(2));
+  capture.scope = capture.seen_from = inv.scopes[0].scope;  // no `arn` in the listing
+  capture.db_id = "orders-db";
+  capture.status = SnapshotStatus::kAvailable;
+  capture.recovery_point = naming::NamePoint(now - std::chrono::hours(2));
+  capture.create_time = capture.recovery_point;
+  capture.encrypted = true;
+  capture.kms_key_id = db.kms_key_id;
+  capture.tags = ManagedTags(capture.id, "orders", "orders-db");
+  capture.shared_with = std::vector<std::string>{kVault};
+  inv.scopes[0].snapshots.push_back(capture);
+
+  Plan p = MakePlan(inv, cfg, now);
+  int vault_copies = 0;
+  for (const auto& a : p.actions) {
+    if (a.kind != ActionKind::kCopySnapshot || a.stage != Stage::kVault) continue;
+    ++vault_copies;
+    EXPECT_EQ(a.source_arn.str(),
+              "arn:aws-cn:rds:cn-north-1:111111111111:snapshot:" + capture.id.str());
+    EXPECT_EQ(a.tags.find(naming::kTagSourceArn)->second,
+              "arn:aws-cn:rds:cn-north-1:111111111111:snapshot:" + capture.id.str());
+  }
+  EXPECT_EQ(vault_copies, 1) << RenderPlan(p);
+}
+
+}  // namespace
+}  // namespace drsnap::engine

@@ -65,9 +65,9 @@ class MiniAws {
     std::vector<std::pair<Scope, std::string>> deletes;
     for (const Action& a : plan.actions) {
       if (a.kind == ActionKind::kDeleteSnapshot) {
-        auto st = guard.Check(a);
-        EXPECT_TRUE(st.has_value()) << a.Describe() << ": " << st.error().message;
-        if (st) deletes.emplace_back(a.scope, a.snapshot_id);
+        DeleteVerdict verdict = guard.Check(a);
+        EXPECT_TRUE(verdict.allowed()) << a.Describe() << ": " << verdict.ToString();
+        if (verdict) deletes.emplace_back(a.scope, a.snapshot_id);
       }
     }
     int changed = 0;

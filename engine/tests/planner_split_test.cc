@@ -287,15 +287,15 @@ TEST(SplitVaultSideTest, RetentionAndFailedCopiesWorkWithoutTheSource) {
   // The vault side never deletes a capture: it cannot see its account, and
   // the guard refuses (S4) if asked.
   for (const auto& a : p.actions) EXPECT_NE(a.scope, kSource) << a.Describe();
-  auto refusal = CheckDeleteAllowed(inv, cfg, DeleteOf(old_capture, "orders-db"));
-  ASSERT_FALSE(refusal.has_value());
-  EXPECT_THAT(refusal.error().message, HasSubstr("S4"));
-  EXPECT_THAT(refusal.error().message,
+  DeleteVerdict refusal = CheckDeleteAllowed(inv, cfg, DeleteOf(old_capture, "orders-db"));
+  ASSERT_FALSE(refusal.allowed());
+  EXPECT_EQ(refusal.rule(), SafetyRule::kIncompleteObservation);
+  EXPECT_THAT(refusal.sentence(),
               HasSubstr("111111111111/us-east-1 of policy 'orders' was not observed"));
   // ... and the vault deletes pass the guard the executor re-runs.
   for (const auto& a : p.actions)
     if (a.kind == ActionKind::kDeleteSnapshot) {
-      EXPECT_TRUE(CheckDeleteAllowed(inv, cfg, a).has_value()) << a.Describe();
+      EXPECT_TRUE(CheckDeleteAllowed(inv, cfg, a).allowed()) << a.Describe();
     }
 }
 
@@ -390,10 +390,11 @@ TEST(SplitSourceSideTest, IncompleteTargetKeepsCapturesButDeletesFailedRaw) {
   Snapshot capture = w.inv.scopes[0].snapshots[0];
   for (const auto& s : w.inv.scopes[0].snapshots)
     if (s.id == naming::CaptureName("orders-db", kDay - days(3))) capture = s;
-  auto refusal = CheckDeleteAllowed(w.inv, cfg, DeleteOf(capture, "orders-db"));
-  ASSERT_FALSE(refusal.has_value());
-  EXPECT_THAT(refusal.error().message, HasSubstr("S4: scope 222222222222/eu-west-1"));
-  EXPECT_TRUE(CheckDeleteAllowed(w.inv, cfg, DeleteOf(failed_raw, "orders-db")).has_value());
+  DeleteVerdict refusal = CheckDeleteAllowed(w.inv, cfg, DeleteOf(capture, "orders-db"));
+  ASSERT_FALSE(refusal.allowed());
+  EXPECT_EQ(refusal.rule(), SafetyRule::kIncompleteObservation);
+  EXPECT_THAT(refusal.sentence(), HasSubstr("scope 222222222222/eu-west-1"));
+  EXPECT_TRUE(CheckDeleteAllowed(w.inv, cfg, DeleteOf(failed_raw, "orders-db")).allowed());
 }
 
 TEST(SplitSourceSideTest, MissingTargetScopeBlocksCaptureExpiry) {

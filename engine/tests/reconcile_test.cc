@@ -207,8 +207,10 @@ TEST_F(ReconcileTest, StaleDeleteIsRefusedWhenACopyNowDependsOnIt) {
                  {naming::kTagDb, "db1"}};
   cloud_->AddSnapshot(reader);
   ExecutorOptions ex;
-  ex.delete_guard = [&](const Action& a, const Snapshot& fresh, const Inventory& world) {
-    return CheckDeleteAllowed(world, config_, a, &fresh);
+  ex.delete_guard = [&](std::shared_ptr<const Inventory> world) -> DeleteCheck {
+    return [this, world](const Action& a, const Snapshot& fresh) {
+      return CheckDeleteAllowed(*world, config_, a, &fresh);
+    };
   };
   ex.refresh = [&] { return rec.Observe(); };
   ApplyReport r = Apply(*cloud_, plan, inv, ex);

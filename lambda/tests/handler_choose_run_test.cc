@@ -10,11 +10,14 @@
 
 #include "config/policy.h"
 #include "engine/naming.h"
+#include "engine/protection.h"
 #include "lambda/events.h"
 #include "lambda/handler.h"
 
 namespace drsnap::lambda {
 namespace {
+
+using engine::LiteralDbIdsForToken;
 
 // A production account (111111111111, us-east-1) vaulted into 222222222222
 // (eu-west-1); `names` is the policy's databases.names list (YAML flow).
