@@ -131,7 +131,7 @@ Result<std::unique_ptr<SimPipeline>> SimPipeline::Start(const std::string& world
   auto clouds = cloud::MakeAwsClouds(p->config, o);
   if (!clouds) return Fail(std::move(clouds).error());
   p->cloud = *clouds;
-  p->clock = std::make_shared<SimClock>(p->sim);
+  p->clock = std::make_shared<sim::SimulatorClock>(p->sim);
   p->reconciler = p->NewReconciler();
   return p;
 }

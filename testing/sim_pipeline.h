@@ -3,13 +3,14 @@
 // config and credentials files with one profile per simulated account, the
 // environment that points the SDK at them, and a drsnap pipeline (policy,
 // clouds, Reconciler) whose clock is the simulator's virtual clock (signing
-// uses the wall clock, as the server checks skew against it).
+// uses the wall clock, as the server checks skew against it;
+// sim/simulator_clock.h).
 //
 // The simulated accounts (SimAccounts) are those of the test worlds
 // (testing/sim_world.h): the same names, ids and access keys in both.
 //
-// Thread safety: SimClock may be used from any thread (the simulator locks);
-// the rest is set up and torn down on the test's thread.
+// Thread safety: set up and torn down on the test's thread; the pipeline's
+// clock and cloud may be used from any thread.
 #pragma once
 
 #include <memory>
@@ -26,19 +27,9 @@
 #include "engine/reconcile.h"
 #include "sim/server.h"
 #include "sim/simulator.h"
+#include "sim/simulator_clock.h"
 
 namespace drsnap::testing {
-
-// The simulator's virtual clock as a drsnap Clock (SleepFor advances it).
-class SimClock final : public Clock {
- public:
-  explicit SimClock(std::shared_ptr<sim::Simulator> sim) : sim_(std::move(sim)) {}
-  TimePoint Now() const override { return sim_->Now(); }
-  void SleepFor(Duration d) override { sim_->Advance(d); }
-
- private:
-  std::shared_ptr<sim::Simulator> sim_;
-};
 
 struct SimAccount {
   std::string name;  // profile name too
@@ -105,9 +96,9 @@ struct SimPipelineOptions {
 struct SimPipeline {
   std::shared_ptr<sim::Simulator> sim;
   std::unique_ptr<sim::Server> server;
-  std::string dir;                      // temp dir with aws config files and the policy file
-  std::shared_ptr<MapEnvironment> env;  // AwsProfileEnvironment(dir)
-  std::shared_ptr<SimClock> clock;
+  std::string dir;                             // temp dir with aws config files and the policy file
+  std::shared_ptr<MapEnvironment> env;         // AwsProfileEnvironment(dir)
+  std::shared_ptr<sim::SimulatorClock> clock;  // the simulator's virtual clock
   config::Config config;
   std::shared_ptr<engine::Cloud> cloud;  // AWS clouds over HTTP to the server
   std::unique_ptr<engine::Reconciler> reconciler;

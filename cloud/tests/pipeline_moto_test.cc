@@ -76,6 +76,7 @@
 #include "engine/reconcile.h"
 #include "sim/server.h"
 #include "sim/simulator.h"
+#include "sim/simulator_clock.h"
 #include "testing/sim_pipeline.h"
 
 namespace drsnap::cloud {
@@ -441,8 +442,8 @@ TEST(PipelineMotoTest, SourceStagesAgreeWithDrsnapSim) {
   auto server = sim::Server::Start(simulator, sim::ServerOptions{});
   ASSERT_TRUE(server) << server.error().ToString();
   Backend on_sim;
-  ASSERT_EQ(on_sim.Init((*server)->endpoint(),
-                        std::make_shared<drsnap::testing::SimClock>(simulator), Profiles()),
+  ASSERT_EQ(on_sim.Init((*server)->endpoint(), std::make_shared<sim::SimulatorClock>(simulator),
+                        Profiles()),
             "");
   Seed(*on_sim.rds);
   // The simulator creates databases over virtual time; moto at once.
