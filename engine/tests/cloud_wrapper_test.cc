@@ -141,30 +141,28 @@ void CallEveryMethod(Cloud& cloud) {
   auto created = cloud.CreateSnapshot(kScope, DbKind::kInstance, "db1", "snap-3", {{"k", "v"}});
   ASSERT_TRUE(created.has_value());
   EXPECT_EQ(created->id.str(), "CreateSnapshot");
-  CopyRequest copy;
-  copy.kind = DbKind::kCluster;
-  copy.source = "arn:src";
-  copy.source_region = "us-west-2";
-  copy.target_id = "copy-1";
-  copy.kms_key_id = "key-1";
-  copy.option_group = "og-1";
-  copy.copy_tags = true;
-  copy.tags = {{"a", "b"}};
+  const CopyRequest copy{.kind = DbKind::kCluster,
+                         .source = "arn:src",
+                         .source_region = "us-west-2",
+                         .target_id = "copy-1",
+                         .kms_key_id = "key-1",
+                         .option_group = "og-1",
+                         .copy_tags = true,
+                         .tags = {{"a", "b"}}};
   auto copied = cloud.CopySnapshot(Scope{"222222222222", "eu-west-1"}, copy);
   ASSERT_TRUE(copied.has_value());
   EXPECT_EQ(copied->id.str(), "CopySnapshot");
   EXPECT_EQ(Code(cloud.ShareSnapshot(kScope, DbKind::kInstance, "snap-4", {"2", "3"})),
             "ShareSnapshot");
   EXPECT_EQ(Code(cloud.DeleteSnapshot(kScope, DbKind::kCluster, "snap-5")), "DeleteSnapshot");
-  RestoreRequest restore;
-  restore.kind = DbKind::kCluster;
-  restore.db_id = "drill-1";
-  restore.snapshot_id = "snap-6";
-  restore.engine = "aurora-postgresql";
-  restore.instance_class = "db.t3.micro";
-  restore.subnet_group = "subnets";
-  restore.security_groups = {"sg-1", "sg-2"};
-  restore.tags = {{"c", "d"}};
+  const RestoreRequest restore{.kind = DbKind::kCluster,
+                               .db_id = "drill-1",
+                               .snapshot_id = "snap-6",
+                               .engine = "aurora-postgresql",
+                               .instance_class = "db.t3.micro",
+                               .subnet_group = "subnets",
+                               .security_groups = {"sg-1", "sg-2"},
+                               .tags = {{"c", "d"}}};
   auto restored = cloud.RestoreFromSnapshot(kScope, restore);
   ASSERT_TRUE(restored.has_value()) << restored.error().ToString();
   EXPECT_EQ(restored->id, "RestoreFromSnapshot");
