@@ -42,8 +42,8 @@
 
 #include "core/log.h"
 #include "core/time_util.h"
-#include "sim/server.h"
-#include "sim/simulator.h"
+#include "testing/sim_pipeline.h"
+#include "testing/sim_world.h"
 
 extern char** environ;
 
@@ -56,12 +56,6 @@ std::string DrsnapBinary() {
   if (const char* b = std::getenv("DRSNAP_BIN")) return b;
   return (fs::read_symlink("/proc/self/exe").parent_path() / ".." / "cli" / "drsnap-lambda")
       .string();
-}
-
-std::string TempDir() {
-  char tmpl[] = "/tmp/drsnap-lambda-bench-XXXXXX";
-  char* d = mkdtemp(tmpl);
-  return d ? d : "/tmp";
 }
 
 // The Runtime API, reduced to what a bench needs: hands out queued events,
@@ -202,81 +196,41 @@ long StatusKb(pid_t pid, const std::string& field) {
 }
 long VmHwmKb(pid_t pid) { return StatusKb(pid, "VmHWM"); }
 
+// prod with `dbs` encrypted instances (daily backups at 04:00), the DR
+// account with its eu-west-1 key; one-step copies.
 std::string WorldYaml(int dbs) {
-  std::string w = R"(start_time: "2026-11-23T00:00:00Z"
-regions: [us-east-1, eu-west-1]
-settings: {copy_rule: one-step}
-accounts:
-  - id: "111111111111"
-    name: prod
-    access_keys:
-      - {id: AKIAPROD000000000001, secret: prod-secret-key-0000000000000000000001, user: drsnap}
-    kms_keys:
-      - {region: us-east-1, id: 00000000-0000-0000-0000-00000000a001, alias: alias/prod-share,
-         allow_accounts: ["222222222222"]}
-    db_instances:
-)";
+  std::string instances;
   for (int i = 0; i < dbs; ++i) {
     char id[32];
     std::snprintf(id, sizeof id, "db-%03d", i);
-    w += std::string("      - {id: ") + id +
-         ", region: us-east-1, engine: postgres, size_gb: 20, encrypted: true,\n"
-         "         kms_key: alias/prod-share, backup_retention_days: 7, backup_window: "
-         "\"04:00-04:30\"}\n";
+    instances += drsnap::testing::CustomerKeyInstance(id);
   }
-  w += R"(  - id: "222222222222"
-    name: vault
-    access_keys:
-      - {id: AKIAVAULT00000000001, secret: vault-secret-key-000000000000000000001, user: drsnap}
-    kms_keys:
-      - {region: eu-west-1, id: 00000000-0000-0000-0000-00000000b002, alias: alias/vault}
-)";
-  return w;
+  drsnap::testing::SimWorld w = drsnap::testing::ProdAndVault(instances);
+  w.settings = "{copy_rule: one-step}";
+  w.Account("vault").keys = {drsnap::testing::Key("vault", "eu-west-1")};
+  return w.Yaml();
 }
 
-const char kPolicy[] = R"(version: 1
-accounts:
-  prod: {id: "111111111111", profile: prod}
-  vault: {id: "222222222222", profile: vault}
-policies:
-  main:
-    databases: {names: ["*"]}
-    source: {account: prod, region: us-east-1, from: automated,
-             share_key: "arn:aws:kms:us-east-1:111111111111:key/00000000-0000-0000-0000-00000000a001"}
-    rpo: 24h
-    targets:
-      - account: vault
-        regions:
-          eu-west-1: {kms_key: "arn:aws:kms:eu-west-1:222222222222:key/00000000-0000-0000-0000-00000000b002"}
-    retention: {daily: 30}
-)";
+// The profiles, no endpoint_url (AWS_ENDPOINT_URL), no hop (one-step).
+const std::string kPolicy = drsnap::testing::SimPolicy{
+    .endpoint = "",
+    .targets = {drsnap::testing::SimTarget{
+        .hop = false}}}.Yaml();
 
-// A temp dir with the policy and AWS shared files for the two accounts.
+// A temp dir with the policy and AWS shared files for the accounts.
 struct Setup {
-  std::string dir = TempDir();
+  drsnap::testing::TempDir temp{"drsnap-lambda-bench"};
+  const std::string dir = temp.path();
   Setup() {
     std::ofstream(dir + "/drsnap.yaml") << kPolicy;
-    std::ofstream(dir + "/credentials")
-        << "[prod]\naws_access_key_id = AKIAPROD000000000001\naws_secret_access_key = "
-           "prod-secret-key-0000000000000000000001\n[vault]\naws_access_key_id = "
-           "AKIAVAULT00000000001\naws_secret_access_key = vault-secret-key-000000000000000000001\n";
-    std::ofstream(dir + "/config")
-        << "[profile prod]\nregion = us-east-1\n[profile vault]\nregion = us-east-1\n";
-  }
-  ~Setup() {
-    std::error_code ec;
-    fs::remove_all(dir, ec);
+    (void)drsnap::testing::WriteAwsProfiles(dir);
   }
   std::vector<std::string> Env(const std::string& api, const std::string& endpoint) const {
-    return {"AWS_LAMBDA_RUNTIME_API=" + api,
-            "DRSNAP_CONFIG=" + dir + "/drsnap.yaml",
-            "AWS_CONFIG_FILE=" + dir + "/config",
-            "AWS_SHARED_CREDENTIALS_FILE=" + dir + "/credentials",
-            "AWS_REGION=us-east-1",
-            "AWS_ENDPOINT_URL=" + endpoint,
-            "AWS_EC2_METADATA_DISABLED=true",
-            "DRSNAP_LOG_FORMAT=json",
-            "HOME=" + dir};
+    std::vector<std::string> env = drsnap::testing::AwsProfileEnv(dir);
+    env.insert(env.end(),
+               {"AWS_LAMBDA_RUNTIME_API=" + api, "DRSNAP_CONFIG=" + dir + "/drsnap.yaml",
+                "AWS_REGION=us-east-1", "AWS_ENDPOINT_URL=" + endpoint, "DRSNAP_LOG_FORMAT=json"});
+    return env;
   }
 };
 
@@ -321,18 +275,13 @@ void BM_InvocationPeakRss(benchmark::State& state) {
   int actions = 0;
   for (auto _ : state) {
     state.PauseTiming();
-    auto sim = drsnap::sim::Simulator::FromWorldText(WorldYaml(dbs), "bench-world");
+    auto sim = drsnap::testing::StartSimServer(WorldYaml(dbs));
     if (!sim) {
       state.SkipWithError(sim.error().ToString().c_str());
       break;
     }
-    std::shared_ptr<drsnap::sim::Simulator> shared(std::move(*sim));
-    shared->SetTime(*drsnap::ParseIso8601("2026-11-23T05:00:00Z"));  // 50 automated snapshots exist
-    auto server = drsnap::sim::Server::Start(shared);
-    if (!server) {
-      state.SkipWithError(server.error().ToString().c_str());
-      break;
-    }
+    sim->sim->SetTime(
+        *drsnap::ParseIso8601("2026-11-23T05:00:00Z"));  // 50 automated snapshots exist
     api.Reset();
     api.Push(R"({"version":"0","id":"s","detail-type":"Scheduled Event","source":"aws.events",)"
              R"("account":"111111111111","time":"2026-11-23T05:00:00Z","region":"us-east-1",)"
@@ -340,7 +289,7 @@ void BM_InvocationPeakRss(benchmark::State& state) {
     state.ResumeTiming();
     std::vector<std::string> command = {DrsnapBinary(), "lambda"};
     if (const char* boot = std::getenv("DRSNAP_BOOTSTRAP")) command = {boot};
-    pid_t pid = Spawn(command, setup.Env(api.address(), (*server)->endpoint()), log);
+    pid_t pid = Spawn(command, setup.Env(api.address(), sim->server->endpoint()), log);
     auto responses = api.WaitResponses(1, std::chrono::seconds(120));
     // The process is parked in its next /next: its high-water mark is final.
     state.PauseTiming();
@@ -359,7 +308,7 @@ void BM_InvocationPeakRss(benchmark::State& state) {
     }
     auto pos = responses[0].find("\"done\":");
     if (pos != std::string::npos) actions = std::atoi(responses[0].c_str() + pos + 7);
-    (*server)->Stop();
+    sim->server->Stop();
     state.ResumeTiming();
   }
   state.counters["peak_rss_MB"] = static_cast<double>(peak_kb) / 1024.0;

@@ -21,13 +21,9 @@
 // check per account) is overhead against that bound.
 //
 // Run: reconcile_calls_bench [databases=1000] [days=3] [step_minutes=10]
-#include <unistd.h>
-
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
-#include <filesystem>
-#include <fstream>
 #include <map>
 #include <memory>
 #include <set>
@@ -37,91 +33,27 @@
 #include "aws/http.h"
 #include "cloud/aws_cloud.h"
 #include "cloud/decorators.h"
-#include "config/policy.h"
-#include "core/clock.h"
-#include "core/env.h"
 #include "core/time_util.h"
 #include "engine/reconcile.h"
-#include "sim/server.h"
 #include "sim/simulator.h"
+#include "testing/sim_pipeline.h"
+#include "testing/sim_world.h"
 
 namespace {
 
 using namespace drsnap;
 
-class SimClock final : public Clock {
- public:
-  explicit SimClock(std::shared_ptr<sim::Simulator> sim) : sim_(std::move(sim)) {}
-  TimePoint Now() const override { return sim_->Now(); }
-  void SleepFor(Duration d) override { sim_->Advance(d); }
-
- private:
-  std::shared_ptr<sim::Simulator> sim_;
-};
-
-const char kShareKey[] =
-    "arn:aws:kms:us-east-1:111111111111:key/00000000-0000-0000-0000-00000000a001";
-
+// A production account with `dbs` encrypted instances, the DR account.
 std::string WorldText(int dbs) {
-  std::string w;
-  w += "start_time: \"2026-11-23T00:00:00Z\"\n";
-  w += "regions: [us-east-1, eu-west-1]\n";
-  w += "settings: {manual_snapshot_quota: 1000000}\n";
-  w += R"(accounts:
-  - id: "111111111111"
-    name: prod
-    access_keys:
-      - {id: AKIAPROD000000000001, secret: prod-secret-key-0000000000000000000001, user: drsnap}
-    kms_keys:
-      - {region: us-east-1, id: 00000000-0000-0000-0000-00000000a001, alias: alias/prod-share,
-         allow_accounts: ["222222222222"]}
-    db_instances:
-)";
+  std::string instances;
   for (int i = 0; i < dbs; ++i) {
-    char line[256];
-    std::snprintf(line, sizeof(line),
-                  "      - {id: db%04d, region: us-east-1, engine: postgres, size_gb: 5, "
-                  "encrypted: true, kms_key: alias/prod-share, backup_retention_days: 7, "
-                  "backup_window: \"04:00-04:30\"}\n",
-                  i);
-    w += line;
+    char id[16];
+    std::snprintf(id, sizeof(id), "db%04d", i);
+    instances += drsnap::testing::CustomerKeyInstance(id, 5);
   }
-  w += R"(  - id: "222222222222"
-    name: vault
-    access_keys:
-      - {id: AKIAVAULT00000000001, secret: vault-secret-key-000000000000000000001, user: drsnap}
-    kms_keys:
-      - {region: us-east-1, id: 00000000-0000-0000-0000-00000000b001, alias: alias/vault}
-      - {region: eu-west-1, id: 00000000-0000-0000-0000-00000000b002, alias: alias/vault}
-)";
-  return w;
-}
-
-std::string PolicyText(const std::string& endpoint) {
-  return R"(version: 1
-accounts:
-  prod: {id: "111111111111", profile: prod, endpoint_url: ")" +
-         endpoint + R"("}
-  vault: {id: "222222222222", profile: vault, endpoint_url: ")" +
-         endpoint + R"("}
-policies:
-  main:
-    databases: {names: ["*"]}
-    source: {account: prod, region: us-east-1, from: automated, share_key: ")" +
-         kShareKey + R"("}
-    rpo: 24h
-    targets:
-      - account: vault
-        hop_kms_key: "arn:aws:kms:us-east-1:222222222222:key/00000000-0000-0000-0000-00000000b001"
-        regions:
-          eu-west-1: {kms_key: "arn:aws:kms:eu-west-1:222222222222:key/00000000-0000-0000-0000-00000000b002"}
-    retention: {daily: 7}
-)";
-}
-
-void WriteFile(const std::string& path, const std::string& text) {
-  std::ofstream f(path);
-  f << text;
+  drsnap::testing::SimWorld w = drsnap::testing::ProdAndVault(instances);
+  w.settings = "{manual_snapshot_quota: 1000000}";
+  return w.Yaml();
 }
 
 int64_t Pages(size_t records) {
@@ -237,56 +169,21 @@ int Main(int argc, char** argv) {
   const int step_minutes = argc > 3 ? std::atoi(argv[3]) : 10;
   const int max_runs_per_day = 400;
 
-  auto simr = sim::Simulator::FromWorldText(WorldText(dbs), "bench-world.yaml");
-  if (!simr) {
-    std::fprintf(stderr, "world: %s\n", simr.error().ToString().c_str());
-    return 1;
-  }
-  std::shared_ptr<sim::Simulator> sim(std::move(*simr));
-  auto server = sim::Server::Start(sim, sim::ServerOptions{});
-  if (!server) {
-    std::fprintf(stderr, "server: %s\n", server.error().ToString().c_str());
-    return 1;
-  }
-
-  char tmpl[] = "/tmp/drsnap-apibench-XXXXXX";
-  char* d = mkdtemp(tmpl);
-  if (d == nullptr) return 1;
-  const std::string dir = d;
-  WriteFile(dir + "/credentials",
-            "[prod]\naws_access_key_id = AKIAPROD000000000001\naws_secret_access_key = "
-            "prod-secret-key-0000000000000000000001\n[vault]\naws_access_key_id = "
-            "AKIAVAULT00000000001\naws_secret_access_key = "
-            "vault-secret-key-000000000000000000001\n");
-  WriteFile(dir + "/config",
-            "[profile prod]\nregion = us-east-1\n[profile vault]\nregion = "
-            "us-east-1\n");
-  auto env = std::make_shared<MapEnvironment>();
-  env->Set("AWS_SHARED_CREDENTIALS_FILE", dir + "/credentials");
-  env->Set("AWS_CONFIG_FILE", dir + "/config");
-  env->Set("AWS_EC2_METADATA_DISABLED", "true");
-  env->Set("HOME", dir);
-  const std::string policy_path = dir + "/drsnap.yaml";
-  WriteFile(policy_path, PolicyText((*server)->endpoint()));
-  auto cfg = config::LoadConfigFile(policy_path);
-  if (!cfg) {
-    std::fprintf(stderr, "config: %s\n", cfg.error().ToString().c_str());
-    return 1;
-  }
-
   auto counter = std::make_shared<cloud::CountingTransport>(aws::NewCurlTransport());
-  cloud::AwsCloudFactoryOptions o;
-  o.env = env;
-  o.transport = counter;
-  o.retry.max_attempts = 2;
+  drsnap::testing::SimPipelineOptions options;
+  options.transport = counter;
+  options.max_attempts = 2;
   // No rate limiter: the sim does not throttle here.
-  auto clouds = cloud::MakeAwsClouds(*cfg, o);
-  if (!clouds) {
-    std::fprintf(stderr, "clouds: %s\n", clouds.error().ToString().c_str());
+  auto started = drsnap::testing::SimPipeline::Start(
+      WorldText(dbs), drsnap::testing::SimPolicy{.retention = "{daily: 7}"}.Yaml(), options);
+  if (!started) {
+    std::fprintf(stderr, "%s\n", started.error().ToString().c_str());
     return 1;
   }
-  auto clock = std::make_shared<SimClock>(sim);
-  engine::Reconciler reconciler(*clouds, *cfg, clock);
+  drsnap::testing::SimPipeline& p = **started;
+  std::shared_ptr<sim::Simulator> sim = p.sim;
+  const config::Config& cfg = p.config;
+  engine::Reconciler& reconciler = *p.reconciler;
 
   std::map<std::string, int64_t> total_actual, total_bound, total_over;
   int failed = 0, run = 0;
@@ -302,13 +199,13 @@ int Main(int argc, char** argv) {
       counter->Reset();
       engine::ReconcileReport r = reconciler.RunOnce(engine::ReconcileOptions{});
       auto actual = counter->Counts();
-      auto bound = LowerBound(r, *cfg);
+      auto bound = LowerBound(r, cfg);
       ++run;
       failed += r.apply.Count(engine::Outcome::kFailed);
       std::printf("day %d reconcile %d at %s: %s%s\n", day, run, FormatIso8601(r.started).c_str(),
                   r.Summary().c_str(), r.replans ? " (re-planned)" : "");
       PrintTable(actual, bound);
-      auto over = Overhead(r, *cfg, actual);
+      auto over = Overhead(r, cfg, actual);
       int64_t explained = 0;
       for (const auto& [k, v] : over) {
         std::printf("      over bound: %-44s %6lld\n", k.c_str(), static_cast<long long>(v));
@@ -350,9 +247,6 @@ int Main(int argc, char** argv) {
   for (const auto& [k, v] : total_over)
     std::printf("      over bound: %-44s %6lld\n", k.c_str(), static_cast<long long>(v));
 
-  (*server)->Stop();
-  std::error_code ec;
-  std::filesystem::remove_all(dir, ec);
   return converged_all && failed == 0 ? 0 : 2;
 }
 

@@ -28,6 +28,7 @@
 #include "core/log.h"
 #include "sim/server.h"
 #include "sim/simulator.h"
+#include "testing/sim_pipeline.h"
 
 namespace {
 
@@ -132,34 +133,24 @@ std::string DescribePage(drsnap::aws::HttpTransport& http, const std::string& en
   return drsnap::aws::UriDecode(b.substr(start, b.find("</Marker>", start) - start));
 }
 
-struct SmallWorldServer {
-  std::shared_ptr<Simulator> sim;
-  std::unique_ptr<Server> server;
-};
-
-SmallWorldServer& Shared() {
-  static SmallWorldServer* s = [] {
+drsnap::testing::SimServer& Shared() {
+  static drsnap::testing::SimServer* s = [] {
     drsnap::Log().Configure(drsnap::LogLevel::kWarn, drsnap::LogFormat::kText);
-    auto* out = new SmallWorldServer;
-    auto sim = Simulator::FromWorldText(WorldText(1, 10, 100), "bench world");
-    if (!sim) {
-      std::fprintf(stderr, "%s\n", sim.error().ToString().c_str());
-      std::abort();
-    }
-    out->sim = std::move(*sim);
     ServerOptions options;
     options.threads = 16;
-    auto server = Server::Start(out->sim, options);
-    if (!server) std::abort();
-    out->server = std::move(*server);
-    return out;
+    auto started = drsnap::testing::StartSimServer(WorldText(1, 10, 100), nullptr, options);
+    if (!started) {
+      std::fprintf(stderr, "%s\n", started.error().ToString().c_str());
+      std::abort();
+    }
+    return new drsnap::testing::SimServer(std::move(*started));
   }();
   return *s;
 }
 
 // 10 DBs x 100 snapshots, 5 per region: each page holds 100 records.
 void BM_DescribePages(benchmark::State& state) {
-  SmallWorldServer& s = Shared();
+  drsnap::testing::SimServer& s = Shared();
   auto http = drsnap::aws::NewCurlTransport();
   std::string marker;
   int64_t pages = 0, failures = 0;

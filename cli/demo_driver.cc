@@ -14,23 +14,11 @@
 #include "core/time_util.h"
 #include "sim/server.h"
 #include "sim/simulator.h"
+#include "sim/simulator_clock.h"
 
 namespace drsnap::cli::demo {
 
 namespace {
-
-// The simulator's virtual clock as the reconciler's clock: "now" for the
-// planner and the status is simulated time. (Request signing keeps using the
-// wall clock: the server checks signatures against real time.)
-class SimulatorClock final : public Clock {
- public:
-  explicit SimulatorClock(std::shared_ptr<sim::Simulator> sim) : sim_(std::move(sim)) {}
-  TimePoint Now() const override { return sim_->Now(); }
-  void SleepFor(Duration d) override { sim_->Advance(d); }
-
- private:
-  std::shared_ptr<sim::Simulator> sim_;
-};
 
 // A private temporary directory, removed with everything in it.
 class TempDir {
@@ -132,7 +120,7 @@ Result<DemoOutcome> RunDemo(const DemoOptions& options, DemoView& view) {
   auto clouds = cloud::MakeAwsClouds(*cfg, cloud_options);
   if (!clouds) return Fail(std::move(clouds).error().With("connecting to drsnap-sim"));
 
-  auto clock = std::make_shared<SimulatorClock>(simulator);
+  auto clock = std::make_shared<sim::SimulatorClock>(simulator);
   engine::Reconciler reconciler(*clouds, *cfg, clock);
 
   // The setup as the view shows it.

@@ -45,11 +45,11 @@ void LogResult(Logger& log, bool mutating, const char* op, const R& r, LogFields
 }  // namespace
 
 LoggingCloud::LoggingCloud(std::shared_ptr<engine::Cloud> inner, Logger* logger)
-    : inner_(std::move(inner)), log_(logger != nullptr ? logger : &Log()) {}
+    : CloudWrapper(std::move(inner)), log_(logger != nullptr ? logger : &Log()) {}
 
 Result<std::vector<Database>> LoggingCloud::ListDatabases(const Scope& scope) {
   Timer t;
-  auto r = inner_->ListDatabases(scope);
+  auto r = CloudWrapper::ListDatabases(scope);
   LogFields f{{"scope", scope.ToString()}};
   if (r) f.emplace_back("count", std::to_string(r->size()));
   LogResult(*log_, false, "list databases", r, f, t);
@@ -58,7 +58,7 @@ Result<std::vector<Database>> LoggingCloud::ListDatabases(const Scope& scope) {
 
 Result<std::vector<Snapshot>> LoggingCloud::ListSnapshots(const Scope& scope) {
   Timer t;
-  auto r = inner_->ListSnapshots(scope);
+  auto r = CloudWrapper::ListSnapshots(scope);
   LogFields f{{"scope", scope.ToString()}};
   if (r) f.emplace_back("count", std::to_string(r->size()));
   LogResult(*log_, false, "list snapshots", r, f, t);
@@ -68,7 +68,7 @@ Result<std::vector<Snapshot>> LoggingCloud::ListSnapshots(const Scope& scope) {
 Result<std::vector<std::string>> LoggingCloud::ListSharedAccounts(const Scope& scope, DbKind kind,
                                                                   const std::string& id) {
   Timer t;
-  auto r = inner_->ListSharedAccounts(scope, kind, id);
+  auto r = CloudWrapper::ListSharedAccounts(scope, kind, id);
   LogResult(*log_, false, "read restore attribute", r,
             {{"scope", scope.ToString()}, {"snapshot", id}}, t);
   return r;
@@ -76,7 +76,7 @@ Result<std::vector<std::string>> LoggingCloud::ListSharedAccounts(const Scope& s
 
 Result<std::string> LoggingCloud::DefaultRdsKeyArn(const Scope& scope) {
   Timer t;
-  auto r = inner_->DefaultRdsKeyArn(scope);
+  auto r = CloudWrapper::DefaultRdsKeyArn(scope);
   LogResult(*log_, false, "describe default key", r, {{"scope", scope.ToString()}}, t);
   return r;
 }
@@ -84,7 +84,7 @@ Result<std::string> LoggingCloud::DefaultRdsKeyArn(const Scope& scope) {
 Result<Snapshot> LoggingCloud::DescribeSnapshot(const Scope& scope, DbKind kind,
                                                 const std::string& id) {
   Timer t;
-  auto r = inner_->DescribeSnapshot(scope, kind, id);
+  auto r = CloudWrapper::DescribeSnapshot(scope, kind, id);
   LogResult(*log_, false, "describe snapshot", r, {{"scope", scope.ToString()}, {"snapshot", id}},
             t);
   return r;
@@ -94,7 +94,7 @@ Result<Snapshot> LoggingCloud::CreateSnapshot(const Scope& scope, DbKind kind,
                                               const std::string& db_id, const std::string& id,
                                               const engine::Tags& tags) {
   Timer t;
-  auto r = inner_->CreateSnapshot(scope, kind, db_id, id, tags);
+  auto r = CloudWrapper::CreateSnapshot(scope, kind, db_id, id, tags);
   LogResult(*log_, true, "create snapshot", r,
             {{"scope", scope.ToString()},
              {"kind", engine::DbKindName(kind)},
@@ -107,7 +107,7 @@ Result<Snapshot> LoggingCloud::CreateSnapshot(const Scope& scope, DbKind kind,
 Result<Snapshot> LoggingCloud::CopySnapshot(const Scope& destination,
                                             const engine::CopyRequest& request) {
   Timer t;
-  auto r = inner_->CopySnapshot(destination, request);
+  auto r = CloudWrapper::CopySnapshot(destination, request);
   LogResult(*log_, true, "copy snapshot", r,
             {{"scope", destination.ToString()},
              {"kind", engine::DbKindName(request.kind)},
@@ -121,7 +121,7 @@ Result<Snapshot> LoggingCloud::CopySnapshot(const Scope& destination,
 Status LoggingCloud::ShareSnapshot(const Scope& scope, DbKind kind, const std::string& id,
                                    const std::vector<std::string>& accounts) {
   Timer t;
-  auto r = inner_->ShareSnapshot(scope, kind, id, accounts);
+  auto r = CloudWrapper::ShareSnapshot(scope, kind, id, accounts);
   std::string with;
   for (const auto& a : accounts) with += (with.empty() ? "" : ",") + a;
   LogResult(*log_, true, "share snapshot", r,
@@ -131,7 +131,7 @@ Status LoggingCloud::ShareSnapshot(const Scope& scope, DbKind kind, const std::s
 
 Status LoggingCloud::DeleteSnapshot(const Scope& scope, DbKind kind, const std::string& id) {
   Timer t;
-  auto r = inner_->DeleteSnapshot(scope, kind, id);
+  auto r = CloudWrapper::DeleteSnapshot(scope, kind, id);
   LogResult(*log_, true, "delete snapshot", r, {{"scope", scope.ToString()}, {"snapshot", id}}, t);
   return r;
 }
@@ -139,7 +139,7 @@ Status LoggingCloud::DeleteSnapshot(const Scope& scope, DbKind kind, const std::
 Result<Database> LoggingCloud::RestoreFromSnapshot(const Scope& scope,
                                                    const engine::RestoreRequest& request) {
   Timer t;
-  auto r = inner_->RestoreFromSnapshot(scope, request);
+  auto r = CloudWrapper::RestoreFromSnapshot(scope, request);
   LogResult(*log_, true, "restore snapshot", r,
             {{"scope", scope.ToString()},
              {"kind", engine::DbKindName(request.kind)},
@@ -152,7 +152,7 @@ Result<Database> LoggingCloud::RestoreFromSnapshot(const Scope& scope,
 Result<Database> LoggingCloud::DescribeDatabase(const Scope& scope, DbKind kind,
                                                 const std::string& db_id) {
   Timer t;
-  auto r = inner_->DescribeDatabase(scope, kind, db_id);
+  auto r = CloudWrapper::DescribeDatabase(scope, kind, db_id);
   LogResult(*log_, false, "describe database", r,
             {{"scope", scope.ToString()}, {"kind", engine::DbKindName(kind)}, {"db", db_id}}, t);
   return r;
@@ -160,7 +160,7 @@ Result<Database> LoggingCloud::DescribeDatabase(const Scope& scope, DbKind kind,
 
 Status LoggingCloud::DeleteDatabase(const Scope& scope, DbKind kind, const std::string& db_id) {
   Timer t;
-  auto r = inner_->DeleteDatabase(scope, kind, db_id);
+  auto r = CloudWrapper::DeleteDatabase(scope, kind, db_id);
   LogResult(*log_, true, "delete database", r,
             {{"scope", scope.ToString()}, {"kind", engine::DbKindName(kind)}, {"db", db_id}}, t);
   return r;
@@ -169,7 +169,7 @@ Status LoggingCloud::DeleteDatabase(const Scope& scope, DbKind kind, const std::
 Status LoggingCloud::TagSnapshot(const Scope& scope, const std::string& snapshot_arn,
                                  const engine::Tags& tags) {
   Timer t;
-  auto r = inner_->TagSnapshot(scope, snapshot_arn, tags);
+  auto r = CloudWrapper::TagSnapshot(scope, snapshot_arn, tags);
   LogResult(*log_, true, "tag snapshot", r,
             {{"scope", scope.ToString()},
              {"snapshot", snapshot_arn},
@@ -180,7 +180,7 @@ Status LoggingCloud::TagSnapshot(const Scope& scope, const std::string& snapshot
 
 // ---------------------------------------------------------------- dry run
 
-DryRunCloud::DryRunCloud(std::shared_ptr<engine::Cloud> inner) : inner_(std::move(inner)) {}
+DryRunCloud::DryRunCloud(std::shared_ptr<engine::Cloud> inner) : CloudWrapper(std::move(inner)) {}
 
 void DryRunCloud::Record(std::string line) {
   std::lock_guard l(mu_);
@@ -190,23 +190,6 @@ void DryRunCloud::Record(std::string line) {
 std::vector<std::string> DryRunCloud::Recorded() const {
   std::lock_guard l(mu_);
   return recorded_;
-}
-
-Result<std::vector<Database>> DryRunCloud::ListDatabases(const Scope& s) {
-  return inner_->ListDatabases(s);
-}
-Result<std::vector<Snapshot>> DryRunCloud::ListSnapshots(const Scope& s) {
-  return inner_->ListSnapshots(s);
-}
-Result<std::vector<std::string>> DryRunCloud::ListSharedAccounts(const Scope& s, DbKind k,
-                                                                 const std::string& id) {
-  return inner_->ListSharedAccounts(s, k, id);
-}
-Result<std::string> DryRunCloud::DefaultRdsKeyArn(const Scope& s) {
-  return inner_->DefaultRdsKeyArn(s);
-}
-Result<Snapshot> DryRunCloud::DescribeSnapshot(const Scope& s, DbKind k, const std::string& id) {
-  return inner_->DescribeSnapshot(s, k, id);
 }
 
 Result<Snapshot> DryRunCloud::CreateSnapshot(const Scope& scope, DbKind kind,
@@ -267,10 +250,6 @@ Result<Database> DryRunCloud::RestoreFromSnapshot(const Scope& scope,
   return d;
 }
 
-Result<Database> DryRunCloud::DescribeDatabase(const Scope& s, DbKind k, const std::string& id) {
-  return inner_->DescribeDatabase(s, k, id);
-}
-
 Status DryRunCloud::DeleteDatabase(const Scope& scope, DbKind, const std::string& db_id) {
   Record("delete-db " + scope.ToString() + " " + db_id);
   return OkStatus();
@@ -286,7 +265,8 @@ Status DryRunCloud::TagSnapshot(const Scope& scope, const std::string& snapshot_
 
 // ---------------------------------------------------------------- counting
 
-CountingCloud::CountingCloud(std::shared_ptr<engine::Cloud> inner) : inner_(std::move(inner)) {}
+CountingCloud::CountingCloud(std::shared_ptr<engine::Cloud> inner)
+    : CloudWrapper(std::move(inner)) {}
 
 void CountingCloud::Count(const char* method) {
   std::lock_guard l(mu_);
@@ -312,60 +292,60 @@ void CountingCloud::Reset() {
 
 Result<std::vector<Database>> CountingCloud::ListDatabases(const Scope& s) {
   Count("ListDatabases");
-  return inner_->ListDatabases(s);
+  return CloudWrapper::ListDatabases(s);
 }
 Result<std::vector<Snapshot>> CountingCloud::ListSnapshots(const Scope& s) {
   Count("ListSnapshots");
-  return inner_->ListSnapshots(s);
+  return CloudWrapper::ListSnapshots(s);
 }
 Result<std::vector<std::string>> CountingCloud::ListSharedAccounts(const Scope& s, DbKind k,
                                                                    const std::string& id) {
   Count("ListSharedAccounts");
-  return inner_->ListSharedAccounts(s, k, id);
+  return CloudWrapper::ListSharedAccounts(s, k, id);
 }
 Result<std::string> CountingCloud::DefaultRdsKeyArn(const Scope& s) {
   Count("DefaultRdsKeyArn");
-  return inner_->DefaultRdsKeyArn(s);
+  return CloudWrapper::DefaultRdsKeyArn(s);
 }
 Result<Snapshot> CountingCloud::DescribeSnapshot(const Scope& s, DbKind k, const std::string& id) {
   Count("DescribeSnapshot");
-  return inner_->DescribeSnapshot(s, k, id);
+  return CloudWrapper::DescribeSnapshot(s, k, id);
 }
 Result<Snapshot> CountingCloud::CreateSnapshot(const Scope& s, DbKind k, const std::string& db,
                                                const std::string& id, const engine::Tags& t) {
   Count("CreateSnapshot");
-  return inner_->CreateSnapshot(s, k, db, id, t);
+  return CloudWrapper::CreateSnapshot(s, k, db, id, t);
 }
 Result<Snapshot> CountingCloud::CopySnapshot(const Scope& d, const engine::CopyRequest& r) {
   Count("CopySnapshot");
-  return inner_->CopySnapshot(d, r);
+  return CloudWrapper::CopySnapshot(d, r);
 }
 Status CountingCloud::ShareSnapshot(const Scope& s, DbKind k, const std::string& id,
                                     const std::vector<std::string>& a) {
   Count("ShareSnapshot");
-  return inner_->ShareSnapshot(s, k, id, a);
+  return CloudWrapper::ShareSnapshot(s, k, id, a);
 }
 Status CountingCloud::DeleteSnapshot(const Scope& s, DbKind k, const std::string& id) {
   Count("DeleteSnapshot");
-  return inner_->DeleteSnapshot(s, k, id);
+  return CloudWrapper::DeleteSnapshot(s, k, id);
 }
 
 Result<Database> CountingCloud::RestoreFromSnapshot(const Scope& s,
                                                     const engine::RestoreRequest& r) {
   Count("RestoreFromSnapshot");
-  return inner_->RestoreFromSnapshot(s, r);
+  return CloudWrapper::RestoreFromSnapshot(s, r);
 }
 Result<Database> CountingCloud::DescribeDatabase(const Scope& s, DbKind k, const std::string& id) {
   Count("DescribeDatabase");
-  return inner_->DescribeDatabase(s, k, id);
+  return CloudWrapper::DescribeDatabase(s, k, id);
 }
 Status CountingCloud::DeleteDatabase(const Scope& s, DbKind k, const std::string& id) {
   Count("DeleteDatabase");
-  return inner_->DeleteDatabase(s, k, id);
+  return CloudWrapper::DeleteDatabase(s, k, id);
 }
 Status CountingCloud::TagSnapshot(const Scope& s, const std::string& arn, const engine::Tags& t) {
   Count("TagSnapshot");
-  return inner_->TagSnapshot(s, arn, t);
+  return CloudWrapper::TagSnapshot(s, arn, t);
 }
 
 // ---------------------------------------------------------------- transport

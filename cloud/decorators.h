@@ -1,6 +1,8 @@
 // Decorators over engine::Cloud: logging, dry-run, and call counting (for
 // API-call benchmarks), plus a counting HTTP transport that counts the AWS
-// requests themselves (pages included) per Action.
+// requests themselves (pages included) per Action. The Cloud decorators are
+// engine::CloudWrappers: each shares ownership of the cloud it wraps and
+// overrides only what it changes; the rest is forwarded.
 //
 // Thread safety: all are safe for concurrent use when the inner one is.
 #pragma once
@@ -21,7 +23,7 @@ namespace drsnap::cloud {
 // An API trace: every call at debug level with scope, ids, outcome and
 // milliseconds; failed reads also at info (the executor and the CLI report
 // action outcomes themselves).
-class LoggingCloud final : public engine::Cloud {
+class LoggingCloud final : public engine::CloudWrapper {
  public:
   explicit LoggingCloud(std::shared_ptr<engine::Cloud> inner, Logger* logger = nullptr);
 
@@ -53,7 +55,6 @@ class LoggingCloud final : public engine::Cloud {
                      const engine::Tags& tags) override;
 
  private:
-  std::shared_ptr<engine::Cloud> inner_;
   Logger* log_;
 };
 
@@ -61,21 +62,15 @@ class LoggingCloud final : public engine::Cloud {
 // as AWS would accept them (a snapshot in "creating"/"copying", a restored
 // database in "creating"), never sent: restore drills' restores, deletes and
 // result tags included.
-class DryRunCloud final : public engine::Cloud {
+class DryRunCloud final : public engine::CloudWrapper {
  public:
   explicit DryRunCloud(std::shared_ptr<engine::Cloud> inner);
   // "create 111/us-east-1 id", "copy 222/eu-west-1 id <- source", "share ...", "delete ...",
   // "restore 222/eu-west-1 db <- snapshot", "delete-db ...", "tag 222/eu-west-1 arn k=v,..."
   std::vector<std::string> Recorded() const;
 
-  Result<std::vector<engine::Database>> ListDatabases(const engine::Scope& scope) override;
-  Result<std::vector<engine::Snapshot>> ListSnapshots(const engine::Scope& scope) override;
-  Result<std::vector<std::string>> ListSharedAccounts(const engine::Scope& scope,
-                                                      engine::DbKind kind,
-                                                      const std::string& snapshot_id) override;
-  Result<std::string> DefaultRdsKeyArn(const engine::Scope& scope) override;
-  Result<engine::Snapshot> DescribeSnapshot(const engine::Scope& scope, engine::DbKind kind,
-                                            const std::string& snapshot_id) override;
+  // The mutations; reads (listings, describes) are forwarded.
+
   Result<engine::Snapshot> CreateSnapshot(const engine::Scope& scope, engine::DbKind kind,
                                           const std::string& db_id, const std::string& snapshot_id,
                                           const engine::Tags& tags) override;
@@ -88,8 +83,6 @@ class DryRunCloud final : public engine::Cloud {
                         const std::string& snapshot_id) override;
   Result<engine::Database> RestoreFromSnapshot(const engine::Scope& scope,
                                                const engine::RestoreRequest& request) override;
-  Result<engine::Database> DescribeDatabase(const engine::Scope& scope, engine::DbKind kind,
-                                            const std::string& db_id) override;
   Status DeleteDatabase(const engine::Scope& scope, engine::DbKind kind,
                         const std::string& db_id) override;
   Status TagSnapshot(const engine::Scope& scope, const std::string& snapshot_arn,
@@ -97,13 +90,12 @@ class DryRunCloud final : public engine::Cloud {
 
  private:
   void Record(std::string line);
-  std::shared_ptr<engine::Cloud> inner_;
   mutable std::mutex mu_;
   std::vector<std::string> recorded_;  // guarded by mu_
 };
 
 // Counts calls per Cloud method name ("ListSnapshots", "CopySnapshot", ...).
-class CountingCloud final : public engine::Cloud {
+class CountingCloud final : public engine::CloudWrapper {
  public:
   explicit CountingCloud(std::shared_ptr<engine::Cloud> inner);
   std::map<std::string, int64_t> Counts() const;
@@ -139,7 +131,6 @@ class CountingCloud final : public engine::Cloud {
 
  private:
   void Count(const char* method);
-  std::shared_ptr<engine::Cloud> inner_;
   mutable std::mutex mu_;
   std::map<std::string, int64_t> counts_;  // guarded by mu_
 };

@@ -21,13 +21,19 @@ if(DRSNAP_TSAN)
   add_link_options(-fsanitize=thread)
 endif()
 
-# drsnap_library(NAME name DEPS ...): a static library of every *.cc directly
-# in the calling folder. Files are globbed so that adding a file needs no edit
-# here (several people work in one folder at once).
+# drsnap_library(NAME name [SOURCES ...] DEPS ...): a static library of every
+# *.cc directly in the calling folder, or of SOURCES (a folder that builds
+# more than one library globs and splits its files itself). Files are globbed
+# so that adding a file needs no edit here (several people work in one folder
+# at once).
 function(drsnap_library)
-  cmake_parse_arguments(ARG "" "NAME" "DEPS" ${ARGN})
-  file(GLOB srcs CONFIGURE_DEPENDS ${CMAKE_CURRENT_SOURCE_DIR}/*.cc)
-  list(FILTER srcs EXCLUDE REGEX ".*_main\\.cc$")
+  cmake_parse_arguments(ARG "" "NAME" "SOURCES;DEPS" ${ARGN})
+  if(ARG_SOURCES OR "SOURCES" IN_LIST ARG_KEYWORDS_MISSING_VALUES)
+    set(srcs ${ARG_SOURCES})
+  else()
+    file(GLOB srcs CONFIGURE_DEPENDS ${CMAKE_CURRENT_SOURCE_DIR}/*.cc)
+    list(FILTER srcs EXCLUDE REGEX ".*_main\\.cc$")
+  endif()
   if(srcs)
     add_library(${ARG_NAME} STATIC ${srcs})
     target_include_directories(${ARG_NAME} PUBLIC ${PROJECT_SOURCE_DIR})

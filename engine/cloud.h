@@ -2,7 +2,7 @@
 // actions, per scope (account + region), plus what restore drills need
 // (engine/verify.h). Implemented over aws/ in
 // cloud/aws_cloud.h and by an in-memory fake in tests; decorators add
-// logging, dry-run and the like (cloud/).
+// logging, dry-run and the like (cloud/), on top of CloudWrapper (below).
 //
 // Errors: AWS error codes are passed through in Error::code (for example
 // "DBSnapshotAlreadyExists", "SnapshotQuotaExceeded") so the executor can
@@ -15,6 +15,7 @@
 // Thread safety: every method may be called concurrently.
 #pragma once
 
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -25,10 +26,10 @@ namespace drsnap::engine {
 
 struct CopyRequest {
   DbKind kind = DbKind::kInstance;
-  std::string source;          // ARN (cross-region / cross-account) or id (same scope)
-  std::string source_region;   // set when the source is in another region
+  std::string source;         // ARN (cross-region / cross-account) or id (same scope)
+  std::string source_region;  // set when the source is in another region
   std::string target_id;
-  std::string kms_key_id;      // "" keeps the source key (same region, same account only)
+  std::string kms_key_id;  // "" keeps the source key (same region, same account only)
   std::string option_group;
   bool copy_tags = false;
   Tags tags;
@@ -72,7 +73,8 @@ class Cloud {
   virtual Result<Snapshot> CopySnapshot(const Scope& destination, const CopyRequest& request) = 0;
   virtual Status ShareSnapshot(const Scope& scope, DbKind kind, const std::string& snapshot_id,
                                const std::vector<std::string>& accounts) = 0;
-  virtual Status DeleteSnapshot(const Scope& scope, DbKind kind, const std::string& snapshot_id) = 0;
+  virtual Status DeleteSnapshot(const Scope& scope, DbKind kind,
+                                const std::string& snapshot_id) = 0;
 
   // ------------------------------------------------------------ Restore drills
   // Each is one AWS call; none waits. Defaults fail with code "NotSupported".
@@ -112,5 +114,49 @@ inline Status Cloud::DeleteDatabase(const Scope&, DbKind, const std::string&) {
 inline Status Cloud::TagSnapshot(const Scope&, const std::string&, const Tags&) {
   return Fail(NotSupportedError("TagSnapshot"));
 }
+
+// A Cloud that forwards every call, unchanged, to another Cloud (as
+// LevelDB's EnvWrapper does for Env). A decorator derives from it and
+// overrides only the methods it changes; the others reach the wrapped cloud,
+// the restore-drill methods included (a wrapper over a cloud that runs
+// drills runs them; over one that does not, they fail as there).
+//
+// Ownership: shares ownership of the wrapped cloud, which must not be null.
+// For a wrapper over a cloud owned elsewhere (a test's local), pass a
+// non-owning pointer, std::shared_ptr<Cloud>(std::shared_ptr<Cloud>(), &c),
+// and keep `c` alive longer than the wrapper.
+// Thread safety: CloudWrapper has no state of its own beyond the pointer,
+// set once; it is as safe for concurrent use as the wrapped cloud (every
+// Cloud must be). A derived class that adds state guards it itself.
+class CloudWrapper : public Cloud {
+ public:
+  explicit CloudWrapper(std::shared_ptr<Cloud> inner);
+
+  // The wrapped cloud.
+  Cloud& inner() const { return *inner_; }
+
+  Result<std::vector<Database>> ListDatabases(const Scope& scope) override;
+  Result<std::vector<Snapshot>> ListSnapshots(const Scope& scope) override;
+  Result<std::vector<std::string>> ListSharedAccounts(const Scope& scope, DbKind kind,
+                                                      const std::string& snapshot_id) override;
+  Result<std::string> DefaultRdsKeyArn(const Scope& scope) override;
+  Result<Snapshot> DescribeSnapshot(const Scope& scope, DbKind kind,
+                                    const std::string& snapshot_id) override;
+  Result<Snapshot> CreateSnapshot(const Scope& scope, DbKind kind, const std::string& db_id,
+                                  const std::string& snapshot_id, const Tags& tags) override;
+  Result<Snapshot> CopySnapshot(const Scope& destination, const CopyRequest& request) override;
+  Status ShareSnapshot(const Scope& scope, DbKind kind, const std::string& snapshot_id,
+                       const std::vector<std::string>& accounts) override;
+  Status DeleteSnapshot(const Scope& scope, DbKind kind, const std::string& snapshot_id) override;
+  Result<Database> RestoreFromSnapshot(const Scope& scope, const RestoreRequest& request) override;
+  Result<Database> DescribeDatabase(const Scope& scope, DbKind kind,
+                                    const std::string& db_id) override;
+  Status DeleteDatabase(const Scope& scope, DbKind kind, const std::string& db_id) override;
+  Status TagSnapshot(const Scope& scope, const std::string& snapshot_arn,
+                     const Tags& tags) override;
+
+ private:
+  const std::shared_ptr<Cloud> inner_;
+};
 
 }  // namespace drsnap::engine

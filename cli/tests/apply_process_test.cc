@@ -18,8 +18,9 @@
 #include <sstream>
 #include <thread>
 
-#include "cli/tests/sim_pipeline_util.h"
 #include "engine/naming.h"
+#include "testing/sim_pipeline.h"
+#include "testing/sim_world.h"
 
 extern char** environ;
 
@@ -41,45 +42,12 @@ std::string World() {
            (i % 2 ? ", encrypted: true, kms_key: alias/prod-share" : "") + "}\n";
   // No start_time: the virtual clock starts at the wall clock, which the
   // drsnap process reads as "now".
-  return R"(regions: [us-east-1, eu-west-1]
-accounts:
-  - id: "111111111111"
-    name: prod
-    access_keys:
-      - {id: AKIAPROD000000000001, secret: prod-secret-key-0000000000000000000001, user: drsnap}
-    kms_keys:
-      - {region: us-east-1, id: 00000000-0000-0000-0000-00000000a001, alias: alias/prod-share,
-         allow_accounts: ["222222222222"]}
-    db_instances:
-)" + dbs +
-         R"(
-  - id: "222222222222"
-    name: vault
-    access_keys:
-      - {id: AKIAVAULT00000000001, secret: vault-secret-key-000000000000000000001, user: drsnap}
-    kms_keys:
-      - {region: us-east-1, id: 00000000-0000-0000-0000-00000000b001, alias: alias/vault}
-      - {region: eu-west-1, id: 00000000-0000-0000-0000-00000000b002, alias: alias/vault}
-)";
+  SimWorld w = ProdAndVault(dbs);
+  w.start_time = "";
+  return w.Yaml();
 }
 
-const char kPolicy[] = R"(version: 1
-accounts:
-  prod: {id: "111111111111", profile: prod, endpoint_url: "ENDPOINT"}
-  vault: {id: "222222222222", profile: vault, endpoint_url: "ENDPOINT"}
-policies:
-  main:
-    databases: {names: ["*"]}
-    source: {account: prod, region: us-east-1, from: snapshot,
-             share_key: "arn:aws:kms:us-east-1:111111111111:key/00000000-0000-0000-0000-00000000a001"}
-    rpo: 24h
-    targets:
-      - account: vault
-        hop_kms_key: "arn:aws:kms:us-east-1:222222222222:key/00000000-0000-0000-0000-00000000b001"
-        regions:
-          eu-west-1: {kms_key: "arn:aws:kms:eu-west-1:222222222222:key/00000000-0000-0000-0000-00000000b002"}
-    retention: {daily: 7}
-)";
+const std::string kPolicy = SimPolicy{.from = "snapshot", .retention = "{daily: 7}"}.Yaml();
 
 const std::string kDrsnap = std::string(DRSNAP_BINARY_DIR) + "/cli/drsnap";
 
@@ -91,13 +59,7 @@ struct Child {
 Child Spawn(SimPipeline& p, std::vector<std::string> args, const std::string& tag) {
   Child c;
   c.out_path = p.dir + "/" + tag + ".out";
-  std::vector<std::string> env_strings = {
-      "AWS_CONFIG_FILE=" + p.dir + "/config",
-      "AWS_SHARED_CREDENTIALS_FILE=" + p.dir + "/credentials",
-      "AWS_EC2_METADATA_DISABLED=true",
-      "HOME=" + p.dir,
-      "DRSNAP_CONFIG=" + p.policy_path,
-  };
+  std::vector<std::string> env_strings = p.ProcessEnv();
   std::vector<char*> envp;
   for (auto& s : env_strings) envp.push_back(s.data());
   envp.push_back(nullptr);

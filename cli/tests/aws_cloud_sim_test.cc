@@ -3,10 +3,11 @@
 // DR account, and AWS's answers come through with their codes.
 #include <gtest/gtest.h>
 
-#include "cli/tests/sim_pipeline_util.h"
 #include "cloud/aws_cloud.h"
 #include "cloud/decorators.h"
 #include "engine/observe.h"
+#include "testing/sim_pipeline.h"
+#include "testing/sim_world.h"
 
 namespace drsnap::testing {
 namespace {
@@ -22,35 +23,21 @@ std::string WorldWithSnapshots(int n) {
   for (int i = 0; i < n; ++i)
     snaps += "          - {id: seed-" + std::to_string(i) +
              ", created: \"2026-11-22T12:00:00Z\", tags: {n: \"" + std::to_string(i) + "\"}}\n";
-  return R"(start_time: "2026-11-23T00:00:00Z"
-regions: [us-east-1, eu-west-1]
-accounts:
-  - id: "111111111111"
-    name: prod
-    access_keys:
-      - {id: AKIAPROD000000000001, secret: prod-secret-key-0000000000000000000001, user: drsnap}
-    db_instances:
-      - id: plain
+  // No keys: nothing here is encrypted.
+  SimWorld w = ProdAndVault(R"(      - id: plain
         region: us-east-1
         engine: postgres
         size_gb: 5
         backup_retention_days: 1
         tags: {team: payments}
         snapshots:
-)" + snaps +
-         R"(
-  - id: "222222222222"
-    name: vault
-    access_keys:
-      - {id: AKIAVAULT00000000001, secret: vault-secret-key-000000000000000000001, user: drsnap}
-)";
+)" + snaps);
+  w.Account("prod").keys.clear();
+  w.Account("vault").keys.clear();
+  return w.Yaml();
 }
 
-const char kPolicy[] = R"(version: 1
-accounts:
-  prod: {id: "111111111111", profile: prod, endpoint_url: "ENDPOINT"}
-  vault: {id: "222222222222", profile: vault, endpoint_url: "ENDPOINT"}
-policies:
+const std::string kPolicy = "version: 1\n" + PolicyAccounts({"prod", "vault"}) + R"(policies:
   main:
     databases: {names: ["*"]}
     source: {account: prod, region: us-east-1, from: automated}

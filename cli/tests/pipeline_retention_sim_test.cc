@@ -18,9 +18,10 @@
 #include <string>
 #include <vector>
 
-#include "cli/tests/sim_pipeline_util.h"
 #include "core/time_util.h"
 #include "engine/naming.h"
+#include "testing/sim_pipeline.h"
+#include "testing/sim_world.h"
 
 namespace drsnap::testing {
 namespace {
@@ -58,20 +59,8 @@ const char kStart[] = "2025-11-16T23:00:00Z";
 // look-alikes (drsnap names without drsnap's tags, a tag without the stage,
 // a stage that disagrees with the name), some newer than anything drsnap
 // will make, in the source scope, the hop scope and the DR region.
-const char kWorld[] = R"(start_time: "2025-11-16T23:00:00Z"
-regions: [us-east-1, eu-west-1]
-settings: {same_region_mbps: 1000, cross_region_mbps: 1000, create_mbps: 1000, min_step_seconds: 60,
-           copy_rule: strict}
-accounts:
-  - id: "111111111111"
-    name: prod
-    access_keys:
-      - {id: AKIAPROD000000000001, secret: prod-secret-key-0000000000000000000001, user: drsnap}
-    kms_keys:
-      - {region: us-east-1, id: 00000000-0000-0000-0000-00000000a001, alias: alias/prod-share,
-         allow_accounts: ["222222222222"]}
-    db_instances:
-      - id: orders
+SimWorld RetentionWorld() {
+  SimWorld w = ProdAndVault(R"(      - id: orders
         region: us-east-1
         engine: postgres
         size_gb: 20
@@ -96,8 +85,8 @@ accounts:
           - {id: drsnap-billing-202511100000-raw, created: "2025-11-10T00:00:00Z",
              tags: {"drsnap:managed": "true", "drsnap:stage": "capture", "drsnap:db": billing,
                     "drsnap:policy": twice-daily}}
-    db_clusters:
-      - id: ledger
+)",
+                            R"(      - id: ledger
         region: us-east-1
         engine: aurora-postgresql
         size_gb: 30
@@ -109,15 +98,12 @@ accounts:
         snapshots:
           - {id: ledger-pre-migration, created: "2025-11-03T10:00:00Z"}
           - {id: drsnap-ledger-202511100000, created: "2025-11-10T00:00:00Z"}
-  - id: "222222222222"
-    name: vault
-    access_keys:
-      - {id: AKIAVAULT00000000001, secret: vault-secret-key-000000000000000000001, user: drsnap}
-    kms_keys:
-      - {region: us-east-1, id: 00000000-0000-0000-0000-00000000b001, alias: alias/vault}
-      - {region: eu-west-1, id: 00000000-0000-0000-0000-00000000b002, alias: alias/vault}
-    db_instances:
-      - id: dr-hop-scratch
+)");
+  w.start_time = kStart;
+  w.settings =
+      "{same_region_mbps: 1000, cross_region_mbps: 1000, create_mbps: 1000, min_step_seconds: 60,\n"
+      "           copy_rule: strict}";
+  w.Account("vault").db_instances = R"(      - id: dr-hop-scratch
         region: us-east-1
         engine: postgres
         size_gb: 1
@@ -136,8 +122,8 @@ accounts:
              tags: {"drsnap:managed": "true"}}
           - {id: drsnap-111111111111-billing-202511100000, created: "2025-11-10T00:00:00Z",
              tags: {"drsnap:stage": vault, "drsnap:db": billing, "drsnap:policy": twice-daily}}
-    db_clusters:
-      - id: dr-scratch-cluster
+)";
+  w.Account("vault").db_clusters = R"(      - id: dr-scratch-cluster
         region: eu-west-1
         engine: aurora-postgresql
         size_gb: 1
@@ -146,6 +132,9 @@ accounts:
         snapshots:
           - {id: drsnap-111111111111-ledger-202511100000, created: "2025-11-10T00:00:00Z"}
 )";
+  return w;
+}
+const std::string kWorld = RetentionWorld().Yaml();
 
 struct Seed {
   Scope scope;
@@ -170,23 +159,15 @@ const std::vector<Seed>& Seeds() {
   return seeds;
 }
 
-const char kTarget[] = R"(      - account: vault
-        hop_kms_key: "arn:aws:kms:us-east-1:222222222222:key/00000000-0000-0000-0000-00000000b001"
-        regions:
-          eu-west-1: {kms_key: "arn:aws:kms:eu-west-1:222222222222:key/00000000-0000-0000-0000-00000000b002"}
-)";
+const std::string kTarget = SimTarget{}.Yaml();
 const char kRetention[] = "{hourly: 4, daily: 7, weekly: 4, monthly: 12, yearly: 2}";
 
 std::string PolicyFile() {
-  return std::string(R"(version: 1
-accounts:
-  prod: {id: "111111111111", profile: prod, endpoint_url: "ENDPOINT"}
-  vault: {id: "222222222222", profile: vault, endpoint_url: "ENDPOINT"}
-policies:
+  return "version: 1\n" + PolicyAccounts({"prod", "vault"}) + R"(policies:
   daily:
     databases: {names: [orders, ledger]}
     source: {account: prod, region: us-east-1, from: automated, keep_newest: 2,
-             share_key: ")") +
+             share_key: ")" +
          kShareKey + R"("}
     rpo: 26h
     targets:

@@ -4,9 +4,10 @@
 
 #include <set>
 
-#include "cli/tests/sim_pipeline_util.h"
 #include "core/time_util.h"
 #include "engine/naming.h"
+#include "testing/sim_pipeline.h"
+#include "testing/sim_world.h"
 
 namespace drsnap::testing {
 namespace {
@@ -27,72 +28,32 @@ const char kShareKey[] =
 const char kVaultEuKey[] =
     "arn:aws:kms:eu-west-1:222222222222:key/00000000-0000-0000-0000-00000000b002";
 
-std::string Accounts(const std::string& dbs, const std::string& clusters = "") {
-  return R"(
-accounts:
-  - id: "111111111111"
-    name: prod
-    access_keys:
-      - {id: AKIAPROD000000000001, secret: prod-secret-key-0000000000000000000001, user: drsnap}
-    kms_keys:
-      - {region: us-east-1, id: 00000000-0000-0000-0000-00000000a001, alias: alias/prod-share,
-         allow_accounts: ["222222222222", "333333333333"]}
-    db_instances:
-)" + dbs +
-         (clusters.empty() ? "" : "    db_clusters:\n" + clusters) +
-         R"(
-  - id: "222222222222"
-    name: vault
-    access_keys:
-      - {id: AKIAVAULT00000000001, secret: vault-secret-key-000000000000000000001, user: drsnap}
-    kms_keys:
-      - {region: us-east-1, id: 00000000-0000-0000-0000-00000000b001, alias: alias/vault}
-      - {region: eu-west-1, id: 00000000-0000-0000-0000-00000000b002, alias: alias/vault}
-      - {region: us-west-2, id: 00000000-0000-0000-0000-00000000b003, alias: alias/vault}
-  - id: "333333333333"
-    name: vault2
-    access_keys:
-      - {id: AKIAVAULTB0000000001, secret: vault2-secret-key-00000000000000000001, user: drsnap}
-    kms_keys:
-      - {region: us-east-1, id: 00000000-0000-0000-0000-00000000c001, alias: alias/vault}
-      - {region: eu-west-1, id: 00000000-0000-0000-0000-00000000c002, alias: alias/vault}
-)";
-}
-
+// prod, vault and vault2 in us-east-1, us-west-2 and eu-west-1; prod's
+// share key is usable by both vaults.
 std::string World(const std::string& dbs, const std::string& clusters = "") {
-  return "start_time: \"2026-11-23T00:00:00Z\"\nregions: [us-east-1, us-west-2, eu-west-1]\n" +
-         Accounts(dbs, clusters);
+  SimWorld w = ProdAndVault(dbs, clusters);
+  w.regions = {"us-east-1", "us-west-2", "eu-west-1"};
+  w.Account("prod").keys = {Key("prod", "us-east-1", {kVaultAccount, kVault2Account})};
+  w.Account("vault").keys.push_back(Key("vault", "us-west-2"));
+  w.accounts.push_back(
+      {"vault2", {Key("vault2", "us-east-1"), Key("vault2", "eu-west-1")}, "", ""});
+  return w.Yaml();
 }
 
-const char kOrdersDb[] =
-    R"(      - {id: orders, region: us-east-1, engine: postgres, size_gb: 20, encrypted: true,
-         kms_key: alias/prod-share, backup_retention_days: 7, backup_window: "04:00-04:30"}
-)";
+const std::string kOrdersDb = CustomerKeyInstance("orders");
 
-std::string Policy(const std::string& from, const std::string& rpo, const std::string& targets,
+std::string Policy(const std::string& from, const std::string& rpo,
+                   const std::vector<SimTarget>& targets,
                    const std::string& retention = "{daily: 30}") {
-  return R"(version: 1
-accounts:
-  prod: {id: "111111111111", profile: prod, endpoint_url: "ENDPOINT"}
-  vault: {id: "222222222222", profile: vault, endpoint_url: "ENDPOINT"}
-  vault2: {id: "333333333333", profile: vault2, endpoint_url: "ENDPOINT"}
-policies:
-  main:
-    databases: {names: ["*"]}
-    source: {account: prod, region: us-east-1, from: )" +
-         from + R"(, share_key: ")" + kShareKey + R"("}
-    rpo: )" +
-         rpo + R"(
-    targets:
-)" + targets +
-         "    retention: " + retention + "\n";
+  return SimPolicy{.accounts = {"prod", "vault", "vault2"},
+                   .from = from,
+                   .rpo = rpo,
+                   .targets = targets,
+                   .retention = retention}
+      .Yaml();
 }
 
-const char kVaultEuTarget[] = R"(      - account: vault
-        hop_kms_key: "arn:aws:kms:us-east-1:222222222222:key/00000000-0000-0000-0000-00000000b001"
-        regions:
-          eu-west-1: {kms_key: "arn:aws:kms:eu-west-1:222222222222:key/00000000-0000-0000-0000-00000000b002"}
-)";
+const std::vector<SimTarget> kVaultEuTarget = {SimTarget{}};
 
 std::vector<Snapshot> VaultCopies(SimPipeline& p, const Scope& scope, const std::string& db = "") {
   std::vector<Snapshot> out;
@@ -189,29 +150,16 @@ TEST(PipelineSimTest, ScheduledSnapshotsKeepAOneHourRpo) {
 namespace drsnap::testing {
 namespace {
 
-const char kMixedDbs[] =
-    R"(      - {id: orders, region: us-east-1, engine: postgres, size_gb: 20, encrypted: true,
-         kms_key: alias/prod-share, backup_retention_days: 7, backup_window: "04:00-04:30"}
-      - {id: legacy, region: us-east-1, engine: mysql, size_gb: 10, encrypted: true,
+const std::string kMixedDbs =
+    CustomerKeyInstance("orders") +
+    R"(      - {id: legacy, region: us-east-1, engine: mysql, size_gb: 10, encrypted: true,
          backup_retention_days: 3, backup_window: "04:00-04:30"}
       - {id: plain, region: us-east-1, engine: postgres, size_gb: 5,
          backup_retention_days: 1, backup_window: "04:00-04:30"}
 )";
-const char kLedgerCluster[] =
-    R"(      - {id: ledger, region: us-east-1, engine: aurora-postgresql, size_gb: 30, encrypted: true,
-         kms_key: alias/prod-share, backup_retention_days: 7, backup_window: "03:00-03:30",
-         instances: [ledger-1]}
-)";
-const char kTwoAccountsThreeRegions[] = R"(      - account: vault
-        hop_kms_key: "arn:aws:kms:us-east-1:222222222222:key/00000000-0000-0000-0000-00000000b001"
-        regions:
-          eu-west-1: {kms_key: "arn:aws:kms:eu-west-1:222222222222:key/00000000-0000-0000-0000-00000000b002"}
-          us-west-2: {kms_key: "arn:aws:kms:us-west-2:222222222222:key/00000000-0000-0000-0000-00000000b003"}
-      - account: vault2
-        hop_kms_key: "arn:aws:kms:us-east-1:333333333333:key/00000000-0000-0000-0000-00000000c001"
-        regions:
-          eu-west-1: {kms_key: "arn:aws:kms:eu-west-1:333333333333:key/00000000-0000-0000-0000-00000000c002"}
-)";
+const std::string kLedgerCluster = LedgerCluster();
+const std::vector<SimTarget> kTwoAccountsThreeRegions = {
+    SimTarget{.regions = {"eu-west-1", "us-west-2"}}, SimTarget{.account = "vault2"}};
 
 // Issue 4, shown-by 3: default-key, customer-key, unencrypted instances and
 // an Aurora cluster in one policy; two DR regions; two DR accounts.

@@ -9,11 +9,12 @@
 #include <map>
 #include <set>
 
-#include "cli/tests/sim_pipeline_util.h"
 #include "cloud/aws_cloud.h"
 #include "cloud/decorators.h"
 #include "core/time_util.h"
 #include "engine/naming.h"
+#include "testing/sim_pipeline.h"
+#include "testing/sim_world.h"
 
 namespace drsnap::testing {
 namespace {
@@ -29,8 +30,6 @@ const Scope kProd{kProdId, "us-east-1"};
 const Scope kVaultSrc{kVaultId, "us-east-1"};  // a target region AND D's view of the source
 const Scope kVaultEu{kVaultId, "eu-west-1"};
 
-const char kShareKey[] =
-    "arn:aws:kms:us-east-1:111111111111:key/00000000-0000-0000-0000-00000000a001";
 const char kVaultUsKey[] =
     "arn:aws:kms:us-east-1:222222222222:key/00000000-0000-0000-0000-00000000b001";
 const char kVaultEuKey[] =
@@ -38,56 +37,17 @@ const char kVaultEuKey[] =
 
 // An encrypted instance (customer key), a default-key instance, an Aurora
 // cluster; automated backups every day.
-const char kWorld[] = R"(start_time: "2026-11-23T00:00:00Z"
-regions: [us-east-1, eu-west-1]
-accounts:
-  - id: "111111111111"
-    name: prod
-    access_keys:
-      - {id: AKIAPROD000000000001, secret: prod-secret-key-0000000000000000000001, user: drsnap}
-    kms_keys:
-      - {region: us-east-1, id: 00000000-0000-0000-0000-00000000a001, alias: alias/prod-share,
-         allow_accounts: ["222222222222"]}
-    db_instances:
-      - {id: orders, region: us-east-1, engine: postgres, size_gb: 20, encrypted: true,
-         kms_key: alias/prod-share, backup_retention_days: 7, backup_window: "04:00-04:30"}
-      - {id: legacy, region: us-east-1, engine: mysql, size_gb: 10, encrypted: true,
+const std::string kWorld =
+    ProdAndVault(
+        CustomerKeyInstance("orders") +
+            R"(      - {id: legacy, region: us-east-1, engine: mysql, size_gb: 10, encrypted: true,
          backup_retention_days: 3, backup_window: "04:00-04:30"}
-    db_clusters:
-      - {id: ledger, region: us-east-1, engine: aurora-postgresql, size_gb: 30, encrypted: true,
-         kms_key: alias/prod-share, backup_retention_days: 7, backup_window: "03:00-03:30",
-         instances: [ledger-1]}
-  - id: "222222222222"
-    name: vault
-    access_keys:
-      - {id: AKIAVAULT00000000001, secret: vault-secret-key-000000000000000000001, user: drsnap}
-    kms_keys:
-      - {region: us-east-1, id: 00000000-0000-0000-0000-00000000b001, alias: alias/vault}
-      - {region: eu-west-1, id: 00000000-0000-0000-0000-00000000b002, alias: alias/vault}
-)";
+)",
+        LedgerCluster())
+        .Yaml();
 
 std::string Policy() {
-  return std::string(R"(version: 1
-accounts:
-  prod: {id: "111111111111", profile: prod, endpoint_url: "ENDPOINT"}
-  vault: {id: "222222222222", profile: vault, endpoint_url: "ENDPOINT"}
-policies:
-  main:
-    databases: {names: ["*"]}
-    source: {account: prod, region: us-east-1, from: automated, share_key: ")") +
-         kShareKey + R"("}
-    rpo: 24h
-    targets:
-      - account: vault
-        hop_kms_key: ")" +
-         kVaultUsKey + R"("
-        regions:
-          us-east-1: {kms_key: ")" +
-         kVaultUsKey + R"("}
-          eu-west-1: {kms_key: ")" +
-         kVaultEuKey + R"("}
-    retention: {daily: 30}
-)";
+  return SimPolicy{.targets = {SimTarget{.regions = {"us-east-1", "eu-west-1"}}}}.Yaml();
 }
 
 void ExpectClean(const engine::ReconcileReport& r, const std::string& who) {

@@ -14,6 +14,7 @@
 
 #include "cli/report_html.h"
 #include "cli/tests/report_html_fixture.h"
+#include "testing/golden.h"
 
 namespace drsnap::testing {
 namespace {
@@ -161,17 +162,7 @@ TEST(ReportHtmlRenderTest, IsDeterministicAndMatchesTheGoldenFile) {
   auto f = MakeReportFixture();
   std::string html = cli::RenderHtmlReport(f.Input());
   EXPECT_EQ(html, cli::RenderHtmlReport(MakeReportFixture().Input()));
-  const std::string golden = std::string(DRSNAP_SOURCE_DIR) + "/testdata/demo/report_golden.html";
-  if (const char* u = std::getenv("DRSNAP_UPDATE_GOLDEN"); u && std::string(u) == "1") {
-    std::ofstream(golden, std::ios::binary) << html;
-  }
-  std::ifstream in(golden, std::ios::binary);
-  ASSERT_TRUE(in) << golden << " is missing; run with DRSNAP_UPDATE_GOLDEN=1 to create it";
-  std::stringstream want;
-  want << in.rdbuf();
-  EXPECT_EQ(html, want.str()) << "the report differs from " << golden
-                              << "; if the change is intended, regenerate it with "
-                                 "DRSNAP_UPDATE_GOLDEN=1";
+  ExpectGolden("demo/report_golden.html", html);
 }
 
 }  // namespace

@@ -13,11 +13,12 @@
 #include <string>
 
 #include "cli/command.h"
-#include "cli/tests/sim_pipeline_util.h"
 #include "cloud/decorators.h"
 #include "core/time_util.h"
 #include "engine/naming.h"
 #include "engine/verify.h"
+#include "testing/sim_pipeline.h"
+#include "testing/sim_world.h"
 
 namespace drsnap::cli {
 int RunVerifyCommand(CommandContext& ctx);
@@ -34,57 +35,18 @@ namespace verify = engine::verify;
 const Scope kProd{"111111111111", "us-east-1"};
 const Scope kVaultEu{"222222222222", "eu-west-1"};
 
-const char kWorld[] = R"(start_time: "2026-11-23T00:00:00Z"
-regions: [us-east-1, eu-west-1]
-accounts:
-  - id: "111111111111"
-    name: prod
-    access_keys:
-      - {id: AKIAPROD000000000001, secret: prod-secret-key-0000000000000000000001, user: drsnap}
-    kms_keys:
-      - {region: us-east-1, id: 00000000-0000-0000-0000-00000000a001, alias: alias/prod-share,
-         allow_accounts: ["222222222222"]}
-    db_instances:
-      - {id: orders, region: us-east-1, engine: postgres, size_gb: 20, encrypted: true,
-         kms_key: alias/prod-share, backup_retention_days: 7, backup_window: "04:00-04:30"}
-    db_clusters:
-      - {id: ledger, region: us-east-1, engine: aurora-postgresql, size_gb: 30, encrypted: true,
-         kms_key: alias/prod-share, backup_retention_days: 7, backup_window: "03:00-03:30",
-         instances: [ledger-1]}
-  - id: "222222222222"
-    name: vault
-    access_keys:
-      - {id: AKIAVAULT00000000001, secret: vault-secret-key-000000000000000000001, user: drsnap}
-    kms_keys:
-      - {region: us-east-1, id: 00000000-0000-0000-0000-00000000b001, alias: alias/vault}
-      - {region: eu-west-1, id: 00000000-0000-0000-0000-00000000b002, alias: alias/vault}
-  - id: "333333333333"
-    name: vault2
-    access_keys:
-      - {id: AKIAVAULTB0000000001, secret: vault2-secret-key-00000000000000000001, user: drsnap}
-)";
+// prod's orders and ledger, vault, and vault2 (no keys).
+SimWorld World() {
+  SimWorld w = ProdAndVault(CustomerKeyInstance("orders"), LedgerCluster());
+  w.accounts.push_back({"vault2", {}, "", ""});
+  return w;
+}
+const std::string kWorld = World().Yaml();
 
 std::string Policy(const std::string& verify) {
-  return R"(version: 1
-accounts:
-  prod: {id: "111111111111", profile: prod, endpoint_url: "ENDPOINT"}
-  vault: {id: "222222222222", profile: vault, endpoint_url: "ENDPOINT"}
-policies:
-  main:
-    databases: {names: ["*"]}
-    source: {account: prod, region: us-east-1, from: automated,
-             share_key: "arn:aws:kms:us-east-1:111111111111:key/00000000-0000-0000-0000-00000000a001"}
-    rpo: 24h
-    targets:
-      - account: vault
-        hop_kms_key: "arn:aws:kms:us-east-1:222222222222:key/00000000-0000-0000-0000-00000000b001"
-        regions:
-          eu-west-1:
-            kms_key: "arn:aws:kms:eu-west-1:222222222222:key/00000000-0000-0000-0000-00000000b002"
-            verify: )" +
-         verify + R"(
-    retention: {daily: 7}
-)";
+  return SimPolicy{.targets = {SimTarget{.region_extra = "verify: " + verify}},
+                   .retention = "{daily: 7}"}
+      .Yaml();
 }
 
 const char kVerify[] = "{instance_class: db.t3.micro, subnet_group: dr-subnets, timeout: 2h}";

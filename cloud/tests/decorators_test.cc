@@ -3,6 +3,9 @@
 #include <gtest/gtest.h>
 
 #include <cstdio>
+#include <set>
+#include <string>
+#include <vector>
 
 #include "cloud/aws_cloud.h"
 #include "engine/fake_cloud.h"
@@ -167,6 +170,62 @@ TEST(LoggingCloudTest, ForwardsAndLogsRestoreDrillCalls) {
   EXPECT_NE(text.find("drsnap-verify-db1-202611240410"), std::string::npos) << text;
   EXPECT_NE(text.find("delete database failed"), std::string::npos) << text;
   EXPECT_TRUE(fake->FindDatabase(kProd, req.db_id).has_value());
+}
+
+// Every Cloud method, once; the fake counts what reaches it.
+const std::vector<std::string> kMethods = {
+    "ListDatabases",    "ListSnapshots",       "ListSharedAccounts", "DefaultRdsKeyArn",
+    "DescribeSnapshot", "CreateSnapshot",      "CopySnapshot",       "ShareSnapshot",
+    "DeleteSnapshot",   "RestoreFromSnapshot", "DescribeDatabase",   "DeleteDatabase",
+    "TagSnapshot"};
+const std::set<std::string> kReads = {"ListDatabases",    "ListSnapshots",    "ListSharedAccounts",
+                                      "DefaultRdsKeyArn", "DescribeSnapshot", "DescribeDatabase"};
+
+void CallEveryMethod(engine::Cloud& cloud) {
+  (void)cloud.ListDatabases(kProd);
+  (void)cloud.ListSnapshots(kProd);
+  (void)cloud.ListSharedAccounts(kProd, DbKind::kInstance, "snap-1");
+  (void)cloud.DefaultRdsKeyArn(kProd);
+  (void)cloud.DescribeSnapshot(kProd, DbKind::kInstance, "snap-1");
+  (void)cloud.CreateSnapshot(kProd, DbKind::kInstance, "db1", "snap-2", {});
+  engine::CopyRequest copy;
+  copy.source = "arn:aws:rds:us-east-1:111111111111:snapshot:snap-1";
+  copy.source_region = "us-east-1";
+  copy.target_id = "copy-1";
+  (void)cloud.CopySnapshot(kVault, copy);
+  (void)cloud.ShareSnapshot(kProd, DbKind::kInstance, "snap-1", {"222222222222"});
+  (void)cloud.DeleteSnapshot(kProd, DbKind::kInstance, "snap-1");
+  engine::RestoreRequest restore;
+  restore.db_id = "drsnap-verify-db1-202611240410";
+  restore.snapshot_id = "snap-1";
+  (void)cloud.RestoreFromSnapshot(kProd, restore);
+  (void)cloud.DescribeDatabase(kProd, DbKind::kInstance, "db1");
+  (void)cloud.DeleteDatabase(kProd, DbKind::kInstance, "drsnap-verify-db1-202611240410");
+  (void)cloud.TagSnapshot(kProd, "arn:aws:rds:us-east-1:111111111111:snapshot:snap-1", {});
+}
+
+// Counting and logging forward every method; dry-run forwards the reads only.
+TEST(DecoratorsTest, ForwardWhatTheyDoNotChange) {
+  auto counted = World();
+  CountingCloud counting(counted);
+  CallEveryMethod(counting);
+  for (const auto& m : kMethods) {
+    EXPECT_EQ(counted->Calls(m), 1) << "CountingCloud: " << m;
+    EXPECT_EQ(counting.Counts()[m], 1) << m;
+  }
+  auto logged = World();
+  std::FILE* f = std::tmpfile();
+  Logger logger(f);
+  LoggingCloud logging(logged, &logger);
+  CallEveryMethod(logging);
+  std::fclose(f);
+  for (const auto& m : kMethods) EXPECT_EQ(logged->Calls(m), 1) << "LoggingCloud: " << m;
+  auto dry_inner = World();
+  DryRunCloud dry(dry_inner);
+  CallEveryMethod(dry);
+  for (const auto& m : kMethods)
+    EXPECT_EQ(dry_inner->Calls(m), kReads.contains(m) ? 1 : 0) << "DryRunCloud: " << m;
+  EXPECT_TRUE(dry_inner->MutationLog().empty());
 }
 
 TEST(MultiAccountCloudTest, RoutesByAccountAndRefusesUnknownOnes) {

@@ -76,6 +76,8 @@
 #include "engine/reconcile.h"
 #include "sim/server.h"
 #include "sim/simulator.h"
+#include "sim/simulator_clock.h"
+#include "testing/sim_pipeline.h"
 
 namespace drsnap::cloud {
 namespace {
@@ -90,20 +92,8 @@ constexpr char kUserSnapshot[] = "manual-before-drsnap";  // someone else's snap
 
 using testing_moto::MotoServer;
 
-// The simulator's virtual clock as a drsnap Clock.
-class SimClock final : public Clock {
- public:
-  explicit SimClock(std::shared_ptr<sim::Simulator> sim) : sim_(std::move(sim)) {}
-  TimePoint Now() const override { return sim_->Now(); }
-  void SleepFor(Duration d) override { sim_->Advance(d); }
-
- private:
-  std::shared_ptr<sim::Simulator> sim_;
-};
-
-struct Profile {
-  std::string name, account, key, secret;
-};
+// An account's profile (name, account id, access key).
+using Profile = drsnap::testing::SimAccount;
 std::vector<Profile> Profiles() {
   return {
       {"prod", kSourceAccount, "AKIAPROD000000000001", "prod-secret-key-0000000000000000000001"},
@@ -151,7 +141,7 @@ Result<Profile> MotoAccountKey(const std::string& url, const std::string& name,
   auto key = call("Action=CreateAccessKey&UserName=drsnap-" + name);
   if (!key) return std::unexpected(std::move(key).error());
   Profile p{name, account, XmlText(*key, "AccessKeyId"), XmlText(*key, "SecretAccessKey")};
-  if (p.key.empty() || p.secret.empty())
+  if (p.access_key_id.empty() || p.secret.empty())
     return std::unexpected(Error::Terminal("MotoIam", "no key in: " + *key));
   return p;
 }
@@ -187,9 +177,9 @@ std::string SimWorld(TimePoint start) {
   std::string w = "start_time: \"" + FormatIso8601Seconds(start) + "\"\n" +
                   "regions: [us-east-1, us-west-2]\naccounts:\n";
   for (const auto& p : Profiles()) {
-    w += "  - id: \"" + p.account + "\"\n    name: " + p.name + "\n    access_keys:\n" +
-         "      - {id: " + p.key + ", secret: " + p.secret + ", user: drsnap}\n";
-    if (p.account == kDrAccount)
+    w += "  - id: \"" + p.id + "\"\n    name: " + p.name + "\n    access_keys:\n" +
+         "      - {id: " + p.access_key_id + ", secret: " + p.secret + ", user: drsnap}\n";
+    if (p.id == kDrAccount)
       w += "    kms_keys:\n      - {region: us-west-2, id: "
            "00000000-0000-0000-0000-00000000d001, alias: alias/dr}\n";
   }
@@ -213,24 +203,13 @@ class Backend {
   // Empty on success, else what failed.
   std::string Init(const std::string& endpoint, std::shared_ptr<Clock> clock,
                    const std::vector<Profile>& profiles) {
-    char tmpl[] = "/tmp/drsnap-pipeline-moto-XXXXXX";
-    char* d = mkdtemp(tmpl);
-    if (d == nullptr) return "mkdtemp failed";
-    dir_ = d;
-    std::string creds, conf;
-    for (const auto& p : profiles) {
-      creds += "[" + p.name + "]\naws_access_key_id = " + p.key +
-               "\naws_secret_access_key = " + p.secret + "\n";
-      conf += "[profile " + p.name + "]\nregion = us-east-1\n";
-    }
-    std::ofstream(dir_ + "/credentials") << creds;
-    std::ofstream(dir_ + "/config") << conf;
+    auto d = drsnap::testing::MakeTempDir("drsnap-pipeline-moto");
+    if (!d) return d.error().ToString();
+    dir_ = *d;
+    if (auto st = drsnap::testing::WriteAwsProfiles(dir_, profiles); !st)
+      return st.error().ToString();
     std::ofstream(dir_ + "/drsnap.yaml") << PolicyYaml(endpoint);
-    auto env = std::make_shared<MapEnvironment>();
-    env->Set("AWS_SHARED_CREDENTIALS_FILE", dir_ + "/credentials");
-    env->Set("AWS_CONFIG_FILE", dir_ + "/config");
-    env->Set("AWS_EC2_METADATA_DISABLED", "true");
-    env->Set("HOME", dir_);
+    auto env = drsnap::testing::AwsProfileEnvironment(dir_);
     auto cfg = config::LoadConfigFile(dir_ + "/drsnap.yaml");
     if (!cfg) return cfg.error().ToString();
     AwsCloudFactoryOptions o;
@@ -463,7 +442,8 @@ TEST(PipelineMotoTest, SourceStagesAgreeWithDrsnapSim) {
   auto server = sim::Server::Start(simulator, sim::ServerOptions{});
   ASSERT_TRUE(server) << server.error().ToString();
   Backend on_sim;
-  ASSERT_EQ(on_sim.Init((*server)->endpoint(), std::make_shared<SimClock>(simulator), Profiles()),
+  ASSERT_EQ(on_sim.Init((*server)->endpoint(), std::make_shared<sim::SimulatorClock>(simulator),
+                        Profiles()),
             "");
   Seed(*on_sim.rds);
   // The simulator creates databases over virtual time; moto at once.

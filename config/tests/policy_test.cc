@@ -9,9 +9,12 @@
 #include <fstream>
 #include <sstream>
 
+#include "testing/golden.h"
+
 namespace drsnap::config {
 namespace {
 
+using drsnap::testing::ExpectGolden;
 using std::chrono::hours;
 using std::chrono::minutes;
 using ::testing::HasSubstr;
@@ -23,11 +26,6 @@ std::string Read(const std::string& path) {
   std::stringstream ss;
   ss << in.rdbuf();
   return ss.str();
-}
-
-bool UpdateGolden() {
-  const char* v = std::getenv("DRSNAP_UPDATE_GOLDEN");
-  return v && std::string(v) == "1";
 }
 
 TEST(PolicyTest, ExampleLoads) {
@@ -174,14 +172,7 @@ TEST(PolicyTest, EveryBadFileFailsWithItsMessage) {
     auto c = ParseConfig(Read(path), f);
     ASSERT_FALSE(c) << f << " loaded but should not";
     EXPECT_TRUE(c.error().code == "ConfigInvalid" || c.error().code == "ConfigSyntax") << f;
-    std::string expected_path = path.substr(0, path.size() - 5) + ".expected";
-    if (UpdateGolden()) {
-      std::ofstream(expected_path) << c.error().message << "\n";
-      continue;
-    }
-    std::string expected = Read(expected_path);
-    ASSERT_FALSE(expected.empty()) << "missing " << expected_path;
-    EXPECT_EQ(c.error().message + "\n", expected) << f;
+    ExpectGolden("config/bad/" + f.substr(0, f.size() - 5) + ".expected", c.error().message + "\n");
     // Every message names the place: file:line:col.
     EXPECT_TRUE(c.error().message.starts_with(f + ":")) << c.error().message;
   }

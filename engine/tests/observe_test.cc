@@ -183,44 +183,16 @@ const std::string kDrAccount = "222222222222";
 
 // An endpoint that ignores IncludeShared=true (moto does): listings show
 // only what the scope owns, never what is shared with it.
-class HidesShares final : public Cloud {
+class HidesShares final : public CloudWrapper {
  public:
-  explicit HidesShares(FakeCloud& inner) : inner_(inner) {}
-  Result<std::vector<Database>> ListDatabases(const Scope& s) override {
-    return inner_.ListDatabases(s);
-  }
+  // Non-owning: the test's FakeCloud outlives the wrapper.
+  explicit HidesShares(FakeCloud& inner)
+      : CloudWrapper(std::shared_ptr<Cloud>(std::shared_ptr<Cloud>(), &inner)) {}
   Result<std::vector<Snapshot>> ListSnapshots(const Scope& s) override {
-    auto out = inner_.ListSnapshots(s);
+    auto out = CloudWrapper::ListSnapshots(s);
     if (out) std::erase_if(*out, [](const Snapshot& x) { return x.type == SnapshotType::kShared; });
     return out;
   }
-  Result<std::vector<std::string>> ListSharedAccounts(const Scope& s, DbKind k,
-                                                      const std::string& id) override {
-    return inner_.ListSharedAccounts(s, k, id);
-  }
-  Result<std::string> DefaultRdsKeyArn(const Scope& s) override {
-    return inner_.DefaultRdsKeyArn(s);
-  }
-  Result<Snapshot> DescribeSnapshot(const Scope& s, DbKind k, const std::string& id) override {
-    return inner_.DescribeSnapshot(s, k, id);
-  }
-  Result<Snapshot> CreateSnapshot(const Scope& s, DbKind k, const std::string& db,
-                                  const std::string& id, const Tags& t) override {
-    return inner_.CreateSnapshot(s, k, db, id, t);
-  }
-  Result<Snapshot> CopySnapshot(const Scope& d, const CopyRequest& r) override {
-    return inner_.CopySnapshot(d, r);
-  }
-  Status ShareSnapshot(const Scope& s, DbKind k, const std::string& id,
-                       const std::vector<std::string>& a) override {
-    return inner_.ShareSnapshot(s, k, id, a);
-  }
-  Status DeleteSnapshot(const Scope& s, DbKind k, const std::string& id) override {
-    return inner_.DeleteSnapshot(s, k, id);
-  }
-
- private:
-  FakeCloud& inner_;
 };
 
 // Captures "cap-<n>" in kProd, created n hours apart; `shared` ones are

@@ -398,21 +398,4 @@ std::string RenderPlan(const Plan& plan) {
   return out;
 }
 
-std::string ReadTestdata(const std::string& relative) {
-  std::ifstream in(std::string(DRSNAP_SOURCE_DIR) + "/testdata/" + relative, std::ios::binary);
-  if (!in) return "";
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-void WriteTestdata(const std::string& relative, const std::string& text) {
-  std::ofstream(std::string(DRSNAP_SOURCE_DIR) + "/testdata/" + relative, std::ios::binary) << text;
-}
-
-bool UpdateGolden() {
-  const char* v = std::getenv("DRSNAP_UPDATE_GOLDEN");
-  return v && std::string(v) == "1";
-}
-
 }  // namespace drsnap::engine::testutil

@@ -10,6 +10,7 @@
 #include "core/clock.h"
 #include "engine/model.h"
 #include "engine/naming.h"
+#include "testing/golden.h"
 
 namespace drsnap::engine::testutil {
 
@@ -98,10 +99,10 @@ Inventory ParseInventoryText(std::string_view text, TimePoint* now, std::string*
 // then one line per finding.
 std::string RenderPlan(const Plan& plan);
 
-// Reads testdata/planner/<name>: sections "=== config", "=== inventory" and
-// "=== plan"; returns the file's text.
-std::string ReadTestdata(const std::string& relative);
-void WriteTestdata(const std::string& relative, const std::string& text);
-bool UpdateGolden();
+// Golden files (testdata/planner/*.golden: sections "=== config",
+// "=== inventory" and "=== plan"): testing/golden.h.
+using drsnap::testing::ReadTestdata;
+using drsnap::testing::UpdateGolden;
+using drsnap::testing::WriteTestdata;
 
 }  // namespace drsnap::engine::testutil

@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "core/time_util.h"
+#include "testing/golden.h"
 
 namespace drsnap::engine {
 namespace {
@@ -204,24 +205,8 @@ TEST(RetentionTest, NotSelectedIsTheReasonOfEveryRemoval) {
 
 // --- 400 simulated days, golden files -------------------------------------
 
-bool UpdateGolden() {
-  const char* v = std::getenv("DRSNAP_UPDATE_GOLDEN");
-  return v && std::string(v) == "1";
-}
-
 void CheckGolden(const std::string& name, const std::string& got) {
-  std::string path = std::string(DRSNAP_SOURCE_DIR) + "/testdata/planner/" + name;
-  if (UpdateGolden()) {
-    std::ofstream(path) << got;
-    return;
-  }
-  std::ifstream in(path);
-  ASSERT_TRUE(in) << "missing golden file " << path << "; run with DRSNAP_UPDATE_GOLDEN=1";
-  std::stringstream ss;
-  ss << in.rdbuf();
-  EXPECT_EQ(ss.str(), got) << "golden file " << path
-                           << " differs; if the change is intended, rerun with "
-                              "DRSNAP_UPDATE_GOLDEN=1 and review the diff";
+  drsnap::testing::ExpectGolden("planner/" + name, got);
 }
 
 std::string Render(const std::vector<RetentionDecision>& ds, bool kept_only) {

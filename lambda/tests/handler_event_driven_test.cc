@@ -47,7 +47,7 @@ bool WaitFor(Pred pred, int seconds = 60) {
 
 bool HasStage(const testing::LambdaSim& s, const std::string& account, const std::string& region,
               engine::naming::NameStage stage, const std::string& db) {
-  for (const auto& snap : s.Owned(account, region)) {
+  for (const auto& snap : Owned(s, {account, region})) {
     auto l = engine::naming::ParseName(snap.id);
     if (l && l->stage == stage && l->db_token == engine::naming::DbToken(db)) return true;
   }
@@ -154,7 +154,7 @@ TEST(EventDriven, SnapshotAvailableInProductionIsSharedAndVaultedWithoutASchedul
   // documents no copy-finished event for cluster snapshots, so the capture of
   // the cluster "ledger" waits for the schedule (never invoked here).
   int orders_captures = 0;
-  for (const auto& snap : s->Owned(kProdAccount, "us-east-1")) {
+  for (const auto& snap : Owned(*s, {kProdAccount, "us-east-1"})) {
     auto l = engine::naming::ParseName(snap.id);
     if (!l || l->stage != engine::naming::NameStage::kCapture) continue;
     if (l->db_token != "orders-db") continue;

@@ -36,7 +36,7 @@ json Body(const HandlerResult& r) {
 // Captures (drsnap's manual copies) of `db` in prod/us-east-1.
 int Captures(const testing::LambdaSim& s, const std::string& db) {
   int n = 0;
-  for (const auto& snap : s.Owned(kProdAccount, "us-east-1")) {
+  for (const auto& snap : Owned(s, {kProdAccount, "us-east-1"})) {
     auto l = engine::naming::ParseName(snap.id);
     if (l && l->stage == engine::naming::NameStage::kCapture &&
         l->db_token == engine::naming::DbToken(db))

@@ -278,7 +278,7 @@ class HandlerVerifySimTest : public ::testing::Test {
 
   std::vector<engine::Snapshot> VaultCopies() const {
     std::vector<engine::Snapshot> out;
-    for (auto& s : sim_->Owned(testing::kVaultAccount, "eu-west-1")) {
+    for (auto& s : Owned(*sim_, {testing::kVaultAccount, "eu-west-1"})) {
       auto l = engine::naming::ParseName(s.id);
       if (l && l->stage == engine::naming::NameStage::kVault &&
           s.status == engine::SnapshotStatus::kAvailable)

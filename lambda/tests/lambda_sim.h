@@ -1,8 +1,8 @@
-// Test helpers for the Lambda handler against drsnap-sim: a world with a
-// production account (111111111111, us-east-1) and a DR account
-// (222222222222), the policy that protects it, a Reconciler over the real
-// HTTP path, and a loopback fake of EventBridge that routes events like the
-// deployed rules do (aws.rds -> source function, drsnap -> vault function).
+// Test helpers for the Lambda handler against drsnap-sim (the pipeline of
+// testing/sim_pipeline.h): a world with a production account (111111111111,
+// us-east-1) and a DR account (222222222222), the policy that protects it,
+// and a loopback fake of EventBridge that routes events like the deployed
+// rules do (aws.rds -> source function, drsnap -> vault function).
 #pragma once
 
 #include <httplib.h>
@@ -15,30 +15,14 @@
 #include <thread>
 #include <vector>
 
-#include "config/policy.h"
-#include "core/clock.h"
-#include "core/env.h"
-#include "engine/reconcile.h"
-#include "sim/server.h"
-#include "sim/simulator.h"
+#include "testing/sim_pipeline.h"
 
 namespace drsnap::lambda::testing {
 
-// The simulator's virtual clock as a drsnap Clock.
-class SimClock final : public Clock {
- public:
-  explicit SimClock(std::shared_ptr<sim::Simulator> sim) : sim_(std::move(sim)) {}
-  TimePoint Now() const override { return sim_->Now(); }
-  void SleepFor(Duration d) override { sim_->Advance(d); }
-
- private:
-  std::shared_ptr<sim::Simulator> sim_;
-};
-
-inline constexpr char kProdAccount[] = "111111111111";
-inline constexpr char kVaultAccount[] = "222222222222";
-inline constexpr char kProdKeyId[] = "AKIAPROD000000000001";
-inline constexpr char kProdSecret[] = "prod-secret-key-0000000000000000000001";
+using drsnap::testing::kProdAccount;
+using drsnap::testing::kVaultAccount;
+inline const std::string kProdKeyId = drsnap::testing::SimAccountNamed("prod").access_key_id;
+inline const std::string kProdSecret = drsnap::testing::SimAccountNamed("prod").secret;
 
 // A world file: prod has `instances` DB instances (orders-db, db-001, ...,
 // encrypted with the share key, daily backups at 04:00) and the cluster
@@ -46,32 +30,22 @@ inline constexpr char kProdSecret[] = "prod-secret-key-0000000000000000000001";
 std::string WorldYaml(int instances = 1);
 // The policy: every database of prod/us-east-1, from automated snapshots,
 // vaulted into `target_account` eu-west-1 (kms key of that account).
-// ENDPOINT is replaced by the sim's URL; `with_profiles` names the profiles
-// "prod"/"vault" (in-process tests) instead of using the default chain.
+// `endpoint` is each account's endpoint_url ("ENDPOINT" is replaced by the
+// sim's URL; "": none); `with_profiles` names the profiles "prod"/"vault"
+// (in-process tests) instead of using the default chain.
 std::string PolicyYaml(const std::string& endpoint, const std::string& target_account,
                        bool with_profiles);
 
-struct LambdaSim {
-  std::shared_ptr<sim::Simulator> sim;
-  std::unique_ptr<sim::Server> server;
-  std::string dir;  // temp dir: AWS config files, policy file
-  std::string policy_path;
-  std::shared_ptr<MapEnvironment> env;
-  std::shared_ptr<SimClock> clock;
-  config::Config config;
-  std::shared_ptr<engine::Cloud> cloud;
-
-  ~LambdaSim();
-  // A new Reconciler over `cloud` (each simulated function gets its own).
-  std::unique_ptr<engine::Reconciler> NewReconciler() const;
-  // Snapshots owned by `account` in `region`, straight from the cloud.
-  std::vector<engine::Snapshot> Owned(const std::string& account, const std::string& region) const;
-};
+// The sim, its AWS files and the pipeline over them. Each simulated function
+// gets its own Reconciler (NewReconciler); Owned(sim, scope) lists a scope.
+using LambdaSim = drsnap::testing::SimPipeline;
 
 // Starts the sim with `world_yaml` and loads `policy_yaml` (ENDPOINT
 // replaced). ADD_FAILURE and null on errors.
-std::unique_ptr<LambdaSim> StartLambdaSim(const std::string& world_yaml,
-                                          const std::string& policy_yaml);
+inline std::unique_ptr<LambdaSim> StartLambdaSim(const std::string& world_yaml,
+                                                 const std::string& policy_yaml) {
+  return drsnap::testing::StartSimPipeline(world_yaml, policy_yaml);
+}
 
 // The text of testdata/events/<name>.
 std::string EventFixture(const std::string& name);

@@ -64,8 +64,6 @@ class PackageTest : public ::testing::Test {
     // The packaged policy reaches drsnap-sim through AWS_ENDPOINT_URL and the
     // credentials Lambda puts in the environment: no endpoint_url, no profile.
     std::string policy = testing::PolicyYaml("", testing::kProdAccount, false);
-    for (size_t p; (p = policy.find("endpoint_url: \"\"")) != std::string::npos;)
-      policy.erase(p, std::string("endpoint_url: \"\"").size());
     std::ofstream(suite_dir_ + "/policy.yaml") << policy;
     std::string cmd = std::string(DRSNAP_SOURCE_DIR) + "/scripts/package-lambda --config " +
                       suite_dir_ + "/policy.yaml --binary " + DRSNAP_BINARY_DIR +
@@ -246,7 +244,7 @@ TEST_F(PackageTest, BootstrapServesEveryEventShapeUnderAnEmptyEnvironment) {
 
   // The sim saw the captures, made with the environment's credentials.
   int captures = 0;
-  for (const auto& s : sim_->Owned(testing::kProdAccount, "us-east-1"))
+  for (const auto& s : Owned(*sim_, {testing::kProdAccount, "us-east-1"}))
     if (s.id.starts_with("drsnap-")) ++captures;
   EXPECT_EQ(captures, 2);
   // JSON log lines (DRSNAP_LOG_FORMAT=json).
