@@ -1,5 +1,7 @@
-// KMS (JSON 1.1): CreateKey, CreateAlias, DescribeKey, ListAliases. Key
-// policies are reduced to the accounts they let use the key.
+// KMS (JSON 1.1): CreateKey, CreateAlias, DescribeKey, ListAliases,
+// CreateGrant, ListGrants, RevokeGrant. Key policies are reduced to the
+// accounts they let use the key; a grant that lets a principal of another
+// account Decrypt opens the key to that account too.
 #include <algorithm>
 #include <charconv>
 #include <regex>
@@ -62,6 +64,15 @@ std::set<std::string> PolicyAccounts(const json& policy) {
   return out;
 }
 
+std::string Dump(const json& j) {
+  return j.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+constexpr std::string_view kGrantOperations[] = {
+    "Decrypt", "Encrypt", "GenerateDataKey", "GenerateDataKeyWithoutPlaintext", "ReEncryptFrom",
+    "ReEncryptTo", "Sign", "Verify", "GetPublicKey", "CreateGrant", "RetireGrant", "DescribeKey",
+    "GenerateDataKeyPair", "GenerateDataKeyPairWithoutPlaintext", "GenerateMac", "VerifyMac"};
+
 }  // namespace
 
 SimResponse World::HandleKms(const SimRequest& req) {
@@ -70,7 +81,7 @@ SimResponse World::HandleKms(const SimRequest& req) {
   resp.request_id = NewRequestId();
   auto fail = [&](int status, std::string_view type, std::string msg) {
     resp.status = status;
-    resp.body = json{{"__type", std::string(type)}, {"message", std::move(msg)}}.dump();
+    resp.body = Dump(json{{"__type", std::string(type)}, {"message", std::move(msg)}});
     return resp;
   };
   if (req.account_id.empty())
@@ -107,7 +118,7 @@ SimResponse World::HandleKms(const SimRequest& req) {
     }
     json out = {{"KeyMetadata", KeyMetadata(k, me)}};
     s.keys.emplace(k.key_id, std::move(k));
-    resp.body = out.dump();
+    resp.body = Dump(out);
     return resp;
   }
   if (a == "CreateAlias") {
@@ -155,7 +166,7 @@ SimResponse World::HandleKms(const SimRequest& req) {
       return fail(400, "NotFoundException", "Key '" + full + "' does not exist");
     }
     auto p = ParseArn(key->arn);
-    resp.body = json{{"KeyMetadata", KeyMetadata(*key, p ? p->account : me)}}.dump();
+    resp.body = Dump(json{{"KeyMetadata", KeyMetadata(*key, p ? p->account : me)}});
     return resp;
   }
   if (a == "ListAliases") {
@@ -201,7 +212,127 @@ SimResponse World::HandleKms(const SimRequest& req) {
     }
     json out = {{"Aliases", list}, {"Truncated", truncated}};
     if (truncated) out["NextMarker"] = next;
-    resp.body = out.dump();
+    resp.body = Dump(out);
+    return resp;
+  }
+  if (a == "CreateGrant" || a == "ListGrants" || a == "RevokeGrant") {
+    // KeyId: "Specify the key ID or key ARN of the KMS key. To specify a KMS
+    // key in a different Amazon Web Services account, you must use the key ARN."
+    auto ref = str("KeyId");
+    if (!ref) return fail(400, "ValidationException", "KeyId is required");
+    KmsKey* key = nullptr;
+    if (ref->starts_with("arn:")) {
+      auto p = ParseArn(*ref);
+      if (!p || p->service != "kms") return fail(400, "InvalidArnException", "Invalid arn " + *ref);
+      if (p->resource_type == "key") key = const_cast<KmsKey*>(KeyByArn(*ref));
+    } else if (!ref->starts_with("alias/")) {
+      auto it = s.keys.find(*ref);
+      if (it != s.keys.end()) key = &it->second;
+    }
+    if (!key) {
+      std::string full =
+          ref->starts_with("arn:") ? *ref : "arn:aws:kms:" + region + ":" + me + ":key/" + *ref;
+      return fail(400, "NotFoundException", "Key '" + full + "' does not exist");
+    }
+    bool own = key->arn.find(":" + me + ":") != std::string::npos;
+    if (!own && !KeyUsableBy(*key, me))
+      return fail(400, "AccessDeniedException",
+                  "User: " + req.caller_arn + " is not authorized to perform: kms:" + a +
+                      " on resource: " + key->arn);
+    if (a == "CreateGrant") {
+      if (!key->enabled) return fail(400, "DisabledException", key->arn + " is disabled.");
+      auto grantee = str("GranteePrincipal");
+      if (!grantee || grantee->empty())
+        return fail(400, "ValidationException",
+                    "1 validation error detected: Value null at 'granteePrincipal' failed to "
+                    "satisfy constraint: Member must not be null");
+      if (!body.contains("Operations") || !body["Operations"].is_array() ||
+          body["Operations"].empty())
+        return fail(400, "ValidationException",
+                    "1 validation error detected: Value null at 'operations' failed to satisfy "
+                    "constraint: Member must not be null");
+      Grant g;
+      for (const auto& op : body["Operations"]) {
+        std::string o = op.is_string() ? op.get<std::string>() : "";
+        if (std::find(std::begin(kGrantOperations), std::end(kGrantOperations), o) ==
+            std::end(kGrantOperations))
+          return fail(400, "ValidationException",
+                      "1 validation error detected: Value '[" + o +
+                          "]' at 'operations' failed to satisfy constraint: Member must satisfy "
+                          "constraint: [Member must satisfy enum value set]");
+        g.operations.push_back(o);
+      }
+      g.grantee = *grantee;
+      g.retiring = str("RetiringPrincipal").value_or("");
+      g.name = str("Name").value_or("");
+      g.issuing_account = "arn:aws:iam::" + me + ":root";
+      g.created = now;
+      // A Name makes retries idempotent: the same grant comes back.
+      if (!g.name.empty())
+        for (const Grant& e : key->grants)
+          if (e.name == g.name && e.grantee == g.grantee && e.operations == g.operations &&
+              e.retiring == g.retiring) {
+            resp.body = Dump(json{{"GrantId", e.grant_id}, {"GrantToken", e.token}});
+            return resp;
+          }
+      static constexpr std::string_view kHex = "0123456789abcdef";
+      while (g.grant_id.size() < 64) g.grant_id += kHex[NextRandom() & 15];
+      g.token = "AQpAM2RhZTk1MGMyNTk2ZmZmMzEyYWVhOWViN2I1NzM" + RandomAlnum(180, false);
+      resp.body = Dump(json{{"GrantId", g.grant_id}, {"GrantToken", g.token}});
+      key->grants.push_back(std::move(g));
+      return resp;
+    }
+    if (a == "RevokeGrant") {
+      auto id = str("GrantId");
+      if (!id) return fail(400, "ValidationException", "GrantId is required");
+      auto it = std::find_if(key->grants.begin(), key->grants.end(),
+                             [&](const Grant& g) { return g.grant_id == *id; });
+      if (it == key->grants.end())
+        return fail(400, "NotFoundException", "Grant ID " + *id + " not found");
+      key->grants.erase(it);
+      resp.body = "{}";
+      return resp;
+    }
+    // ListGrants
+    int limit = 50;
+    if (body.contains("Limit")) {
+      if (!body["Limit"].is_number_integer() || body["Limit"].get<int>() < 1 ||
+          body["Limit"].get<int>() > 100)
+        return fail(400, "ValidationException", "Limit must be between 1 and 100");
+      limit = body["Limit"].get<int>();
+    }
+    size_t start = 0;
+    if (auto m = str("Marker")) {
+      auto r = std::from_chars(m->data(), m->data() + m->size(), start);
+      if (r.ec != std::errc()) return fail(400, "InvalidMarkerException", "Invalid marker");
+    }
+    auto grant_id = str("GrantId");
+    auto grantee = str("GranteePrincipal");
+    json list = json::array();
+    size_t i = 0, matched = 0;
+    bool truncated = false;
+    for (; i < key->grants.size(); ++i) {
+      const Grant& g = key->grants[i];
+      if (grant_id && g.grant_id != *grant_id) continue;
+      if (grantee && g.grantee != *grantee) continue;
+      if (matched++ < start) continue;
+      if (static_cast<int>(list.size()) == limit) {
+        truncated = true;
+        break;
+      }
+      json e = {{"KeyId", key->arn},
+                {"GrantId", g.grant_id},
+                {"CreationDate", EpochSeconds(g.created)},
+                {"GranteePrincipal", g.grantee},
+                {"IssuingAccount", g.issuing_account},
+                {"Operations", g.operations}};
+      if (!g.name.empty()) e["Name"] = g.name;
+      if (!g.retiring.empty()) e["RetiringPrincipal"] = g.retiring;
+      list.push_back(std::move(e));
+    }
+    json out = {{"Grants", list}, {"Truncated", truncated}};
+    if (truncated) out["NextMarker"] = std::to_string(start + list.size());
+    resp.body = Dump(out);
     return resp;
   }
   return fail(400, "UnknownOperationException", "");

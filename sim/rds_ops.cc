@@ -36,6 +36,24 @@ std::unexpected<ApiError> DbNotFound(bool cluster, std::string_view id) {
   return ApiFail(404, "DBInstanceNotFound", "DBInstance " + std::string(id) + " not found.");
 }
 
+std::unexpected<ApiError> OptionGroupNotFound(std::string_view name) {
+  return ApiFail(404, "OptionGroupNotFoundFault",
+                 "Specified OptionGroupName: " + std::string(name) + " not found.");
+}
+
+std::expected<std::string, ApiError> ChooseOptionGroup(const Scope& scope, const std::string* name,
+                                                       const DbInfo& db, std::string fallback) {
+  if (!name || name->empty()) return fallback;
+  std::optional<OptionGroup> g = FindOptionGroup(scope, *name);
+  if (!g) return OptionGroupNotFound(*name);
+  if (!OptionGroupSuits(*g, db.engine, db.engine_version))
+    // Not documented; a guess (docs/sim.md).
+    return InvalidParameterCombination("The option group " + g->name + " (" + g->engine + " " +
+                                       g->major_version + ") cannot be used with " + db.engine +
+                                       " " + db.engine_version + ".");
+  return g->name;
+}
+
 std::expected<bool, ApiError> BoolParam(const Params& p, std::string_view name, bool def) {
   const std::string* v = p.Get(name);
   if (!v) return def;
@@ -145,15 +163,19 @@ const std::string& DbFragment(const DbInfo& db, bool cluster) {
     x.Text("SnapshotTarget", "region");
     x.Bool("DedicatedLogVolume", false);
   } else {
+    // Aurora cluster snapshots show 0 for storage and port, and the engine as
+    // the license model (the awscli examples of copy- and
+    // delete-db-cluster-snapshot); Multi-AZ DB clusters show their values.
+    bool aurora = db.engine.starts_with("aurora");
     x.Text("DBClusterIdentifier", db.db_id);
     x.Text("Engine", db.engine);
     x.Text("EngineMode", "provisioned");
-    x.Int("AllocatedStorage", db.size_gb);
-    x.Int("Port", db.port);
+    x.Int("AllocatedStorage", aurora ? 0 : db.size_gb);
+    x.Int("Port", aurora ? 0 : db.port);
     x.Time("ClusterCreateTime", db.create_time);
     x.Text("MasterUsername", db.master_username);
     x.Text("EngineVersion", db.engine_version);
-    x.Text("LicenseModel", db.license_model);
+    x.Text("LicenseModel", aurora ? db.engine : db.license_model);
     x.Bool("IAMDatabaseAuthenticationEnabled", false);
     x.Text("DbClusterResourceId", db.resource_id);
   }
@@ -189,8 +211,18 @@ void AppendSnapshotArn(std::string* out, const Snapshot& s) {
 
 }  // namespace
 
-void WriteSnapshot(XmlWriter& x, const Snapshot& s, TimePoint now, std::string_view viewer,
+std::string_view ShownStatus(const Snapshot& s, const World& w) {
+  if (s.status != SnapStatus::kCopying) return SnapStatusName(s.status);
+  const Settings& st = w.settings;
+  bool queued = s.queued(w.now);
+  if (s.cluster) return queued ? st.cluster_copy_status_queued : st.cluster_copy_status;
+  if (queued) return st.copy_status_queued;
+  return s.cross_region() ? st.copy_status_cross_region : st.copy_status_same_region;
+}
+
+void WriteSnapshot(XmlWriter& x, const Snapshot& s, const World& w, std::string_view viewer,
                    std::string_view element) {
+  TimePoint now = w.now;
   Scope& owner = *s.scope;
   bool foreign = viewer != owner.account;
   std::string_view type = s.automated ? "automated" : "manual";
@@ -208,14 +240,24 @@ void WriteSnapshot(XmlWriter& x, const Snapshot& s, TimePoint now, std::string_v
   else AppendXmlEscaped(&out, s.id);
   out.append(cluster ? "</DBClusterSnapshotIdentifier>" : "</DBSnapshotIdentifier>");
   x.Time("SnapshotCreateTime", s.create_time);
-  x.Text("Status", SnapStatusName(s.status));
+  x.Text("Status", ShownStatus(s, w));
   x.Text("SnapshotType", type);
   x.Int("PercentProgress", s.PercentProgress(now));
   out.append(PlaceFragment(owner, cluster));
   out.append(DbFragment(*s.db, cluster));
   if (!cluster) {
-    if (!s.source_region.empty()) x.Text("SourceRegion", s.source_region);
-    if (!s.source_arn.empty()) x.Text("SourceDBSnapshotIdentifier", s.source_arn);
+    if (!s.source_arn.empty()) {
+      // A copy. Across regions both fields; within a region what the
+      // same_region_copy_source setting says (docs/sim.md).
+      const std::string& mode = w.settings.same_region_copy_source;
+      bool cross = s.cross_region();
+      auto src = ParseArn(s.source_arn);
+      bool cross_account = src && src->account != owner.account;
+      if (cross || mode != "identifier")
+        x.Text("SourceRegion", s.source_region.empty() ? owner.region : s.source_region);
+      if (cross || cross_account || mode != "model")
+        x.Text("SourceDBSnapshotIdentifier", s.source_arn);
+    }
     x.Bool("Encrypted", s.encrypted());
   } else {
     x.Bool("StorageEncrypted", s.encrypted());
@@ -392,6 +434,10 @@ SimResponse World::HandleRds(const SimRequest& req) {
   else if (a == "RemoveTagsFromResource") r = RemoveTagsFromResource(c), has_result = false;
   else if (a == "ListTagsForResource") r = ListTagsForResource(c);
   else if (a == "DescribeEvents") r = DescribeEvents(c);
+  else if (a == "DescribeAccountAttributes") r = DescribeAccountAttributes(c);
+  else if (a == "CreateOptionGroup") r = CreateOptionGroup(c);
+  else if (a == "DescribeOptionGroups") r = DescribeOptionGroups(c);
+  else if (a == "DeleteOptionGroup") r = DeleteOptionGroup(c), has_result = false;
   else
     return fail(ApiError{400, "InvalidAction",
                          "The action " + a + " is not valid for this web service."});

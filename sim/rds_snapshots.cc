@@ -112,7 +112,7 @@ OpResult DescribeSnapshots(RdsCall& c, bool cluster) {
                        s->shared_with.end())
       t = "shared";
     x.Open(list);
-    if (f.Match(*s, t) && (type.empty() || type == t)) WriteSnapshot(x, *s, w.now, me);
+    if (f.Match(*s, t) && (type.empty() || type == t)) WriteSnapshot(x, *s, w, me);
     x.Close(list);
     return x.Take();
   }
@@ -201,7 +201,7 @@ OpResult DescribeSnapshots(RdsCall& c, bool cluster) {
     x.Empty(list);
   } else {
     x.Open(list);
-    for (const Snapshot* s : out) WriteSnapshot(x, *s, w.now, me);
+    for (const Snapshot* s : out) WriteSnapshot(x, *s, w, me);
     x.Close(list);
   }
   if (!next_marker.empty()) x.Text("Marker", next_marker);
@@ -242,10 +242,10 @@ OpResult CreateSnapshot(RdsCall& c, bool cluster) {
   if (c.scope.manual_count[k] >= quota)
     return ApiFail(400, "SnapshotQuotaExceeded",
                    "Cannot create more than " + std::to_string(quota) + " manual snapshots");
-  Snapshot* s = w.TakeSnapshot(c.scope, db, lid, /*automated=*/false);
+  Snapshot* s = w.TakeSnapshot(c.scope, db, lid, /*automated=*/false, w.CreatorOf(c.req));
   s->tags = std::move(tags);
   XmlWriter x;
-  WriteSnapshot(x, *s, w.now, c.req.account_id);
+  WriteSnapshot(x, *s, w, c.req.account_id);
   return x.Take();
 }
 
@@ -285,7 +285,10 @@ OpResult CopySnapshot(RdsCall& c, bool cluster) {
 
   if (src->status != SnapStatus::kAvailable)
     return InvalidSnapshotState(cluster, "Snapshot " + src->id + " is not in available state.");
-  if (cluster && cross_account && cross_region)
+  // The older rule: a shared DB cluster snapshot is copied within its region
+  // first. Under the one-step rule (AWS's since September 2025) cluster
+  // snapshots cross account and region in one copy, like DB snapshots.
+  if (cluster && cross_account && cross_region && !w.settings.one_step_copy)
     return InvalidParameterCombination(
         "Cross-account copy of a DB cluster snapshot is only supported within the same "
         "region.");
@@ -330,12 +333,31 @@ OpResult CopySnapshot(RdsCall& c, bool cluster) {
     new_key = dk->arn;
   }
 
+  // Explicit Tags replace CopyTags (moto notes this was verified against AWS
+  // in 2025: "If tags are supplied, copy_tags is ignored").
   std::vector<Tag> new_tags;
-  if (*copy_tags && !cross_account) {
+  if (!tags.empty()) {
+    MergeTags(&new_tags, tags);
+  } else if (*copy_tags && !cross_account) {
     if (auto t = CheckTags(src->tags); !t) return std::unexpected(t.error());
     new_tags = src->tags;
   }
-  MergeTags(&new_tags, tags);
+
+  // Option group (DB snapshots only; CopyDBClusterSnapshot has none). Without
+  // OptionGroupName a copy keeps its source's group when that exists where
+  // the copy is, else gets the engine version's default group (a guess).
+  std::shared_ptr<const DbInfo> db = src->db;
+  if (!cluster) {
+    std::string fallback = src->db->option_group;
+    if (cross_account || cross_region) {
+      std::optional<OptionGroup> here = FindOptionGroup(c.scope, fallback);
+      if (!here || !OptionGroupSuits(*here, src->db->engine, src->db->engine_version))
+        fallback = DefaultOptionGroupName(src->db->engine, src->db->engine_version);
+    }
+    auto group = ChooseOptionGroup(c.scope, c.p.Get("OptionGroupName"), *src->db, fallback);
+    if (!group) return std::unexpected(group.error());
+    db = w.WithOptionGroup(src->db, *group);
+  }
 
   // Quotas.
   int quota = cluster ? w.settings.manual_cluster_snapshot_quota : w.settings.manual_snapshot_quota;
@@ -348,7 +370,7 @@ OpResult CopySnapshot(RdsCall& c, bool cluster) {
   for (const Snapshot* s : c.scope.in_flight) {
     if (!s->is_copy) continue;
     ++copies;
-    if (s->cluster && !s->source_region.empty()) ++cluster_cross;
+    if (s->cluster && s->cross_region()) ++cluster_cross;
     // Copies of the same source DB queue behind each other.
     if (s->db->resource_id == src->db->resource_id && s->job_end > queue_end)
       queue_end = s->job_end;
@@ -379,12 +401,16 @@ OpResult CopySnapshot(RdsCall& c, bool cluster) {
   auto snap = std::make_unique<Snapshot>();
   snap->id = target;
   snap->cluster = cluster;
-  snap->db = src->db;
+  snap->db = std::move(db);
   snap->kms_key_arn = new_key;
   snap->source_arn = SnapshotArn(*src);
-  if (cross_region) snap->source_region = ss.region;
+  snap->source_region = ss.region;
   snap->tags = std::move(new_tags);
-  snap->create_time = w.now;
+  snap->creator = w.CreatorOf(c.req);
+  // DB snapshots: SnapshotCreateTime "Changes for the copy when the snapshot is
+  // copied". Cluster snapshots keep the source's (the awscli example of
+  // copy-db-cluster-snapshot).
+  snap->create_time = cluster ? src->create_time : w.now;
   snap->original_create_time = src->original_create_time;
   snap->job_start = queue_end;
   snap->job_end = queue_end + w.CopyDuration(src->db->size_gb, cross_region, incremental);
@@ -405,7 +431,7 @@ OpResult CopySnapshot(RdsCall& c, bool cluster) {
                "Started copy of snapshot " + p->source_arn + ".");
   }
   XmlWriter x;
-  WriteSnapshot(x, *p, w.now, me);
+  WriteSnapshot(x, *p, w, me);
   return x.Take();
 }
 
@@ -427,18 +453,19 @@ OpResult DeleteSnapshot(RdsCall& c, bool cluster) {
   XmlWriter x;
   bool cancel = s->status == SnapStatus::kCopying;
   {
-    // Shown as AWS returns it: Status "deleted".
+    // Shown as AWS returns it: DeleteDBSnapshot's sample response says Status
+    // "deleted"; the awscli example of delete-db-cluster-snapshot "available".
     SnapStatus saved = s->status;
     s->status = SnapStatus::kAvailable;
-    WriteSnapshot(x, *s, w.now, c.req.account_id);
+    WriteSnapshot(x, *s, w, c.req.account_id);
     s->status = saved;
     std::string& body = x.str();
     size_t pos = body.find("<Status>available</Status>");
-    if (pos != std::string::npos) body.replace(pos, 26, "<Status>deleted</Status>");
+    if (!cluster && pos != std::string::npos) body.replace(pos, 26, "<Status>deleted</Status>");
   }
   if (!cluster) {
     if (cancel) {
-      bool cross = !s->source_region.empty();
+      bool cross = s->cross_region();
       w.Record(c.scope, cross ? "RDS-EVENT-0061" : "RDS-EVENT-0190", "notification", "db-snapshot",
                s->id, arn,
                std::string(cross ? "Canceled cross region copy of snapshot "

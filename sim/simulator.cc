@@ -5,6 +5,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "core/time_util.h"
+#include "sim/rds_common.h"
 #include "sim/state_io.h"
 #include "sim/world.h"
 #include "sim/world_file.h"
@@ -138,6 +140,42 @@ std::vector<nlohmann::json> Simulator::Events(TimePoint since) const {
   std::vector<nlohmann::json> out;
   for (const EventRec& e : world_->events)
     if (e.time >= since) out.push_back(EventJson(e));
+  return out;
+}
+
+nlohmann::json Simulator::Snapshots(std::string_view account, std::string_view region) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  nlohmann::json out = nlohmann::json::array();
+  for (const auto& [key, sp] : world_->scopes) {
+    const Scope& s = *sp;
+    if (!account.empty() && s.account != account) continue;
+    if (!region.empty() && s.region != region) continue;
+    for (int k = 0; k < 2; ++k) {
+      for (const auto& [id, snap] : s.snaps[k]) {
+        nlohmann::json by = {{"source", "unknown"}};
+        if (const Creator* c = snap->creator.get()) {
+          by = {{"source", c->source}};
+          if (c->source == "api") {
+            by["account"] = c->account;
+            by["principal_arn"] = c->principal_arn;
+            by["user_agent"] = c->user_agent;
+            by["action"] = c->action;
+          }
+        }
+        nlohmann::json e = {{"account", s.account},
+                            {"region", s.region},
+                            {"id", snap->id},
+                            {"arn", SnapshotArn(*snap)},
+                            {"cluster", snap->cluster},
+                            {"type", snap->automated ? "automated" : "manual"},
+                            {"status", std::string(ShownStatus(*snap, *world_))},
+                            {"created", FormatIso8601(snap->create_time)},
+                            {"created_by", std::move(by)}};
+        if (!snap->source_arn.empty()) e["source_arn"] = snap->source_arn;
+        out.push_back(std::move(e));
+      }
+    }
+  }
   return out;
 }
 

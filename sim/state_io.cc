@@ -1,5 +1,6 @@
 #include "sim/state_io.h"
 
+#include <map>
 #include <unordered_map>
 
 namespace drsnap::sim {
@@ -51,16 +52,33 @@ std::string DumpState(const World& w) {
   }
   j["access_keys"] = keys;
 
+  // Infos and creators are written once each, by value: equal ones shared by
+  // different objects (a reloaded state, option group variants) dump alike.
   std::unordered_map<const DbInfo*, size_t> info_index;
+  std::map<std::string, size_t> info_by_value;
   json infos = json::array();
   auto info_ref = [&](const DbInfo* i) -> size_t {
-    auto [it, inserted] = info_index.emplace(i, infos.size());
+    auto known = info_index.find(i);
+    if (known != info_index.end()) return known->second;
+    json v = {{"db_id", i->db_id}, {"resource_id", i->resource_id},
+              {"engine", i->engine}, {"engine_version", i->engine_version},
+              {"license_model", i->license_model}, {"master_username", i->master_username},
+              {"storage_type", i->storage_type}, {"option_group", i->option_group},
+              {"port", i->port}, {"size_gb", i->size_gb}, {"create_time", Ms(i->create_time)}};
+    auto [it, inserted] =
+        info_by_value.emplace(v.dump(-1, ' ', false, json::error_handler_t::replace), infos.size());
+    if (inserted) infos.push_back(std::move(v));
+    info_index.emplace(i, it->second);
+    return it->second;
+  };
+  std::map<Creator, size_t> creator_index;
+  json creators = json::array();
+  auto creator_ref = [&](const Creator* c) -> size_t {
+    auto [it, inserted] = creator_index.emplace(*c, creators.size());
     if (inserted)
-      infos.push_back({{"db_id", i->db_id}, {"resource_id", i->resource_id},
-                       {"engine", i->engine}, {"engine_version", i->engine_version},
-                       {"license_model", i->license_model}, {"master_username", i->master_username},
-                       {"storage_type", i->storage_type}, {"option_group", i->option_group},
-                       {"port", i->port}, {"size_gb", i->size_gb}, {"create_time", Ms(i->create_time)}});
+      creators.push_back({{"source", c->source}, {"account", c->account},
+                          {"principal_arn", c->principal_arn}, {"user_agent", c->user_agent},
+                          {"action", c->action}});
     return it->second;
   };
   json scopes = json::array();
@@ -68,11 +86,29 @@ std::string DumpState(const World& w) {
     const Scope& s = *sp;
     json sj = {{"account", s.account}, {"region", s.region}};
     json kms = json::array();
-    for (const auto& [id, k] : s.keys)
-      kms.push_back({{"id", k.key_id}, {"arn", k.arn}, {"description", k.description},
-                     {"created", Ms(k.created)}, {"aws_managed", k.aws_managed},
-                     {"enabled", k.enabled}, {"allowed", k.allowed_accounts}});
+    for (const auto& [id, k] : s.keys) {
+      json kj = {{"id", k.key_id}, {"arn", k.arn}, {"description", k.description},
+                 {"created", Ms(k.created)}, {"aws_managed", k.aws_managed},
+                 {"enabled", k.enabled}, {"allowed", k.allowed_accounts}};
+      if (!k.grants.empty()) {
+        json grants = json::array();
+        for (const Grant& g : k.grants)
+          grants.push_back({{"id", g.grant_id}, {"token", g.token}, {"name", g.name},
+                            {"grantee", g.grantee}, {"retiring", g.retiring},
+                            {"issuing", g.issuing_account}, {"operations", g.operations},
+                            {"created", Ms(g.created)}});
+        kj["grants"] = std::move(grants);
+      }
+      kms.push_back(std::move(kj));
+    }
     sj["keys"] = kms;
+    if (!s.option_groups.empty()) {
+      json groups = json::array();
+      for (const auto& [n, g] : s.option_groups)
+        groups.push_back({{"name", g.name}, {"engine", g.engine}, {"major", g.major_version},
+                          {"description", g.description}});
+      sj["option_groups"] = std::move(groups);
+    }
     json aliases = json::array();
     for (const auto& [n, a] : s.aliases)
       aliases.push_back({{"name", n}, {"target", a.target_key_id}, {"created", Ms(a.created)}});
@@ -107,12 +143,14 @@ std::string DumpState(const World& w) {
         if (!x.source_region.empty()) e["source_region"] = x.source_region;
         if (!x.tags.empty()) e["tags"] = TagsJson(x.tags);
         if (!x.shared_with.empty()) e["shared_with"] = x.shared_with;
+        if (x.creator) e["creator"] = creator_ref(x.creator.get());
         snaps.push_back(std::move(e));
       }
     sj["snapshots"] = std::move(snaps);
     scopes.push_back(std::move(sj));
   }
   j["dbinfos"] = std::move(infos);
+  j["creators"] = std::move(creators);
   j["scopes"] = std::move(scopes);
   json events = json::array();
   for (const auto& e : w.events)
@@ -126,7 +164,8 @@ std::string DumpState(const World& w) {
     faults.push_back({{"kind", f.kind}, {"account", f.account}, {"region", f.region},
                       {"count", f.remaining}});
   j["faults"] = faults;
-  return j.dump();
+  // Tag values may hold any bytes a client sent: never fail on invalid UTF-8.
+  return j.dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
 Result<std::unique_ptr<World>> LoadState(std::string_view text) {
@@ -172,6 +211,12 @@ Result<std::unique_ptr<World>> LoadState(std::string_view text) {
       d->create_time = FromMs(i.at("create_time"));
       infos.push_back(std::move(d));
     }
+    std::vector<std::shared_ptr<const Creator>> creators;
+    if (j.contains("creators"))
+      for (const auto& c : j["creators"])
+        creators.push_back(w->InternCreator(Creator{c.at("source"), c.at("account"),
+                                                    c.at("principal_arn"), c.at("user_agent"),
+                                                    c.at("action")}));
     auto info = [&](const json& idx) {
       size_t n = idx.get<size_t>();
       if (n >= infos.size()) throw std::out_of_range("dbinfo index");
@@ -188,8 +233,18 @@ Result<std::unique_ptr<World>> LoadState(std::string_view text) {
         key.aws_managed = k.at("aws_managed");
         key.enabled = k.at("enabled");
         key.allowed_accounts = k.at("allowed").get<std::set<std::string>>();
+        if (k.contains("grants"))
+          for (const auto& g : k["grants"])
+            key.grants.push_back(Grant{g.at("id"), g.at("token"), g.at("name"), g.at("grantee"),
+                                       g.at("retiring"), g.at("issuing"),
+                                       g.at("operations").get<std::vector<std::string>>(),
+                                       FromMs(g.at("created"))});
         s.keys[key.key_id] = key;
       }
+      if (sj.contains("option_groups"))
+        for (const auto& g : sj["option_groups"])
+          s.option_groups[g.at("name")] =
+              OptionGroup{g.at("name"), g.at("engine"), g.at("major"), g.at("description")};
       for (const auto& a : sj.at("aliases"))
         s.aliases[a.at("name")] = Alias{a.at("target"), FromMs(a.at("created"))};
       for (const auto& d : sj.at("dbs")) {
@@ -233,6 +288,11 @@ Result<std::unique_ptr<World>> LoadState(std::string_view text) {
         x->source_region = e.value("source_region", "");
         if (e.contains("tags")) x->tags = TagsFrom(e["tags"]);
         if (e.contains("shared_with")) x->shared_with = e["shared_with"].get<std::vector<std::string>>();
+        if (e.contains("creator")) {
+          size_t n = e["creator"].get<size_t>();
+          if (n >= creators.size()) throw std::out_of_range("creator index");
+          x->creator = creators[n];
+        }
         w->InsertSnap(s, std::move(x));
       }
     }

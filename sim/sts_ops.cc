@@ -108,13 +108,13 @@ SimResponse World::HandleSts(const SimRequest& req) {
   auto acct = accounts.find(parsed->account);
   if (acct == accounts.end()) return denied();
   std::string role_name = parsed->resource.substr(parsed->resource.rfind('/') + 1);
-  if (!acct->second.roles.empty()) {
-    auto role = acct->second.roles.find(role_name);
-    if (role == acct->second.roles.end()) return denied();
-    if (!web && !role->second.external_id.empty() &&
-        p.GetOr("ExternalId", "") != role->second.external_id)
-      return denied();
-  }
+  // Only the roles the world defines exist (an account without a roles list
+  // has none), as on AWS, where assuming a missing role is AccessDenied.
+  auto role = acct->second.roles.find(role_name);
+  if (role == acct->second.roles.end()) return denied();
+  if (!web && !role->second.external_id.empty() &&
+      p.GetOr("ExternalId", "") != role->second.external_id)
+    return denied();
   if (web) {
     const std::string* token = p.Get("WebIdentityToken");
     if (!token || token->size() < 4)
@@ -139,13 +139,16 @@ SimResponse World::HandleSts(const SimRequest& req) {
   x.Text("AccessKeyId", key.access_key_id);
   x.Text("SecretAccessKey", key.secret_access_key);
   x.Text("SessionToken", key.session_token);
-  // The session expires on the simulator's clock (enforced there), but real
-  // clients compare Expiration with their wall clock: report it as wall time
-  // now + duration, or a world whose clock lags the wall would hand out
-  // credentials that clients consider expired at once.
-  x.Text("Expiration", FormatIso8601Seconds(std::chrono::time_point_cast<std::chrono::seconds>(
-                           std::chrono::system_clock::now()) +
-                       std::chrono::seconds(duration)));
+  // The session expires on the virtual clock, and Expiration says when: a
+  // client that refreshes before expiry is exercised against the world's
+  // time (a client comparing it with a wall clock far from the world's sees
+  // it expired or far away; session_expiration_clock "wall" reports wall
+  // time + duration instead).
+  TimePoint shown = *key.expiration;
+  if (settings.session_expiration_wall)
+    shown = std::chrono::time_point_cast<std::chrono::seconds>(std::chrono::system_clock::now()) +
+            std::chrono::seconds(duration);
+  x.Text("Expiration", FormatIso8601Seconds(shown));
   x.Close("Credentials");
   if (web) x.Text("SubjectFromWebIdentityToken", "system:serviceaccount:drsnap:drsnap");
   x.Open("AssumedRoleUser");

@@ -43,6 +43,23 @@ struct Settings {
   int restore_minutes = 10;
   int min_step_seconds = 60;  // shortest create/copy duration
   int max_events = 100000;    // events kept (besides AWS's 14 days); bounds memory
+  // Status of a copy, as DescribeDB(Cluster)Snapshots shows it. AWS does not
+  // document these for DB snapshots; the defaults follow the awscli example
+  // of copy-db-snapshot ("creating" for a same-region copy) and the
+  // DBClusterSnapshot.Status model text (available|copying|creating).
+  // Values: "pending" | "creating" | "copying".
+  std::string copy_status_queued = "pending";         // not started (queued)
+  std::string copy_status_same_region = "creating";   // running, within a region
+  std::string copy_status_cross_region = "copying";   // running, across regions
+  std::string cluster_copy_status_queued = "creating";
+  std::string cluster_copy_status = "copying";
+  // What a same-region DB snapshot copy reports of its source: "both"
+  // (SourceRegion and SourceDBSnapshotIdentifier, as the awscli example shows),
+  // "model" (SourceRegion; the identifier only for cross-account copies, as the
+  // model's text says) or "identifier" (only SourceDBSnapshotIdentifier).
+  std::string same_region_copy_source = "both";
+  // STS Expiration: on the virtual clock (where sessions expire), or wall time.
+  bool session_expiration_wall = false;
 
   nlohmann::json ToJson() const;
   // Applies the keys present in j; refuses unknown keys and bad values.
@@ -72,6 +89,16 @@ struct DbInfo {
 
 struct Scope;
 
+// Who created a snapshot: ground truth for tests (GET /_sim/snapshots).
+struct Creator {
+  std::string source;  // "api" | "world" (seeded) | "automated" (RDS's backups)
+  std::string account;        // api: the caller's account
+  std::string principal_arn;  // api: the caller identity of the signed request
+  std::string user_agent;     // api: the request's User-Agent
+  std::string action;         // api: "CreateDBSnapshot", "CopyDBSnapshot", ...
+  auto operator<=>(const Creator&) const = default;
+};
+
 // Kept small: a world may hold a million of them.
 struct Snapshot {
   std::string id;
@@ -82,6 +109,7 @@ struct Snapshot {
   std::string source_region;  // cross-region copies: the source region
   std::vector<Tag> tags;
   std::vector<std::string> shared_with;  // account ids and/or "all"
+  std::shared_ptr<const Creator> creator;  // shared by the snapshots of one creator
   TimePoint create_time{};
   TimePoint original_create_time{};
   TimePoint job_start{};  // creating/copying: when the work starts (queued copies later)
@@ -95,6 +123,11 @@ struct Snapshot {
   uint16_t retention_days = 0;  // automated: expiry after this many days
 
   bool encrypted() const { return !kms_key_arn.empty(); }
+  // A copy from another region (source_region is the source's region for
+  // every copy made now; older states left it empty for same-region ones).
+  bool cross_region() const;
+  // A copy that waits behind another copy of the same database.
+  bool queued(TimePoint now) const;
   bool public_() const;
   bool SharedWith(std::string_view account) const;
   int PercentProgress(TimePoint now) const;
@@ -117,6 +150,17 @@ struct Database {
   bool fail_when_ready = false;  // a fail_restores fault: ends "incompatible-restore"
 };
 
+struct Grant {
+  std::string grant_id;
+  std::string token;
+  std::string name;
+  std::string grantee;   // principal ARN
+  std::string retiring;  // principal ARN or ""
+  std::string issuing_account;
+  std::vector<std::string> operations;
+  TimePoint created{};
+};
+
 struct KmsKey {
   std::string key_id;
   std::string arn;
@@ -125,6 +169,16 @@ struct KmsKey {
   bool aws_managed = false;  // the aws/rds default key
   bool enabled = true;
   std::set<std::string> allowed_accounts;  // besides the owner
+  std::vector<Grant> grants;               // CreateGrant
+};
+
+// A non-default option group (default groups, "default:<engine>-<major>",
+// exist implicitly for every engine version in every account and region).
+struct OptionGroup {
+  std::string name;  // lowercase
+  std::string engine;
+  std::string major_version;
+  std::string description;
 };
 
 struct Alias {
@@ -145,6 +199,7 @@ struct Scope {
   std::map<std::string, Database, std::less<>> dbs[2];  // [0] instances, [1] clusters
   std::map<std::string, KmsKey, std::less<>> keys;       // by key id
   std::map<std::string, Alias, std::less<>> aliases;     // "alias/x" -> key
+  std::map<std::string, OptionGroup, std::less<>> option_groups;  // by lowercase name
   // Rendered XML of the placement fields (AZ, VPC) of snapshots here: [0]/[1].
   std::string xml_place[2];
 };
@@ -157,7 +212,7 @@ struct Role {
 struct Account {
   std::string id;
   std::string name;
-  std::map<std::string, Role, std::less<>> roles;  // empty: any role name may be assumed
+  std::map<std::string, Role, std::less<>> roles;  // the roles AssumeRole* may assume
 };
 
 // A lifecycle event, as RDS records it.
@@ -259,6 +314,15 @@ class World {
                            std::string_view ref);
   const KmsKey* KeyByArn(std::string_view arn);
   bool KeyUsableBy(const KmsKey& key, std::string_view account) const;
+  // The creator of snapshots made by this request (shared between them).
+  std::shared_ptr<const Creator> CreatorOf(const SimRequest& req);
+  std::shared_ptr<const Creator> InternCreator(Creator c);
+  static std::shared_ptr<const Creator> WorldCreator();
+  static std::shared_ptr<const Creator> AutomatedCreator();
+  // db with another option group: the same DbInfo when the group matches,
+  // else a copy (shared by every snapshot that asks for the same variant).
+  std::shared_ptr<const DbInfo> WithOptionGroup(const std::shared_ptr<const DbInfo>& db,
+                                                const std::string& option_group);
   void Record(Scope& s, std::string_view event_id, std::string_view category,
               std::string_view source_type, std::string_view source_id,
               std::string_view source_arn, std::string message);
@@ -274,7 +338,9 @@ class World {
   // Recomputes the agenda from the state (after loading).
   void RebuildAgenda();
   // Starts an automated/manual snapshot of db now; returns it.
-  Snapshot* TakeSnapshot(Scope& s, Database& db, std::string id, bool automated);
+  // creator: who asked (null: RDS itself for automated ones).
+  Snapshot* TakeSnapshot(Scope& s, Database& db, std::string id, bool automated,
+                         std::shared_ptr<const Creator> creator = nullptr);
   Duration CreateDuration(int size_gb) const;
   Duration CopyDuration(int size_gb, bool cross_region, bool incremental) const;
 
@@ -301,6 +367,8 @@ class World {
            std::less<>>
       shared_[2];
   std::map<std::string, std::set<Snapshot*, ByOwnerAndId>, std::less<>> public_[2];
+  std::map<Creator, std::shared_ptr<const Creator>> creators_;
+  std::map<std::pair<const DbInfo*, std::string>, std::weak_ptr<const DbInfo>> db_variants_;
   size_t first_new_event_ = 0;
   uint64_t request_seq_ = 0;  // index into events of the first event not yet taken
 };
@@ -325,6 +393,17 @@ bool ValidAccountId(std::string_view s);
 // "04:00-04:30" -> minutes of day of start and end; nullopt when malformed.
 std::optional<std::pair<int, int>> ParseWindow(std::string_view w);
 std::string AutomatedSnapshotId(std::string_view db_id, TimePoint t);
+
+// Option groups: the major version an engine version belongs to ("16" for
+// postgres 16.3, "8.0" for mysql 8.0.39), the default group's name
+// ("default:postgres-16", "default:mysql-8-0"), and whether a group (default
+// or the scope's own) exists and suits an engine version.
+std::string MajorEngineVersion(std::string_view engine, std::string_view version);
+std::string DefaultOptionGroupName(std::string_view engine, std::string_view version);
+// The group named `name` in scope s (a default group of any known engine
+// counts as existing); nullopt when there is none.
+std::optional<OptionGroup> FindOptionGroup(const Scope& s, std::string_view name);
+bool OptionGroupSuits(const OptionGroup& g, std::string_view engine, std::string_view version);
 
 // A DbInfo for a new DB with engine defaults (version, port, license, ...).
 std::shared_ptr<DbInfo> NewDbInfo(World& w, bool cluster, std::string id, std::string engine);

@@ -78,7 +78,8 @@ void World::RebuildAgenda() {
   }
 }
 
-Snapshot* World::TakeSnapshot(Scope& s, Database& db, std::string id, bool automated) {
+Snapshot* World::TakeSnapshot(Scope& s, Database& db, std::string id, bool automated,
+                              std::shared_ptr<const Creator> creator) {
   auto snap = std::make_unique<Snapshot>();
   snap->id = std::move(id);
   snap->cluster = db.cluster;
@@ -92,6 +93,7 @@ Snapshot* World::TakeSnapshot(Scope& s, Database& db, std::string id, bool autom
   snap->status = SnapStatus::kCreating;
   snap->retention_days = static_cast<uint16_t>(std::max(0, db.retention_days));
   snap->fail_at_end = TakeFault("fail_snapshots", s.account, s.region);
+  snap->creator = creator ? std::move(creator) : AutomatedCreator();
   if (!automated && !db.cluster) {
     // CopyTagsToSnapshot is not modelled as a DB attribute; manual snapshots
     // start without tags, like AWS's default.
@@ -128,7 +130,7 @@ void World::FinishJob(Snapshot* snap) {
   std::string arn = SnapshotArn(*snap);
   if (was_copy) {
     if (snap->cluster) return;  // no cluster copy-finished event is documented
-    bool cross = !snap->source_region.empty();
+    bool cross = snap->cross_region();
     auto mins = duration_cast<minutes>(snap->job_end - snap->create_time).count();
     if (failed) {
       Record(s, cross ? "RDS-EVENT-0061" : "RDS-EVENT-0190", "notification", "db-snapshot",

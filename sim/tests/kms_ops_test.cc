@@ -98,5 +98,75 @@ TEST(KmsOpsTest, DefaultRdsKeyAndListAliases) {
   EXPECT_EQ(ErrorCode(bad), "ValidationException");
 }
 
+TEST(KmsOpsTest, CreateListRevokeGrant) {
+  auto sim = ExampleWorld();
+  auto key = Body(Kms(*sim, kProd, kEast, "DescribeKey", {{"KeyId", "alias/prod-private"}}));
+  std::string arn = key["KeyMetadata"]["Arn"], id = key["KeyMetadata"]["KeyId"];
+  // KeyId: "Specify the key ID or key ARN of the KMS key" (no aliases).
+  auto r = Kms(*sim, kProd, kEast, "CreateGrant",
+               {{"KeyId", "alias/prod-private"},
+                {"GranteePrincipal", "arn:aws:iam::222222222222:root"},
+                {"Operations", {"Decrypt"}}});
+  EXPECT_EQ(ErrorCode(r), "NotFoundException");
+  // Another account cannot grant on a key its policy does not open to it.
+  EXPECT_EQ(ErrorCode(Kms(*sim, kVault, kEast, "CreateGrant",
+                          {{"KeyId", arn}, {"GranteePrincipal", "arn:aws:iam::222222222222:root"},
+                           {"Operations", {"Decrypt"}}})),
+            "AccessDeniedException");
+  r = Kms(*sim, kProd, kEast, "CreateGrant",
+               {{"KeyId", id},
+                {"GranteePrincipal", "arn:aws:iam::222222222222:root"},
+                {"Operations", {"Decrypt", "DescribeKey", "CreateGrant"}},
+                {"Name", "dr-copy"}});
+  ASSERT_EQ(r.status, 200) << r.body;
+  std::string grant_id = Body(r)["GrantId"];
+  EXPECT_EQ(grant_id.size(), 64u);
+  EXPECT_FALSE(Body(r)["GrantToken"].get<std::string>().empty());
+  r = Kms(*sim, kProd, kEast, "ListGrants", {{"KeyId", arn}});
+  ASSERT_EQ(r.status, 200) << r.body;
+  json grants = Body(r)["Grants"];
+  ASSERT_EQ(grants.size(), 1u);
+  EXPECT_EQ(grants[0]["GrantId"], grant_id);
+  EXPECT_EQ(grants[0]["KeyId"], arn);
+  EXPECT_EQ(grants[0]["Name"], "dr-copy");
+  EXPECT_EQ(grants[0]["GranteePrincipal"], "arn:aws:iam::222222222222:root");
+  EXPECT_EQ(grants[0]["IssuingAccount"], "arn:aws:iam::111111111111:root");
+  EXPECT_EQ(grants[0]["Operations"], json({"Decrypt", "DescribeKey", "CreateGrant"}));
+  EXPECT_EQ(Body(r)["Truncated"], false);
+  // Validation: unknown operation, unknown key, missing grantee.
+  EXPECT_EQ(ErrorCode(Kms(*sim, kProd, kEast, "CreateGrant",
+                          {{"KeyId", arn}, {"GranteePrincipal", "arn:aws:iam::222222222222:root"},
+                           {"Operations", {"Fly"}}})),
+            "ValidationException");
+  EXPECT_EQ(ErrorCode(Kms(*sim, kProd, kEast, "CreateGrant",
+                          {{"KeyId", "alias/nope"},
+                           {"GranteePrincipal", "arn:aws:iam::222222222222:root"},
+                           {"Operations", {"Decrypt"}}})),
+            "NotFoundException");
+  EXPECT_EQ(ErrorCode(Kms(*sim, kProd, kEast, "CreateGrant",
+                          {{"KeyId", arn}, {"Operations", {"Decrypt"}}})),
+            "ValidationException");
+  // RevokeGrant removes it.
+  r = Kms(*sim, kProd, kEast, "RevokeGrant", {{"KeyId", arn}, {"GrantId", grant_id}});
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_TRUE(Body(Kms(*sim, kProd, kEast, "ListGrants", {{"KeyId", arn}}))["Grants"].empty());
+  EXPECT_EQ(ErrorCode(Kms(*sim, kProd, kEast, "RevokeGrant", {{"KeyId", arn}, {"GrantId", grant_id}})),
+            "NotFoundException");
+}
+
+TEST(KmsOpsTest, GrantSurvivesStateDump) {
+  auto sim = ExampleWorld();
+  auto key = Body(Kms(*sim, kProd, kEast, "DescribeKey", {{"KeyId", "alias/prod-private"}}));
+  std::string arn = key["KeyMetadata"]["Arn"];
+  auto r = Kms(*sim, kProd, kEast, "CreateGrant",
+               {{"KeyId", arn},
+                {"GranteePrincipal", "arn:aws:iam::222222222222:root"},
+                {"Operations", {"Decrypt"}}});
+  ASSERT_EQ(r.status, 200) << r.body;
+  auto other = Simulator::Empty();
+  ASSERT_TRUE(other->LoadStateJson(sim->DumpStateJson()).has_value());
+  EXPECT_EQ(Body(Kms(*other, kProd, kEast, "ListGrants", {{"KeyId", arn}}))["Grants"].size(), 1u);
+}
+
 }  // namespace
 }  // namespace drsnap::sim

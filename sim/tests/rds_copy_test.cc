@@ -44,9 +44,9 @@ TEST_F(RdsCopyTest, SameRegionCopyWithinAccount) {
   auto r = Copy(kProd, kEast, "s1", "s1-copy");
   ASSERT_EQ(r.status, 200) << r.body;
   const std::string s = "/CopyDBSnapshotResponse/CopyDBSnapshotResult/DBSnapshot/";
-  EXPECT_EQ(XText(r, s + "Status"), "copying");
+  EXPECT_EQ(XText(r, s + "Status"), "creating");  // as the awscli example shows
   EXPECT_EQ(XText(r, s + "SourceDBSnapshotIdentifier"), ProdSnapshotArn("s1"));
-  EXPECT_EQ(XText(r, s + "SourceRegion"), "");
+  EXPECT_EQ(XText(r, s + "SourceRegion"), "us-east-1");
   EXPECT_EQ(XText(r, s + "OriginalSnapshotCreateTime"), "2026-11-23T00:00:00.000Z");
   EXPECT_EQ(XText(r, s + "SnapshotCreateTime"), "2026-11-23T00:10:00.000Z");
   // Keeps the source key when none is given.
@@ -54,7 +54,7 @@ TEST_F(RdsCopyTest, SameRegionCopyWithinAccount) {
   EXPECT_EQ(XText(r, s + "KmsKeyId"), XText(src, "//DBSnapshot/KmsKeyId"));
   // 100 GB at 200 MB/s = 512 s.
   sim_->Advance(seconds(500));
-  EXPECT_EQ(Status(kProd, kEast, "s1-copy"), "copying");
+  EXPECT_EQ(Status(kProd, kEast, "s1-copy"), "creating");
   sim_->Advance(seconds(20));
   EXPECT_EQ(Status(kProd, kEast, "s1-copy"), "available");
   EXPECT_EQ(ErrorCode(Copy(kProd, kEast, "s1", "s1-copy")), "DBSnapshotAlreadyExists");
@@ -225,7 +225,8 @@ TEST_F(RdsCopyTest, CopyTagsAndTags) {
            {"CopyTags", "true"}, {"Tags.Tag.1.Key", "b"}, {"Tags.Tag.1.Value", "2"},
            {"PreSignedUrl", "https://ignored"}});
   ASSERT_EQ(r.status, 200) << r.body;
-  EXPECT_EQ(XAll(r, "//DBSnapshot/TagList/Tag/Key"), (std::vector<std::string>{"a", "b"}));
+  // Explicit tags replace CopyTags (RdsFidelityTest.ExplicitTagsReplaceCopyTags).
+  EXPECT_EQ(XAll(r, "//DBSnapshot/TagList/Tag/Key"), (std::vector<std::string>{"b"}));
   r = Rds(*sim_, kProd, kEast, "CopyDBSnapshot",
           {{"SourceDBSnapshotIdentifier", "t1"}, {"TargetDBSnapshotIdentifier", "t3"},
            {"Tags.Tag.1.Key", "aws:cloudformation:stack"}, {"Tags.Tag.1.Value", "2"}});
@@ -243,11 +244,10 @@ TEST_F(RdsCopyTest, ClusterSnapshotCopyRules) {
   ASSERT_EQ(r.status, 200) << r.body;
   EXPECT_EQ(XText(r, "//DBClusterSnapshotAttribute/AttributeValues/AttributeValue"), kVault);
   std::string arn = "arn:aws:rds:us-east-1:111111111111:cluster-snapshot:l1";
-  ASSERT_TRUE(sim_->UpdateSettings({{"copy_rule", "one-step"}}).has_value());
   r = Rds(*sim_, kVault, kWest, "CopyDBClusterSnapshot",
           {{"SourceDBClusterSnapshotIdentifier", arn}, {"TargetDBClusterSnapshotIdentifier", "l1w"},
            {"KmsKeyId", "alias/vault"}});
-  EXPECT_EQ(ErrorCode(r), "InvalidParameterCombination");  // Aurora: same region only
+  EXPECT_EQ(ErrorCode(r), "InvalidParameterCombination");  // strict rule: same region only
   r = Rds(*sim_, kVault, kEast, "CopyDBClusterSnapshot",
           {{"SourceDBClusterSnapshotIdentifier", arn}, {"TargetDBClusterSnapshotIdentifier", "l1v"},
            {"KmsKeyId", "alias/vault"}});

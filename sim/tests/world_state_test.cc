@@ -23,7 +23,7 @@ TEST(WorldStateTest, DumpAndLoadRoundTrip) {
                    {"TargetDBSnapshotIdentifier", "v1"}, {"KmsKeyId", "alias/vault"}});
   ASSERT_EQ(copy.status, 200) << copy.body;
   auto sts = Sts(*sim, kProd, "AssumeRole",
-                 {{"RoleArn", "arn:aws:iam::111111111111:role/x"}, {"RoleSessionName", "ses"}});
+                 {{"RoleArn", "arn:aws:iam::111111111111:role/drsnap-source"}, {"RoleSessionName", "ses"}});
   std::string akid = XText(sts, "//Credentials/AccessKeyId");
   ASSERT_TRUE(sim->InjectFault({{"kind", "fail_copies"}, {"count", 2}}).has_value());
 
