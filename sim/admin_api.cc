@@ -445,8 +445,8 @@ AdminResponse AdminApi::Handle(std::string_view method, std::string_view path,
     if (!get) return wrong_method();
     std::string account = QueryValue(raw_query, "account").value_or("");
     std::string region = QueryValue(raw_query, "region").value_or("");
-    if (!account.empty() && (account.size() != 12 ||
-                             account.find_first_not_of("0123456789") != std::string::npos))
+    if (!account.empty() &&
+        (account.size() != 12 || account.find_first_not_of("0123456789") != std::string::npos))
       return ErrorJson(400, "InvalidParameterValue", "account must be a 12-digit account id");
     return JsonResponse(200, ctx_.simulator->Snapshots(account, region));
   }

@@ -8,9 +8,9 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <charconv>
 #include <cstdio>
-#include <cerrno>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
@@ -128,10 +128,10 @@ std::optional<std::string> ParseFlags(int argc, char** argv, Flags* f, bool* hel
       f->options.allow_remote_admin = true;
     } else {
       static constexpr std::string_view kValueFlags[] = {
-          "--port",         "--host",           "--world",         "--state",
-          "--time-rate",    "--throttle-burst", "--throttle-rate", "--fail-rate",
-          "--drop-rate",    "--latency-ms",     "--seed",          "--signature-clock",
-          "--event-target", "--threads",      "--max-body-bytes", "--read-timeout-ms"};
+          "--port",         "--host",           "--world",          "--state",
+          "--time-rate",    "--throttle-burst", "--throttle-rate",  "--fail-rate",
+          "--drop-rate",    "--latency-ms",     "--seed",           "--signature-clock",
+          "--event-target", "--threads",        "--max-body-bytes", "--read-timeout-ms"};
       if (std::find(std::begin(kValueFlags), std::end(kValueFlags), arg) == std::end(kValueFlags)) {
         return "unknown flag " + std::string(arg) + " (see --help)";
       }
@@ -182,7 +182,8 @@ std::optional<std::string> ParseFlags(int argc, char** argv, Flags* f, bool* hel
           return "--max-body-bytes must be 1024..17179869184";
         f->options.max_body_bytes = static_cast<size_t>(n);
       } else if (arg == "--read-timeout-ms") {
-        if (!ParseInt(*v, &n) || n < 10 || n > 3600000) return "--read-timeout-ms must be 10..3600000";
+        if (!ParseInt(*v, &n) || n < 10 || n > 3600000)
+          return "--read-timeout-ms must be 10..3600000";
         f->options.read_timeout = std::chrono::milliseconds(n);
       } else if (arg == "--threads") {
         if (!ParseInt(*v, &n) || n < 1 || n > 1024) return "--threads must be 1..1024";

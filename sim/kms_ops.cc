@@ -51,8 +51,7 @@ std::set<std::string> PolicyAccounts(const json& policy) {
   json stmts = policy["Statement"];
   if (stmts.is_object()) stmts = json::array({stmts});
   for (const auto& st : stmts) {
-    if (!st.is_object() || st.value("Effect", "") != "Allow" || !st.contains("Principal"))
-      continue;
+    if (!st.is_object() || st.value("Effect", "") != "Allow" || !st.contains("Principal")) continue;
     const json& pr = st["Principal"];
     if (pr.is_object() && pr.contains("AWS")) {
       if (pr["AWS"].is_array())
@@ -64,14 +63,24 @@ std::set<std::string> PolicyAccounts(const json& policy) {
   return out;
 }
 
-std::string Dump(const json& j) {
-  return j.dump(-1, ' ', false, json::error_handler_t::replace);
-}
+std::string Dump(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
 
-constexpr std::string_view kGrantOperations[] = {
-    "Decrypt", "Encrypt", "GenerateDataKey", "GenerateDataKeyWithoutPlaintext", "ReEncryptFrom",
-    "ReEncryptTo", "Sign", "Verify", "GetPublicKey", "CreateGrant", "RetireGrant", "DescribeKey",
-    "GenerateDataKeyPair", "GenerateDataKeyPairWithoutPlaintext", "GenerateMac", "VerifyMac"};
+constexpr std::string_view kGrantOperations[] = {"Decrypt",
+                                                 "Encrypt",
+                                                 "GenerateDataKey",
+                                                 "GenerateDataKeyWithoutPlaintext",
+                                                 "ReEncryptFrom",
+                                                 "ReEncryptTo",
+                                                 "Sign",
+                                                 "Verify",
+                                                 "GetPublicKey",
+                                                 "CreateGrant",
+                                                 "RetireGrant",
+                                                 "DescribeKey",
+                                                 "GenerateDataKeyPair",
+                                                 "GenerateDataKeyPairWithoutPlaintext",
+                                                 "GenerateMac",
+                                                 "VerifyMac"};
 
 }  // namespace
 
@@ -124,14 +133,16 @@ SimResponse World::HandleKms(const SimRequest& req) {
   if (a == "CreateAlias") {
     auto name = str("AliasName");
     auto target = str("TargetKeyId");
-    if (!name || !target) return fail(400, "ValidationException", "AliasName and TargetKeyId are required");
+    if (!name || !target)
+      return fail(400, "ValidationException", "AliasName and TargetKeyId are required");
     if (!name->starts_with("alias/") || name->size() <= 6)
       return fail(400, "ValidationException", "Alias must start with the prefix \"alias/\".");
     if (name->starts_with("alias/aws/"))
       return fail(400, "NotAuthorizedException", "Cannot create alias with prefix 'alias/aws/'");
     if (s.aliases.count(*name))
-      return fail(400, "AlreadyExistsException", "An alias with the name arn:aws:kms:" + region +
-                                                     ":" + me + ":" + *name + " already exists");
+      return fail(400, "AlreadyExistsException",
+                  "An alias with the name arn:aws:kms:" + region + ":" + me + ":" + *name +
+                      " already exists");
     const KmsKey* key = ResolveKey(me, region, *target);
     if (!key || key->arn.find(":" + me + ":") == std::string::npos)
       return fail(400, "NotFoundException", "Key '" + *target + "' does not exist");
@@ -152,17 +163,20 @@ SimResponse World::HandleKms(const SimRequest& req) {
       bool own = key && key->arn.find(":" + me + ":") != std::string::npos;
       if (key && !own && !KeyUsableBy(*key, me)) {
         return fail(400, "AccessDeniedException",
-                    "User: " + req.caller_arn + " is not authorized to perform: kms:DescribeKey on resource: " + key->arn);
+                    "User: " + req.caller_arn +
+                        " is not authorized to perform: kms:DescribeKey on resource: " + key->arn);
       }
     } else {
       key = FindKey(me, region, *ref);
     }
     if (!key) {
       if (ref->find("alias/") != std::string::npos) {
-        std::string full = ref->starts_with("arn:") ? *ref : "arn:aws:kms:" + region + ":" + me + ":" + *ref;
+        std::string full =
+            ref->starts_with("arn:") ? *ref : "arn:aws:kms:" + region + ":" + me + ":" + *ref;
         return fail(400, "NotFoundException", "Alias " + full + " is not found.");
       }
-      std::string full = ref->starts_with("arn:") ? *ref : "arn:aws:kms:" + region + ":" + me + ":key/" + *ref;
+      std::string full =
+          ref->starts_with("arn:") ? *ref : "arn:aws:kms:" + region + ":" + me + ":key/" + *ref;
       return fail(400, "NotFoundException", "Key '" + full + "' does not exist");
     }
     auto p = ParseArn(key->arn);

@@ -160,8 +160,8 @@ OpResult CreateDatabase(RdsCall& c, bool cluster) {
     db.info->option_group = DefaultOptionGroupName(db.info->engine, *v);
   }
   if (!cluster) {
-    auto group = ChooseOptionGroup(c.scope, c.p.Get("OptionGroupName"), *db.info,
-                                   db.info->option_group);
+    auto group =
+        ChooseOptionGroup(c.scope, c.p.Get("OptionGroupName"), *db.info, db.info->option_group);
     if (!group) return std::unexpected(group.error());
     db.info->option_group = *group;
   }
@@ -172,8 +172,8 @@ OpResult CreateDatabase(RdsCall& c, bool cluster) {
   db.tags = std::move(tags);
   const std::string* kms = c.p.Get("KmsKeyId");
   if (*encrypted || kms) {
-    const KmsKey* key = kms ? w.ResolveKey(c.req.account_id, c.req.region, *kms)
-                            : &w.DefaultKey(c.scope);
+    const KmsKey* key =
+        kms ? w.ResolveKey(c.req.account_id, c.req.region, *kms) : &w.DefaultKey(c.scope);
     if (!key)
       return ApiFail(400, "KMSKeyNotAccessibleFault",
                      "The specified KMS key [" + *kms +
@@ -347,8 +347,7 @@ std::expected<std::vector<Tag>*, ApiError> TagTarget(RdsCall& c) {
   const std::string* name = c.p.Get("ResourceName");
   if (!name) return MissingParameter("ResourceName");
   auto a = ParseArn(*name);
-  if (!a || a->service != "rds")
-    return InvalidParameterValue("Invalid resource name: " + *name);
+  if (!a || a->service != "rds") return InvalidParameterValue("Invalid resource name: " + *name);
   const std::string& t = a->resource_type;
   bool own = a->account == c.req.account_id && a->region == c.req.region;
   if (t == "snapshot" || t == "cluster-snapshot") {
@@ -389,9 +388,9 @@ OpResult RemoveTagsFromResource(RdsCall& c) {
   if (!target) return std::unexpected(target.error());
   auto& tags = **target;
   for (const auto& key : keys)
-    tags.erase(std::remove_if(tags.begin(), tags.end(),
-                              [&](const Tag& t) { return t.first == key; }),
-               tags.end());
+    tags.erase(
+        std::remove_if(tags.begin(), tags.end(), [&](const Tag& t) { return t.first == key; }),
+        tags.end());
   return std::string();
 }
 
@@ -466,8 +465,8 @@ void WriteOptionGroup(XmlWriter& x, const Scope& s, const OptionGroup& g) {
 }  // namespace
 
 OpResult CreateOptionGroup(RdsCall& c) {
-  for (const char* p : {"OptionGroupName", "EngineName", "MajorEngineVersion",
-                        "OptionGroupDescription"})
+  for (const char* p :
+       {"OptionGroupName", "EngineName", "MajorEngineVersion", "OptionGroupDescription"})
     if (!c.p.Get(p)) return MissingParameter(p);
   std::string name = ToLower(*c.p.Get("OptionGroupName"));
   if (!ValidIdentifier(name, 255))
@@ -568,8 +567,7 @@ OpResult DescribeEvents(RdsCall& c) {
   } else if (const std::string* d = c.p.Get("Duration")) {
     int mins = 0;
     auto r = std::from_chars(d->data(), d->data() + d->size(), mins);
-    if (r.ec != std::errc() || mins < 0)
-      return InvalidParameterValue("Invalid Duration: " + *d);
+    if (r.ec != std::errc() || mins < 0) return InvalidParameterValue("Invalid Duration: " + *d);
     start = end - std::chrono::minutes(mins);
   }
   size_t skip = 0;

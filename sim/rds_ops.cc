@@ -82,18 +82,22 @@ std::expected<void, ApiError> CheckTags(const std::vector<Tag>& tags) {
     // Tag.Key: "can't be prefixed with aws: or rds:" (the RDS API reference).
     std::string lower = ToLower(k);
     if (lower.starts_with("aws:") || lower.starts_with("rds:"))
-      return InvalidParameterValue("Tag keys cannot start with the reserved prefixes 'aws:' or "
-                                   "'rds:' (" + k + ").");
+      return InvalidParameterValue(
+          "Tag keys cannot start with the reserved prefixes 'aws:' or "
+          "'rds:' (" +
+          k + ").");
   }
   return {};
 }
 
 void MergeTags(std::vector<Tag>* into, const std::vector<Tag>& add) {
   for (const auto& t : add) {
-    auto it = std::find_if(into->begin(), into->end(),
-                           [&](const Tag& e) { return e.first == t.first; });
-    if (it != into->end()) it->second = t.second;
-    else into->push_back(t);
+    auto it =
+        std::find_if(into->begin(), into->end(), [&](const Tag& e) { return e.first == t.first; });
+    if (it != into->end())
+      it->second = t.second;
+    else
+      into->push_back(t);
   }
 }
 
@@ -134,7 +138,8 @@ std::string VpcId(std::string_view account, std::string_view region) {
   // A stable fake VPC id per account-region.
   size_t h = std::hash<std::string>{}(std::string(account) + "/" + std::string(region));
   char buf[32];
-  std::snprintf(buf, sizeof buf, "vpc-%017llx", static_cast<unsigned long long>(h) & 0xfffffffffffffffULL);
+  std::snprintf(buf, sizeof buf, "vpc-%017llx",
+                static_cast<unsigned long long>(h) & 0xfffffffffffffffULL);
   return std::string(buf, 21);
 }
 
@@ -227,8 +232,8 @@ void WriteSnapshot(XmlWriter& x, const Snapshot& s, const World& w, std::string_
   bool foreign = viewer != owner.account;
   std::string_view type = s.automated ? "automated" : "manual";
   if (foreign) {
-    bool named = std::find(s.shared_with.begin(), s.shared_with.end(), viewer) !=
-                 s.shared_with.end();
+    bool named =
+        std::find(s.shared_with.begin(), s.shared_with.end(), viewer) != s.shared_with.end();
     type = named ? "shared" : "public";
   }
   std::string& out = x.str();
@@ -236,8 +241,10 @@ void WriteSnapshot(XmlWriter& x, const Snapshot& s, const World& w, std::string_
   std::string_view el = element.empty() ? (cluster ? "DBClusterSnapshot" : "DBSnapshot") : element;
   x.Open(el);
   out.append(cluster ? "<DBClusterSnapshotIdentifier>" : "<DBSnapshotIdentifier>");
-  if (foreign) AppendSnapshotArn(&out, s);
-  else AppendXmlEscaped(&out, s.id);
+  if (foreign)
+    AppendSnapshotArn(&out, s);
+  else
+    AppendXmlEscaped(&out, s.id);
   out.append(cluster ? "</DBClusterSnapshotIdentifier>" : "</DBSnapshotIdentifier>");
   x.Time("SnapshotCreateTime", s.create_time);
   x.Text("Status", ShownStatus(s, w));
@@ -267,8 +274,10 @@ void WriteSnapshot(XmlWriter& x, const Snapshot& s, const World& w, std::string_
   out.append(cluster ? "<DBClusterSnapshotArn>" : "<DBSnapshotArn>");
   AppendSnapshotArn(&out, s);
   out.append(cluster ? "</DBClusterSnapshotArn>" : "</DBSnapshotArn>");
-  if (foreign || s.tags.empty()) x.Empty("TagList");
-  else WriteTagList(x, s.tags);
+  if (foreign || s.tags.empty())
+    x.Empty("TagList");
+  else
+    WriteTagList(x, s.tags);
   if (!cluster) x.Time("OriginalSnapshotCreateTime", s.original_create_time);
   x.Close(el);
 }
@@ -277,8 +286,8 @@ void WriteDatabase(XmlWriter& x, const Scope& scope, const Database& d, TimePoin
                    std::string_view element) {
   const DbInfo& db = *d.info;
   std::string arn = DbArn(scope.region, scope.account, d.cluster, db.db_id);
-  std::string host_suffix = "." + scope.account.substr(0, 12) + "." + scope.region +
-                            ".rds.amazonaws.com";
+  std::string host_suffix =
+      "." + scope.account.substr(0, 12) + "." + scope.region + ".rds.amazonaws.com";
   bool ready = d.status == "available";
   if (!d.cluster) {
     x.Open(element.empty() ? "DBInstance" : element);
@@ -404,43 +413,71 @@ SimResponse World::HandleRds(const SimRequest& req) {
     return resp;
   };
   if (req.account_id.empty())
-    return fail(ApiError{403, "MissingAuthenticationToken",
-                         "Request is missing Authentication Token"});
+    return fail(
+        ApiError{403, "MissingAuthenticationToken", "Request is missing Authentication Token"});
   RdsCall c{*this, req, Params(req.params), GetScope(req.account_id, req.region)};
   const std::string& a = req.action;
   OpResult r;
   bool has_result = true;
-  if (a == "DescribeDBSnapshots") r = DescribeSnapshots(c, false);
-  else if (a == "DescribeDBClusterSnapshots") r = DescribeSnapshots(c, true);
-  else if (a == "CreateDBSnapshot") r = CreateSnapshot(c, false);
-  else if (a == "CreateDBClusterSnapshot") r = CreateSnapshot(c, true);
-  else if (a == "CopyDBSnapshot") r = CopySnapshot(c, false);
-  else if (a == "CopyDBClusterSnapshot") r = CopySnapshot(c, true);
-  else if (a == "DeleteDBSnapshot") r = DeleteSnapshot(c, false);
-  else if (a == "DeleteDBClusterSnapshot") r = DeleteSnapshot(c, true);
-  else if (a == "ModifyDBSnapshotAttribute") r = ModifySnapshotAttribute(c, false);
-  else if (a == "ModifyDBClusterSnapshotAttribute") r = ModifySnapshotAttribute(c, true);
-  else if (a == "DescribeDBSnapshotAttributes") r = DescribeSnapshotAttributes(c, false);
-  else if (a == "DescribeDBClusterSnapshotAttributes") r = DescribeSnapshotAttributes(c, true);
-  else if (a == "DescribeDBInstances") r = DescribeDatabases(c, false);
-  else if (a == "DescribeDBClusters") r = DescribeDatabases(c, true);
-  else if (a == "CreateDBInstance") r = CreateDatabase(c, false);
-  else if (a == "CreateDBCluster") r = CreateDatabase(c, true);
-  else if (a == "DeleteDBInstance") r = DeleteDatabase(c, false);
-  else if (a == "DeleteDBCluster") r = DeleteDatabase(c, true);
-  else if (a == "RestoreDBInstanceFromDBSnapshot") r = RestoreFromSnapshot(c, false);
-  else if (a == "RestoreDBClusterFromSnapshot") r = RestoreFromSnapshot(c, true);
-  else if (a == "AddTagsToResource") r = AddTagsToResource(c), has_result = false;
-  else if (a == "RemoveTagsFromResource") r = RemoveTagsFromResource(c), has_result = false;
-  else if (a == "ListTagsForResource") r = ListTagsForResource(c);
-  else if (a == "DescribeEvents") r = DescribeEvents(c);
-  else if (a == "DescribeAccountAttributes") r = DescribeAccountAttributes(c);
-  else if (a == "CreateOptionGroup") r = CreateOptionGroup(c);
-  else if (a == "DescribeOptionGroups") r = DescribeOptionGroups(c);
-  else if (a == "DeleteOptionGroup") r = DeleteOptionGroup(c), has_result = false;
+  if (a == "DescribeDBSnapshots")
+    r = DescribeSnapshots(c, false);
+  else if (a == "DescribeDBClusterSnapshots")
+    r = DescribeSnapshots(c, true);
+  else if (a == "CreateDBSnapshot")
+    r = CreateSnapshot(c, false);
+  else if (a == "CreateDBClusterSnapshot")
+    r = CreateSnapshot(c, true);
+  else if (a == "CopyDBSnapshot")
+    r = CopySnapshot(c, false);
+  else if (a == "CopyDBClusterSnapshot")
+    r = CopySnapshot(c, true);
+  else if (a == "DeleteDBSnapshot")
+    r = DeleteSnapshot(c, false);
+  else if (a == "DeleteDBClusterSnapshot")
+    r = DeleteSnapshot(c, true);
+  else if (a == "ModifyDBSnapshotAttribute")
+    r = ModifySnapshotAttribute(c, false);
+  else if (a == "ModifyDBClusterSnapshotAttribute")
+    r = ModifySnapshotAttribute(c, true);
+  else if (a == "DescribeDBSnapshotAttributes")
+    r = DescribeSnapshotAttributes(c, false);
+  else if (a == "DescribeDBClusterSnapshotAttributes")
+    r = DescribeSnapshotAttributes(c, true);
+  else if (a == "DescribeDBInstances")
+    r = DescribeDatabases(c, false);
+  else if (a == "DescribeDBClusters")
+    r = DescribeDatabases(c, true);
+  else if (a == "CreateDBInstance")
+    r = CreateDatabase(c, false);
+  else if (a == "CreateDBCluster")
+    r = CreateDatabase(c, true);
+  else if (a == "DeleteDBInstance")
+    r = DeleteDatabase(c, false);
+  else if (a == "DeleteDBCluster")
+    r = DeleteDatabase(c, true);
+  else if (a == "RestoreDBInstanceFromDBSnapshot")
+    r = RestoreFromSnapshot(c, false);
+  else if (a == "RestoreDBClusterFromSnapshot")
+    r = RestoreFromSnapshot(c, true);
+  else if (a == "AddTagsToResource")
+    r = AddTagsToResource(c), has_result = false;
+  else if (a == "RemoveTagsFromResource")
+    r = RemoveTagsFromResource(c), has_result = false;
+  else if (a == "ListTagsForResource")
+    r = ListTagsForResource(c);
+  else if (a == "DescribeEvents")
+    r = DescribeEvents(c);
+  else if (a == "DescribeAccountAttributes")
+    r = DescribeAccountAttributes(c);
+  else if (a == "CreateOptionGroup")
+    r = CreateOptionGroup(c);
+  else if (a == "DescribeOptionGroups")
+    r = DescribeOptionGroups(c);
+  else if (a == "DeleteOptionGroup")
+    r = DeleteOptionGroup(c), has_result = false;
   else
-    return fail(ApiError{400, "InvalidAction",
-                         "The action " + a + " is not valid for this web service."});
+    return fail(
+        ApiError{400, "InvalidAction", "The action " + a + " is not valid for this web service."});
   if (!r) return fail(r.error());
   resp.body = QueryResponse(kRdsXmlns, a, *r, request_id, has_result);
   return resp;

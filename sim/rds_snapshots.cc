@@ -16,16 +16,15 @@ size_t MaxIdLen(bool cluster) { return cluster ? 63 : 255; }
 // ------------------------------------------------------------ describe
 
 struct SnapFilter {
-  std::set<std::string> db_ids;       // empty: any
-  std::set<std::string> snap_ids;     // empty: any (lowercase ids or ARNs)
-  std::set<std::string> types;        // automated/manual/shared/public
+  std::set<std::string> db_ids;    // empty: any
+  std::set<std::string> snap_ids;  // empty: any (lowercase ids or ARNs)
+  std::set<std::string> types;     // automated/manual/shared/public
   std::set<std::string> engines;
   std::set<std::string> resource_ids;
 
   bool Match(const Snapshot& s, std::string_view type) const {
     if (!db_ids.empty() && !db_ids.count(s.db->db_id)) return false;
-    if (!snap_ids.empty() && !snap_ids.count(s.id) && !snap_ids.count(SnapshotArn(s)))
-      return false;
+    if (!snap_ids.empty() && !snap_ids.count(s.id) && !snap_ids.count(SnapshotArn(s))) return false;
     if (!types.empty() && !types.count(std::string(type))) return false;
     if (!engines.empty() && !engines.count(s.db->engine)) return false;
     if (!resource_ids.empty() && !resource_ids.count(s.db->resource_id)) return false;
@@ -42,7 +41,9 @@ std::string DbRef(std::string_view v) {
   return ToLower(v);
 }
 
-std::string SnapRef(std::string_view v) { return v.starts_with("arn:") ? std::string(v) : ToLower(v); }
+std::string SnapRef(std::string_view v) {
+  return v.starts_with("arn:") ? std::string(v) : ToLower(v);
+}
 
 }  // namespace
 
@@ -71,11 +72,14 @@ OpResult DescribeSnapshots(RdsCall& c, bool cluster) {
   for (auto& [name, values] : c.p.Filters()) {
     std::set<std::string>* target = nullptr;
     bool is_db = false, is_snap = false;
-    if (name == (cluster ? "db-cluster-id" : "db-instance-id")) target = &f.db_ids, is_db = true;
+    if (name == (cluster ? "db-cluster-id" : "db-instance-id"))
+      target = &f.db_ids, is_db = true;
     else if (name == (cluster ? "db-cluster-snapshot-id" : "db-snapshot-id"))
       target = &f.snap_ids, is_snap = true;
-    else if (name == "snapshot-type") target = &f.types;
-    else if (name == "engine") target = &f.engines;
+    else if (name == "snapshot-type")
+      target = &f.types;
+    else if (name == "engine")
+      target = &f.engines;
     else if (name == (cluster ? "db-cluster-resource-id" : "dbi-resource-id"))
       target = &f.resource_ids;
     else
@@ -108,8 +112,8 @@ OpResult DescribeSnapshots(RdsCall& c, bool cluster) {
     std::string t = foreign ? (s->public_() && !s->SharedWith(me) ? "public" : "shared")
                             : (s->automated ? "automated" : "manual");
     if (foreign && s->public_()) t = "public";
-    if (foreign && std::find(s->shared_with.begin(), s->shared_with.end(), me) !=
-                       s->shared_with.end())
+    if (foreign &&
+        std::find(s->shared_with.begin(), s->shared_with.end(), me) != s->shared_with.end())
       t = "shared";
     x.Open(list);
     if (f.Match(*s, t) && (type.empty() || type == t)) WriteSnapshot(x, *s, w, me);
@@ -169,9 +173,9 @@ OpResult DescribeSnapshots(RdsCall& c, bool cluster) {
   auto visit_set = [&](const std::set<Snapshot*, ByOwnerAndId>* set, char segment,
                        std::string_view seg_type) {
     if (!set) return;
-    auto it = has_marker ? set->upper_bound(std::pair<std::string_view, std::string_view>(
-                               m_owner, m_id))
-                         : set->begin();
+    auto it = has_marker
+                  ? set->upper_bound(std::pair<std::string_view, std::string_view>(m_owner, m_id))
+                  : set->begin();
     for (; it != set->end() && more; ++it) {
       const Snapshot* s = *it;
       if (s->scope->account == me) continue;
@@ -193,8 +197,8 @@ OpResult DescribeSnapshots(RdsCall& c, bool cluster) {
   if (static_cast<int>(out.size()) > *max) {
     out.pop_back();
     segs.pop_back();
-    next_marker = std::string(1, segs.back()) + "|" + out.back()->scope->account + "|" +
-                  out.back()->id;
+    next_marker =
+        std::string(1, segs.back()) + "|" + out.back()->scope->account + "|" + out.back()->id;
   }
   x.str().reserve(out.size() * 1800 + 64);
   if (out.empty()) {
@@ -218,7 +222,8 @@ OpResult CreateSnapshot(RdsCall& c, bool cluster) {
   if (!id) return MissingParameter(id_param);
   const std::string* db_id = c.p.Get(db_param);
   if (!db_id) return MissingParameter(db_param);
-  if (!ValidIdentifier(*id, MaxIdLen(cluster))) return InvalidParameterValue(InvalidIdentifierMessage(id_param));
+  if (!ValidIdentifier(*id, MaxIdLen(cluster)))
+    return InvalidParameterValue(InvalidIdentifierMessage(id_param));
   std::vector<Tag> tags = c.p.Tags("Tags");
   if (auto t = CheckTags(tags); !t) return std::unexpected(t.error());
   int k = cluster ? 1 : 0;
@@ -256,8 +261,10 @@ OpResult CopySnapshot(RdsCall& c, bool cluster) {
   const std::string& me = c.req.account_id;
   const std::string& region = c.req.region;
   int k = cluster ? 1 : 0;
-  const char* src_param = P(cluster, "SourceDBSnapshotIdentifier", "SourceDBClusterSnapshotIdentifier");
-  const char* dst_param = P(cluster, "TargetDBSnapshotIdentifier", "TargetDBClusterSnapshotIdentifier");
+  const char* src_param =
+      P(cluster, "SourceDBSnapshotIdentifier", "SourceDBClusterSnapshotIdentifier");
+  const char* dst_param =
+      P(cluster, "TargetDBSnapshotIdentifier", "TargetDBClusterSnapshotIdentifier");
   const std::string* src_ref = c.p.Get(src_param);
   if (!src_ref) return MissingParameter(src_param);
   const std::string* dst_ref = c.p.Get(dst_param);
@@ -272,7 +279,8 @@ OpResult CopySnapshot(RdsCall& c, bool cluster) {
   Snapshot* src = nullptr;
   if (src_ref->starts_with("arn:")) {
     auto a = ParseArn(*src_ref);
-    if (!a || a->service != "rds" || a->resource_type != (cluster ? "cluster-snapshot" : "snapshot"))
+    if (!a || a->service != "rds" ||
+        a->resource_type != (cluster ? "cluster-snapshot" : "snapshot"))
       return InvalidParameterValue("Invalid snapshot identifier: " + *src_ref);
     src = ResolveSnapshot(c, cluster, *src_ref);
   } else {
@@ -302,7 +310,8 @@ OpResult CopySnapshot(RdsCall& c, bool cluster) {
   std::string new_key;
   if (src->encrypted()) {
     if (!kms_param && cross_region)
-      return InvalidParameterValue("Must specify new KMS key for cross region encrypted snapshot copy");
+      return InvalidParameterValue(
+          "Must specify new KMS key for cross region encrypted snapshot copy");
     if (!kms_param && cross_account)
       return InvalidParameterValue(
           "KmsKeyId must be specified to copy an encrypted snapshot shared from another AWS "
@@ -444,11 +453,10 @@ OpResult DeleteSnapshot(RdsCall& c, bool cluster) {
   if (!id) return MissingParameter(id_param);
   Snapshot* s = ResolveSnapshot(c, cluster, *id);
   if (!s || s->scope != &c.scope) return SnapshotNotFound(cluster, *id);
-  if (s->automated)
-    return InvalidSnapshotState(cluster, "Only manual snapshots may be deleted.");
+  if (s->automated) return InvalidSnapshotState(cluster, "Only manual snapshots may be deleted.");
   if (s->status == SnapStatus::kCreating)
-    return InvalidSnapshotState(cluster, "Cannot delete the snapshot " + s->id +
-                                             " because it is being created.");
+    return InvalidSnapshotState(
+        cluster, "Cannot delete the snapshot " + s->id + " because it is being created.");
   std::string arn = SnapshotArn(*s);
   XmlWriter x;
   bool cancel = s->status == SnapStatus::kCopying;
@@ -524,8 +532,9 @@ OpResult ModifySnapshotAttribute(RdsCall& c, bool cluster) {
       return InvalidParameterValue("Invalid AWS account id: " + v);
   if (!add.empty()) {
     if (s->automated)
-      return InvalidSnapshotState(cluster, "Automated snapshots cannot be shared. Copy the "
-                                           "snapshot to a manual snapshot first.");
+      return InvalidSnapshotState(cluster,
+                                  "Automated snapshots cannot be shared. Copy the "
+                                  "snapshot to a manual snapshot first.");
     if (s->status != SnapStatus::kAvailable)
       return InvalidSnapshotState(cluster, "Snapshot " + s->id + " is not in available state.");
     if (s->encrypted()) {
@@ -542,8 +551,8 @@ OpResult ModifySnapshotAttribute(RdsCall& c, bool cluster) {
   for (const auto& v : remove) next.erase(std::remove(next.begin(), next.end(), v), next.end());
   for (const auto& v : add)
     if (std::find(next.begin(), next.end(), v) == next.end()) next.push_back(v);
-  int accounts = static_cast<int>(std::count_if(next.begin(), next.end(),
-                                                [](const std::string& a) { return a != "all"; }));
+  int accounts = static_cast<int>(
+      std::count_if(next.begin(), next.end(), [](const std::string& a) { return a != "all"; }));
   if (accounts > w.settings.share_accounts_quota)
     return ApiFail(400, "SharedSnapshotQuotaExceeded",
                    "The snapshot cannot be shared with more than " +

@@ -217,9 +217,9 @@ void Server::Impl::Install() {
       return;
     }
     if (too_large || res.status == 413) {
-      SimResponse r = MakeErrorResponse("rds", 413, "RequestEntityTooLarge",
-                                        "The request body is larger than " +
-                                            std::to_string(opt.max_body_bytes) + " bytes.");
+      SimResponse r = MakeErrorResponse(
+          "rds", 413, "RequestEntityTooLarge",
+          "The request body is larger than " + std::to_string(opt.max_body_bytes) + " bytes.");
       Send(res, 413, r.content_type, std::move(r.body), r.request_id);
       return;
     }

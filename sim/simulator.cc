@@ -26,7 +26,8 @@ SimResponse MakeErrorResponse(std::string_view service, int status, std::string_
   r.request_id = buf;
   if (service == "kms") {
     r.content_type = "application/x-amz-json-1.1";
-    r.body = nlohmann::json{{"__type", std::string(code)}, {"message", std::string(message)}}.dump();
+    r.body =
+        nlohmann::json{{"__type", std::string(code)}, {"message", std::string(message)}}.dump();
     return r;
   }
   r.content_type = "text/xml";
@@ -39,8 +40,7 @@ Simulator::~Simulator() = default;
 
 Result<std::unique_ptr<Simulator>> Simulator::FromWorldFile(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
-  if (!in)
-    return Fail(Error::Terminal("WorldFileNotFound", "cannot read world file " + path));
+  if (!in) return Fail(Error::Terminal("WorldFileNotFound", "cannot read world file " + path));
   std::stringstream ss;
   ss << in.rdbuf();
   return FromWorldText(ss.str(), path);
@@ -65,12 +65,14 @@ SimResponse Simulator::Handle(const SimRequest& request) {
   {
     std::lock_guard<std::mutex> lock(mu_);
     try {
-      if (request.service == "rds") resp = world_->HandleRds(request);
-      else if (request.service == "sts") resp = world_->HandleSts(request);
-      else if (request.service == "kms") resp = world_->HandleKms(request);
+      if (request.service == "rds")
+        resp = world_->HandleRds(request);
+      else if (request.service == "sts")
+        resp = world_->HandleSts(request);
+      else if (request.service == "kms")
+        resp = world_->HandleKms(request);
       else
-        resp = MakeErrorResponse("rds", 400, "InvalidAction",
-                                 "Unknown service " + request.service);
+        resp = MakeErrorResponse("rds", 400, "InvalidAction", "Unknown service " + request.service);
     } catch (const std::exception& e) {
       resp = MakeErrorResponse(request.service, 500, "InternalFailure",
                                std::string("internal error: ") + e.what(), "Receiver");
@@ -107,8 +109,10 @@ void Simulator::SetTime(TimePoint t) {
   std::vector<nlohmann::json> events;
   {
     std::lock_guard<std::mutex> lock(mu_);
-    if (t >= world_->now) world_->AdvanceTo(t);
-    else world_->now = t;
+    if (t >= world_->now)
+      world_->AdvanceTo(t);
+    else
+      world_->now = t;
     events = world_->TakeNewEvents(has_sink_.load());
   }
   Emit(std::move(events));

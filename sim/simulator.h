@@ -13,13 +13,12 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "core/clock.h"
 #include "core/error.h"
@@ -40,7 +39,7 @@ struct SimRequest {
   // "Tags.member.1.Key", "Filters.Filter.1.Values.Value.1"; both the
   // ".member.N" and the element-name spellings are accepted).
   std::vector<std::pair<std::string, std::string>> params;
-  std::string json_body;  // KMS: the request body (JSON 1.1)
+  std::string json_body;   // KMS: the request body (JSON 1.1)
   std::string user_agent;  // the User-Agent header (recorded with what the call creates)
 };
 
@@ -61,7 +60,7 @@ struct AccessKey {
   std::string secret_access_key;
   std::string session_token;  // "" for long-term keys; must match X-Amz-Security-Token
   std::string account_id;
-  std::string arn;                     // caller ARN to put into SimRequest::caller_arn
+  std::string arn;                      // caller ARN to put into SimRequest::caller_arn
   std::optional<TimePoint> expiration;  // session keys: compare with Simulator::Now()
 };
 

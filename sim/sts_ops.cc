@@ -1,6 +1,6 @@
 // STS: GetCallerIdentity, AssumeRole, AssumeRoleWithWebIdentity.
-#include <charconv>
 #include <cctype>
+#include <charconv>
 
 #include "core/time_util.h"
 #include "sim/world.h"
@@ -13,8 +13,8 @@ namespace {
 bool ValidSessionName(std::string_view s) {
   if (s.size() < 2 || s.size() > 64) return false;
   for (char c : s)
-    if (!(std::isalnum(static_cast<unsigned char>(c)) || std::string_view("+=,.@-_").find(c) !=
-                                                             std::string_view::npos))
+    if (!(std::isalnum(static_cast<unsigned char>(c)) ||
+          std::string_view("+=,.@-_").find(c) != std::string_view::npos))
       return false;
   return true;
 }
@@ -58,9 +58,9 @@ SimResponse World::HandleSts(const SimRequest& req) {
       rest = rest.substr(rest.find(":assumed-role/") + 14);
       std::string_view role = rest.substr(0, rest.find('/'));
       std::string_view session = rest.substr(rest.find('/') + 1);
-      user_id = PrincipalId("AROA", "arn:aws:iam::" + req.account_id + ":role/" +
-                                        std::string(role)) +
-                ":" + std::string(session);
+      user_id =
+          PrincipalId("AROA", "arn:aws:iam::" + req.account_id + ":role/" + std::string(role)) +
+          ":" + std::string(session);
     } else {
       user_id = PrincipalId("AIDA", req.caller_arn);
     }
@@ -76,9 +76,15 @@ SimResponse World::HandleSts(const SimRequest& req) {
   if (!web && req.account_id.empty())
     return fail(403, "MissingAuthenticationToken", "Request is missing Authentication Token");
   const std::string* role_arn = p.Get("RoleArn");
-  if (!role_arn) return fail(400, "ValidationError", "1 validation error detected: Value null at 'roleArn' failed to satisfy constraint: Member must not be null");
+  if (!role_arn)
+    return fail(400, "ValidationError",
+                "1 validation error detected: Value null at 'roleArn' failed to satisfy "
+                "constraint: Member must not be null");
   const std::string* session = p.Get("RoleSessionName");
-  if (!session) return fail(400, "ValidationError", "1 validation error detected: Value null at 'roleSessionName' failed to satisfy constraint: Member must not be null");
+  if (!session)
+    return fail(400, "ValidationError",
+                "1 validation error detected: Value null at 'roleSessionName' failed to satisfy "
+                "constraint: Member must not be null");
   if (!ValidSessionName(*session))
     return fail(400, "ValidationError",
                 "1 validation error detected: Value '" + *session +
@@ -98,9 +104,11 @@ SimResponse World::HandleSts(const SimRequest& req) {
   auto denied = [&]() {
     if (web)
       return fail(403, "AccessDenied", "Not authorized to perform sts:AssumeRoleWithWebIdentity");
-    return fail(403, "AccessDenied", "User: " + caller +
-                                         " is not authorized to perform: sts:AssumeRole on "
-                                         "resource: " + *role_arn);
+    return fail(403, "AccessDenied",
+                "User: " + caller +
+                    " is not authorized to perform: sts:AssumeRole on "
+                    "resource: " +
+                    *role_arn);
   };
   if (!parsed || parsed->service != "iam" || parsed->resource_type != "role" ||
       parsed->resource.empty())
@@ -118,7 +126,9 @@ SimResponse World::HandleSts(const SimRequest& req) {
   if (web) {
     const std::string* token = p.Get("WebIdentityToken");
     if (!token || token->size() < 4)
-      return fail(400, "InvalidIdentityToken", "Couldn't retrieve verification key from your identity provider,  please reference AssumeRoleWithWebIdentity documentation for requirements");
+      return fail(400, "InvalidIdentityToken",
+                  "Couldn't retrieve verification key from your identity provider,  please "
+                  "reference AssumeRoleWithWebIdentity documentation for requirements");
   }
   AccessKey key;
   key.access_key_id = "ASIA" + RandomAlnum(16, true);

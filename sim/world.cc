@@ -64,41 +64,61 @@ Status Settings::Update(const nlohmann::json& j) {
           }
       }
       std::string list;
-      for (std::string_view a : allowed) list += (list.empty() ? "\"" : ", \"") + std::string(a) + "\"";
+      for (std::string_view a : allowed)
+        list += (list.empty() ? "\"" : ", \"") + std::string(a) + "\"";
       return Fail(Error::Terminal("InvalidSettings", k + " must be one of " + list));
     };
     const std::initializer_list<std::string_view> kCopyStatuses = {"pending", "creating",
                                                                    "copying"};
     Status st;
-    if (k == "copy_status_queued") st = choice(&next.copy_status_queued, kCopyStatuses);
-    else if (k == "copy_status_same_region") st = choice(&next.copy_status_same_region, kCopyStatuses);
-    else if (k == "copy_status_cross_region") st = choice(&next.copy_status_cross_region, kCopyStatuses);
+    if (k == "copy_status_queued")
+      st = choice(&next.copy_status_queued, kCopyStatuses);
+    else if (k == "copy_status_same_region")
+      st = choice(&next.copy_status_same_region, kCopyStatuses);
+    else if (k == "copy_status_cross_region")
+      st = choice(&next.copy_status_cross_region, kCopyStatuses);
     else if (k == "cluster_copy_status_queued")
       st = choice(&next.cluster_copy_status_queued, kCopyStatuses);
-    else if (k == "cluster_copy_status") st = choice(&next.cluster_copy_status, kCopyStatuses);
+    else if (k == "cluster_copy_status")
+      st = choice(&next.cluster_copy_status, kCopyStatuses);
     else if (k == "same_region_copy_source")
       st = choice(&next.same_region_copy_source, {"both", "model", "identifier"});
     else if (k == "session_expiration_clock") {
       std::string clock;
       st = choice(&clock, {"virtual", "wall"});
       next.session_expiration_wall = clock == "wall";
-    } else if (k == "same_region_mbps") st = positive(&next.same_region_mbps);
-    else if (k == "cross_region_mbps") st = positive(&next.cross_region_mbps);
-    else if (k == "create_mbps") st = positive(&next.create_mbps);
-    else if (k == "incremental_speedup") st = positive(&next.incremental_speedup);
-    else if (k == "manual_snapshot_quota") st = count(&next.manual_snapshot_quota);
-    else if (k == "manual_cluster_snapshot_quota") st = count(&next.manual_cluster_snapshot_quota);
-    else if (k == "copies_in_flight_quota") st = count(&next.copies_in_flight_quota);
+    } else if (k == "same_region_mbps")
+      st = positive(&next.same_region_mbps);
+    else if (k == "cross_region_mbps")
+      st = positive(&next.cross_region_mbps);
+    else if (k == "create_mbps")
+      st = positive(&next.create_mbps);
+    else if (k == "incremental_speedup")
+      st = positive(&next.incremental_speedup);
+    else if (k == "manual_snapshot_quota")
+      st = count(&next.manual_snapshot_quota);
+    else if (k == "manual_cluster_snapshot_quota")
+      st = count(&next.manual_cluster_snapshot_quota);
+    else if (k == "copies_in_flight_quota")
+      st = count(&next.copies_in_flight_quota);
     else if (k == "cluster_cross_region_copies_quota")
       st = count(&next.cluster_cross_region_copies_quota);
-    else if (k == "share_accounts_quota") st = count(&next.share_accounts_quota);
-    else if (k == "restore_minutes") st = count(&next.restore_minutes);
-    else if (k == "min_step_seconds") st = count(&next.min_step_seconds);
-    else if (k == "max_events") st = count(&next.max_events);
+    else if (k == "share_accounts_quota")
+      st = count(&next.share_accounts_quota);
+    else if (k == "restore_minutes")
+      st = count(&next.restore_minutes);
+    else if (k == "min_step_seconds")
+      st = count(&next.min_step_seconds);
+    else if (k == "max_events")
+      st = count(&next.max_events);
     else if (k == "copy_rule") {
-      if (v == "strict") next.one_step_copy = false;
-      else if (v == "one-step") next.one_step_copy = true;
-      else st = Fail(Error::Terminal("InvalidSettings", "copy_rule must be \"strict\" or \"one-step\""));
+      if (v == "strict")
+        next.one_step_copy = false;
+      else if (v == "one-step")
+        next.one_step_copy = true;
+      else
+        st = Fail(
+            Error::Terminal("InvalidSettings", "copy_rule must be \"strict\" or \"one-step\""));
     } else {
       st = Fail(Error::Terminal("InvalidSettings", "unknown setting \"" + k + "\""));
     }
@@ -112,10 +132,14 @@ Status Settings::Update(const nlohmann::json& j) {
 
 const char* SnapStatusName(SnapStatus s) {
   switch (s) {
-    case SnapStatus::kCreating: return "creating";
-    case SnapStatus::kCopying: return "copying";
-    case SnapStatus::kAvailable: return "available";
-    case SnapStatus::kFailed: return "failed";
+    case SnapStatus::kCreating:
+      return "creating";
+    case SnapStatus::kCopying:
+      return "copying";
+    case SnapStatus::kAvailable:
+      return "available";
+    case SnapStatus::kFailed:
+      return "failed";
   }
   return "available";
 }
@@ -228,8 +252,10 @@ std::vector<Tag> Params::Tags(std::string_view name) const {
     int n;
     std::string_view rest;
     if (!SplitListKey(k, name, &n, &rest)) continue;
-    if (rest == "Key") items[n].first = v;
-    else if (rest == "Value") items[n].second = v;
+    if (rest == "Key")
+      items[n].first = v;
+    else if (rest == "Value")
+      items[n].second = v;
   }
   std::vector<Tag> out;
   for (auto& [n, t] : items) out.push_back(t);
@@ -387,23 +413,22 @@ nlohmann::json EventJson(const EventRec& e) {
     source_type = "DB_INSTANCE";
   }
   std::string date = FormatIso8601(e.time);
-  return nlohmann::json{
-      {"version", "0"},
-      {"id", e.uuid},
-      {"detail-type", detail_type},
-      {"source", "aws.rds"},
-      {"account", e.account},
-      {"time", FormatIso8601Seconds(e.time)},
-      {"region", e.region},
-      {"resources", nlohmann::json::array({e.source_arn})},
-      {"detail",
-       {{"EventCategories", nlohmann::json::array({e.category})},
-        {"SourceType", source_type},
-        {"SourceArn", e.source_arn},
-        {"Date", date},
-        {"Message", e.message},
-        {"SourceIdentifier", e.source_id},
-        {"EventID", e.event_id}}}};
+  return nlohmann::json{{"version", "0"},
+                        {"id", e.uuid},
+                        {"detail-type", detail_type},
+                        {"source", "aws.rds"},
+                        {"account", e.account},
+                        {"time", FormatIso8601Seconds(e.time)},
+                        {"region", e.region},
+                        {"resources", nlohmann::json::array({e.source_arn})},
+                        {"detail",
+                         {{"EventCategories", nlohmann::json::array({e.category})},
+                          {"SourceType", source_type},
+                          {"SourceArn", e.source_arn},
+                          {"Date", date},
+                          {"Message", e.message},
+                          {"SourceIdentifier", e.source_id},
+                          {"EventID", e.event_id}}}};
 }
 
 // ---------------------------------------------------------------- World
@@ -417,7 +442,8 @@ World::World() {
 std::vector<nlohmann::json> World::TakeNewEvents(bool want) {
   std::vector<nlohmann::json> out;
   if (first_new_event_ > events.size()) first_new_event_ = events.size();
-  for (size_t i = want ? first_new_event_ : events.size(); i < events.size(); ++i) out.push_back(EventJson(events[i]));
+  for (size_t i = want ? first_new_event_ : events.size(); i < events.size(); ++i)
+    out.push_back(EventJson(events[i]));
   first_new_event_ = events.size();
   return out;
 }
@@ -506,8 +532,7 @@ void World::SetShares(Snapshot* snap, std::vector<std::string> accts) {
 }
 
 const std::set<Snapshot*, ByOwnerAndId>* World::SharedWith(std::string_view region,
-                                                             std::string_view account,
-                                                             bool cluster) {
+                                                           std::string_view account, bool cluster) {
   auto& m = shared_[cluster ? 1 : 0];
   auto r = m.find(region);
   if (r == m.end()) return nullptr;
@@ -570,7 +595,8 @@ KmsKey& World::DefaultKey(Scope& s) {
   KmsKey key;
   key.key_id = NextUuid();
   key.arn = "arn:aws:kms:" + s.region + ":" + s.account + ":key/" + key.key_id;
-  key.description = "Default key that protects my RDS database volumes when no other key is defined";
+  key.description =
+      "Default key that protects my RDS database volumes when no other key is defined";
   key.created = now;
   key.aws_managed = true;
   std::string id = key.key_id;

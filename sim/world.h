@@ -11,14 +11,13 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <set>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "core/clock.h"
 #include "core/error.h"
@@ -30,9 +29,9 @@ using Tag = std::pair<std::string, std::string>;
 
 // Knobs; defaults model AWS's documented limits and plausible speeds.
 struct Settings {
-  double same_region_mbps = 200;   // copy throughput within a region
-  double cross_region_mbps = 50;   // copy throughput between regions
-  double create_mbps = 500;        // snapshot creation throughput
+  double same_region_mbps = 200;    // copy throughput within a region
+  double cross_region_mbps = 50;    // copy throughput between regions
+  double create_mbps = 500;         // snapshot creation throughput
   double incremental_speedup = 10;  // an incremental copy is this many times faster
   bool one_step_copy = false;       // false: "strict" (older rule), true: "one-step"
   int manual_snapshot_quota = 100;
@@ -48,9 +47,9 @@ struct Settings {
   // of copy-db-snapshot ("creating" for a same-region copy) and the
   // DBClusterSnapshot.Status model text (available|copying|creating).
   // Values: "pending" | "creating" | "copying".
-  std::string copy_status_queued = "pending";         // not started (queued)
-  std::string copy_status_same_region = "creating";   // running, within a region
-  std::string copy_status_cross_region = "copying";   // running, across regions
+  std::string copy_status_queued = "pending";        // not started (queued)
+  std::string copy_status_same_region = "creating";  // running, within a region
+  std::string copy_status_cross_region = "copying";  // running, across regions
   std::string cluster_copy_status_queued = "creating";
   std::string cluster_copy_status = "copying";
   // What a same-region DB snapshot copy reports of its source: "both"
@@ -91,7 +90,7 @@ struct Scope;
 
 // Who created a snapshot: ground truth for tests (GET /_sim/snapshots).
 struct Creator {
-  std::string source;  // "api" | "world" (seeded) | "automated" (RDS's backups)
+  std::string source;         // "api" | "world" (seeded) | "automated" (RDS's backups)
   std::string account;        // api: the caller's account
   std::string principal_arn;  // api: the caller identity of the signed request
   std::string user_agent;     // api: the request's User-Agent
@@ -108,7 +107,7 @@ struct Snapshot {
   std::string source_arn;     // copies: ARN of the snapshot copied from
   std::string source_region;  // cross-region copies: the source region
   std::vector<Tag> tags;
-  std::vector<std::string> shared_with;  // account ids and/or "all"
+  std::vector<std::string> shared_with;    // account ids and/or "all"
   std::shared_ptr<const Creator> creator;  // shared by the snapshots of one creator
   TimePoint create_time{};
   TimePoint original_create_time{};
@@ -142,12 +141,12 @@ struct Database {
   std::string backup_window = "04:00-04:30";
   std::vector<Tag> tags;
   std::string status = "available";
-  TimePoint ready_at{};      // status "creating" until then
-  TimePoint next_backup{};   // next automated backup (when retention > 0)
-  std::string cluster_id;    // instance: member of this cluster
+  TimePoint ready_at{};              // status "creating" until then
+  TimePoint next_backup{};           // next automated backup (when retention > 0)
+  std::string cluster_id;            // instance: member of this cluster
   std::vector<std::string> members;  // cluster: member instances
-  std::string restored_from;  // snapshot id this DB was restored from
-  bool fail_when_ready = false;  // a fail_restores fault: ends "incompatible-restore"
+  std::string restored_from;         // snapshot id this DB was restored from
+  bool fail_when_ready = false;      // a fail_restores fault: ends "incompatible-restore"
 };
 
 struct Grant {
@@ -196,9 +195,9 @@ struct Scope {
   std::map<std::string, std::set<std::string_view>, std::less<>> by_db[2];
   std::set<Snapshot*> in_flight;  // creating or copying
   int manual_count[2] = {0, 0};
-  std::map<std::string, Database, std::less<>> dbs[2];  // [0] instances, [1] clusters
-  std::map<std::string, KmsKey, std::less<>> keys;       // by key id
-  std::map<std::string, Alias, std::less<>> aliases;     // "alias/x" -> key
+  std::map<std::string, Database, std::less<>> dbs[2];            // [0] instances, [1] clusters
+  std::map<std::string, KmsKey, std::less<>> keys;                // by key id
+  std::map<std::string, Alias, std::less<>> aliases;              // "alias/x" -> key
   std::map<std::string, OptionGroup, std::less<>> option_groups;  // by lowercase name
   // Rendered XML of the placement fields (AZ, VPC) of snapshots here: [0]/[1].
   std::string xml_place[2];
@@ -219,9 +218,10 @@ struct Account {
 struct EventRec {
   TimePoint time{};
   std::string account, region;
-  std::string event_id;  // "RDS-EVENT-0091"
-  std::string category;  // "creation", "deletion", "notification", "restoration"
-  std::string source_type;  // DescribeEvents spelling: "db-snapshot", "db-cluster-snapshot", "db-instance", "db-cluster"
+  std::string event_id;     // "RDS-EVENT-0091"
+  std::string category;     // "creation", "deletion", "notification", "restoration"
+  std::string source_type;  // DescribeEvents spelling: "db-snapshot", "db-cluster-snapshot",
+                            // "db-instance", "db-cluster"
   std::string source_id;
   std::string source_arn;
   std::string message;
@@ -237,7 +237,7 @@ struct ByOwnerAndId {
 };
 
 struct WorldFault {
-  std::string kind;  // "fail_copies" | "fail_snapshots" | "fail_restores"
+  std::string kind;             // "fail_copies" | "fail_snapshots" | "fail_restores"
   std::string account, region;  // "" = any
   int remaining = 0;
 };
@@ -276,7 +276,7 @@ class World {
   TimePoint now{};
   Settings settings;
   std::map<std::string, Account, std::less<>> accounts;
-  std::map<std::string, AccessKey, std::less<>> access_keys;  // long-term and session keys
+  std::map<std::string, AccessKey, std::less<>> access_keys;          // long-term and session keys
   std::map<std::string, std::unique_ptr<Scope>, std::less<>> scopes;  // "acct/region"
   std::vector<std::string> regions;  // declared regions (informational)
   std::deque<EventRec> events;
@@ -295,7 +295,7 @@ class World {
   void EraseSnap(Snapshot* snap);  // also removes it from every index
   void SetShares(Snapshot* snap, std::vector<std::string> accounts);
   const std::set<Snapshot*, ByOwnerAndId>* SharedWith(std::string_view region,
-                                                        std::string_view account, bool cluster);
+                                                      std::string_view account, bool cluster);
   const std::set<Snapshot*, ByOwnerAndId>* PublicIn(std::string_view region, bool cluster);
   std::string NextUuid();
   // Request ids come from their own sequence, which is not part of the saved
@@ -310,8 +310,7 @@ class World {
   // The key `ref` names (id, ARN, alias, alias ARN) whether or not it is
   // enabled or usable by the caller; nullptr when it does not exist.
   const KmsKey* FindKey(std::string_view caller, std::string_view region, std::string_view ref);
-  const KmsKey* ResolveKey(std::string_view caller, std::string_view region,
-                           std::string_view ref);
+  const KmsKey* ResolveKey(std::string_view caller, std::string_view region, std::string_view ref);
   const KmsKey* KeyByArn(std::string_view arn);
   bool KeyUsableBy(const KmsKey& key, std::string_view account) const;
   // The creator of snapshots made by this request (shared between them).
@@ -324,8 +323,8 @@ class World {
   std::shared_ptr<const DbInfo> WithOptionGroup(const std::shared_ptr<const DbInfo>& db,
                                                 const std::string& option_group);
   void Record(Scope& s, std::string_view event_id, std::string_view category,
-              std::string_view source_type, std::string_view source_id,
-              std::string_view source_arn, std::string message);
+              std::string_view source_type, std::string_view source_id, std::string_view source_arn,
+              std::string message);
   // Consumes one matching injected fault of this kind.
   bool TakeFault(std::string_view kind, std::string_view account, std::string_view region);
 

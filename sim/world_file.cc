@@ -2,10 +2,10 @@
 // "file:line: message" errors. The format is shown in testdata/sim/world.yaml.
 #include "sim/world_file.h"
 
+#include <yaml-cpp/yaml.h>
+
 #include <algorithm>
 #include <charconv>
-
-#include <yaml-cpp/yaml.h>
 
 #include "core/time_util.h"
 
@@ -147,11 +147,10 @@ Status Loader::Load(const YAML::Node& root) {
 }
 
 Status Loader::LoadAccount(const YAML::Node& a) {
-  DRSNAP_RETURN_IF_ERROR(CheckKeys(
-      a,
-      {"id", "name", "access_keys", "roles", "kms_keys", "option_groups", "db_instances",
-       "db_clusters"},
-      "an account"));
+  DRSNAP_RETURN_IF_ERROR(CheckKeys(a,
+                                   {"id", "name", "access_keys", "roles", "kms_keys",
+                                    "option_groups", "db_instances", "db_clusters"},
+                                   "an account"));
   DRSNAP_ASSIGN_OR_RETURN(std::string id, Str(a, "id", true));
   if (!ValidAccountId(id)) return Fail(Err(a["id"], "account id must be 12 digits"));
   if (w_.accounts.count(id)) return Fail(Err(a["id"], "duplicate account " + id));
@@ -187,8 +186,9 @@ Status Loader::LoadAccount(const YAML::Node& a) {
   if (YAML::Node groups = a["option_groups"]) {
     if (!groups.IsSequence()) return Fail(Err(groups, "\"option_groups\" must be a list"));
     for (const auto& g : groups) {
-      DRSNAP_RETURN_IF_ERROR(CheckKeys(
-          g, {"name", "region", "engine", "major_engine_version", "description"}, "an option group"));
+      DRSNAP_RETURN_IF_ERROR(
+          CheckKeys(g, {"name", "region", "engine", "major_engine_version", "description"},
+                    "an option group"));
       OptionGroup og;
       DRSNAP_ASSIGN_OR_RETURN(og.name, Str(g, "name", true));
       og.name = ToLower(og.name);
@@ -256,12 +256,12 @@ Status Loader::LoadDatabases(const YAML::Node& a, const std::string& account_id)
 }
 
 Status Loader::LoadDatabase(const YAML::Node& d, const std::string& account_id, bool cluster) {
-  DRSNAP_RETURN_IF_ERROR(CheckKeys(
-      d,
-      {"id", "region", "engine", "engine_version", "instance_class", "size_gb", "encrypted",
-       "kms_key", "backup_retention_days", "backup_window", "tags", "instances", "snapshots",
-       "master_username", "port", "option_group"},
-      cluster ? "a DB cluster" : "a DB instance"));
+  DRSNAP_RETURN_IF_ERROR(
+      CheckKeys(d,
+                {"id", "region", "engine", "engine_version", "instance_class", "size_gb",
+                 "encrypted", "kms_key", "backup_retention_days", "backup_window", "tags",
+                 "instances", "snapshots", "master_username", "port", "option_group"},
+                cluster ? "a DB cluster" : "a DB instance"));
   DRSNAP_ASSIGN_OR_RETURN(std::string id, Str(d, "id", true));
   if (!ValidIdentifier(id, 63)) return Fail(Err(d["id"], "invalid DB identifier \"" + id + "\""));
   id = ToLower(id);
@@ -304,8 +304,7 @@ Status Loader::LoadDatabase(const YAML::Node& d, const std::string& account_id, 
   DRSNAP_ASSIGN_OR_RETURN(bool encrypted, Bool(d, "encrypted", false));
   DRSNAP_ASSIGN_OR_RETURN(std::string kms, Str(d, "kms_key", false));
   if (encrypted || !kms.empty()) {
-    const KmsKey* key =
-        kms.empty() ? &w_.DefaultKey(s) : w_.ResolveKey(account_id, region, kms);
+    const KmsKey* key = kms.empty() ? &w_.DefaultKey(s) : w_.ResolveKey(account_id, region, kms);
     if (!key) return Fail(Err(d["kms_key"], "KMS key \"" + kms + "\" not found in " + region));
     db.kms_key_arn = key->arn;
   }
@@ -379,17 +378,17 @@ Result<std::unique_ptr<World>> LoadWorld(std::string_view text, std::string_view
   try {
     root = YAML::Load(std::string(text));
   } catch (const YAML::Exception& e) {
-    return Fail(Error::Terminal("WorldFileInvalid", std::string(name) + ":" +
-                                                        std::to_string(e.mark.line + 1) + ": " +
-                                                        e.msg));
+    return Fail(
+        Error::Terminal("WorldFileInvalid",
+                        std::string(name) + ":" + std::to_string(e.mark.line + 1) + ": " + e.msg));
   }
   try {
     Loader loader(*w, name);
     DRSNAP_RETURN_IF_ERROR(loader.Load(root));
   } catch (const YAML::Exception& e) {
-    return Fail(Error::Terminal("WorldFileInvalid", std::string(name) + ":" +
-                                                        std::to_string(e.mark.line + 1) + ": " +
-                                                        e.msg));
+    return Fail(
+        Error::Terminal("WorldFileInvalid",
+                        std::string(name) + ":" + std::to_string(e.mark.line + 1) + ": " + e.msg));
   }
   return w;
 }

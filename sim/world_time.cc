@@ -39,8 +39,8 @@ void World::ScheduleBackup(Scope& s, Database& db) {
   // Aurora cluster members are backed up by their cluster.
   if (db.retention_days <= 0 || !db.cluster_id.empty()) return;
   if (db.next_backup <= now) db.next_backup = NextWindowStart(db.backup_window, now);
-  agenda_.emplace(db.next_backup, Task{Task::kBackup, db.cluster, s.account, s.region,
-                                       db.info->db_id});
+  agenda_.emplace(db.next_backup,
+                  Task{Task::kBackup, db.cluster, s.account, s.region, db.info->db_id});
 }
 
 void World::ScheduleJobEnd(Snapshot* snap) {
@@ -50,9 +50,9 @@ void World::ScheduleJobEnd(Snapshot* snap) {
 
 void World::ScheduleExpiry(Snapshot* snap) {
   if (!snap->automated) return;
-  agenda_.emplace(snap->create_time + days(snap->retention_days),
-                  Task{Task::kExpire, snap->cluster, snap->scope->account, snap->scope->region,
-                       snap->id});
+  agenda_.emplace(
+      snap->create_time + days(snap->retention_days),
+      Task{Task::kExpire, snap->cluster, snap->scope->account, snap->scope->region, snap->id});
 }
 
 void World::ScheduleDbReady(Scope& s, Database& db) {
@@ -66,8 +66,10 @@ void World::RebuildAgenda() {
     Scope& s = *sp;
     for (int k = 0; k < 2; ++k) {
       for (auto& [id, db] : s.dbs[k]) {
-        if (db.status == "creating") ScheduleDbReady(s, db);
-        else ScheduleBackup(s, db);
+        if (db.status == "creating")
+          ScheduleDbReady(s, db);
+        else
+          ScheduleBackup(s, db);
       }
       for (auto& [id, snap] : s.snaps[k]) {
         if (snap->status == SnapStatus::kCreating || snap->status == SnapStatus::kCopying)
@@ -135,7 +137,8 @@ void World::FinishJob(Snapshot* snap) {
     if (failed) {
       Record(s, cross ? "RDS-EVENT-0061" : "RDS-EVENT-0190", "notification", "db-snapshot",
              snap->id, arn,
-             std::string(cross ? "Canceled cross region copy of snapshot " : "Canceled copy of snapshot ") +
+             std::string(cross ? "Canceled cross region copy of snapshot "
+                               : "Canceled copy of snapshot ") +
                  snap->source_arn + ".");
     } else if (cross) {
       Record(s, "RDS-EVENT-0060", "notification", "db-snapshot", snap->id, arn,
@@ -154,9 +157,10 @@ void World::FinishJob(Snapshot* snap) {
     return;
   }
   if (snap->cluster) {
-    Record(s, snap->automated ? "RDS-EVENT-0169" : "RDS-EVENT-0075", "creation",
-           "db-cluster-snapshot", snap->id, arn,
-           snap->automated ? "Automated cluster snapshot created" : "Manual cluster snapshot created");
+    Record(
+        s, snap->automated ? "RDS-EVENT-0169" : "RDS-EVENT-0075", "creation", "db-cluster-snapshot",
+        snap->id, arn,
+        snap->automated ? "Automated cluster snapshot created" : "Manual cluster snapshot created");
   } else {
     Record(s, snap->automated ? "RDS-EVENT-0091" : "RDS-EVENT-0042", "creation", "db-snapshot",
            snap->id, arn,

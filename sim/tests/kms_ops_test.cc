@@ -15,10 +15,11 @@ TEST(KmsOpsTest, CreateKeyAliasDescribe) {
   auto r = Kms(*sim, kProd, kWest, "CreateKey",
                {{"Description", "dr key"},
                 {"Policy", json{{"Version", "2012-10-17"},
-                                {"Statement", {{{"Effect", "Allow"},
-                                                {"Principal", {{"AWS", "arn:aws:iam::222222222222:root"}}},
-                                                {"Action", "kms:*"},
-                                                {"Resource", "*"}}}}}
+                                {"Statement",
+                                 {{{"Effect", "Allow"},
+                                   {"Principal", {{"AWS", "arn:aws:iam::222222222222:root"}}},
+                                   {"Action", "kms:*"},
+                                   {"Resource", "*"}}}}}
                                .dump()}});
   ASSERT_EQ(r.status, 200) << r.body;
   EXPECT_EQ(r.content_type, "application/x-amz-json-1.1");
@@ -59,7 +60,8 @@ TEST(KmsOpsTest, CreateKeyAliasDescribe) {
   sim->Advance(std::chrono::hours(1));
   r = Rds(*sim, kProd, kWest, "CopyDBSnapshot",
           {{"SourceDBSnapshotIdentifier", ProdSnapshotArn("s1")},
-           {"TargetDBSnapshotIdentifier", "s1"}, {"KmsKeyId", "alias/dr"}});
+           {"TargetDBSnapshotIdentifier", "s1"},
+           {"KmsKeyId", "alias/dr"}});
   ASSERT_EQ(r.status, 200) << r.body;
   EXPECT_EQ(XText(r, "//DBSnapshot/KmsKeyId"), arn);
   EXPECT_EQ(XText(r, "//DBSnapshot/Encrypted"), "true");
@@ -74,7 +76,8 @@ TEST(KmsOpsTest, DefaultRdsKeyAndListAliases) {
     auto k = Kms(*sim, kVault, kWest, "CreateKey", json::object());
     std::string id = Body(k)["KeyMetadata"]["KeyId"];
     ASSERT_EQ(Kms(*sim, kVault, kWest, "CreateAlias",
-                  {{"AliasName", "alias/k" + std::to_string(i)}, {"TargetKeyId", id}}).status,
+                  {{"AliasName", "alias/k" + std::to_string(i)}, {"TargetKeyId", id}})
+                  .status,
               200);
   }
   std::vector<std::string> names;
@@ -110,14 +113,15 @@ TEST(KmsOpsTest, CreateListRevokeGrant) {
   EXPECT_EQ(ErrorCode(r), "NotFoundException");
   // Another account cannot grant on a key its policy does not open to it.
   EXPECT_EQ(ErrorCode(Kms(*sim, kVault, kEast, "CreateGrant",
-                          {{"KeyId", arn}, {"GranteePrincipal", "arn:aws:iam::222222222222:root"},
+                          {{"KeyId", arn},
+                           {"GranteePrincipal", "arn:aws:iam::222222222222:root"},
                            {"Operations", {"Decrypt"}}})),
             "AccessDeniedException");
   r = Kms(*sim, kProd, kEast, "CreateGrant",
-               {{"KeyId", id},
-                {"GranteePrincipal", "arn:aws:iam::222222222222:root"},
-                {"Operations", {"Decrypt", "DescribeKey", "CreateGrant"}},
-                {"Name", "dr-copy"}});
+          {{"KeyId", id},
+           {"GranteePrincipal", "arn:aws:iam::222222222222:root"},
+           {"Operations", {"Decrypt", "DescribeKey", "CreateGrant"}},
+           {"Name", "dr-copy"}});
   ASSERT_EQ(r.status, 200) << r.body;
   std::string grant_id = Body(r)["GrantId"];
   EXPECT_EQ(grant_id.size(), 64u);
@@ -135,7 +139,8 @@ TEST(KmsOpsTest, CreateListRevokeGrant) {
   EXPECT_EQ(Body(r)["Truncated"], false);
   // Validation: unknown operation, unknown key, missing grantee.
   EXPECT_EQ(ErrorCode(Kms(*sim, kProd, kEast, "CreateGrant",
-                          {{"KeyId", arn}, {"GranteePrincipal", "arn:aws:iam::222222222222:root"},
+                          {{"KeyId", arn},
+                           {"GranteePrincipal", "arn:aws:iam::222222222222:root"},
                            {"Operations", {"Fly"}}})),
             "ValidationException");
   EXPECT_EQ(ErrorCode(Kms(*sim, kProd, kEast, "CreateGrant",
@@ -150,8 +155,9 @@ TEST(KmsOpsTest, CreateListRevokeGrant) {
   r = Kms(*sim, kProd, kEast, "RevokeGrant", {{"KeyId", arn}, {"GrantId", grant_id}});
   ASSERT_EQ(r.status, 200) << r.body;
   EXPECT_TRUE(Body(Kms(*sim, kProd, kEast, "ListGrants", {{"KeyId", arn}}))["Grants"].empty());
-  EXPECT_EQ(ErrorCode(Kms(*sim, kProd, kEast, "RevokeGrant", {{"KeyId", arn}, {"GrantId", grant_id}})),
-            "NotFoundException");
+  EXPECT_EQ(
+      ErrorCode(Kms(*sim, kProd, kEast, "RevokeGrant", {{"KeyId", arn}, {"GrantId", grant_id}})),
+      "NotFoundException");
 }
 
 TEST(KmsOpsTest, GrantSurvivesStateDump) {

@@ -49,22 +49,21 @@ class OptionGroupsTest : public ::testing::Test {
     sim_->Advance(minutes(10));
     for (const char* id : {"o1", "m1"}) {
       r = Rds(*sim_, kProd, kEast, "ModifyDBSnapshotAttribute",
-              {{"DBSnapshotIdentifier", id}, {"AttributeName", "restore"},
+              {{"DBSnapshotIdentifier", id},
+               {"AttributeName", "restore"},
                {"ValuesToAdd.AttributeValue.1", kVault}});
       ASSERT_EQ(r.status, 200) << r.body;
     }
   }
-  SimResponse CopyTo(const std::string& account, const std::string& region,
-                     const std::string& src, const std::string& dst,
-                     const std::string& option_group) {
+  SimResponse CopyTo(const std::string& account, const std::string& region, const std::string& src,
+                     const std::string& dst, const std::string& option_group) {
     QueryParams p = {{"SourceDBSnapshotIdentifier", src}, {"TargetDBSnapshotIdentifier", dst}};
     if (!option_group.empty()) p.emplace_back("OptionGroupName", option_group);
     return Rds(*sim_, account, region, "CopyDBSnapshot", p);
   }
   std::string SnapGroup(const std::string& account, const std::string& region,
                         const std::string& id) {
-    return XText(Rds(*sim_, account, region, "DescribeDBSnapshots",
-                     {{"DBSnapshotIdentifier", id}}),
+    return XText(Rds(*sim_, account, region, "DescribeDBSnapshots", {{"DBSnapshotIdentifier", id}}),
                  "//DBSnapshot/OptionGroupName");
   }
 
@@ -92,26 +91,26 @@ accounts:
       - )" + db_line + "\n";
     return Simulator::FromWorldText(text, "w.yaml");
   };
-  EXPECT_TRUE(load("{id: a, region: us-east-1, engine: mysql, option_group: my-mysql}").has_value());
   EXPECT_TRUE(
-      load("{id: a, region: us-east-1, engine: mysql, option_group: default:mysql-8-0}").has_value());
+      load("{id: a, region: us-east-1, engine: mysql, option_group: my-mysql}").has_value());
+  EXPECT_TRUE(load("{id: a, region: us-east-1, engine: mysql, option_group: default:mysql-8-0}")
+                  .has_value());
   auto bad = load("{id: a, region: us-east-1, engine: mysql, option_group: nope}");
   ASSERT_FALSE(bad.has_value());
   EXPECT_NE(bad.error().message.find("w.yaml:7: option group \"nope\""), std::string::npos)
       << bad.error().message;
   // Another engine's group, another region's group.
-  EXPECT_FALSE(load("{id: a, region: us-east-1, engine: postgres, option_group: my-mysql}")
-                   .has_value());
-  EXPECT_FALSE(load("{id: a, region: us-west-2, engine: mysql, option_group: my-mysql}")
-                   .has_value());
   EXPECT_FALSE(
-      Simulator::FromWorldText(R"(
+      load("{id: a, region: us-east-1, engine: postgres, option_group: my-mysql}").has_value());
+  EXPECT_FALSE(
+      load("{id: a, region: us-west-2, engine: mysql, option_group: my-mysql}").has_value());
+  EXPECT_FALSE(Simulator::FromWorldText(R"(
 accounts:
   - id: "111111111111"
     option_groups: [{name: "default:x", region: us-east-1, engine: mysql, major_engine_version: "8.0"}]
 )",
-                               "w.yaml")
-          .has_value());
+                                        "w.yaml")
+                   .has_value());
 }
 
 TEST_F(OptionGroupsTest, CopyValidatesAndSetsTheOptionGroup) {
@@ -170,20 +169,25 @@ TEST_F(OptionGroupsTest, RestoreValidatesTheOptionGroup) {
 
 TEST_F(OptionGroupsTest, CreateDescribeDeleteOptionGroup) {
   auto r = Rds(*sim_, kVault, kEast, "CreateOptionGroup",
-               {{"OptionGroupName", "New-Og"}, {"EngineName", "postgres"},
-                {"MajorEngineVersion", "16"}, {"OptionGroupDescription", "d"}});
+               {{"OptionGroupName", "New-Og"},
+                {"EngineName", "postgres"},
+                {"MajorEngineVersion", "16"},
+                {"OptionGroupDescription", "d"}});
   ASSERT_EQ(r.status, 200) << r.body;
   EXPECT_EQ(XText(r, "//OptionGroup/OptionGroupName"), "new-og");
   EXPECT_EQ(XText(r, "//OptionGroup/OptionGroupArn"),
             "arn:aws:rds:us-east-1:222222222222:og:new-og");
   EXPECT_EQ(ErrorCode(Rds(*sim_, kVault, kEast, "CreateOptionGroup",
-                          {{"OptionGroupName", "new-og"}, {"EngineName", "postgres"},
-                           {"MajorEngineVersion", "16"}, {"OptionGroupDescription", "d"}})),
+                          {{"OptionGroupName", "new-og"},
+                           {"EngineName", "postgres"},
+                           {"MajorEngineVersion", "16"},
+                           {"OptionGroupDescription", "d"}})),
             "OptionGroupAlreadyExistsFault");
-  EXPECT_EQ(ErrorCode(Rds(*sim_, kVault, kEast, "CreateOptionGroup",
-                          {{"OptionGroupName", "x"}, {"EngineName", "postgres"},
-                           {"MajorEngineVersion", "16"}})),
-            "MissingParameter");
+  EXPECT_EQ(
+      ErrorCode(Rds(
+          *sim_, kVault, kEast, "CreateOptionGroup",
+          {{"OptionGroupName", "x"}, {"EngineName", "postgres"}, {"MajorEngineVersion", "16"}})),
+      "MissingParameter");
   r = Rds(*sim_, kVault, kEast, "DescribeOptionGroups", {{"OptionGroupName", "new-og"}});
   ASSERT_EQ(r.status, 200) << r.body;
   EXPECT_EQ(XText(r, "//OptionGroupsList/OptionGroup/EngineName"), "postgres");
@@ -193,9 +197,9 @@ TEST_F(OptionGroupsTest, CreateDescribeDeleteOptionGroup) {
             (std::vector<std::string>{"dr-east", "new-og"}));
   ASSERT_EQ(Rds(*sim_, kVault, kEast, "DeleteOptionGroup", {{"OptionGroupName", "new-og"}}).status,
             200);
-  EXPECT_EQ(ErrorCode(Rds(*sim_, kVault, kEast, "DescribeOptionGroups",
-                          {{"OptionGroupName", "new-og"}})),
-            "OptionGroupNotFoundFault");
+  EXPECT_EQ(
+      ErrorCode(Rds(*sim_, kVault, kEast, "DescribeOptionGroups", {{"OptionGroupName", "new-og"}})),
+      "OptionGroupNotFoundFault");
   EXPECT_EQ(ErrorCode(Rds(*sim_, kVault, kEast, "DeleteOptionGroup",
                           {{"OptionGroupName", "default:postgres-16"}})),
             "InvalidOptionGroupStateFault");

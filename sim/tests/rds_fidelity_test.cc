@@ -28,7 +28,8 @@ class RdsFidelityTest : public ::testing::Test {
     sim_->Advance(minutes(10));
     if (share) {
       r = Rds(*sim_, kProd, kEast, "ModifyDBClusterSnapshotAttribute",
-              {{"DBClusterSnapshotIdentifier", id}, {"AttributeName", "restore"},
+              {{"DBClusterSnapshotIdentifier", id},
+               {"AttributeName", "restore"},
                {"ValuesToAdd.AttributeValue.1", kVault}});
       ASSERT_EQ(r.status, 200) << r.body;
     }
@@ -36,16 +37,14 @@ class RdsFidelityTest : public ::testing::Test {
   SimResponse Copy(const std::string& account, const std::string& region, QueryParams p) {
     return Rds(*sim_, account, region, "CopyDBSnapshot", std::move(p));
   }
-  SimResponse CopyCluster(const std::string& account, const std::string& region,
-                          QueryParams p) {
+  SimResponse CopyCluster(const std::string& account, const std::string& region, QueryParams p) {
     return Rds(*sim_, account, region, "CopyDBClusterSnapshot", std::move(p));
   }
   SimResponse Describe(const std::string& account, const std::string& region,
                        const std::string& id) {
     return Rds(*sim_, account, region, "DescribeDBSnapshots", {{"DBSnapshotIdentifier", id}});
   }
-  std::string Status(const std::string& account, const std::string& region,
-                     const std::string& id) {
+  std::string Status(const std::string& account, const std::string& region, const std::string& id) {
     return XText(Describe(account, region, id), "//DBSnapshot/Status");
   }
   std::string ClusterStatus(const std::string& account, const std::string& region,
@@ -63,15 +62,15 @@ class RdsFidelityTest : public ::testing::Test {
 TEST_F(RdsFidelityTest, SameRegionCopyIsCreatingAndAQueuedCopyIsPending) {
   MakeSnapshot("q1");
   MakeSnapshot("q2");
-  auto r = Copy(kProd, kEast, {{"SourceDBSnapshotIdentifier", "q1"},
-                               {"TargetDBSnapshotIdentifier", "q1-c"}});
+  auto r = Copy(kProd, kEast,
+                {{"SourceDBSnapshotIdentifier", "q1"}, {"TargetDBSnapshotIdentifier", "q1-c"}});
   ASSERT_EQ(r.status, 200) << r.body;
   // The awscli example of copy-db-snapshot: "Status": "creating", PercentProgress 0.
   EXPECT_EQ(XText(r, "//DBSnapshot/Status"), "creating");
   EXPECT_EQ(XText(r, "//DBSnapshot/PercentProgress"), "0");
   // A second copy of the same DB waits for the first (512 s): it has not started.
-  r = Copy(kProd, kEast, {{"SourceDBSnapshotIdentifier", "q2"},
-                          {"TargetDBSnapshotIdentifier", "q2-c"}});
+  r = Copy(kProd, kEast,
+           {{"SourceDBSnapshotIdentifier", "q2"}, {"TargetDBSnapshotIdentifier", "q2-c"}});
   ASSERT_EQ(r.status, 200) << r.body;
   EXPECT_EQ(XText(r, "//DBSnapshot/Status"), "pending");
   sim_->Advance(seconds(256));
@@ -88,14 +87,16 @@ TEST_F(RdsFidelityTest, SameRegionCopyIsCreatingAndAQueuedCopyIsPending) {
 TEST_F(RdsFidelityTest, CrossRegionCopyIsCopyingAndQueuedIsPending) {
   MakeSnapshot("s1");
   std::string arn = ProdSnapshotArn("s1");
-  auto r = Copy(kProd, kWest, {{"SourceDBSnapshotIdentifier", arn},
-                               {"TargetDBSnapshotIdentifier", "w1"},
-                               {"KmsKeyId", "alias/aws/rds"}});
+  auto r = Copy(kProd, kWest,
+                {{"SourceDBSnapshotIdentifier", arn},
+                 {"TargetDBSnapshotIdentifier", "w1"},
+                 {"KmsKeyId", "alias/aws/rds"}});
   ASSERT_EQ(r.status, 200) << r.body;
   EXPECT_EQ(XText(r, "//DBSnapshot/Status"), "copying");
-  r = Copy(kProd, kWest, {{"SourceDBSnapshotIdentifier", arn},
-                          {"TargetDBSnapshotIdentifier", "w2"},
-                          {"KmsKeyId", "alias/aws/rds"}});
+  r = Copy(kProd, kWest,
+           {{"SourceDBSnapshotIdentifier", arn},
+            {"TargetDBSnapshotIdentifier", "w2"},
+            {"KmsKeyId", "alias/aws/rds"}});
   EXPECT_EQ(XText(r, "//DBSnapshot/Status"), "pending");
   sim_->Advance(seconds(2100));  // w1: 2048 s
   EXPECT_EQ(Status(kProd, kWest, "w1"), "available");
@@ -105,12 +106,14 @@ TEST_F(RdsFidelityTest, CrossRegionCopyIsCopyingAndQueuedIsPending) {
 TEST_F(RdsFidelityTest, ClusterCopyStatuses) {
   MakeClusterSnapshot("l1");
   MakeClusterSnapshot("l2");
-  auto r = CopyCluster(kProd, kEast, {{"SourceDBClusterSnapshotIdentifier", "l1"},
-                                      {"TargetDBClusterSnapshotIdentifier", "l1-c"}});
+  auto r = CopyCluster(
+      kProd, kEast,
+      {{"SourceDBClusterSnapshotIdentifier", "l1"}, {"TargetDBClusterSnapshotIdentifier", "l1-c"}});
   ASSERT_EQ(r.status, 200) << r.body;
   EXPECT_EQ(XText(r, "//DBClusterSnapshot/Status"), "copying");
-  r = CopyCluster(kProd, kEast, {{"SourceDBClusterSnapshotIdentifier", "l2"},
-                                 {"TargetDBClusterSnapshotIdentifier", "l2-c"}});
+  r = CopyCluster(
+      kProd, kEast,
+      {{"SourceDBClusterSnapshotIdentifier", "l2"}, {"TargetDBClusterSnapshotIdentifier", "l2-c"}});
   // DBClusterSnapshot.Status: "Valid statuses are ... available, copying, creating".
   EXPECT_EQ(XText(r, "//DBClusterSnapshot/Status"), "creating");
 }
@@ -122,34 +125,35 @@ TEST_F(RdsFidelityTest, CopyStatusesAreSettings) {
   EXPECT_EQ(s["copy_status_cross_region"], "copying");
   EXPECT_EQ(s["cluster_copy_status_queued"], "creating");
   EXPECT_EQ(s["cluster_copy_status"], "copying");
-  ASSERT_TRUE(sim_->UpdateSettings({{"copy_status_same_region", "copying"},
-                                    {"copy_status_queued", "creating"}})
+  ASSERT_TRUE(sim_->UpdateSettings(
+                      {{"copy_status_same_region", "copying"}, {"copy_status_queued", "creating"}})
                   .has_value());
   EXPECT_FALSE(sim_->UpdateSettings({{"copy_status_queued", "waiting"}}).has_value());
   MakeSnapshot("q1");
-  auto r = Copy(kProd, kEast, {{"SourceDBSnapshotIdentifier", "q1"},
-                               {"TargetDBSnapshotIdentifier", "a"}});
+  auto r = Copy(kProd, kEast,
+                {{"SourceDBSnapshotIdentifier", "q1"}, {"TargetDBSnapshotIdentifier", "a"}});
   EXPECT_EQ(XText(r, "//DBSnapshot/Status"), "copying");
-  r = Copy(kProd, kEast, {{"SourceDBSnapshotIdentifier", "q1"},
-                          {"TargetDBSnapshotIdentifier", "b"}});
+  r = Copy(kProd, kEast,
+           {{"SourceDBSnapshotIdentifier", "q1"}, {"TargetDBSnapshotIdentifier", "b"}});
   EXPECT_EQ(XText(r, "//DBSnapshot/Status"), "creating");
 }
 
 TEST_F(RdsFidelityTest, QueuedCopiesCountAgainstTheCopyQuota) {
   ASSERT_TRUE(sim_->UpdateSettings({{"copies_in_flight_quota", 2}}).has_value());
   MakeSnapshot("q1");
-  ASSERT_EQ(Copy(kProd, kEast, {{"SourceDBSnapshotIdentifier", "q1"},
-                                {"TargetDBSnapshotIdentifier", "a"}})
+  ASSERT_EQ(Copy(kProd, kEast,
+                 {{"SourceDBSnapshotIdentifier", "q1"}, {"TargetDBSnapshotIdentifier", "a"}})
                 .status,
             200);
-  ASSERT_EQ(Copy(kProd, kEast, {{"SourceDBSnapshotIdentifier", "q1"},
-                                {"TargetDBSnapshotIdentifier", "b"}})
+  ASSERT_EQ(Copy(kProd, kEast,
+                 {{"SourceDBSnapshotIdentifier", "q1"}, {"TargetDBSnapshotIdentifier", "b"}})
                 .status,
             200);
   EXPECT_EQ(Status(kProd, kEast, "b"), "pending");
-  EXPECT_EQ(ErrorCode(Copy(kProd, kEast, {{"SourceDBSnapshotIdentifier", "q1"},
-                                          {"TargetDBSnapshotIdentifier", "c"}})),
-            "SnapshotQuotaExceeded");
+  EXPECT_EQ(
+      ErrorCode(Copy(kProd, kEast,
+                     {{"SourceDBSnapshotIdentifier", "q1"}, {"TargetDBSnapshotIdentifier", "c"}})),
+      "SnapshotQuotaExceeded");
 }
 
 // ------------------------------------------------------------ item 3
@@ -157,14 +161,15 @@ TEST_F(RdsFidelityTest, QueuedCopiesCountAgainstTheCopyQuota) {
 TEST_F(RdsFidelityTest, ClusterCopyKeepsTheSourceSnapshotCreateTime) {
   MakeClusterSnapshot("l1");  // taken at 00:00
   sim_->Advance(hours(1));
-  auto r = CopyCluster(kProd, kEast, {{"SourceDBClusterSnapshotIdentifier", "l1"},
-                                      {"TargetDBClusterSnapshotIdentifier", "l1-c"}});
+  auto r = CopyCluster(
+      kProd, kEast,
+      {{"SourceDBClusterSnapshotIdentifier", "l1"}, {"TargetDBClusterSnapshotIdentifier", "l1-c"}});
   ASSERT_EQ(r.status, 200) << r.body;
   EXPECT_EQ(XText(r, "//DBClusterSnapshot/SnapshotCreateTime"), "2026-11-23T00:00:00.000Z");
   // DB snapshots: "Changes for the copy when the snapshot is copied."
   MakeSnapshot("s1");  // 01:10
-  r = Copy(kProd, kEast, {{"SourceDBSnapshotIdentifier", "s1"},
-                          {"TargetDBSnapshotIdentifier", "s1-c"}});
+  r = Copy(kProd, kEast,
+           {{"SourceDBSnapshotIdentifier", "s1"}, {"TargetDBSnapshotIdentifier", "s1-c"}});
   EXPECT_EQ(XText(r, "//DBSnapshot/SnapshotCreateTime"), "2026-11-23T01:20:00.000Z");
   EXPECT_EQ(XText(r, "//DBSnapshot/OriginalSnapshotCreateTime"), "2026-11-23T01:10:00.000Z");
 }
@@ -173,8 +178,8 @@ TEST_F(RdsFidelityTest, ClusterCopyKeepsTheSourceSnapshotCreateTime) {
 
 TEST_F(RdsFidelityTest, SameRegionCopyCarriesSourceRegionAndIdentifier) {
   MakeSnapshot("s1");
-  auto r = Copy(kProd, kEast, {{"SourceDBSnapshotIdentifier", "s1"},
-                               {"TargetDBSnapshotIdentifier", "s1-c"}});
+  auto r = Copy(kProd, kEast,
+                {{"SourceDBSnapshotIdentifier", "s1"}, {"TargetDBSnapshotIdentifier", "s1-c"}});
   // As the awscli example of copy-db-snapshot shows (a same-region copy).
   EXPECT_EQ(XText(r, "//DBSnapshot/SourceRegion"), "us-east-1");
   EXPECT_EQ(XText(r, "//DBSnapshot/SourceDBSnapshotIdentifier"), ProdSnapshotArn("s1"));
@@ -183,13 +188,13 @@ TEST_F(RdsFidelityTest, SameRegionCopyCarriesSourceRegionAndIdentifier) {
   // The model's text ("only has a value in the case of a cross-account or
   // cross-Region copy"), as a setting.
   ASSERT_TRUE(sim_->UpdateSettings({{"same_region_copy_source", "model"}}).has_value());
-  r = Copy(kProd, kEast, {{"SourceDBSnapshotIdentifier", "s1"},
-                          {"TargetDBSnapshotIdentifier", "s1-d"}});
+  r = Copy(kProd, kEast,
+           {{"SourceDBSnapshotIdentifier", "s1"}, {"TargetDBSnapshotIdentifier", "s1-d"}});
   EXPECT_EQ(XText(r, "//DBSnapshot/SourceRegion"), "us-east-1");
   EXPECT_EQ(XAll(r, "//DBSnapshot/SourceDBSnapshotIdentifier").size(), 0u);
   ASSERT_TRUE(sim_->UpdateSettings({{"same_region_copy_source", "identifier"}}).has_value());
-  r = Copy(kProd, kEast, {{"SourceDBSnapshotIdentifier", "s1"},
-                          {"TargetDBSnapshotIdentifier", "s1-e"}});
+  r = Copy(kProd, kEast,
+           {{"SourceDBSnapshotIdentifier", "s1"}, {"TargetDBSnapshotIdentifier", "s1-e"}});
   EXPECT_EQ(XAll(r, "//DBSnapshot/SourceRegion").size(), 0u);
   EXPECT_EQ(XText(r, "//DBSnapshot/SourceDBSnapshotIdentifier"), ProdSnapshotArn("s1"));
   EXPECT_FALSE(sim_->UpdateSettings({{"same_region_copy_source", "x"}}).has_value());
@@ -237,32 +242,39 @@ TEST_F(RdsFidelityTest, OneStepRuleAppliesToClusterSnapshots) {
 
 TEST_F(RdsFidelityTest, ExplicitTagsReplaceCopyTags) {
   auto r = Rds(*sim_, kProd, kEast, "CreateDBSnapshot",
-               {{"DBSnapshotIdentifier", "t1"}, {"DBInstanceIdentifier", "orders"},
-                {"Tags.Tag.1.Key", "a"}, {"Tags.Tag.1.Value", "1"}});
+               {{"DBSnapshotIdentifier", "t1"},
+                {"DBInstanceIdentifier", "orders"},
+                {"Tags.Tag.1.Key", "a"},
+                {"Tags.Tag.1.Value", "1"}});
   ASSERT_EQ(r.status, 200) << r.body;
   sim_->Advance(minutes(10));
-  r = Copy(kProd, kEast, {{"SourceDBSnapshotIdentifier", "t1"},
-                          {"TargetDBSnapshotIdentifier", "t2"},
-                          {"CopyTags", "true"},
-                          {"Tags.Tag.1.Key", "b"},
-                          {"Tags.Tag.1.Value", "2"}});
+  r = Copy(kProd, kEast,
+           {{"SourceDBSnapshotIdentifier", "t1"},
+            {"TargetDBSnapshotIdentifier", "t2"},
+            {"CopyTags", "true"},
+            {"Tags.Tag.1.Key", "b"},
+            {"Tags.Tag.1.Value", "2"}});
   ASSERT_EQ(r.status, 200) << r.body;
   EXPECT_EQ(XAll(r, "//DBSnapshot/TagList/Tag/Key"), (std::vector<std::string>{"b"}));
-  r = Copy(kProd, kEast, {{"SourceDBSnapshotIdentifier", "t1"},
-                          {"TargetDBSnapshotIdentifier", "t3"},
-                          {"CopyTags", "true"}});
+  r = Copy(kProd, kEast,
+           {{"SourceDBSnapshotIdentifier", "t1"},
+            {"TargetDBSnapshotIdentifier", "t3"},
+            {"CopyTags", "true"}});
   EXPECT_EQ(XAll(r, "//DBSnapshot/TagList/Tag/Key"), (std::vector<std::string>{"a"}));
   // Clusters alike.
   r = Rds(*sim_, kProd, kEast, "CreateDBClusterSnapshot",
-          {{"DBClusterSnapshotIdentifier", "c1"}, {"DBClusterIdentifier", "ledger"},
-           {"Tags.Tag.1.Key", "a"}, {"Tags.Tag.1.Value", "1"}});
+          {{"DBClusterSnapshotIdentifier", "c1"},
+           {"DBClusterIdentifier", "ledger"},
+           {"Tags.Tag.1.Key", "a"},
+           {"Tags.Tag.1.Value", "1"}});
   ASSERT_EQ(r.status, 200) << r.body;
   sim_->Advance(minutes(10));
-  r = CopyCluster(kProd, kEast, {{"SourceDBClusterSnapshotIdentifier", "c1"},
-                                 {"TargetDBClusterSnapshotIdentifier", "c2"},
-                                 {"CopyTags", "true"},
-                                 {"Tags.Tag.1.Key", "b"},
-                                 {"Tags.Tag.1.Value", "2"}});
+  r = CopyCluster(kProd, kEast,
+                  {{"SourceDBClusterSnapshotIdentifier", "c1"},
+                   {"TargetDBClusterSnapshotIdentifier", "c2"},
+                   {"CopyTags", "true"},
+                   {"Tags.Tag.1.Key", "b"},
+                   {"Tags.Tag.1.Value", "2"}});
   EXPECT_EQ(XAll(r, "//DBClusterSnapshot/TagList/Tag/Key"), (std::vector<std::string>{"b"}));
 }
 
@@ -270,8 +282,8 @@ TEST_F(RdsFidelityTest, ExplicitTagsReplaceCopyTags) {
 
 TEST_F(RdsFidelityTest, DeleteClusterSnapshotAnswersAvailable) {
   MakeClusterSnapshot("l1");
-  auto r = Rds(*sim_, kProd, kEast, "DeleteDBClusterSnapshot",
-               {{"DBClusterSnapshotIdentifier", "l1"}});
+  auto r =
+      Rds(*sim_, kProd, kEast, "DeleteDBClusterSnapshot", {{"DBClusterSnapshotIdentifier", "l1"}});
   ASSERT_EQ(r.status, 200) << r.body;
   // awscli example of delete-db-cluster-snapshot: "Status": "available".
   EXPECT_EQ(XText(r, "//DBClusterSnapshot/Status"), "available");
@@ -317,14 +329,16 @@ TEST_F(RdsFidelityTest, DescribeAccountAttributesReportsSnapshotQuotas) {
 
 TEST_F(RdsFidelityTest, AKmsGrantOpensTheKeyToTheGrantee) {
   MakeSnapshot("s1");
-  auto r = Copy(kProd, kEast, {{"SourceDBSnapshotIdentifier", "s1"},
-                               {"TargetDBSnapshotIdentifier", "s1-priv"},
-                               {"KmsKeyId", "alias/prod-private"}});
+  auto r = Copy(kProd, kEast,
+                {{"SourceDBSnapshotIdentifier", "s1"},
+                 {"TargetDBSnapshotIdentifier", "s1-priv"},
+                 {"KmsKeyId", "alias/prod-private"}});
   ASSERT_EQ(r.status, 200) << r.body;
   std::string key_arn = XText(r, "//DBSnapshot/KmsKeyId");
   sim_->Advance(hours(1));
   r = Rds(*sim_, kProd, kEast, "ModifyDBSnapshotAttribute",
-          {{"DBSnapshotIdentifier", "s1-priv"}, {"AttributeName", "restore"},
+          {{"DBSnapshotIdentifier", "s1-priv"},
+           {"AttributeName", "restore"},
            {"ValuesToAdd.AttributeValue.1", kVault}});
   ASSERT_EQ(r.status, 200) << r.body;
   QueryParams vault_copy = {{"SourceDBSnapshotIdentifier", ProdSnapshotArn("s1-priv")},

@@ -119,8 +119,8 @@ TEST(ServerHardeningTest, RequestBodiesAreLimited) {
   if (r.has_value()) {
     EXPECT_EQ(r->status, 413) << r->body;
   }
-  auto admin = testing::Admin(*h->http, h->endpoint(), "POST", "/_sim/world",
-                              std::string(100 * 1024, ' '));
+  auto admin =
+      testing::Admin(*h->http, h->endpoint(), "POST", "/_sim/world", std::string(100 * 1024, ' '));
   if (admin.has_value()) {
     EXPECT_EQ(admin->status, 413);
   }
@@ -141,8 +141,9 @@ TEST(ServerHardeningTest, ShortBodiesDoNotHoldAWorkerForLong) {
   // Declares 1000 bytes, sends 10, then nothing.
   RawConnection stalled(h->server->port());
   ASSERT_TRUE(stalled.ok());
-  ASSERT_TRUE(stalled.Send("POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 1000\r\n"
-                           "Content-Type: application/x-www-form-urlencoded\r\n\r\nAction=Des"));
+  ASSERT_TRUE(
+      stalled.Send("POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 1000\r\n"
+                   "Content-Type: application/x-www-form-urlencoded\r\n\r\nAction=Des"));
   double t = stalled.SecondsUntilClosed(std::chrono::seconds(10));
   EXPECT_GE(t, 0) << "still open after 10 s";
   EXPECT_LT(t, 3);
@@ -199,10 +200,10 @@ TEST(SnapshotCreatorTest, AdminListsWhoCreatedEachSnapshot) {
   auto r = SignAndSend(*h->http, req, ProdAccount().credentials(), "eu-west-1", "rds");
   ASSERT_TRUE(r.has_value());
   ASSERT_EQ(r->status, 200) << r->body;
-  ASSERT_EQ(testing::Admin(*h->http, h->endpoint(), "POST", "/_sim/time/advance",
-                           R"({"seconds":86400})")
-                ->status,
-            200);
+  ASSERT_EQ(
+      testing::Admin(*h->http, h->endpoint(), "POST", "/_sim/time/advance", R"({"seconds":86400})")
+          ->status,
+      200);
   auto list = Json(testing::Admin(*h->http, h->endpoint(), "GET",
                                   "/_sim/snapshots?account=111122223333&region=eu-west-1"));
   ASSERT_TRUE(list.is_array()) << list.dump();
@@ -238,13 +239,15 @@ TEST(SnapshotCreatorTest, AdminListsWhoCreatedEachSnapshot) {
                                 {"ValuesToAdd.AttributeValue.1", "444455556666"}}),
                   ProdAccount().credentials(), "eu-west-1", "rds");
   ASSERT_EQ(r->status, 200) << r->body;
-  req = QueryRequest(h->endpoint(), "CopyDBSnapshot", "2014-10-31",
-                     {{"SourceDBSnapshotIdentifier", "arn:aws:rds:eu-west-1:111122223333:snapshot:m1"},
-                      {"TargetDBSnapshotIdentifier", "v1"}});
+  req = QueryRequest(
+      h->endpoint(), "CopyDBSnapshot", "2014-10-31",
+      {{"SourceDBSnapshotIdentifier", "arn:aws:rds:eu-west-1:111122223333:snapshot:m1"},
+       {"TargetDBSnapshotIdentifier", "v1"}});
   req.headers.emplace_back("User-Agent", "Boto3/1.26 vault");
   r = SignAndSend(*h->http, req, VaultAccount().credentials(), "eu-west-1", "rds");
   ASSERT_EQ(r->status, 200) << r->body;
-  list = Json(testing::Admin(*h->http, h->endpoint(), "GET", "/_sim/snapshots?account=444455556666"));
+  list =
+      Json(testing::Admin(*h->http, h->endpoint(), "GET", "/_sim/snapshots?account=444455556666"));
   ASSERT_EQ(list.size(), 1u) << list.dump();
   EXPECT_EQ(list[0]["id"], "v1");
   EXPECT_EQ(list[0]["created_by"]["principal_arn"], "arn:aws:iam::444455556666:user/bob");

@@ -1,7 +1,7 @@
 #include <gtest/gtest.h>
 
-#include "sim/tests/sim_world_util.h"
 #include "core/time_util.h"
+#include "sim/tests/sim_world_util.h"
 
 namespace drsnap::sim {
 namespace {
@@ -13,7 +13,10 @@ TEST(StsOpsTest, GetCallerIdentity) {
   auto sim = ExampleWorld();
   auto r = Sts(*sim, kProd, "GetCallerIdentity");
   ASSERT_EQ(r.status, 200) << r.body;
-  EXPECT_EQ(r.body.rfind("<GetCallerIdentityResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\">", 0), 0u);
+  EXPECT_EQ(
+      r.body.rfind(
+          "<GetCallerIdentityResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\">", 0),
+      0u);
   const std::string p = "/GetCallerIdentityResponse/GetCallerIdentityResult/";
   EXPECT_EQ(XText(r, p + "Account"), kProd);
   EXPECT_EQ(XText(r, p + "Arn"), "arn:aws:iam::111111111111:user/drsnap");
@@ -25,7 +28,9 @@ TEST(StsOpsTest, AssumeRoleIssuesWorkingSessionCredentials) {
   auto sim = ExampleWorld();
   const std::string role = "arn:aws:iam::222222222222:role/drsnap-vault";
   auto r = Sts(*sim, kProd, "AssumeRole",
-               {{"RoleArn", role}, {"RoleSessionName", "drsnap"}, {"ExternalId", "vault-ext-id"},
+               {{"RoleArn", role},
+                {"RoleSessionName", "drsnap"},
+                {"ExternalId", "vault-ext-id"},
                 {"DurationSeconds", "900"}});
   ASSERT_EQ(r.status, 200) << r.body;
   const std::string p = "/AssumeRoleResponse/AssumeRoleResult/";
@@ -63,24 +68,29 @@ TEST(StsOpsTest, AssumeRoleErrors) {
             "AccessDenied");
   EXPECT_EQ(code({{"RoleArn", "arn:aws:iam::999999999999:role/x"}, {"RoleSessionName", "ses"}}),
             "AccessDenied");
-  EXPECT_EQ(code({{"RoleArn", role}, {"RoleSessionName", "ses"}, {"ExternalId", "vault-ext-id"},
+  EXPECT_EQ(code({{"RoleArn", role},
+                  {"RoleSessionName", "ses"},
+                  {"ExternalId", "vault-ext-id"},
                   {"DurationSeconds", "60"}}),
             "ValidationError");
   // Roles the world does not declare do not exist.
-  EXPECT_EQ(code({{"RoleArn", "arn:aws:iam::111111111111:role/anything"}, {"RoleSessionName", "ses"}}),
-            "AccessDenied");
+  EXPECT_EQ(
+      code({{"RoleArn", "arn:aws:iam::111111111111:role/anything"}, {"RoleSessionName", "ses"}}),
+      "AccessDenied");
   EXPECT_EQ(code({{"RoleArn", "arn:aws:iam::111111111111:role/drsnap-source"},
                   {"RoleSessionName", "ses"}}),
             "");
   auto r = Sts(*sim, kProd, "AssumeRole", {{"RoleArn", role}, {"RoleSessionName", "ses"}});
   EXPECT_EQ(r.status, 403);
-  EXPECT_EQ(r.body.rfind("<ErrorResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\">", 0), 0u);
+  EXPECT_EQ(r.body.rfind("<ErrorResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\">", 0),
+            0u);
 }
 
 TEST(StsOpsTest, AssumeRoleWithWebIdentityIsUnsigned) {
   auto sim = ExampleWorld();
   auto r = Sts(*sim, "", "AssumeRoleWithWebIdentity",
-               {{"RoleArn", "arn:aws:iam::111111111111:role/drsnap-irsa"}, {"RoleSessionName", "pod"},
+               {{"RoleArn", "arn:aws:iam::111111111111:role/drsnap-irsa"},
+                {"RoleSessionName", "pod"},
                 {"WebIdentityToken", "eyJhbGciOi.token"}});
   ASSERT_EQ(r.status, 200) << r.body;
   std::string akid = XText(r, "//AssumeRoleWithWebIdentityResult/Credentials/AccessKeyId");
@@ -97,7 +107,8 @@ TEST(StsOpsTest, ExpirationIsReportedOnTheVirtualClock) {
   auto sim = ExampleWorld();
   auto r = Sts(*sim, kProd, "AssumeRole",
                {{"RoleArn", "arn:aws:iam::222222222222:role/drsnap-vault"},
-                {"RoleSessionName", "drsnap"}, {"ExternalId", "vault-ext-id"},
+                {"RoleSessionName", "drsnap"},
+                {"ExternalId", "vault-ext-id"},
                 {"DurationSeconds", "900"}});
   ASSERT_EQ(r.status, 200) << r.body;
   // The session expires on the virtual clock, and says so: a client that
@@ -106,7 +117,8 @@ TEST(StsOpsTest, ExpirationIsReportedOnTheVirtualClock) {
   sim->Advance(hours(2));
   r = Sts(*sim, "", "AssumeRoleWithWebIdentity",
           {{"RoleArn", "arn:aws:iam::111111111111:role/drsnap-irsa"},
-           {"RoleSessionName", "pod"}, {"WebIdentityToken", "eyJhbGciOi.token"}});
+           {"RoleSessionName", "pod"},
+           {"WebIdentityToken", "eyJhbGciOi.token"}});
   ASSERT_EQ(r.status, 200) << r.body;
   EXPECT_EQ(XText(r, "//Credentials/Expiration"), "2026-11-23T03:00:00Z");
   // The former behaviour (wall time), as a setting.
@@ -116,7 +128,8 @@ TEST(StsOpsTest, ExpirationIsReportedOnTheVirtualClock) {
   auto wall_before = time_point_cast<seconds>(system_clock::now());
   r = Sts(*sim, kProd, "AssumeRole",
           {{"RoleArn", "arn:aws:iam::222222222222:role/drsnap-vault"},
-           {"RoleSessionName", "drsnap"}, {"ExternalId", "vault-ext-id"}});
+           {"RoleSessionName", "drsnap"},
+           {"ExternalId", "vault-ext-id"}});
   auto reported = ParseIso8601(XText(r, "//Credentials/Expiration"));
   ASSERT_TRUE(reported.has_value());
   EXPECT_GE(*reported, wall_before + hours(1));
@@ -134,7 +147,8 @@ TEST(StsOpsTest, RolesTheWorldDoesNotDefineCannotBeAssumed) {
   EXPECT_TRUE(denied("arn:aws:iam::111111111111:role/anything"));
   auto r = Sts(*sim, "", "AssumeRoleWithWebIdentity",
                {{"RoleArn", "arn:aws:iam::111111111111:role/anything"},
-                {"RoleSessionName", "pod"}, {"WebIdentityToken", "eyJhbGciOi.token"}});
+                {"RoleSessionName", "pod"},
+                {"WebIdentityToken", "eyJhbGciOi.token"}});
   EXPECT_EQ(ErrorCode(r), "AccessDenied");
   // An account without a roles list has no roles at all.
   auto empty = Simulator::FromWorldText(R"(
