@@ -1,7 +1,7 @@
-// KMS (JSON 1.1): CreateKey, CreateAlias, DescribeKey, ListAliases,
-// CreateGrant, ListGrants, RevokeGrant. Key policies are reduced to the
-// accounts they let use the key; a grant that lets a principal of another
-// account Decrypt opens the key to that account too.
+// KMS (JSON 1.1): CreateKey, CreateAlias, DeleteAlias, DescribeKey,
+// ListAliases, ScheduleKeyDeletion, CreateGrant, ListGrants, RevokeGrant. Key policies are reduced
+// to the accounts they let use the key; a grant that lets a principal of another account Decrypt
+// opens the key to that account too.
 #include <algorithm>
 #include <charconv>
 #include <regex>
@@ -24,16 +24,19 @@ json KeyMetadata(const KmsKey& k, std::string_view account) {
             {"KeyId", k.key_id},
             {"Arn", k.arn},
             {"CreationDate", EpochSeconds(k.created)},
-            {"Enabled", k.enabled},
+            {"Enabled", k.enabled && !k.pending_deletion()},
             {"Description", k.description},
             {"KeyUsage", "ENCRYPT_DECRYPT"},
-            {"KeyState", k.enabled ? "Enabled" : "Disabled"},
+            {"KeyState", k.pending_deletion() ? "PendingDeletion"
+                         : k.enabled          ? "Enabled"
+                                              : "Disabled"},
             {"Origin", "AWS_KMS"},
             {"KeyManager", k.aws_managed ? "AWS" : "CUSTOMER"},
             {"CustomerMasterKeySpec", "SYMMETRIC_DEFAULT"},
             {"KeySpec", "SYMMETRIC_DEFAULT"},
             {"EncryptionAlgorithms", json::array({"SYMMETRIC_DEFAULT"})},
             {"MultiRegion", false}};
+  if (k.pending_deletion()) m["DeletionDate"] = EpochSeconds(k.deletion_date);
   return m;
 }
 
@@ -117,6 +120,16 @@ SimResponse World::HandleKms(const SimRequest& req) {
     k.arn = "arn:aws:kms:" + region + ":" + me + ":key/" + k.key_id;
     k.description = str("Description").value_or("");
     k.created = now;
+    if (body.contains("Tags")) {
+      if (!body["Tags"].is_array())
+        return fail(400, "ValidationException", "Tags must be a list of {TagKey, TagValue}");
+      for (const auto& t : body["Tags"]) {
+        if (!t.is_object() || !t.contains("TagKey") || !t["TagKey"].is_string() ||
+            !t.contains("TagValue") || !t["TagValue"].is_string())
+          return fail(400, "ValidationException", "Tags must be a list of {TagKey, TagValue}");
+        k.tags.emplace_back(t["TagKey"].get<std::string>(), t["TagValue"].get<std::string>());
+      }
+    }
     if (auto pol = str("Policy")) {
       try {
         k.allowed_accounts = PolicyAccounts(json::parse(*pol));
@@ -227,6 +240,69 @@ SimResponse World::HandleKms(const SimRequest& req) {
     json out = {{"Aliases", list}, {"Truncated", truncated}};
     if (truncated) out["NextMarker"] = next;
     resp.body = Dump(out);
+    return resp;
+  }
+  if (a == "ListResourceTags") {
+    auto ref = str("KeyId");
+    if (!ref) return fail(400, "ValidationException", "KeyId is required");
+    const KmsKey* key = nullptr;
+    if (ref->starts_with("arn:")) {
+      auto p = ParseArn(*ref);
+      if (p && p->account == me) key = KeyByArn(*ref);
+    } else if (!ref->starts_with("alias/")) {
+      auto it = s.keys.find(*ref);
+      if (it != s.keys.end()) key = &it->second;
+    }
+    if (!key) return fail(400, "NotFoundException", "Key '" + *ref + "' does not exist");
+    json tags = json::array();
+    for (const auto& [tk, tv] : key->tags) tags.push_back({{"TagKey", tk}, {"TagValue", tv}});
+    resp.body = Dump(json{{"Tags", tags}, {"Truncated", false}});
+    return resp;
+  }
+  if (a == "DeleteAlias") {
+    auto name = str("AliasName");
+    if (!name) return fail(400, "ValidationException", "AliasName is required");
+    if (name->starts_with("alias/aws/"))
+      return fail(400, "NotAuthorizedException", "Cannot delete alias with prefix 'alias/aws/'");
+    if (!s.aliases.erase(*name))
+      return fail(400, "NotFoundException",
+                  "Alias arn:aws:kms:" + region + ":" + me + ":" + *name + " is not found.");
+    resp.body = "{}";
+    return resp;
+  }
+  if (a == "ScheduleKeyDeletion") {
+    auto ref = str("KeyId");
+    if (!ref) return fail(400, "ValidationException", "KeyId is required");
+    int days = 30;
+    if (body.contains("PendingWindowInDays")) {
+      if (!body["PendingWindowInDays"].is_number_integer() ||
+          body["PendingWindowInDays"].get<int>() < 7 || body["PendingWindowInDays"].get<int>() > 30)
+        return fail(400, "ValidationException",
+                    "1 validation error detected: Value at 'pendingWindowInDays' failed to "
+                    "satisfy constraint: Member must have value between 7 and 30");
+      days = body["PendingWindowInDays"].get<int>();
+    }
+    KmsKey* key = nullptr;
+    if (ref->starts_with("arn:")) {
+      auto p = ParseArn(*ref);
+      if (p && p->service == "kms" && p->resource_type == "key" && p->account == me)
+        key = const_cast<KmsKey*>(KeyByArn(*ref));
+    } else if (!ref->starts_with("alias/")) {
+      auto it = s.keys.find(*ref);
+      if (it != s.keys.end()) key = &it->second;
+    }
+    if (!key || key->aws_managed) {
+      std::string full =
+          ref->starts_with("arn:") ? *ref : "arn:aws:kms:" + region + ":" + me + ":key/" + *ref;
+      return fail(400, "NotFoundException", "Key '" + full + "' does not exist");
+    }
+    if (key->pending_deletion())
+      return fail(400, "KMSInvalidStateException", key->arn + " is pending deletion.");
+    key->deletion_date = now + std::chrono::days(days);
+    resp.body = Dump(json{{"KeyId", key->arn},
+                          {"DeletionDate", EpochSeconds(key->deletion_date)},
+                          {"KeyState", "PendingDeletion"},
+                          {"PendingWindowInDays", days}});
     return resp;
   }
   if (a == "CreateGrant" || a == "ListGrants" || a == "RevokeGrant") {

@@ -107,6 +107,8 @@ std::string DumpState(const World& w) {
                  {"aws_managed", k.aws_managed},
                  {"enabled", k.enabled},
                  {"allowed", k.allowed_accounts}};
+      if (k.pending_deletion()) kj["deletion"] = Ms(k.deletion_date);
+      if (!k.tags.empty()) kj["tags"] = TagsJson(k.tags);
       if (!k.grants.empty()) {
         json grants = json::array();
         for (const Grant& g : k.grants)
@@ -274,6 +276,8 @@ Result<std::unique_ptr<World>> LoadState(std::string_view text) {
         key.aws_managed = k.at("aws_managed");
         key.enabled = k.at("enabled");
         key.allowed_accounts = k.at("allowed").get<std::set<std::string>>();
+        if (k.contains("deletion")) key.deletion_date = FromMs(k["deletion"]);
+        if (k.contains("tags")) key.tags = TagsFrom(k["tags"]);
         if (k.contains("grants"))
           for (const auto& g : k["grants"])
             key.grants.push_back(Grant{g.at("id"), g.at("token"), g.at("name"), g.at("grantee"),

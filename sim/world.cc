@@ -624,7 +624,7 @@ const KmsKey* World::KeyByArn(std::string_view arn) {
 }
 
 bool World::KeyUsableBy(const KmsKey& key, std::string_view account) const {
-  if (!key.enabled) return false;
+  if (!key.enabled || key.pending_deletion()) return false;
   auto p = ParseArn(key.arn);
   if (p && p->account == account) return true;
   if (key.aws_managed) return false;  // AWS managed keys are never usable across accounts

@@ -167,8 +167,11 @@ struct KmsKey {
   TimePoint created{};
   bool aws_managed = false;  // the aws/rds default key
   bool enabled = true;
-  std::set<std::string> allowed_accounts;  // besides the owner
-  std::vector<Grant> grants;               // CreateGrant
+  TimePoint deletion_date{};  // ScheduleKeyDeletion: when it goes (epoch: not scheduled)
+  bool pending_deletion() const { return deletion_date != TimePoint{}; }
+  std::set<std::string> allowed_accounts;                 // besides the owner
+  std::vector<Grant> grants;                              // CreateGrant
+  std::vector<std::pair<std::string, std::string>> tags;  // CreateKey Tags (TagKey, TagValue)
 };
 
 // A non-default option group (default groups, "default:<engine>-<major>",

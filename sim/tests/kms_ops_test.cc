@@ -174,5 +174,67 @@ TEST(KmsOpsTest, GrantSurvivesStateDump) {
   EXPECT_EQ(Body(Kms(*other, kProd, kEast, "ListGrants", {{"KeyId", arn}}))["Grants"].size(), 1u);
 }
 
+TEST(KmsOpsTest, DeleteAliasAndScheduleKeyDeletion) {
+  auto sim = ExampleWorld();
+  std::string id =
+      Body(Kms(*sim, kProd, kWest, "CreateKey", {{"Description", "temp"}}))["KeyMetadata"]["KeyId"];
+  ASSERT_EQ(
+      Kms(*sim, kProd, kWest, "CreateAlias", {{"AliasName", "alias/temp"}, {"TargetKeyId", id}})
+          .status,
+      200);
+  auto r = Kms(*sim, kProd, kWest, "DeleteAlias", {{"AliasName", "alias/temp"}});
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(ErrorCode(Kms(*sim, kProd, kWest, "DescribeKey", {{"KeyId", "alias/temp"}})),
+            "NotFoundException");
+  EXPECT_EQ(ErrorCode(Kms(*sim, kProd, kWest, "DeleteAlias", {{"AliasName", "alias/temp"}})),
+            "NotFoundException");
+  EXPECT_EQ(ErrorCode(Kms(*sim, kProd, kWest, "DeleteAlias", {{"AliasName", "alias/aws/rds"}})),
+            "NotAuthorizedException");
+  // PendingWindowInDays: 7..30 (default 30).
+  EXPECT_EQ(ErrorCode(Kms(*sim, kProd, kWest, "ScheduleKeyDeletion",
+                          {{"KeyId", id}, {"PendingWindowInDays", 6}})),
+            "ValidationException");
+  r = Kms(*sim, kProd, kWest, "ScheduleKeyDeletion", {{"KeyId", id}, {"PendingWindowInDays", 7}});
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(Body(r)["KeyId"],
+            Body(Kms(*sim, kProd, kWest, "DescribeKey", {{"KeyId", id}}))["KeyMetadata"]["Arn"]);
+  EXPECT_EQ(Body(r)["KeyState"], "PendingDeletion");
+  EXPECT_EQ(Body(r)["PendingWindowInDays"], 7);
+  EXPECT_TRUE(Body(r)["DeletionDate"].is_number());
+  json meta = Body(Kms(*sim, kProd, kWest, "DescribeKey", {{"KeyId", id}}))["KeyMetadata"];
+  EXPECT_EQ(meta["KeyState"], "PendingDeletion");
+  EXPECT_EQ(meta["Enabled"], false);
+  // A key pending deletion cannot be used (e.g. for a copy), nor scheduled again.
+  EXPECT_EQ(ErrorCode(Kms(*sim, kProd, kWest, "ScheduleKeyDeletion", {{"KeyId", id}})),
+            "KMSInvalidStateException");
+  EXPECT_EQ(ErrorCode(Kms(*sim, kProd, kWest, "ScheduleKeyDeletion", {{"KeyId", "alias/aws/rds"}})),
+            "NotFoundException");
+  auto other = Simulator::Empty();
+  ASSERT_TRUE(other->LoadStateJson(sim->DumpStateJson()).has_value());
+  EXPECT_EQ(
+      Body(Kms(*other, kProd, kWest, "DescribeKey", {{"KeyId", id}}))["KeyMetadata"]["KeyState"],
+      "PendingDeletion");
+}
+
+TEST(KmsOpsTest, KeyTags) {
+  auto sim = ExampleWorld();
+  auto r = Kms(
+      *sim, kProd, kWest, "CreateKey",
+      {{"Tags", {{{"TagKey", "team"}, {"TagValue", "dr"}}, {{"TagKey", "x"}, {"TagValue", ""}}}}});
+  ASSERT_EQ(r.status, 200) << r.body;
+  std::string id = Body(r)["KeyMetadata"]["KeyId"];
+  r = Kms(*sim, kProd, kWest, "ListResourceTags", {{"KeyId", id}});
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(Body(r)["Tags"],
+            json::parse(R"([{"TagKey":"team","TagValue":"dr"},{"TagKey":"x","TagValue":""}])"));
+  EXPECT_EQ(Body(r)["Truncated"], false);
+  EXPECT_EQ(ErrorCode(Kms(*sim, kProd, kWest, "ListResourceTags", {{"KeyId", "nope"}})),
+            "NotFoundException");
+  auto other = Simulator::Empty();
+  ASSERT_TRUE(other->LoadStateJson(sim->DumpStateJson()).has_value());
+  EXPECT_EQ(Body(Kms(*other, kProd, kWest, "ListResourceTags", {{"KeyId", id}}))["Tags"].size(),
+            2u);
+}
+
 }  // namespace
 }  // namespace drsnap::sim
