@@ -11,8 +11,14 @@
 namespace drsnap::sim {
 namespace {
 
+// Names and tag values may hold any bytes a client sent (an invalid percent
+// escape decodes to invalid UTF-8): replace those instead of failing.
+std::string Dump(const nlohmann::json& j) {
+  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
 AdminResponse JsonResponse(int status, const nlohmann::json& body) {
-  return AdminResponse{status, "application/json", body.dump()};
+  return AdminResponse{status, "application/json", Dump(body)};
 }
 
 AdminResponse ErrorJson(int status, std::string_view code, std::string_view message) {
@@ -200,7 +206,7 @@ void EventForwarder::Enqueue(const nlohmann::json& event) {
       queue_.pop_front();
       failed_.fetch_add(1);
     }
-    queue_.push_back(event.dump());
+    queue_.push_back(Dump(event));
   }
   cv_.notify_one();
 }
@@ -434,6 +440,15 @@ AdminResponse AdminApi::Handle(std::string_view method, std::string_view path,
     Status s = forwarder_.SetTarget(url);
     if (!s) return FromError(s.error());
     return Ok({{"url", url}});
+  }
+  if (route == "snapshots") {
+    if (!get) return wrong_method();
+    std::string account = QueryValue(raw_query, "account").value_or("");
+    std::string region = QueryValue(raw_query, "region").value_or("");
+    if (!account.empty() &&
+        (account.size() != 12 || account.find_first_not_of("0123456789") != std::string::npos))
+      return ErrorJson(400, "InvalidParameterValue", "account must be a 12-digit account id");
+    return JsonResponse(200, ctx_.simulator->Snapshots(account, region));
   }
   if (route == "stats") {
     if (get) return JsonResponse(200, ctx_.stats->ToJson());

@@ -2,26 +2,31 @@
 // the same port as the AWS endpoints, unsigned, JSON in and out. Every
 // endpoint is documented with curl examples in docs/sim.md:
 //
-//   GET  /_sim/ping                      {"ok":true,"now":ISO}
-//   GET  /_sim/state                     the complete state (Simulator::DumpStateJson)
-//   PUT  /_sim/state                     replace the state with a dump
-//   POST /_sim/world                     replace the world with a world file (YAML or JSON text)
-//   GET  /_sim/time                      {"now":ISO,"rate":R,"wall":ISO}
-//   POST /_sim/time/advance              {"seconds":N}
-//   POST /_sim/time/set                  {"time":ISO}
-//   POST /_sim/time/rate                 {"rate":R}  virtual clock runs at R x real time; 0 stops
-//   GET  /_sim/events?since=ISO          [event, ...] in EventBridge shape
-//   GET  /_sim/events/target             {"url":...}
-//   POST /_sim/events/target             {"url":"http://127.0.0.1:N/x"} POST each new event there;
-//   "" stops GET  /_sim/stats                     request counts per service x operation x account
-//   x region DELETE /_sim/stats                   reset the counts GET  /_sim/faults the transport
-//   fault configuration POST /_sim/faults                    {"throttle":true,...} or a world fault
-//   {"kind":"fail_copies",...} DELETE /_sim/faults                  everything off (transport and
-//   world faults) GET  /_sim/settings                  simulator tunables + "signature_clock",
-//   "max_skew_seconds" PUT  /_sim/settings                  merge tunables
+// clang-format off
+//   GET    /_sim/ping                {"ok":true,"now":ISO}
+//   GET    /_sim/state               the complete state (Simulator::DumpStateJson)
+//   PUT    /_sim/state               replace the state with a dump
+//   POST   /_sim/world               replace the world with a world file (YAML or JSON text)
+//   GET    /_sim/time                {"now":ISO,"rate":R,"wall":ISO}
+//   POST   /_sim/time/advance        {"seconds":N}
+//   POST   /_sim/time/set            {"time":ISO}
+//   POST   /_sim/time/rate           {"rate":R}  virtual clock runs at R x real time; 0 stops
+//   GET    /_sim/events?since=ISO    [event, ...] in EventBridge shape
+//   GET    /_sim/events/target       {"url":...}
+//   POST   /_sim/events/target       {"url":"http://127.0.0.1:N/x"} POST each new event there; "" stops
+//   GET    /_sim/snapshots?account=A&region=R   every snapshot, with who created it
+//   GET    /_sim/stats               request counts per service x operation x account x region
+//   DELETE /_sim/stats               reset the counts
+//   GET    /_sim/faults              the transport fault configuration
+//   POST   /_sim/faults              {"throttle":true,...} or a world fault {"kind":"fail_copies",...}
+//   DELETE /_sim/faults              everything off (transport and world faults)
+//   GET    /_sim/settings            simulator tunables + "signature_clock", "max_skew_seconds"
+//   PUT    /_sim/settings            merge tunables
+// clang-format on
 //
 // Errors: {"error":{"code":..,"message":..}} with 400 (bad input), 404
-// (unknown path) or 405 (wrong method).
+// (unknown path) or 405 (wrong method). The server answers 403 to peers that
+// are not loopback (unless allowed) and 413 to bodies over its limit.
 //
 // Thread safety: Handle() may be called concurrently from server threads.
 #pragma once

@@ -1,13 +1,18 @@
 // drsnap-sim: the simulated RDS, STS and KMS endpoint on its own.
 // See docs/sim.md and `drsnap-sim --help`.
 
+#include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <charconv>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -40,7 +45,11 @@ script can start it with --port 0 and read the port back.
 
 Options:
   --port N             port to listen on; 0 picks a free one (default 0)
-  --host ADDR          address to bind (default 127.0.0.1)
+  --host ADDR          address to bind (default 127.0.0.1). Anything else makes
+                       the simulator reachable from other hosts (a warning is
+                       printed); the admin API still answers loopback peers only
+  --allow-remote-admin let other hosts use the admin API too: it has no
+                       authentication and hands out every secret key of the world
   --world FILE         world file (YAML or JSON): accounts, keys, regions, DBs
   --state FILE         saved state: loaded at start when FILE exists (instead of
                        --world), written on SIGINT/SIGTERM
@@ -59,6 +68,10 @@ Options:
                        simulator (the virtual clock), or off
   --event-target URL   POST every new event as JSON to URL (loopback only)
   --threads N          worker threads (default 32; each open connection holds one)
+  --max-body-bytes N   refuse larger request bodies with 413 (default 16777216)
+  --read-timeout-ms N  drop a connection that sends nothing for N ms, also in the
+                       middle of a request (default 5000); a request body must
+                       arrive within 10 s in all
   --log-requests       log one line per AWS request to stderr
   --help               this text
 
@@ -111,12 +124,14 @@ std::optional<std::string> ParseFlags(int argc, char** argv, Flags* f, bool* hel
       f->options.faults.throttle = true;
     } else if (arg == "--log-requests") {
       f->options.log_requests = true;
+    } else if (arg == "--allow-remote-admin") {
+      f->options.allow_remote_admin = true;
     } else {
       static constexpr std::string_view kValueFlags[] = {
-          "--port",         "--host",           "--world",         "--state",
-          "--time-rate",    "--throttle-burst", "--throttle-rate", "--fail-rate",
-          "--drop-rate",    "--latency-ms",     "--seed",          "--signature-clock",
-          "--event-target", "--threads"};
+          "--port",         "--host",           "--world",          "--state",
+          "--time-rate",    "--throttle-burst", "--throttle-rate",  "--fail-rate",
+          "--drop-rate",    "--latency-ms",     "--seed",           "--signature-clock",
+          "--event-target", "--threads",        "--max-body-bytes", "--read-timeout-ms"};
       if (std::find(std::begin(kValueFlags), std::end(kValueFlags), arg) == std::end(kValueFlags)) {
         return "unknown flag " + std::string(arg) + " (see --help)";
       }
@@ -162,6 +177,14 @@ std::optional<std::string> ParseFlags(int argc, char** argv, Flags* f, bool* hel
         f->options.auth.skew_reference = *ref;
       } else if (arg == "--event-target") {
         f->options.event_target_url = std::string(*v);
+      } else if (arg == "--max-body-bytes") {
+        if (!ParseInt(*v, &n) || n < 1024 || n > (1LL << 34))
+          return "--max-body-bytes must be 1024..17179869184";
+        f->options.max_body_bytes = static_cast<size_t>(n);
+      } else if (arg == "--read-timeout-ms") {
+        if (!ParseInt(*v, &n) || n < 10 || n > 3600000)
+          return "--read-timeout-ms must be 10..3600000";
+        f->options.read_timeout = std::chrono::milliseconds(n);
       } else if (arg == "--threads") {
         if (!ParseInt(*v, &n) || n < 1 || n > 1024) return "--threads must be 1..1024";
         f->options.threads = static_cast<int>(n);
@@ -181,19 +204,27 @@ std::optional<std::string> ReadFile(const std::string& path) {
   return s.str();
 }
 
-// Writes atomically: a temporary file next to path, then rename.
+// Writes atomically: a temporary file next to path, then rename. The file
+// holds every secret key of the world: readable by its owner only (0600).
 bool WriteFileAtomically(const std::string& path, const std::string& data, std::string* error) {
   std::string tmp = path + ".tmp";
   {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out) {
-      *error = "cannot write " + tmp;
+    int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd < 0) {
+      *error = "cannot write " + tmp + ": " + std::strerror(errno);
       return false;
     }
-    out << data;
-    out.flush();
-    if (!out) {
-      *error = "cannot write " + tmp;
+    bool ok = ::fchmod(fd, 0600) == 0;  // a leftover tmp file may have had other modes
+    for (size_t done = 0; ok && done < data.size();) {
+      ssize_t n = ::write(fd, data.data() + done, data.size() - done);
+      if (n < 0 && errno == EINTR) continue;
+      ok = n > 0;
+      if (ok) done += static_cast<size_t>(n);
+    }
+    ok = ::fsync(fd) == 0 && ok;
+    if (::close(fd) != 0) ok = false;
+    if (!ok) {
+      *error = "cannot write " + tmp + ": " + std::strerror(errno);
       return false;
     }
   }
@@ -266,8 +297,18 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "drsnap-sim: %s\n", server.error().ToString().c_str());
     return 1;
   }
-  std::printf("drsnap-sim listening on %s\n", (*server)->endpoint().c_str());
+  std::printf("drsnap-sim listening on %s\n", (*server)->listen_url().c_str());
   std::fflush(stdout);
+  if (!drsnap::sim::IsLoopbackHost(flags.host)) {
+    std::fprintf(stderr,
+                 "drsnap-sim: WARNING: listening on %s, reachable from other hosts. Anyone who "
+                 "can reach this port can call the simulated AWS APIs with the world's keys%s.\n",
+                 flags.host.c_str(),
+                 flags.options.allow_remote_admin
+                     ? ", and the admin API (no authentication) hands out every secret key "
+                       "(GET /_sim/state) and can replace the world"
+                     : "; the admin API answers loopback peers only");
+  }
   drsnap::LogInfo("drsnap-sim started",
                   {{"endpoint", (*server)->endpoint()},
                    {"source", from_state            ? "state " + flags.state

@@ -33,6 +33,13 @@ std::unexpected<ApiError> SnapshotNotFound(bool cluster, std::string_view id);
 std::unexpected<ApiError> SnapshotAlreadyExists(bool cluster, std::string_view id);
 std::unexpected<ApiError> InvalidSnapshotState(bool cluster, std::string msg);
 std::unexpected<ApiError> DbNotFound(bool cluster, std::string_view id);
+// The message text is moto's (AWS's is not documented).
+std::unexpected<ApiError> OptionGroupNotFound(std::string_view name);
+// The option group for a DB or snapshot of this engine version in `scope`,
+// named by a request (nullptr: none named, answers `fallback`); refuses
+// unknown and unsuitable groups.
+std::expected<std::string, ApiError> ChooseOptionGroup(const Scope& scope, const std::string* name,
+                                                       const DbInfo& db, std::string fallback);
 
 // Parses a boolean parameter ("true"/"false", case-insensitive).
 std::expected<bool, ApiError> BoolParam(const Params& p, std::string_view name, bool def);
@@ -48,8 +55,10 @@ Snapshot* ResolveSnapshot(RdsCall& c, bool cluster, std::string_view ref);
 
 // <DBSnapshot>..</DBSnapshot> / <DBClusterSnapshot>..</DBClusterSnapshot> as
 // `viewer` sees it (another account sees it as shared: id = ARN, no tags).
-void WriteSnapshot(XmlWriter& x, const Snapshot& s, TimePoint now, std::string_view viewer,
+void WriteSnapshot(XmlWriter& x, const Snapshot& s, const World& w, std::string_view viewer,
                    std::string_view element = "");
+// The Status a snapshot shows (copies: per the copy_status_* settings).
+std::string_view ShownStatus(const Snapshot& s, const World& w);
 void WriteDatabase(XmlWriter& x, const Scope& scope, const Database& db, TimePoint now,
                    std::string_view element = "");
 void WriteTagList(XmlWriter& x, const std::vector<Tag>& tags);
@@ -69,5 +78,9 @@ OpResult AddTagsToResource(RdsCall& c);
 OpResult RemoveTagsFromResource(RdsCall& c);
 OpResult ListTagsForResource(RdsCall& c);
 OpResult DescribeEvents(RdsCall& c);
+OpResult DescribeAccountAttributes(RdsCall& c);
+OpResult CreateOptionGroup(RdsCall& c);
+OpResult DescribeOptionGroups(RdsCall& c);
+OpResult DeleteOptionGroup(RdsCall& c);
 
 }  // namespace drsnap::sim

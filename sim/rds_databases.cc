@@ -59,8 +59,7 @@ std::shared_ptr<DbInfo> NewDbInfo(World& w, bool cluster, std::string id, std::s
                             : "general-public-license";
   info->master_username = "admin";
   info->storage_type = cluster ? "aurora" : "gp3";
-  std::string major = info->engine_version.substr(0, info->engine_version.find('.'));
-  info->option_group = "default:" + info->engine + "-" + major;
+  info->option_group = DefaultOptionGroupName(info->engine, info->engine_version);
   info->port = DefaultPort(info->engine);
   info->create_time = w.now;
   return info;
@@ -156,7 +155,16 @@ OpResult CreateDatabase(RdsCall& c, bool cluster) {
   db.cluster = cluster;
   db.info = NewDbInfo(w, cluster, lid, *engine);
   db.info->size_gb = *size;
-  if (const std::string* v = c.p.Get("EngineVersion")) db.info->engine_version = *v;
+  if (const std::string* v = c.p.Get("EngineVersion")) {
+    db.info->engine_version = *v;
+    db.info->option_group = DefaultOptionGroupName(db.info->engine, *v);
+  }
+  if (!cluster) {
+    auto group =
+        ChooseOptionGroup(c.scope, c.p.Get("OptionGroupName"), *db.info, db.info->option_group);
+    if (!group) return std::unexpected(group.error());
+    db.info->option_group = *group;
+  }
   if (const std::string* v = c.p.Get("MasterUsername")) db.info->master_username = *v;
   if (const std::string* v = c.p.Get("DBInstanceClass")) db.instance_class = *v;
   db.retention_days = *retention;
@@ -164,8 +172,8 @@ OpResult CreateDatabase(RdsCall& c, bool cluster) {
   db.tags = std::move(tags);
   const std::string* kms = c.p.Get("KmsKeyId");
   if (*encrypted || kms) {
-    const KmsKey* key = kms ? w.ResolveKey(c.req.account_id, c.req.region, *kms)
-                            : &w.DefaultKey(c.scope);
+    const KmsKey* key =
+        kms ? w.ResolveKey(c.req.account_id, c.req.region, *kms) : &w.DefaultKey(c.scope);
     if (!key)
       return ApiFail(400, "KMSKeyNotAccessibleFault",
                      "The specified KMS key [" + *kms +
@@ -234,7 +242,7 @@ OpResult DeleteDatabase(RdsCall& c, bool cluster) {
     if (c.scope.manual_count[k] >= quota)
       return ApiFail(400, "SnapshotQuotaExceeded",
                      "Cannot create more than " + std::to_string(quota) + " manual snapshots");
-    w.TakeSnapshot(c.scope, db, fid, false);
+    w.TakeSnapshot(c.scope, db, fid, false, w.CreatorOf(c.req));
   }
   db.status = "deleting";
   XmlWriter x;
@@ -294,6 +302,17 @@ OpResult RestoreFromSnapshot(RdsCall& c, bool cluster) {
   info->db_id = lid;
   info->resource_id = (cluster ? "cluster-" : "db-") + w.RandomAlnum(26, true);
   info->create_time = w.now;
+  info->xml_cache.clear();
+  if (!cluster) {
+    // The snapshot's group where it exists here, else the default one.
+    std::string fallback = s->db->option_group;
+    std::optional<OptionGroup> here = FindOptionGroup(c.scope, fallback);
+    if (!here || !OptionGroupSuits(*here, info->engine, info->engine_version))
+      fallback = DefaultOptionGroupName(info->engine, info->engine_version);
+    auto group = ChooseOptionGroup(c.scope, c.p.Get("OptionGroupName"), *info, fallback);
+    if (!group) return std::unexpected(group.error());
+    info->option_group = *group;
+  }
   db.info = info;
   db.kms_key_arn = s->kms_key_arn;
   if (const std::string* kms = c.p.Get("KmsKeyId"); kms && cluster) {
@@ -328,8 +347,7 @@ std::expected<std::vector<Tag>*, ApiError> TagTarget(RdsCall& c) {
   const std::string* name = c.p.Get("ResourceName");
   if (!name) return MissingParameter("ResourceName");
   auto a = ParseArn(*name);
-  if (!a || a->service != "rds")
-    return InvalidParameterValue("Invalid resource name: " + *name);
+  if (!a || a->service != "rds") return InvalidParameterValue("Invalid resource name: " + *name);
   const std::string& t = a->resource_type;
   bool own = a->account == c.req.account_id && a->region == c.req.region;
   if (t == "snapshot" || t == "cluster-snapshot") {
@@ -370,9 +388,9 @@ OpResult RemoveTagsFromResource(RdsCall& c) {
   if (!target) return std::unexpected(target.error());
   auto& tags = **target;
   for (const auto& key : keys)
-    tags.erase(std::remove_if(tags.begin(), tags.end(),
-                              [&](const Tag& t) { return t.first == key; }),
-               tags.end());
+    tags.erase(
+        std::remove_if(tags.begin(), tags.end(), [&](const Tag& t) { return t.first == key; }),
+        tags.end());
   return std::string();
 }
 
@@ -382,6 +400,146 @@ OpResult ListTagsForResource(RdsCall& c) {
   XmlWriter x;
   WriteTagList(x, **target);
   return x.Take();
+}
+
+// ------------------------------------------------------------ account quotas
+
+OpResult DescribeAccountAttributes(RdsCall& c) {
+  const Scope& s = c.scope;
+  long long storage = 0;
+  for (const auto& [id, db] : s.dbs[0])
+    if (db.cluster_id.empty()) storage += db.info->size_gb;
+  // AccountQuota names as botocore's model lists them; the limits are AWS's
+  // documented defaults, the snapshot quotas the world's settings.
+  struct Quota {
+    const char* name;
+    long long used, max;
+  };
+  const Quota quotas[] = {
+      {"DBInstances", static_cast<long long>(s.dbs[0].size()), 40},
+      {"ReservedDBInstances", 0, 40},
+      {"AllocatedStorage", storage, 100000},
+      {"DBSecurityGroups", 0, 25},
+      {"AuthorizationsPerDBSecurityGroup", 0, 20},
+      {"DBParameterGroups", 0, 50},
+      {"ManualSnapshots", s.manual_count[0], c.w.settings.manual_snapshot_quota},
+      {"EventSubscriptions", 0, 20},
+      {"DBSubnetGroups", 0, 50},
+      {"OptionGroups", static_cast<long long>(s.option_groups.size()), 20},
+      {"SubnetsPerDBSubnetGroup", 0, 20},
+      {"ReadReplicasPerMaster", 0, 15},
+      {"DBClusters", static_cast<long long>(s.dbs[1].size()), 40},
+      {"DBClusterParameterGroups", 0, 50},
+      {"DBClusterRoles", 0, 5},
+      {"ManualClusterSnapshots", s.manual_count[1], c.w.settings.manual_cluster_snapshot_quota},
+  };
+  XmlWriter x;
+  x.Open("AccountQuotas");
+  for (const Quota& q : quotas) {
+    x.Open("AccountQuota");
+    x.Text("AccountQuotaName", q.name);
+    x.Text("Used", std::to_string(q.used));
+    x.Text("Max", std::to_string(q.max));
+    x.Close("AccountQuota");
+  }
+  x.Close("AccountQuotas");
+  return x.Take();
+}
+
+// ------------------------------------------------------------ option groups
+
+namespace {
+
+void WriteOptionGroup(XmlWriter& x, const Scope& s, const OptionGroup& g) {
+  x.Open("OptionGroup");
+  x.Text("OptionGroupName", g.name);
+  x.Text("OptionGroupDescription", g.description);
+  x.Text("EngineName", g.engine);
+  x.Text("MajorEngineVersion", g.major_version);
+  x.Empty("Options");
+  x.Bool("AllowsVpcAndNonVpcInstanceMemberships", true);
+  x.Text("OptionGroupArn", "arn:aws:rds:" + s.region + ":" + s.account + ":og:" + g.name);
+  x.Close("OptionGroup");
+}
+
+}  // namespace
+
+OpResult CreateOptionGroup(RdsCall& c) {
+  for (const char* p :
+       {"OptionGroupName", "EngineName", "MajorEngineVersion", "OptionGroupDescription"})
+    if (!c.p.Get(p)) return MissingParameter(p);
+  std::string name = ToLower(*c.p.Get("OptionGroupName"));
+  if (!ValidIdentifier(name, 255))
+    return InvalidParameterValue(InvalidIdentifierMessage("OptionGroupName"));
+  if (c.scope.option_groups.count(name))
+    return ApiFail(400, "OptionGroupAlreadyExistsFault",
+                   "Option group " + name + " already exists.");
+  if (c.scope.option_groups.size() >= 20)
+    return ApiFail(400, "OptionGroupQuotaExceededFault",
+                   "Cannot create more than 20 option groups.");
+  OptionGroup g;
+  g.name = name;
+  g.engine = *c.p.Get("EngineName");
+  g.major_version = *c.p.Get("MajorEngineVersion");
+  g.description = *c.p.Get("OptionGroupDescription");
+  if (!FindOptionGroup(c.scope, DefaultOptionGroupName(g.engine, g.major_version)))
+    return InvalidParameterValue("Invalid DB engine: " + g.engine);
+  const OptionGroup& stored = c.scope.option_groups.emplace(name, std::move(g)).first->second;
+  XmlWriter x;
+  WriteOptionGroup(x, c.scope, stored);
+  return x.Take();
+}
+
+OpResult DescribeOptionGroups(RdsCall& c) {
+  auto max = MaxRecordsParam(c.p);
+  if (!max) return std::unexpected(max.error());
+  std::string engine = c.p.GetOr("EngineName", "");
+  std::string major = c.p.GetOr("MajorEngineVersion", "");
+  std::vector<OptionGroup> out;
+  if (const std::string* name = c.p.Get("OptionGroupName")) {
+    std::optional<OptionGroup> g = FindOptionGroup(c.scope, *name);
+    if (!g) return OptionGroupNotFound(*name);
+    out.push_back(*g);
+  } else {
+    std::string marker = c.p.GetOr("Marker", "");
+    for (auto it = c.scope.option_groups.upper_bound(marker); it != c.scope.option_groups.end();
+         ++it) {
+      if (!engine.empty() && it->second.engine != engine) continue;
+      if (!major.empty() && it->second.major_version != major) continue;
+      out.push_back(it->second);
+    }
+  }
+  std::string next;
+  if (static_cast<int>(out.size()) > *max) {
+    out.resize(*max);
+    next = out.back().name;
+  }
+  XmlWriter x;
+  if (out.empty()) {
+    x.Empty("OptionGroupsList");
+  } else {
+    x.Open("OptionGroupsList");
+    for (const OptionGroup& g : out) WriteOptionGroup(x, c.scope, g);
+    x.Close("OptionGroupsList");
+  }
+  if (!next.empty()) x.Text("Marker", next);
+  return x.Take();
+}
+
+OpResult DeleteOptionGroup(RdsCall& c) {
+  const std::string* name = c.p.Get("OptionGroupName");
+  if (!name) return MissingParameter("OptionGroupName");
+  std::string lname = ToLower(*name);
+  if (lname.starts_with("default:"))
+    return ApiFail(400, "InvalidOptionGroupStateFault", "Default option groups cannot be deleted.");
+  auto it = c.scope.option_groups.find(lname);
+  if (it == c.scope.option_groups.end()) return OptionGroupNotFound(*name);
+  for (const auto& [id, db] : c.scope.dbs[0])
+    if (db.info->option_group == lname)
+      return ApiFail(400, "InvalidOptionGroupStateFault",
+                     "The option group " + lname + " is in use by DB instance " + id + ".");
+  c.scope.option_groups.erase(it);
+  return std::string();
 }
 
 // ------------------------------------------------------------ events
@@ -409,8 +567,7 @@ OpResult DescribeEvents(RdsCall& c) {
   } else if (const std::string* d = c.p.Get("Duration")) {
     int mins = 0;
     auto r = std::from_chars(d->data(), d->data() + d->size(), mins);
-    if (r.ec != std::errc() || mins < 0)
-      return InvalidParameterValue("Invalid Duration: " + *d);
+    if (r.ec != std::errc() || mins < 0) return InvalidParameterValue("Invalid Duration: " + *d);
     start = end - std::chrono::minutes(mins);
   }
   size_t skip = 0;

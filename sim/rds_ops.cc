@@ -36,6 +36,24 @@ std::unexpected<ApiError> DbNotFound(bool cluster, std::string_view id) {
   return ApiFail(404, "DBInstanceNotFound", "DBInstance " + std::string(id) + " not found.");
 }
 
+std::unexpected<ApiError> OptionGroupNotFound(std::string_view name) {
+  return ApiFail(404, "OptionGroupNotFoundFault",
+                 "Specified OptionGroupName: " + std::string(name) + " not found.");
+}
+
+std::expected<std::string, ApiError> ChooseOptionGroup(const Scope& scope, const std::string* name,
+                                                       const DbInfo& db, std::string fallback) {
+  if (!name || name->empty()) return fallback;
+  std::optional<OptionGroup> g = FindOptionGroup(scope, *name);
+  if (!g) return OptionGroupNotFound(*name);
+  if (!OptionGroupSuits(*g, db.engine, db.engine_version))
+    // Not documented; a guess (docs/sim.md).
+    return InvalidParameterCombination("The option group " + g->name + " (" + g->engine + " " +
+                                       g->major_version + ") cannot be used with " + db.engine +
+                                       " " + db.engine_version + ".");
+  return g->name;
+}
+
 std::expected<bool, ApiError> BoolParam(const Params& p, std::string_view name, bool def) {
   const std::string* v = p.Get(name);
   if (!v) return def;
@@ -64,18 +82,22 @@ std::expected<void, ApiError> CheckTags(const std::vector<Tag>& tags) {
     // Tag.Key: "can't be prefixed with aws: or rds:" (the RDS API reference).
     std::string lower = ToLower(k);
     if (lower.starts_with("aws:") || lower.starts_with("rds:"))
-      return InvalidParameterValue("Tag keys cannot start with the reserved prefixes 'aws:' or "
-                                   "'rds:' (" + k + ").");
+      return InvalidParameterValue(
+          "Tag keys cannot start with the reserved prefixes 'aws:' or "
+          "'rds:' (" +
+          k + ").");
   }
   return {};
 }
 
 void MergeTags(std::vector<Tag>* into, const std::vector<Tag>& add) {
   for (const auto& t : add) {
-    auto it = std::find_if(into->begin(), into->end(),
-                           [&](const Tag& e) { return e.first == t.first; });
-    if (it != into->end()) it->second = t.second;
-    else into->push_back(t);
+    auto it =
+        std::find_if(into->begin(), into->end(), [&](const Tag& e) { return e.first == t.first; });
+    if (it != into->end())
+      it->second = t.second;
+    else
+      into->push_back(t);
   }
 }
 
@@ -116,7 +138,8 @@ std::string VpcId(std::string_view account, std::string_view region) {
   // A stable fake VPC id per account-region.
   size_t h = std::hash<std::string>{}(std::string(account) + "/" + std::string(region));
   char buf[32];
-  std::snprintf(buf, sizeof buf, "vpc-%017llx", static_cast<unsigned long long>(h) & 0xfffffffffffffffULL);
+  std::snprintf(buf, sizeof buf, "vpc-%017llx",
+                static_cast<unsigned long long>(h) & 0xfffffffffffffffULL);
   return std::string(buf, 21);
 }
 
@@ -145,15 +168,19 @@ const std::string& DbFragment(const DbInfo& db, bool cluster) {
     x.Text("SnapshotTarget", "region");
     x.Bool("DedicatedLogVolume", false);
   } else {
+    // Aurora cluster snapshots show 0 for storage and port, and the engine as
+    // the license model (the awscli examples of copy- and
+    // delete-db-cluster-snapshot); Multi-AZ DB clusters show their values.
+    bool aurora = db.engine.starts_with("aurora");
     x.Text("DBClusterIdentifier", db.db_id);
     x.Text("Engine", db.engine);
     x.Text("EngineMode", "provisioned");
-    x.Int("AllocatedStorage", db.size_gb);
-    x.Int("Port", db.port);
+    x.Int("AllocatedStorage", aurora ? 0 : db.size_gb);
+    x.Int("Port", aurora ? 0 : db.port);
     x.Time("ClusterCreateTime", db.create_time);
     x.Text("MasterUsername", db.master_username);
     x.Text("EngineVersion", db.engine_version);
-    x.Text("LicenseModel", db.license_model);
+    x.Text("LicenseModel", aurora ? db.engine : db.license_model);
     x.Bool("IAMDatabaseAuthenticationEnabled", false);
     x.Text("DbClusterResourceId", db.resource_id);
   }
@@ -189,14 +216,24 @@ void AppendSnapshotArn(std::string* out, const Snapshot& s) {
 
 }  // namespace
 
-void WriteSnapshot(XmlWriter& x, const Snapshot& s, TimePoint now, std::string_view viewer,
+std::string_view ShownStatus(const Snapshot& s, const World& w) {
+  if (s.status != SnapStatus::kCopying) return SnapStatusName(s.status);
+  const Settings& st = w.settings;
+  bool queued = s.queued(w.now);
+  if (s.cluster) return queued ? st.cluster_copy_status_queued : st.cluster_copy_status;
+  if (queued) return st.copy_status_queued;
+  return s.cross_region() ? st.copy_status_cross_region : st.copy_status_same_region;
+}
+
+void WriteSnapshot(XmlWriter& x, const Snapshot& s, const World& w, std::string_view viewer,
                    std::string_view element) {
+  TimePoint now = w.now;
   Scope& owner = *s.scope;
   bool foreign = viewer != owner.account;
   std::string_view type = s.automated ? "automated" : "manual";
   if (foreign) {
-    bool named = std::find(s.shared_with.begin(), s.shared_with.end(), viewer) !=
-                 s.shared_with.end();
+    bool named =
+        std::find(s.shared_with.begin(), s.shared_with.end(), viewer) != s.shared_with.end();
     type = named ? "shared" : "public";
   }
   std::string& out = x.str();
@@ -204,18 +241,30 @@ void WriteSnapshot(XmlWriter& x, const Snapshot& s, TimePoint now, std::string_v
   std::string_view el = element.empty() ? (cluster ? "DBClusterSnapshot" : "DBSnapshot") : element;
   x.Open(el);
   out.append(cluster ? "<DBClusterSnapshotIdentifier>" : "<DBSnapshotIdentifier>");
-  if (foreign) AppendSnapshotArn(&out, s);
-  else AppendXmlEscaped(&out, s.id);
+  if (foreign)
+    AppendSnapshotArn(&out, s);
+  else
+    AppendXmlEscaped(&out, s.id);
   out.append(cluster ? "</DBClusterSnapshotIdentifier>" : "</DBSnapshotIdentifier>");
   x.Time("SnapshotCreateTime", s.create_time);
-  x.Text("Status", SnapStatusName(s.status));
+  x.Text("Status", ShownStatus(s, w));
   x.Text("SnapshotType", type);
   x.Int("PercentProgress", s.PercentProgress(now));
   out.append(PlaceFragment(owner, cluster));
   out.append(DbFragment(*s.db, cluster));
   if (!cluster) {
-    if (!s.source_region.empty()) x.Text("SourceRegion", s.source_region);
-    if (!s.source_arn.empty()) x.Text("SourceDBSnapshotIdentifier", s.source_arn);
+    if (!s.source_arn.empty()) {
+      // A copy. Across regions both fields; within a region what the
+      // same_region_copy_source setting says (docs/sim.md).
+      const std::string& mode = w.settings.same_region_copy_source;
+      bool cross = s.cross_region();
+      auto src = ParseArn(s.source_arn);
+      bool cross_account = src && src->account != owner.account;
+      if (cross || mode != "identifier")
+        x.Text("SourceRegion", s.source_region.empty() ? owner.region : s.source_region);
+      if (cross || cross_account || mode != "model")
+        x.Text("SourceDBSnapshotIdentifier", s.source_arn);
+    }
     x.Bool("Encrypted", s.encrypted());
   } else {
     x.Bool("StorageEncrypted", s.encrypted());
@@ -225,8 +274,10 @@ void WriteSnapshot(XmlWriter& x, const Snapshot& s, TimePoint now, std::string_v
   out.append(cluster ? "<DBClusterSnapshotArn>" : "<DBSnapshotArn>");
   AppendSnapshotArn(&out, s);
   out.append(cluster ? "</DBClusterSnapshotArn>" : "</DBSnapshotArn>");
-  if (foreign || s.tags.empty()) x.Empty("TagList");
-  else WriteTagList(x, s.tags);
+  if (foreign || s.tags.empty())
+    x.Empty("TagList");
+  else
+    WriteTagList(x, s.tags);
   if (!cluster) x.Time("OriginalSnapshotCreateTime", s.original_create_time);
   x.Close(el);
 }
@@ -235,8 +286,8 @@ void WriteDatabase(XmlWriter& x, const Scope& scope, const Database& d, TimePoin
                    std::string_view element) {
   const DbInfo& db = *d.info;
   std::string arn = DbArn(scope.region, scope.account, d.cluster, db.db_id);
-  std::string host_suffix = "." + scope.account.substr(0, 12) + "." + scope.region +
-                            ".rds.amazonaws.com";
+  std::string host_suffix =
+      "." + scope.account.substr(0, 12) + "." + scope.region + ".rds.amazonaws.com";
   bool ready = d.status == "available";
   if (!d.cluster) {
     x.Open(element.empty() ? "DBInstance" : element);
@@ -362,39 +413,71 @@ SimResponse World::HandleRds(const SimRequest& req) {
     return resp;
   };
   if (req.account_id.empty())
-    return fail(ApiError{403, "MissingAuthenticationToken",
-                         "Request is missing Authentication Token"});
+    return fail(
+        ApiError{403, "MissingAuthenticationToken", "Request is missing Authentication Token"});
   RdsCall c{*this, req, Params(req.params), GetScope(req.account_id, req.region)};
   const std::string& a = req.action;
   OpResult r;
   bool has_result = true;
-  if (a == "DescribeDBSnapshots") r = DescribeSnapshots(c, false);
-  else if (a == "DescribeDBClusterSnapshots") r = DescribeSnapshots(c, true);
-  else if (a == "CreateDBSnapshot") r = CreateSnapshot(c, false);
-  else if (a == "CreateDBClusterSnapshot") r = CreateSnapshot(c, true);
-  else if (a == "CopyDBSnapshot") r = CopySnapshot(c, false);
-  else if (a == "CopyDBClusterSnapshot") r = CopySnapshot(c, true);
-  else if (a == "DeleteDBSnapshot") r = DeleteSnapshot(c, false);
-  else if (a == "DeleteDBClusterSnapshot") r = DeleteSnapshot(c, true);
-  else if (a == "ModifyDBSnapshotAttribute") r = ModifySnapshotAttribute(c, false);
-  else if (a == "ModifyDBClusterSnapshotAttribute") r = ModifySnapshotAttribute(c, true);
-  else if (a == "DescribeDBSnapshotAttributes") r = DescribeSnapshotAttributes(c, false);
-  else if (a == "DescribeDBClusterSnapshotAttributes") r = DescribeSnapshotAttributes(c, true);
-  else if (a == "DescribeDBInstances") r = DescribeDatabases(c, false);
-  else if (a == "DescribeDBClusters") r = DescribeDatabases(c, true);
-  else if (a == "CreateDBInstance") r = CreateDatabase(c, false);
-  else if (a == "CreateDBCluster") r = CreateDatabase(c, true);
-  else if (a == "DeleteDBInstance") r = DeleteDatabase(c, false);
-  else if (a == "DeleteDBCluster") r = DeleteDatabase(c, true);
-  else if (a == "RestoreDBInstanceFromDBSnapshot") r = RestoreFromSnapshot(c, false);
-  else if (a == "RestoreDBClusterFromSnapshot") r = RestoreFromSnapshot(c, true);
-  else if (a == "AddTagsToResource") r = AddTagsToResource(c), has_result = false;
-  else if (a == "RemoveTagsFromResource") r = RemoveTagsFromResource(c), has_result = false;
-  else if (a == "ListTagsForResource") r = ListTagsForResource(c);
-  else if (a == "DescribeEvents") r = DescribeEvents(c);
+  if (a == "DescribeDBSnapshots")
+    r = DescribeSnapshots(c, false);
+  else if (a == "DescribeDBClusterSnapshots")
+    r = DescribeSnapshots(c, true);
+  else if (a == "CreateDBSnapshot")
+    r = CreateSnapshot(c, false);
+  else if (a == "CreateDBClusterSnapshot")
+    r = CreateSnapshot(c, true);
+  else if (a == "CopyDBSnapshot")
+    r = CopySnapshot(c, false);
+  else if (a == "CopyDBClusterSnapshot")
+    r = CopySnapshot(c, true);
+  else if (a == "DeleteDBSnapshot")
+    r = DeleteSnapshot(c, false);
+  else if (a == "DeleteDBClusterSnapshot")
+    r = DeleteSnapshot(c, true);
+  else if (a == "ModifyDBSnapshotAttribute")
+    r = ModifySnapshotAttribute(c, false);
+  else if (a == "ModifyDBClusterSnapshotAttribute")
+    r = ModifySnapshotAttribute(c, true);
+  else if (a == "DescribeDBSnapshotAttributes")
+    r = DescribeSnapshotAttributes(c, false);
+  else if (a == "DescribeDBClusterSnapshotAttributes")
+    r = DescribeSnapshotAttributes(c, true);
+  else if (a == "DescribeDBInstances")
+    r = DescribeDatabases(c, false);
+  else if (a == "DescribeDBClusters")
+    r = DescribeDatabases(c, true);
+  else if (a == "CreateDBInstance")
+    r = CreateDatabase(c, false);
+  else if (a == "CreateDBCluster")
+    r = CreateDatabase(c, true);
+  else if (a == "DeleteDBInstance")
+    r = DeleteDatabase(c, false);
+  else if (a == "DeleteDBCluster")
+    r = DeleteDatabase(c, true);
+  else if (a == "RestoreDBInstanceFromDBSnapshot")
+    r = RestoreFromSnapshot(c, false);
+  else if (a == "RestoreDBClusterFromSnapshot")
+    r = RestoreFromSnapshot(c, true);
+  else if (a == "AddTagsToResource")
+    r = AddTagsToResource(c), has_result = false;
+  else if (a == "RemoveTagsFromResource")
+    r = RemoveTagsFromResource(c), has_result = false;
+  else if (a == "ListTagsForResource")
+    r = ListTagsForResource(c);
+  else if (a == "DescribeEvents")
+    r = DescribeEvents(c);
+  else if (a == "DescribeAccountAttributes")
+    r = DescribeAccountAttributes(c);
+  else if (a == "CreateOptionGroup")
+    r = CreateOptionGroup(c);
+  else if (a == "DescribeOptionGroups")
+    r = DescribeOptionGroups(c);
+  else if (a == "DeleteOptionGroup")
+    r = DeleteOptionGroup(c), has_result = false;
   else
-    return fail(ApiError{400, "InvalidAction",
-                         "The action " + a + " is not valid for this web service."});
+    return fail(
+        ApiError{400, "InvalidAction", "The action " + a + " is not valid for this web service."});
   if (!r) return fail(r.error());
   resp.body = QueryResponse(kRdsXmlns, a, *r, request_id, has_result);
   return resp;

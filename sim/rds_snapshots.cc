@@ -16,16 +16,15 @@ size_t MaxIdLen(bool cluster) { return cluster ? 63 : 255; }
 // ------------------------------------------------------------ describe
 
 struct SnapFilter {
-  std::set<std::string> db_ids;       // empty: any
-  std::set<std::string> snap_ids;     // empty: any (lowercase ids or ARNs)
-  std::set<std::string> types;        // automated/manual/shared/public
+  std::set<std::string> db_ids;    // empty: any
+  std::set<std::string> snap_ids;  // empty: any (lowercase ids or ARNs)
+  std::set<std::string> types;     // automated/manual/shared/public
   std::set<std::string> engines;
   std::set<std::string> resource_ids;
 
   bool Match(const Snapshot& s, std::string_view type) const {
     if (!db_ids.empty() && !db_ids.count(s.db->db_id)) return false;
-    if (!snap_ids.empty() && !snap_ids.count(s.id) && !snap_ids.count(SnapshotArn(s)))
-      return false;
+    if (!snap_ids.empty() && !snap_ids.count(s.id) && !snap_ids.count(SnapshotArn(s))) return false;
     if (!types.empty() && !types.count(std::string(type))) return false;
     if (!engines.empty() && !engines.count(s.db->engine)) return false;
     if (!resource_ids.empty() && !resource_ids.count(s.db->resource_id)) return false;
@@ -42,7 +41,9 @@ std::string DbRef(std::string_view v) {
   return ToLower(v);
 }
 
-std::string SnapRef(std::string_view v) { return v.starts_with("arn:") ? std::string(v) : ToLower(v); }
+std::string SnapRef(std::string_view v) {
+  return v.starts_with("arn:") ? std::string(v) : ToLower(v);
+}
 
 }  // namespace
 
@@ -71,11 +72,14 @@ OpResult DescribeSnapshots(RdsCall& c, bool cluster) {
   for (auto& [name, values] : c.p.Filters()) {
     std::set<std::string>* target = nullptr;
     bool is_db = false, is_snap = false;
-    if (name == (cluster ? "db-cluster-id" : "db-instance-id")) target = &f.db_ids, is_db = true;
+    if (name == (cluster ? "db-cluster-id" : "db-instance-id"))
+      target = &f.db_ids, is_db = true;
     else if (name == (cluster ? "db-cluster-snapshot-id" : "db-snapshot-id"))
       target = &f.snap_ids, is_snap = true;
-    else if (name == "snapshot-type") target = &f.types;
-    else if (name == "engine") target = &f.engines;
+    else if (name == "snapshot-type")
+      target = &f.types;
+    else if (name == "engine")
+      target = &f.engines;
     else if (name == (cluster ? "db-cluster-resource-id" : "dbi-resource-id"))
       target = &f.resource_ids;
     else
@@ -108,11 +112,11 @@ OpResult DescribeSnapshots(RdsCall& c, bool cluster) {
     std::string t = foreign ? (s->public_() && !s->SharedWith(me) ? "public" : "shared")
                             : (s->automated ? "automated" : "manual");
     if (foreign && s->public_()) t = "public";
-    if (foreign && std::find(s->shared_with.begin(), s->shared_with.end(), me) !=
-                       s->shared_with.end())
+    if (foreign &&
+        std::find(s->shared_with.begin(), s->shared_with.end(), me) != s->shared_with.end())
       t = "shared";
     x.Open(list);
-    if (f.Match(*s, t) && (type.empty() || type == t)) WriteSnapshot(x, *s, w.now, me);
+    if (f.Match(*s, t) && (type.empty() || type == t)) WriteSnapshot(x, *s, w, me);
     x.Close(list);
     return x.Take();
   }
@@ -169,9 +173,9 @@ OpResult DescribeSnapshots(RdsCall& c, bool cluster) {
   auto visit_set = [&](const std::set<Snapshot*, ByOwnerAndId>* set, char segment,
                        std::string_view seg_type) {
     if (!set) return;
-    auto it = has_marker ? set->upper_bound(std::pair<std::string_view, std::string_view>(
-                               m_owner, m_id))
-                         : set->begin();
+    auto it = has_marker
+                  ? set->upper_bound(std::pair<std::string_view, std::string_view>(m_owner, m_id))
+                  : set->begin();
     for (; it != set->end() && more; ++it) {
       const Snapshot* s = *it;
       if (s->scope->account == me) continue;
@@ -193,15 +197,15 @@ OpResult DescribeSnapshots(RdsCall& c, bool cluster) {
   if (static_cast<int>(out.size()) > *max) {
     out.pop_back();
     segs.pop_back();
-    next_marker = std::string(1, segs.back()) + "|" + out.back()->scope->account + "|" +
-                  out.back()->id;
+    next_marker =
+        std::string(1, segs.back()) + "|" + out.back()->scope->account + "|" + out.back()->id;
   }
   x.str().reserve(out.size() * 1800 + 64);
   if (out.empty()) {
     x.Empty(list);
   } else {
     x.Open(list);
-    for (const Snapshot* s : out) WriteSnapshot(x, *s, w.now, me);
+    for (const Snapshot* s : out) WriteSnapshot(x, *s, w, me);
     x.Close(list);
   }
   if (!next_marker.empty()) x.Text("Marker", next_marker);
@@ -218,7 +222,8 @@ OpResult CreateSnapshot(RdsCall& c, bool cluster) {
   if (!id) return MissingParameter(id_param);
   const std::string* db_id = c.p.Get(db_param);
   if (!db_id) return MissingParameter(db_param);
-  if (!ValidIdentifier(*id, MaxIdLen(cluster))) return InvalidParameterValue(InvalidIdentifierMessage(id_param));
+  if (!ValidIdentifier(*id, MaxIdLen(cluster)))
+    return InvalidParameterValue(InvalidIdentifierMessage(id_param));
   std::vector<Tag> tags = c.p.Tags("Tags");
   if (auto t = CheckTags(tags); !t) return std::unexpected(t.error());
   int k = cluster ? 1 : 0;
@@ -242,10 +247,10 @@ OpResult CreateSnapshot(RdsCall& c, bool cluster) {
   if (c.scope.manual_count[k] >= quota)
     return ApiFail(400, "SnapshotQuotaExceeded",
                    "Cannot create more than " + std::to_string(quota) + " manual snapshots");
-  Snapshot* s = w.TakeSnapshot(c.scope, db, lid, /*automated=*/false);
+  Snapshot* s = w.TakeSnapshot(c.scope, db, lid, /*automated=*/false, w.CreatorOf(c.req));
   s->tags = std::move(tags);
   XmlWriter x;
-  WriteSnapshot(x, *s, w.now, c.req.account_id);
+  WriteSnapshot(x, *s, w, c.req.account_id);
   return x.Take();
 }
 
@@ -256,8 +261,10 @@ OpResult CopySnapshot(RdsCall& c, bool cluster) {
   const std::string& me = c.req.account_id;
   const std::string& region = c.req.region;
   int k = cluster ? 1 : 0;
-  const char* src_param = P(cluster, "SourceDBSnapshotIdentifier", "SourceDBClusterSnapshotIdentifier");
-  const char* dst_param = P(cluster, "TargetDBSnapshotIdentifier", "TargetDBClusterSnapshotIdentifier");
+  const char* src_param =
+      P(cluster, "SourceDBSnapshotIdentifier", "SourceDBClusterSnapshotIdentifier");
+  const char* dst_param =
+      P(cluster, "TargetDBSnapshotIdentifier", "TargetDBClusterSnapshotIdentifier");
   const std::string* src_ref = c.p.Get(src_param);
   if (!src_ref) return MissingParameter(src_param);
   const std::string* dst_ref = c.p.Get(dst_param);
@@ -272,7 +279,8 @@ OpResult CopySnapshot(RdsCall& c, bool cluster) {
   Snapshot* src = nullptr;
   if (src_ref->starts_with("arn:")) {
     auto a = ParseArn(*src_ref);
-    if (!a || a->service != "rds" || a->resource_type != (cluster ? "cluster-snapshot" : "snapshot"))
+    if (!a || a->service != "rds" ||
+        a->resource_type != (cluster ? "cluster-snapshot" : "snapshot"))
       return InvalidParameterValue("Invalid snapshot identifier: " + *src_ref);
     src = ResolveSnapshot(c, cluster, *src_ref);
   } else {
@@ -285,7 +293,10 @@ OpResult CopySnapshot(RdsCall& c, bool cluster) {
 
   if (src->status != SnapStatus::kAvailable)
     return InvalidSnapshotState(cluster, "Snapshot " + src->id + " is not in available state.");
-  if (cluster && cross_account && cross_region)
+  // The older rule: a shared DB cluster snapshot is copied within its region
+  // first. Under the one-step rule (AWS's since September 2025) cluster
+  // snapshots cross account and region in one copy, like DB snapshots.
+  if (cluster && cross_account && cross_region && !w.settings.one_step_copy)
     return InvalidParameterCombination(
         "Cross-account copy of a DB cluster snapshot is only supported within the same "
         "region.");
@@ -299,7 +310,8 @@ OpResult CopySnapshot(RdsCall& c, bool cluster) {
   std::string new_key;
   if (src->encrypted()) {
     if (!kms_param && cross_region)
-      return InvalidParameterValue("Must specify new KMS key for cross region encrypted snapshot copy");
+      return InvalidParameterValue(
+          "Must specify new KMS key for cross region encrypted snapshot copy");
     if (!kms_param && cross_account)
       return InvalidParameterValue(
           "KmsKeyId must be specified to copy an encrypted snapshot shared from another AWS "
@@ -330,12 +342,31 @@ OpResult CopySnapshot(RdsCall& c, bool cluster) {
     new_key = dk->arn;
   }
 
+  // Explicit Tags replace CopyTags (moto notes this was verified against AWS
+  // in 2025: "If tags are supplied, copy_tags is ignored").
   std::vector<Tag> new_tags;
-  if (*copy_tags && !cross_account) {
+  if (!tags.empty()) {
+    MergeTags(&new_tags, tags);
+  } else if (*copy_tags && !cross_account) {
     if (auto t = CheckTags(src->tags); !t) return std::unexpected(t.error());
     new_tags = src->tags;
   }
-  MergeTags(&new_tags, tags);
+
+  // Option group (DB snapshots only; CopyDBClusterSnapshot has none). Without
+  // OptionGroupName a copy keeps its source's group when that exists where
+  // the copy is, else gets the engine version's default group (a guess).
+  std::shared_ptr<const DbInfo> db = src->db;
+  if (!cluster) {
+    std::string fallback = src->db->option_group;
+    if (cross_account || cross_region) {
+      std::optional<OptionGroup> here = FindOptionGroup(c.scope, fallback);
+      if (!here || !OptionGroupSuits(*here, src->db->engine, src->db->engine_version))
+        fallback = DefaultOptionGroupName(src->db->engine, src->db->engine_version);
+    }
+    auto group = ChooseOptionGroup(c.scope, c.p.Get("OptionGroupName"), *src->db, fallback);
+    if (!group) return std::unexpected(group.error());
+    db = w.WithOptionGroup(src->db, *group);
+  }
 
   // Quotas.
   int quota = cluster ? w.settings.manual_cluster_snapshot_quota : w.settings.manual_snapshot_quota;
@@ -348,7 +379,7 @@ OpResult CopySnapshot(RdsCall& c, bool cluster) {
   for (const Snapshot* s : c.scope.in_flight) {
     if (!s->is_copy) continue;
     ++copies;
-    if (s->cluster && !s->source_region.empty()) ++cluster_cross;
+    if (s->cluster && s->cross_region()) ++cluster_cross;
     // Copies of the same source DB queue behind each other.
     if (s->db->resource_id == src->db->resource_id && s->job_end > queue_end)
       queue_end = s->job_end;
@@ -379,12 +410,16 @@ OpResult CopySnapshot(RdsCall& c, bool cluster) {
   auto snap = std::make_unique<Snapshot>();
   snap->id = target;
   snap->cluster = cluster;
-  snap->db = src->db;
+  snap->db = std::move(db);
   snap->kms_key_arn = new_key;
   snap->source_arn = SnapshotArn(*src);
-  if (cross_region) snap->source_region = ss.region;
+  snap->source_region = ss.region;
   snap->tags = std::move(new_tags);
-  snap->create_time = w.now;
+  snap->creator = w.CreatorOf(c.req);
+  // DB snapshots: SnapshotCreateTime "Changes for the copy when the snapshot is
+  // copied". Cluster snapshots keep the source's (the awscli example of
+  // copy-db-cluster-snapshot).
+  snap->create_time = cluster ? src->create_time : w.now;
   snap->original_create_time = src->original_create_time;
   snap->job_start = queue_end;
   snap->job_end = queue_end + w.CopyDuration(src->db->size_gb, cross_region, incremental);
@@ -405,7 +440,7 @@ OpResult CopySnapshot(RdsCall& c, bool cluster) {
                "Started copy of snapshot " + p->source_arn + ".");
   }
   XmlWriter x;
-  WriteSnapshot(x, *p, w.now, me);
+  WriteSnapshot(x, *p, w, me);
   return x.Take();
 }
 
@@ -418,27 +453,27 @@ OpResult DeleteSnapshot(RdsCall& c, bool cluster) {
   if (!id) return MissingParameter(id_param);
   Snapshot* s = ResolveSnapshot(c, cluster, *id);
   if (!s || s->scope != &c.scope) return SnapshotNotFound(cluster, *id);
-  if (s->automated)
-    return InvalidSnapshotState(cluster, "Only manual snapshots may be deleted.");
+  if (s->automated) return InvalidSnapshotState(cluster, "Only manual snapshots may be deleted.");
   if (s->status == SnapStatus::kCreating)
-    return InvalidSnapshotState(cluster, "Cannot delete the snapshot " + s->id +
-                                             " because it is being created.");
+    return InvalidSnapshotState(
+        cluster, "Cannot delete the snapshot " + s->id + " because it is being created.");
   std::string arn = SnapshotArn(*s);
   XmlWriter x;
   bool cancel = s->status == SnapStatus::kCopying;
   {
-    // Shown as AWS returns it: Status "deleted".
+    // Shown as AWS returns it: DeleteDBSnapshot's sample response says Status
+    // "deleted"; the awscli example of delete-db-cluster-snapshot "available".
     SnapStatus saved = s->status;
     s->status = SnapStatus::kAvailable;
-    WriteSnapshot(x, *s, w.now, c.req.account_id);
+    WriteSnapshot(x, *s, w, c.req.account_id);
     s->status = saved;
     std::string& body = x.str();
     size_t pos = body.find("<Status>available</Status>");
-    if (pos != std::string::npos) body.replace(pos, 26, "<Status>deleted</Status>");
+    if (!cluster && pos != std::string::npos) body.replace(pos, 26, "<Status>deleted</Status>");
   }
   if (!cluster) {
     if (cancel) {
-      bool cross = !s->source_region.empty();
+      bool cross = s->cross_region();
       w.Record(c.scope, cross ? "RDS-EVENT-0061" : "RDS-EVENT-0190", "notification", "db-snapshot",
                s->id, arn,
                std::string(cross ? "Canceled cross region copy of snapshot "
@@ -497,8 +532,9 @@ OpResult ModifySnapshotAttribute(RdsCall& c, bool cluster) {
       return InvalidParameterValue("Invalid AWS account id: " + v);
   if (!add.empty()) {
     if (s->automated)
-      return InvalidSnapshotState(cluster, "Automated snapshots cannot be shared. Copy the "
-                                           "snapshot to a manual snapshot first.");
+      return InvalidSnapshotState(cluster,
+                                  "Automated snapshots cannot be shared. Copy the "
+                                  "snapshot to a manual snapshot first.");
     if (s->status != SnapStatus::kAvailable)
       return InvalidSnapshotState(cluster, "Snapshot " + s->id + " is not in available state.");
     if (s->encrypted()) {
@@ -515,8 +551,8 @@ OpResult ModifySnapshotAttribute(RdsCall& c, bool cluster) {
   for (const auto& v : remove) next.erase(std::remove(next.begin(), next.end(), v), next.end());
   for (const auto& v : add)
     if (std::find(next.begin(), next.end(), v) == next.end()) next.push_back(v);
-  int accounts = static_cast<int>(std::count_if(next.begin(), next.end(),
-                                                [](const std::string& a) { return a != "all"; }));
+  int accounts = static_cast<int>(
+      std::count_if(next.begin(), next.end(), [](const std::string& a) { return a != "all"; }));
   if (accounts > w.settings.share_accounts_quota)
     return ApiFail(400, "SharedSnapshotQuotaExceeded",
                    "The snapshot cannot be shared with more than " +

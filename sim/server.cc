@@ -181,22 +181,55 @@ void Server::Impl::Send(httplib::Response& res, int status, const std::string& c
 }
 
 void Server::Impl::Install() {
-  new_task_queue = [n = owner_->options_.threads] {
+  const ServerOptions& o = owner_->options_;
+  new_task_queue = [n = o.threads] {
     return new httplib::ThreadPool(static_cast<size_t>(n < 1 ? 1 : n));
   };
   set_keep_alive_max_count(100000);
   set_keep_alive_timeout(5);
-  set_read_timeout(30);
+  auto ms = o.read_timeout.count() < 1 ? 1 : o.read_timeout.count();
+  set_read_timeout(ms / 1000, (ms % 1000) * 1000);
   set_write_timeout(30);
   set_tcp_nodelay(true);
+  // Bodies with a larger Content-Length are answered 413 by httplib without
+  // being read into memory.
+  set_payload_max_length(o.max_body_bytes);
   auto with_body = [this](const httplib::Request& req, httplib::Response& res,
                           const httplib::ContentReader& reader) {
+    const ServerOptions& opt = owner_->options_;
     std::string body;
-    reader([&body](const char* data, size_t len) {
+    const auto deadline = std::chrono::steady_clock::now() + opt.body_deadline;
+    bool too_large = false, too_slow = false;
+    bool complete = reader([&](const char* data, size_t len) {
+      if (body.size() + len > opt.max_body_bytes) {  // chunked bodies have no Content-Length
+        too_large = true;
+        return false;
+      }
+      if (std::chrono::steady_clock::now() > deadline) {
+        too_slow = true;
+        return false;
+      }
       body.append(data, len);
       return true;
     });
-    Dispatch(req, res, std::move(body));
+    if (complete && !too_large && !too_slow) {
+      Dispatch(req, res, std::move(body));
+      return;
+    }
+    if (too_large || res.status == 413) {
+      SimResponse r = MakeErrorResponse(
+          "rds", 413, "RequestEntityTooLarge",
+          "The request body is larger than " + std::to_string(opt.max_body_bytes) + " bytes.");
+      Send(res, 413, r.content_type, std::move(r.body), r.request_id);
+      return;
+    }
+    // A body that stalled (read timeout) or trickled past the deadline: drop
+    // the connection, so that it holds a worker thread no longer.
+    ShutdownMatchingSockets([&](int local_port, std::string_view peer_ip, int peer_port) {
+      return local_port == req.local_port && peer_port == req.remote_port &&
+             peer_ip == req.remote_addr;
+    });
+    res.status = 408;
   };
   auto without_body = [this](const httplib::Request& req, httplib::Response& res) {
     Dispatch(req, res, req.body);
@@ -229,6 +262,17 @@ void Server::Impl::Dispatch(const httplib::Request& req, httplib::Response& res,
   r.body = std::move(body);
 
   if (r.path.starts_with(kAdminPrefix)) {
+    if (!AdminPeerAllowed(req.remote_addr, owner_->options_.allow_remote_admin)) {
+      Send(res, 403, "application/json",
+           nlohmann::json{{"error",
+                           {{"code", "Forbidden"},
+                            {"message",
+                             "the admin API answers loopback peers only (start drsnap-sim with "
+                             "--allow-remote-admin to change that)"}}}}
+               .dump(),
+           "");
+      return;
+    }
     AdminResponse a = owner_->admin_->Handle(r.method, r.path, r.query, r.body);
     Send(res, a.status, a.content_type, std::move(a.body), "");
     return;
@@ -330,6 +374,7 @@ void Server::Impl::HandleAws(ReceivedRequest r, const httplib::Request& req,
   sim_request.caller_arn = caller->arn;
   sim_request.action = op.action;
   sim_request.params = std::move(op.params);
+  sim_request.user_agent = r.Header("User-Agent");
   if (op.json) sim_request.json_body = std::move(r.body);
   SimResponse resp = s.simulator_->Handle(sim_request);
   s.stats_.Record(
@@ -410,6 +455,25 @@ Result<std::unique_ptr<Server>> Server::Start(std::shared_ptr<Simulator> simulat
 }
 
 Server::~Server() { Stop(); }
+
+std::string ListenUrl(std::string_view host, int port) {
+  std::string h(host.empty() ? "0.0.0.0" : host);
+  if (h.find(':') != std::string::npos) h = "[" + h + "]";
+  return "http://" + h + ":" + std::to_string(port);
+}
+
+bool IsLoopbackHost(std::string_view host) {
+  if (host == "localhost" || host == "::1" || host == "[::1]") return true;
+  if (host.starts_with("::ffff:")) host.remove_prefix(7);
+  in_addr a{};
+  std::string h(host);
+  if (::inet_pton(AF_INET, h.c_str(), &a) != 1) return false;
+  return (ntohl(a.s_addr) >> 24) == 127;
+}
+
+bool AdminPeerAllowed(std::string_view peer_address, bool allow_remote) {
+  return allow_remote || IsLoopbackHost(peer_address);
+}
 
 std::string Server::endpoint() const {
   std::string host = options_.host;

@@ -22,9 +22,11 @@
 // thread; Stop() is idempotent and is called by the destructor.
 #pragma once
 
+#include <chrono>
 #include <memory>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <thread>
 
 #include "core/clock.h"
@@ -38,6 +40,9 @@
 namespace drsnap::sim {
 
 struct ServerOptions {
+  // The address to bind. Anything but loopback exposes the admin API, which
+  // hands out every secret key of the world: drsnap-sim's main warns, and the
+  // admin API answers only loopback peers unless allow_remote_admin.
   std::string host = "127.0.0.1";
   int port = 0;      // 0: any free port (read it back with port())
   int threads = 32;  // worker threads; each open keep-alive connection holds one
@@ -47,7 +52,23 @@ struct ServerOptions {
   std::string event_target_url;       // "": no event forwarding (see EventForwarder)
   bool log_requests = false;          // one LogInfo line per AWS request
   std::shared_ptr<Clock> wall_clock;  // real time for skew checks and throttling; null: system
+  bool allow_remote_admin = false;    // answer /_sim/ from non-loopback peers too
+  // Larger request bodies are refused (413) without being buffered.
+  size_t max_body_bytes = 16 * 1024 * 1024;
+  // A connection that sends nothing for this long is dropped (also while
+  // its request body is incomplete)...
+  std::chrono::milliseconds read_timeout{5000};
+  // ... and one whose body takes longer than this in all is dropped too.
+  std::chrono::milliseconds body_deadline{10000};
 };
+
+// "http://HOST:PORT" for the address a server is bound to ("http://0.0.0.0:N",
+// "http://[::]:N").
+std::string ListenUrl(std::string_view host, int port);
+// 127.0.0.0/8, ::1 and localhost.
+bool IsLoopbackHost(std::string_view host);
+// Whether the admin API answers a request from this peer address.
+bool AdminPeerAllowed(std::string_view peer_address, bool allow_remote);
 
 class Server {
  public:
@@ -59,8 +80,11 @@ class Server {
   Server& operator=(const Server&) = delete;
 
   int port() const { return port_; }
-  // "http://127.0.0.1:N" (a wildcard host is reported as 127.0.0.1).
+  // "http://127.0.0.1:N": where a local client connects (a wildcard host is
+  // reported as 127.0.0.1).
   std::string endpoint() const;
+  // ListenUrl() of the bound address: what drsnap-sim prints.
+  std::string listen_url() const { return ListenUrl(options_.host, port_); }
   // Stops accepting, closes open connections and joins every thread.
   void Stop();
 

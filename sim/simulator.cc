@@ -5,6 +5,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "core/time_util.h"
+#include "sim/rds_common.h"
 #include "sim/state_io.h"
 #include "sim/world.h"
 #include "sim/world_file.h"
@@ -24,7 +26,8 @@ SimResponse MakeErrorResponse(std::string_view service, int status, std::string_
   r.request_id = buf;
   if (service == "kms") {
     r.content_type = "application/x-amz-json-1.1";
-    r.body = nlohmann::json{{"__type", std::string(code)}, {"message", std::string(message)}}.dump();
+    r.body =
+        nlohmann::json{{"__type", std::string(code)}, {"message", std::string(message)}}.dump();
     return r;
   }
   r.content_type = "text/xml";
@@ -37,8 +40,7 @@ Simulator::~Simulator() = default;
 
 Result<std::unique_ptr<Simulator>> Simulator::FromWorldFile(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
-  if (!in)
-    return Fail(Error::Terminal("WorldFileNotFound", "cannot read world file " + path));
+  if (!in) return Fail(Error::Terminal("WorldFileNotFound", "cannot read world file " + path));
   std::stringstream ss;
   ss << in.rdbuf();
   return FromWorldText(ss.str(), path);
@@ -63,12 +65,14 @@ SimResponse Simulator::Handle(const SimRequest& request) {
   {
     std::lock_guard<std::mutex> lock(mu_);
     try {
-      if (request.service == "rds") resp = world_->HandleRds(request);
-      else if (request.service == "sts") resp = world_->HandleSts(request);
-      else if (request.service == "kms") resp = world_->HandleKms(request);
+      if (request.service == "rds")
+        resp = world_->HandleRds(request);
+      else if (request.service == "sts")
+        resp = world_->HandleSts(request);
+      else if (request.service == "kms")
+        resp = world_->HandleKms(request);
       else
-        resp = MakeErrorResponse("rds", 400, "InvalidAction",
-                                 "Unknown service " + request.service);
+        resp = MakeErrorResponse("rds", 400, "InvalidAction", "Unknown service " + request.service);
     } catch (const std::exception& e) {
       resp = MakeErrorResponse(request.service, 500, "InternalFailure",
                                std::string("internal error: ") + e.what(), "Receiver");
@@ -105,8 +109,10 @@ void Simulator::SetTime(TimePoint t) {
   std::vector<nlohmann::json> events;
   {
     std::lock_guard<std::mutex> lock(mu_);
-    if (t >= world_->now) world_->AdvanceTo(t);
-    else world_->now = t;
+    if (t >= world_->now)
+      world_->AdvanceTo(t);
+    else
+      world_->now = t;
     events = world_->TakeNewEvents(has_sink_.load());
   }
   Emit(std::move(events));
@@ -138,6 +144,42 @@ std::vector<nlohmann::json> Simulator::Events(TimePoint since) const {
   std::vector<nlohmann::json> out;
   for (const EventRec& e : world_->events)
     if (e.time >= since) out.push_back(EventJson(e));
+  return out;
+}
+
+nlohmann::json Simulator::Snapshots(std::string_view account, std::string_view region) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  nlohmann::json out = nlohmann::json::array();
+  for (const auto& [key, sp] : world_->scopes) {
+    const Scope& s = *sp;
+    if (!account.empty() && s.account != account) continue;
+    if (!region.empty() && s.region != region) continue;
+    for (int k = 0; k < 2; ++k) {
+      for (const auto& [id, snap] : s.snaps[k]) {
+        nlohmann::json by = {{"source", "unknown"}};
+        if (const Creator* c = snap->creator.get()) {
+          by = {{"source", c->source}};
+          if (c->source == "api") {
+            by["account"] = c->account;
+            by["principal_arn"] = c->principal_arn;
+            by["user_agent"] = c->user_agent;
+            by["action"] = c->action;
+          }
+        }
+        nlohmann::json e = {{"account", s.account},
+                            {"region", s.region},
+                            {"id", snap->id},
+                            {"arn", SnapshotArn(*snap)},
+                            {"cluster", snap->cluster},
+                            {"type", snap->automated ? "automated" : "manual"},
+                            {"status", std::string(ShownStatus(*snap, *world_))},
+                            {"created", FormatIso8601(snap->create_time)},
+                            {"created_by", std::move(by)}};
+        if (!snap->source_arn.empty()) e["source_arn"] = snap->source_arn;
+        out.push_back(std::move(e));
+      }
+    }
+  }
   return out;
 }
 

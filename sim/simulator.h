@@ -13,13 +13,12 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "core/clock.h"
 #include "core/error.h"
@@ -40,7 +39,8 @@ struct SimRequest {
   // "Tags.member.1.Key", "Filters.Filter.1.Values.Value.1"; both the
   // ".member.N" and the element-name spellings are accepted).
   std::vector<std::pair<std::string, std::string>> params;
-  std::string json_body;  // KMS: the request body (JSON 1.1)
+  std::string json_body;   // KMS: the request body (JSON 1.1)
+  std::string user_agent;  // the User-Agent header (recorded with what the call creates)
 };
 
 // What to send back. content_type is "text/xml" (RDS, STS) or
@@ -60,7 +60,7 @@ struct AccessKey {
   std::string secret_access_key;
   std::string session_token;  // "" for long-term keys; must match X-Amz-Security-Token
   std::string account_id;
-  std::string arn;                     // caller ARN to put into SimRequest::caller_arn
+  std::string arn;                      // caller ARN to put into SimRequest::caller_arn
   std::optional<TimePoint> expiration;  // session keys: compare with Simulator::Now()
 };
 
@@ -117,6 +117,14 @@ class Simulator {
   //  "SourceType":"SNAPSHOT","SourceArn":..,"Date":..,"Message":..,
   //  "SourceIdentifier":..,"EventID":"RDS-EVENT-0091"}}
   std::vector<nlohmann::json> Events(TimePoint since) const;
+
+  // Every snapshot (or those of one account and/or region; "" = any), with
+  // who created it: [{"account","region","id","arn","cluster","type"
+  // ("automated"|"manual"),"status","created":ISO,"source_arn" (copies),
+  // "created_by":{"source":"api"|"world"|"automated", and for "api":
+  // "account","principal_arn","user_agent","action"}}], ordered by account,
+  // region, kind (instance first), id.
+  nlohmann::json Snapshots(std::string_view account, std::string_view region) const;
   // Called once per new event (see thread safety above). Null disables.
   void SetEventSink(std::function<void(const nlohmann::json&)> sink);
 
@@ -140,7 +148,12 @@ class Simulator {
   //   "manual_snapshot_quota": 100, "manual_cluster_snapshot_quota": 100,
   //   "copies_in_flight_quota": 20, "cluster_cross_region_copies_quota": 5,
   //   "share_accounts_quota": 20, "restore_minutes": 10, "min_step_seconds": 60,
-  //   "max_events": 100000 (events kept for DescribeEvents/Events())
+  //   "max_events": 100000 (events kept for DescribeEvents/Events()),
+  //   "copy_status_queued": "pending", "copy_status_same_region": "creating",
+  //   "copy_status_cross_region": "copying", "cluster_copy_status_queued":
+  //   "creating", "cluster_copy_status": "copying" (each pending|creating|copying),
+  //   "same_region_copy_source": "both"|"model"|"identifier",
+  //   "session_expiration_clock": "virtual"|"wall"
   nlohmann::json Settings() const;
   Status UpdateSettings(const nlohmann::json& settings);
 

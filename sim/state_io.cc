@@ -1,5 +1,6 @@
 #include "sim/state_io.h"
 
+#include <map>
 #include <unordered_map>
 
 namespace drsnap::sim {
@@ -12,7 +13,8 @@ long long Ms(TimePoint t) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
 }
 TimePoint FromMs(const json& j) {
-  return TimePoint(std::chrono::duration_cast<Duration>(std::chrono::milliseconds(j.get<long long>())));
+  return TimePoint(
+      std::chrono::duration_cast<Duration>(std::chrono::milliseconds(j.get<long long>())));
 }
 
 json TagsJson(const std::vector<Tag>& tags) {
@@ -38,29 +40,58 @@ std::string DumpState(const World& w) {
   json accts = json::array();
   for (const auto& [id, a] : w.accounts) {
     json roles = json::array();
-    for (const auto& [n, r] : a.roles) roles.push_back({{"name", r.name}, {"external_id", r.external_id}});
+    for (const auto& [n, r] : a.roles)
+      roles.push_back({{"name", r.name}, {"external_id", r.external_id}});
     accts.push_back({{"id", a.id}, {"name", a.name}, {"roles", roles}});
   }
   j["accounts"] = accts;
   json keys = json::array();
   for (const auto& [id, k] : w.access_keys) {
-    json e = {{"id", k.access_key_id}, {"secret", k.secret_access_key},
-              {"token", k.session_token}, {"account", k.account_id}, {"arn", k.arn}};
+    json e = {{"id", k.access_key_id},
+              {"secret", k.secret_access_key},
+              {"token", k.session_token},
+              {"account", k.account_id},
+              {"arn", k.arn}};
     if (k.expiration) e["expiration"] = Ms(*k.expiration);
     keys.push_back(e);
   }
   j["access_keys"] = keys;
 
+  // Infos and creators are written once each, by value: equal ones shared by
+  // different objects (a reloaded state, option group variants) dump alike.
   std::unordered_map<const DbInfo*, size_t> info_index;
+  std::map<std::string, size_t> info_by_value;
   json infos = json::array();
   auto info_ref = [&](const DbInfo* i) -> size_t {
-    auto [it, inserted] = info_index.emplace(i, infos.size());
+    auto known = info_index.find(i);
+    if (known != info_index.end()) return known->second;
+    json v = {{"db_id", i->db_id},
+              {"resource_id", i->resource_id},
+              {"engine", i->engine},
+              {"engine_version", i->engine_version},
+              {"license_model", i->license_model},
+              {"master_username", i->master_username},
+              {"storage_type", i->storage_type},
+              {"option_group", i->option_group},
+              {"port", i->port},
+              {"size_gb", i->size_gb},
+              {"create_time", Ms(i->create_time)}};
+    auto [it, inserted] =
+        info_by_value.emplace(v.dump(-1, ' ', false, json::error_handler_t::replace), infos.size());
+    if (inserted) infos.push_back(std::move(v));
+    info_index.emplace(i, it->second);
+    return it->second;
+  };
+  std::map<Creator, size_t> creator_index;
+  json creators = json::array();
+  auto creator_ref = [&](const Creator* c) -> size_t {
+    auto [it, inserted] = creator_index.emplace(*c, creators.size());
     if (inserted)
-      infos.push_back({{"db_id", i->db_id}, {"resource_id", i->resource_id},
-                       {"engine", i->engine}, {"engine_version", i->engine_version},
-                       {"license_model", i->license_model}, {"master_username", i->master_username},
-                       {"storage_type", i->storage_type}, {"option_group", i->option_group},
-                       {"port", i->port}, {"size_gb", i->size_gb}, {"create_time", Ms(i->create_time)}});
+      creators.push_back({{"source", c->source},
+                          {"account", c->account},
+                          {"principal_arn", c->principal_arn},
+                          {"user_agent", c->user_agent},
+                          {"action", c->action}});
     return it->second;
   };
   json scopes = json::array();
@@ -68,11 +99,41 @@ std::string DumpState(const World& w) {
     const Scope& s = *sp;
     json sj = {{"account", s.account}, {"region", s.region}};
     json kms = json::array();
-    for (const auto& [id, k] : s.keys)
-      kms.push_back({{"id", k.key_id}, {"arn", k.arn}, {"description", k.description},
-                     {"created", Ms(k.created)}, {"aws_managed", k.aws_managed},
-                     {"enabled", k.enabled}, {"allowed", k.allowed_accounts}});
+    for (const auto& [id, k] : s.keys) {
+      json kj = {{"id", k.key_id},
+                 {"arn", k.arn},
+                 {"description", k.description},
+                 {"created", Ms(k.created)},
+                 {"aws_managed", k.aws_managed},
+                 {"enabled", k.enabled},
+                 {"allowed", k.allowed_accounts}};
+      if (k.pending_deletion()) kj["deletion"] = Ms(k.deletion_date);
+      if (!k.tags.empty()) kj["tags"] = TagsJson(k.tags);
+      if (!k.grants.empty()) {
+        json grants = json::array();
+        for (const Grant& g : k.grants)
+          grants.push_back({{"id", g.grant_id},
+                            {"token", g.token},
+                            {"name", g.name},
+                            {"grantee", g.grantee},
+                            {"retiring", g.retiring},
+                            {"issuing", g.issuing_account},
+                            {"operations", g.operations},
+                            {"created", Ms(g.created)}});
+        kj["grants"] = std::move(grants);
+      }
+      kms.push_back(std::move(kj));
+    }
     sj["keys"] = kms;
+    if (!s.option_groups.empty()) {
+      json groups = json::array();
+      for (const auto& [n, g] : s.option_groups)
+        groups.push_back({{"name", g.name},
+                          {"engine", g.engine},
+                          {"major", g.major_version},
+                          {"description", g.description}});
+      sj["option_groups"] = std::move(groups);
+    }
     json aliases = json::array();
     for (const auto& [n, a] : s.aliases)
       aliases.push_back({{"name", n}, {"target", a.target_key_id}, {"created", Ms(a.created)}});
@@ -80,12 +141,18 @@ std::string DumpState(const World& w) {
     json dbs = json::array();
     for (int k = 0; k < 2; ++k)
       for (const auto& [id, d] : s.dbs[k])
-        dbs.push_back({{"cluster", d.cluster}, {"info", info_ref(d.info.get())},
-                       {"class", d.instance_class}, {"kms", d.kms_key_arn},
-                       {"retention", d.retention_days}, {"window", d.backup_window},
-                       {"tags", TagsJson(d.tags)}, {"status", d.status},
-                       {"ready_at", Ms(d.ready_at)}, {"next_backup", Ms(d.next_backup)},
-                       {"cluster_id", d.cluster_id}, {"members", d.members},
+        dbs.push_back({{"cluster", d.cluster},
+                       {"info", info_ref(d.info.get())},
+                       {"class", d.instance_class},
+                       {"kms", d.kms_key_arn},
+                       {"retention", d.retention_days},
+                       {"window", d.backup_window},
+                       {"tags", TagsJson(d.tags)},
+                       {"status", d.status},
+                       {"ready_at", Ms(d.ready_at)},
+                       {"next_backup", Ms(d.next_backup)},
+                       {"cluster_id", d.cluster_id},
+                       {"members", d.members},
                        {"restored_from", d.restored_from},
                        {"fail_when_ready", d.fail_when_ready}});
     sj["dbs"] = dbs;
@@ -93,9 +160,13 @@ std::string DumpState(const World& w) {
     for (int k = 0; k < 2; ++k)
       for (const auto& [id, sn] : s.snaps[k]) {
         const Snapshot& x = *sn;
-        json e = {{"id", x.id}, {"info", info_ref(x.db.get())}, {"status", static_cast<int>(x.status)},
-                  {"create", Ms(x.create_time)}, {"original", Ms(x.original_create_time)},
-                  {"start", Ms(x.job_start)}, {"end", Ms(x.job_end)}};
+        json e = {{"id", x.id},
+                  {"info", info_ref(x.db.get())},
+                  {"status", static_cast<int>(x.status)},
+                  {"create", Ms(x.create_time)},
+                  {"original", Ms(x.original_create_time)},
+                  {"start", Ms(x.job_start)},
+                  {"end", Ms(x.job_end)}};
         if (x.cluster) e["cluster"] = true;
         if (x.automated) e["automated"] = true;
         if (x.is_copy) e["copy"] = true;
@@ -107,26 +178,35 @@ std::string DumpState(const World& w) {
         if (!x.source_region.empty()) e["source_region"] = x.source_region;
         if (!x.tags.empty()) e["tags"] = TagsJson(x.tags);
         if (!x.shared_with.empty()) e["shared_with"] = x.shared_with;
+        if (x.creator) e["creator"] = creator_ref(x.creator.get());
         snaps.push_back(std::move(e));
       }
     sj["snapshots"] = std::move(snaps);
     scopes.push_back(std::move(sj));
   }
   j["dbinfos"] = std::move(infos);
+  j["creators"] = std::move(creators);
   j["scopes"] = std::move(scopes);
   json events = json::array();
   for (const auto& e : w.events)
-    events.push_back({{"time", Ms(e.time)}, {"account", e.account}, {"region", e.region},
-                      {"event_id", e.event_id}, {"category", e.category},
-                      {"source_type", e.source_type}, {"source_id", e.source_id},
-                      {"source_arn", e.source_arn}, {"message", e.message}, {"uuid", e.uuid}});
+    events.push_back({{"time", Ms(e.time)},
+                      {"account", e.account},
+                      {"region", e.region},
+                      {"event_id", e.event_id},
+                      {"category", e.category},
+                      {"source_type", e.source_type},
+                      {"source_id", e.source_id},
+                      {"source_arn", e.source_arn},
+                      {"message", e.message},
+                      {"uuid", e.uuid}});
   j["events"] = std::move(events);
   json faults = json::array();
   for (const auto& f : w.faults)
-    faults.push_back({{"kind", f.kind}, {"account", f.account}, {"region", f.region},
-                      {"count", f.remaining}});
+    faults.push_back(
+        {{"kind", f.kind}, {"account", f.account}, {"region", f.region}, {"count", f.remaining}});
   j["faults"] = faults;
-  return j.dump();
+  // Tag values may hold any bytes a client sent: never fail on invalid UTF-8.
+  return j.dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
 Result<std::unique_ptr<World>> LoadState(std::string_view text) {
@@ -143,7 +223,8 @@ Result<std::unique_ptr<World>> LoadState(std::string_view text) {
       Account acct;
       acct.id = a.at("id");
       acct.name = a.at("name");
-      for (const auto& r : a.at("roles")) acct.roles[r.at("name")] = Role{r.at("name"), r.at("external_id")};
+      for (const auto& r : a.at("roles"))
+        acct.roles[r.at("name")] = Role{r.at("name"), r.at("external_id")};
       w->accounts[acct.id] = acct;
     }
     for (const auto& k : j.at("access_keys")) {
@@ -172,13 +253,20 @@ Result<std::unique_ptr<World>> LoadState(std::string_view text) {
       d->create_time = FromMs(i.at("create_time"));
       infos.push_back(std::move(d));
     }
+    std::vector<std::shared_ptr<const Creator>> creators;
+    if (j.contains("creators"))
+      for (const auto& c : j["creators"])
+        creators.push_back(
+            w->InternCreator(Creator{c.at("source"), c.at("account"), c.at("principal_arn"),
+                                     c.at("user_agent"), c.at("action")}));
     auto info = [&](const json& idx) {
       size_t n = idx.get<size_t>();
       if (n >= infos.size()) throw std::out_of_range("dbinfo index");
       return infos[n];
     };
     for (const auto& sj : j.at("scopes")) {
-      Scope& s = w->GetScope(sj.at("account").get<std::string>(), sj.at("region").get<std::string>());
+      Scope& s =
+          w->GetScope(sj.at("account").get<std::string>(), sj.at("region").get<std::string>());
       for (const auto& k : sj.at("keys")) {
         KmsKey key;
         key.key_id = k.at("id");
@@ -188,8 +276,20 @@ Result<std::unique_ptr<World>> LoadState(std::string_view text) {
         key.aws_managed = k.at("aws_managed");
         key.enabled = k.at("enabled");
         key.allowed_accounts = k.at("allowed").get<std::set<std::string>>();
+        if (k.contains("deletion")) key.deletion_date = FromMs(k["deletion"]);
+        if (k.contains("tags")) key.tags = TagsFrom(k["tags"]);
+        if (k.contains("grants"))
+          for (const auto& g : k["grants"])
+            key.grants.push_back(Grant{g.at("id"), g.at("token"), g.at("name"), g.at("grantee"),
+                                       g.at("retiring"), g.at("issuing"),
+                                       g.at("operations").get<std::vector<std::string>>(),
+                                       FromMs(g.at("created"))});
         s.keys[key.key_id] = key;
       }
+      if (sj.contains("option_groups"))
+        for (const auto& g : sj["option_groups"])
+          s.option_groups[g.at("name")] =
+              OptionGroup{g.at("name"), g.at("engine"), g.at("major"), g.at("description")};
       for (const auto& a : sj.at("aliases"))
         s.aliases[a.at("name")] = Alias{a.at("target"), FromMs(a.at("created"))};
       for (const auto& d : sj.at("dbs")) {
@@ -232,7 +332,13 @@ Result<std::unique_ptr<World>> LoadState(std::string_view text) {
         x->source_arn = e.value("source_arn", "");
         x->source_region = e.value("source_region", "");
         if (e.contains("tags")) x->tags = TagsFrom(e["tags"]);
-        if (e.contains("shared_with")) x->shared_with = e["shared_with"].get<std::vector<std::string>>();
+        if (e.contains("shared_with"))
+          x->shared_with = e["shared_with"].get<std::vector<std::string>>();
+        if (e.contains("creator")) {
+          size_t n = e["creator"].get<size_t>();
+          if (n >= creators.size()) throw std::out_of_range("creator index");
+          x->creator = creators[n];
+        }
         w->InsertSnap(s, std::move(x));
       }
     }

@@ -1,6 +1,6 @@
 // STS: GetCallerIdentity, AssumeRole, AssumeRoleWithWebIdentity.
-#include <charconv>
 #include <cctype>
+#include <charconv>
 
 #include "core/time_util.h"
 #include "sim/world.h"
@@ -13,8 +13,8 @@ namespace {
 bool ValidSessionName(std::string_view s) {
   if (s.size() < 2 || s.size() > 64) return false;
   for (char c : s)
-    if (!(std::isalnum(static_cast<unsigned char>(c)) || std::string_view("+=,.@-_").find(c) !=
-                                                             std::string_view::npos))
+    if (!(std::isalnum(static_cast<unsigned char>(c)) ||
+          std::string_view("+=,.@-_").find(c) != std::string_view::npos))
       return false;
   return true;
 }
@@ -58,9 +58,9 @@ SimResponse World::HandleSts(const SimRequest& req) {
       rest = rest.substr(rest.find(":assumed-role/") + 14);
       std::string_view role = rest.substr(0, rest.find('/'));
       std::string_view session = rest.substr(rest.find('/') + 1);
-      user_id = PrincipalId("AROA", "arn:aws:iam::" + req.account_id + ":role/" +
-                                        std::string(role)) +
-                ":" + std::string(session);
+      user_id =
+          PrincipalId("AROA", "arn:aws:iam::" + req.account_id + ":role/" + std::string(role)) +
+          ":" + std::string(session);
     } else {
       user_id = PrincipalId("AIDA", req.caller_arn);
     }
@@ -76,9 +76,15 @@ SimResponse World::HandleSts(const SimRequest& req) {
   if (!web && req.account_id.empty())
     return fail(403, "MissingAuthenticationToken", "Request is missing Authentication Token");
   const std::string* role_arn = p.Get("RoleArn");
-  if (!role_arn) return fail(400, "ValidationError", "1 validation error detected: Value null at 'roleArn' failed to satisfy constraint: Member must not be null");
+  if (!role_arn)
+    return fail(400, "ValidationError",
+                "1 validation error detected: Value null at 'roleArn' failed to satisfy "
+                "constraint: Member must not be null");
   const std::string* session = p.Get("RoleSessionName");
-  if (!session) return fail(400, "ValidationError", "1 validation error detected: Value null at 'roleSessionName' failed to satisfy constraint: Member must not be null");
+  if (!session)
+    return fail(400, "ValidationError",
+                "1 validation error detected: Value null at 'roleSessionName' failed to satisfy "
+                "constraint: Member must not be null");
   if (!ValidSessionName(*session))
     return fail(400, "ValidationError",
                 "1 validation error detected: Value '" + *session +
@@ -98,9 +104,11 @@ SimResponse World::HandleSts(const SimRequest& req) {
   auto denied = [&]() {
     if (web)
       return fail(403, "AccessDenied", "Not authorized to perform sts:AssumeRoleWithWebIdentity");
-    return fail(403, "AccessDenied", "User: " + caller +
-                                         " is not authorized to perform: sts:AssumeRole on "
-                                         "resource: " + *role_arn);
+    return fail(403, "AccessDenied",
+                "User: " + caller +
+                    " is not authorized to perform: sts:AssumeRole on "
+                    "resource: " +
+                    *role_arn);
   };
   if (!parsed || parsed->service != "iam" || parsed->resource_type != "role" ||
       parsed->resource.empty())
@@ -108,17 +116,19 @@ SimResponse World::HandleSts(const SimRequest& req) {
   auto acct = accounts.find(parsed->account);
   if (acct == accounts.end()) return denied();
   std::string role_name = parsed->resource.substr(parsed->resource.rfind('/') + 1);
-  if (!acct->second.roles.empty()) {
-    auto role = acct->second.roles.find(role_name);
-    if (role == acct->second.roles.end()) return denied();
-    if (!web && !role->second.external_id.empty() &&
-        p.GetOr("ExternalId", "") != role->second.external_id)
-      return denied();
-  }
+  // Only the roles the world defines exist (an account without a roles list
+  // has none), as on AWS, where assuming a missing role is AccessDenied.
+  auto role = acct->second.roles.find(role_name);
+  if (role == acct->second.roles.end()) return denied();
+  if (!web && !role->second.external_id.empty() &&
+      p.GetOr("ExternalId", "") != role->second.external_id)
+    return denied();
   if (web) {
     const std::string* token = p.Get("WebIdentityToken");
     if (!token || token->size() < 4)
-      return fail(400, "InvalidIdentityToken", "Couldn't retrieve verification key from your identity provider,  please reference AssumeRoleWithWebIdentity documentation for requirements");
+      return fail(400, "InvalidIdentityToken",
+                  "Couldn't retrieve verification key from your identity provider,  please "
+                  "reference AssumeRoleWithWebIdentity documentation for requirements");
   }
   AccessKey key;
   key.access_key_id = "ASIA" + RandomAlnum(16, true);
@@ -139,13 +149,16 @@ SimResponse World::HandleSts(const SimRequest& req) {
   x.Text("AccessKeyId", key.access_key_id);
   x.Text("SecretAccessKey", key.secret_access_key);
   x.Text("SessionToken", key.session_token);
-  // The session expires on the simulator's clock (enforced there), but real
-  // clients compare Expiration with their wall clock: report it as wall time
-  // now + duration, or a world whose clock lags the wall would hand out
-  // credentials that clients consider expired at once.
-  x.Text("Expiration", FormatIso8601Seconds(std::chrono::time_point_cast<std::chrono::seconds>(
-                           std::chrono::system_clock::now()) +
-                       std::chrono::seconds(duration)));
+  // The session expires on the virtual clock, and Expiration says when: a
+  // client that refreshes before expiry is exercised against the world's
+  // time (a client comparing it with a wall clock far from the world's sees
+  // it expired or far away; session_expiration_clock "wall" reports wall
+  // time + duration instead).
+  TimePoint shown = *key.expiration;
+  if (settings.session_expiration_wall)
+    shown = std::chrono::time_point_cast<std::chrono::seconds>(std::chrono::system_clock::now()) +
+            std::chrono::seconds(duration);
+  x.Text("Expiration", FormatIso8601Seconds(shown));
   x.Close("Credentials");
   if (web) x.Text("SubjectFromWebIdentityToken", "system:serviceaccount:drsnap:drsnap");
   x.Open("AssumedRoleUser");

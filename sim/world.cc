@@ -27,7 +27,14 @@ nlohmann::json Settings::ToJson() const {
                         {"share_accounts_quota", share_accounts_quota},
                         {"restore_minutes", restore_minutes},
                         {"min_step_seconds", min_step_seconds},
-                        {"max_events", max_events}};
+                        {"max_events", max_events},
+                        {"copy_status_queued", copy_status_queued},
+                        {"copy_status_same_region", copy_status_same_region},
+                        {"copy_status_cross_region", copy_status_cross_region},
+                        {"cluster_copy_status_queued", cluster_copy_status_queued},
+                        {"cluster_copy_status", cluster_copy_status},
+                        {"same_region_copy_source", same_region_copy_source},
+                        {"session_expiration_clock", session_expiration_wall ? "wall" : "virtual"}};
 }
 
 Status Settings::Update(const nlohmann::json& j) {
@@ -48,24 +55,70 @@ Status Settings::Update(const nlohmann::json& j) {
       *out = v.get<int>();
       return OkStatus();
     };
+    auto choice = [&](std::string* out, std::initializer_list<std::string_view> allowed) -> Status {
+      if (v.is_string()) {
+        for (std::string_view a : allowed)
+          if (v.get<std::string>() == a) {
+            *out = a;
+            return OkStatus();
+          }
+      }
+      std::string list;
+      for (std::string_view a : allowed)
+        list += (list.empty() ? "\"" : ", \"") + std::string(a) + "\"";
+      return Fail(Error::Terminal("InvalidSettings", k + " must be one of " + list));
+    };
+    const std::initializer_list<std::string_view> kCopyStatuses = {"pending", "creating",
+                                                                   "copying"};
     Status st;
-    if (k == "same_region_mbps") st = positive(&next.same_region_mbps);
-    else if (k == "cross_region_mbps") st = positive(&next.cross_region_mbps);
-    else if (k == "create_mbps") st = positive(&next.create_mbps);
-    else if (k == "incremental_speedup") st = positive(&next.incremental_speedup);
-    else if (k == "manual_snapshot_quota") st = count(&next.manual_snapshot_quota);
-    else if (k == "manual_cluster_snapshot_quota") st = count(&next.manual_cluster_snapshot_quota);
-    else if (k == "copies_in_flight_quota") st = count(&next.copies_in_flight_quota);
+    if (k == "copy_status_queued")
+      st = choice(&next.copy_status_queued, kCopyStatuses);
+    else if (k == "copy_status_same_region")
+      st = choice(&next.copy_status_same_region, kCopyStatuses);
+    else if (k == "copy_status_cross_region")
+      st = choice(&next.copy_status_cross_region, kCopyStatuses);
+    else if (k == "cluster_copy_status_queued")
+      st = choice(&next.cluster_copy_status_queued, kCopyStatuses);
+    else if (k == "cluster_copy_status")
+      st = choice(&next.cluster_copy_status, kCopyStatuses);
+    else if (k == "same_region_copy_source")
+      st = choice(&next.same_region_copy_source, {"both", "model", "identifier"});
+    else if (k == "session_expiration_clock") {
+      std::string clock;
+      st = choice(&clock, {"virtual", "wall"});
+      next.session_expiration_wall = clock == "wall";
+    } else if (k == "same_region_mbps")
+      st = positive(&next.same_region_mbps);
+    else if (k == "cross_region_mbps")
+      st = positive(&next.cross_region_mbps);
+    else if (k == "create_mbps")
+      st = positive(&next.create_mbps);
+    else if (k == "incremental_speedup")
+      st = positive(&next.incremental_speedup);
+    else if (k == "manual_snapshot_quota")
+      st = count(&next.manual_snapshot_quota);
+    else if (k == "manual_cluster_snapshot_quota")
+      st = count(&next.manual_cluster_snapshot_quota);
+    else if (k == "copies_in_flight_quota")
+      st = count(&next.copies_in_flight_quota);
     else if (k == "cluster_cross_region_copies_quota")
       st = count(&next.cluster_cross_region_copies_quota);
-    else if (k == "share_accounts_quota") st = count(&next.share_accounts_quota);
-    else if (k == "restore_minutes") st = count(&next.restore_minutes);
-    else if (k == "min_step_seconds") st = count(&next.min_step_seconds);
-    else if (k == "max_events") st = count(&next.max_events);
+    else if (k == "share_accounts_quota")
+      st = count(&next.share_accounts_quota);
+    else if (k == "restore_minutes")
+      st = count(&next.restore_minutes);
+    else if (k == "min_step_seconds")
+      st = count(&next.min_step_seconds);
+    else if (k == "max_events")
+      st = count(&next.max_events);
     else if (k == "copy_rule") {
-      if (v == "strict") next.one_step_copy = false;
-      else if (v == "one-step") next.one_step_copy = true;
-      else st = Fail(Error::Terminal("InvalidSettings", "copy_rule must be \"strict\" or \"one-step\""));
+      if (v == "strict")
+        next.one_step_copy = false;
+      else if (v == "one-step")
+        next.one_step_copy = true;
+      else
+        st = Fail(
+            Error::Terminal("InvalidSettings", "copy_rule must be \"strict\" or \"one-step\""));
     } else {
       st = Fail(Error::Terminal("InvalidSettings", "unknown setting \"" + k + "\""));
     }
@@ -79,12 +132,24 @@ Status Settings::Update(const nlohmann::json& j) {
 
 const char* SnapStatusName(SnapStatus s) {
   switch (s) {
-    case SnapStatus::kCreating: return "creating";
-    case SnapStatus::kCopying: return "copying";
-    case SnapStatus::kAvailable: return "available";
-    case SnapStatus::kFailed: return "failed";
+    case SnapStatus::kCreating:
+      return "creating";
+    case SnapStatus::kCopying:
+      return "copying";
+    case SnapStatus::kAvailable:
+      return "available";
+    case SnapStatus::kFailed:
+      return "failed";
   }
   return "available";
+}
+
+bool Snapshot::cross_region() const {
+  return !source_region.empty() && scope != nullptr && source_region != scope->region;
+}
+
+bool Snapshot::queued(TimePoint now) const {
+  return status == SnapStatus::kCopying && now < job_start;
 }
 
 bool Snapshot::public_() const {
@@ -187,8 +252,10 @@ std::vector<Tag> Params::Tags(std::string_view name) const {
     int n;
     std::string_view rest;
     if (!SplitListKey(k, name, &n, &rest)) continue;
-    if (rest == "Key") items[n].first = v;
-    else if (rest == "Value") items[n].second = v;
+    if (rest == "Key")
+      items[n].first = v;
+    else if (rest == "Value")
+      items[n].second = v;
   }
   std::vector<Tag> out;
   for (auto& [n, t] : items) out.push_back(t);
@@ -346,23 +413,22 @@ nlohmann::json EventJson(const EventRec& e) {
     source_type = "DB_INSTANCE";
   }
   std::string date = FormatIso8601(e.time);
-  return nlohmann::json{
-      {"version", "0"},
-      {"id", e.uuid},
-      {"detail-type", detail_type},
-      {"source", "aws.rds"},
-      {"account", e.account},
-      {"time", FormatIso8601Seconds(e.time)},
-      {"region", e.region},
-      {"resources", nlohmann::json::array({e.source_arn})},
-      {"detail",
-       {{"EventCategories", nlohmann::json::array({e.category})},
-        {"SourceType", source_type},
-        {"SourceArn", e.source_arn},
-        {"Date", date},
-        {"Message", e.message},
-        {"SourceIdentifier", e.source_id},
-        {"EventID", e.event_id}}}};
+  return nlohmann::json{{"version", "0"},
+                        {"id", e.uuid},
+                        {"detail-type", detail_type},
+                        {"source", "aws.rds"},
+                        {"account", e.account},
+                        {"time", FormatIso8601Seconds(e.time)},
+                        {"region", e.region},
+                        {"resources", nlohmann::json::array({e.source_arn})},
+                        {"detail",
+                         {{"EventCategories", nlohmann::json::array({e.category})},
+                          {"SourceType", source_type},
+                          {"SourceArn", e.source_arn},
+                          {"Date", date},
+                          {"Message", e.message},
+                          {"SourceIdentifier", e.source_id},
+                          {"EventID", e.event_id}}}};
 }
 
 // ---------------------------------------------------------------- World
@@ -376,7 +442,8 @@ World::World() {
 std::vector<nlohmann::json> World::TakeNewEvents(bool want) {
   std::vector<nlohmann::json> out;
   if (first_new_event_ > events.size()) first_new_event_ = events.size();
-  for (size_t i = want ? first_new_event_ : events.size(); i < events.size(); ++i) out.push_back(EventJson(events[i]));
+  for (size_t i = want ? first_new_event_ : events.size(); i < events.size(); ++i)
+    out.push_back(EventJson(events[i]));
   first_new_event_ = events.size();
   return out;
 }
@@ -465,8 +532,7 @@ void World::SetShares(Snapshot* snap, std::vector<std::string> accts) {
 }
 
 const std::set<Snapshot*, ByOwnerAndId>* World::SharedWith(std::string_view region,
-                                                             std::string_view account,
-                                                             bool cluster) {
+                                                           std::string_view account, bool cluster) {
   auto& m = shared_[cluster ? 1 : 0];
   auto r = m.find(region);
   if (r == m.end()) return nullptr;
@@ -529,7 +595,8 @@ KmsKey& World::DefaultKey(Scope& s) {
   KmsKey key;
   key.key_id = NextUuid();
   key.arn = "arn:aws:kms:" + s.region + ":" + s.account + ":key/" + key.key_id;
-  key.description = "Default key that protects my RDS database volumes when no other key is defined";
+  key.description =
+      "Default key that protects my RDS database volumes when no other key is defined";
   key.created = now;
   key.aws_managed = true;
   std::string id = key.key_id;
@@ -557,11 +624,19 @@ const KmsKey* World::KeyByArn(std::string_view arn) {
 }
 
 bool World::KeyUsableBy(const KmsKey& key, std::string_view account) const {
-  if (!key.enabled) return false;
+  if (!key.enabled || key.pending_deletion()) return false;
   auto p = ParseArn(key.arn);
   if (p && p->account == account) return true;
   if (key.aws_managed) return false;  // AWS managed keys are never usable across accounts
-  return key.allowed_accounts.count(std::string(account)) > 0;
+  if (key.allowed_accounts.count(std::string(account)) > 0) return true;
+  // A grant to a principal of that account that lets it decrypt.
+  for (const Grant& g : key.grants) {
+    auto grantee = ParseArn(g.grantee);
+    if (grantee && grantee->account == account &&
+        std::find(g.operations.begin(), g.operations.end(), "Decrypt") != g.operations.end())
+      return true;
+  }
+  return false;
 }
 
 const KmsKey* World::ResolveKey(std::string_view caller, std::string_view region,
@@ -595,6 +670,120 @@ const KmsKey* World::FindKey(std::string_view caller, std::string_view region,
     }
   }
   return key;
+}
+
+std::shared_ptr<const Creator> World::InternCreator(Creator c) {
+  auto it = creators_.find(c);
+  if (it != creators_.end()) return it->second;
+  auto p = std::make_shared<const Creator>(c);
+  creators_.emplace(std::move(c), p);
+  return p;
+}
+
+std::shared_ptr<const Creator> World::CreatorOf(const SimRequest& req) {
+  return InternCreator(Creator{"api", req.account_id, req.caller_arn, req.user_agent, req.action});
+}
+
+std::shared_ptr<const Creator> World::WorldCreator() {
+  static const auto* c = new std::shared_ptr<const Creator>(
+      std::make_shared<const Creator>(Creator{"world", "", "", "", ""}));
+  return *c;
+}
+
+std::shared_ptr<const Creator> World::AutomatedCreator() {
+  static const auto* c = new std::shared_ptr<const Creator>(
+      std::make_shared<const Creator>(Creator{"automated", "", "", "", ""}));
+  return *c;
+}
+
+namespace {
+
+bool SameExceptOptionGroup(const DbInfo& a, const DbInfo& b) {
+  return a.db_id == b.db_id && a.resource_id == b.resource_id && a.engine == b.engine &&
+         a.engine_version == b.engine_version && a.license_model == b.license_model &&
+         a.master_username == b.master_username && a.storage_type == b.storage_type &&
+         a.port == b.port && a.size_gb == b.size_gb && a.create_time == b.create_time;
+}
+
+}  // namespace
+
+std::shared_ptr<const DbInfo> World::WithOptionGroup(const std::shared_ptr<const DbInfo>& db,
+                                                     const std::string& option_group) {
+  if (db->option_group == option_group) return db;
+  auto key = std::make_pair(db.get(), option_group);
+  auto it = db_variants_.find(key);
+  if (it != db_variants_.end()) {
+    if (auto v = it->second.lock(); v && SameExceptOptionGroup(*v, *db)) return v;
+  }
+  auto v = std::make_shared<DbInfo>(*db);
+  v->option_group = option_group;
+  v->xml_cache.clear();
+  db_variants_[key] = v;
+  // Forget variants nobody uses any more (amortised: only when the map grew).
+  if (db_variants_.size() > 64 && (db_variants_.size() & (db_variants_.size() - 1)) == 0)
+    std::erase_if(db_variants_, [](const auto& e) { return e.second.expired(); });
+  return v;
+}
+
+// ------------------------------------------------------------ option groups
+
+namespace {
+
+// Engines whose default option groups exist (longest names first, so that a
+// prefix match finds "aurora-postgresql" before "postgres").
+constexpr std::string_view kEngines[] = {
+    "aurora-postgresql", "sqlserver-web", "oracle-se2-cdb", "oracle-ee-cdb", "aurora-mysql",
+    "sqlserver-ee",      "sqlserver-se",  "sqlserver-ex",   "oracle-se2",    "oracle-ee",
+    "postgres",          "mariadb",       "db2-se",         "db2-ae",        "mysql"};
+
+}  // namespace
+
+std::string MajorEngineVersion(std::string_view engine, std::string_view version) {
+  // Two components for MySQL, MariaDB, Aurora MySQL and SQL Server ("8.0",
+  // "10.11", "15.00"), one for PostgreSQL, Oracle and Db2 ("16", "19").
+  bool two = engine.find("mysql") != std::string_view::npos || engine == "mariadb" ||
+             engine.starts_with("sqlserver");
+  size_t dot = version.find('.');
+  if (!two || dot == std::string_view::npos) return std::string(version.substr(0, dot));
+  size_t dot2 = version.find('.', dot + 1);
+  return std::string(version.substr(0, dot2));
+}
+
+std::string DefaultOptionGroupName(std::string_view engine, std::string_view version) {
+  std::string major = MajorEngineVersion(engine, version);
+  std::replace(major.begin(), major.end(), '.', '-');
+  return "default:" + std::string(engine) + "-" + major;
+}
+
+std::optional<OptionGroup> FindOptionGroup(const Scope& s, std::string_view name) {
+  std::string lname = ToLower(name);
+  if (lname.starts_with("default:")) {
+    std::string_view rest = std::string_view(lname).substr(8);
+    for (std::string_view e : kEngines) {
+      if (rest.size() > e.size() + 1 && rest.starts_with(e) && rest[e.size()] == '-') {
+        OptionGroup g;
+        g.name = lname;
+        g.engine = e;
+        g.major_version = rest.substr(e.size() + 1);
+        // Default group names write the version's dots as hyphens; the major
+        // version of two-part engines has a dot.
+        if (MajorEngineVersion(e, "1.2.3") == "1.2") {
+          size_t h = g.major_version.find('-');
+          if (h != std::string::npos) g.major_version[h] = '.';
+        }
+        g.description = "Default option group for " + std::string(e) + " " + g.major_version;
+        return g;
+      }
+    }
+    return std::nullopt;
+  }
+  auto it = s.option_groups.find(lname);
+  if (it == s.option_groups.end()) return std::nullopt;
+  return it->second;
+}
+
+bool OptionGroupSuits(const OptionGroup& g, std::string_view engine, std::string_view version) {
+  return g.engine == engine && g.major_version == MajorEngineVersion(engine, version);
 }
 
 void World::Record(Scope& s, std::string_view event_id, std::string_view category,

@@ -11,14 +11,13 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <set>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "core/clock.h"
 #include "core/error.h"
@@ -30,9 +29,9 @@ using Tag = std::pair<std::string, std::string>;
 
 // Knobs; defaults model AWS's documented limits and plausible speeds.
 struct Settings {
-  double same_region_mbps = 200;   // copy throughput within a region
-  double cross_region_mbps = 50;   // copy throughput between regions
-  double create_mbps = 500;        // snapshot creation throughput
+  double same_region_mbps = 200;    // copy throughput within a region
+  double cross_region_mbps = 50;    // copy throughput between regions
+  double create_mbps = 500;         // snapshot creation throughput
   double incremental_speedup = 10;  // an incremental copy is this many times faster
   bool one_step_copy = false;       // false: "strict" (older rule), true: "one-step"
   int manual_snapshot_quota = 100;
@@ -43,6 +42,23 @@ struct Settings {
   int restore_minutes = 10;
   int min_step_seconds = 60;  // shortest create/copy duration
   int max_events = 100000;    // events kept (besides AWS's 14 days); bounds memory
+  // Status of a copy, as DescribeDB(Cluster)Snapshots shows it. AWS does not
+  // document these for DB snapshots; the defaults follow the awscli example
+  // of copy-db-snapshot ("creating" for a same-region copy) and the
+  // DBClusterSnapshot.Status model text (available|copying|creating).
+  // Values: "pending" | "creating" | "copying".
+  std::string copy_status_queued = "pending";        // not started (queued)
+  std::string copy_status_same_region = "creating";  // running, within a region
+  std::string copy_status_cross_region = "copying";  // running, across regions
+  std::string cluster_copy_status_queued = "creating";
+  std::string cluster_copy_status = "copying";
+  // What a same-region DB snapshot copy reports of its source: "both"
+  // (SourceRegion and SourceDBSnapshotIdentifier, as the awscli example shows),
+  // "model" (SourceRegion; the identifier only for cross-account copies, as the
+  // model's text says) or "identifier" (only SourceDBSnapshotIdentifier).
+  std::string same_region_copy_source = "both";
+  // STS Expiration: on the virtual clock (where sessions expire), or wall time.
+  bool session_expiration_wall = false;
 
   nlohmann::json ToJson() const;
   // Applies the keys present in j; refuses unknown keys and bad values.
@@ -72,6 +88,16 @@ struct DbInfo {
 
 struct Scope;
 
+// Who created a snapshot: ground truth for tests (GET /_sim/snapshots).
+struct Creator {
+  std::string source;         // "api" | "world" (seeded) | "automated" (RDS's backups)
+  std::string account;        // api: the caller's account
+  std::string principal_arn;  // api: the caller identity of the signed request
+  std::string user_agent;     // api: the request's User-Agent
+  std::string action;         // api: "CreateDBSnapshot", "CopyDBSnapshot", ...
+  auto operator<=>(const Creator&) const = default;
+};
+
 // Kept small: a world may hold a million of them.
 struct Snapshot {
   std::string id;
@@ -81,7 +107,8 @@ struct Snapshot {
   std::string source_arn;     // copies: ARN of the snapshot copied from
   std::string source_region;  // cross-region copies: the source region
   std::vector<Tag> tags;
-  std::vector<std::string> shared_with;  // account ids and/or "all"
+  std::vector<std::string> shared_with;    // account ids and/or "all"
+  std::shared_ptr<const Creator> creator;  // shared by the snapshots of one creator
   TimePoint create_time{};
   TimePoint original_create_time{};
   TimePoint job_start{};  // creating/copying: when the work starts (queued copies later)
@@ -95,6 +122,11 @@ struct Snapshot {
   uint16_t retention_days = 0;  // automated: expiry after this many days
 
   bool encrypted() const { return !kms_key_arn.empty(); }
+  // A copy from another region (source_region is the source's region for
+  // every copy made now; older states left it empty for same-region ones).
+  bool cross_region() const;
+  // A copy that waits behind another copy of the same database.
+  bool queued(TimePoint now) const;
   bool public_() const;
   bool SharedWith(std::string_view account) const;
   int PercentProgress(TimePoint now) const;
@@ -109,12 +141,23 @@ struct Database {
   std::string backup_window = "04:00-04:30";
   std::vector<Tag> tags;
   std::string status = "available";
-  TimePoint ready_at{};      // status "creating" until then
-  TimePoint next_backup{};   // next automated backup (when retention > 0)
-  std::string cluster_id;    // instance: member of this cluster
+  TimePoint ready_at{};              // status "creating" until then
+  TimePoint next_backup{};           // next automated backup (when retention > 0)
+  std::string cluster_id;            // instance: member of this cluster
   std::vector<std::string> members;  // cluster: member instances
-  std::string restored_from;  // snapshot id this DB was restored from
-  bool fail_when_ready = false;  // a fail_restores fault: ends "incompatible-restore"
+  std::string restored_from;         // snapshot id this DB was restored from
+  bool fail_when_ready = false;      // a fail_restores fault: ends "incompatible-restore"
+};
+
+struct Grant {
+  std::string grant_id;
+  std::string token;
+  std::string name;
+  std::string grantee;   // principal ARN
+  std::string retiring;  // principal ARN or ""
+  std::string issuing_account;
+  std::vector<std::string> operations;
+  TimePoint created{};
 };
 
 struct KmsKey {
@@ -124,7 +167,20 @@ struct KmsKey {
   TimePoint created{};
   bool aws_managed = false;  // the aws/rds default key
   bool enabled = true;
-  std::set<std::string> allowed_accounts;  // besides the owner
+  TimePoint deletion_date{};  // ScheduleKeyDeletion: when it goes (epoch: not scheduled)
+  bool pending_deletion() const { return deletion_date != TimePoint{}; }
+  std::set<std::string> allowed_accounts;                 // besides the owner
+  std::vector<Grant> grants;                              // CreateGrant
+  std::vector<std::pair<std::string, std::string>> tags;  // CreateKey Tags (TagKey, TagValue)
+};
+
+// A non-default option group (default groups, "default:<engine>-<major>",
+// exist implicitly for every engine version in every account and region).
+struct OptionGroup {
+  std::string name;  // lowercase
+  std::string engine;
+  std::string major_version;
+  std::string description;
 };
 
 struct Alias {
@@ -142,9 +198,10 @@ struct Scope {
   std::map<std::string, std::set<std::string_view>, std::less<>> by_db[2];
   std::set<Snapshot*> in_flight;  // creating or copying
   int manual_count[2] = {0, 0};
-  std::map<std::string, Database, std::less<>> dbs[2];  // [0] instances, [1] clusters
-  std::map<std::string, KmsKey, std::less<>> keys;       // by key id
-  std::map<std::string, Alias, std::less<>> aliases;     // "alias/x" -> key
+  std::map<std::string, Database, std::less<>> dbs[2];            // [0] instances, [1] clusters
+  std::map<std::string, KmsKey, std::less<>> keys;                // by key id
+  std::map<std::string, Alias, std::less<>> aliases;              // "alias/x" -> key
+  std::map<std::string, OptionGroup, std::less<>> option_groups;  // by lowercase name
   // Rendered XML of the placement fields (AZ, VPC) of snapshots here: [0]/[1].
   std::string xml_place[2];
 };
@@ -157,16 +214,17 @@ struct Role {
 struct Account {
   std::string id;
   std::string name;
-  std::map<std::string, Role, std::less<>> roles;  // empty: any role name may be assumed
+  std::map<std::string, Role, std::less<>> roles;  // the roles AssumeRole* may assume
 };
 
 // A lifecycle event, as RDS records it.
 struct EventRec {
   TimePoint time{};
   std::string account, region;
-  std::string event_id;  // "RDS-EVENT-0091"
-  std::string category;  // "creation", "deletion", "notification", "restoration"
-  std::string source_type;  // DescribeEvents spelling: "db-snapshot", "db-cluster-snapshot", "db-instance", "db-cluster"
+  std::string event_id;     // "RDS-EVENT-0091"
+  std::string category;     // "creation", "deletion", "notification", "restoration"
+  std::string source_type;  // DescribeEvents spelling: "db-snapshot", "db-cluster-snapshot",
+                            // "db-instance", "db-cluster"
   std::string source_id;
   std::string source_arn;
   std::string message;
@@ -182,7 +240,7 @@ struct ByOwnerAndId {
 };
 
 struct WorldFault {
-  std::string kind;  // "fail_copies" | "fail_snapshots" | "fail_restores"
+  std::string kind;             // "fail_copies" | "fail_snapshots" | "fail_restores"
   std::string account, region;  // "" = any
   int remaining = 0;
 };
@@ -221,7 +279,7 @@ class World {
   TimePoint now{};
   Settings settings;
   std::map<std::string, Account, std::less<>> accounts;
-  std::map<std::string, AccessKey, std::less<>> access_keys;  // long-term and session keys
+  std::map<std::string, AccessKey, std::less<>> access_keys;          // long-term and session keys
   std::map<std::string, std::unique_ptr<Scope>, std::less<>> scopes;  // "acct/region"
   std::vector<std::string> regions;  // declared regions (informational)
   std::deque<EventRec> events;
@@ -240,7 +298,7 @@ class World {
   void EraseSnap(Snapshot* snap);  // also removes it from every index
   void SetShares(Snapshot* snap, std::vector<std::string> accounts);
   const std::set<Snapshot*, ByOwnerAndId>* SharedWith(std::string_view region,
-                                                        std::string_view account, bool cluster);
+                                                      std::string_view account, bool cluster);
   const std::set<Snapshot*, ByOwnerAndId>* PublicIn(std::string_view region, bool cluster);
   std::string NextUuid();
   // Request ids come from their own sequence, which is not part of the saved
@@ -255,13 +313,21 @@ class World {
   // The key `ref` names (id, ARN, alias, alias ARN) whether or not it is
   // enabled or usable by the caller; nullptr when it does not exist.
   const KmsKey* FindKey(std::string_view caller, std::string_view region, std::string_view ref);
-  const KmsKey* ResolveKey(std::string_view caller, std::string_view region,
-                           std::string_view ref);
+  const KmsKey* ResolveKey(std::string_view caller, std::string_view region, std::string_view ref);
   const KmsKey* KeyByArn(std::string_view arn);
   bool KeyUsableBy(const KmsKey& key, std::string_view account) const;
+  // The creator of snapshots made by this request (shared between them).
+  std::shared_ptr<const Creator> CreatorOf(const SimRequest& req);
+  std::shared_ptr<const Creator> InternCreator(Creator c);
+  static std::shared_ptr<const Creator> WorldCreator();
+  static std::shared_ptr<const Creator> AutomatedCreator();
+  // db with another option group: the same DbInfo when the group matches,
+  // else a copy (shared by every snapshot that asks for the same variant).
+  std::shared_ptr<const DbInfo> WithOptionGroup(const std::shared_ptr<const DbInfo>& db,
+                                                const std::string& option_group);
   void Record(Scope& s, std::string_view event_id, std::string_view category,
-              std::string_view source_type, std::string_view source_id,
-              std::string_view source_arn, std::string message);
+              std::string_view source_type, std::string_view source_id, std::string_view source_arn,
+              std::string message);
   // Consumes one matching injected fault of this kind.
   bool TakeFault(std::string_view kind, std::string_view account, std::string_view region);
 
@@ -274,7 +340,9 @@ class World {
   // Recomputes the agenda from the state (after loading).
   void RebuildAgenda();
   // Starts an automated/manual snapshot of db now; returns it.
-  Snapshot* TakeSnapshot(Scope& s, Database& db, std::string id, bool automated);
+  // creator: who asked (null: RDS itself for automated ones).
+  Snapshot* TakeSnapshot(Scope& s, Database& db, std::string id, bool automated,
+                         std::shared_ptr<const Creator> creator = nullptr);
   Duration CreateDuration(int size_gb) const;
   Duration CopyDuration(int size_gb, bool cross_region, bool incremental) const;
 
@@ -301,6 +369,8 @@ class World {
            std::less<>>
       shared_[2];
   std::map<std::string, std::set<Snapshot*, ByOwnerAndId>, std::less<>> public_[2];
+  std::map<Creator, std::shared_ptr<const Creator>> creators_;
+  std::map<std::pair<const DbInfo*, std::string>, std::weak_ptr<const DbInfo>> db_variants_;
   size_t first_new_event_ = 0;
   uint64_t request_seq_ = 0;  // index into events of the first event not yet taken
 };
@@ -325,6 +395,17 @@ bool ValidAccountId(std::string_view s);
 // "04:00-04:30" -> minutes of day of start and end; nullopt when malformed.
 std::optional<std::pair<int, int>> ParseWindow(std::string_view w);
 std::string AutomatedSnapshotId(std::string_view db_id, TimePoint t);
+
+// Option groups: the major version an engine version belongs to ("16" for
+// postgres 16.3, "8.0" for mysql 8.0.39), the default group's name
+// ("default:postgres-16", "default:mysql-8-0"), and whether a group (default
+// or the scope's own) exists and suits an engine version.
+std::string MajorEngineVersion(std::string_view engine, std::string_view version);
+std::string DefaultOptionGroupName(std::string_view engine, std::string_view version);
+// The group named `name` in scope s (a default group of any known engine
+// counts as existing); nullopt when there is none.
+std::optional<OptionGroup> FindOptionGroup(const Scope& s, std::string_view name);
+bool OptionGroupSuits(const OptionGroup& g, std::string_view engine, std::string_view version);
 
 // A DbInfo for a new DB with engine defaults (version, port, license, ...).
 std::shared_ptr<DbInfo> NewDbInfo(World& w, bool cluster, std::string id, std::string engine);

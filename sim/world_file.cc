@@ -2,10 +2,10 @@
 // "file:line: message" errors. The format is shown in testdata/sim/world.yaml.
 #include "sim/world_file.h"
 
+#include <yaml-cpp/yaml.h>
+
 #include <algorithm>
 #include <charconv>
-
-#include <yaml-cpp/yaml.h>
 
 #include "core/time_util.h"
 
@@ -147,9 +147,10 @@ Status Loader::Load(const YAML::Node& root) {
 }
 
 Status Loader::LoadAccount(const YAML::Node& a) {
-  DRSNAP_RETURN_IF_ERROR(CheckKeys(
-      a, {"id", "name", "access_keys", "roles", "kms_keys", "db_instances", "db_clusters"},
-      "an account"));
+  DRSNAP_RETURN_IF_ERROR(CheckKeys(a,
+                                   {"id", "name", "access_keys", "roles", "kms_keys",
+                                    "option_groups", "db_instances", "db_clusters"},
+                                   "an account"));
   DRSNAP_ASSIGN_OR_RETURN(std::string id, Str(a, "id", true));
   if (!ValidAccountId(id)) return Fail(Err(a["id"], "account id must be 12 digits"));
   if (w_.accounts.count(id)) return Fail(Err(a["id"], "duplicate account " + id));
@@ -182,6 +183,31 @@ Status Loader::LoadAccount(const YAML::Node& a) {
     }
   }
   w_.accounts[id] = acct;
+  if (YAML::Node groups = a["option_groups"]) {
+    if (!groups.IsSequence()) return Fail(Err(groups, "\"option_groups\" must be a list"));
+    for (const auto& g : groups) {
+      DRSNAP_RETURN_IF_ERROR(
+          CheckKeys(g, {"name", "region", "engine", "major_engine_version", "description"},
+                    "an option group"));
+      OptionGroup og;
+      DRSNAP_ASSIGN_OR_RETURN(og.name, Str(g, "name", true));
+      og.name = ToLower(og.name);
+      if (og.name.starts_with("default:") || !ValidIdentifier(og.name, 255))
+        return Fail(Err(g["name"], "invalid option group name \"" + og.name +
+                                       "\" (default groups exist without being declared)"));
+      DRSNAP_ASSIGN_OR_RETURN(std::string region, Region(g));
+      DRSNAP_ASSIGN_OR_RETURN(og.engine, Str(g, "engine", true));
+      DRSNAP_ASSIGN_OR_RETURN(og.major_version, Str(g, "major_engine_version", true));
+      DRSNAP_ASSIGN_OR_RETURN(og.description, Str(g, "description", false, og.name));
+      if (!FindOptionGroup(Scope{}, DefaultOptionGroupName(og.engine, og.major_version)))
+        return Fail(Err(g["engine"], "unknown engine \"" + og.engine + "\""));
+      Scope& s = w_.GetScope(id, region);
+      if (s.option_groups.count(og.name))
+        return Fail(Err(g["name"], "duplicate option group " + og.name));
+      std::string name = og.name;
+      s.option_groups.emplace(std::move(name), std::move(og));
+    }
+  }
   if (YAML::Node keys = a["kms_keys"]) {
     if (!keys.IsSequence()) return Fail(Err(keys, "\"kms_keys\" must be a list"));
     for (const auto& k : keys) {
@@ -230,12 +256,12 @@ Status Loader::LoadDatabases(const YAML::Node& a, const std::string& account_id)
 }
 
 Status Loader::LoadDatabase(const YAML::Node& d, const std::string& account_id, bool cluster) {
-  DRSNAP_RETURN_IF_ERROR(CheckKeys(
-      d,
-      {"id", "region", "engine", "engine_version", "instance_class", "size_gb", "encrypted",
-       "kms_key", "backup_retention_days", "backup_window", "tags", "instances", "snapshots",
-       "master_username", "port"},
-      cluster ? "a DB cluster" : "a DB instance"));
+  DRSNAP_RETURN_IF_ERROR(
+      CheckKeys(d,
+                {"id", "region", "engine", "engine_version", "instance_class", "size_gb",
+                 "encrypted", "kms_key", "backup_retention_days", "backup_window", "tags",
+                 "instances", "snapshots", "master_username", "port", "option_group"},
+                cluster ? "a DB cluster" : "a DB instance"));
   DRSNAP_ASSIGN_OR_RETURN(std::string id, Str(d, "id", true));
   if (!ValidIdentifier(id, 63)) return Fail(Err(d["id"], "invalid DB identifier \"" + id + "\""));
   id = ToLower(id);
@@ -251,6 +277,20 @@ Status Loader::LoadDatabase(const YAML::Node& d, const std::string& account_id, 
   db.info->create_time = w_.now - std::chrono::days(30);
   DRSNAP_ASSIGN_OR_RETURN(db.info->engine_version,
                           Str(d, "engine_version", false, db.info->engine_version));
+  db.info->option_group = DefaultOptionGroupName(engine, db.info->engine_version);
+  if (YAML::Node og = d["option_group"]) {
+    if (cluster) return Fail(Err(og, "\"option_group\" is only valid for DB instances"));
+    DRSNAP_ASSIGN_OR_RETURN(std::string name, Str(d, "option_group", true));
+    std::optional<OptionGroup> g = FindOptionGroup(s, name);
+    if (!g)
+      return Fail(Err(og, "option group \"" + name + "\" not found in " + region +
+                              " (declare it under the account's option_groups)"));
+    if (!OptionGroupSuits(*g, engine, db.info->engine_version))
+      return Fail(Err(og, "option group \"" + name + "\" is for " + g->engine + " " +
+                              g->major_version + ", not " + engine + " " +
+                              db.info->engine_version));
+    db.info->option_group = g->name;
+  }
   DRSNAP_ASSIGN_OR_RETURN(db.info->master_username,
                           Str(d, "master_username", false, db.info->master_username));
   DRSNAP_ASSIGN_OR_RETURN(db.info->port, Int(d, "port", db.info->port, 1, 65535));
@@ -264,8 +304,7 @@ Status Loader::LoadDatabase(const YAML::Node& d, const std::string& account_id, 
   DRSNAP_ASSIGN_OR_RETURN(bool encrypted, Bool(d, "encrypted", false));
   DRSNAP_ASSIGN_OR_RETURN(std::string kms, Str(d, "kms_key", false));
   if (encrypted || !kms.empty()) {
-    const KmsKey* key =
-        kms.empty() ? &w_.DefaultKey(s) : w_.ResolveKey(account_id, region, kms);
+    const KmsKey* key = kms.empty() ? &w_.DefaultKey(s) : w_.ResolveKey(account_id, region, kms);
     if (!key) return Fail(Err(d["kms_key"], "KMS key \"" + kms + "\" not found in " + region));
     db.kms_key_arn = key->arn;
   }
@@ -280,6 +319,7 @@ Status Loader::LoadDatabase(const YAML::Node& d, const std::string& account_id, 
         m.info = NewDbInfo(w_, false, iid, engine);
         m.info->size_gb = db.info->size_gb;
         m.info->engine_version = db.info->engine_version;
+        m.info->option_group = DefaultOptionGroupName(engine, m.info->engine_version);
         m.instance_class = db.instance_class == "db.t3.micro" ? "db.r6g.large" : db.instance_class;
         m.kms_key_arn = db.kms_key_arn;
         m.retention_days = db.retention_days;
@@ -318,6 +358,7 @@ Status Loader::LoadDatabase(const YAML::Node& d, const std::string& account_id, 
       snap->original_create_time = snap->create_time;
       snap->job_start = snap->job_end = snap->create_time;
       snap->status = SnapStatus::kAvailable;
+      snap->creator = World::WorldCreator();
       DRSNAP_ASSIGN_OR_RETURN(snap->tags, Tags(e));
       if (YAML::Node sw = e["shared_with"]) {
         if (!sw.IsSequence()) return Fail(Err(sw, "\"shared_with\" must be a list"));
@@ -337,17 +378,17 @@ Result<std::unique_ptr<World>> LoadWorld(std::string_view text, std::string_view
   try {
     root = YAML::Load(std::string(text));
   } catch (const YAML::Exception& e) {
-    return Fail(Error::Terminal("WorldFileInvalid", std::string(name) + ":" +
-                                                        std::to_string(e.mark.line + 1) + ": " +
-                                                        e.msg));
+    return Fail(
+        Error::Terminal("WorldFileInvalid",
+                        std::string(name) + ":" + std::to_string(e.mark.line + 1) + ": " + e.msg));
   }
   try {
     Loader loader(*w, name);
     DRSNAP_RETURN_IF_ERROR(loader.Load(root));
   } catch (const YAML::Exception& e) {
-    return Fail(Error::Terminal("WorldFileInvalid", std::string(name) + ":" +
-                                                        std::to_string(e.mark.line + 1) + ": " +
-                                                        e.msg));
+    return Fail(
+        Error::Terminal("WorldFileInvalid",
+                        std::string(name) + ":" + std::to_string(e.mark.line + 1) + ": " + e.msg));
   }
   return w;
 }

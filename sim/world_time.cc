@@ -39,8 +39,8 @@ void World::ScheduleBackup(Scope& s, Database& db) {
   // Aurora cluster members are backed up by their cluster.
   if (db.retention_days <= 0 || !db.cluster_id.empty()) return;
   if (db.next_backup <= now) db.next_backup = NextWindowStart(db.backup_window, now);
-  agenda_.emplace(db.next_backup, Task{Task::kBackup, db.cluster, s.account, s.region,
-                                       db.info->db_id});
+  agenda_.emplace(db.next_backup,
+                  Task{Task::kBackup, db.cluster, s.account, s.region, db.info->db_id});
 }
 
 void World::ScheduleJobEnd(Snapshot* snap) {
@@ -50,9 +50,9 @@ void World::ScheduleJobEnd(Snapshot* snap) {
 
 void World::ScheduleExpiry(Snapshot* snap) {
   if (!snap->automated) return;
-  agenda_.emplace(snap->create_time + days(snap->retention_days),
-                  Task{Task::kExpire, snap->cluster, snap->scope->account, snap->scope->region,
-                       snap->id});
+  agenda_.emplace(
+      snap->create_time + days(snap->retention_days),
+      Task{Task::kExpire, snap->cluster, snap->scope->account, snap->scope->region, snap->id});
 }
 
 void World::ScheduleDbReady(Scope& s, Database& db) {
@@ -66,8 +66,10 @@ void World::RebuildAgenda() {
     Scope& s = *sp;
     for (int k = 0; k < 2; ++k) {
       for (auto& [id, db] : s.dbs[k]) {
-        if (db.status == "creating") ScheduleDbReady(s, db);
-        else ScheduleBackup(s, db);
+        if (db.status == "creating")
+          ScheduleDbReady(s, db);
+        else
+          ScheduleBackup(s, db);
       }
       for (auto& [id, snap] : s.snaps[k]) {
         if (snap->status == SnapStatus::kCreating || snap->status == SnapStatus::kCopying)
@@ -78,7 +80,8 @@ void World::RebuildAgenda() {
   }
 }
 
-Snapshot* World::TakeSnapshot(Scope& s, Database& db, std::string id, bool automated) {
+Snapshot* World::TakeSnapshot(Scope& s, Database& db, std::string id, bool automated,
+                              std::shared_ptr<const Creator> creator) {
   auto snap = std::make_unique<Snapshot>();
   snap->id = std::move(id);
   snap->cluster = db.cluster;
@@ -92,6 +95,7 @@ Snapshot* World::TakeSnapshot(Scope& s, Database& db, std::string id, bool autom
   snap->status = SnapStatus::kCreating;
   snap->retention_days = static_cast<uint16_t>(std::max(0, db.retention_days));
   snap->fail_at_end = TakeFault("fail_snapshots", s.account, s.region);
+  snap->creator = creator ? std::move(creator) : AutomatedCreator();
   if (!automated && !db.cluster) {
     // CopyTagsToSnapshot is not modelled as a DB attribute; manual snapshots
     // start without tags, like AWS's default.
@@ -128,12 +132,13 @@ void World::FinishJob(Snapshot* snap) {
   std::string arn = SnapshotArn(*snap);
   if (was_copy) {
     if (snap->cluster) return;  // no cluster copy-finished event is documented
-    bool cross = !snap->source_region.empty();
+    bool cross = snap->cross_region();
     auto mins = duration_cast<minutes>(snap->job_end - snap->create_time).count();
     if (failed) {
       Record(s, cross ? "RDS-EVENT-0061" : "RDS-EVENT-0190", "notification", "db-snapshot",
              snap->id, arn,
-             std::string(cross ? "Canceled cross region copy of snapshot " : "Canceled copy of snapshot ") +
+             std::string(cross ? "Canceled cross region copy of snapshot "
+                               : "Canceled copy of snapshot ") +
                  snap->source_arn + ".");
     } else if (cross) {
       Record(s, "RDS-EVENT-0060", "notification", "db-snapshot", snap->id, arn,
@@ -152,9 +157,10 @@ void World::FinishJob(Snapshot* snap) {
     return;
   }
   if (snap->cluster) {
-    Record(s, snap->automated ? "RDS-EVENT-0169" : "RDS-EVENT-0075", "creation",
-           "db-cluster-snapshot", snap->id, arn,
-           snap->automated ? "Automated cluster snapshot created" : "Manual cluster snapshot created");
+    Record(
+        s, snap->automated ? "RDS-EVENT-0169" : "RDS-EVENT-0075", "creation", "db-cluster-snapshot",
+        snap->id, arn,
+        snap->automated ? "Automated cluster snapshot created" : "Manual cluster snapshot created");
   } else {
     Record(s, snap->automated ? "RDS-EVENT-0091" : "RDS-EVENT-0042", "creation", "db-snapshot",
            snap->id, arn,

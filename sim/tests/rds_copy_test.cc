@@ -20,7 +20,8 @@ class RdsCopyTest : public ::testing::Test {
     sim_->Advance(minutes(10));
     if (share) {
       r = Rds(*sim_, kProd, kEast, "ModifyDBSnapshotAttribute",
-              {{"DBSnapshotIdentifier", id}, {"AttributeName", "restore"},
+              {{"DBSnapshotIdentifier", id},
+               {"AttributeName", "restore"},
                {"ValuesToAdd.AttributeValue.1", kVault}});
       ASSERT_EQ(r.status, 200) << r.body;
     }
@@ -44,9 +45,9 @@ TEST_F(RdsCopyTest, SameRegionCopyWithinAccount) {
   auto r = Copy(kProd, kEast, "s1", "s1-copy");
   ASSERT_EQ(r.status, 200) << r.body;
   const std::string s = "/CopyDBSnapshotResponse/CopyDBSnapshotResult/DBSnapshot/";
-  EXPECT_EQ(XText(r, s + "Status"), "copying");
+  EXPECT_EQ(XText(r, s + "Status"), "creating");  // as the awscli example shows
   EXPECT_EQ(XText(r, s + "SourceDBSnapshotIdentifier"), ProdSnapshotArn("s1"));
-  EXPECT_EQ(XText(r, s + "SourceRegion"), "");
+  EXPECT_EQ(XText(r, s + "SourceRegion"), "us-east-1");
   EXPECT_EQ(XText(r, s + "OriginalSnapshotCreateTime"), "2026-11-23T00:00:00.000Z");
   EXPECT_EQ(XText(r, s + "SnapshotCreateTime"), "2026-11-23T00:10:00.000Z");
   // Keeps the source key when none is given.
@@ -54,7 +55,7 @@ TEST_F(RdsCopyTest, SameRegionCopyWithinAccount) {
   EXPECT_EQ(XText(r, s + "KmsKeyId"), XText(src, "//DBSnapshot/KmsKeyId"));
   // 100 GB at 200 MB/s = 512 s.
   sim_->Advance(seconds(500));
-  EXPECT_EQ(Status(kProd, kEast, "s1-copy"), "copying");
+  EXPECT_EQ(Status(kProd, kEast, "s1-copy"), "creating");
   sim_->Advance(seconds(20));
   EXPECT_EQ(Status(kProd, kEast, "s1-copy"), "available");
   EXPECT_EQ(ErrorCode(Copy(kProd, kEast, "s1", "s1-copy")), "DBSnapshotAlreadyExists");
@@ -78,7 +79,8 @@ TEST_F(RdsCopyTest, CrossRegionNeedsKeyInDestination) {
   MakeProdSnapshot("s1", false);
   auto r = Copy(kProd, kWest, ProdSnapshotArn("s1"), "s1-west");
   EXPECT_EQ(ErrorCode(r), "InvalidParameterValue");
-  EXPECT_EQ(XText(r, "//Message"), "Must specify new KMS key for cross region encrypted snapshot copy");
+  EXPECT_EQ(XText(r, "//Message"),
+            "Must specify new KMS key for cross region encrypted snapshot copy");
   // A key of the source region is not usable in the destination.
   r = Copy(kProd, kWest, ProdSnapshotArn("s1"), "s1-west", "alias/prod-share");
   EXPECT_EQ(ErrorCode(r), "KMSKeyNotAccessibleFault");
@@ -109,7 +111,8 @@ TEST_F(RdsCopyTest, SharedEncryptedCopyNeedsVaultKeyAndSourceKeyAccess) {
   // allowed by the policy, but the vault should use its own: both work.
   r = Copy(kVault, kEast, arn, "v1", "alias/vault");
   ASSERT_EQ(r.status, 200) << r.body;
-  EXPECT_EQ(XText(r, "//DBSnapshot/KmsKeyId").find(":222222222222:key/") != std::string::npos, true);
+  EXPECT_EQ(XText(r, "//DBSnapshot/KmsKeyId").find(":222222222222:key/") != std::string::npos,
+            true);
   EXPECT_EQ(XText(r, "//DBSnapshot/DBSnapshotArn"),
             "arn:aws:rds:us-east-1:222222222222:snapshot:v1");
   // Not shared: invisible.
@@ -124,7 +127,8 @@ TEST_F(RdsCopyTest, SourceKeyPolicyMustAllowTheVault) {
   ASSERT_EQ(r.status, 200) << r.body;
   sim_->Advance(minutes(20));
   r = Rds(*sim_, kProd, kEast, "ModifyDBSnapshotAttribute",
-          {{"DBSnapshotIdentifier", "s1-private"}, {"AttributeName", "restore"},
+          {{"DBSnapshotIdentifier", "s1-private"},
+           {"AttributeName", "restore"},
            {"ValuesToAdd.AttributeValue.1", kVault}});
   ASSERT_EQ(r.status, 200) << r.body;
   r = Copy(kVault, kEast, ProdSnapshotArn("s1-private"), "v1", "alias/vault");
@@ -192,9 +196,10 @@ TEST_F(RdsCopyTest, CopiesInFlightQuota) {
 
 TEST_F(RdsCopyTest, InjectedFailureEndsInFailed) {
   MakeProdSnapshot("s1", false);
-  ASSERT_TRUE(sim_->InjectFault({{"kind", "fail_copies"}, {"account", kProd}, {"region", kWest},
-                                 {"count", 1}})
-                  .has_value());
+  ASSERT_TRUE(
+      sim_->InjectFault(
+              {{"kind", "fail_copies"}, {"account", kProd}, {"region", kWest}, {"count", 1}})
+          .has_value());
   EXPECT_EQ(sim_->InjectFault({{"kind", "throttle"}}).error().code, "UnknownFault");
   ASSERT_EQ(Copy(kProd, kEast, "s1", "e1").status, 200);  // other region: unaffected
   ASSERT_EQ(Copy(kProd, kWest, ProdSnapshotArn("s1"), "w1", "alias/aws/rds").status, 200);
@@ -204,31 +209,41 @@ TEST_F(RdsCopyTest, InjectedFailureEndsInFailed) {
   EXPECT_EQ(Status(kProd, kWest, "w1"), "failed");
   EXPECT_EQ(Status(kProd, kWest, "w2"), "available");
   // Failed copies can be deleted.
-  EXPECT_EQ(Rds(*sim_, kProd, kWest, "DeleteDBSnapshot", {{"DBSnapshotIdentifier", "w1"}}).status, 200);
+  EXPECT_EQ(Rds(*sim_, kProd, kWest, "DeleteDBSnapshot", {{"DBSnapshotIdentifier", "w1"}}).status,
+            200);
 }
 
 TEST_F(RdsCopyTest, DeletingTheSourceFailsAnInFlightCopy) {
   MakeProdSnapshot("s1", false);
   ASSERT_EQ(Copy(kProd, kWest, ProdSnapshotArn("s1"), "w1", "alias/aws/rds").status, 200);
-  ASSERT_EQ(Rds(*sim_, kProd, kEast, "DeleteDBSnapshot", {{"DBSnapshotIdentifier", "s1"}}).status, 200);
+  ASSERT_EQ(Rds(*sim_, kProd, kEast, "DeleteDBSnapshot", {{"DBSnapshotIdentifier", "s1"}}).status,
+            200);
   sim_->Advance(hours(1));
   EXPECT_EQ(Status(kProd, kWest, "w1"), "failed");
 }
 
 TEST_F(RdsCopyTest, CopyTagsAndTags) {
   auto r = Rds(*sim_, kProd, kEast, "CreateDBSnapshot",
-               {{"DBSnapshotIdentifier", "t1"}, {"DBInstanceIdentifier", "orders"},
-                {"Tags.Tag.1.Key", "a"}, {"Tags.Tag.1.Value", "1"}});
+               {{"DBSnapshotIdentifier", "t1"},
+                {"DBInstanceIdentifier", "orders"},
+                {"Tags.Tag.1.Key", "a"},
+                {"Tags.Tag.1.Value", "1"}});
   sim_->Advance(minutes(10));
   r = Rds(*sim_, kProd, kEast, "CopyDBSnapshot",
-          {{"SourceDBSnapshotIdentifier", "t1"}, {"TargetDBSnapshotIdentifier", "t2"},
-           {"CopyTags", "true"}, {"Tags.Tag.1.Key", "b"}, {"Tags.Tag.1.Value", "2"},
+          {{"SourceDBSnapshotIdentifier", "t1"},
+           {"TargetDBSnapshotIdentifier", "t2"},
+           {"CopyTags", "true"},
+           {"Tags.Tag.1.Key", "b"},
+           {"Tags.Tag.1.Value", "2"},
            {"PreSignedUrl", "https://ignored"}});
   ASSERT_EQ(r.status, 200) << r.body;
-  EXPECT_EQ(XAll(r, "//DBSnapshot/TagList/Tag/Key"), (std::vector<std::string>{"a", "b"}));
+  // Explicit tags replace CopyTags (RdsFidelityTest.ExplicitTagsReplaceCopyTags).
+  EXPECT_EQ(XAll(r, "//DBSnapshot/TagList/Tag/Key"), (std::vector<std::string>{"b"}));
   r = Rds(*sim_, kProd, kEast, "CopyDBSnapshot",
-          {{"SourceDBSnapshotIdentifier", "t1"}, {"TargetDBSnapshotIdentifier", "t3"},
-           {"Tags.Tag.1.Key", "aws:cloudformation:stack"}, {"Tags.Tag.1.Value", "2"}});
+          {{"SourceDBSnapshotIdentifier", "t1"},
+           {"TargetDBSnapshotIdentifier", "t3"},
+           {"Tags.Tag.1.Key", "aws:cloudformation:stack"},
+           {"Tags.Tag.1.Value", "2"}});
   EXPECT_EQ(ErrorCode(r), "InvalidParameterValue");
 }
 
@@ -238,18 +253,20 @@ TEST_F(RdsCopyTest, ClusterSnapshotCopyRules) {
   ASSERT_EQ(r.status, 200) << r.body;
   sim_->Advance(minutes(10));
   r = Rds(*sim_, kProd, kEast, "ModifyDBClusterSnapshotAttribute",
-          {{"DBClusterSnapshotIdentifier", "l1"}, {"AttributeName", "restore"},
+          {{"DBClusterSnapshotIdentifier", "l1"},
+           {"AttributeName", "restore"},
            {"ValuesToAdd.AttributeValue.1", kVault}});
   ASSERT_EQ(r.status, 200) << r.body;
   EXPECT_EQ(XText(r, "//DBClusterSnapshotAttribute/AttributeValues/AttributeValue"), kVault);
   std::string arn = "arn:aws:rds:us-east-1:111111111111:cluster-snapshot:l1";
-  ASSERT_TRUE(sim_->UpdateSettings({{"copy_rule", "one-step"}}).has_value());
   r = Rds(*sim_, kVault, kWest, "CopyDBClusterSnapshot",
-          {{"SourceDBClusterSnapshotIdentifier", arn}, {"TargetDBClusterSnapshotIdentifier", "l1w"},
+          {{"SourceDBClusterSnapshotIdentifier", arn},
+           {"TargetDBClusterSnapshotIdentifier", "l1w"},
            {"KmsKeyId", "alias/vault"}});
-  EXPECT_EQ(ErrorCode(r), "InvalidParameterCombination");  // Aurora: same region only
+  EXPECT_EQ(ErrorCode(r), "InvalidParameterCombination");  // strict rule: same region only
   r = Rds(*sim_, kVault, kEast, "CopyDBClusterSnapshot",
-          {{"SourceDBClusterSnapshotIdentifier", arn}, {"TargetDBClusterSnapshotIdentifier", "l1v"},
+          {{"SourceDBClusterSnapshotIdentifier", arn},
+           {"TargetDBClusterSnapshotIdentifier", "l1v"},
            {"KmsKeyId", "alias/vault"}});
   ASSERT_EQ(r.status, 200) << r.body;
   EXPECT_EQ(XText(r, "//DBClusterSnapshot/Status"), "copying");
@@ -257,11 +274,13 @@ TEST_F(RdsCopyTest, ClusterSnapshotCopyRules) {
   // Cross-region cluster copies in flight: 5.
   ASSERT_TRUE(sim_->UpdateSettings({{"cluster_cross_region_copies_quota", 1}}).has_value());
   r = Rds(*sim_, kProd, kWest, "CopyDBClusterSnapshot",
-          {{"SourceDBClusterSnapshotIdentifier", arn}, {"TargetDBClusterSnapshotIdentifier", "w1"},
+          {{"SourceDBClusterSnapshotIdentifier", arn},
+           {"TargetDBClusterSnapshotIdentifier", "w1"},
            {"KmsKeyId", "alias/aws/rds"}});
   ASSERT_EQ(r.status, 200) << r.body;
   r = Rds(*sim_, kProd, kWest, "CopyDBClusterSnapshot",
-          {{"SourceDBClusterSnapshotIdentifier", arn}, {"TargetDBClusterSnapshotIdentifier", "w2"},
+          {{"SourceDBClusterSnapshotIdentifier", arn},
+           {"TargetDBClusterSnapshotIdentifier", "w2"},
            {"KmsKeyId", "alias/aws/rds"}});
   EXPECT_EQ(ErrorCode(r), "SnapshotQuotaExceeded");
 }

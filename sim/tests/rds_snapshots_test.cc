@@ -11,11 +11,15 @@ using namespace std::chrono;
 TEST(RdsSnapshotsTest, CreateDBSnapshotReturnsAwsXml) {
   auto sim = ExampleWorld();
   auto r = Rds(*sim, kProd, kEast, "CreateDBSnapshot",
-               {{"DBSnapshotIdentifier", "Orders-Manual-1"}, {"DBInstanceIdentifier", "orders"},
-                {"Tags.Tag.1.Key", "k"}, {"Tags.Tag.1.Value", "v"}});
+               {{"DBSnapshotIdentifier", "Orders-Manual-1"},
+                {"DBInstanceIdentifier", "orders"},
+                {"Tags.Tag.1.Key", "k"},
+                {"Tags.Tag.1.Value", "v"}});
   ASSERT_EQ(r.status, 200) << r.body;
   EXPECT_EQ(r.content_type, "text/xml");
-  EXPECT_EQ(r.body.rfind("<CreateDBSnapshotResponse xmlns=\"http://rds.amazonaws.com/doc/2014-10-31/\">", 0), 0u)
+  EXPECT_EQ(r.body.rfind(
+                "<CreateDBSnapshotResponse xmlns=\"http://rds.amazonaws.com/doc/2014-10-31/\">", 0),
+            0u)
       << r.body;
   EXPECT_EQ(XText(r, "/CreateDBSnapshotResponse/ResponseMetadata/RequestId"), r.request_id);
   const std::string s = "/CreateDBSnapshotResponse/CreateDBSnapshotResult/DBSnapshot/";
@@ -35,7 +39,8 @@ TEST(RdsSnapshotsTest, CreateDBSnapshotReturnsAwsXml) {
 
   // 100 GB at 500 MB/s: 205 s. Half-way it is in progress, then available.
   sim->Advance(seconds(100));
-  auto d = Rds(*sim, kProd, kEast, "DescribeDBSnapshots", {{"DBSnapshotIdentifier", "orders-manual-1"}});
+  auto d =
+      Rds(*sim, kProd, kEast, "DescribeDBSnapshots", {{"DBSnapshotIdentifier", "orders-manual-1"}});
   EXPECT_EQ(XText(d, "//DBSnapshot/Status"), "creating");
   EXPECT_EQ(XText(d, "//DBSnapshot/PercentProgress"), "48");
   sim->Advance(seconds(200));
@@ -48,7 +53,8 @@ TEST(RdsSnapshotsTest, ErrorsHaveAwsShapeAndStatus) {
   auto sim = ExampleWorld();
   auto r = Rds(*sim, kProd, kEast, "DescribeDBSnapshots", {{"DBSnapshotIdentifier", "nope"}});
   EXPECT_EQ(r.status, 404);
-  EXPECT_EQ(r.body.rfind("<ErrorResponse xmlns=\"http://rds.amazonaws.com/doc/2014-10-31/\">", 0), 0u);
+  EXPECT_EQ(r.body.rfind("<ErrorResponse xmlns=\"http://rds.amazonaws.com/doc/2014-10-31/\">", 0),
+            0u);
   EXPECT_EQ(XText(r, "/ErrorResponse/Error/Type"), "Sender");
   EXPECT_EQ(XText(r, "/ErrorResponse/Error/Code"), "DBSnapshotNotFound");
   EXPECT_EQ(XText(r, "/ErrorResponse/Error/Message"), "DBSnapshot nope not found.");
@@ -92,12 +98,15 @@ TEST(RdsSnapshotsTest, IdentifiersAreValidatedAsAwsDoes) {
 TEST(RdsSnapshotsTest, ReservedTagPrefixRefused) {
   auto sim = ExampleWorld();
   auto r = Rds(*sim, kProd, kEast, "CreateDBSnapshot",
-               {{"DBSnapshotIdentifier", "s1"}, {"DBInstanceIdentifier", "orders"},
-                {"Tags.Tag.1.Key", "aws:backup"}, {"Tags.Tag.1.Value", "v"}});
+               {{"DBSnapshotIdentifier", "s1"},
+                {"DBInstanceIdentifier", "orders"},
+                {"Tags.Tag.1.Key", "aws:backup"},
+                {"Tags.Tag.1.Value", "v"}});
   EXPECT_EQ(ErrorCode(r), "InvalidParameterValue");
   r = Rds(*sim, kProd, kEast, "AddTagsToResource",
           {{"ResourceName", ProdSnapshotArn("plain-seed")},
-           {"Tags.Tag.1.Key", "AWS:x"}, {"Tags.Tag.1.Value", "v"}});
+           {"Tags.Tag.1.Key", "AWS:x"},
+           {"Tags.Tag.1.Value", "v"}});
   EXPECT_EQ(ErrorCode(r), "InvalidParameterValue");
 }
 
@@ -105,8 +114,9 @@ TEST(RdsSnapshotsTest, ManualSnapshotQuota) {
   auto sim = ExampleWorld({{"manual_snapshot_quota", 3}});
   // plain-seed already counts.
   for (int i = 0; i < 2; ++i) {
-    auto r = Rds(*sim, kProd, kEast, "CreateDBSnapshot",
-                 {{"DBSnapshotIdentifier", "q" + std::to_string(i)}, {"DBInstanceIdentifier", "plain"}});
+    auto r =
+        Rds(*sim, kProd, kEast, "CreateDBSnapshot",
+            {{"DBSnapshotIdentifier", "q" + std::to_string(i)}, {"DBInstanceIdentifier", "plain"}});
     ASSERT_EQ(r.status, 200) << r.body;
   }
   auto r = Rds(*sim, kProd, kEast, "CreateDBSnapshot",
@@ -148,7 +158,8 @@ TEST(RdsSnapshotsTest, ClusterSnapshotsHaveClusterShape) {
   auto r = Rds(*sim, kProd, kEast, "CreateDBClusterSnapshot",
                {{"DBClusterSnapshotIdentifier", "ledger-1st"}, {"DBClusterIdentifier", "ledger"}});
   ASSERT_EQ(r.status, 200) << r.body;
-  const std::string s = "/CreateDBClusterSnapshotResponse/CreateDBClusterSnapshotResult/DBClusterSnapshot/";
+  const std::string s =
+      "/CreateDBClusterSnapshotResponse/CreateDBClusterSnapshotResult/DBClusterSnapshot/";
   EXPECT_EQ(XText(r, s + "DBClusterSnapshotIdentifier"), "ledger-1st");
   EXPECT_EQ(XText(r, s + "DBClusterIdentifier"), "ledger");
   EXPECT_EQ(XText(r, s + "StorageEncrypted"), "true");
@@ -160,17 +171,22 @@ TEST(RdsSnapshotsTest, ClusterSnapshotsHaveClusterShape) {
           {{"DBSnapshotIdentifier", "m"}, {"DBInstanceIdentifier", "ledger-1"}});
   EXPECT_EQ(ErrorCode(r), "InvalidDBInstanceState");
   sim->Advance(hours(1));
-  r = Rds(*sim, kProd, kEast, "DeleteDBClusterSnapshot", {{"DBClusterSnapshotIdentifier", "ledger-1st"}});
+  r = Rds(*sim, kProd, kEast, "DeleteDBClusterSnapshot",
+          {{"DBClusterSnapshotIdentifier", "ledger-1st"}});
   EXPECT_EQ(r.status, 200) << r.body;
-  EXPECT_EQ(XText(r, "//DBClusterSnapshot/Status"), "deleted");
+  // As the awscli example of delete-db-cluster-snapshot shows.
+  EXPECT_EQ(XText(r, "//DBClusterSnapshot/Status"), "available");
 }
 
 TEST(RdsSnapshotsTest, TagsRoundTrip) {
   auto sim = ExampleWorld();
   std::string arn = ProdSnapshotArn("plain-seed");
   auto r = Rds(*sim, kProd, kEast, "AddTagsToResource",
-               {{"ResourceName", arn}, {"Tags.Tag.1.Key", "a"}, {"Tags.Tag.1.Value", "1"},
-                {"Tags.Tag.2.Key", "origin"}, {"Tags.Tag.2.Value", "changed"}});
+               {{"ResourceName", arn},
+                {"Tags.Tag.1.Key", "a"},
+                {"Tags.Tag.1.Value", "1"},
+                {"Tags.Tag.2.Key", "origin"},
+                {"Tags.Tag.2.Value", "changed"}});
   ASSERT_EQ(r.status, 200) << r.body;
   EXPECT_EQ(r.body.find("AddTagsToResourceResult"), std::string::npos);
   EXPECT_NE(r.body.find("<AddTagsToResourceResponse"), std::string::npos);
@@ -178,7 +194,8 @@ TEST(RdsSnapshotsTest, TagsRoundTrip) {
           {{"ResourceName", arn}, {"TagKeys.member.1", "a"}});
   ASSERT_EQ(r.status, 200) << r.body;
   r = Rds(*sim, kProd, kEast, "ListTagsForResource", {{"ResourceName", arn}});
-  EXPECT_EQ(XAll(r, "//ListTagsForResourceResult/TagList/Tag/Key"), (std::vector<std::string>{"origin"}));
+  EXPECT_EQ(XAll(r, "//ListTagsForResourceResult/TagList/Tag/Key"),
+            (std::vector<std::string>{"origin"}));
   EXPECT_EQ(XText(r, "//Tag[Key='origin']/Value"), "changed");
   r = Rds(*sim, kProd, kEast, "ListTagsForResource",
           {{"ResourceName", "arn:aws:rds:us-east-1:111111111111:db:orders"}});

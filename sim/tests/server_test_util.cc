@@ -58,6 +58,8 @@ accounts:
       - id: AKIAVAULTTEST0000001
         secret: vaultsecretvaultsecretvaultsecretvaults
         user: bob
+    roles:
+      - name: drsnap-vault
     kms_keys:
       - region: eu-central-1
         alias: alias/drsnap-vault

@@ -12,18 +12,23 @@ TEST(WorldStateTest, DumpAndLoadRoundTrip) {
   auto sim = ExampleWorld({{"copy_rule", "one-step"}});
   sim->Advance(hours(5));
   Rds(*sim, kProd, kEast, "CreateDBSnapshot",
-      {{"DBSnapshotIdentifier", "s1"}, {"DBInstanceIdentifier", "orders"},
-       {"Tags.Tag.1.Key", "k"}, {"Tags.Tag.1.Value", "v"}});
+      {{"DBSnapshotIdentifier", "s1"},
+       {"DBInstanceIdentifier", "orders"},
+       {"Tags.Tag.1.Key", "k"},
+       {"Tags.Tag.1.Value", "v"}});
   sim->Advance(minutes(10));
   Rds(*sim, kProd, kEast, "ModifyDBSnapshotAttribute",
-      {{"DBSnapshotIdentifier", "s1"}, {"AttributeName", "restore"},
+      {{"DBSnapshotIdentifier", "s1"},
+       {"AttributeName", "restore"},
        {"ValuesToAdd.AttributeValue.1", kVault}});
   auto copy = Rds(*sim, kVault, kWest, "CopyDBSnapshot",
                   {{"SourceDBSnapshotIdentifier", ProdSnapshotArn("s1")},
-                   {"TargetDBSnapshotIdentifier", "v1"}, {"KmsKeyId", "alias/vault"}});
+                   {"TargetDBSnapshotIdentifier", "v1"},
+                   {"KmsKeyId", "alias/vault"}});
   ASSERT_EQ(copy.status, 200) << copy.body;
-  auto sts = Sts(*sim, kProd, "AssumeRole",
-                 {{"RoleArn", "arn:aws:iam::111111111111:role/x"}, {"RoleSessionName", "ses"}});
+  auto sts = Sts(
+      *sim, kProd, "AssumeRole",
+      {{"RoleArn", "arn:aws:iam::111111111111:role/drsnap-source"}, {"RoleSessionName", "ses"}});
   std::string akid = XText(sts, "//Credentials/AccessKeyId");
   ASSERT_TRUE(sim->InjectFault({{"kind", "fail_copies"}, {"count", 2}}).has_value());
 
@@ -47,9 +52,10 @@ TEST(WorldStateTest, DumpAndLoadRoundTrip) {
   sim->Advance(days(2));
   other->Advance(days(2));
   EXPECT_EQ(describe(*other, kProd, kEast, {}), describe(*sim, kProd, kEast, {}));
-  EXPECT_EQ(XText(Rds(*other, kVault, kWest, "DescribeDBSnapshots", {{"DBSnapshotIdentifier", "v1"}}),
-                  "//Status"),
-            "available");
+  EXPECT_EQ(
+      XText(Rds(*other, kVault, kWest, "DescribeDBSnapshots", {{"DBSnapshotIdentifier", "v1"}}),
+            "//Status"),
+      "available");
   EXPECT_TRUE(other->DumpStateJson() == sim->DumpStateJson());
 
   EXPECT_FALSE(other->LoadStateJson("{}").has_value());

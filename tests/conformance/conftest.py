@@ -34,6 +34,11 @@ from botocore.config import Config
 
 # ----------------------------------------------------------------- hermetic env
 
+# The caller's AWS settings, before they are dropped: only the live-AWS mode
+# (DRSNAP_LIVE_AWS=1, test_live.py) reads them, to find the named profiles.
+ORIGINAL_AWS_ENV = {k: v for k, v in os.environ.items()
+                    if k.startswith("AWS_") or k.lower().endswith("_proxy")}
+
 for _k in list(os.environ):
     if _k.startswith("AWS_") or _k.lower() in ("http_proxy", "https_proxy", "all_proxy",
                                                 "no_proxy"):
@@ -390,6 +395,18 @@ class MotoBackend(Backend):
 
 
 # -------------------------------------------------------------------- fixtures
+
+
+def pytest_addoption(parser):
+    g = parser.getgroup("live-aws", "the live-AWS mode (test_live.py; needs DRSNAP_LIVE_AWS=1)")
+    g.addoption("--live-source-profile", help="AWS profile of the source account")
+    g.addoption("--live-vault-profile", help="AWS profile of the vault (DR) account")
+    g.addoption("--live-regions", default="us-east-1,us-west-2",
+                help="the database's region and the DR region (default us-east-1,us-west-2)")
+    g.addoption("--live-aurora", action="store_true",
+                help="also create an Aurora Serverless v2 cluster (no instances)")
+    g.addoption("--live-record-dir", default=str(REPO / "testdata" / "aws_responses" / "live"),
+                help="where recordings go (default testdata/aws_responses/live)")
 
 
 def pytest_configure(config):

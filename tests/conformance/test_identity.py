@@ -3,7 +3,7 @@
 import pytest
 from botocore.exceptions import ClientError
 
-from conftest import ACCOUNTS, PROD, VAULT, error_code
+from conftest import ACCOUNTS, PROD, VAULT, base_world, error_code
 
 
 @pytest.mark.parametrize("account", ["prod", "vault"])
@@ -116,9 +116,21 @@ def test_session_credentials_expire_on_virtual_clock(sim):
     assert error_code(e) == "ExpiredToken"
 
 
-def test_botocore_refreshing_assume_role_credentials(sim):
-    """botocore's own AssumeRole provider (what a profile with role_arn uses) must accept
-    the Expiration the sim returns: it compares it with the real clock."""
+@pytest.fixture
+def wall_clock_world():
+    """The default world, its clock starting at the wall clock's time."""
+    import datetime
+    w = base_world()
+    w["start_time"] = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return w
+
+
+def test_botocore_refreshing_assume_role_credentials(sim_factory, wall_clock_world):
+    """botocore's own AssumeRole provider (what a profile with role_arn uses) accepts the
+    Expiration the sim returns: it compares it with the real clock, and Expiration is
+    virtual time (where the session expires), so the world runs in step with the wall
+    clock here (test_fidelity.py checks a world that does not)."""
+    sim = sim_factory(wall_clock_world)
     from botocore.credentials import (AssumeRoleCredentialFetcher,
                                       DeferredRefreshableCredentials)
     base = sim.session("prod")

@@ -132,7 +132,7 @@ def test_copy_same_region_reencrypt_with_kms_key(sim):
     out = rds.copy_db_snapshot(SourceDBSnapshotIdentifier=auto["DBSnapshotIdentifier"],
                                TargetDBSnapshotIdentifier="legacy-reenc",
                                KmsKeyId="alias/prod-share")["DBSnapshot"]
-    assert out["Status"] == "copying"
+    assert out["Status"] == "creating"  # same region: the awscli example's status
     assert out["KmsKeyId"] == share_key
     # Unknown key.
     with pytest.raises(ClientError) as e:
@@ -224,10 +224,10 @@ def test_copy_status_progression_and_incremental(sim):
     # Full copy: 100 GB at 200 MB/s = 512 s.
     c1 = rds.copy_db_snapshot(SourceDBSnapshotIdentifier="o1",
                               TargetDBSnapshotIdentifier="o1-copy")["DBSnapshot"]
-    assert c1["Status"] == "copying" and c1["PercentProgress"] == 0
+    assert c1["Status"] == "creating" and c1["PercentProgress"] == 0
     sim.advance(256)
     mid = rds.describe_db_snapshots(DBSnapshotIdentifier="o1-copy")["DBSnapshots"][0]
-    assert mid["Status"] == "copying" and 40 <= mid["PercentProgress"] <= 60
+    assert mid["Status"] == "creating" and 40 <= mid["PercentProgress"] <= 60
     sim.advance(300)
     assert rds.describe_db_snapshots(DBSnapshotIdentifier="o1-copy")["DBSnapshots"][0][
         "Status"] == "available"
@@ -256,7 +256,7 @@ def test_copies_of_same_db_queue(sim):
         return rds.describe_db_snapshots(DBSnapshotIdentifier=i)["DBSnapshots"][0]
 
     assert status("q1-c")["Status"] == "available"
-    assert status("q2-c")["Status"] == "copying"
+    assert status("q2-c")["Status"] == "creating"
     assert status("q2-c")["PercentProgress"] < 50
     sim.advance(600)
     assert status("q2-c")["Status"] == "available"
