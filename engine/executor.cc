@@ -120,7 +120,7 @@ class Run {
     // Copies already running count against the per-destination quota.
     for (const auto& si : inventory.scopes)
       for (const auto& s : si.snapshots)
-        if (s.scope == si.scope && s.status == SnapshotStatus::kCopying) {
+        if (s.scope == si.scope && IsCopyInFlight(s)) {
           ++copies_[si.scope];
           if (s.kind == DbKind::kCluster) ++cluster_copies_[si.scope];
         }

@@ -1,6 +1,7 @@
 #include "engine/model.h"
 
 #include "core/arn.h"
+#include "engine/naming.h"
 
 namespace drsnap::engine {
 
@@ -99,6 +100,16 @@ std::string SnapshotArn(const Scope& scope, DbKind kind, std::string_view id) {
 std::string DatabaseArn(const Scope& scope, DbKind kind, std::string_view id) {
   return MakeArn("rds", scope.region, scope.account_id,
                  std::string(kind == DbKind::kCluster ? "cluster:" : "db:") + std::string(id));
+}
+
+bool IsCopyInFlight(const Snapshot& s) {
+  if (s.status == SnapshotStatus::kCopying) return true;
+  if (!IsInFlight(s.status)) return false;
+  if (!s.source_arn.empty()) return true;
+  // drsnap's hop and vault copies, whatever the listing says of their source.
+  auto lineage = naming::ParseNameView(s.id);
+  return lineage &&
+         (lineage->stage == naming::NameStage::kHop || lineage->stage == naming::NameStage::kVault);
 }
 
 std::string SnapshotArn(const Snapshot& s) {

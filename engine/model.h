@@ -102,6 +102,13 @@ struct Snapshot {
 // `s.arn`, or the ARN its scope, kind and id make when the listing gave none.
 std::string SnapshotArn(const Snapshot& s);
 
+// A copy AWS has not finished, in any of the states it reports one in
+// (copying; creating within a region; pending while queued behind another
+// copy of the same database): it holds a slot of the destination's copy
+// quota. A copy is told from a new snapshot by its source (AWS's
+// SourceDBSnapshotIdentifier) or by its drsnap name (hop and vault copies).
+bool IsCopyInFlight(const Snapshot& s);
+
 // What was seen in one scope. When complete is false, listing failed part-way
 // and the contents are a lower bound: the planner makes no deletes that
 // depend on this scope.

@@ -186,7 +186,7 @@ std::vector<engine::Snapshot> Owned(const SimPipeline& p, const engine::Scope& s
 int CopiesInFlight(const SimPipeline& p, const engine::Scope& scope) {
   int n = 0;
   for (const auto& s : Owned(p, scope))
-    if (s.status == engine::SnapshotStatus::kCopying) ++n;
+    if (engine::IsCopyInFlight(s)) ++n;
   return n;
 }
 

@@ -137,7 +137,7 @@ std::unique_ptr<SimPipeline> StartSimPipeline(const std::string& world_yaml,
 // listed through the pipeline's cloud; a failed listing fails the test.
 std::vector<engine::Snapshot> Owned(const SimPipeline& p, const engine::Scope& scope);
 
-// The copies in status "copying" in a scope, counted through the sim's own view.
+// The copies in flight in a scope (engine::IsCopyInFlight), counted through the sim's own view.
 int CopiesInFlight(const SimPipeline& p, const engine::Scope& scope);
 
 }  // namespace drsnap::testing

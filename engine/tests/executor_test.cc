@@ -147,6 +147,36 @@ TEST(ExecutorTest, CopiesInFlightNeverExceedQuotaCountingRunningOnes) {
   }
 }
 
+// AWS reports a copy that waits its turn as "pending" and a copy within a
+// region as "creating" (drsnap-sim does too): they hold a slot of the
+// quota as much as a "copying" one does.
+TEST(ExecutorTest, QueuedAndCreatingCopiesCountAgainstTheQuota) {
+  FakeCloud cloud;
+  Snapshot src = Snap(kProd, "src");
+  src.shared_with = std::vector<std::string>{"222222222222"};
+  cloud.AddSnapshot(src);
+  cloud.SetStrictSharedCopyRule(false);
+  Inventory seen = See(cloud);
+  ScopeInventory* dr = nullptr;
+  for (auto& si : seen.scopes)
+    if (si.scope == kDr) dr = &si;
+  ASSERT_NE(dr, nullptr);
+  for (int i = 0; i < 18; ++i) {
+    Snapshot queued = Snap(kDr, "queued-" + std::to_string(i), SnapshotStatus::kCreating);
+    queued.source_arn = SnapshotArn(src.scope, src.kind, src.id);
+    queued.seen_from = kDr;
+    dr->snapshots.push_back(queued);
+  }
+  Snapshot made = Snap(kDr, "made-not-copied", SnapshotStatus::kCreating);  // CreateDBSnapshot
+  made.seen_from = kDr;
+  dr->snapshots.push_back(made);
+  Plan plan;
+  for (int i = 0; i < 5; ++i) plan.actions.push_back(Copy(kDr, src, "c-" + std::to_string(i)));
+  ApplyReport r = Apply(cloud, plan, seen, ExecutorOptions{});
+  EXPECT_EQ(r.Count(Outcome::kDone), 2);  // 18 queued + 2 = the quota of 20
+  EXPECT_EQ(r.Count(Outcome::kDeferred), 3);
+}
+
 TEST(ExecutorTest, QuotaExceededStopsThatKindIntoThatScopeWithoutSpinning) {
   FakeCloud cloud;
   cloud.AddDatabase(Db(kProd, "db1"));
