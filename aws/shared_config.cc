@@ -32,15 +32,6 @@ std::string_view StripInlineComment(std::string_view v) {
   return v;
 }
 
-std::string JoinNames(const std::vector<std::string>& names) {
-  std::string out;
-  for (const auto& n : names) {
-    if (!out.empty()) out += ", ";
-    out += n;
-  }
-  return out;
-}
-
 Error Invalid(const std::string& file, int line, const std::string& what) {
   Error e = Error::Terminal("ConfigFileInvalid", file + ":" + std::to_string(line) + ": " + what);
   return e;
@@ -307,7 +298,7 @@ Result<const Profile*> SharedConfig::GetProfile(std::string_view name) const {
   if (const Profile* p = FindProfile(name)) return p;
   std::string msg = "profile '" + std::string(name) + "' not found in " + FilesDescription();
   std::vector<std::string> names = ProfileNames();
-  msg += names.empty() ? "; no profiles exist" : "; profiles that exist: " + JoinNames(names);
+  msg += names.empty() ? "; no profiles exist" : "; profiles that exist: " + Join(names);
   Error e = Error::Terminal("ProfileNotFound", msg);
   if (std::find(unprefixed_config_sections_.begin(), unprefixed_config_sections_.end(), name) !=
       unprefixed_config_sections_.end()) {
@@ -336,7 +327,7 @@ Status SharedConfig::CheckSourceProfileChain(std::string_view name) const {
       return Fail(Error::Terminal(
           "ProfileNotFound",
           p->Where("source_profile") + ": profile '" + cur + "' has source_profile = " + *source +
-              ", which does not exist; profiles that exist: " + JoinNames(names)));
+              ", which does not exist; profiles that exist: " + Join(names)));
     }
     if (std::find(path.begin(), path.end(), *source) != path.end()) {
       path.push_back(*source);

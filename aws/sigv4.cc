@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "aws/encoding.h"
+#include "core/strings.h"
 #include "core/time_util.h"
 
 namespace drsnap::aws {
@@ -40,21 +41,6 @@ UrlParts SplitUrl(std::string_view url) {
   return p;
 }
 
-char AsciiLower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
-
-std::string ToLower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = AsciiLower(c);
-  return out;
-}
-
-bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    if (AsciiLower(a[i]) != AsciiLower(b[i])) return false;
-  }
-  return true;
-}
 
 // Python's str.split() whitespace, ASCII part (botocore trims with it).
 bool IsSpace(char c) {
@@ -159,7 +145,7 @@ bool IsUnsignedHeader(std::string_view lower_name) {
 void SetHeader(HttpHeaders& headers, std::string_view name, std::string value) {
   bool found = false;
   for (auto it = headers.begin(); it != headers.end();) {
-    if (EqualsIgnoreCase(it->first, name)) {
+    if (AsciiEqualsIgnoreCase(it->first, name)) {
       if (found) {
         it = headers.erase(it);
         continue;
@@ -173,12 +159,12 @@ void SetHeader(HttpHeaders& headers, std::string_view name, std::string value) {
 }
 
 void RemoveHeader(HttpHeaders& headers, std::string_view name) {
-  std::erase_if(headers, [&](const auto& h) { return EqualsIgnoreCase(h.first, name); });
+  std::erase_if(headers, [&](const auto& h) { return AsciiEqualsIgnoreCase(h.first, name); });
 }
 
 const std::string* FindHeader(const HttpHeaders& headers, std::string_view name) {
   for (const auto& h : headers) {
-    if (EqualsIgnoreCase(h.first, name)) return &h.second;
+    if (AsciiEqualsIgnoreCase(h.first, name)) return &h.second;
   }
   return nullptr;
 }
@@ -237,9 +223,9 @@ std::string HostFromUrl(std::string_view url) {
     host = authority.substr(0, colon);
     port = authority.substr(colon + 1);
   }
-  std::string out = ToLower(host);
+  std::string out = AsciiLower(host);
   if (!port.empty()) {
-    const std::string scheme = ToLower(p.scheme);
+    const std::string scheme = AsciiLower(p.scheme);
     // Python's urlsplit().port is an int: leading zeros do not matter.
     while (port.size() > 1 && port.front() == '0') port.remove_prefix(1);
     const bool is_default =
@@ -253,7 +239,7 @@ std::vector<std::string> HeadersToSign(const HttpRequest& request) {
   std::vector<std::string> names;
   names.reserve(request.headers.size() + 1);
   for (const auto& h : request.headers) {
-    std::string lower = ToLower(TrimSpaces(h.first));
+    std::string lower = AsciiLower(TrimSpaces(h.first));
     if (!IsUnsignedHeader(lower)) names.push_back(std::move(lower));
   }
   names.emplace_back("host");
@@ -281,7 +267,7 @@ std::string CanonicalRequest(const HttpRequest& request,
     out.push_back(':');
     bool any = false;
     for (const auto& h : request.headers) {
-      if (!EqualsIgnoreCase(TrimSpaces(h.first), name)) continue;
+      if (!AsciiEqualsIgnoreCase(TrimSpaces(h.first), name)) continue;
       if (any) out.push_back(',');
       any = true;
       AppendTrimAll(&out, h.second);

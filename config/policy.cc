@@ -49,15 +49,6 @@ std::string Suggest(std::string_view word, const std::vector<std::string>& candi
   return best;
 }
 
-std::string JoinList(const std::vector<std::string>& v) {
-  std::string out;
-  for (const auto& s : v) {
-    if (!out.empty()) out += ", ";
-    out += s;
-  }
-  return out;
-}
-
 const char* NodeTypeName(const YAML::Node& n) {
   switch (n.Type()) {
     case YAML::NodeType::Null:
@@ -208,7 +199,7 @@ class Loader {
       if (f == fields.end()) {
         std::string s = Suggest(key, allowed);
         Err(k, "unknown key '" + key + "' in " + context +
-                   (s.empty() ? "; allowed keys: " + JoinList(allowed)
+                   (s.empty() ? "; allowed keys: " + Join(allowed)
                               : "; did you mean '" + s + "'?"));
         continue;
       }
@@ -476,7 +467,7 @@ class Loader {
     std::string fix = !s.empty() ? "; did you mean '" + s + "'?"
                       : names.empty()
                           ? std::string("; define it under 'accounts:'")
-                          : "; define it under 'accounts:' (known: " + JoinList(names) + ")";
+                          : "; define it under 'accounts:' (known: " + Join(names) + ")";
     Err(val, "unknown account '" + name + "' in " + where + fix);
     return nullptr;
   }

@@ -5,6 +5,7 @@
 
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace drsnap {
 
@@ -14,6 +15,9 @@ constexpr char AsciiLower(char c) {
   return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
 }
 std::string AsciiLower(std::string_view s);
+
+// The items with `separator` between them ("a, b, c").
+std::string Join(const std::vector<std::string>& items, std::string_view separator = ", ");
 
 // a == b, ignoring the case of A-Z / a-z only.
 bool AsciiEqualsIgnoreCase(std::string_view a, std::string_view b);

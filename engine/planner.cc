@@ -9,6 +9,7 @@
 #include <tuple>
 
 #include "core/arn.h"
+#include "core/strings.h"
 #include "core/time_util.h"
 #include "engine/delete_guard.h"
 #include "engine/lineage_index.h"
@@ -548,10 +549,7 @@ class DbPlanner {
                  "source.share_key so captures are re-encrypted");
         continue;
       }
-      std::string acc;
-      for (const auto& a : missing) acc += (acc.empty() ? "" : ", ") + a;
-      std::string reg;
-      for (const auto& r : regions) reg += (reg.empty() ? "" : ", ") + r;
+      const std::string acc = Join(missing), reg = Join(regions);
       Action a = NewAction(ActionKind::kShareSnapshot, Stage::kShare, pc, db, s.scope, s.id,
                            "capture " + s.id + " (" + Iso(point) + ") is not yet shared with " +
                                acc + ", which must vault it in " + reg);
@@ -775,11 +773,9 @@ class DbPlanner {
     }
     for (auto& [h, targets] : users) {
       TimePoint point = h->lineage.recovery_point;
-      std::string pending;
-      for (TargetState* ts : targets)
-        if (!VaultDone(pc, *ts, point))
-          pending += (pending.empty() ? "" : ", ") + ts->t->scope.ToString();
-      if (!pending.empty()) continue;
+      bool pending = false;
+      for (TargetState* ts : targets) pending = pending || !VaultDone(pc, *ts, point);
+      if (pending) continue;
       Delete(pc, db, *h,
              "hop copy is no longer needed: its point is vaulted in every region it serves");
     }

@@ -2,6 +2,8 @@
 
 #include <string>
 
+#include "core/strings.h"
+
 namespace drsnap::engine {
 
 const char* SideName(Side s) {
@@ -17,9 +19,7 @@ const char* SideName(Side s) {
 }
 
 Result<Side> ParseSide(std::string_view text) {
-  std::string s(text);
-  for (char& c : s)
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  const std::string s = AsciiLower(text);
   if (s.empty() || s == "all") return Side::kAll;
   if (s == "source") return Side::kSource;
   if (s == "vault") return Side::kVault;
