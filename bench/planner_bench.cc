@@ -101,6 +101,7 @@ policies:
       from: automated
       share_key: arn:aws:kms:us-east-1:111111111111:key/share
     rpo: 26h
+    min_retention: 0s
     retention: )" + retention +
                      R"(
     targets:

@@ -11,7 +11,7 @@ std::map<std::string, VerificationInfo> VerificationsFor(const engine::StatusRep
   engine::LineageIndex index(inventory);
   for (const auto& row : report.rows) {
     auto v = engine::verify::LastVerification(index, row.target, row.source.account_id, row.kind,
-                                              row.db_id);
+                                              row.db_id, row.policy);
     if (!v) continue;
     out[HtmlRowKey(row)] = VerificationInfo{v->at, v->ok, v->snapshot_id, v->detail};
   }

@@ -537,8 +537,12 @@ class Loader {
                targets_key = k;
                targets = val;
              }},
-            {"retention", [&](const YAML::Node& k, const YAML::Node& val) {
+            {"retention",
+             [&](const YAML::Node& k, const YAML::Node& val) {
                ParseRetention(k, val, ctx, p.retention);
+             }},
+            {"min_retention", [&](const YAML::Node& k, const YAML::Node& val) {
+               if (auto d = Dur(val, k, "'min_retention' in " + ctx)) p.min_retention = *d;
              }}});
     if (!db_key.has_value())
       Err(key, ctx +

@@ -180,6 +180,11 @@ struct Policy {
 
   std::vector<Target> targets;  // file order
   Retention retention;          // DR side (vault copies), per database x target region
+  // DR side: no vault copy is deleted before it is this old, counted from
+  // its own creation in the DR account (AWS's SnapshotCreateTime of the
+  // copy, which no other account can change), whatever newer copies arrive
+  // and whatever `retention` says: like a vault lock. 0 turns it off.
+  std::chrono::seconds min_retention{std::chrono::days(7)};
 
   SourceLocation where;
 };

@@ -11,6 +11,7 @@
 #include <unordered_map>
 #include <utility>
 
+#include "core/time_util.h"
 #include "engine/naming.h"
 #include "engine/planner.h"
 
@@ -30,6 +31,8 @@ const char* SafetyRuleName(SafetyRule rule) {
       return "S4";
     case SafetyRule::kOtherPolicyOrDatabase:
       return "S5";
+    case SafetyRule::kMinRetention:
+      return "S6";
   }
   return "S?";
 }
@@ -77,6 +80,12 @@ std::vector<Scope> DeleteDependencies(const config::Policy& policy, NameStage st
       break;
   }
   return out;
+}
+
+bool WithinMinRetention(const config::Policy& policy, const Snapshot& vault_copy, TimePoint now) {
+  if (policy.min_retention.count() <= 0) return false;
+  if (vault_copy.create_time == TimePoint{}) return true;
+  return now - vault_copy.create_time < policy.min_retention;
 }
 
 class DeleteGuard::Impl {
@@ -147,11 +156,12 @@ class DeleteGuard::Impl {
 
   // The one computation of S2 and S3's vault facts: the copies of `db_id`
   // (drsnap's, stage vault) in `entries`, as indexed, or with `overlay`.
-  // S2: the newest available copy by (point, id). S3: for every copy in
-  // flight, the newest available copy older than it (the base AWS copies
-  // incrementally from): the last such in the entries' order.
+  // S2: the newest available copy of `policy` by (point, id). S3: for every
+  // copy in flight (any policy), the newest available copy older than it
+  // (the base AWS copies incrementally from): the last such in the entries'
+  // order.
   static VaultFacts ComputeVaultFacts(std::span<const LineageEntry> entries, std::string_view db_id,
-                                      const Overlay* overlay) {
+                                      std::string_view policy, const Overlay* overlay) {
     VaultFacts f;
     std::vector<TimePoint> in_flight;
     std::vector<const LineageEntry*> available;  // in the entries' (point) order
@@ -160,14 +170,16 @@ class DeleteGuard::Impl {
       bool indexed = std::ranges::any_of(
           entries, [&](const LineageEntry& e) { return e.snapshot->id == overlay->snapshot->id; });
       if (!indexed)
-        extra =
-            LineageEntry{overlay->snapshot, overlay->lineage, true, overlay->snapshot->status, 0,
-                         nullptr,           nullptr};
+        extra = LineageEntry{overlay->snapshot, overlay->lineage, true,   overlay->snapshot->status,
+                             true,              0,                nullptr, nullptr};
     }
-    auto consider = [&](const LineageEntry& e, SnapshotStatus status) {
+    // S2 looks at the policy's own copies; S3 at every drsnap copy of the
+    // database (a copy in flight builds on whichever is there).
+    auto consider = [&](const LineageEntry& e, SnapshotStatus status, bool policys) {
       if (IsInFlight(status)) in_flight.push_back(e.lineage.recovery_point);
       if (status != SnapshotStatus::kAvailable) return;
       available.push_back(&e);
+      if (!policys) return;
       if (!f.newest || e.lineage.recovery_point > f.newest->lineage.recovery_point ||
           (e.lineage.recovery_point == f.newest->lineage.recovery_point &&
            e.snapshot->id > f.newest->snapshot->id))
@@ -176,15 +188,15 @@ class DeleteGuard::Impl {
     bool extra_done = !extra;
     for (const auto& e : entries) {
       if (!extra_done && extra->lineage.recovery_point < e.lineage.recovery_point) {
-        consider(*extra, extra->status);
+        consider(*extra, extra->status, true);
         extra_done = true;
       }
-      if (e.lineage.stage != NameStage::kVault || !e.OursFor(db_id)) continue;
+      if (e.lineage.stage != NameStage::kVault || !e.OfDatabase(db_id)) continue;
       SnapshotStatus status = e.status;
       if (overlay && e.snapshot->id == overlay->snapshot->id) status = overlay->snapshot->status;
-      consider(e, status);
+      consider(e, status, e.OursFor(db_id, policy));
     }
-    if (!extra_done) consider(*extra, extra->status);
+    if (!extra_done) consider(*extra, extra->status, true);
     for (TimePoint x : in_flight) {
       const LineageEntry* base = nullptr;
       for (const LineageEntry* e : available)
@@ -199,17 +211,18 @@ class DeleteGuard::Impl {
     return f;
   }
 
-  // ComputeVaultFacts(entries, db_id, nullptr), once per group and
-  // database (a plan may check close to a million deletes).
+  // ComputeVaultFacts(entries, db_id, policy, nullptr), once per group,
+  // database and policy (a plan may check close to a million deletes).
   const VaultFacts& CachedVaultFacts(std::span<const LineageEntry> entries,
-                                     const std::string& db_id) const {
+                                     const std::string& db_id, const std::string& policy) const {
     // Groups are adjacent in memory: mix the address so they spread.
     const auto address = reinterpret_cast<std::uintptr_t>(entries.data());
     FactsShard& shard = facts_[((address >> 3) * 0x9E3779B97F4A7C15ull >> 32) % kFactsShards];
     std::lock_guard<std::mutex> lock(shard.mu);
-    auto& by_db = shard.facts[entries.data()];
-    if (auto found = by_db.find(db_id); found != by_db.end()) return found->second;
-    return by_db.emplace(db_id, ComputeVaultFacts(entries, db_id, nullptr)).first->second;
+    auto& by_policy = shard.facts[entries.data()][db_id];
+    if (auto found = by_policy.find(policy); found != by_policy.end()) return found->second;
+    return by_policy.emplace(policy, ComputeVaultFacts(entries, db_id, policy, nullptr))
+        .first->second;
   }
 
   // Marks the overlay's own entry in VaultFacts computed with one that is
@@ -225,7 +238,10 @@ class DeleteGuard::Impl {
   // another.
   struct alignas(64) FactsShard {
     std::mutex mu;
-    std::unordered_map<const LineageEntry*, std::map<std::string, VaultFacts, std::less<>>> facts;
+    std::unordered_map<const LineageEntry*,
+                       std::map<std::string, std::map<std::string, VaultFacts, std::less<>>,
+                                std::less<>>>
+        facts;
   };
   static constexpr size_t kFactsShards = 16;
   mutable std::array<FactsShard, kFactsShards> facts_;
@@ -294,6 +310,11 @@ DeleteVerdict DeleteGuard::Impl::CheckDelete(const DeleteRequest& a, const Snaps
                     "scope " + s.ToString() + " of policy '" + p.name + "' " +
                         (si ? "is incomplete" : "was not observed") + "; deleting " +
                         a.snapshot_id + " depends on it");
+    if (std::vector<std::string> twice = index_.ListedTwice(s); !twice.empty())
+      return refuse(SafetyRule::kIncompleteObservation,
+                    "the listing of scope " + s.ToString() + " holds " + twice.front() +
+                        " twice, so it cannot be trusted; deleting " + a.snapshot_id +
+                        " depends on it");
   }
   if (!snap)
     return refuse(SafetyRule::kNotCreatedByDrsnap,
@@ -302,7 +323,7 @@ DeleteVerdict DeleteGuard::Impl::CheckDelete(const DeleteRequest& a, const Snaps
   // ... and drsnap's tags on it.
   const naming::DrsnapTags tags =
       indexed ? naming::DrsnapTags{} : naming::FindDrsnapTags(snap->tags);
-  if (!(indexed ? indexed->drsnap_created : naming::IsDrsnapCreated(*snap, lin->stage, tags)))
+  if (!(indexed ? indexed->drsnap_created : naming::IsDrsnapCreated(*snap, *lin, tags, index_.inventory().observed_at)))
     return refuse(SafetyRule::kNotCreatedByDrsnap,
                   a.snapshot_id +
                       " does not carry drsnap's tags (drsnap:managed=true and a matching "
@@ -333,7 +354,7 @@ DeleteVerdict DeleteGuard::Impl::CheckDelete(const DeleteRequest& a, const Snaps
   auto in_flight_at = [&](const Scope& scope, std::string_view acct, NameStage stage) {
     for (const auto& e : index_.Lineages(scope, acct, lin->db_token, a.db_kind))
       if (e.lineage.recovery_point == point && e.lineage.stage == stage && IsInFlight(e.status) &&
-          e.OursFor(a.db_id))
+          e.OfDatabase(a.db_id))
         return e.snapshot;
     return static_cast<const Snapshot*>(nullptr);
   };
@@ -359,6 +380,13 @@ DeleteVerdict DeleteGuard::Impl::CheckDelete(const DeleteRequest& a, const Snaps
       }
       break;
     case NameStage::kVault: {
+      // S6: young copies stay, whatever retention says.
+      if (status != SnapshotStatus::kFailed &&
+          WithinMinRetention(p, *snap, index_.inventory().observed_at))
+        return refuse(SafetyRule::kMinRetention,
+                      a.snapshot_id + " is younger than min_retention " +
+                          FormatDuration(p.min_retention) + " of policy '" + p.name +
+                          "' (made " + FormatIso8601Seconds(snap->create_time) + ")");
       // S2: the newest available vault copy stays; S3: so does the base of
       // an in-flight (incremental) copy. The facts as indexed serve when
       // the snapshot judged is the indexed one (or says the same status);
@@ -368,14 +396,14 @@ DeleteVerdict DeleteGuard::Impl::CheckDelete(const DeleteRequest& a, const Snaps
       if (!as_indexed) {
         overlay.snapshot = fresh;
         overlay.lineage = *lin;
-        overlay.ours = db_tag && *db_tag == a.db_id;
+        overlay.ours = db_tag && *db_tag == a.db_id;  // and S5 held: its policy tag is a.policy
       }
       VaultFacts computed;
       const VaultFacts* facts = nullptr;
       if (as_indexed) {
-        if (!entries.empty()) facts = &CachedVaultFacts(entries, a.db_id);
+        if (!entries.empty()) facts = &CachedVaultFacts(entries, a.db_id, a.policy);
       } else {
-        computed = ComputeVaultFacts(entries, a.db_id, &overlay);
+        computed = ComputeVaultFacts(entries, a.db_id, a.policy, &overlay);
         facts = &computed;
       }
       if (!facts) break;

@@ -16,7 +16,10 @@
 //      (DeleteDependencies);
 //   S5 only a delete of a snapshot that belongs to the action's policy and
 //      database (tags drsnap:policy / drsnap:db, and the policy's source
-//      scope or source account) is allowed.
+//      scope or source account) is allowed;
+//   S6 never delete a vault copy (available or being made) younger than the
+//      policy's min_retention, counted from its own creation in the DR
+//      account (WithinMinRetention; "now" is the observation's time).
 //
 // A refusal names its rule (SafetyRule) and says why in one sentence;
 // callers branch on the rule, never on the text.
@@ -45,6 +48,7 @@ enum class SafetyRule : uint8_t {
   kInFlightDependency,     // S3
   kIncompleteObservation,  // S4
   kOtherPolicyOrDatabase,  // S5
+  kMinRetention,           // S6
 };
 const char* SafetyRuleName(SafetyRule rule);  // "S1" ... "S5"
 
@@ -84,6 +88,12 @@ class DeleteVerdict {
 //   vault                        its own target scope (retention, S2, S3).
 std::vector<Scope> DeleteDependencies(const config::Policy& policy, naming::NameStage stage,
                                       const Scope& where, bool failed);
+
+// S6: `vault_copy` (a vault-stage snapshot that is not failed) was made
+// less than policy.min_retention before `now`, by AWS's record of its
+// creation (Snapshot::create_time); a copy whose creation time is unknown
+// counts as just made.
+bool WithinMinRetention(const config::Policy& policy, const Snapshot& vault_copy, TimePoint now);
 
 // One delete as the guard judges it: the fields of a delete Action, by
 // reference (the planner checks each delete before it makes the Action).

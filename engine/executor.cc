@@ -379,8 +379,11 @@ class Run {
     std::vector<Scope> to_list;
     for (const Scope& s : readers)
       if (std::ranges::find(to_list, s) == to_list.end() && Stale(s, now)) to_list.push_back(s);
+    // (a) The snapshot itself is read afresh: from a listing of its scope
+    // made in this phase (when listing costs no more calls), else described.
     bool describe = false;
-    if (std::ranges::find(readers, a.scope) == readers.end() && Stale(a.scope, now)) {
+    const bool listed_now = view_.listed_at.contains(a.scope) && !Stale(a.scope, now);
+    if (!listed_now && std::ranges::find(to_list, a.scope) == to_list.end()) {
       if (list_for_fresh_.contains(a.scope))
         to_list.push_back(a.scope);
       else
@@ -446,15 +449,14 @@ class Run {
     Notify(i, false);
     Recheck check = RecheckFor(a);
     const Inventory& world = *check.view.world;
-    // (a): the snapshot as the view shows it (listed during this phase, or
-    // observed and not stale), else described now.
+    // (a): the snapshot as a listing made in this phase shows it, else
+    // described now; never the observation the plan was made from.
     std::optional<Snapshot> seen;
     const ScopeInventory* own = world.Find(a.scope);
     bool listed = check.view.listed_at.contains(a.scope) && own != nullptr && own->complete;
-    if (!check.describe && own != nullptr) {
+    if (!check.describe && listed) {
       if (const Snapshot* s = Find(*own, a.scope, a.db_kind, a.snapshot_id)) seen = *s;
-      if (!seen && listed)
-        return Finish(i, Outcome::kAlreadyDone, "already gone: " + a.snapshot_id);
+      if (!seen) return Finish(i, Outcome::kAlreadyDone, "already gone: " + a.snapshot_id);
     }
     if (!seen) {
       std::lock_guard l(mu_);
@@ -468,6 +470,17 @@ class Run {
       Error e = std::move(fresh).error();
       e.With("re-checking before delete").With(a.Describe());
       return Finish(i, Outcome::kFailed, "", std::move(e));
+    }
+    // The plan judged the snapshot in the state the observation showed: if
+    // AWS now says otherwise (a listing that was wrong, a change since), the
+    // delete waits for a plan made from the new state.
+    if (const ScopeInventory* planned_in = inventory_.Find(a.scope)) {
+      const Snapshot* planned = Find(*planned_in, a.scope, a.db_kind, a.snapshot_id);
+      if (planned != nullptr && planned->status != fresh->status)
+        return Finish(i, Outcome::kDeferred,
+                      "changed since it was planned: the observation showed " + a.snapshot_id +
+                          " " + SnapshotStatusName(planned->status) + ", AWS now says " +
+                          SnapshotStatusName(fresh->status) + "; the next plan decides");
     }
     DeleteVerdict verdict = check.view.check(a, *fresh);
     if (!verdict) {

@@ -44,16 +44,19 @@
 //     deletes a capture or hop only once its vault copies are available, so
 //     a drsnap run planning from an older view copies under the same
 //     deterministic names and meets "...AlreadyExists" (evidence, above).
-//   - (a) The snapshot itself comes from the same view when its own scope is
-//     current by the rules above. When that scope is stale but holds no
-//     readers (captures, hops), it is read afresh by whichever costs fewer
-//     calls: one DescribeSnapshot per snapshot to delete there, or one
-//     listing of the scope (ceil(records / 100) pages per snapshot kind).
-//     A snapshot that a listing made in this phase no longer shows is
-//     already gone.
+//   - (a) The snapshot itself is always read afresh, never taken from the
+//     observation the plan was made from (a listing may be wrong: a
+//     snapshot listed twice, a copy shown failed): by whichever costs fewer
+//     calls, one DescribeSnapshot per snapshot to delete in its scope, or
+//     one listing of the scope in this phase (ceil(records / 100) pages per
+//     snapshot kind), which then serves every later delete there. A
+//     snapshot that such a listing no longer shows is already gone. When
+//     AWS's state of it differs from the observation's, the delete waits
+//     for the next plan.
 // Cost: with a current view (an apply shorter than max_view_age, one
-// deployment for both sides) a delete costs its one call, nothing more
-// (docs/benchmarks.md: 1,000 databases, within 0.1% of the lower bound).
+// deployment for both sides) a delete costs its own call plus reading the
+// snapshot: one describe, or its share of one listing of its scope
+// (docs/benchmarks.md).
 // A listing that fails marks its scope incomplete in the view, and the guard
 // refuses every delete that depends on it (S4). ExecutorOptions::refresh,
 // when set, replaces all of this with one caller-made view taken before the

@@ -83,6 +83,7 @@ struct PerScope {
   std::unordered_map<std::string_view, std::unordered_set<Key, KeyHash>> tagged;
   // Shared-with-me captures: key account = the owner account.
   std::unordered_map<Key, Group, KeyHash> shared_captures;
+  std::vector<std::string> listed_twice;  // ids of Lineages() entries, sorted
 };
 // What indexing a run of one scope's snapshots found, before it joins
 // the scope's index (in the order of the runs: as if in one pass). Each
@@ -110,6 +111,7 @@ struct Part {
 
   // Indexes `snapshots` of `scope` (listed there) into this part.
   void Index(const Scope& scope, std::span<const Snapshot> snapshots);
+  TimePoint observed_at{};  // the inventory's: the points' "now"
   void IndexShared(const Snapshot& s);
   uint32_t GroupFor(std::unordered_map<Key, uint32_t, KeyHash>& ids, const Key& key, bool shared);
 };
@@ -146,8 +148,9 @@ bool ByPointAttemptId(const LineageEntry& a, const LineageEntry& b) {
 // Entries of `groups`, in the order they were indexed, into a slice per
 // group, each sorted by (recovery point, attempt, id); then points
 // `refs` at them. `grouped`: every group's entries came in one run.
+// Notes in `repeated` (when given) every id a group holds twice.
 void Arrange(std::span<LineageEntry> entries, std::unordered_map<Key, Group, KeyHash>& groups,
-             bool grouped, std::vector<GroupRef>& refs) {
+             bool grouped, std::vector<GroupRef>& refs, std::vector<std::string>* repeated) {
   if (entries.empty()) return;
   // Slices go in order of group id (of first appearance). The ids of one
   // scope are usually consecutive; they are not when the inventory lists a
@@ -178,6 +181,9 @@ void Arrange(std::span<LineageEntry> entries, std::unordered_map<Key, Group, Key
   for (auto& [k, g] : groups) {
     auto first = entries.begin() + g.begin, last = first + g.size;
     if (!std::is_sorted(first, last, ByPointAttemptId)) std::sort(first, last, ByPointAttemptId);
+    if (repeated)  // equal ids parse to equal (point, attempt): adjacent once sorted
+      for (auto it = first; it != last && it + 1 != last; ++it)
+        if (it->snapshot->id == (it + 1)->snapshot->id) repeated->push_back((it + 1)->snapshot->id);
     refs[g.id].first = entries.data() + g.begin;
     refs[g.id].size = g.size;
   }
@@ -219,7 +225,9 @@ void Part::IndexShared(const Snapshot& s) {
   if (!lin || lin->stage != naming::NameStage::kCapture) return;
   uint32_t id = GroupFor(shared_ids, Key{s.scope.account_id, lin->db_token, s.kind}, true);
   ++groups[id].size;
-  shared_entries.push_back(LineageEntry{&s, *lin, false, s.status, id, nullptr, nullptr});
+  LineageEntry e{&s, *lin, false, s.status, true, id, nullptr, nullptr};
+  e.point_trusted = naming::WhyPointUntrusted(s, *lin, observed_at).empty();
+  shared_entries.push_back(e);
 }
 
 void Part::Index(const Scope& scope, std::span<const Snapshot> snapshots) {
@@ -264,7 +272,7 @@ void Part::Index(const Scope& scope, std::span<const Snapshot> snapshots) {
       policy_tag = last_policy_tag;
     if (db_tag) last_db_tag = db_tag;
     if (policy_tag) last_policy_tag = policy_tag;
-    bool created = naming::IsDrsnapCreated(s, lin->stage, tags);
+    bool created = naming::IsDrsnapCreated(s, *lin, tags, observed_at);
     if (!have_group || !(group_key == key)) {
       group = GroupFor(lineage_ids, key, /*shared=*/false);
       group_key = key;
@@ -272,7 +280,7 @@ void Part::Index(const Scope& scope, std::span<const Snapshot> snapshots) {
       if (groups[group].size > 0) grouped = false;
     }
     ++groups[group].size;
-    out[count++] = LineageEntry{&s, *lin, created, s.status, group, db_tag, policy_tag};
+    out[count++] = LineageEntry{&s, *lin, created, s.status, true, group, db_tag, policy_tag};
     if (created && db_tag && !db_tag->empty() && policy_tag) {
       Key t{"", *db_tag, s.kind};
       if (!tagged_dbs || tagged_policy != *policy_tag) {
@@ -320,7 +328,10 @@ LineageIndex::LineageIndex(const Inventory& inventory, int threads, size_t snaps
       const size_t first = first_of(p);
       return all.subspan(first, std::min(all.size(), first + per_part) - first);
     };
-    for (size_t p = 0; p < n_parts; ++p) parts[p].out = ps.entries.data() + old_size + first_of(p);
+    for (size_t p = 0; p < n_parts; ++p) {
+      parts[p].out = ps.entries.data() + old_size + first_of(p);
+      parts[p].observed_at = inventory.observed_at;
+    }
     std::vector<std::exception_ptr> errors(n_parts);
     auto index_part = [&](size_t p) {
       try {
@@ -396,8 +407,12 @@ LineageIndex::LineageIndex(const Inventory& inventory, int threads, size_t snaps
       for (auto& ref : part.in_flight_sources) in_flight_sources.insert(std::move(ref));
     }
     ps.entries.resize(end);
-    Arrange(ps.entries, ps.lineages, grouped, group_refs);
-    Arrange(ps.shared_entries, ps.shared_captures, /*grouped=*/false, group_refs);
+    ps.listed_twice.clear();
+    Arrange(ps.entries, ps.lineages, grouped, group_refs, &ps.listed_twice);
+    Arrange(ps.shared_entries, ps.shared_captures, /*grouped=*/false, group_refs, nullptr);
+    std::sort(ps.listed_twice.begin(), ps.listed_twice.end());
+    ps.listed_twice.erase(std::unique(ps.listed_twice.begin(), ps.listed_twice.end()),
+                          ps.listed_twice.end());
     for (auto& [k, v] : ps.automated) {
       std::sort(v.begin(), v.end(), [](const Snapshot* a, const Snapshot* b) {
         if (a->recovery_point != b->recovery_point) return a->recovery_point < b->recovery_point;
@@ -476,6 +491,7 @@ std::vector<LineageIndex::SharedDatabase> LineageIndex::SharedDatabases(
   for (const auto& [key, group] : ps->shared_captures) {
     if (key.account != owner_account) continue;
     for (const LineageEntry& e : std::span(ps->shared_entries).subspan(group.begin, group.size)) {
+      if (!e.point_trusted) continue;
       const Snapshot& s = *e.snapshot;
       if (s.db_id.empty() || naming::DbToken(s.db_id) != key.name) continue;
       out.push_back(SharedDatabase{s.kind, s.db_id, s.engine});
@@ -488,6 +504,22 @@ std::vector<LineageIndex::SharedDatabase> LineageIndex::SharedDatabases(
                         }),
             out.end());
   return out;
+}
+
+std::vector<const LineageEntry*> LineageIndex::Untrusted(const Scope& scope) const {
+  std::vector<const LineageEntry*> out;
+  const PerScope* ps = state_->Get(scope);
+  if (!ps) return out;
+  for (const LineageEntry& e : ps->entries)
+    if (!e.drsnap_created) out.push_back(&e);
+  for (const LineageEntry& e : ps->shared_entries)
+    if (!e.point_trusted) out.push_back(&e);
+  return out;
+}
+
+std::vector<std::string> LineageIndex::ListedTwice(const Scope& scope) const {
+  const PerScope* ps = state_->Get(scope);
+  return ps ? ps->listed_twice : std::vector<std::string>{};
 }
 
 std::vector<std::pair<DbKind, std::string>> LineageIndex::TaggedDatabases(

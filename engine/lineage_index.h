@@ -22,11 +22,17 @@ namespace drsnap::engine {
 struct LineageEntry {
   const Snapshot* snapshot = nullptr;
   naming::LineageView lineage;  // views into snapshot->id
-  bool drsnap_created = false;  // naming::IsDrsnapCreated(*snapshot)
+  // naming::IsDrsnapCreated(*snapshot, observed_at): name, tags and point
+  // agree (Lineages() entries; false for SharedCaptures(), whose tags do
+  // not cross accounts).
+  bool drsnap_created = false;
   // snapshot->status, here too: the planner reads every entry's status, and
   // the entries are one compact array while the snapshots are spread over
   // the inventory's heap.
   SnapshotStatus status = SnapshotStatus::kOther;
+  // SharedCaptures() entries: naming::WhyPointUntrusted() found nothing
+  // (the point in the name is one AWS's facts allow). Others: true.
+  bool point_trusted = true;
   uint32_t group = 0;  // LineageIndex::GroupOf() (fits the padding)
   // The values of drsnap:db and drsnap:policy, when present: the snapshot's
   // own, or an equal value of a snapshot indexed just before it (one copy
@@ -34,8 +40,16 @@ struct LineageEntry {
   const std::string* db_tag = nullptr;
   const std::string* policy_tag = nullptr;
 
-  // drsnap made it, for database `db_id` (its drsnap:db tag says so).
-  bool OursFor(std::string_view db_id) const {
+  // drsnap made it (naming::IsDrsnapCreated), for database `db_id` under
+  // `policy` (its drsnap:db and drsnap:policy tags say so): the one test for
+  // adopting a snapshot (sharing, vaulting, counting it for retention).
+  bool OursFor(std::string_view db_id, std::string_view policy) const {
+    return OfDatabase(db_id) && policy_tag && *policy_tag == policy;
+  }
+  // drsnap made it for database `db_id`, under any policy: what S3 protects
+  // against (a copy in flight reads or builds on a snapshot whatever policy
+  // started it).
+  bool OfDatabase(std::string_view db_id) const {
     return drsnap_created && db_tag && *db_tag == db_id;
   }
 };
@@ -88,6 +102,18 @@ class LineageIndex {
   // (kind, db id) of drsnap-made snapshots in `scope` tagged with `policy`.
   std::vector<std::pair<DbKind, std::string>> TaggedDatabases(const Scope& scope,
                                                               std::string_view policy) const;
+
+  // Entries of `scope` that carry a drsnap name but are not to be trusted:
+  // Lineages() entries that are not drsnap_created, SharedCaptures()
+  // entries seen from `scope` whose point is not point_trusted. In index
+  // order. Callers report them (they are never adopted nor deleted).
+  std::vector<const LineageEntry*> Untrusted(const Scope& scope) const;
+
+  // The snapshot ids the listing of `scope` holds more than once (a listing
+  // that repeats a snapshot, or a scope listed twice): sorted, unique. A
+  // scope with any is not a consistent observation: nothing is deleted on
+  // its account (DeleteGuard, S4).
+  std::vector<std::string> ListedTwice(const Scope& scope) const;
 
   // Snapshots another account shared with `seen_from`'s account (type
   // shared, seen in `seen_from`'s region), owned by `owner_account`, whose

@@ -301,18 +301,62 @@ DrsnapTags FindDrsnapTags(const Tags& tags) {
   return out;
 }
 
-bool IsDrsnapCreated(const Snapshot& s, NameStage stage_in_name, const DrsnapTags& tags) {
-  if (s.type != SnapshotType::kManual) return false;
-  if (!(s.scope == s.seen_from) && !s.seen_from.account_id.empty()) return false;
-  if (tags.managed == nullptr || *tags.managed != "true" || tags.stage == nullptr) return false;
-  auto stage = ParseNameStage(*tags.stage);
-  return stage && *stage == stage_in_name;
+std::string WhyPointUntrusted(const Snapshot& s, const LineageView& lineage,
+                              TimePoint observed_at) {
+  const TimePoint point = lineage.recovery_point;
+  if (observed_at != TimePoint{} && point > observed_at + kClockSkew)
+    return "its recovery point " + FormatIso8601Seconds(point) + " is in the future (observed " +
+           FormatIso8601Seconds(observed_at) + ")";
+  if (s.create_time != TimePoint{} && s.create_time < point - kClockSkew)
+    return "AWS made it (" + FormatIso8601Seconds(s.create_time) +
+           ") before the recovery point in its name " + FormatIso8601Seconds(point);
+  if (s.recovery_point != TimePoint{} &&
+      (s.recovery_point < point - kClockSkew || s.recovery_point > point + kPointTolerance))
+    return "the recovery point in its name " + FormatIso8601Seconds(point) +
+           " is not AWS's record of it " + FormatIso8601Seconds(s.recovery_point);
+  return "";
 }
 
-bool IsDrsnapCreated(const Snapshot& s) {
+std::string WhyNotDrsnapCreated(const Snapshot& s, const LineageView& lineage,
+                                const DrsnapTags& tags, TimePoint observed_at) {
+  if (s.type != SnapshotType::kManual) return "it is not a manual snapshot";
+  if (!(s.scope == s.seen_from) && !s.seen_from.account_id.empty())
+    return "it is owned by another account";
+  auto missing = [](const char* tag) { return std::string("it has no ") + tag + " tag"; };
+  if (tags.managed == nullptr) return missing(kTagManaged);
+  if (*tags.managed != "true") return std::string(kTagManaged) + " is not 'true'";
+  if (tags.stage == nullptr) return missing(kTagStage);
+  if (ParseNameStage(*tags.stage) != lineage.stage)
+    return std::string(kTagStage) + " '" + *tags.stage + "' is not the name's stage '" +
+           NameStageName(lineage.stage) + "'";
+  if (tags.db == nullptr || tags.db->empty()) return missing(kTagDb);
+  if (!HasDbToken(*tags.db, lineage.db_token))
+    return std::string(kTagDb) + " '" + *tags.db + "' is not the name's database";
+  if (tags.recovery_point == nullptr) return missing(kTagRecoveryPoint);
+  auto point = ParseIso8601(*tags.recovery_point);
+  if (!point || NamePoint(*point) != lineage.recovery_point)
+    return std::string(kTagRecoveryPoint) + " '" + *tags.recovery_point +
+           "' is not the name's point " + FormatIso8601Seconds(lineage.recovery_point);
+  if (tags.source_account == nullptr) return missing(kTagSourceAccount);
+  const bool dr_side = lineage.stage == NameStage::kHop || lineage.stage == NameStage::kVault;
+  const std::string_view account = dr_side ? lineage.source_account : s.scope.account_id;
+  if (*tags.source_account != account)
+    return std::string(kTagSourceAccount) + " '" + *tags.source_account + "' is not " +
+           (dr_side ? "the name's account " : "its own account ") + std::string(account);
+  if (tags.policy == nullptr || tags.policy->empty()) return missing(kTagPolicy);
+  if (tags.source_arn == nullptr || tags.source_arn->empty()) return missing(kTagSourceArn);
+  return WhyPointUntrusted(s, lineage, observed_at);
+}
+
+bool IsDrsnapCreated(const Snapshot& s, const LineageView& lineage, const DrsnapTags& tags,
+                     TimePoint observed_at) {
+  return WhyNotDrsnapCreated(s, lineage, tags, observed_at).empty();
+}
+
+bool IsDrsnapCreated(const Snapshot& s, TimePoint observed_at) {
   if (s.type != SnapshotType::kManual || s.tags.empty()) return false;
   auto lineage = ParseNameView(s.id);
-  return lineage && IsDrsnapCreated(s, lineage->stage, FindDrsnapTags(s.tags));
+  return lineage && WhyNotDrsnapCreated(s, *lineage, FindDrsnapTags(s.tags), observed_at).empty();
 }
 
 }  // namespace drsnap::engine::naming

@@ -25,15 +25,33 @@
 //
 // Parsing goes right to left: [-rN], [-hop|-raw], 12-digit <ts>, then the rest.
 //
-// "Created by drsnap" (IsDrsnapCreated) — the rule every delete relies on:
-//   a snapshot is drsnap's iff it is a manual snapshot owned by the scope it
-//   was seen from (not automated, not shared), its identifier parses with
-//   ParseName(), AND it carries the tag drsnap:managed=true, AND its
-//   drsnap:stage tag agrees with the stage in the name. drsnap writes the tags
-//   itself in every account it creates snapshots in (the capture in the
-//   source account; hop and vault copies with the DR account's own
-//   credentials), so both halves are always present on what drsnap made; a
-//   name alone (e.g. someone else's look-alike) or a tag alone is not enough.
+// "Created by drsnap" (IsDrsnapCreated) — the one rule for deleting and for
+// adopting (sharing, vaulting, counting for retention) a snapshot: it is
+// drsnap's iff
+//   - it is a manual snapshot owned by the scope it was seen from (not
+//     automated, not shared), and its identifier parses with ParseName();
+//   - it carries all seven drsnap tags, coherent with the name and with
+//     each other: drsnap:managed=true; drsnap:stage the name's stage;
+//     drsnap:db an id whose DbToken() is the name's token;
+//     drsnap:recovery-point the name's point (to the minute);
+//     drsnap:source-account the name's account (hop, vault) or the
+//     snapshot's own account (capture, raw); drsnap:policy and
+//     drsnap:source-arn not empty;
+//   - its recovery point is one AWS's facts allow (WhyPointUntrusted): not
+//     in the future of the observation, not after AWS made the snapshot
+//     (SnapshotCreateTime), and AWS's own record of the point
+//     (Snapshot::recovery_point: OriginalSnapshotCreateTime, or a cluster
+//     snapshot's SnapshotCreateTime, which its copies keep) within
+//     [point - kClockSkew, point + kPointTolerance].
+// WhyNotDrsnapCreated() names what does not agree. A shared capture (no
+// tags cross accounts) is trusted by the point rule alone, with its owner,
+// name and DB id (LineageIndex::SharedCaptures). drsnap writes all the
+// tags itself in every account it creates snapshots in (the capture in the
+// source account; hop and vault copies with the DR account's own
+// credentials). Tags can be forged by whoever may tag in that account: this
+// rule keeps mistakes and look-alikes out; the boundary against an attacker
+// is IAM (docs/deploy.md). Which policy may adopt a snapshot is its
+// drsnap:policy tag (LineageEntry::OursFor).
 //
 // Thread safety: pure functions.
 #pragma once
@@ -129,10 +147,30 @@ struct DrsnapTags {
 };
 DrsnapTags FindDrsnapTags(const Tags& tags);
 
-// The rule above. `snapshot` is as observed (tags from TagList).
-bool IsDrsnapCreated(const Snapshot& snapshot);
-// Same, when the caller already parsed the name (stage_in_name) and found
-// the snapshot's drsnap tags (FindDrsnapTags(snapshot.tags)).
-bool IsDrsnapCreated(const Snapshot& snapshot, NameStage stage_in_name, const DrsnapTags& tags);
+// How far AWS's clock may be behind drsnap's when a name is made from
+// drsnap's clock (a `snapshot` capture): the point checks allow it.
+inline constexpr std::chrono::minutes kClockSkew{5};
+// How long after the point in its name AWS may have started a snapshot
+// drsnap created on schedule (`snapshot` captures are named when planned).
+inline constexpr std::chrono::hours kPointTolerance{1};
+
+// The point rule above, for a snapshot observed at `observed_at` ({}:
+// unknown, the future is not judged): "" when AWS's facts allow the point in
+// its name, else why not.
+std::string WhyPointUntrusted(const Snapshot& snapshot, const LineageView& lineage,
+                              TimePoint observed_at);
+
+// The rule above: "" when it holds, else what does not agree (one clause,
+// e.g. "it has no drsnap:recovery-point tag").
+std::string WhyNotDrsnapCreated(const Snapshot& snapshot, const LineageView& lineage,
+                                const DrsnapTags& tags, TimePoint observed_at);
+
+// The rule above. `snapshot` is as observed (tags from TagList) at
+// `observed_at` ({}: the future is not judged).
+bool IsDrsnapCreated(const Snapshot& snapshot, TimePoint observed_at = {});
+// Same, when the caller already parsed the name (ParseNameView(snapshot.id))
+// and found the snapshot's drsnap tags (FindDrsnapTags(snapshot.tags)).
+bool IsDrsnapCreated(const Snapshot& snapshot, const LineageView& lineage, const DrsnapTags& tags,
+                     TimePoint observed_at);
 
 }  // namespace drsnap::engine::naming

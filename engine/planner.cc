@@ -84,6 +84,11 @@ struct PolicyCtx {
   std::vector<TargetRef> targets;           // sorted by scope
   std::vector<std::string> share_accounts;  // sorted, unique
   std::string retention;                    // p->retention.ToString()
+  std::vector<Scope> scopes;                // PolicyScopes(*p), sorted
+
+  bool observes(const Scope& scope) const {
+    return std::binary_search(scopes.begin(), scopes.end(), scope);
+  }
 };
 
 // One database to plan, in plan order.
@@ -125,6 +130,7 @@ class DbPlanner {
   struct DbCtx {
     DbKind kind = DbKind::kInstance;
     SharedString id;
+    std::string_view policy;  // the policy planning it (its drsnap:policy tag)
     std::string token;
     const Database* live = nullptr;
     std::span<const LineageEntry> all_src_names;
@@ -138,7 +144,7 @@ class DbPlanner {
 
   // --- helpers ---------------------------------------------------------------
 
-  static bool Ours(const LineageEntry& e, const DbCtx& db) { return e.OursFor(db.id); }
+  static bool Ours(const LineageEntry& e, const DbCtx& db) { return e.OursFor(db.id, db.policy); }
 
   // One past the highest attempt any name at (ts, stage) uses; may exceed
   // naming::kMaxAttempt (PlanRetry gives up then).
@@ -286,6 +292,7 @@ class DbPlanner {
     DbCtx db;
     db.kind = kind;
     db.id = db_id;
+    db.policy = pc.p->name;
     const std::string& id = db.id;
     db.token = naming::DbToken(id);
     db.live = live;
@@ -322,7 +329,9 @@ class DbPlanner {
         for (const auto& e :
              index_->SharedCaptures(ts.hop_scope, pc.source.account_id, db.token, kind)) {
           const Snapshot& s = *e.snapshot;
-          if (s.scope == pc.source && s.db_id == db.id) ts.shared.push_back(&e);
+          // Its point must be one AWS's facts allow (naming.h): a forged
+          // point is reported (ReportUntrusted), never vaulted.
+          if (s.scope == pc.source && s.db_id == db.id && e.point_trusted) ts.shared.push_back(&e);
         }
       }
       db.targets.push_back(std::move(ts));
@@ -592,6 +601,18 @@ class DbPlanner {
         }
       }
       for (const auto& [point, src] : points) VaultPoint(pc, db, ts, point, src, hops_planned);
+      // AWS encrypts an unencrypted instance snapshot on copy (VaultPoint);
+      // not a cluster snapshot: say so once per database and target.
+      if (db.kind == DbKind::kCluster &&
+          std::ranges::any_of(points, [](const auto& p) {
+            return p.second.capture && !p.second.capture->encrypted;
+          }))
+        Find(Finding::Severity::kWarning, pc, db.id, ts.t->scope,
+             "cluster " + db.id.str() +
+                 " is unencrypted, and AWS cannot encrypt a DB cluster snapshot on copy: its "
+                 "vault copies in " + ts.t->scope.ToString() +
+                 " are unencrypted; to vault it encrypted, restore a snapshot into a cluster "
+                 "encrypted with a customer-managed key and protect that cluster instead");
     }
   }
 
@@ -612,6 +633,11 @@ class DbPlanner {
     const TargetRef& t = *ts.t;
     const Snapshot* capture = src.capture;
     const LineageEntry* hop = src.hop;
+    // Nothing is copied into a scope whose listing is not complete: a live
+    // copy there (under any attempt name) may be the one it does not show,
+    // and a second full copy would be made (the scope is reported once per
+    // policy).
+    if (!index_->Complete(t.scope)) return;
     if (const LineageEntry* v = LiveAt(ts.vaults, point)) {
       if (IsInFlight(v->status))
         Find(Finding::Severity::kInfo, pc, db.id, t.scope,
@@ -639,13 +665,19 @@ class DbPlanner {
       std::string reason = std::string(hop ? "hop copy " : "capture ") + from->id + " (" +
                            Iso(point) + ") has no vault copy in " + t.scope.ToString() +
                            "; copy it there";
-      if (from->encrypted) reason += ", re-encrypted with the DR key";
+      // Vault copies are encrypted with the DR key: an encrypted source is
+      // re-encrypted, an unencrypted instance snapshot encrypted
+      // (CopyDBSnapshot does that with KmsKeyId); AWS cannot encrypt a
+      // cluster snapshot on copy (reported by Vault()).
+      const bool encrypt = from->encrypted || db.kind == DbKind::kInstance;
+      if (encrypt)
+        reason += from->encrypted ? ", re-encrypted with the DR key" : ", encrypted with the DR key";
       if (attempt > 0) reason += " (attempt " + std::to_string(attempt + 1) + ")";
       Action a = NewAction(ActionKind::kCopySnapshot, Stage::kVault, pc, db, t.scope, name,
                            std::move(reason));
       a.source_arn = SnapshotArn(*from);
       if (from->scope.region != region) a.source_region = from->scope.region;
-      if (from->encrypted) a.kms_key_id = t.region->kms_key;
+      if (encrypt) a.kms_key_id = t.region->kms_key;
       a.option_group = OptionGroup(pc, db, ts);
       a.tags = BaseTags(pc, db, NameStage::kVault, point, SnapshotArn(capture ? *capture : *from));
       Emit(std::move(a));
@@ -676,6 +708,7 @@ class DbPlanner {
                "' has no hop_kms_key (a key it owns in " + pc.source.region + ")");
       return;
     }
+    if (!index_->Complete(ts.hop_scope)) return;  // as for the target scope above
     // Several regions of one account share a hop: decide once per point.
     if (!hops_planned.insert(ts.hop_scope.ToString() + "/" + Iso(point)).second) return;
     Retry hop_retry = PlanRetry(pc, db, ts.hop_scope, ts.all_hop_names, ts.hops, point,
@@ -757,7 +790,8 @@ class DbPlanner {
       if (points.empty()) continue;
       std::vector<bool> keep = RetentionKeeps(points, pc.p->retention, now_);
       for (size_t i = 0; i < entries.size(); ++i)
-        if (!keep[i]) Delete(pc, db, *entries[i], ts.t->retention_reason);
+        if (!keep[i] && !WithinMinRetention(*pc.p, *entries[i]->snapshot, inv_.observed_at))
+          Delete(pc, db, *entries[i], ts.t->retention_reason);
     }
   }
 
@@ -855,6 +889,7 @@ class Planner {
       findings_ = std::move(protection.findings);
       protection_ = &protection;
       for (const auto& p : cfg_.policies) PlanPolicy(p);
+      ReportUntrusted();
       std::vector<PlannedDatabase> keys;
       keys.reserve(items_.size());
       for (const DbItem& item : items_)
@@ -876,6 +911,49 @@ class Planner {
     findings_.push_back(Finding{sev, pc.p->name, db, scope, std::move(msg)});
   }
 
+  // --- snapshots drsnap does not trust ------------------------------------------
+
+  // Every snapshot with a drsnap name that is not drsnap's (naming.h's
+  // rule: a look-alike, a forged or stale tag, a point AWS's facts do not
+  // allow), once: under the policy its drsnap:policy tag names when that
+  // policy observes the scope, else the first policy that does (for a
+  // shared capture: that shares from its owner). It is never adopted nor
+  // deleted; a person decides what it is.
+  void ReportUntrusted() {
+    for (const ScopeInventory& si : inv_.scopes) {
+      for (const LineageEntry* e : index_->Untrusted(si.scope)) {
+        const Snapshot& s = *e->snapshot;
+        const bool shared = s.type == SnapshotType::kShared || !(s.scope == si.scope);
+        if (!reported_.insert(si.scope.ToString() + "/" + s.id.str()).second) continue;
+        const PolicyCtx* owner = nullptr;
+        for (const auto& pc : policies_) {
+          if (shared ? pc->source.account_id != s.scope.account_id ||
+                           pc->source.region != si.scope.region
+                     : !pc->observes(si.scope))
+            continue;
+          if (!owner || (e->policy_tag && *e->policy_tag == pc->p->name)) owner = pc.get();
+        }
+        if (!owner) continue;  // no policy looks there
+        // A point AWS's facts do not allow is an error (someone may be
+        // forging recovery points); a look-alike by its tags a warning.
+        const std::string point_why = naming::WhyPointUntrusted(s, e->lineage, inv_.observed_at);
+        const std::string why =
+            shared ? point_why
+                   : naming::WhyNotDrsnapCreated(s, e->lineage, naming::FindDrsnapTags(s.tags),
+                                                 inv_.observed_at);
+        if (why.empty()) continue;
+        Find(point_why.empty() ? Finding::Severity::kWarning : Finding::Severity::kError, *owner,
+             e->db_tag ? *e->db_tag : s.db_id, si.scope,
+             (shared ? "shared capture " + s.id.str() + " of " + s.scope.account_id
+                     : s.id.str()) +
+                 " is not drsnap's to " + (shared ? "vault" : "adopt or delete") + ": " + why +
+                 (shared ? "; a production account that shares such a snapshot may be "
+                           "compromised"
+                         : "; drsnap leaves it alone"));
+      }
+    }
+  }
+
   // --- policy ----------------------------------------------------------------
 
   void PlanPolicy(const config::Policy& p) {
@@ -885,6 +963,7 @@ class Planner {
     pc.retention = p.retention.ToString();
     pc.source = Scope{p.source_account_id, p.source_region};
     pc.src = index_->Find(pc.source);
+    pc.scopes = PolicyScopes(p);
     std::set<std::string> accounts;
     for (const auto& t : p.targets) {
       for (const auto& r : t.regions) {
@@ -899,7 +978,7 @@ class Planner {
     std::sort(pc.targets.begin(), pc.targets.end(),
               [](const TargetRef& a, const TargetRef& b) { return a.scope < b.scope; });
     pc.share_accounts.assign(accounts.begin(), accounts.end());
-    for (const Scope& s : PolicyScopes(p)) {
+    for (const Scope& s : pc.scopes) {
       const ScopeInventory* si = index_->Find(s);
       if (!si && s == pc.source) {
         // The vault side (Side::kVault) never observes the source account.
@@ -914,6 +993,11 @@ class Planner {
         Find(Finding::Severity::kError, pc, "", s,
              "scope " + s.ToString() + " is incomplete (" + si->error +
                  "); no deletes that depend on it");
+      } else if (std::vector<std::string> twice = index_->ListedTwice(s); !twice.empty()) {
+        Find(Finding::Severity::kError, pc, "", s,
+             "the listing of scope " + s.ToString() + " holds " + Join(twice) +
+                 " listed twice, so it cannot be trusted; no deletes that depend on it until "
+                 "a listing agrees with itself");
       }
     }
 
@@ -936,6 +1020,7 @@ class Planner {
   size_t next_protected_ = 0;                         // protection_->databases: the next to plan
   std::vector<Finding> findings_;                     // the policies' own
   std::vector<std::unique_ptr<PolicyCtx>> policies_;  // items_ point to them
+  std::set<std::string> reported_;                    // ReportUntrusted: scope/id
   std::vector<DbItem> items_;                         // the databases to plan, in plan order
 };
 

@@ -115,7 +115,7 @@ StatusReport ComputeStatus(const Inventory& inventory, const config::Config& con
       std::optional<TimePoint> newest_capture;
       std::vector<InFlightCopy> capture_flights;
       for (const auto& e : index.Lineages(source, "", token, kind)) {
-        if (!e.OursFor(db_id)) continue;
+        if (!e.OursFor(db_id, p.name)) continue;
         SnapshotStatus st = e.status;
         if (st == SnapshotStatus::kAvailable || IsInFlight(st))
           if (!newest_capture || e.lineage.recovery_point > *newest_capture)
@@ -130,7 +130,7 @@ StatusReport ComputeStatus(const Inventory& inventory, const config::Config& con
           for (const auto& e : index.SharedCaptures(Scope{account, p.source_region},
                                                     source.account_id, token, kind)) {
             if (e.snapshot->scope != source || e.snapshot->db_id != db_id ||
-                e.status != SnapshotStatus::kAvailable)
+                e.status != SnapshotStatus::kAvailable || !e.point_trusted)
               continue;
             auto [it, fresh] = newest_shared.emplace(account, e.lineage.recovery_point);
             if (!fresh) it->second = std::max(it->second, e.lineage.recovery_point);
@@ -166,7 +166,7 @@ StatusReport ComputeStatus(const Inventory& inventory, const config::Config& con
             if (!newest_failed || s.create_time >= newest_failed->create_time) newest_failed = &s;
           };
           for (const auto& e : index.Lineages(row.target, p.source_account_id, token, kind)) {
-            if (e.lineage.stage != NameStage::kVault || !e.OursFor(db_id)) continue;
+            if (e.lineage.stage != NameStage::kVault || !e.OursFor(db_id, p.name)) continue;
             SnapshotStatus st = e.status;
             if (st == SnapshotStatus::kFailed) note_failed(*e.snapshot);
             if (IsInFlight(st)) {
@@ -186,7 +186,7 @@ StatusReport ComputeStatus(const Inventory& inventory, const config::Config& con
           Scope hop_scope{t.account_id, p.source_region};
           if (!(hop_scope == row.target) && !(hop_scope == source)) {
             for (const auto& e : index.Lineages(hop_scope, p.source_account_id, token, kind)) {
-              if (e.lineage.stage != NameStage::kHop || !e.OursFor(db_id)) continue;
+              if (e.lineage.stage != NameStage::kHop || !e.OursFor(db_id, p.name)) continue;
               if (e.status == SnapshotStatus::kFailed) note_failed(*e.snapshot);
               if (!IsInFlight(e.status)) continue;
               copy_in_flight = true;
@@ -219,7 +219,7 @@ StatusReport ComputeStatus(const Inventory& inventory, const config::Config& con
           for (const Scope& s : {source, row.target, hop_scope})
             if (bad_scopes.count(s)) bad = s.ToString();
           row.last_verification =
-              verify::LastVerification(index, row.target, p.source_account_id, kind, db_id);
+              verify::LastVerification(index, row.target, p.source_account_id, kind, db_id, p.name);
           if (newest) {
             row.newest_point = newest->lineage.recovery_point;
             row.newest_snapshot_id = newest->snapshot->id;

@@ -48,11 +48,11 @@ std::string Took(seconds d) { return FormatDuration(d < seconds(0) ? seconds(0) 
 // The vault copies drsnap made of db_id in `target` (stage vault, its tags).
 std::vector<const Snapshot*> VaultCopies(const LineageIndex& index, const Scope& target,
                                          const std::string& source_account_id, DbKind kind,
-                                         const std::string& db_id) {
+                                         const std::string& db_id, const std::string& policy) {
   std::vector<const Snapshot*> out;
   for (const LineageEntry& e :
        index.Lineages(target, source_account_id, naming::DbToken(db_id), kind)) {
-    if (e.lineage.stage != naming::NameStage::kVault || !e.OursFor(db_id)) continue;
+    if (e.lineage.stage != naming::NameStage::kVault || !e.OursFor(db_id, policy)) continue;
     out.push_back(e.snapshot);
   }
   return out;
@@ -82,9 +82,9 @@ bool IsDrillDatabase(const Database& db) {
 
 std::optional<Verification> LastVerification(const LineageIndex& index, const Scope& target,
                                              const std::string& source_account_id, DbKind kind,
-                                             const std::string& db_id) {
+                                             const std::string& db_id, const std::string& policy) {
   std::optional<Verification> best;
-  for (const Snapshot* s : VaultCopies(index, target, source_account_id, kind, db_id)) {
+  for (const Snapshot* s : VaultCopies(index, target, source_account_id, kind, db_id, policy)) {
     auto v = VerificationOf(*s);
     if (v && (!best || v->at > best->at)) best = std::move(v);
   }
@@ -93,9 +93,9 @@ std::optional<Verification> LastVerification(const LineageIndex& index, const Sc
 
 std::optional<Verification> LastVerification(const Inventory& inventory, const Scope& target,
                                              const std::string& source_account_id, DbKind kind,
-                                             const std::string& db_id) {
+                                             const std::string& db_id, const std::string& policy) {
   LineageIndex index(inventory);
-  return LastVerification(index, target, source_account_id, kind, db_id);
+  return LastVerification(index, target, source_account_id, kind, db_id, policy);
 }
 
 std::string TagValue(std::string_view text) {
@@ -221,7 +221,7 @@ DrillPlan PlanDrills(const Inventory& inventory, const config::Config& config,
           st.db_id = db_id;
           st.source_account_id = p.source_account_id;
           st.target = target;
-          st.last = LastVerification(index, target, p.source_account_id, kind, db_id);
+          st.last = LastVerification(index, target, p.source_account_id, kind, db_id, p.name);
           if (si == nullptr || !si->complete) {
             st.phase = DrillPhase::kIncomplete;
             st.message = "target " + target.ToString() + " could not be listed" +
@@ -230,7 +230,7 @@ DrillPlan PlanDrills(const Inventory& inventory, const config::Config& config,
             continue;
           }
           std::vector<const Snapshot*> copies =
-              VaultCopies(index, target, p.source_account_id, kind, db_id);
+              VaultCopies(index, target, p.source_account_id, kind, db_id, p.name);
           auto snapshot_by_id = [&](const std::string& id) -> const Snapshot* {
             for (const Snapshot* s : copies)
               if (s->id == id) return s;

@@ -72,17 +72,18 @@ struct Verification {
 };
 
 // The newest recorded drill result of one database in one target scope: the
-// vault copies drsnap made there for it (by lineage and drsnap:db tag) whose
-// tags hold a result; nullopt when none does ("never"). A result disappears
-// when retention deletes the copy it is on.
+// vault copies drsnap made there for it under `policy` (by lineage and the
+// drsnap:db / drsnap:policy tags) whose tags hold a result; nullopt when none
+// does ("never"). A result disappears when retention deletes the copy it is
+// on.
 std::optional<Verification> LastVerification(const LineageIndex& index, const Scope& target,
                                              const std::string& source_account_id, DbKind kind,
-                                             const std::string& db_id);
+                                             const std::string& db_id, const std::string& policy);
 // Same, building the index (O(snapshots) per call: prefer the overload above
 // for many databases).
 std::optional<Verification> LastVerification(const Inventory& inventory, const Scope& target,
                                              const std::string& source_account_id, DbKind kind,
-                                             const std::string& db_id);
+                                             const std::string& db_id, const std::string& policy);
 
 // Sanitises text for an RDS tag value (letters, digits, spaces and _.:/=+-@,
 // at most 256 characters): other characters become spaces.

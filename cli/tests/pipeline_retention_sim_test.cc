@@ -162,6 +162,8 @@ const std::vector<Seed>& Seeds() {
 const std::string kTarget = SimTarget{}.Yaml();
 const char kRetention[] = "{hourly: 4, daily: 7, weekly: 4, monthly: 12, yearly: 2}";
 
+// min_retention is off: the test compares the vault with the reference GFS
+// set alone (min_retention's own tests are engine/tests/vault_integrity_test.cc).
 std::string PolicyFile() {
   return "version: 1\n" + PolicyAccounts({"prod", "vault"}) + R"(policies:
   daily:
@@ -173,6 +175,7 @@ std::string PolicyFile() {
     targets:
 )" + kTarget +
          "    retention: " + kRetention + R"(
+    min_retention: 0s
   twice-daily:
     databases: {names: [billing]}
     source: {account: prod, region: us-east-1, from: snapshot, keep_after_vaulted: 1d,
@@ -181,7 +184,7 @@ std::string PolicyFile() {
     rpo: 12h
     targets:
 )" + kTarget +
-         "    retention: " + kRetention + "\n";
+         "    retention: " + kRetention + "\n    min_retention: 0s\n";
 }
 
 // --- the reference GFS, from docs/configuration.md "retention (DR side)" -----

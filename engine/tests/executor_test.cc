@@ -409,7 +409,7 @@ struct RecheckWorld {
   }
 };
 
-TEST(ExecutorRecheckTest, CopyIssuedByThisApplyBlocksTheDeleteWithoutReadingAws) {
+TEST(ExecutorRecheckTest, CopyIssuedByThisApplyBlocksTheDeleteWithoutListingAgain) {
   RecheckWorld w;
   Inventory observed = See(w.cloud, kNow);
   Plan plan;
@@ -425,11 +425,13 @@ TEST(ExecutorRecheckTest, CopyIssuedByThisApplyBlocksTheDeleteWithoutReadingAws)
   EXPECT_NE(r.results[0].reason.find("drsnap-db1-victim-vault copies"), std::string::npos)
       << r.results[0].reason;
   EXPECT_TRUE(w.cloud.Find(kProd, w.victim.id).has_value());
-  // A fresh view (no time passed, nobody else at work): nothing read again.
+  // A fresh view (no time passed, nobody else at work): no scope listed
+  // again; the snapshot itself is read (one describe: cheaper than listing
+  // its scope for one delete).
   EXPECT_EQ(w.cloud.Calls("ListSnapshots"), lists);
-  EXPECT_EQ(w.cloud.Calls("DescribeSnapshot"), 0);
+  EXPECT_EQ(w.cloud.Calls("DescribeSnapshot"), 1);
   EXPECT_TRUE(r.recheck_listings.empty());
-  EXPECT_EQ(r.recheck_describes, 0);
+  EXPECT_EQ(r.recheck_describes, 1);
 }
 
 TEST(ExecutorRecheckTest, ForeignCopyIsFoundByListingAgainOnceTheViewIsOlderThanMaxAge) {
@@ -473,8 +475,10 @@ TEST(ExecutorRecheckTest, ScopesWrittenByOthersAreListedOnceBeforeTheDeletesThat
   EXPECT_EQ(r.results[0].outcome, Outcome::kDeferred) << r.results[0].reason;
   EXPECT_NE(r.results[0].reason.find("vault-side-copy"), std::string::npos);
   EXPECT_EQ(r.results[1].outcome, Outcome::kDone) << r.results[1].reason;
-  EXPECT_EQ(r.recheck_listings, std::vector<Scope>{kDr});  // once for both deletes
-  EXPECT_EQ(r.recheck_describes, 0);                       // kProd itself is not written by others
+  // kDr once for both deletes; kProd, the deletes' own scope, once too
+  // (one listing reads both snapshots for fewer calls than two describes).
+  EXPECT_EQ(r.recheck_listings, (std::vector<Scope>{kDr, kProd}));
+  EXPECT_EQ(r.recheck_describes, 0);
 }
 
 TEST(ExecutorRecheckTest, AlreadyExistsForACopyTheObservationDidNotShowListsItsScope) {
@@ -721,15 +725,16 @@ TEST_F(RunOnceRecheckTest, DeleteOfASnapshotAnotherProcessStartedCopyingIsHeldBa
   EXPECT_TRUE(cloud_->Find(res->action.scope, res->action.snapshot_id).has_value());
 }
 
-// The same without the foreign copy: the re-check costs no call at all.
-TEST_F(RunOnceRecheckTest, UndisturbedDeleteCostsOneCall) {
+// The same without the foreign copy: the re-check costs one read of the
+// snapshot itself, no listing.
+TEST_F(RunOnceRecheckTest, UndisturbedDeleteCostsItsCallAndOneRead) {
   ReconcileReport r;
   auto res = RunUntilDelete(
       Side::kAll, naming::NameStage::kHop, [](const Snapshot&) {}, &r);
   ASSERT_TRUE(res.has_value()) << "the pipeline never planned to delete a hop";
   EXPECT_EQ(res->outcome, Outcome::kDone) << res->reason;
   EXPECT_TRUE(r.apply.recheck_listings.empty());
-  EXPECT_EQ(r.apply.recheck_describes, 0);
+  EXPECT_EQ(r.apply.recheck_describes, 1);
   EXPECT_FALSE(cloud_->Find(res->action.scope, res->action.snapshot_id).has_value());
 }
 
@@ -776,6 +781,75 @@ TEST_F(RunOnceRecheckTest, VaultSideListsItsScopesBeforeDeletingAHop) {
   EXPECT_EQ(res->refused_by, SafetyRule::kInFlightDependency) << res->reason;
   EXPECT_EQ(r.apply.recheck_listings, std::vector<Scope>{kDr});
   EXPECT_TRUE(cloud_->Find(res->action.scope, res->action.snapshot_id).has_value());
+}
+
+}  // namespace
+}  // namespace drsnap::engine
+
+namespace drsnap::engine {
+namespace {
+
+// A listing that shows a good copy as failed must not get it deleted: the
+// re-check reads the snapshot itself, and a state that differs from the
+// one the plan judged waits for the next plan.
+TEST(ExecutorRecheckTest, ACopyAListingShowedFailedIsNotDeletedWhenAwsSaysAvailable) {
+  const Scope dr{"222222222222", "eu-west-1"};
+  const TimePoint now = *ParseIso8601("2026-11-25T12:00:00Z");
+  const TimePoint point = *ParseIso8601("2026-11-20T04:10:00Z");
+  FakeCloud cloud;
+  Snapshot copy;
+  copy.id = naming::VaultName("111111111111", "db1", point);
+  copy.scope = copy.seen_from = dr;
+  copy.db_id = "db1";
+  copy.type = SnapshotType::kManual;
+  copy.status = SnapshotStatus::kAvailable;
+  copy.create_time = point + std::chrono::hours(1);
+  copy.recovery_point = point;
+  copy.tags = {{naming::kTagManaged, "true"},
+               {naming::kTagPolicy, "orders"},
+               {naming::kTagDb, "db1"},
+               {naming::kTagRecoveryPoint, FormatIso8601Seconds(point)},
+               {naming::kTagStage, "vault"},
+               {naming::kTagSourceAccount, "111111111111"},
+               {naming::kTagSourceArn, "arn:aws:rds:us-east-1:111111111111:snapshot:x"}};
+  cloud.AddSnapshot(copy);
+  // The observation the plan was made from: the same copy, shown failed.
+  Inventory observed;
+  observed.observed_at = now;
+  ScopeInventory si;
+  si.scope = dr;
+  Snapshot wrong = *cloud.Find(dr, copy.id);
+  wrong.status = SnapshotStatus::kFailed;
+  si.snapshots.push_back(wrong);
+  observed.scopes.push_back(si);
+  auto cfg = config::ParseConfig(R"(
+accounts:
+  prod: {id: "111111111111"}
+  vault: {id: "222222222222"}
+policies:
+  orders:
+    databases: {names: ["db*"]}
+    source: {account: prod, region: us-east-1, from: automated}
+    rpo: 24h
+    min_retention: 0s
+    targets: [{account: vault, regions: {eu-west-1: {kms_key: "arn:aws:kms:eu-west-1:222222222222:key/dr"}}}]
+)",
+                                 "test.yaml");
+  ASSERT_TRUE(cfg) << cfg.error().ToString();
+  // The plan an observation like that makes: delete the "failed" copy.
+  Plan plan = MakePlan(observed, *cfg, now);
+  ASSERT_EQ(plan.actions.size(), 1u);
+  ASSERT_EQ(plan.actions[0].kind, ActionKind::kDeleteSnapshot);
+  ExecutorOptions ex;
+  ex.clock = std::make_shared<FakeClock>(now);
+  ex.delete_guard = [&](std::shared_ptr<const Inventory> world) -> DeleteCheck {
+    auto guard = std::make_shared<const DeleteGuard>(*world, *cfg);
+    return [world, guard](const Action& a, const Snapshot& fresh) { return guard->Check(a, &fresh); };
+  };
+  ApplyReport r = Apply(cloud, plan, observed, ex);
+  EXPECT_EQ(r.results[0].outcome, Outcome::kDeferred) << r.results[0].reason;
+  EXPECT_TRUE(cloud.Find(dr, copy.id).has_value());
+  EXPECT_EQ(r.recheck_describes, 1);
 }
 
 }  // namespace

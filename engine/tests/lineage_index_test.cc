@@ -52,7 +52,7 @@ TEST(LineageIndexTest, AnyListingOrderGivesTheSameGroupsAndTaggedDatabases) {
         ASSERT_EQ(group.size(), 10u) << db << " in " << scope.ToString() << ", round " << round;
         for (size_t i = 0; i < group.size(); ++i) {
           EXPECT_EQ(group[i].lineage.recovery_point, t0 + days(static_cast<int>(i)));
-          EXPECT_TRUE(group[i].OursFor(db));
+          EXPECT_TRUE(group[i].OursFor(db, db == "billing" ? "billing" : "orders"));
           EXPECT_EQ(group[i].snapshot->db_id, db);
           // Every entry finds its own group again, in its own scope only.
           auto again = index.GroupOf(group[i], scope, DbKind::kInstance);

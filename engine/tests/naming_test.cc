@@ -1,7 +1,9 @@
 #include "engine/naming.h"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <functional>
 #include <random>
 #include <set>
 
@@ -9,6 +11,8 @@
 
 namespace drsnap::engine::naming {
 namespace {
+
+using ::testing::HasSubstr;
 
 TimePoint T(const char* iso) { return *ParseIso8601(iso); }
 
@@ -188,12 +192,21 @@ TEST(NamingTest, PropertyRandomIdsRoundTrip) {
   }
 }
 
+// A snapshot named `id` with the seven tags drsnap writes, but the stage
+// tag `stage`.
 Snapshot Managed(const std::string& id, const std::string& stage) {
   Snapshot s;
   s.id = id;
   s.type = SnapshotType::kManual;
   s.scope = s.seen_from = Scope{"111111111111", "us-east-1"};
-  s.tags = {{kTagManaged, "true"}, {kTagStage, stage}};
+  s.tags = {{kTagManaged, "true"}, {kTagStage, stage}, {kTagPolicy, "orders"}, {kTagDb, "db"}};
+  if (auto lin = ParseName(id)) {
+    s.tags[kTagRecoveryPoint] = FormatIso8601Seconds(lin->recovery_point);
+    s.tags[kTagSourceAccount] = lin->source_account.empty() ? "111111111111" : lin->source_account;
+    s.create_time = lin->recovery_point + std::chrono::minutes(3);
+    s.recovery_point = lin->recovery_point;
+  }
+  s.tags[kTagSourceArn] = "arn:aws:rds:us-east-1:111111111111:snapshot:rds:db-2026-11-23-04-10";
   return s;
 }
 
@@ -222,6 +235,66 @@ TEST(NamingTest, CreatedByDrsnapNeedsNameAndTags) {
   s = Managed("drsnap-db-202611230410", "capture");
   s.seen_from = Scope{"222222222222", "us-east-1"};
   EXPECT_FALSE(IsDrsnapCreated(s));
+}
+
+// Every clause of the rule: the seven tags coherent with the name and each
+// other, and a point AWS's facts allow.
+TEST(NamingTest, CreatedByDrsnapNeedsEveryTagCoherent) {
+  const std::string capture = "drsnap-db-202611230410";
+  const std::string vault = "drsnap-111111111111-db-202611230410";
+  ASSERT_TRUE(IsDrsnapCreated(Managed(capture, "capture")));
+  ASSERT_TRUE(IsDrsnapCreated(Managed(vault, "vault")));
+  struct Case {
+    const char* what;
+    std::string id;
+    const char* stage;
+    std::function<void(Snapshot&)> change;
+    const char* why;  // in WhyNotDrsnapCreated
+  };
+  const Case cases[] = {
+      {"no policy tag", capture, "capture", [](Snapshot& s) { s.tags.erase(kTagPolicy); },
+       kTagPolicy},
+      {"empty policy tag", capture, "capture", [](Snapshot& s) { s.tags[kTagPolicy] = ""; },
+       kTagPolicy},
+      {"no db tag", capture, "capture", [](Snapshot& s) { s.tags.erase(kTagDb); }, kTagDb},
+      {"db tag of another database", capture, "capture",
+       [](Snapshot& s) { s.tags[kTagDb] = "other"; }, kTagDb},
+      {"no recovery point tag", capture, "capture",
+       [](Snapshot& s) { s.tags.erase(kTagRecoveryPoint); }, kTagRecoveryPoint},
+      {"recovery point tag disagrees", capture, "capture",
+       [](Snapshot& s) { s.tags[kTagRecoveryPoint] = "2026-11-22T04:10:00Z"; },
+       kTagRecoveryPoint},
+      {"no source account", vault, "vault", [](Snapshot& s) { s.tags.erase(kTagSourceAccount); },
+       kTagSourceAccount},
+      {"source account not the name's", vault, "vault",
+       [](Snapshot& s) { s.tags[kTagSourceAccount] = "999999999999"; }, kTagSourceAccount},
+      {"capture's source account not its own", capture, "capture",
+       [](Snapshot& s) { s.tags[kTagSourceAccount] = "999999999999"; }, kTagSourceAccount},
+      {"no source arn", capture, "capture", [](Snapshot& s) { s.tags.erase(kTagSourceArn); },
+       kTagSourceArn},
+      {"made before its point", capture, "capture",
+       [](Snapshot& s) { s.create_time = s.recovery_point - std::chrono::hours(1); },
+       "before the recovery point"},
+      {"AWS's original time disagrees", vault, "vault",
+       [](Snapshot& s) { s.recovery_point += std::chrono::hours(30); }, "not AWS's record"},
+  };
+  for (const auto& c : cases) {
+    Snapshot s = Managed(c.id, c.stage);
+    c.change(s);
+    EXPECT_FALSE(IsDrsnapCreated(s)) << c.what;
+    auto lin = ParseNameView(s.id);
+    ASSERT_TRUE(lin);
+    EXPECT_THAT(WhyNotDrsnapCreated(s, *lin, FindDrsnapTags(s.tags), {}), HasSubstr(c.why))
+        << c.what;
+  }
+  // A point after the observation: in the future.
+  Snapshot s = Managed(capture, "capture");
+  EXPECT_TRUE(IsDrsnapCreated(s, T("2026-11-23T05:00:00Z")));
+  EXPECT_FALSE(IsDrsnapCreated(s, T("2026-11-23T04:00:00Z")));
+  // A clock a few minutes apart is not a forgery.
+  s.create_time = T("2026-11-23T04:08:00Z");
+  s.recovery_point = T("2026-11-23T04:09:00Z");
+  EXPECT_TRUE(IsDrsnapCreated(s, T("2026-11-23T04:07:00Z")));
 }
 
 TEST(NamingTest, TimestampRoundTrip) {

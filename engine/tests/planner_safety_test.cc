@@ -322,6 +322,7 @@ policies:
     source: {account: prod, region: us-east-1, from: automated}
     rpo: 24h
     retention: {}
+    min_retention: 0s
     targets: [{account: vault, regions: {eu-west-1: {kms_key: alias/dr}}, hop_kms_key: alias/hop}]
   other:
     databases: {names: ["x*"]}
@@ -749,6 +750,11 @@ TEST(SafetyS1Test, IndexAgreesWithIsDrsnapCreated) {
         if (*managed) s.tags[naming::kTagManaged] = managed;
         s.tags[naming::kTagStage] = stage;
         s.tags[naming::kTagDb] = "db";
+        s.tags[naming::kTagPolicy] = "orders";
+        s.tags[naming::kTagRecoveryPoint] = "2026-11-25T04:10:00Z";
+        s.tags[naming::kTagSourceAccount] =
+            std::string(id).starts_with("drsnap-111111111111") ? kProd : kVault;
+        s.tags[naming::kTagSourceArn] = "arn:aws:rds:us-east-1:111111111111:snapshot:x";
         s.tags["aaa"] = "x";
         s.tags["zzz"] = "y";
         w.Add(s);
@@ -759,7 +765,8 @@ TEST(SafetyS1Test, IndexAgreesWithIsDrsnapCreated) {
   int checked = 0, created = 0;
   for (const char* acct : {"", "111111111111"}) {
     for (const auto& e : index.Lineages(Scope{kVault, kDrRegion}, acct, "db", DbKind::kInstance)) {
-      EXPECT_EQ(e.drsnap_created, naming::IsDrsnapCreated(*e.snapshot)) << e.snapshot->id;
+      EXPECT_EQ(e.drsnap_created, naming::IsDrsnapCreated(*e.snapshot, index.inventory().observed_at))
+          << e.snapshot->id;
       ++checked;
       created += e.drsnap_created;
     }

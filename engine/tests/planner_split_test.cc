@@ -214,7 +214,7 @@ TEST(SplitVaultSideTest, SharedAndOwnedViewsOfOneCaptureStayApart) {
   LineageIndex index(w.inv);
   auto owned = index.Lineages(kSource, "", "orders-db", DbKind::kInstance);
   ASSERT_EQ(owned.size(), 1u);
-  EXPECT_TRUE(owned[0].OursFor("orders-db"));
+  EXPECT_TRUE(owned[0].OursFor("orders-db", "orders"));
   EXPECT_EQ(owned[0].snapshot->seen_from, kSource);
   EXPECT_TRUE(index.Lineages(kVaultSrc, "", "orders-db", DbKind::kInstance).empty());
   auto shared = index.SharedCaptures(kVaultSrc, kProd, "orders-db", DbKind::kInstance);

@@ -44,6 +44,7 @@ policies:
                      R"(
       share_key: arn:aws:kms:us-east-1:111111111111:key/share
     rpo: )" + rpo + R"(
+    min_retention: 0s
     retention: )" + retention +
                      R"(
     targets:
@@ -113,8 +114,13 @@ Tags ManagedTags(const std::string& id, const std::string& policy, const std::st
   auto lin = naming::ParseName(id);
   Tags t{{naming::kTagManaged, "true"}, {naming::kTagPolicy, policy}, {naming::kTagDb, db}};
   if (lin) {
+    // All seven, as drsnap writes them (naming.h): captures and raws live in
+    // the source account kProd; hops and vault copies name it.
     t[naming::kTagStage] = naming::NameStageName(lin->stage);
     t[naming::kTagRecoveryPoint] = FormatIso8601Seconds(lin->recovery_point);
+    t[naming::kTagSourceAccount] = lin->source_account.empty() ? kProd : lin->source_account;
+    t[naming::kTagSourceArn] = "arn:aws:rds:us-east-1:111111111111:snapshot:" +
+                               naming::CaptureName(db, lin->recovery_point);
   }
   return t;
 }

@@ -30,7 +30,8 @@ TimePoint T(std::string_view iso);
 config::Config MustConfig(std::string_view yaml);
 // One policy 'orders' protecting names "orders*" in prod/us-east-1, from
 // `source` ("automated"|"snapshot"), rpo, targets vault/eu-west-1 (+ the
-// extra yaml appended under the policy, e.g. retention).
+// extra yaml appended under the policy, e.g. retention). min_retention is
+// off (0s), so that retention alone decides: its own tests set it.
 config::Config StandardConfig(const std::string& source = "automated",
                               const std::string& rpo = "24h",
                               const std::string& retention = "{daily: 7}",

@@ -361,14 +361,14 @@ TEST(LastVerificationTest, TheNewestResultOfOurCopies) {
   Snapshot& c = w.Vault("orders-eu", T("2026-11-25T04:10:00Z"));
   c.tags[kTagVerifiedAt] = "2026-11-25T10:00:00Z";
   c.tags[kTagVerifyResult] = "ok";
-  auto v = LastVerification(w.inv, kTarget, kProd, DbKind::kInstance, "orders");
+  auto v = LastVerification(w.inv, kTarget, kProd, DbKind::kInstance, "orders", "orders");
   ASSERT_TRUE(v.has_value());
   EXPECT_EQ(v->at, T("2026-11-24T10:00:00Z"));
   EXPECT_FALSE(v->ok);
   EXPECT_EQ(v->snapshot_id, b.id);
   EXPECT_THAT(v->detail, HasSubstr("incompatible-restore"));
-  EXPECT_FALSE(LastVerification(w.inv, kTarget, kProd, DbKind::kCluster, "orders"));
-  EXPECT_FALSE(LastVerification(w.inv, kTarget2, kProd, DbKind::kInstance, "orders"));
+  EXPECT_FALSE(LastVerification(w.inv, kTarget, kProd, DbKind::kCluster, "orders", "orders"));
+  EXPECT_FALSE(LastVerification(w.inv, kTarget2, kProd, DbKind::kInstance, "orders", "orders"));
 }
 
 // ------------------------------------------------------------------ apply over FakeCloud

@@ -76,7 +76,9 @@ engine::Snapshot VaultCopy(TimePoint point) {
             {engine::naming::kTagPolicy, "orders"},
             {engine::naming::kTagDb, "orders"},
             {engine::naming::kTagStage, "vault"},
-            {engine::naming::kTagRecoveryPoint, FormatIso8601Seconds(point)}};
+            {engine::naming::kTagRecoveryPoint, FormatIso8601Seconds(point)},
+            {engine::naming::kTagSourceAccount, "111111111111"},
+            {engine::naming::kTagSourceArn, s.source_arn}};
   return s;
 }
 
