@@ -15,10 +15,12 @@ checked against SPECS below:
   - a statement with no spec, or a spec with no statement, is a failure.
 
 Around the statements, properties that hold for any statement a later change
-might add (deletes need drsnap's tags, grants only for AWS resources, the
-tags at creation are exactly the ones drsnap writes: engine/naming.h), and
-the wiring (runtime, dead-letter queue, alarm, schedule, forwarding, the
-guard attached, the keys retained when the stack goes).
+might add (deletes and shares need drsnap's tags, each role keeps to its own
+stages, KMS only through RDS and grants only for AWS resources, the vault
+side's tag keys are exactly the ones drsnap writes: engine/naming.h and
+engine/verify.h), and the wiring (runtime, dead-letter queue, alarm,
+schedule, forwarding, the guard attached, the role names the SCPs in
+docs/deploy.md rely on, the keys retained when the stack goes).
 
 Run with Debian's python3 (python3-yaml) from deploy/. Exits non-zero with
 one line per violated property. `--explain` prints every statement's spec.
@@ -68,6 +70,8 @@ def render(x):
     """A template value as comparable text: !Sub strings as written,
     !Ref X as "{Ref X}", !GetAtt X.Y as "{GetAtt X.Y}"; booleans as
     "true"/"false"."""
+    if x is None:
+        return None
     if isinstance(x, bool):
         return "true" if x else "false"
     if isinstance(x, dict) and len(x) == 1:
@@ -139,10 +143,11 @@ def tagged(kind, stages):
     return {(SE, f"{key}/{MANAGED}"): ["true"], (SE, f"{key}/{STAGE}"): stages}
 
 
-def tags_at_creation(stages):
-    return {(SE, f"aws:RequestTag/{MANAGED}"): ["true"],
-            (SE, f"aws:RequestTag/{STAGE}"): stages,
-            (ALL_KEYS, "aws:TagKeys"): SNAPSHOT_TAGS}
+def tags_at_creation(stages, only_drsnaps=True):
+    out = {(SE, f"aws:RequestTag/{MANAGED}"): ["true"], (SE, f"aws:RequestTag/{STAGE}"): stages}
+    if only_drsnaps:
+        out[(ALL_KEYS, "aws:TagKeys")] = SNAPSHOT_TAGS
+    return out
 
 
 def via_rds(region="${AWS::Region}"):
@@ -206,9 +211,10 @@ SOURCE = {
     "FunctionRole/TagNewCaptures": Spec(
         "Allow", ["rds:AddTagsToResource"],
         [rds("snapshot", "drsnap-*"), rds("cluster-snapshot", "drsnap-*")],
-        conditions=tags_at_creation(SOURCE_STAGES),
-        why="the source function writes drsnap's seven tags (and no others) on drsnap-* "
-            "snapshots, with drsnap:managed=true and drsnap:stage capture or raw only"),
+        conditions=tags_at_creation(SOURCE_STAGES, only_drsnaps=False),
+        why="the source function tags drsnap-* snapshots only with drsnap:managed=true and "
+            "drsnap:stage capture or raw (other keys are not limited: RDS may add the "
+            "database's own tags to a snapshot it creates)"),
     "FunctionRole/ShareCaptures": Spec(
         "Allow", ["rds:ModifyDBSnapshotAttribute"], [rds("snapshot", "drsnap-*")],
         conditions=tagged("snapshot", ["capture"]),
@@ -493,7 +499,7 @@ def _has(conds, op, key, allowed):
     return have is not None and set(have) <= set(allowed)
 
 
-def check_invariants(path, t, role_stages):
+def check_invariants(path, t, role_stages, exact_tag_keys):
     """Properties every Allow of the function role must have, whatever its
     Sid: a later statement cannot widen what the specs narrow."""
     out = []
@@ -545,8 +551,8 @@ def check_invariants(path, t, role_stages):
             if have is not None and set(have) <= set(want) and have != want:
                 out.append(f"{path}: {label} allows only the tag keys {have}: drsnap writes "
                            f"{want} (engine/naming.h, engine/verify.h)")
-        if "rds:AddTagsToResource" in actions and snapshot_res and at_creation and \
-                conds.get((ALL_KEYS, "aws:TagKeys")) != SNAPSHOT_TAGS:
+        if exact_tag_keys and "rds:AddTagsToResource" in actions and snapshot_res and \
+                at_creation and conds.get((ALL_KEYS, "aws:TagKeys")) != SNAPSHOT_TAGS:
             out.append(f"{path}: {label} must limit aws:TagKeys to drsnap's tags {SNAPSHOT_TAGS}")
         if "kms:CreateGrant" in actions or "kms:*" in actions:
             if not label.endswith("/AccountAdministration") and not _has(
@@ -603,7 +609,7 @@ def check_source(t, path="source.yaml"):
     failures = []
     check_function(path, t, failures)
     failures += check_specs(path, t, SOURCE)
-    failures += check_invariants(path, t, SOURCE_STAGES)
+    failures += check_invariants(path, t, SOURCE_STAGES, exact_tag_keys=False)
     s = t["Resources"]
     if not any(r["Type"] == "AWS::Events::Rule" and
                any("DrEventBusArn" in str(tg.get("Arn")) for tg in r["Properties"].get("Targets", []))
@@ -627,7 +633,9 @@ def check_vault(t, path="vault.yaml"):
     failures = []
     check_function(path, t, failures)
     failures += check_specs(path, t, VAULT)
-    failures += check_invariants(path, t, VAULT_STAGES)
+    # D's copies carry no tags but drsnap's (tags do not cross accounts, and
+    # drsnap never sets CopyTags): exactly those keys.
+    failures += check_invariants(path, t, VAULT_STAGES, exact_tag_keys=True)
     v = t["Resources"]
     if not any(r["Type"] == "AWS::Events::EventBusPolicy" for r in v.values()):
         failures.append(f"{path}: the event bus accepts no source account")
@@ -696,6 +704,7 @@ def explain():
         for label, spec in specs.items():
             conds = "; ".join(f"{op} {key} {vals}" for (op, key), vals in spec.conditions.items())
             print(f"  {label}: {spec.effect} {', '.join(spec.actions)}"
+                  + (f" on {', '.join(spec.resources)}" if spec.resources else "")
                   + (f" to {spec.principal}" if spec.principal else "")
                   + (f" when {conds}" if conds else "") + f"\n      {spec.why}")
 
