@@ -15,6 +15,7 @@ const std::vector<FlagSpec> kFlags = {
     {"concurrency", true, "N", "actions in flight at once (default 8)"},
     {"output", true, "text|json", "final report format (default text)"},
     SideFlag(),
+    ClockUrlFlag(),
 };
 
 }  // namespace
@@ -30,8 +31,8 @@ int RunApplyCommand(CommandContext& ctx) {
                    "Every action is idempotent: interrupting apply and running it again is\n"
                    "safe. On a terminal it shows progress; otherwise it logs one line per\n"
                    "action. SIGINT/SIGTERM finish what is in flight and stop.\n"
-                   "Exit status: 0 all actions done or deferred, 1 some failed or a scope\n"
-                   "could not be listed, 2 bad usage or config.",
+                   "Exit status: 0 all actions done or deferred, 1 some failed, a scope\n"
+                   "could not be listed or an error finding stands, 2 bad usage or config.",
                    kFlags,
                    "  drsnap apply --config drsnap.yaml\n"
                    "  drsnap apply --dry-run\n"
@@ -109,7 +110,7 @@ int RunApplyCommand(CommandContext& ctx) {
       std::fputs(ApplySummary(report).c_str(), ctx.out);
     }
   }
-  return report.ok() ? 0 : 1;
+  return ApplyExitCode(report);
 }
 
 DRSNAP_REGISTER_COMMAND("apply", "one reconcile: observe, plan, apply (with --dry-run)",

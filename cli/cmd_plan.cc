@@ -11,6 +11,7 @@ const std::vector<FlagSpec> kFlags = {
     {"output", true, "table|json", "output format (default table)"},
     {"db", true, "ID", "only actions for this database id"},
     SideFlag(),
+    ClockUrlFlag(),
 };
 
 }  // namespace
@@ -23,7 +24,9 @@ int RunPlanCommand(CommandContext& ctx) {
         FormatHelp("plan", "[--config FILE] [--output table|json] [--db ID]",
                    "Observes every account and region the policy names (read-only calls) and\n"
                    "prints the actions `drsnap apply` would take, each with its reason, plus\n"
-                   "findings: work in flight, waiting, or held back by a safety rule.",
+                   "findings: work in flight, waiting, or held back by a safety rule.\n"
+                   "Exit status: 0 every scope observed and no error finding, 1 a scope\n"
+                   "could not be listed or an error finding stands, 2 bad usage or config.",
                    kFlags,
                    "  drsnap plan --config drsnap.yaml\n"
                    "  drsnap plan --output json | jq '.actions[] | .reason'\n")
@@ -49,7 +52,7 @@ int RunPlanCommand(CommandContext& ctx) {
   } else {
     std::fputs(PlanTable(plan, inv).c_str(), ctx.out);
   }
-  return 0;
+  return PlanExitCode(plan, inv);
 }
 
 DRSNAP_REGISTER_COMMAND("plan", "show what apply would do, and why (read-only)", RunPlanCommand);

@@ -15,6 +15,7 @@ const std::vector<FlagSpec> kFlags = {
     {"concurrency", true, "N", "actions in flight at once (default 8)"},
     {"max-runs", true, "N", "exit after N reconciles (default: run until stopped)"},
     SideFlag(),
+    ClockUrlFlag(),
 };
 
 }  // namespace

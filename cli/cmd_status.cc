@@ -14,6 +14,7 @@ const std::vector<FlagSpec> kFlags = {
     {"output", true, "table|json|prometheus|html",
      "output format (default table); html is one self-contained page"},
     SideFlag(),
+    ClockUrlFlag(),
 };
 
 }  // namespace

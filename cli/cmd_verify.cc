@@ -28,6 +28,7 @@ const std::vector<FlagSpec> kFlags = {
     {"interval", true, "DURATION", "how often to look at a running restore (default 30s)"},
     {"dry-run", false, "", "show what would be done; restore, tag and delete nothing"},
     {"output", true, "table|json", "report format (default table)"},
+    ClockUrlFlag(),
 };
 
 std::string Key(const std::string& policy, engine::DbKind kind, const std::string& db,
@@ -113,6 +114,7 @@ int RunVerifyCommand(CommandContext& ctx) {
   }
   if (auto st = ApplyLogFlags(*flags); !st) return Usage(ctx, "verify", st.error().message);
   FillDefaults(ctx);
+  if (auto st = ApplyClockFlag(ctx, *flags); !st) return Failure(ctx, "verify", st.error());
   auto cfg = LoadConfigFromFlags(*flags, *ctx.env);
   if (!cfg) return Failure(ctx, "verify", cfg.error());
 

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "aws/rate_limiter.h"
+#include "cli/remote_clock.h"
 #include "cloud/aws_cloud.h"
 #include "cloud/decorators.h"
 
@@ -155,6 +156,23 @@ Status ApplyLogFlags(const ParsedFlags& flags) {
   return OkStatus();
 }
 
+FlagSpec ClockUrlFlag() {
+  return {"clock-url", true, "URL",
+          "reconcile clock from a drsnap-sim (e.g. http://127.0.0.1:4566/_sim/time), to rehearse "
+          "on virtual time; default $DRSNAP_CLOCK_URL, else the wall clock"};
+}
+
+Status ApplyClockFlag(CommandContext& ctx, const ParsedFlags& flags) {
+  std::optional<std::string> url = flags.Get("clock-url");
+  if (!url) url = ctx.env->GetNonEmpty("DRSNAP_CLOCK_URL");
+  if (!url) return OkStatus();
+  RemoteClockOptions o;
+  o.url = *url;
+  o.allow_remote = ctx.env->Get("DRSNAP_CLOCK_URL_ALLOW_REMOTE").value_or("") == "true";
+  DRSNAP_ASSIGN_OR_RETURN(ctx.clock, MakeRemoteClock(std::move(o)));
+  return OkStatus();
+}
+
 std::string ConfigPath(const ParsedFlags& flags, const Environment& env) {
   if (auto v = flags.Get("config")) return *v;
   if (auto v = env.GetNonEmpty("DRSNAP_CONFIG")) return *v;
@@ -230,6 +248,7 @@ namespace drsnap::cli {
 Result<std::unique_ptr<engine::Reconciler>> MakeReconciler(CommandContext& ctx,
                                                            const ParsedFlags& flags) {
   FillDefaults(ctx);
+  DRSNAP_RETURN_IF_ERROR(ApplyClockFlag(ctx, flags));
   DRSNAP_ASSIGN_OR_RETURN(auto cfg, LoadConfigFromFlags(flags, *ctx.env));
   DRSNAP_ASSIGN_OR_RETURN(auto cloud, ctx.make_cloud(cfg));
   return std::make_unique<engine::Reconciler>(std::move(cloud), std::move(cfg), ctx.clock);

@@ -105,6 +105,16 @@ FlagSpec SideFlag();
 // --side, else $DRSNAP_SIDE, else all. Usage error for anything else.
 Result<engine::Side> SideFromFlags(const ParsedFlags& flags, const Environment& env);
 
+// The --clock-url flag (plan, apply, run, status, verify): take the
+// reconcile clock from a drsnap-sim (cli/remote_clock.h) to rehearse a
+// pipeline on the simulator's virtual time.
+FlagSpec ClockUrlFlag();
+// --clock-url, else $DRSNAP_CLOCK_URL: replaces ctx.clock with the rehearsal
+// clock; neither set: ctx.clock is left alone. A URL that is not loopback is
+// refused unless $DRSNAP_CLOCK_URL_ALLOW_REMOTE is "true".
+// REQUIRES: FillDefaults(ctx) ran.
+Status ApplyClockFlag(CommandContext& ctx, const ParsedFlags& flags);
+
 // Loads the config named by the flags.
 Result<config::Config> LoadConfigFromFlags(const ParsedFlags& flags, const Environment& env);
 

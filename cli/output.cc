@@ -107,9 +107,33 @@ std::string Table(const std::vector<std::vector<std::string>>& rows) {
   return out;
 }
 
+int ErrorFindings(const engine::Plan& plan) {
+  return static_cast<int>(std::ranges::count_if(plan.findings, [](const engine::Finding& f) {
+    return f.severity == engine::Finding::Severity::kError;
+  }));
+}
+
+int IncompleteScopes(const engine::Inventory& inventory) {
+  return static_cast<int>(
+      std::ranges::count_if(inventory.scopes, [](const auto& s) { return !s.complete; }));
+}
+
+int PlanExitCode(const engine::Plan& plan, const engine::Inventory& inventory) {
+  return IncompleteScopes(inventory) > 0 || ErrorFindings(plan) > 0 ? 1 : 0;
+}
+
 std::string PlanTable(const engine::Plan& plan, const engine::Inventory& inventory) {
   std::string out;
-  if (plan.actions.empty()) {
+  const int blind = IncompleteScopes(inventory);
+  const int errors = ErrorFindings(plan);
+  if (plan.actions.empty() && blind > 0) {
+    out += "No actions, but the plan is incomplete: " + std::to_string(blind) + " of " +
+           std::to_string(inventory.scopes.size()) +
+           " scopes could not be observed (below); nothing that depends on them is known.\n";
+  } else if (plan.actions.empty() && errors > 0) {
+    out += "No actions, but " + std::to_string(errors) +
+           " error finding(s) below need attention.\n";
+  } else if (plan.actions.empty()) {
     out += "No changes: every protected database is where the policy wants it.\n";
   } else {
     std::vector<std::vector<std::string>> rows{
@@ -167,6 +191,9 @@ nlohmann::json PlanJson(const engine::Plan& plan, const engine::Inventory& inven
                            {"error", s.error},
                            {"databases", s.databases.size()},
                            {"snapshots", s.snapshots.size()}});
+  j["incomplete_scopes"] = IncompleteScopes(inventory);
+  j["error_findings"] = ErrorFindings(plan);
+  j["exit_code"] = PlanExitCode(plan, inventory);
   return j;
 }
 
@@ -206,6 +233,10 @@ std::string ApplySummary(const engine::ReconcileReport& report) {
   return out;
 }
 
+int ApplyExitCode(const engine::ReconcileReport& report) {
+  return report.ok() && ErrorFindings(report.plan) == 0 ? 0 : 1;
+}
+
 nlohmann::json ApplyJson(const engine::ReconcileReport& report) {
   nlohmann::json j;
   j["started"] = FormatIso8601Seconds(report.started);
@@ -222,6 +253,8 @@ nlohmann::json ApplyJson(const engine::ReconcileReport& report) {
   j["deadline_reached"] = report.apply.deadline_reached;
   j["stopped"] = report.apply.stopped;
   j["ok"] = report.ok();
+  j["error_findings"] = ErrorFindings(report.plan);
+  j["exit_code"] = ApplyExitCode(report);
   return j;
 }
 

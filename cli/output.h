@@ -20,6 +20,16 @@ namespace drsnap::cli {
 // Left-aligned columns separated by two spaces; the last column is not padded.
 std::string Table(const std::vector<std::vector<std::string>>& rows);
 
+// Exit codes monitoring can trust (README, "Exit codes"): 1 whenever a scope
+// could not be observed or the plan has an error finding (plan), or also an
+// action failed (apply); else 0.
+int ErrorFindings(const engine::Plan& plan);
+int IncompleteScopes(const engine::Inventory& inventory);
+int PlanExitCode(const engine::Plan& plan, const engine::Inventory& inventory);
+int ApplyExitCode(const engine::ReconcileReport& report);
+
+// The plan as a table. Never "No changes" when a scope could not be observed
+// or an error finding stands.
 std::string PlanTable(const engine::Plan& plan, const engine::Inventory& inventory);
 nlohmann::json PlanJson(const engine::Plan& plan, const engine::Inventory& inventory);
 

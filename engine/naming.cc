@@ -332,6 +332,10 @@ std::string WhyNotDrsnapCreated(const Snapshot& s, const LineageView& lineage,
   if (tags.db == nullptr || tags.db->empty()) return missing(kTagDb);
   if (!HasDbToken(*tags.db, lineage.db_token))
     return std::string(kTagDb) + " '" + *tags.db + "' is not the name's database";
+  // AWS's own record of the database it was taken of (copies keep it).
+  if (!s.db_id.empty() && !AsciiEqualsIgnoreCase(s.db_id, *tags.db))
+    return std::string(kTagDb) + " '" + *tags.db + "' is not the database AWS says it is of ('" +
+           s.db_id + "')";
   if (tags.recovery_point == nullptr) return missing(kTagRecoveryPoint);
   auto point = ParseIso8601(*tags.recovery_point);
   if (!point || NamePoint(*point) != lineage.recovery_point)

@@ -32,7 +32,9 @@
 //     automated, not shared), and its identifier parses with ParseName();
 //   - it carries all seven drsnap tags, coherent with the name and with
 //     each other: drsnap:managed=true; drsnap:stage the name's stage;
-//     drsnap:db an id whose DbToken() is the name's token;
+//     drsnap:db an id whose DbToken() is the name's token, and the database
+//     AWS says the snapshot is of (DBInstanceIdentifier /
+//     DBClusterIdentifier, when listed);
 //     drsnap:recovery-point the name's point (to the minute);
 //     drsnap:source-account the name's account (hop, vault) or the
 //     snapshot's own account (capture, raw); drsnap:policy and

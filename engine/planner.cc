@@ -11,6 +11,7 @@
 #include "core/arn.h"
 #include "core/strings.h"
 #include "core/time_util.h"
+#include "engine/anomaly.h"
 #include "engine/delete_guard.h"
 #include "engine/lineage_index.h"
 #include "engine/naming.h"
@@ -177,6 +178,31 @@ class DbPlanner {
           e->status == SnapshotStatus::kFailed &&
           (!r.failed || e->lineage.attempt > r.failed->lineage.attempt))
         r.failed = e;
+    // The name of the highest attempt, when it is not ours: a look-alike, or
+    // drsnap's own copy whose name AWS's facts contradict (naming::
+    // WhyNotDrsnapCreated; e.g. drsnap's clock is far from AWS's). It used
+    // up an attempt number without giving a usable copy, so the next attempt
+    // waits as after a failure: without this, every reconcile would make one
+    // more snapshot under the next number, until the account's quota.
+    const LineageEntry* blocker = nullptr;
+    if (r.attempt > 0)
+      for (const auto& e : names)
+        if (e.lineage.recovery_point == point && e.lineage.stage == stage &&
+            e.lineage.attempt == r.attempt - 1 && std::ranges::find(ours, &e) == ours.end())
+          blocker = &e;
+    if (blocker && r.attempt <= naming::kMaxAttempt &&
+        (!r.failed || r.failed->lineage.attempt < blocker->lineage.attempt)) {
+      const Snapshot& b = *blocker->snapshot;
+      TimePoint not_before = b.create_time + RetryBackoff(blocker->lineage.attempt);
+      if (now_ < not_before) {
+        r.allowed = false;
+        Find(Finding::Severity::kError, pc, db.id, scope,
+             what + " of " + Iso(point) + ": " + b.id +
+                 " holds the name but is not a copy drsnap can use; attempt " +
+                 std::to_string(r.attempt + 1) + " not before " + Iso(not_before));
+        return r;
+      }
+    }
     if (!r.failed && r.attempt <= naming::kMaxAttempt) return r;
     std::string failed_text;
     if (r.failed) {
@@ -528,6 +554,7 @@ class DbPlanner {
   // --- share -------------------------------------------------------------------
 
   void Share(const PolicyCtx& pc, DbCtx& db) {
+    ReportSharedBeyondTargets(pc, db);
     if (pc.share_accounts.empty()) return;
     for (const LineageEntry* c : db.captures) {
       const Snapshot& s = *c->snapshot;
@@ -564,6 +591,34 @@ class DbPlanner {
                                acc + ", which must vault it in " + reg);
       a.share_with = missing;
       Emit(std::move(a));
+    }
+  }
+
+  // A capture is a full copy of the database: shared with an account that
+  // is not one of the policy's DR accounts, or public, it is readable by
+  // whoever holds that account. IAM cannot limit the accounts a snapshot is
+  // shared with (docs/deploy.md gives the SCP); this finding is the check.
+  void ReportSharedBeyondTargets(const PolicyCtx& pc, const DbCtx& db) {
+    for (const LineageEntry* c : db.captures) {
+      const Snapshot& s = *c->snapshot;
+      if (!s.shared_with) continue;
+      std::vector<std::string> beyond;
+      bool is_public = false;
+      for (const auto& account : *s.shared_with) {
+        if (AsciiEqualsIgnoreCase(account, "all")) {
+          is_public = true;
+        } else if (std::ranges::find(pc.share_accounts, account) == pc.share_accounts.end()) {
+          beyond.push_back(account);
+        }
+      }
+      if (!is_public && beyond.empty()) continue;
+      std::string who = is_public ? std::string("every AWS account (public)") : "";
+      if (!beyond.empty())
+        who += (who.empty() ? "" : " and ") + Join(beyond) + " (not a DR account of the policy)";
+      Find(Finding::Severity::kError, pc, db.id, s.scope,
+           "capture " + s.id + " is shared with " + who +
+               "; remove the share (aws rds modify-db-snapshot-attribute --attribute-name restore "
+               "--values-to-remove ...) and find out who added it");
     }
   }
 
@@ -774,7 +829,44 @@ class DbPlanner {
            "'); it is deleted and the step retried under the next attempt name";
   }
 
+  // The evidence FindAnomalies judges: every point of this database drsnap
+  // trusts, from captures (AWS's creation time of each) and vault copies.
+  static std::vector<PointEvidence> Evidence(const DbCtx& db, TimePoint* cleared) {
+    std::vector<PointEvidence> out;
+    auto add = [&](const LineageEntry& e, bool capture) {
+      const Snapshot& s = *e.snapshot;
+      if (s.status != SnapshotStatus::kAvailable) return;
+      out.push_back({e.lineage.recovery_point, capture ? s.create_time : TimePoint{}, s.engine,
+                     s.kind == DbKind::kInstance ? s.allocated_gb : 0, s.id.str()});
+    };
+    for (const LineageEntry* c : db.captures) add(*c, true);
+    for (const auto& ts : db.targets) {
+      for (const LineageEntry* c : ts.shared) add(*c, true);
+      for (const LineageEntry* v : ts.vaults) {
+        add(*v, false);
+        if (auto it = v->snapshot->tags.find(std::string(kTagAnomalyCleared));
+            it != v->snapshot->tags.end())
+          if (auto t = ParseIso8601(it->second)) *cleared = std::max(*cleared, *t);
+      }
+    }
+    return out;
+  }
+
   void ExpireVaults(const PolicyCtx& pc, DbCtx& db) {
+    bool any_vault = false;
+    for (const auto& ts : db.targets) any_vault = any_vault || !ts.vaults.empty();
+    if (!any_vault) return;
+    TimePoint cleared{};
+    std::vector<Anomaly> anomalies = FindAnomalies(Evidence(db, &cleared), pc.p->rpo, cleared);
+    if (!anomalies.empty()) {
+      std::vector<std::string> what;
+      for (const auto& a : anomalies) what.push_back(a.what);
+      Find(Finding::Severity::kError, pc, db.id, db.targets.front().t->scope,
+           "vault retention of " + std::string(db.id.str()) + " is frozen: " + Join(what, "; ") +
+               ". Nothing is deleted from the vault until a person checks these snapshots and runs "
+               "`drsnap clear-anomaly --db " + std::string(db.id.str()) + "` (docs/configuration.md)");
+      return;
+    }
     std::vector<RetentionPoint> points;
     std::vector<const LineageEntry*> entries;
     for (auto& ts : db.targets) {

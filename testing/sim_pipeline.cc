@@ -153,6 +153,9 @@ std::unique_ptr<engine::Reconciler> SimPipeline::NewReconciler() const {
 std::vector<std::string> SimPipeline::ProcessEnv() const {
   std::vector<std::string> vars = AwsProfileEnv(dir);
   vars.push_back("DRSNAP_CONFIG=" + policy_path);
+  // The child plans on the simulator's virtual clock, as the in-process
+  // reconciler does (cli/remote_clock.h).
+  vars.push_back("DRSNAP_CLOCK_URL=" + server->endpoint() + "/_sim/time");
   return vars;
 }
 

@@ -121,7 +121,8 @@ struct SimPipeline {
   std::vector<engine::ReconcileReport> RunUntilQuiet(int max_runs, Duration step);
   // A new Reconciler over `cloud` (each simulated function gets its own).
   std::unique_ptr<engine::Reconciler> NewReconciler() const;
-  // For a drsnap child process: AwsProfileEnv(dir) and DRSNAP_CONFIG.
+  // For a drsnap child process: AwsProfileEnv(dir), DRSNAP_CONFIG and
+  // DRSNAP_CLOCK_URL (the child plans on the simulator's virtual clock).
   std::vector<std::string> ProcessEnv() const;
 };
 

@@ -119,8 +119,8 @@ TEST_F(CommandsTest, BadFlagsAreOneSentenceAndExitTwo) {
   EXPECT_EQ(o.code, 2);
   EXPECT_EQ(
       o.err,
-      "drsnap plan: unknown flag '--outptu' (this command takes --output, --db, --side); see "
-      "--help\n");
+      "drsnap plan: unknown flag '--outptu' (this command takes --output, --db, --side, "
+      "--clock-url); see --help\n");
   o = Run(RunPlanCommand, {"--output", "yaml"});
   EXPECT_EQ(o.code, 2);
   EXPECT_EQ(o.err, "drsnap plan: --output 'yaml' is not table or json\n");
@@ -258,6 +258,53 @@ TEST_F(CommandsTest, StatusIsUnknownWhenTheSourceCannotBeListed) {
   EXPECT_EQ(o.code, 2);
   EXPECT_NE(o.out.find("drsnap_status_exit_code 2\n"), std::string::npos) << o.out;
   EXPECT_NE(o.out.find("drsnap_incomplete_scopes 1\n"), std::string::npos) << o.out;
+}
+
+// A plan that could not see a scope never says "No changes" and exits 1;
+// so does one with an error finding. Monitoring reads the exit code.
+TEST_F(CommandsTest, PlanIsNotQuietAboutWhatItCouldNotSee) {
+  Error down = Error::Transient("ConnectionRefused", "connection refused");
+  cloud_->FailListing(kProd, down);
+  cloud_->FailListing(Scope{"222222222222", "eu-west-1"}, down);
+  cloud_->FailListing(Scope{"222222222222", "us-east-1"}, down);
+  auto o = Run(RunPlanCommand, {});
+  EXPECT_EQ(o.code, 1) << o.out;
+  EXPECT_EQ(o.out.find("No changes"), std::string::npos) << o.out;
+  EXPECT_NE(o.out.find("the plan is incomplete: 3 of 3 scopes could not be observed"),
+            std::string::npos)
+      << o.out;
+  o = Run(RunPlanCommand, {"--output", "json"});
+  EXPECT_EQ(o.code, 1);
+  auto j = nlohmann::json::parse(o.out);
+  EXPECT_EQ(j["exit_code"], 1);
+  EXPECT_EQ(j["incomplete_scopes"], 3);
+  o = Run(RunApplyCommand, {});
+  EXPECT_EQ(o.code, 1) << o.out;
+}
+
+TEST_F(CommandsTest, PlanWithAnErrorFindingExitsOne) {
+  // A default-key database and no share key: nothing can be shared, an error.
+  engine::Database db;
+  db.id = "db2";
+  db.scope = kProd;
+  db.engine = "postgres";
+  db.status = "available";
+  db.encrypted = true;
+  db.kms_key_id = "arn:aws:kms:us-east-1:111111111111:alias/aws/rds";
+  cloud_->AddDatabase(db);
+  engine::Snapshot s;
+  s.id = "rds:db2-2026-11-23-04-10";
+  s.scope = kProd;
+  s.db_id = "db2";
+  s.type = engine::SnapshotType::kAutomated;
+  s.status = engine::SnapshotStatus::kAvailable;
+  s.encrypted = true;
+  s.kms_key_id = db.kms_key_id;
+  s.create_time = *ParseIso8601("2026-11-23T04:10:00Z");
+  cloud_->AddSnapshot(s);
+  auto o = Run(RunPlanCommand, {});
+  EXPECT_EQ(o.code, 1) << o.out;
+  EXPECT_NE(o.out.find("default RDS key"), std::string::npos) << o.out;
 }
 
 TEST(OutputTest, AgeIsCompact) {

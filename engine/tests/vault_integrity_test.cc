@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <string>
 
+#include "engine/anomaly.h"
 #include "engine/delete_guard.h"
 #include "engine/naming.h"
 #include "engine/planner.h"
@@ -282,6 +283,131 @@ TEST(VaultIntegrityTest, MinRetentionKeepsYoungCopiesWhateverRetentionSays) {
   DeleteVerdict v = CheckDeleteAllowed(w.inv, cfg, young);
   ASSERT_FALSE(v.allowed());
   EXPECT_EQ(v.rule(), SafetyRule::kMinRetention) << v.ToString();
+}
+}  // namespace
+}  // namespace drsnap::engine
+
+namespace drsnap::engine {
+namespace {
+
+using namespace testutil;
+
+// A snapshot of another database, named and tagged as a capture of a
+// protected one: AWS's record of the database it was taken of gives it away.
+TEST(VaultIntegrityTest, ASnapshotOfAnotherDatabaseTaggedAsACaptureIsNotAdopted) {
+  World w;
+  w.inv.observed_at = T("2026-12-07T12:00:00Z");
+  w.Db("orders-db");
+  Snapshot& c = w.Capture("orders-db", T("2026-12-07T04:10:00Z"), SnapshotStatus::kAvailable, {});
+  c.db_id = "empty-db";  // what AWS says it is of
+  Plan p = MakePlan(w.inv, StandardConfig(), T("2026-12-07T12:00:00Z"));
+  for (const auto& a : p.actions) {
+    EXPECT_NE(a.snapshot_id.str(), c.id.str()) << RenderPlan(p);
+    EXPECT_EQ(a.source_arn.find(c.id.str()), std::string::npos) << RenderPlan(p);
+  }
+  bool reported = false;
+  for (const auto& f : p.findings)
+    reported |= f.message.find(c.id.str()) != std::string::npos &&
+                f.message.find("empty-db") != std::string::npos;
+  EXPECT_TRUE(reported) << RenderPlan(p);
+}
+
+// A capture whose name AWS's record contradicts (a look-alike, or drsnap's
+// own when its clock is far from AWS's) holds the name of its point: the
+// next attempt waits as after a failure instead of one more snapshot per
+// reconcile until the quota is full.
+TEST(VaultIntegrityTest, AnUnusableNameAtThePointDelaysTheNextAttempt) {
+  const TimePoint now = T("2026-12-07T12:00:00Z");
+  const TimePoint day = T("2026-12-07T04:10:00Z");
+  World w;
+  w.inv.observed_at = now;
+  w.Db("orders-db");
+  w.Automated("orders-db", day);
+  Snapshot& c = w.Capture("orders-db", day, SnapshotStatus::kAvailable, {});
+  c.create_time = now - std::chrono::minutes(2);
+  c.recovery_point = day + std::chrono::hours(3);  // AWS's record is not the name's point
+  auto captures = [](const Plan& p) {
+    int n = 0;
+    for (const auto& a : p.actions) n += a.kind == ActionKind::kCopySnapshot && a.stage == Stage::kCapture;
+    return n;
+  };
+  Plan p = MakePlan(w.inv, StandardConfig(), now);
+  EXPECT_EQ(captures(p), 0) << RenderPlan(p);
+  bool explained = false;
+  for (const auto& f : p.findings)
+    explained |= f.message.find("not before") != std::string::npos &&
+                 f.message.find(c.id.str()) != std::string::npos;
+  EXPECT_TRUE(explained) << RenderPlan(p);
+  // After the backoff the next attempt goes ahead under its own name.
+  const TimePoint later = now + std::chrono::minutes(15);
+  w.inv.observed_at = later;
+  Plan after = MakePlan(w.inv, StandardConfig(), later);
+  ASSERT_EQ(captures(after), 1) << RenderPlan(after);
+  for (const auto& a : after.actions) {
+    if (a.stage == Stage::kCapture) {
+      EXPECT_NE(a.snapshot_id.str(), c.id.str());
+    }
+  }
+}
+
+// A capture shared beyond the policy's DR accounts, or made public, is an
+// error finding naming the account (IAM cannot stop the production account
+// from adding the share; the finding is the check).
+TEST(VaultIntegrityTest, ACaptureSharedBeyondTheDrAccountsIsReported) {
+  const TimePoint now = T("2026-12-07T12:00:00Z");
+  World w;
+  w.inv.observed_at = now;
+  w.Db("orders-db");
+  w.Db("orders-web");
+  Snapshot& leaked = w.Capture("orders-db", T("2026-12-07T04:10:00Z"), SnapshotStatus::kAvailable,
+                               {kVault, "999999999999"});
+  Snapshot& pub = w.Capture("orders-web", T("2026-12-07T04:10:00Z"), SnapshotStatus::kAvailable,
+                            {kVault, "all"});
+  Plan p = MakePlan(w.inv, StandardConfig(), now);
+  auto error_about = [&](const std::string& id, const std::string& needle) {
+    return std::ranges::any_of(p.findings, [&](const Finding& f) {
+      return f.severity == Finding::Severity::kError && f.message.find(id) != std::string::npos &&
+             f.message.find(needle) != std::string::npos;
+    });
+  };
+  EXPECT_TRUE(error_about(leaked.id.str(), "999999999999")) << RenderPlan(p);
+  EXPECT_TRUE(error_about(pub.id.str(), "public")) << RenderPlan(p);
+  // Shared with the DR account only: nothing to say.
+  World clean;
+  clean.inv.observed_at = now;
+  clean.Db("orders-db");
+  clean.Capture("orders-db", T("2026-12-07T04:10:00Z"));
+  Plan q = MakePlan(clean.inv, StandardConfig(), now);
+  for (const auto& f : q.findings) EXPECT_EQ(f.message.find("is shared with"), std::string::npos);
+}
+
+// A burst of points the production account could make honestly (real
+// snapshots of the real database, points AWS's times agree with) freezes
+// the database's vault retention with a finding, until a person's review is
+// recorded on the vault copies (drsnap clear-anomaly).
+TEST(VaultIntegrityTest, ABurstOfPointsFreezesVaultRetentionUntilCleared) {
+  World w = NewWorld();
+  w.Db("orders-db");
+  for (int i = 0; i < 20; ++i) w.Vault("orders-db", kDay - days(i));  // daily 3 + weekly 2 keep 5
+  Plan before = MakePlan(VaultSide(w.inv), Cfg(), kNow);
+  ASSERT_FALSE(Deletes(before).empty()) << RenderPlan(before);
+  for (int i = 1; i <= 7; ++i) {
+    TimePoint made = kNow - minutes(10 * i);
+    Snapshot& c = w.Capture("orders-db", naming::NamePoint(made));
+    c.create_time = c.recovery_point = made;
+    SharedView(w, c);
+  }
+  Plan frozen = MakePlan(VaultSide(w.inv), Cfg(), kNow);
+  EXPECT_TRUE(Deletes(frozen).empty()) << RenderPlan(frozen);
+  EXPECT_TRUE(Mentions(frozen, "is frozen")) << RenderPlan(frozen);
+  EXPECT_TRUE(Mentions(frozen, "drsnap clear-anomaly --db orders-db")) << RenderPlan(frozen);
+  // A person reviewed it: the tag on a vault copy in the DR account.
+  for (auto& s : w.At(kVault, kDrRegion).snapshots)
+    if (naming::ParseNameView(s.id) && s.recovery_point == kDay)
+      s.tags[std::string(kTagAnomalyCleared)] = "2026-12-07T11:59:00Z";
+  Plan cleared = MakePlan(VaultSide(w.inv), Cfg(), kNow);
+  EXPECT_FALSE(Deletes(cleared).empty()) << RenderPlan(cleared);
+  EXPECT_FALSE(Mentions(cleared, "is frozen")) << RenderPlan(cleared);
 }
 
 }  // namespace

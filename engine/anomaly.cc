@@ -1,0 +1,87 @@
+#include "engine/anomaly.h"
+
+#include <algorithm>
+#include <map>
+
+#include "core/time_util.h"
+
+namespace drsnap::engine {
+
+using std::chrono::hours;
+
+std::vector<Anomaly> FindAnomalies(std::vector<PointEvidence> evidence, Duration rpo,
+                                   TimePoint cleared) {
+  std::vector<Anomaly> out;
+  // One entry per point: the first capture time seen and the known facts.
+  std::map<TimePoint, PointEvidence> points;
+  for (auto& e : evidence) {
+    if (e.point <= cleared) continue;
+    auto [it, fresh] = points.emplace(e.point, e);
+    if (fresh) continue;
+    PointEvidence& p = it->second;
+    if (e.captured_at != TimePoint{} &&
+        (p.captured_at == TimePoint{} || e.captured_at < p.captured_at)) {
+      p.captured_at = e.captured_at;
+      p.snapshot_id = e.snapshot_id;
+    }
+    if (p.engine.empty()) p.engine = e.engine;
+    if (p.allocated_gb == 0) p.allocated_gb = e.allocated_gb;
+  }
+  if (points.empty()) return out;
+  std::vector<const PointEvidence*> sorted;
+  for (const auto& [t, p] : points) sorted.push_back(&p);
+
+  // Burst: a sliding 24-hour window over the points.
+  const int64_t per_day =
+      rpo.count() > 0 ? static_cast<int64_t>(Duration(hours(24)) / rpo) : int64_t{1};
+  const int64_t allowed = std::max<int64_t>(per_day, 1) + kBurstSlack;
+  for (size_t first = 0, last = 0; last < sorted.size(); ++last) {
+    while (sorted[last]->point - sorted[first]->point >= hours(24)) ++first;
+    if (static_cast<int64_t>(last - first + 1) > allowed) {
+      out.push_back({std::to_string(last - first + 1) + " recovery points between " +
+                         FormatIso8601Seconds(sorted[first]->point) + " and " +
+                         FormatIso8601Seconds(sorted[last]->point) + " (the RPO " +
+                         FormatDuration(std::chrono::duration_cast<std::chrono::seconds>(rpo)) +
+                         " allows " + std::to_string(allowed) + " in a day); the newest is " +
+                         sorted[last]->snapshot_id,
+                     sorted[first]->point});
+      break;
+    }
+  }
+  for (size_t i = 1; i < sorted.size(); ++i) {
+    const PointEvidence& a = *sorted[i - 1];
+    const PointEvidence& b = *sorted[i];
+    if (!a.engine.empty() && !b.engine.empty() && a.engine != b.engine) {
+      out.push_back({"the engine changed from " + a.engine + " (" + a.snapshot_id + ") to " +
+                         b.engine + " (" + b.snapshot_id + ")",
+                     b.point});
+    }
+    if (a.allocated_gb > 0 && b.allocated_gb > 0 && b.allocated_gb < a.allocated_gb) {
+      out.push_back({"the allocated storage shrank from " + std::to_string(a.allocated_gb) +
+                         " GB (" + a.snapshot_id + ") to " + std::to_string(b.allocated_gb) +
+                         " GB (" + b.snapshot_id + "); RDS cannot shrink a database's storage",
+                     b.point});
+    }
+  }
+  // Out of order: an older point captured well after a newer one.
+  for (size_t i = 0; i < sorted.size(); ++i) {
+    const PointEvidence& older = *sorted[i];
+    if (older.captured_at == TimePoint{}) continue;
+    for (size_t j = i + 1; j < sorted.size(); ++j) {
+      const PointEvidence& newer = *sorted[j];
+      if (newer.captured_at == TimePoint{} || newer.point - older.point <= hours(24)) continue;
+      if (older.captured_at - newer.captured_at > hours(24)) {
+        out.push_back({"recovery point " + FormatIso8601Seconds(older.point) + " (" +
+                           older.snapshot_id + ") was captured at " +
+                           FormatIso8601Seconds(older.captured_at) + ", after the newer point " +
+                           FormatIso8601Seconds(newer.point) + " (" + newer.snapshot_id + ")",
+                       older.point});
+        i = sorted.size();  // one finding of this kind is enough
+        break;
+      }
+    }
+  }
+  return out;
+}
+
+}  // namespace drsnap::engine
