@@ -147,7 +147,9 @@ std::string SimPolicy::Yaml() const {
                     "    rpo: " +
                     rpo + "\n    targets:\n";
   for (const auto& t : targets) out += t.Yaml();
-  return out + "    retention: " + retention + "\n";
+  out += "    retention: " + retention + "\n";
+  if (!min_retention.empty()) out += "    min_retention: " + min_retention + "\n";
+  return out;
 }
 
 }  // namespace drsnap::testing
