@@ -92,7 +92,7 @@ struct SimPolicy {
   std::string rpo = "24h";
   std::vector<SimTarget> targets = {SimTarget{}};
   std::string retention = "{daily: 30}";
-  std::string min_retention;  // "": the key is left out (drsnap's default)
+  std::string min_retention = "";  // "": the key is left out (drsnap's default)
   std::string Yaml() const;
 };
 
