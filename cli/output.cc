@@ -316,6 +316,7 @@ nlohmann::json StatusJson(const engine::StatusReport& report) {
     };
     row["newest_point"] = r.newest_point ? nlohmann::json(FormatIso8601Seconds(*r.newest_point))
                                          : nlohmann::json(nullptr);
+    row["since"] = r.since ? nlohmann::json(FormatIso8601Seconds(*r.since)) : nlohmann::json(nullptr);
     row["in_flight"] = nlohmann::json::array();
     for (const auto& c : r.in_flight)
       row["in_flight"].push_back({{"snapshot_id", c.snapshot_id},

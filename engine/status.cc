@@ -161,9 +161,11 @@ StatusReport ComputeStatus(const Inventory& inventory, const config::Config& con
           int failed_copies = 0;
           const Snapshot* newest_failed = nullptr;
           bool copy_in_flight = false;
+          const Snapshot* oldest_failed = nullptr;
           auto note_failed = [&](const Snapshot& s) {
             ++failed_copies;
             if (!newest_failed || s.create_time >= newest_failed->create_time) newest_failed = &s;
+            if (!oldest_failed || s.create_time < oldest_failed->create_time) oldest_failed = &s;
           };
           for (const auto& e : index.Lineages(row.target, p.source_account_id, token, kind)) {
             if (e.lineage.stage != NameStage::kVault || !e.OursFor(db_id, p.name)) continue;
@@ -215,9 +217,6 @@ StatusReport ComputeStatus(const Inventory& inventory, const config::Config& con
             if (auto it = tiers.find(tier); it != tiers.end())
               row.tiers.push_back(RetentionTier{tier, it->second});
 
-          std::string bad;
-          for (const Scope& s : {source, row.target, hop_scope})
-            if (bad_scopes.count(s)) bad = s.ToString();
           row.last_verification =
               verify::LastVerification(index, row.target, p.source_account_id, kind, db_id, p.name);
           if (newest) {
@@ -225,24 +224,36 @@ StatusReport ComputeStatus(const Inventory& inventory, const config::Config& con
             row.newest_snapshot_id = newest->snapshot->id;
             row.age = duration_cast<seconds>(now - *row.newest_point);
           }
+          const bool source_blind = bad_scopes.count(source) > 0;
+          const bool hop_blind = !(hop_scope == row.target) && bad_scopes.count(hop_scope) > 0;
           bool on_its_way =
               newest && ((newest_source_point && *newest_source_point > *row.newest_point) ||
                          (newest_in_flight && *newest_in_flight > *row.newest_point));
           std::string age = FormatDuration(row.age), rpo = FormatDuration(p.rpo);
-          if (!bad.empty()) {
+          std::string failed;  // "N failed copies, the first X (T), the newest Y (T) (AWS status 's')"
+          if (newest_failed) {
+            failed = std::to_string(failed_copies) + " failed cop" +
+                     (failed_copies == 1 ? "y" : "ies") + ", the newest " + newest_failed->id +
+                     " at " + FormatIso8601Seconds(newest_failed->create_time) + " (AWS status '" +
+                     (newest_failed->status_text.empty() ? std::string("failed")
+                                                         : newest_failed->status_text) +
+                     "')";
+            if (failed_copies > 1 && oldest_failed)
+              failed += ", the first " + oldest_failed->id + " at " +
+                        FormatIso8601Seconds(oldest_failed->create_time);
+          }
+          // Only the target scope decides whether a recoverable copy exists:
+          // the others (source, hop) only say whether a newer one is coming.
+          if (bad_scopes.count(row.target)) {
             row.state = RpoState::kUnknown;
-            row.reason = "scope " + bad + " could not be observed completely";
+            row.reason = "scope " + row.target.ToString() +
+                         " could not be observed completely: whether a recoverable copy exists "
+                         "there is unknown";
           } else if (!newest) {
-            row.state = RpoState::kUnknown;
-            std::string failed;
-            if (newest_failed)
-              failed = std::to_string(failed_copies) + " failed cop" +
-                       (failed_copies == 1 ? "y" : "ies") + ", the newest " + newest_failed->id +
-                       " (AWS status '" +
-                       (newest_failed->status_text.empty() ? std::string("failed")
-                                                           : newest_failed->status_text) +
-                       "')";
-            if (copy_in_flight) {
+            row.state = RpoState::kBreached;
+            if (!live && src && src->complete) {
+              row.reason = "the source database is gone and no copy was ever vaulted here";
+            } else if (copy_in_flight) {
               row.reason = "never vaulted yet; a first copy is in flight";
               if (!failed.empty()) row.reason += " after " + failed;
             } else if (!failed.empty()) {
@@ -252,6 +263,7 @@ StatusReport ComputeStatus(const Inventory& inventory, const config::Config& con
               row.reason = row.in_flight.empty() ? "never vaulted in this target"
                                                  : "never vaulted yet; a capture is in flight";
             }
+            if (oldest_failed) row.since = oldest_failed->create_time;
           } else if (!row.database_exists) {
             // Nothing newer can come; the copies are kept per retention.
             row.state = RpoState::kOk;
@@ -259,16 +271,36 @@ StatusReport ComputeStatus(const Inventory& inventory, const config::Config& con
                          FormatIso8601Seconds(*row.newest_point) + ") is kept per retention";
           } else if (row.age > p.rpo) {
             row.state = RpoState::kBreached;
-            row.reason = "the newest recoverable point is " + age + " old, over the rpo " + rpo;
+            row.since = *row.newest_point + p.rpo;
+            row.reason = "the newest recoverable point is " + age + " old, over the rpo " + rpo +
+                         " since " + FormatIso8601Seconds(*row.since);
+            if (!failed.empty()) row.reason += "; " + failed;
           } else if (row.age * 5 > p.rpo * 4 && !on_its_way) {
             row.state = RpoState::kAtRisk;
+            row.since = *row.newest_point + p.rpo * 4 / 5;
             row.reason = "the newest recoverable point is " + age + " old (over 80% of rpo " + rpo +
-                         ") and no newer point is on its way";
+                         ") and " +
+                         (source_blind || hop_blind
+                              ? std::string("whether a newer point is on its way is unknown")
+                              : std::string("no newer point is on its way"));
+            if (!failed.empty()) row.reason += "; " + failed;
           } else {
             row.state = RpoState::kOk;
             row.reason =
                 "the newest recoverable point is " + age + " old, within rpo " + rpo +
                 (on_its_way && row.age * 5 > p.rpo * 4 ? "; a newer one is on its way" : "");
+          }
+          // A failed drill: the newest copy may not restore. At risk until a
+          // later drill passes (a breach stays a breach).
+          if (const auto& v = row.last_verification; v && !v->ok && row.state == RpoState::kOk) {
+            row.state = RpoState::kAtRisk;
+            row.since = v->at;
+            row.reason = "the last restore drill failed at " + FormatIso8601Seconds(v->at) + " (" +
+                         v->snapshot_id + ": " + v->detail + "); " + row.reason;
+          }
+          if (row.state != RpoState::kUnknown && (source_blind || hop_blind)) {
+            row.reason += "; note: " + (source_blind ? source : hop_scope).ToString() +
+                          " could not be observed";
           }
           report.rows.push_back(std::move(row));
         }

@@ -3,26 +3,27 @@
 // CLI renders it as a table, JSON or Prometheus text).
 //
 // Definitions (age = now - recovery point of the newest *available* vault
-// copy in the target region):
+// copy in the target region; the target scope decides whether such a copy
+// exists, the source and hop scopes only whether a newer one is coming):
 //   ok        age <= 0.8 * rpo, or age <= rpo and a newer point for this
 //             target is already on its way (a capture newer than the newest
 //             vault copy exists, or a vault copy is in flight).
-//   at-risk   0.8 * rpo < age <= rpo and nothing newer is on its way: the
-//             RPO will be breached unless a new point arrives soon.
-//   breached  age > rpo.
-//   unknown   a scope the answer depends on (source, target, hop scope) is
-//             missing or incomplete, or no vault copy has ever become available.
+//   at-risk   0.8 * rpo < age <= rpo and nothing newer is known to be on its
+//             way; or the row would be ok but the last restore drill of the
+//             target failed (until a later drill passes).
+//   breached  no recoverable copy newer than the rpo, whatever the reason:
+//             age > rpo, or never vaulted (the reason names the cause: failed
+//             copies, a copy in flight, the source database gone).
+//   unknown   only when the target scope could not be observed completely.
 // A database that no longer exists (its copies remain) is ok while it has an
-// available vault copy (nothing newer can come; reason says so), else unknown.
+// available vault copy (nothing newer can come; reason says so).
 //
 // Vault side (the source scope absent from the inventory, Side::kVault): the
 // databases are those whose captures the source account shared with a target
 // account plus those tagged on the DR account's own copies; "on its way"
 // counts the newest capture the target account sees shared; whether the
-// database still exists cannot be told (database_exists is true). A row is
-// unknown only when its target scope or the target account's view of the
-// source region is missing or incomplete; the absent source scope is an info
-// finding, not an error.
+// database still exists cannot be told (database_exists is true). The absent
+// source scope is an info finding, not an error.
 // The overall state is the worst one, in the order ok < at-risk < breached
 // < unknown. Exit code: 0 when every row is ok (or there are no rows),
 // 1 when the worst is at-risk, 2 when any is breached or unknown.
@@ -75,7 +76,11 @@ struct TargetStatus {
   Scope target;
   std::chrono::seconds rpo{0};
   RpoState state = RpoState::kUnknown;
-  std::string reason;  // one sentence: why this state
+  std::string reason;  // one sentence: why this state, naming the blocking fact
+  // Since when the row is in its state, where that is known: breached since
+  // newest point + rpo; at risk since 80% of it, or since the failed drill;
+  // never vaulted since the first failed copy.
+  std::optional<TimePoint> since;
   // The newest recoverable point (available vault copy), when there is one.
   std::optional<TimePoint> newest_point;
   std::string newest_snapshot_id;

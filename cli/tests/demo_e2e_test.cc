@@ -146,7 +146,8 @@ TEST_F(DemoEndToEndTest, TwoDaysEndWithEveryDatabaseWithinItsRpoAndAReport) {
       if (l.find("] done") != std::string::npos && l.find(verb) != std::string::npos) seen = true;
     EXPECT_TRUE(seen) << "no action '" << verb << "' was done";
   }
-  EXPECT_EQ(Count(r.out, "unknown -> ok"), 14);
+  // Every row starts breached (nothing vaulted yet) and ends ok.
+  EXPECT_EQ(Count(r.out, "breached -> ok"), 14);
   EXPECT_EQ(r.out.find("failed during the demo"), std::string::npos);
 
   // The report: one row per database x target, all ok, with timelines
@@ -184,14 +185,17 @@ TEST_F(DemoEndToEndTest, ABrokenRegionFailsWithTheReason) {
   EXPECT_EQ(r.status, 2) << r.err << r.out;
   EXPECT_NE(r.err.find("not every database ended within its RPO (7 of 14)"), std::string::npos)
       << r.err;
-  EXPECT_NE(r.err.find("orders -> 222222222222/eu-west-1: unknown"), std::string::npos) << r.err;
+  // The region answers nothing but failures: the rows are breached (no
+  // recoverable copy), with the failed copies as the cause, not "unknown".
+  EXPECT_NE(r.err.find("orders -> 222222222222/eu-west-1: breached ("), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("failed cop"), std::string::npos) << r.err;
   EXPECT_EQ(r.err.find("us-west-2"), std::string::npos) << r.err;
   auto table = FinalTable(r.out);
   ASSERT_EQ(table.size(), 14u) << r.out;
   for (const auto& [key, state] : table)
-    EXPECT_EQ(state, key.second.ends_with("eu-west-1") ? "unknown" : "ok") << key.first;
+    EXPECT_EQ(state, key.second.ends_with("eu-west-1") ? "breached" : "ok") << key.first;
   std::string html = ReadFile(report);
-  EXPECT_EQ(Count(html, "<tr class=\"row\" data-state=\"unknown\""), 7);
+  EXPECT_EQ(Count(html, "<tr class=\"row\" data-state=\"breached\""), 7);
   // The failed copies are reported (as the planner's error findings).
   EXPECT_GT(Count(html, "<li class=\"finding error\">"), 0);
 }

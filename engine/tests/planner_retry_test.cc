@@ -7,6 +7,7 @@
 
 #include <algorithm>
 
+#include "core/time_util.h"
 #include "engine/naming.h"
 #include "engine/planner.h"
 #include "engine/status.h"
@@ -198,7 +199,7 @@ TEST(PlannerRetryTest, PermanentlyFailingRegionDoesNotPileUp) {
   // Status says what failed instead of "in flight".
   StatusReport r = ComputeStatus(w.inv, StandardConfig(), kNow + hours(24));
   ASSERT_EQ(r.rows.size(), 1u);
-  EXPECT_EQ(r.rows[0].state, RpoState::kUnknown);
+  EXPECT_EQ(r.rows[0].state, RpoState::kBreached);
   EXPECT_THAT(r.rows[0].reason, HasSubstr("never vaulted: every copy failed"));
   EXPECT_THAT(r.rows[0].reason, ::testing::Not(HasSubstr("in flight")));
 }
@@ -211,8 +212,12 @@ TEST(StatusRetryTest, ReasonSaysWhatFailed) {
   failed.status_text = "failed";
   StatusReport r = ComputeStatus(w.inv, StandardConfig(), kNow);
   ASSERT_EQ(r.rows.size(), 1u);
+  EXPECT_EQ(r.rows[0].state, RpoState::kBreached);
   EXPECT_EQ(r.rows[0].reason, "never vaulted: every copy failed (1 failed copy, the newest " +
-                                  failed.id + " (AWS status 'failed'))");
+                                  failed.id + " at " + FormatIso8601Seconds(failed.create_time) +
+                                  " (AWS status 'failed'))");
+  ASSERT_TRUE(r.rows[0].since);
+  EXPECT_EQ(*r.rows[0].since, failed.create_time);
   // A capture on its way does not make it "a first copy in flight".
   w.Capture("orders-db", kDay + hours(1), SnapshotStatus::kCopying, {});
   r = ComputeStatus(w.inv, StandardConfig(), kNow);

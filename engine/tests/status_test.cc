@@ -76,9 +76,9 @@ TEST(StatusTest, ExitCodes) {
   risk.Vault("orders-b", kNow - hours(9));
   EXPECT_EQ(ComputeStatus(risk.inv, Cfg(), kNow).ExitCode(), 1);
   World unknown = ok;
-  unknown.Db("orders-c");  // never vaulted
+  unknown.Db("orders-c");  // never vaulted: no recoverable copy, whatever the reason
   StatusReport r = ComputeStatus(unknown.inv, Cfg(), kNow);
-  EXPECT_EQ(Row(r, "orders-c").state, RpoState::kUnknown);
+  EXPECT_EQ(Row(r, "orders-c").state, RpoState::kBreached);
   EXPECT_EQ(Row(r, "orders-c").reason, "never vaulted in this target");
   EXPECT_EQ(r.ExitCode(), 2);
 }
@@ -90,10 +90,18 @@ TEST(StatusTest, IncompleteScopeIsUnknownAndReported) {
   w.At(kVault, kSrcRegion).complete = false;  // the hop scope
   w.At(kVault, kSrcRegion).error = "AccessDenied";
   StatusReport r = ComputeStatus(w.inv, Cfg(), kNow);
-  EXPECT_EQ(Row(r, "orders-a").state, RpoState::kUnknown);
-  EXPECT_THAT(Row(r, "orders-a").reason, HasSubstr("222222222222/us-east-1"));
+  // The hop scope does not decide whether a recoverable copy exists: the
+  // target scope, observed, has a fresh one. The reason still says it.
+  EXPECT_EQ(Row(r, "orders-a").state, RpoState::kOk);
+  EXPECT_THAT(Row(r, "orders-a").reason, HasSubstr("222222222222/us-east-1 could not be observed"));
   ASSERT_EQ(r.findings.size(), 1u);
   EXPECT_THAT(r.findings[0].message, HasSubstr("AccessDenied"));
+  // The target scope itself: unknown, and it says which scope.
+  w.At(kVault, kDrRegion).complete = false;
+  w.At(kVault, kDrRegion).error = "RequestExpired";
+  r = ComputeStatus(w.inv, Cfg(), kNow);
+  EXPECT_EQ(Row(r, "orders-a").state, RpoState::kUnknown);
+  EXPECT_THAT(Row(r, "orders-a").reason, HasSubstr("222222222222/eu-west-1"));
   EXPECT_EQ(r.ExitCode(), 2);
 }
 
@@ -140,8 +148,22 @@ TEST(StatusTest, LastVerificationIsTheNewestRecordedDrill) {
   EXPECT_FALSE(a.last_verification->ok);
   EXPECT_EQ(a.last_verification->snapshot_id, newer.id);
   EXPECT_EQ(a.last_verification->detail, "status incompatible-restore");
-  EXPECT_EQ(a.state, RpoState::kOk);  // a drill result does not change the RPO state
+  // The newest copy was fresh, but the last drill failed: at risk, and the
+  // reason says when and why.
+  EXPECT_EQ(a.state, RpoState::kAtRisk);
+  EXPECT_THAT(a.reason, HasSubstr("the last restore drill failed at 2026-11-25T09:00:00Z"));
+  EXPECT_THAT(a.reason, HasSubstr("status incompatible-restore"));
+  ASSERT_TRUE(a.since);
+  EXPECT_EQ(*a.since, T("2026-11-25T09:00:00Z"));
+  EXPECT_EQ(r.ExitCode(), 1);
   EXPECT_FALSE(Row(r, "orders-b").last_verification);  // never verified
+  EXPECT_EQ(Row(r, "orders-b").state, RpoState::kOk);
+  // A later drill that passed clears it.
+  Snapshot& newest = w.Vault("orders-a", kNow - hours(1));
+  newest.tags[verify::kTagVerifiedAt] = "2026-11-25T11:00:00Z";
+  newest.tags[verify::kTagVerifyResult] = "ok";
+  newest.tags[verify::kTagVerifyDetail] = "restored in 9m";
+  EXPECT_EQ(Row(ComputeStatus(w.inv, Cfg(), kNow), "orders-a").state, RpoState::kOk);
 }
 
 TEST(StatusTest, RetentionTiersPresent) {
@@ -183,7 +205,7 @@ TEST(StatusTest, OneRowPerTargetRegion) {
   ASSERT_EQ(r.rows.size(), 6u);
   EXPECT_EQ(r.rows[0].db_id, "orders-a");
   EXPECT_EQ(r.rows[0].target, (Scope{kVault, kDrRegion}));
-  EXPECT_EQ(r.rows[0].state, RpoState::kUnknown);
+  EXPECT_EQ(r.rows[0].state, RpoState::kBreached);  // never vaulted there
   EXPECT_EQ(r.rows[1].target, (Scope{kVault2, kDrRegion2}));
   EXPECT_EQ(r.rows[1].state, RpoState::kOk);
   EXPECT_EQ(r.rows[3].db_id, "orders-cl");
@@ -228,7 +250,7 @@ TEST(StatusTest, VaultSideRowsFromWhatTheDrAccountSees) {
   EXPECT_EQ(Row(r, "orders-old").state, RpoState::kOk) << Row(r, "orders-old").reason;
   EXPECT_THAT(Row(r, "orders-old").reason, HasSubstr("on its way"));
   EXPECT_EQ(Row(r, "orders-stale").state, RpoState::kBreached) << Row(r, "orders-stale").reason;
-  EXPECT_EQ(Row(r, "orders-new").state, RpoState::kUnknown);
+  EXPECT_EQ(Row(r, "orders-new").state, RpoState::kBreached);
   EXPECT_THAT(Row(r, "orders-new").reason, HasSubstr("never vaulted"));
   // The absent source scope is no error.
   for (const auto& f : r.findings) EXPECT_NE(f.severity, Finding::Severity::kError) << f.message;
@@ -247,7 +269,10 @@ TEST(StatusTest, VaultSideUnknownOnlyWhenItsOwnScopesAreBroken) {
       if (si.scope == broken) si.complete = false;
     StatusReport r = ComputeStatus(inv, Cfg(), kNow);
     ASSERT_EQ(r.rows.size(), 1u) << broken.ToString();
-    EXPECT_EQ(r.rows[0].state, RpoState::kUnknown) << broken.ToString();
+    // Only the target scope decides; the shared view only says what is coming.
+    EXPECT_EQ(r.rows[0].state,
+              (broken == Scope{kVault, kDrRegion} ? RpoState::kUnknown : RpoState::kOk))
+        << broken.ToString();
     EXPECT_THAT(r.rows[0].reason, HasSubstr(broken.ToString()));
   }
   StatusReport fine = ComputeStatus(WithoutSource(w.inv), Cfg(), kNow);
