@@ -8,6 +8,7 @@
 #include <set>
 
 #include "cli/output.h"
+#include "core/time_util.h"
 #include "engine/naming.h"
 
 namespace drsnap::cli {
@@ -522,6 +523,53 @@ std::string RenderHtmlReport(const HtmlReportInput& input) {
          "\">" + std::to_string(counts[s]) + " " + StateName(static_cast<RpoState>(s)) + "</span>";
   h += "</span><span id=\"js-summary\" class=\"muted\"></span>"
        "<button id=\"filter\" type=\"button\" hidden>Show problems only</button></div>\n";
+
+  // Problems first: every pair that is not ok, with its cause, since when,
+  // the errors AWS gave for it, and what to do.
+  std::vector<const engine::TargetStatus*> problems;
+  for (const auto& r : report.rows)
+    if (r.state != RpoState::kOk) problems.push_back(&r);
+  std::stable_sort(problems.begin(), problems.end(), [](const auto* a, const auto* b) {
+    auto rank = [](RpoState st) {
+      return st == RpoState::kBreached ? 0 : st == RpoState::kUnknown ? 1 : 2;
+    };
+    return rank(a->state) < rank(b->state);
+  });
+  if (!problems.empty()) {
+    h += "<section id=\"problems\"><h2>Problems</h2>\n<table class=\"problems\">\n<thead><tr>"
+         "<th>Database</th><th>Target</th><th>State</th><th>Cause</th><th>Since</th>"
+         "<th>AWS said</th><th>What to do</th></tr></thead>\n<tbody>\n";
+    for (const auto* r : problems) {
+      const char* st = StateName(r->state);
+      std::string aws;
+      for (const auto* f : failures)
+        if (f->action.db_id == r->db_id && f->error &&
+            (f->action.scope == r->target || f->action.scope == r->source))
+          aws = f->error->code + ": " + f->error->message;
+      std::string todo;
+      if (r->state == RpoState::kUnknown)
+        todo = "give drsnap's role read access to " + r->target.ToString() +
+               " (or check the region is reachable), then run drsnap status again";
+      else if (r->reason.find("restore drill failed") != std::string::npos)
+        todo = "look at why the restore failed, fix it, and run drsnap verify --force";
+      else if (r->reason.find("failed cop") != std::string::npos || !aws.empty())
+        todo = "fix the cause AWS gives for the failed copies (key policy, quota, region); "
+               "drsnap retries with backoff";
+      else if (r->reason.find("source database is gone") != std::string::npos)
+        todo = "restore the database or remove it from the policy";
+      else
+        todo = "check that drsnap runs on schedule (drsnap apply) and that nothing is held back "
+               "in drsnap plan";
+      h += "<tr class=\"problem\" data-state=\"" + std::string(st) + "\"><td>" +
+           HtmlEscape(r->db_id) + "</td><td class=\"mono\">" + HtmlEscape(r->target.ToString()) +
+           "</td><td><span class=\"state " + st + "\">" + st + "</span></td><td>" +
+           HtmlEscape(r->reason) + "</td><td>" +
+           (r->since ? HtmlEscape(FormatIso8601Seconds(*r->since)) : std::string("-")) +
+           "</td><td>" + (aws.empty() ? std::string("-") : HtmlEscape(aws)) + "</td><td>" +
+           HtmlEscape(todo) + "</td></tr>\n";
+    }
+    h += "</tbody></table></section>\n";
+  }
 
   // Summary table.
   h += "<h2>Databases x DR targets</h2>\n";

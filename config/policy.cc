@@ -10,6 +10,7 @@
 #include <set>
 #include <sstream>
 
+#include "config/selector_overlap.h"
 #include "core/arn.h"
 #include "core/strings.h"
 #include "core/time_util.h"
@@ -148,6 +149,8 @@ class Loader {
     } catch (const YAML::Exception& e) {
       Err(e.mark, std::string("cannot read this value: ") + e.msg);
     }
+    if (errors_.empty())
+      for (auto& overlap : PolicyOverlaps(config_)) errors_.push_back(std::move(overlap));
     if (!errors_.empty()) {
       std::string msg;
       for (const auto& e : errors_) {

@@ -103,6 +103,26 @@ TEST(ReportHtmlRenderTest, TimelinesShowEveryCopyOfTheRowOnly) {
   EXPECT_EQ(Count(bad, "<polyline class=\"age\""), 0);
 }
 
+// Problems come first: every pair that is not ok, breached before unknown,
+// with its cause, what AWS said and what to do; ok pairs are not there.
+TEST(ReportHtmlRenderTest, ProblemsComeFirstWithTheirCause) {
+  auto f = MakeReportFixture();
+  std::string html = cli::RenderHtmlReport(f.Input());
+  size_t problems = html.find("<section id=\"problems\">");
+  ASSERT_NE(problems, std::string::npos);
+  EXPECT_LT(problems, html.find("<table class=\"summary\">"));
+  std::string p = Between(html, "<section id=\"problems\">", "</section>");
+  EXPECT_EQ(Count(p, "<tr class=\"problem\""), 2);
+  EXPECT_LT(p.find("data-state=\"breached\""), p.find("data-state=\"unknown\""));
+  EXPECT_NE(p.find("KMSKeyNotAccessibleFault"), std::string::npos) << p;
+  EXPECT_NE(p.find("over rpo 6h"), std::string::npos) << p;
+  EXPECT_NE(p.find("never vaulted in this target"), std::string::npos) << p;
+  EXPECT_EQ(p.find("within rpo"), std::string::npos) << p;  // the ok pair
+  // Nothing wrong: no Problems section.
+  for (auto& row : f.status.rows) row.state = engine::RpoState::kOk;
+  EXPECT_EQ(cli::RenderHtmlReport(f.Input()).find("id=\"problems\""), std::string::npos);
+}
+
 TEST(ReportHtmlRenderTest, InFlightTiersVerificationAndFailures) {
   auto f = MakeReportFixture();
   std::string html = cli::RenderHtmlReport(f.Input());
@@ -116,8 +136,8 @@ TEST(ReportHtmlRenderTest, InFlightTiersVerificationAndFailures) {
   EXPECT_EQ(Count(html, "<li class=\"failure\">"), 2);
   EXPECT_NE(bad.find("KMSKeyNotAccessibleFault"), std::string::npos);
   EXPECT_EQ(ok.find("KMSKeyNotAccessibleFault"), std::string::npos);
-  // The done action is not a failure.
-  EXPECT_EQ(Count(html, "the key is disabled"), 2);
+  // The done action is not a failure (the third mention is the Problems table's).
+  EXPECT_EQ(Count(html, "the key is disabled"), 3);
   // The planner's finding about ledger goes to ledger's section; the scope
   // finding to the top.
   EXPECT_NE(ledger.find("waiting for the cluster snapshot"), std::string::npos);

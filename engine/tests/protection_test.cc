@@ -23,8 +23,10 @@ const TimePoint kNow = T("2026-11-25T12:00:00Z");
 
 // Two policies on one source scope: "gold" (listed first) selects orders-a
 // and the cluster ledger; "silver" selects every database.
+// The loader refuses such overlapping selectors (config/selector_overlap.h):
+// silver's are set in code, to test the claim rule that backs it up.
 config::Config TwoPolicies() {
-  return MustConfig(R"(
+  config::Config c = MustConfig(R"(
 accounts:
   prod: {id: "111111111111"}
   vault: {id: "222222222222"}
@@ -39,7 +41,7 @@ policies:
         hop_kms_key: arn:aws:kms:us-east-1:222222222222:key/hop
         regions: {eu-west-1: {kms_key: arn:aws:kms:eu-west-1:222222222222:key/dr}}
   silver:
-    databases: {names: ["*"], kinds: [instance, cluster]}
+    databases: {names: ["set-below"], kinds: [instance, cluster]}
     source: {account: prod, region: us-east-1, from: automated,
              share_key: "arn:aws:kms:us-east-1:111111111111:key/share"}
     rpo: 48h
@@ -48,6 +50,8 @@ policies:
         hop_kms_key: arn:aws:kms:us-east-1:222222222222:key/hop
         regions: {eu-west-1: {kms_key: arn:aws:kms:eu-west-1:222222222222:key/dr}}
 )");
+  c.policies[1].databases.names = {"*"};
+  return c;
 }
 
 using Claim = std::tuple<std::string, DbKind, std::string>;  // policy, kind, id
