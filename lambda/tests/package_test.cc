@@ -139,6 +139,10 @@ class PackageTest : public ::testing::Test {
             "AWS_ENDPOINT_URL=" + sim_->server->endpoint(),
             "AWS_EC2_METADATA_DISABLED=true",
             "DRSNAP_SIDE=source",
+            // drsnap-sim's clock stands still here (the bootstrap's runs on
+            // the wall clock): a watched cluster copy would never end, and
+            // each invocation would wait for its deadline.
+            "DRSNAP_WATCH=off",
             "DRSNAP_LOG_FORMAT=json"};
   }
 
