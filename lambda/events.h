@@ -59,11 +59,11 @@ struct Trigger {
 
 // What an RDS event drsnap acts on means to it.
 enum class RdsEventMeaning {
-  kSnapshotCreated,   // a manual or automated snapshot is available
-  kCopyFinished,      // a snapshot copy is available (same region or cross region)
-  kCopyFailed,        // a snapshot copy was cancelled (failed, or its target deleted)
-  kSnapshotDeleted,   // a snapshot is gone
-  kDatabaseChanged,   // an instance or cluster was created or deleted
+  kSnapshotCreated,  // a manual or automated snapshot is available
+  kCopyFinished,     // a snapshot copy is available (same region or cross region)
+  kCopyFailed,       // a snapshot copy was cancelled (failed, or its target deleted)
+  kSnapshotDeleted,  // a snapshot is gone
+  kDatabaseChanged,  // an instance or cluster was created or deleted
 };
 
 struct RdsEventInfo {

@@ -94,8 +94,7 @@ std::vector<WatchedCopy> WatchedCopies(const engine::ReconcileReport& report, Si
     const auto& a = r.action;
     if (a.kind != engine::ActionKind::kCopySnapshot || a.db_kind != engine::DbKind::kCluster)
       continue;
-    if (r.outcome != engine::Outcome::kDone && r.outcome != engine::Outcome::kAlreadyDone)
-      continue;
+    if (r.outcome != engine::Outcome::kDone && r.outcome != engine::Outcome::kAlreadyDone) continue;
     if (ours(a.snapshot_id)) add({a.scope, std::string(a.snapshot_id)});
   }
   return out;
@@ -279,7 +278,7 @@ HandlerResult InvocationHandler::Handle(const Invocation& inv) {
   // while the invocation has time, and each end (available, failed or gone)
   // is a freed copy slot and maybe a next hop: one more full run, as the
   // event would have asked for. The poll starts short and doubles up to
-  // kMaxPoll (a copy takes minutes to hours; the first ones to end are the
+  // watch_max_poll (a copy takes minutes to hours; the first ones to end are the
   // small ones); it restarts short after each end.
   json watch = {{"copies", 0}, {"polls", 0}, {"runs", 0}, {"still_copying", json::array()}};
   std::vector<WatchedCopy> watched = WatchedCopies(reports.back(), options_.side);
@@ -319,8 +318,7 @@ HandlerResult InvocationHandler::Handle(const Invocation& inv) {
     watched = std::move(next);
     poll = options_.watch_first_poll;
   }
-  for (const auto& w : watched)
-    watch["still_copying"].push_back(w.scope.ToString() + " " + w.id);
+  for (const auto& w : watched) watch["still_copying"].push_back(w.scope.ToString() + " " + w.id);
   if (!watched.empty())
     LogInfo("copies still in flight are left to the next invocation (or the schedule)",
             {{"request_id", inv.request_id}, {"count", std::to_string(watched.size())}});
@@ -340,8 +338,7 @@ HandlerResult InvocationHandler::Handle(const Invocation& inv) {
     deadline_reached = deadline_reached || r.apply.deadline_reached;
   }
   std::string summary = last.Summary();
-  if (reports.size() > 1)
-    summary = std::to_string(reports.size()) + " runs; last: " + summary;
+  if (reports.size() > 1) summary = std::to_string(reports.size()) + " runs; last: " + summary;
   body["summary"] = summary;
   body["actions"] = actions;
   body["done"] = count(engine::Outcome::kDone);

@@ -127,7 +127,6 @@ struct RunRequest {
   std::vector<std::string> reasons;  // one per trigger, for the log and the summary
 };
 
-
 // REQUIRES: config validated. Pure.
 RunRequest ChooseRun(const std::vector<Trigger>& triggers, const config::Config& config);
 

@@ -1,9 +1,8 @@
-#include "deployed_rules.h"
-
 #include <fstream>
 #include <sstream>
 
 #include "core/arn.h"
+#include "deployed_rules.h"
 
 namespace drsnap::lambda::testing {
 namespace {
@@ -121,8 +120,7 @@ void DeployedRules::RouteInto(const nlohmann::json& event, const Bus& bus, int d
         }
         const std::string arn_text = Resolve(arn, l.stack);  // ParseArn's views point into it
         auto parsed = ParseArn(arn_text);
-        if (!parsed || parsed->service != "events" ||
-            !parsed->resource.starts_with("event-bus/"))
+        if (!parsed || parsed->service != "events" || !parsed->resource.starts_with("event-bus/"))
           continue;
         Bus next{std::string(parsed->account), std::string(parsed->region),
                  std::string(parsed->resource.substr(10))};

@@ -136,8 +136,8 @@ TEST(ChooseRun, CopiesEndingFreeASlotAndNothingElseDoes) {
     std::string ev = FixtureWith("eventbridge_copy_finished_capture.json", "RDS-EVENT-0197", e.id);
     std::vector<Trigger> t = DecodeEvent(ev);
     ASSERT_EQ(t.size(), 1u);
-    bool frees = e.meaning == RdsEventMeaning::kCopyFinished ||
-                 e.meaning == RdsEventMeaning::kCopyFailed;
+    bool frees =
+        e.meaning == RdsEventMeaning::kCopyFinished || e.meaning == RdsEventMeaning::kCopyFailed;
     EXPECT_EQ(t[0].frees_copy_slot, frees);
     RunRequest r = ChooseRun(t, config);
     EXPECT_TRUE(r.run);

@@ -182,8 +182,8 @@ bool AnyAvailable(const std::vector<engine::Snapshot>& snaps) {
 // account) and vault; `copy_rule` strict: AWS copies a shared encrypted
 // snapshot across account and region only through a same-region hop.
 std::string World(std::string instances, std::string clusters, const std::string& copy_rule) {
-  drsnap::testing::SimWorld w = drsnap::testing::ProdAndVault(std::move(instances),
-                                                              std::move(clusters));
+  drsnap::testing::SimWorld w =
+      drsnap::testing::ProdAndVault(std::move(instances), std::move(clusters));
   w.settings = "{copy_rule: " + copy_rule + "}";
   return w.Yaml();
 }
@@ -251,7 +251,8 @@ TEST(EveryHop, AFreedCopySlotStartsDeferredCopiesOfOtherDatabases) {
   // The quota was full: some capture was deferred by an automated-snapshot
   // event's run.
   int deferred = 0;
-  for (const Call* c : p.CallsFor(kSource, "RDS-EVENT-0091")) deferred += c->body.value("deferred", 0);
+  for (const Call* c : p.CallsFor(kSource, "RDS-EVENT-0091"))
+    deferred += c->body.value("deferred", 0);
   EXPECT_GE(deferred, kDbs - 20);
 
   auto captures = ByDb(*s, kProdAccount, "us-east-1", NameStage::kCapture);

@@ -308,8 +308,9 @@ TEST_F(RdsCopyTest, ClusterSnapshotEventsAreTheCataloguesAndCopiesEndWithoutOne)
       EXPECT_EQ(e["detail-type"], "RDS DB Cluster Snapshot Event");
       EXPECT_EQ(e["detail"]["SourceType"], "CLUSTER_SNAPSHOT");
     }
-  r = Rds(*sim_, kProd, kEast, "CopyDBClusterSnapshot",
-          {{"SourceDBClusterSnapshotIdentifier", "l1"}, {"TargetDBClusterSnapshotIdentifier", "l2"}});
+  r = Rds(
+      *sim_, kProd, kEast, "CopyDBClusterSnapshot",
+      {{"SourceDBClusterSnapshotIdentifier", "l1"}, {"TargetDBClusterSnapshotIdentifier", "l2"}});
   ASSERT_EQ(r.status, 200) << r.body;
   sim_->Advance(hours(2));
   r = Rds(*sim_, kProd, kEast, "DescribeDBClusterSnapshots",
