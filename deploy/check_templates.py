@@ -3,7 +3,8 @@
 cfn-lint cannot know: what every IAM statement allows, to whom and under
 which condition; least privilege for deletes; the runtime and the wiring.
 
-Every policy statement of both templates (role policies, trust policies,
+Every policy statement of the templates (source.yaml, vault.yaml and
+vault-hop.yaml; role policies, trust policies,
 the guard policy, key policies, the event bus policy) has a Sid and is
 checked against SPECS below:
 
@@ -20,7 +21,10 @@ stages, KMS only through RDS and grants only for AWS resources, the vault
 side's tag keys are exactly the ones drsnap writes: engine/naming.h and
 engine/verify.h), and the wiring (runtime, dead-letter queue, alarm,
 schedule, forwarding, the guard attached, the role names the SCPs in
-docs/deploy.md rely on, the keys retained when the stack goes).
+docs/deploy.md rely on, the keys retained when the stack goes), and the
+event rules: each routes exactly the RDS events its function acts on
+(lambda/events.cc HandledRdsEvents), of its own account, to its function
+(or, vault-hop.yaml, to the vault bus).
 
 Run with Debian's python3 (python3-yaml) from deploy/. Exits non-zero with
 one line per violated property. `--explain` prints every statement's spec.
