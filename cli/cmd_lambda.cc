@@ -157,6 +157,18 @@ int RunLambdaCommand(CommandContext& ctx) {
   lambda::HandlerOptions options;
   options.side = *side;
   options.emit = MakeEmitter(ctx.env, ctx.env->Get("DRSNAP_EVENT_BUS").value_or(""));
+  // DRSNAP_WATCH: "on" (default) or "off": whether an invocation watches the
+  // copies AWS announces no end of (lambda/handler.h). Off where the copies'
+  // clock does not run with the function's (a rehearsal against drsnap-sim
+  // whose time stands still); the schedule then finds what ended.
+  std::string watch = ctx.env->Get("DRSNAP_WATCH").value_or("on");
+  if (watch == "off") {
+    options.watch_first_poll = Duration::zero();
+  } else if (watch != "on") {
+    return init_failed("drsnap.ConfigInvalid",
+                       Error::Terminal("ConfigInvalid", "DRSNAP_WATCH is '" + watch +
+                                                            "': it must be \"on\" or \"off\""));
+  }
   lambda::InvocationHandler handler(rec->get(), std::move(options));
   LogInfo("lambda runtime ready", {{"side", lambda::SideName(*side)},
                                    {"policies", std::to_string((*rec)->config().policies.size())},

@@ -3,7 +3,8 @@
 cfn-lint cannot know: what every IAM statement allows, to whom and under
 which condition; least privilege for deletes; the runtime and the wiring.
 
-Every policy statement of both templates (role policies, trust policies,
+Every policy statement of the templates (source.yaml, vault.yaml and
+vault-hop.yaml; role policies, trust policies,
 the guard policy, key policies, the event bus policy) has a Sid and is
 checked against SPECS below:
 
@@ -20,7 +21,10 @@ stages, KMS only through RDS and grants only for AWS resources, the vault
 side's tag keys are exactly the ones drsnap writes: engine/naming.h and
 engine/verify.h), and the wiring (runtime, dead-letter queue, alarm,
 schedule, forwarding, the guard attached, the role names the SCPs in
-docs/deploy.md rely on, the keys retained when the stack goes).
+docs/deploy.md rely on, the keys retained when the stack goes), and the
+event rules: each routes exactly the RDS events its function acts on
+(lambda/events.cc HandledRdsEvents), of its own account, to its function
+(or, vault-hop.yaml, to the vault bus).
 
 Run with Debian's python3 (python3-yaml) from deploy/. Exits non-zero with
 one line per violated property. `--explain` prints every statement's spec.
@@ -389,7 +393,18 @@ VAULT = {
             "its key policy"),
 }
 
-SPECS = {"source.yaml": SOURCE, "vault.yaml": VAULT}
+HOP = {
+    "HopForwardRole/EventBridgeAssumesThisRole": Spec(
+        "Allow", ["sts:AssumeRole"], [], principal={"Service": "events.amazonaws.com"},
+        why="only EventBridge assumes the hop forwarding role"),
+    "HopForwardRole/ForwardToVaultBus": Spec(
+        "Allow", ["events:PutEvents"],
+        [f"{P}:events:${{VaultRegion}}:${{AWS::AccountId}}:event-bus/drsnap-vault-${{VaultRegion}}"],
+        why="the hop forwarding role puts events on this account's vault bus in the DR region "
+            "only"),
+}
+
+SPECS = {"source.yaml": SOURCE, "vault.yaml": VAULT, "vault-hop.yaml": HOP}
 
 # ------------------------------------------------------------------ statements
 
@@ -565,6 +580,73 @@ def check_invariants(path, t, role_stages, exact_tag_keys):
             out.append(f"{path}: {label} allows {kms_use} outside RDS (no kms:ViaService)")
     return out
 
+# ------------------------------------------------------------- the events
+
+
+def _handled_rds_events():
+    """The RDS events the function acts on, from lambda/events.cc
+    (HandledRdsEvents): {id: (cluster, meaning)}. The rules must route
+    exactly these: an id the function ignores costs an invocation, an id it
+    acts on that no rule routes waits for the schedule."""
+    with open(os.path.join(ROOT, "lambda", "events.cc")) as f:
+        rows = re.findall(r'\{"(RDS-EVENT-\d{4})", (true|false), M::(k\w+)\}', f.read())
+    return {i: (c == "true", m) for i, c, m in rows}
+
+
+RDS_EVENTS = _handled_rds_events()
+# The source function acts on every one of them.
+SOURCE_EVENT_IDS = sorted(RDS_EVENTS)
+# The vault function makes copies only: their ends (finished or cancelled)
+# are its next hop or a freed copy slot.
+VAULT_EVENT_IDS = sorted(i for i, (_, m) in RDS_EVENTS.items()
+                         if m in ("kCopyFinished", "kCopyFailed"))
+
+
+def detail_type(event_id):
+    """The EventBridge detail-type RDS sends an event id with."""
+    cluster, meaning = RDS_EVENTS[event_id]
+    if meaning == "kDatabaseChanged":
+        return "RDS DB Cluster Event" if cluster else "RDS DB Instance Event"
+    return "RDS DB Cluster Snapshot Event" if cluster else "RDS DB Snapshot Event"
+
+
+def check_rds_rule(path, t, name, want_ids, target, failures, bus=None):
+    """Rule `name` routes exactly `want_ids` (RDS events of the stack's own
+    account) to `target` (a rendered target Arn), on `bus` (a rendered
+    EventBusName; None: the default bus)."""
+    rule = t["Resources"].get(name)
+    if not rule or rule.get("Type") != "AWS::Events::Rule":
+        failures.append(f"{path}: no {name} (RDS events {want_ids} would wait for the schedule)")
+        return
+    p = rule["Properties"]
+    pattern = render(p.get("EventPattern", {}))
+    if pattern.get("source") != ["aws.rds"]:
+        failures.append(f"{path}: {name} must match source aws.rds only")
+    if pattern.get("account") != ["{Ref AWS::AccountId}"]:
+        failures.append(f"{path}: {name} must match the stack's own account only")
+    have = sorted(str(i) for i in as_list(pattern.get("detail", {}).get("EventID")))
+    for i in sorted(set(want_ids) - set(have)):
+        failures.append(f"{path}: {name} does not route {i}, which the function acts on "
+                        "(lambda/events.cc HandledRdsEvents): it would wait for the schedule")
+    for i in sorted(set(have) - set(want_ids)):
+        failures.append(f"{path}: {name} routes {i}, which the function does not act on here "
+                        "(lambda/events.cc HandledRdsEvents)")
+    types = sorted(as_list(pattern.get("detail-type")))
+    need = sorted({detail_type(i) for i in want_ids})
+    if types != need:
+        failures.append(f"{path}: {name} must match exactly the detail-types {need} "
+                        f"(those its events come with), not {types}")
+    if render(p.get("EventBusName")) != bus:
+        failures.append(f"{path}: {name} must be on {bus or 'the default bus'}")
+    targets = [render(tg.get("Arn")) for tg in p.get("Targets", [])]
+    if targets != [target]:
+        failures.append(f"{path}: {name} must target {target} only, not {targets}")
+    if target == "{GetAtt Function.Arn}" and not any(
+            r["Type"] == "AWS::Lambda::Permission" and
+            r["Properties"].get("SourceArn") == {"GetAtt": f"{name}.Arn"}
+            for r in t["Resources"].values()):
+        failures.append(f"{path}: no Lambda permission for {name}")
+
 # ------------------------------------------------------------------ the wiring
 
 
@@ -626,6 +708,8 @@ def check_source(t, path="source.yaml"):
     check_role_name(path, s, "FunctionRole", "drsnap-source-${AWS::Region}", why, failures)
     check_role_name(path, s, "ForwardRole", "drsnap-forward-${AWS::Region}", why, failures)
     check_retained(path, s, "ShareKey", failures)
+    check_rds_rule(path, t, "RdsSnapshotEventRule", SOURCE_EVENT_IDS, "{GetAtt Function.Arn}",
+                   failures)
     return failures
 
 
@@ -685,6 +769,11 @@ def check_vault(t, path="vault.yaml"):
                 "sts:AssumeRole" in as_list(st.get("Action")):
             failures.append(f"{path}: {label}: the vault side assumes no role (it never needs "
                             "the production account's credentials)")
+    # Copies ending: in this region (default bus), and hop copies in the
+    # source region (forwarded by vault-hop.yaml to the drsnap bus).
+    check_rds_rule(path, t, "CopyEventRule", VAULT_EVENT_IDS, "{GetAtt Function.Arn}", failures)
+    check_rds_rule(path, t, "HopCopyEventRule", VAULT_EVENT_IDS, "{GetAtt Function.Arn}",
+                   failures, bus="{Ref EventBus}")
     # The source side's view of the vault is read-only.
     read = v.get("ReadRole")
     if not read:
@@ -695,6 +784,28 @@ def check_vault(t, path="vault.yaml"):
                 for a in as_list(st["Action"]):
                     if st["Effect"] == "Allow" and not a.startswith("rds:Describe"):
                         failures.append(f"{path}: ReadRole allows {a}: it must be read-only")
+    return failures
+
+
+VAULT_BUS = f"{P}:events:${{VaultRegion}}:${{AWS::AccountId}}:event-bus/drsnap-vault-${{VaultRegion}}"
+
+
+def check_hop(t, path="vault-hop.yaml"):
+    """The DR account's forwarder in a source region: hop copies ending there
+    reach the vault bus (vault.yaml's name, drsnap-vault-<region>), through
+    a role that may put events there and nowhere else."""
+    failures = check_specs(path, t, HOP)
+    res = t["Resources"]
+    check_rds_rule(path, t, "HopCopyEventRule", VAULT_EVENT_IDS, VAULT_BUS, failures)
+    rule = res.get("HopCopyEventRule", {}).get("Properties", {})
+    roles = [render(tg.get("RoleArn")) for tg in rule.get("Targets", [])]
+    if roles != ["{GetAtt HopForwardRole.Arn}"]:
+        failures.append(f"{path}: HopCopyEventRule must forward with HopForwardRole, not {roles}")
+    check_role_name(path, res, "HopForwardRole",
+                    "drsnap-hop-forward-${AWS::Region}-${VaultRegion}",
+                    "the SCPs in docs/deploy.md protect role/drsnap-*", failures)
+    if any(r["Type"] == "AWS::Lambda::Function" for r in res.values()):
+        failures.append(f"{path}: the hop forwarder runs no function")
     return failures
 
 
@@ -715,6 +826,7 @@ def main(argv):
         return 0
     failures = check_source(load(os.path.join(HERE, "source.yaml")))
     failures += check_vault(load(os.path.join(HERE, "vault.yaml")))
+    failures += check_hop(load(os.path.join(HERE, "vault-hop.yaml")))
     for f in failures:
         print(f)
     if not failures:

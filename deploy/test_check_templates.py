@@ -14,7 +14,8 @@ import pytest
 
 import check_templates as ct
 
-TEMPLATES = {"source.yaml": ct.check_source, "vault.yaml": ct.check_vault}
+TEMPLATES = {"source.yaml": ct.check_source, "vault.yaml": ct.check_vault,
+             "vault-hop.yaml": ct.check_hop}
 LOADED = {name: ct.load(os.path.join(ct.HERE, name)) for name in TEMPLATES}
 
 
@@ -153,12 +154,13 @@ def test_statement_cannot_disappear(name, label):
 @pytest.mark.parametrize("name", sorted(TEMPLATES))
 def test_every_statement_needs_a_spec(name):
     t = fresh(name)
-    doc = t["Resources"]["FunctionRole"]["Properties"]["Policies"][0]["PolicyDocument"]
+    role = "FunctionRole" if "FunctionRole" in t["Resources"] else "HopForwardRole"
+    doc = t["Resources"][role]["Properties"]["Policies"][0]["PolicyDocument"]
     doc["Statement"].append({"Sid": "Extra", "Effect": "Allow", "Action": "rds:DescribeDBInstances",
                              "Resource": "*"})
-    assert "FunctionRole/Extra is not checked" in names(name, t)
+    assert f"{role}/Extra is not checked" in names(name, t)
     doc["Statement"][-1].pop("Sid")
-    assert "a statement of FunctionRole has no Sid" in names(name, t)
+    assert f"a statement of {role} has no Sid" in names(name, t)
 
 
 # A later statement with a spec of its own still cannot widen the role: the
@@ -249,7 +251,8 @@ def test_keys_outlive_the_stack(name, key):
 
 @pytest.mark.parametrize("name,resource", [("vault.yaml", "FunctionRole"),
                                            ("source.yaml", "FunctionRole"),
-                                           ("source.yaml", "ForwardRole")])
+                                           ("source.yaml", "ForwardRole"),
+                                           ("vault-hop.yaml", "HopForwardRole")])
 def test_role_names_the_scps_rely_on(name, resource):
     t = fresh(name)
     t["Resources"][resource]["Properties"]["RoleName"] = "something-else"
@@ -262,6 +265,73 @@ def test_the_vault_side_assumes_no_role():
     doc["Statement"].append({"Sid": "Hop", "Effect": "Allow", "Action": "sts:AssumeRole",
                              "Resource": "*"})
     assert "the vault side assumes no role" in names("vault.yaml", t)
+
+
+# ------------------------------------------------------------ event rules
+
+RULES = [("source.yaml", "RdsSnapshotEventRule", ct.SOURCE_EVENT_IDS),
+         ("vault.yaml", "CopyEventRule", ct.VAULT_EVENT_IDS),
+         ("vault.yaml", "HopCopyEventRule", ct.VAULT_EVENT_IDS),
+         ("vault-hop.yaml", "HopCopyEventRule", ct.VAULT_EVENT_IDS)]
+RULE_IDS = [f"{n}:{r}" for n, r, _ in RULES]
+
+
+def pattern(t, rule):
+    return t["Resources"][rule]["Properties"]["EventPattern"]
+
+
+def test_the_handled_events_come_from_the_handler():
+    """The ids are read from lambda/events.cc, and they are AWS's: DB snapshot
+    copies end with an event, DB cluster snapshot copies do not."""
+    assert "RDS-EVENT-0091" in ct.SOURCE_EVENT_IDS and "RDS-EVENT-0169" in ct.SOURCE_EVENT_IDS
+    assert ct.VAULT_EVENT_IDS == sorted(["RDS-EVENT-0197", "RDS-EVENT-0060", "RDS-EVENT-0190",
+                                         "RDS-EVENT-0061"])
+    assert not any(ct.RDS_EVENTS[i][0] for i in ct.VAULT_EVENT_IDS)
+
+
+@pytest.mark.parametrize("name,rule,want", RULES, ids=RULE_IDS)
+def test_a_rule_routes_every_handled_event(name, rule, want):
+    t = fresh(name)
+    detail = pattern(t, rule)["detail"]
+    dropped = detail["EventID"][0]
+    detail["EventID"] = detail["EventID"][1:]
+    assert f"{rule} does not route {dropped}" in names(name, t)
+
+
+@pytest.mark.parametrize("name,rule,want", RULES, ids=RULE_IDS)
+def test_a_rule_routes_nothing_the_handler_ignores(name, rule, want):
+    t = fresh(name)
+    pattern(t, rule)["detail"]["EventID"].append("RDS-EVENT-0006")
+    assert f"{rule} routes RDS-EVENT-0006" in names(name, t)
+
+
+@pytest.mark.parametrize("name,rule,want", RULES, ids=RULE_IDS)
+def test_a_rule_routes_its_own_accounts_rds_events_only(name, rule, want):
+    t = fresh(name)
+    del pattern(t, rule)["account"]
+    assert f"{rule} must match the stack's own account only" in names(name, t)
+    t = fresh(name)
+    pattern(t, rule)["source"] = ["aws.rds", "drsnap"]
+    assert f"{rule} must match source aws.rds only" in names(name, t)
+
+
+@pytest.mark.parametrize("name,rule,want", RULES, ids=RULE_IDS)
+def test_a_rule_cannot_go(name, rule, want):
+    t = fresh(name)
+    del t["Resources"][rule]
+    assert f"no {rule}" in names(name, t)
+
+
+def test_hop_events_reach_the_vault_bus_and_the_vault_function():
+    t = fresh("vault-hop.yaml")
+    t["Resources"]["HopCopyEventRule"]["Properties"]["Targets"][0]["Arn"] = "arn:aws:events:x"
+    assert "HopCopyEventRule must target" in names("vault-hop.yaml", t)
+    t = fresh("vault.yaml")
+    del t["Resources"]["HopCopyEventRule"]["Properties"]["EventBusName"]
+    assert "HopCopyEventRule must be on {Ref EventBus}" in names("vault.yaml", t)
+    t = fresh("vault.yaml")
+    del t["Resources"]["CopyEventPermission"]
+    assert "no Lambda permission for CopyEventRule" in names("vault.yaml", t)
 
 
 # --------------------------------------------------------- docs/deploy.md

@@ -45,22 +45,10 @@ bool ParseRdsArn(std::string_view text, ArnParts& out) {
   return !out.region.empty() && !out.account.empty();
 }
 
-// Event ids that can change what drsnap should do. Others (reboots, failovers,
-// parameter changes, ...) are ignored.
-const std::set<std::string, std::less<>>& RelevantEventIds() {
-  // clang-format off
-  static const std::set<std::string, std::less<>> ids = {
-      // DB snapshots: manual created, deleted, automated created, copies
-      // finished or cancelled (same region and cross region), restore.
-      "RDS-EVENT-0042", "RDS-EVENT-0041", "RDS-EVENT-0091", "RDS-EVENT-0197",
-      "RDS-EVENT-0190", "RDS-EVENT-0060", "RDS-EVENT-0061",
-      // Cluster snapshots: manual and automated created, copy/share related.
-      "RDS-EVENT-0075", "RDS-EVENT-0169",
-      // Instances and clusters created or deleted.
-      "RDS-EVENT-0005", "RDS-EVENT-0003", "RDS-EVENT-0170", "RDS-EVENT-0171",
-  };
-  // clang-format on
-  return ids;
+const RdsEventInfo* FindRdsEvent(std::string_view id) {
+  for (const auto& e : HandledRdsEvents())
+    if (id == e.id) return &e;
+  return nullptr;
 }
 
 // Builds the trigger for one RDS event, whatever envelope carried it.
@@ -74,10 +62,13 @@ Trigger FromRdsEvent(const std::string& source_type, const std::string& event_id
   if (!source_id.empty()) what += " for " + source_id;
   if (!message.empty()) what += " (" + message + ")";
   if (event_id.empty()) return Ignore(what + ": no event id");
-  if (!RelevantEventIds().contains(event_id)) return Ignore(what + ": does not affect snapshots");
+  const RdsEventInfo* info = FindRdsEvent(event_id);
+  if (info == nullptr) return Ignore(what + ": does not affect snapshots");
 
   Trigger t;
   t.event_id = event_id;
+  t.frees_copy_slot = info->meaning == RdsEventMeaning::kCopyFinished ||
+                      info->meaning == RdsEventMeaning::kCopyFailed;
   ArnParts arn;
   if (!source_arn.empty() && ParseRdsArn(source_arn, arn)) {
     t.account_id = arn.account;
@@ -212,6 +203,29 @@ Trigger FromSnsRecord(const json& record) {
 }
 
 }  // namespace
+
+const std::vector<RdsEventInfo>& HandledRdsEvents() {
+  using M = RdsEventMeaning;
+  // One line per id (deploy/check_templates.py parses these lines).
+  // clang-format off
+  static const std::vector<RdsEventInfo> events = {
+      {"RDS-EVENT-0042", false, M::kSnapshotCreated},  // manual DB snapshot created
+      {"RDS-EVENT-0091", false, M::kSnapshotCreated},  // automated DB snapshot created
+      {"RDS-EVENT-0197", false, M::kCopyFinished},     // same-region DB snapshot copy finished
+      {"RDS-EVENT-0060", false, M::kCopyFinished},     // cross-region DB snapshot copy finished
+      {"RDS-EVENT-0190", false, M::kCopyFailed},       // same-region DB snapshot copy cancelled
+      {"RDS-EVENT-0061", false, M::kCopyFailed},       // cross-region DB snapshot copy cancelled
+      {"RDS-EVENT-0041", false, M::kSnapshotDeleted},  // DB snapshot deleted
+      {"RDS-EVENT-0075", true, M::kSnapshotCreated},   // manual DB cluster snapshot created
+      {"RDS-EVENT-0169", true, M::kSnapshotCreated},   // automated DB cluster snapshot created
+      {"RDS-EVENT-0005", false, M::kDatabaseChanged},  // DB instance created
+      {"RDS-EVENT-0003", false, M::kDatabaseChanged},  // DB instance deleted
+      {"RDS-EVENT-0170", true, M::kDatabaseChanged},   // DB cluster created
+      {"RDS-EVENT-0171", true, M::kDatabaseChanged},   // DB cluster deleted
+  };
+  // clang-format on
+  return events;
+}
 
 const char* TriggerKindName(TriggerKind k) {
   switch (k) {

@@ -50,7 +50,37 @@ struct Trigger {
   // too when the token alone tells the id (DbIdFromToken); otherwise
   // ChooseRun (lambda/handler.h) resolves it against the policy file.
   std::string db_token;
+  // A snapshot copy into account_id/region finished or was cancelled
+  // (kCopyFinished, kCopyFailed below): a slot of the copies-in-flight quota
+  // of that scope is free again, so copies deferred for the quota (of any
+  // database) can start now.
+  bool frees_copy_slot = false;
 };
+
+// What an RDS event drsnap acts on means to it.
+enum class RdsEventMeaning {
+  kSnapshotCreated,  // a manual or automated snapshot is available
+  kCopyFinished,     // a snapshot copy is available (same region or cross region)
+  kCopyFailed,       // a snapshot copy was cancelled (failed, or its target deleted)
+  kSnapshotDeleted,  // a snapshot is gone
+  kDatabaseChanged,  // an instance or cluster was created or deleted
+};
+
+struct RdsEventInfo {
+  const char* id;  // "RDS-EVENT-0091"
+  bool cluster;    // an Aurora cluster or cluster snapshot event
+  RdsEventMeaning meaning;
+};
+
+// Every RDS event id drsnap acts on, from AWS's RDS event catalogue (DB
+// snapshot, DB cluster snapshot, DB instance and DB cluster events). Any
+// other id is ignored with a reason. deploy/source.yaml and deploy/vault.yaml
+// route exactly these (deploy/check_templates.py reads this table from
+// lambda/events.cc). The catalogue has no copy-finished, copy-cancelled or
+// shared event for DB cluster snapshots, and no shared event for DB
+// snapshots: those transitions are watched (lambda/handler.h) or announced
+// by drsnap itself ("drsnap Snapshot Shared").
+const std::vector<RdsEventInfo>& HandledRdsEvents();
 
 // One event payload (the Lambda invocation body) -> triggers (SNS batches
 // may hold several records). Never empty: at worst one kIgnore.

@@ -59,6 +59,53 @@ std::string DrillKey(const std::string& policy, engine::DbKind kind, const std::
   return policy + "/" + db + "/" + engine::DbKindName(kind) + "/" + target.ToString();
 }
 
+// A copy the handler watches: AWS emits no event when it ends.
+struct WatchedCopy {
+  engine::Scope scope;
+  std::string id;
+  bool operator==(const WatchedCopy&) const = default;
+};
+
+// The copies of this side's stages (source: capture, raw; vault: hop,
+// vault; all: every stage) that are in flight after a run and whose end
+// AWS announces with no event: DB cluster snapshot copies (the RDS event
+// catalogue has copy-finished and cancelled events for DB snapshots only).
+// Those in flight when the run observed, and those the run issued.
+std::vector<WatchedCopy> WatchedCopies(const engine::ReconcileReport& report, Side side) {
+  using engine::naming::NameStage;
+  auto ours = [side](std::string_view id) {
+    auto lineage = engine::naming::ParseName(id);
+    if (!lineage) return false;
+    bool source_stage = lineage->stage == NameStage::kCapture || lineage->stage == NameStage::kRaw;
+    return side == Side::kAll || (side == Side::kSource) == source_stage;
+  };
+  std::vector<WatchedCopy> out;
+  auto add = [&out](WatchedCopy w) {
+    if (std::ranges::find(out, w) == out.end()) out.push_back(std::move(w));
+  };
+  for (const auto& scope : report.inventory.scopes) {
+    for (const auto& s : scope.snapshots) {
+      if (s.kind != engine::DbKind::kCluster || !(s.scope == scope.scope)) continue;
+      if (!engine::IsCopyInFlight(s) || !ours(s.id)) continue;
+      add({s.scope, std::string(s.id)});
+    }
+  }
+  for (const auto& r : report.apply.results) {
+    const auto& a = r.action;
+    if (a.kind != engine::ActionKind::kCopySnapshot || a.db_kind != engine::DbKind::kCluster)
+      continue;
+    if (r.outcome != engine::Outcome::kDone && r.outcome != engine::Outcome::kAlreadyDone) continue;
+    if (ours(a.snapshot_id)) add({a.scope, std::string(a.snapshot_id)});
+  }
+  return out;
+}
+
+// How many of `now` are not in `before`.
+size_t NewOnes(const std::vector<WatchedCopy>& now, const std::vector<WatchedCopy>& before) {
+  return static_cast<size_t>(std::ranges::count_if(
+      now, [&](const WatchedCopy& w) { return std::ranges::find(before, w) == before.end(); }));
+}
+
 }  // namespace
 
 RunRequest ChooseRun(const std::vector<Trigger>& triggers, const config::Config& config) {
@@ -89,7 +136,16 @@ RunRequest ChooseRun(const std::vector<Trigger>& triggers, const config::Config&
         }
         break;
       case TriggerKind::kDatabase:
-        if (known(t) && !t.db_id.empty()) {
+        if (known(t) && t.frees_copy_slot) {
+          // A copy into this scope finished or was cancelled: its slot of the
+          // copies-in-flight quota is free, and copies the executor deferred
+          // for the quota may belong to any database. Only a run of every
+          // database issues them (the run still starts at most the free
+          // slots' worth; the rest waits for the next copy to end).
+          full = true;
+          line += " (a copy slot of " + t.account_id + "/" + t.region +
+                  " is free: full reconcile, so deferred copies of every database start)";
+        } else if (known(t) && !t.db_id.empty()) {
           dbs.insert(t.db_id);
         } else if (known(t)) {
           std::vector<std::string> ids = engine::LiteralDbIdsForToken(t.db_token, config);
@@ -178,11 +234,12 @@ HandlerResult InvocationHandler::Handle(const Invocation& inv) {
   // Lambda's deadline is wall time; carry the time left over to the
   // reconciler's clock (the same clock in production, a virtual one in tests).
   Duration left = inv.deadline - wall_start;
+  Clock& clock = reconciler_->clock();
   engine::ReconcileOptions opt;
   opt.only_db = req.only_db;
   opt.side = options_.side;
   opt.concurrency = options_.concurrency;
-  opt.deadline = reconciler_->clock().Now() + left;
+  opt.deadline = clock.Now() + left;
   opt.deadline_margin = options_.deadline_margin;
   opt.progress = [&inv](const engine::ProgressEvent& ev) {
     if (ev.result == nullptr) return;
@@ -195,71 +252,145 @@ HandlerResult InvocationHandler::Handle(const Invocation& inv) {
     Log().Log(r.outcome == engine::Outcome::kFailed ? LogLevel::kWarn : LogLevel::kInfo,
               "action finished", f);
   };
-  engine::ReconcileReport report = reconciler_->RunOnce(opt);
 
-  body["summary"] = report.Summary();
-  body["actions"] = report.plan.actions.size();
-  body["done"] = report.apply.Count(engine::Outcome::kDone);
-  body["already_done"] = report.apply.Count(engine::Outcome::kAlreadyDone);
-  body["deferred"] = report.apply.Count(engine::Outcome::kDeferred);
-  body["failed"] = report.apply.Count(engine::Outcome::kFailed);
-  body["incomplete_scopes"] = report.IncompleteScopes();
-  body["deadline_reached"] = report.apply.deadline_reached;
+  // Announce the shares (source side) so the DR account copies at once;
+  // after every run, not once at the end: a watch below may take minutes.
+  int emitted = 0, emit_failed = 0;
+  auto announce = [&](const engine::ReconcileReport& report) {
+    if (options_.side == Side::kVault || !options_.emit) return;
+    std::vector<aws::EventEntry> entries = SharedEventEntries(report);
+    if (entries.empty()) return;
+    Status st = options_.emit(entries);
+    if (st) {
+      emitted += static_cast<int>(entries.size());
+    } else {
+      emit_failed += static_cast<int>(entries.size());
+      LogError("cannot announce shared snapshots; the vault's schedule will find them",
+               {{"request_id", inv.request_id}, {"error", st.error().ToString()}});
+    }
+  };
+
+  std::vector<engine::ReconcileReport> reports;
+  reports.push_back(reconciler_->RunOnce(opt));
+  announce(reports.back());
+
+  // The watch: copies AWS announces no end of (WatchedCopies) are polled
+  // while the invocation has time, and each end (available, failed or gone)
+  // is a freed copy slot and maybe a next hop: one more full run, as the
+  // event would have asked for. The poll starts short and doubles up to
+  // watch_max_poll (a copy takes minutes to hours; the first ones to end are the
+  // small ones); it restarts short after each end.
+  json watch = {{"copies", 0}, {"polls", 0}, {"runs", 0}, {"still_copying", json::array()}};
+  std::vector<WatchedCopy> watched = WatchedCopies(reports.back(), options_.side);
+  watch["copies"] = watched.size();
+  Duration poll = options_.watch_first_poll;
+  while (!watched.empty() && options_.watch_first_poll > Duration::zero()) {
+    if (clock.Now() + poll + options_.deadline_margin >= opt.deadline) break;
+    clock.SleepFor(poll);
+    watch["polls"] = watch["polls"].get<int>() + 1;
+    bool ended = false;
+    for (const auto& w : watched) {
+      auto snap = reconciler_->cloud().DescribeSnapshot(w.scope, engine::DbKind::kCluster, w.id);
+      // Not found: deleted or its copy cancelled; also a freed slot. Any
+      // other error: keep watching (the next poll or the schedule decides).
+      bool gone = !snap && (snap.error().code == "DBClusterSnapshotNotFoundFault" ||
+                            snap.error().code == "DBSnapshotNotFound");
+      if (gone || (snap && !engine::IsInFlight(snap->status))) {
+        ended = true;
+        LogInfo("watched copy ended",
+                {{"request_id", inv.request_id},
+                 {"snapshot", w.id},
+                 {"scope", w.scope.ToString()},
+                 {"status", snap ? engine::SnapshotStatusName(snap->status) : "gone"}});
+      }
+    }
+    if (!ended) {
+      poll = std::min<Duration>(poll * 2, options_.watch_max_poll);
+      continue;
+    }
+    engine::ReconcileOptions again = opt;
+    again.only_db.clear();
+    reports.push_back(reconciler_->RunOnce(again));
+    announce(reports.back());
+    watch["runs"] = watch["runs"].get<int>() + 1;
+    std::vector<WatchedCopy> next = WatchedCopies(reports.back(), options_.side);
+    watch["copies"] = watch["copies"].get<size_t>() + NewOnes(next, watched);
+    watched = std::move(next);
+    poll = options_.watch_first_poll;
+  }
+  for (const auto& w : watched) watch["still_copying"].push_back(w.scope.ToString() + " " + w.id);
+  if (!watched.empty())
+    LogInfo("copies still in flight are left to the next invocation (or the schedule)",
+            {{"request_id", inv.request_id}, {"count", std::to_string(watched.size())}});
+
+  // The summary covers every run of the invocation; the scopes not observed
+  // are those of its last run (the latest view).
+  const engine::ReconcileReport& last = reports.back();
+  auto count = [&reports](engine::Outcome o) {
+    int n = 0;
+    for (const auto& r : reports) n += r.apply.Count(o);
+    return n;
+  };
+  size_t actions = 0;
+  bool deadline_reached = false;
+  for (const auto& r : reports) {
+    actions += r.plan.actions.size();
+    deadline_reached = deadline_reached || r.apply.deadline_reached;
+  }
+  std::string summary = last.Summary();
+  if (reports.size() > 1) summary = std::to_string(reports.size()) + " runs; last: " + summary;
+  body["summary"] = summary;
+  body["actions"] = actions;
+  body["done"] = count(engine::Outcome::kDone);
+  body["already_done"] = count(engine::Outcome::kAlreadyDone);
+  body["deferred"] = count(engine::Outcome::kDeferred);
+  body["failed"] = count(engine::Outcome::kFailed);
+  body["incomplete_scopes"] = last.IncompleteScopes();
+  body["deadline_reached"] = deadline_reached;
   json left_list = json::array();
   json failures = json::array();
   std::string first_failure;
-  for (const auto& r : report.apply.results) {
-    if (r.outcome == engine::Outcome::kDeferred) {
-      left_list.push_back({{"action", r.action.Describe()}, {"reason", r.reason}});
-    } else if (r.outcome == engine::Outcome::kFailed) {
-      std::string err = r.error ? r.error->ToString() : "failed";
-      if (first_failure.empty()) first_failure = r.action.Describe() + ": " + err;
-      failures.push_back({{"action", r.action.Describe()}, {"error", err}});
+  for (const auto& report : reports) {
+    for (const auto& r : report.apply.results) {
+      if (r.outcome == engine::Outcome::kDeferred) {
+        left_list.push_back({{"action", r.action.Describe()}, {"reason", r.reason}});
+      } else if (r.outcome == engine::Outcome::kFailed) {
+        std::string err = r.error ? r.error->ToString() : "failed";
+        if (first_failure.empty()) first_failure = r.action.Describe() + ": " + err;
+        failures.push_back({{"action", r.action.Describe()}, {"error", err}});
+      }
     }
   }
   body["left"] = std::move(left_list);
   body["failures"] = std::move(failures);
   json incomplete = json::array();
-  for (const auto& s : report.inventory.scopes)
+  for (const auto& s : last.inventory.scopes)
     if (!s.complete) incomplete.push_back({{"scope", s.scope.ToString()}, {"error", s.error}});
   body["incomplete"] = incomplete;
-
-  // Announce the shares (source side) so the DR account copies at once.
-  int emitted = 0, emit_failed = 0;
-  if (options_.side != Side::kVault && options_.emit) {
-    std::vector<aws::EventEntry> entries = SharedEventEntries(report);
-    if (!entries.empty()) {
-      Status st = options_.emit(entries);
-      if (st) {
-        emitted = static_cast<int>(entries.size());
-      } else {
-        emit_failed = static_cast<int>(entries.size());
-        LogError("cannot announce shared snapshots; the vault's schedule will find them",
-                 {{"request_id", inv.request_id}, {"error", st.error().ToString()}});
-      }
-    }
-  }
+  body["watch"] = std::move(watch);
   body["events"] = {{"emitted", emitted}, {"failed", emit_failed}};
   body["duration_ms"] = MillisBetween(wall_start, options_.wall_clock->Now());
 
   std::string text = Dump(body);
+  bool ok = true;
+  for (const auto& r : reports) ok = ok && r.apply.ok();
+  ok = ok && last.IncompleteScopes() == 0;
   LogFields f{{"request_id", inv.request_id},
-              {"summary", report.Summary()},
-              {"deadline_reached", report.apply.deadline_reached ? "true" : "false"},
+              {"summary", summary},
+              {"deadline_reached", deadline_reached ? "true" : "false"},
               {"events_emitted", std::to_string(emitted)}};
-  Log().Log(report.ok() ? LogLevel::kInfo : LogLevel::kError, "reconcile finished", f);
+  Log().Log(ok ? LogLevel::kInfo : LogLevel::kError, "reconcile finished", f);
 
-  int failed = report.apply.Count(engine::Outcome::kFailed);
+  int failed = count(engine::Outcome::kFailed);
   if (failed > 0) {
     return HandlerResult{false, text, "drsnap.ActionsFailed",
-                         std::to_string(failed) + " of " +
-                             std::to_string(report.plan.actions.size()) +
+                         std::to_string(failed) + " of " + std::to_string(actions) +
                              " actions failed; first: " + first_failure};
   }
-  if (report.IncompleteScopes() > 0) {
+  if (last.IncompleteScopes() > 0) {
     const auto& s = incomplete.front();
     return HandlerResult{false, text, "drsnap.ObserveIncomplete",
-                         std::to_string(report.IncompleteScopes()) +
+                         std::to_string(last.IncompleteScopes()) +
                              " scopes could not be observed; first: " +
                              s["scope"].get<std::string>() + ": " + s["error"].get<std::string>()};
   }

@@ -8,6 +8,10 @@
 //                     (schedule, kScope, several databases in one SNS batch)
 //   A kDatabase trigger whose account-region is no scope of the policy file
 //   is ignored (the event is about something drsnap does not protect).
+//   A trigger that frees a copy slot (a copy finished or was cancelled,
+//   Trigger::frees_copy_slot) runs full: the copies the executor deferred
+//   for that scope's copies-in-flight quota may be of any database, and
+//   nothing else would wake them before the schedule.
 //   A kDatabase trigger from a snapshot drsnap made (a capture, or a hop or
 //   vault copy that finished) names the database by its token; when the
 //   token alone does not tell the id (DbIdFromToken, lambda/events.h), the
@@ -48,6 +52,18 @@
 // could not be listed "drsnap.ObserveIncomplete". "no-copy" (no available
 // vault copy yet) and an older failed result are reported, not errors: the
 // failure paged when it was recorded, and RPO alarms cover missing copies.
+//
+// The watch (hops AWS announces no end of): after the run, the copies of
+// this side's stages that are DB cluster snapshot copies still in flight
+// (the RDS event catalogue has no copy-finished or cancelled event for DB
+// cluster snapshots) are polled with DescribeDBClusterSnapshots, first after
+// watch_first_poll, then at doubling intervals up to watch_max_poll, while a
+// poll still ends deadline_margin before the deadline. When one ends
+// (available, failed or gone) the handler runs one more full reconcile, as
+// a copy-finished event would have asked for (the next hop, and copies
+// deferred for the quota), and watches what that run leaves in flight.
+// Copies still in flight at the deadline are listed under "watch" and left
+// to the next invocation or the schedule. The summary covers every run.
 //
 // Announcements: after each successful share (source side), one
 // "drsnap Snapshot Shared" event (lambda/events.h) per snapshot and DR
@@ -95,6 +111,12 @@ struct HandlerOptions {
   // The clock Lambda's deadline is on (epoch wall time). The reconcile runs
   // on the Reconciler's own clock; the remaining time is carried over.
   std::shared_ptr<Clock> wall_clock;  // null: the system clock
+  // The watch of copies AWS announces no end of (DB cluster snapshot
+  // copies): polled on the reconciler's clock, first after watch_first_poll,
+  // then at doubling intervals up to watch_max_poll, while the deadline
+  // leaves room. Zero: no watch (the next event or the schedule finds them).
+  Duration watch_first_poll = std::chrono::seconds(15);
+  Duration watch_max_poll = std::chrono::minutes(2);
 };
 
 // What the triggers of one invocation ask for.
@@ -104,7 +126,6 @@ struct RunRequest {
   std::string only_db;               // "": full reconcile
   std::vector<std::string> reasons;  // one per trigger, for the log and the summary
 };
-
 
 // REQUIRES: config validated. Pure.
 RunRequest ChooseRun(const std::vector<Trigger>& triggers, const config::Config& config);

@@ -4,6 +4,7 @@
 
 #include <fstream>
 #include <random>
+#include <set>
 #include <sstream>
 
 #include "engine/naming.h"
@@ -233,6 +234,36 @@ TEST(DecodeEvent, LookAlikeNamesThatDoNotParseStillReconcileTheScope) {
   EXPECT_EQ(t.kind, TriggerKind::kScope);
   EXPECT_TRUE(t.db_id.empty());
   EXPECT_TRUE(t.db_token.empty());
+}
+
+// The table of handled ids: each id once, and the catalogue's shape (no
+// copy event for cluster snapshots; the catalogue has none).
+TEST(HandledRdsEvents, EachIdOnceAndNoClusterCopyEvent) {
+  std::set<std::string> seen;
+  for (const auto& e : HandledRdsEvents()) {
+    EXPECT_TRUE(seen.insert(e.id).second) << e.id;
+    EXPECT_EQ(std::string_view(e.id).substr(0, 10), "RDS-EVENT-") << e.id;
+    bool copy =
+        e.meaning == RdsEventMeaning::kCopyFinished || e.meaning == RdsEventMeaning::kCopyFailed;
+    EXPECT_FALSE(copy && e.cluster) << e.id;
+  }
+  // The ids the source and vault rules of deploy/ route are these.
+  EXPECT_TRUE(seen.contains("RDS-EVENT-0169"));
+  EXPECT_TRUE(seen.contains("RDS-EVENT-0197"));
+  EXPECT_FALSE(seen.contains("RDS-EVENT-0196"));  // a copy started: nothing to do yet
+}
+
+// A copy that finished or was cancelled frees a slot of its scope's copy
+// quota; a snapshot created does not.
+TEST(DecodeEvent, CopyEndsFreeACopySlot) {
+  EXPECT_TRUE(One(Fixture("eventbridge_copy_finished_capture.json")).frees_copy_slot);
+  EXPECT_TRUE(One(Fixture("eventbridge_copy_finished_vault.json")).frees_copy_slot);
+  EXPECT_TRUE(One(Fixture("sns_copy_finished_hop.json")).frees_copy_slot);
+  EXPECT_FALSE(One(Fixture("eventbridge_automated_snapshot.json")).frees_copy_slot);
+  EXPECT_FALSE(One(Fixture("eventbridge_cluster_snapshot.json")).frees_copy_slot);
+  std::string cancelled = Fixture("eventbridge_copy_finished_vault.json");
+  cancelled.replace(cancelled.find("RDS-EVENT-0060"), 14, "RDS-EVENT-0061");
+  EXPECT_TRUE(One(cancelled).frees_copy_slot);
 }
 
 TEST(DbIdFromToken, TheTokenIsTheIdUnlessItMayBeHashed) {

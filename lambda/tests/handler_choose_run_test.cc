@@ -75,12 +75,16 @@ TEST(ChooseRun, SnapshotsDrsnapMadeNarrowToOneDatabaseOrRunFull) {
   const std::string hashed_fixture = "eventbridge_cluster_capture_hashed.json";
   ASSERT_NE(Fixture(hashed_fixture).find("drsnap-" + token + "-"), std::string::npos);
   const Case cases[] = {
+      // A copy that finished freed a slot of its scope's copy quota: every
+      // database runs, since the deferred copies may be any database's.
       {"capture finished, short id", Fixture("eventbridge_copy_finished_capture.json"), R"(["*"])",
-       true, "orders-db"},
+       true, ""},
       {"vault copy finished in the DR region", Fixture("eventbridge_copy_finished_vault.json"),
-       R"(["*"])", true, "orders-db"},
+       R"(["*"])", true, ""},
       {"hop copy finished (SNS)", Fixture("sns_copy_finished_hop.json"), R"(["orders-*"])", true,
-       "orders-db"},
+       ""},
+      {"automated snapshot created", Fixture("eventbridge_automated_snapshot.json"), R"(["*"])",
+       true, "orders-db"},
       {"hashed token, the policy names the id literally", Fixture(hashed_fixture),
        R"(["orders-db", ")" + long_id + R"("])", true, long_id},
       {"hashed token, literal name in another case", Fixture(hashed_fixture),
@@ -108,14 +112,42 @@ TEST(ChooseRun, SnapshotsDrsnapMadeNarrowToOneDatabaseOrRunFull) {
   }
 }
 
-TEST(ChooseRun, AFinishedCopyAndAnAutomatedSnapshotOfTheSameDatabaseStayNarrow) {
+// A copy's end wakes the copies deferred for the quota, of any database:
+// even with a narrow trigger of the same database beside it, the run is full.
+TEST(ChooseRun, AFinishedCopyRunsEveryDatabaseEvenBesideANarrowTrigger) {
   config::Config config = Policy(R"(["*"])");
   std::vector<Trigger> triggers = DecodeEvent(Fixture("eventbridge_copy_finished_capture.json"));
   std::vector<Trigger> more = DecodeEvent(Fixture("eventbridge_automated_snapshot.json"));
   triggers.insert(triggers.end(), more.begin(), more.end());
   RunRequest r = ChooseRun(triggers, config);
   EXPECT_TRUE(r.run);
-  EXPECT_EQ(r.only_db, "orders-db");
+  EXPECT_EQ(r.only_db, "");
+  ASSERT_EQ(r.reasons.size(), 2u);
+  EXPECT_NE(r.reasons[0].find("copy slot of 111111111111/us-east-1 is free"), std::string::npos)
+      << r.reasons[0];
+}
+
+// Every copy-finished and copy-cancelled id of the catalogue frees a slot;
+// nothing else does.
+TEST(ChooseRun, CopiesEndingFreeASlotAndNothingElseDoes) {
+  config::Config config = Policy(R"(["*"])");
+  for (const auto& e : HandledRdsEvents()) {
+    SCOPED_TRACE(e.id);
+    std::string ev = FixtureWith("eventbridge_copy_finished_capture.json", "RDS-EVENT-0197", e.id);
+    std::vector<Trigger> t = DecodeEvent(ev);
+    ASSERT_EQ(t.size(), 1u);
+    bool frees =
+        e.meaning == RdsEventMeaning::kCopyFinished || e.meaning == RdsEventMeaning::kCopyFailed;
+    EXPECT_EQ(t[0].frees_copy_slot, frees);
+    RunRequest r = ChooseRun(t, config);
+    EXPECT_TRUE(r.run);
+    EXPECT_EQ(r.only_db, frees ? "" : "orders-db");
+  }
+  // A slot freed in a scope no policy uses is not drsnap's business.
+  RunRequest foreign = ChooseRun(
+      DecodeEvent(FixtureWith("eventbridge_copy_finished_vault.json", "eu-west-1", "ap-south-1")),
+      config);
+  EXPECT_FALSE(foreign.run);
 }
 
 TEST(ChooseRun, TheReasonSaysWhyAHashedTokenRanFull) {

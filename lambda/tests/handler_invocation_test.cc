@@ -56,9 +56,12 @@ class HandlerTest : public ::testing::Test {
     reconciler_ = sim_->NewReconciler();
   }
 
-  InvocationHandler MakeHandler(Side side = Side::kSource) {
+  InvocationHandler MakeHandler(Side side = Side::kSource, bool watch = false) {
     HandlerOptions o;
     o.side = side;
+    // These tests are about one run per invocation (narrowing, deadlines,
+    // announcements); the watch, which adds runs, has tests of its own.
+    o.watch_first_poll = watch ? std::chrono::seconds(15) : Duration::zero();
     o.emit = [this](const std::vector<aws::EventEntry>& entries) -> Status {
       for (const auto& e : entries) emitted_.push_back(e);
       return OkStatus();
@@ -226,6 +229,7 @@ TEST_F(HandlerTest, SharesAreAnnouncedOnTheSourceSideOnly) {
 
 TEST_F(HandlerTest, EmitFailureIsCountedNotFatal) {
   HandlerOptions o;
+  o.watch_first_poll = Duration::zero();  // one run per invocation, as above
   o.emit = [](const std::vector<aws::EventEntry>&) -> Status {
     return Fail(Error::Transient("ServiceUnavailable", "EventBridge is down"));
   };
@@ -235,6 +239,41 @@ TEST_F(HandlerTest, EmitFailureIsCountedNotFatal) {
   HandlerResult r = h.Handle(Inv(testing::EventFixture("scheduled.json")));
   ASSERT_TRUE(r.ok) << r.error_message;
   EXPECT_EQ(Body(r)["events"]["failed"], 2) << r.body;
+}
+
+// The watch: RDS emits no event when a DB cluster snapshot copy ends, so the
+// invocation that made (or found) one polls it on the reconciler's clock
+// (the simulator's here) and, when it ends, runs again: the cluster's
+// capture is shared, and announced, within the one invocation.
+TEST_F(HandlerTest, AClusterCopyIsWatchedUntilItEndsAndTheNextHopFollows) {
+  auto h = MakeHandler(Side::kSource, /*watch=*/true);
+  HandlerResult r = h.Handle(Inv(testing::EventFixture("eventbridge_cluster_snapshot.json")));
+  ASSERT_TRUE(r.ok) << r.error_type << ": " << r.error_message;
+  json b = Body(r);
+  EXPECT_EQ(b["watch"]["copies"], 1) << r.body;
+  EXPECT_GE(b["watch"]["polls"].get<int>(), 1);
+  EXPECT_EQ(b["watch"]["runs"], 1);
+  EXPECT_TRUE(b["watch"]["still_copying"].empty()) << r.body;
+  EXPECT_EQ(Captures(*sim_, "ledger"), 1);
+  ASSERT_EQ(emitted_.size(), 1u) << r.body;  // the capture, shared once it was available
+  EXPECT_NE(emitted_[0].detail.find("\"DBIdentifier\":\"ledger\""), std::string::npos);
+  EXPECT_GE(b["done"].get<int>(), 2);  // the copy, then the share
+}
+
+// A watch never outlives the invocation: no poll that would end within the
+// deadline margin; the copy is listed and left to the next invocation.
+TEST_F(HandlerTest, TheWatchEndsBeforeTheDeadline) {
+  auto h = MakeHandler(Side::kSource, /*watch=*/true);
+  // 20 s left, a 10 s margin: the first poll (15 s) would end too late.
+  HandlerResult r = h.Handle(
+      Inv(testing::EventFixture("eventbridge_cluster_snapshot.json"), std::chrono::seconds(20)));
+  ASSERT_TRUE(r.ok) << r.error_type << ": " << r.error_message;
+  json b = Body(r);
+  EXPECT_EQ(b["watch"]["polls"], 0) << r.body;
+  ASSERT_EQ(b["watch"]["still_copying"].size(), 1u) << r.body;
+  EXPECT_NE(b["watch"]["still_copying"][0].get<std::string>().find("drsnap-ledger-"),
+            std::string::npos);
+  EXPECT_TRUE(emitted_.empty());
 }
 
 TEST(HandlerFailures, FailedActionsAreAFunctionError) {

@@ -132,6 +132,9 @@ class PackageTest : public ::testing::Test {
   }
 
   std::vector<std::string> LambdaEnv(const std::string& api) const {
+    // DRSNAP_WATCH=off: drsnap-sim's clock stands still here (the
+    // bootstrap's runs on the wall clock), so a watched cluster copy would
+    // never end and each invocation would wait for its deadline.
     return {"AWS_LAMBDA_RUNTIME_API=" + api,
             std::string("AWS_ACCESS_KEY_ID=") + testing::kProdKeyId,
             std::string("AWS_SECRET_ACCESS_KEY=") + testing::kProdSecret,
@@ -139,6 +142,7 @@ class PackageTest : public ::testing::Test {
             "AWS_ENDPOINT_URL=" + sim_->server->endpoint(),
             "AWS_EC2_METADATA_DISABLED=true",
             "DRSNAP_SIDE=source",
+            "DRSNAP_WATCH=off",
             "DRSNAP_LOG_FORMAT=json"};
   }
 

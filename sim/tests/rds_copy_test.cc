@@ -285,5 +285,39 @@ TEST_F(RdsCopyTest, ClusterSnapshotCopyRules) {
   EXPECT_EQ(ErrorCode(r), "SnapshotQuotaExceeded");
 }
 
+// The events of DB cluster snapshots are the catalogue's: a manual one is
+// started (RDS-EVENT-0074) and created (RDS-EVENT-0075); a copy ends with no
+// event (the catalogue has no cluster snapshot copy event), unlike a DB
+// snapshot copy (RDS-EVENT-0197). drsnap's Lambda functions watch cluster
+// copies for that reason (lambda/handler.h); tests drive them with these.
+TEST_F(RdsCopyTest, ClusterSnapshotEventsAreTheCataloguesAndCopiesEndWithoutOne) {
+  auto ids_for = [this](const std::string& source_id) {
+    std::vector<std::string> ids;
+    for (const auto& e : sim_->Events(ExampleStart()))
+      if (e["detail"]["SourceIdentifier"] == source_id)
+        ids.push_back(e["detail"]["EventID"].get<std::string>());
+    return ids;
+  };
+  auto r = Rds(*sim_, kProd, kEast, "CreateDBClusterSnapshot",
+               {{"DBClusterSnapshotIdentifier", "l1"}, {"DBClusterIdentifier", "ledger"}});
+  ASSERT_EQ(r.status, 200) << r.body;
+  sim_->Advance(minutes(10));
+  EXPECT_EQ(ids_for("l1"), (std::vector<std::string>{"RDS-EVENT-0074", "RDS-EVENT-0075"}));
+  for (const auto& e : sim_->Events(ExampleStart()))
+    if (e["detail"]["SourceIdentifier"] == "l1") {
+      EXPECT_EQ(e["detail-type"], "RDS DB Cluster Snapshot Event");
+      EXPECT_EQ(e["detail"]["SourceType"], "CLUSTER_SNAPSHOT");
+    }
+  r = Rds(
+      *sim_, kProd, kEast, "CopyDBClusterSnapshot",
+      {{"SourceDBClusterSnapshotIdentifier", "l1"}, {"TargetDBClusterSnapshotIdentifier", "l2"}});
+  ASSERT_EQ(r.status, 200) << r.body;
+  sim_->Advance(hours(2));
+  r = Rds(*sim_, kProd, kEast, "DescribeDBClusterSnapshots",
+          {{"DBClusterSnapshotIdentifier", "l2"}});
+  EXPECT_EQ(XText(r, "//DBClusterSnapshot/Status"), "available");
+  EXPECT_TRUE(ids_for("l2").empty());
+}
+
 }  // namespace
 }  // namespace drsnap::sim
