@@ -9,7 +9,13 @@ namespace drsnap::engine {
 
 using std::chrono::hours;
 
-std::vector<Anomaly> FindAnomalies(std::vector<PointEvidence> evidence, Duration rpo,
+Duration PointInterval(const config::Policy& policy) {
+  if (policy.capture == config::CaptureSource::kSnapshot && policy.rpo > policy.capture_margin)
+    return policy.rpo - policy.capture_margin;
+  return hours(24);
+}
+
+std::vector<Anomaly> FindAnomalies(std::vector<PointEvidence> evidence, Duration interval,
                                    TimePoint cleared) {
   std::vector<Anomaly> out;
   // One entry per point: the first capture time seen and the known facts.
@@ -33,15 +39,15 @@ std::vector<Anomaly> FindAnomalies(std::vector<PointEvidence> evidence, Duration
 
   // Burst: a sliding 24-hour window over the points.
   const int64_t per_day =
-      rpo.count() > 0 ? static_cast<int64_t>(Duration(hours(24)) / rpo) : int64_t{1};
+      interval.count() > 0 ? static_cast<int64_t>(Duration(hours(24)) / interval) : int64_t{1};
   const int64_t allowed = std::max<int64_t>(per_day, 1) + kBurstSlack;
   for (size_t first = 0, last = 0; last < sorted.size(); ++last) {
     while (sorted[last]->point - sorted[first]->point >= hours(24)) ++first;
     if (static_cast<int64_t>(last - first + 1) > allowed) {
       out.push_back({std::to_string(last - first + 1) + " recovery points between " +
                          FormatIso8601Seconds(sorted[first]->point) + " and " +
-                         FormatIso8601Seconds(sorted[last]->point) + " (the RPO " +
-                         FormatDuration(std::chrono::duration_cast<std::chrono::seconds>(rpo)) +
+                         FormatIso8601Seconds(sorted[last]->point) + " (a point every " +
+                         FormatDuration(std::chrono::duration_cast<std::chrono::seconds>(interval)) +
                          " allows " + std::to_string(allowed) + " in a day); the newest is " +
                          sorted[last]->snapshot_id,
                      sorted[first]->point});

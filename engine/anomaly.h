@@ -16,6 +16,7 @@
 #include <string_view>
 #include <vector>
 
+#include "config/policy.h"
 #include "core/clock.h"
 
 namespace drsnap::engine {
@@ -43,20 +44,25 @@ struct Anomaly {
   TimePoint since;   // the point where it shows
 };
 
-// Points allowed in any 24 hours beyond one per RPO (a retry, a manual
+// Points allowed in any 24 hours beyond the schedule's (a retry, a manual
 // `drsnap apply`, a backup window moving): more is a burst.
 inline constexpr int kBurstSlack = 2;
 
+// How often the policy makes a recovery point: every rpo - capture_margin
+// (`from: snapshot`), or daily (`from: automated`: RDS backs up once a day).
+Duration PointInterval(const config::Policy& policy);
+
 // The anomalies among `evidence` newer than `cleared` (points at or before it
 // were reviewed):
-//  - a burst: more distinct points within 24 hours than 24h / rpo + kBurstSlack;
+//  - a burst: more distinct points within 24 hours than 24h / interval +
+//    kBurstSlack (interval: PointInterval of the policy);
 //  - the engine changes between consecutive points;
 //  - the allocated storage shrinks between consecutive points (RDS cannot
 //    shrink an instance's storage: a smaller one is another database);
 //  - points out of order: a capture made more than a day after the capture
 //    of a point newer than its own by more than a day.
 // Several points of one recovery point (copies in several regions) count once.
-std::vector<Anomaly> FindAnomalies(std::vector<PointEvidence> evidence, Duration rpo,
+std::vector<Anomaly> FindAnomalies(std::vector<PointEvidence> evidence, Duration interval,
                                    TimePoint cleared);
 
 }  // namespace drsnap::engine

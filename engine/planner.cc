@@ -857,7 +857,7 @@ class DbPlanner {
     for (const auto& ts : db.targets) any_vault = any_vault || !ts.vaults.empty();
     if (!any_vault) return;
     TimePoint cleared{};
-    std::vector<Anomaly> anomalies = FindAnomalies(Evidence(db, &cleared), pc.p->rpo, cleared);
+    std::vector<Anomaly> anomalies = FindAnomalies(Evidence(db, &cleared), PointInterval(*pc.p), cleared);
     if (!anomalies.empty()) {
       std::vector<std::string> what;
       for (const auto& a : anomalies) what.push_back(a.what);

@@ -55,7 +55,7 @@ TEST(AnomalyTest, Table) {
            e.push_back({base + minutes(i), base + minutes(i), "postgres", 100, "forged"});
        },
        hours(24), "recovery points between"},
-      {"hourly points are fine at a 1h RPO",
+      {"hourly points are fine at a 1h interval",
        [](auto& e) {
          TimePoint base = e.back().point + hours(1);
          for (int i = 0; i < 24; ++i)
