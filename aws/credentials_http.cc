@@ -272,9 +272,10 @@ Result<Credentials> ParseCredentialsJson(std::string_view body, std::string_view
   if (!j.is_object()) return bad("JSON that is not an object");
   if (j.contains("Code") && j["Code"].is_string() && j["Code"].get<std::string>() != "Success") {
     std::string msg = j.value("Message", std::string());
-    return Fail(Error::Terminal("CredentialsInvalid", std::string(where) + " returned Code " +
-                                                          j["Code"].get<std::string>() +
-                                                          (msg.empty() ? "" : ": " + msg)));
+    return Fail(
+        Error::Terminal("CredentialsInvalid", std::string(where) + " returned Code " +
+                                                  j["Code"].get<std::string>() +
+                                                  (msg.empty() ? "" : ": " + RedactSecrets(msg))));
   }
   auto str = [&](const char* key) -> std::string {
     auto it = j.find(key);
