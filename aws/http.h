@@ -70,6 +70,9 @@ struct HttpOptions {
   std::shared_ptr<const Environment> env;
 };
 
+// A byte count for a message about a limit: "64 MiB", "256 KiB", "99 bytes".
+std::string FormatByteCount(size_t bytes);
+
 class HttpTransport {
  public:
   virtual ~HttpTransport() = default;

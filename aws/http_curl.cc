@@ -60,15 +60,6 @@ struct Exchange {
   bool too_large = false;
 };
 
-// "64 MiB", "100 KiB", "99 bytes".
-std::string FormatByteCount(size_t n) {
-  if (n >= (size_t{1} << 20) && n % (size_t{1} << 20) == 0) {
-    return std::to_string(n >> 20) + " MiB";
-  }
-  if (n >= 1024 && n % 1024 == 0) return std::to_string(n / 1024) + " KiB";
-  return std::to_string(n) + " bytes";
-}
-
 size_t OnBody(char* data, size_t size, size_t nmemb, void* user) {
   auto* ex = static_cast<Exchange*>(user);
   const size_t n = size * nmemb;

@@ -27,15 +27,6 @@ void ExportTraceId(const std::string& trace_id) {
   }
 }
 
-// "1 MiB", "256 KiB", "100 bytes".
-std::string FormatByteCount(size_t n) {
-  if (n >= (size_t{1} << 20) && n % (size_t{1} << 20) == 0) {
-    return std::to_string(n >> 20) + " MiB";
-  }
-  if (n >= 1024 && n % 1024 == 0) return std::to_string(n / 1024) + " KiB";
-  return std::to_string(n) + " bytes";
-}
-
 // The handler's result; an exception it throws is an internal error of
 // this invocation (the loop goes on).
 HandlerResult RunHandler(const Handler& handler, const Invocation& inv) {
@@ -96,7 +87,7 @@ Result<Invocation> RuntimeClient::Next() {
   inv.payload = std::move(resp.body);
   if (resp.body_too_large) {
     inv.payload_error = Error::Terminal(
-        "EventTooLarge", "the event is larger than " + FormatByteCount(max_payload_bytes_) +
+        "EventTooLarge", "the event is larger than " + aws::FormatByteCount(max_payload_bytes_) +
                              ", the most drsnap reads; it was not handled");
   }
   return inv;
