@@ -274,8 +274,12 @@ Error ParseAwsError(const HttpResponse& response, bool json,
   } else {
     e.code = CodeForStatus(response.status);
     // Redacted before it is cut short, so that no cut leaves a value
-    // without the name that marks it.
-    std::string excerpt = Excerpt(RedactSecrets(response.body, known_secrets));
+    // without the name that marks it; from the body's first 64 KiB (where
+    // an HTML page has its <title>): a body may be up to the transport's
+    // limit.
+    constexpr size_t kExcerptSource = 64 * 1024;
+    std::string excerpt = Excerpt(
+        RedactSecrets(std::string_view(response.body).substr(0, kExcerptSource), known_secrets));
     std::string ctype = response.Header("Content-Type");
     e.message = "HTTP " + std::to_string(response.status) + " without an AWS error body";
     if (response.body.empty()) {
