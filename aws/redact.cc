@@ -16,9 +16,9 @@ struct Field {
   bool to_end_of_line;  // with ':': the value is the rest of the line
 };
 
-// Longer names first where one ends another ("X-Amz-Signature" before
-// "Signature"): the boundary check keeps "Signature" from matching inside
-// "X-Amz-Signature" anyway, but the order makes the intent plain.
+// The names of credential-bearing fields, lower case. The boundary check
+// (FieldAt) keeps "signature" from matching inside "X-Amz-Signature" or
+// "SignatureDoesNotMatch", and "token" inside "NextToken".
 constexpr std::array<Field, 12> kFields = {{
     {"authorization", true},
     {"x-amz-security-token", false},

@@ -85,12 +85,12 @@ std::vector<Case> Cases() {
        "Signature expired: 20261123T120000Z is now earlier than 20261123T115500Z. "
        "The security token included in the request is invalid. Credential should be "
        "scoped to a valid region. SignatureDoesNotMatch; NextToken=abc; my-token: x; "
-       "SignedHeaders=host;x-amz-date",
+       "SignedHeaders=host;x-amz-date. Authorization header requires 'Credential' parameter.",
        "The request signature we calculated does not match the signature you provided. "
        "Signature expired: 20261123T120000Z is now earlier than 20261123T115500Z. "
        "The security token included in the request is invalid. Credential should be "
        "scoped to a valid region. SignatureDoesNotMatch; NextToken=abc; my-token: x; "
-       "SignedHeaders=host;x-amz-date"},
+       "SignedHeaders=host;x-amz-date. Authorization header requires 'Credential' parameter."},
       {"field name at the end", "x-amz-security-token", "x-amz-security-token"},
       {"empty value", "X-Amz-Signature=&a=b", "X-Amz-Signature=&a=b"},
       {"nothing", "", ""},
