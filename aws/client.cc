@@ -1,9 +1,12 @@
 #include "aws/client.h"
 
+#include <atomic>
+
 #include "aws/encoding.h"
 #include "aws/rate_limiter.h"
 #include "aws/retry.h"
 #include "aws/sigv4.h"
+#include "core/log.h"
 
 namespace drsnap::aws {
 
@@ -15,6 +18,21 @@ bool Is2xx(int status) { return status >= 200 && status < 300; }
 std::string_view OperationOfTarget(std::string_view target) {
   auto dot = target.rfind('.');
   return dot == std::string_view::npos ? target : target.substr(dot + 1);
+}
+
+// AWS's canonical request and string to sign for a rejected signature, at
+// debug level, for the first mismatch of the process only: every later one
+// (each call of a run with a wrong secret fails alike) would repeat it.
+void LogSignatureDiagnosisOnce(std::string_view operation, const std::string& endpoint,
+                               const std::string& redacted_diagnosis) {
+  static std::atomic<bool> logged{false};
+  if (!Log().Enabled(LogLevel::kDebug) || logged.exchange(true)) return;
+  LogDebug(
+      "AWS rejected a request signature; its canonical request and string to sign, to compare "
+      "with drsnap's (credential values redacted; later mismatches are not logged)",
+      {{"operation", std::string(operation)},
+       {"endpoint", endpoint},
+       {"aws_diagnosis", redacted_diagnosis}});
 }
 
 }  // namespace
@@ -89,7 +107,12 @@ Result<std::string> ServiceClient::Call(std::string_view operation, HttpRequest 
       return std::move(resp->body);
     }
     if (resp) {
-      error = ParseAwsError(*resp, json);
+      AwsErrorDiagnosis diagnosis;
+      error =
+          ParseAwsError(*resp, json, {creds->secret_access_key, creds->session_token}, &diagnosis);
+      if (!diagnosis.signature_mismatch.empty()) {
+        LogSignatureDiagnosisOnce(operation, where, diagnosis.signature_mismatch);
+      }
       if (ctx_.rate_limiter) {
         if (error.throttling()) {
           ctx_.rate_limiter->OnThrottle();

@@ -81,9 +81,24 @@ class ServiceClient {
   std::unique_ptr<RetryStrategy> retry_;  // shared by all calls: holds the retry quota
 };
 
+// What ParseAwsError keeps out of the Error it returns.
+struct AwsErrorDiagnosis {
+  // AWS's own account of a signature mismatch (SignatureDoesNotMatch,
+  // InvalidSignatureException): the canonical request and string to sign
+  // it computed, redacted (aws/redact.h). For a debug log line; "" for
+  // other errors.
+  std::string signature_mismatch;
+};
+
 // Decodes an AWS error response (Query XML <ErrorResponse>/<Response><Errors>,
-// or JSON {"__type","message"}) into an Error with its class set.
-Error ParseAwsError(const HttpResponse& response, bool json);
+// or JSON {"__type","message"}) into an Error with its class set. Its
+// message is AWS's, redacted of credential fields and of `known_secrets`
+// (the caller's secret access key and session token; aws/redact.h), and
+// without the canonical request and string to sign AWS appends to a
+// signature mismatch: those go to `diagnosis` (when not null).
+Error ParseAwsError(const HttpResponse& response, bool json,
+                    const std::vector<std::string_view>& known_secrets = {},
+                    AwsErrorDiagnosis* diagnosis = nullptr);
 
 // The classification the SDKs use: throttling codes (Throttling,
 // ThrottlingException, RequestLimitExceeded, TooManyRequestsException, ...),

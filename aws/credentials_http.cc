@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "aws/credentials_chain.h"
+#include "aws/redact.h"
 #include "core/strings.h"
 #include "core/time_util.h"
 
@@ -37,7 +38,9 @@ Result<HttpResponse> SendWithRetry(HttpTransport& transport, const HttpRequest& 
 }
 
 Error HttpStatusError(std::string_view code, const HttpResponse& resp, const std::string& what) {
-  std::string body = resp.body.substr(0, 200);
+  // A credentials endpoint's answer may hold credentials: redacted before
+  // it is cut short.
+  std::string body = RedactSecrets(resp.body).substr(0, 200);
   std::string msg = what + " answered HTTP " + std::to_string(resp.status);
   if (!body.empty()) msg += ": " + body;
   Error e = resp.status >= 500 || resp.status == 429 ? Error::Transient(std::string(code), msg)
@@ -269,9 +272,10 @@ Result<Credentials> ParseCredentialsJson(std::string_view body, std::string_view
   if (!j.is_object()) return bad("JSON that is not an object");
   if (j.contains("Code") && j["Code"].is_string() && j["Code"].get<std::string>() != "Success") {
     std::string msg = j.value("Message", std::string());
-    return Fail(Error::Terminal("CredentialsInvalid", std::string(where) + " returned Code " +
-                                                          j["Code"].get<std::string>() +
-                                                          (msg.empty() ? "" : ": " + msg)));
+    return Fail(
+        Error::Terminal("CredentialsInvalid", std::string(where) + " returned Code " +
+                                                  j["Code"].get<std::string>() +
+                                                  (msg.empty() ? "" : ": " + RedactSecrets(msg))));
   }
   auto str = [&](const char* key) -> std::string {
     auto it = j.find(key);

@@ -10,6 +10,7 @@
 #include <string_view>
 
 #include "aws/client.h"
+#include "aws/redact.h"
 
 namespace drsnap::aws {
 
@@ -204,6 +205,26 @@ std::string HintFor(std::string_view code) {
   return "";
 }
 
+bool IsSignatureMismatch(std::string_view code) {
+  return code == "SignatureDoesNotMatch" || code == "InvalidSignatureException";
+}
+
+// AWS's message for a signature mismatch is a sentence, then (after a blank
+// line) the canonical request and string to sign it computed: for comparing
+// with ours, not for the user, and it quotes the request's session token.
+// Returns the part from there on (removed from *message), or "".
+std::string SplitSignatureDiagnosis(std::string* message) {
+  size_t at = message->find("\n\n");
+  size_t canonical = message->find("The Canonical String");
+  if (canonical != std::string::npos && (at == std::string::npos || canonical < at)) {
+    at = canonical;
+  }
+  if (at == std::string::npos) return "";
+  std::string diagnosis = Trim(std::string_view(*message).substr(at));
+  *message = Trim(std::string_view(*message).substr(0, at));
+  return diagnosis;
+}
+
 }  // namespace
 
 ErrorClass ClassifyAwsError(std::string_view code, int http_status) {
@@ -216,7 +237,9 @@ ErrorClass ClassifyAwsError(std::string_view code, int http_status) {
   return ErrorClass::kTerminal;
 }
 
-Error ParseAwsError(const HttpResponse& response, bool json) {
+Error ParseAwsError(const HttpResponse& response, bool json,
+                    const std::vector<std::string_view>& known_secrets,
+                    AwsErrorDiagnosis* diagnosis) {
   Decoded d;
   std::string first = FirstNonBlank(response.body);
   bool decoded = false;
@@ -240,10 +263,23 @@ Error ParseAwsError(const HttpResponse& response, bool json) {
   e.request_id = d.request_id;
   if (!d.code.empty()) {
     e.code = d.code;
-    e.message = d.message.empty() ? d.code : d.message;
+    std::string message = d.message;
+    if (IsSignatureMismatch(d.code)) {
+      std::string detail = SplitSignatureDiagnosis(&message);
+      if (diagnosis != nullptr && !detail.empty()) {
+        diagnosis->signature_mismatch = RedactSecrets(detail, known_secrets);
+      }
+    }
+    e.message = message.empty() ? d.code : RedactSecrets(message, known_secrets);
   } else {
     e.code = CodeForStatus(response.status);
-    std::string excerpt = Excerpt(response.body);
+    // Redacted before it is cut short, so that no cut leaves a value
+    // without the name that marks it; from the body's first 64 KiB (where
+    // an HTML page has its <title>): a body may be up to the transport's
+    // limit.
+    constexpr size_t kExcerptSource = 64 * 1024;
+    std::string excerpt = Excerpt(
+        RedactSecrets(std::string_view(response.body).substr(0, kExcerptSource), known_secrets));
     std::string ctype = response.Header("Content-Type");
     e.message = "HTTP " + std::to_string(response.status) + " without an AWS error body";
     if (response.body.empty()) {

@@ -6,6 +6,7 @@
 #include <curl/curl.h>
 #include <strings.h>
 
+#include <charconv>
 #include <cstdlib>
 #include <mutex>
 #include <optional>
@@ -14,6 +15,7 @@
 
 #include "aws/ca_bundle.h"
 #include "aws/http.h"
+#include "aws/redact.h"
 
 namespace drsnap::aws {
 
@@ -52,12 +54,25 @@ std::string HostOf(std::string_view url) {
 struct Exchange {
   HttpResponse response;
   bool saw_status_line = false;
+  size_t max_body = kDefaultMaxResponseBody;
+  // The final response's Content-Length; nullopt when it has none (chunked).
+  std::optional<unsigned long long> content_length;
+  bool too_large = false;
 };
 
 size_t OnBody(char* data, size_t size, size_t nmemb, void* user) {
   auto* ex = static_cast<Exchange*>(user);
-  ex->response.body.append(data, size * nmemb);
-  return size * nmemb;
+  const size_t n = size * nmemb;
+  // Stop at the limit: a body announced larger is not read at all, one of
+  // unknown length (chunked) up to the limit. Returning less than n makes
+  // curl abort the transfer (CURLE_WRITE_ERROR).
+  if ((ex->content_length && *ex->content_length > ex->max_body) ||
+      n > ex->max_body - ex->response.body.size()) {
+    ex->too_large = true;
+    return 0;
+  }
+  ex->response.body.append(data, n);
+  return n;
 }
 
 size_t OnHeader(char* data, size_t size, size_t nmemb, void* user) {
@@ -69,6 +84,7 @@ size_t OnHeader(char* data, size_t size, size_t nmemb, void* user) {
     // A new response begins (after 100 Continue or a proxy's CONNECT reply):
     // only the final response's headers count.
     ex->response.headers.clear();
+    ex->content_length.reset();
     ex->saw_status_line = true;
     return n;
   }
@@ -78,6 +94,11 @@ size_t OnHeader(char* data, size_t size, size_t nmemb, void* user) {
   std::string_view value = line.substr(colon + 1);
   while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) value.remove_prefix(1);
   while (!value.empty() && (value.back() == ' ' || value.back() == '\t')) value.remove_suffix(1);
+  if (name.size() == 14 && ::strncasecmp(name.data(), "Content-Length", 14) == 0) {
+    unsigned long long length = 0;
+    auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), length);
+    if (ec == std::errc() && end == value.data() + value.size()) ex->content_length = length;
+  }
   ex->response.headers.emplace_back(std::string(name), std::string(value));
   return n;
 }
@@ -122,10 +143,22 @@ Error CurlError(CURLcode code, const char* detail, const HttpRequest& request) {
     }
     case CURLE_URL_MALFORMAT:
     case CURLE_UNSUPPORTED_PROTOCOL:
-      return Error::Terminal("InvalidUrl", "invalid URL '" + request.url + "': " + msg).With(ctx);
+      return Error::Terminal("InvalidUrl",
+                             "invalid URL '" + RedactSecrets(request.url) + "': " + msg)
+          .With(ctx);
     default:
       return Error::Terminal("HttpError", "request to " + host + " failed: " + msg).With(ctx);
   }
+}
+
+Error TooLargeError(size_t limit, const HttpRequest& request) {
+  Error e = Error::Terminal("ResponseTooLarge", "the response body is larger than the " +
+                                                    FormatByteCount(limit) +
+                                                    " drsnap reads; it stopped reading there");
+  e.hint =
+      "no AWS API drsnap calls answers this much: check the endpoint (AWS_ENDPOINT_URL*, the "
+      "account's endpoint_url) and any proxy in between";
+  return std::move(e).With(request.method + " " + HostOf(request.url));
 }
 
 class CurlTransport final : public HttpTransport {
@@ -156,6 +189,8 @@ class CurlTransport final : public HttpTransport {
       return Fail(Error::Terminal("HttpError", "curl_easy_init failed (out of memory?)"));
     }
     Exchange ex;
+    ex.max_body =
+        request.max_response_body != 0 ? request.max_response_body : options_.max_response_body;
     char errbuf[CURL_ERROR_SIZE] = {0};
     curl_slist* headers = nullptr;
     bool has_user_agent = false;
@@ -217,6 +252,19 @@ class CurlTransport final : public HttpTransport {
     long status = 0;
     if (rc == CURLE_OK) curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
     curl_slist_free_all(headers);
+    if (ex.too_large) {
+      // The rest of the body is still on the connection: don't keep it.
+      if (request.keep_headers_when_too_large) {
+        curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
+        curl_easy_cleanup(h);
+        ex.response.status = static_cast<int>(status);
+        ex.response.body.clear();
+        ex.response.body_too_large = true;
+        return std::move(ex.response);
+      }
+      curl_easy_cleanup(h);
+      return Fail(TooLargeError(ex.max_body, request));
+    }
     if (rc != CURLE_OK) {
       Error e = CurlError(rc, errbuf, request);
       if (!proxy.empty()) e.message += " (via proxy " + HostOf(proxy) + ")";

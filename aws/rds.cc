@@ -11,8 +11,6 @@
 namespace drsnap::aws {
 namespace {
 
-constexpr size_t kMaxPages = 100000;  // a safety net against a service that never ends
-
 // ------------------------------------------------------------ serialization
 
 void AddTags(QueryBuilder& q, const std::vector<Tag>& tags) {
@@ -229,15 +227,35 @@ Result<T> WithDecodeContext(Result<T> r, std::string_view action) {
   return r;
 }
 
-// Walks pages until the marker is empty.
+// "10 min", "90 s": a time budget for a message.
+std::string FormatBudget(Duration d) {
+  auto s = std::chrono::duration_cast<std::chrono::seconds>(d).count();
+  if (s % 60 == 0) return std::to_string(s / 60) + " min";
+  return std::to_string(s) + " s";
+}
+
+// Walks pages until the marker is empty, within `limits` (read on `clock`).
 template <class T, class Req, class PageFn>
-Result<std::vector<T>> WalkPages(Req request, PageFn page_fn, std::string_view action) {
+Result<std::vector<T>> WalkPages(Req request, PageFn page_fn, std::string_view action,
+                                 const PaginationLimits& limits, const Clock& clock) {
   std::vector<T> all;
+  // Every marker sent, the first request's own included: a marker seen
+  // again is a loop at once, however long its cycle.
   std::set<std::string> seen;
+  if (!request.marker.empty()) seen.insert(request.marker);
+  const TimePoint start = clock.Now();
   for (size_t pages = 0;; ++pages) {
-    if (pages >= kMaxPages) {
-      return Fail(Error::Terminal("PaginationLoop", std::string(action) + " returned more than " +
-                                                        std::to_string(kMaxPages) + " pages"));
+    if (pages >= limits.max_pages) {
+      return Fail(
+          Error::Terminal("PaginationLimitExceeded", std::string(action) + " did not end after " +
+                                                         std::to_string(limits.max_pages) +
+                                                         " pages, drsnap's limit for one listing"));
+    }
+    if (pages > 0 && clock.Now() - start > limits.max_time) {
+      return Fail(Error::Terminal(
+          "PaginationLimitExceeded",
+          std::string(action) + " did not end within " + FormatBudget(limits.max_time) +
+              ", drsnap's time budget for one listing (" + std::to_string(pages) + " pages read)"));
     }
     auto page = page_fn(request);
     if (!page) {
@@ -348,8 +366,11 @@ std::string DefaultRdsEndpointUrl(std::string_view region) {
   return "https://rds." + std::string(region) + "." + PartitionForRegion(region).dns_suffix;
 }
 
-RdsClient::RdsClient(std::shared_ptr<ServiceClient> client, RdsEndpointResolver source_endpoints)
-    : client_(std::move(client)), source_endpoints_(std::move(source_endpoints)) {}
+RdsClient::RdsClient(std::shared_ptr<ServiceClient> client, RdsEndpointResolver source_endpoints,
+                     PaginationLimits pagination)
+    : client_(std::move(client)),
+      source_endpoints_(std::move(source_endpoints)),
+      pagination_(pagination) {}
 
 const std::string& RdsClient::region() const { return client_->endpoint().signing_region; }
 
@@ -429,32 +450,33 @@ Result<std::vector<DBInstance>> RdsClient::DescribeDBInstancesAll(
     DescribeDBInstancesRequest request) {
   return WalkPages<DBInstance>(
       std::move(request), [this](const auto& r) { return DescribeDBInstances(r); },
-      "DescribeDBInstances");
+      "DescribeDBInstances", pagination_, *client_->context().clock);
 }
 
 Result<std::vector<DBCluster>> RdsClient::DescribeDBClustersAll(DescribeDBClustersRequest request) {
   return WalkPages<DBCluster>(
       std::move(request), [this](const auto& r) { return DescribeDBClusters(r); },
-      "DescribeDBClusters");
+      "DescribeDBClusters", pagination_, *client_->context().clock);
 }
 
 Result<std::vector<DBSnapshot>> RdsClient::DescribeDBSnapshotsAll(
     DescribeDBSnapshotsRequest request) {
   return WalkPages<DBSnapshot>(
       std::move(request), [this](const auto& r) { return DescribeDBSnapshots(r); },
-      "DescribeDBSnapshots");
+      "DescribeDBSnapshots", pagination_, *client_->context().clock);
 }
 
 Result<std::vector<DBClusterSnapshot>> RdsClient::DescribeDBClusterSnapshotsAll(
     DescribeDBClusterSnapshotsRequest request) {
   return WalkPages<DBClusterSnapshot>(
       std::move(request), [this](const auto& r) { return DescribeDBClusterSnapshots(r); },
-      "DescribeDBClusterSnapshots");
+      "DescribeDBClusterSnapshots", pagination_, *client_->context().clock);
 }
 
 Result<std::vector<Event>> RdsClient::DescribeEventsAll(DescribeEventsRequest request) {
   return WalkPages<Event>(
-      std::move(request), [this](const auto& r) { return DescribeEvents(r); }, "DescribeEvents");
+      std::move(request), [this](const auto& r) { return DescribeEvents(r); }, "DescribeEvents",
+      pagination_, *client_->context().clock);
 }
 
 Result<DBSnapshot> RdsClient::CreateDBSnapshot(const CreateDBSnapshotRequest& req) {

@@ -41,6 +41,18 @@ using RdsEndpointResolver = std::function<Result<ServiceEndpoint>(const std::str
 // suffix>"). The fallback when no resolver is given.
 std::string DefaultRdsEndpointUrl(std::string_view region);
 
+// The bounds of one *All listing, so that a service that never stops
+// paginating (a fresh Marker on every page) ends the listing with an error
+// instead of running until the process is killed.
+struct PaginationLimits {
+  // 10,000 pages are 1,000,000 items at RDS's 100 per page: more snapshots
+  // than one account holds in one region under its quotas.
+  size_t max_pages = 10000;
+  // Wall time from the first page's request, read through the client's
+  // Clock (ClientContext::clock), so tests move it with a FakeClock.
+  Duration max_time = std::chrono::minutes(10);
+};
+
 class RdsClient {
  public:
   // client: signs for RDS in the destination region (its endpoint's
@@ -48,7 +60,8 @@ class RdsClient {
   // source_endpoints: resolves a source region's RDS endpoint for
   // PreSignedUrl; null means DefaultRdsEndpointUrl.
   explicit RdsClient(std::shared_ptr<ServiceClient> client,
-                     RdsEndpointResolver source_endpoints = nullptr);
+                     RdsEndpointResolver source_endpoints = nullptr,
+                     PaginationLimits pagination = {});
 
   // The region this client calls (the signing region of its endpoint).
   const std::string& region() const;
@@ -62,8 +75,10 @@ class RdsClient {
   Result<Page<Event>> DescribeEvents(const DescribeEventsRequest& request);
 
   // Every page, starting at request.marker, concatenated in order. Fails on
-  // the first failing page (earlier pages are discarded) and when the
-  // service repeats a marker (a pagination loop).
+  // the first failing page (earlier pages are discarded); with
+  // PaginationLoop as soon as the service repeats a marker (the request's
+  // own included); with PaginationLimitExceeded when the listing needs more
+  // pages or more time than its PaginationLimits. Those errors are terminal.
   Result<std::vector<DBInstance>> DescribeDBInstancesAll(DescribeDBInstancesRequest request);
   Result<std::vector<DBCluster>> DescribeDBClustersAll(DescribeDBClustersRequest request);
   Result<std::vector<DBSnapshot>> DescribeDBSnapshotsAll(DescribeDBSnapshotsRequest request);
@@ -117,6 +132,7 @@ class RdsClient {
 
   std::shared_ptr<ServiceClient> client_;
   RdsEndpointResolver source_endpoints_;
+  PaginationLimits pagination_;
 };
 
 // --- Response decoders: pure functions of an XML body (exposed for tests,

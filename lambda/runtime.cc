@@ -27,15 +27,40 @@ void ExportTraceId(const std::string& trace_id) {
   }
 }
 
+// The handler's result; an exception it throws is an internal error of
+// this invocation (the loop goes on).
+HandlerResult RunHandler(const Handler& handler, const Invocation& inv) {
+  HandlerResult result;
+  try {
+    result = handler(inv);
+  } catch (const std::exception& e) {
+    result.ok = false;
+    result.error_type = "drsnap.InternalError";
+    result.error_message = std::string("internal error: ") + e.what();
+  } catch (...) {
+    result.ok = false;
+    result.error_type = "drsnap.InternalError";
+    result.error_message = "internal error";
+  }
+  return result;
+}
+
 }  // namespace
 
-RuntimeClient::RuntimeClient(std::string api, std::shared_ptr<aws::HttpTransport> transport)
-    : base_("http://" + std::move(api) + kVersion), transport_(std::move(transport)) {}
+RuntimeClient::RuntimeClient(std::string api, std::shared_ptr<aws::HttpTransport> transport,
+                             size_t max_payload_bytes)
+    : base_("http://" + std::move(api) + kVersion),
+      transport_(std::move(transport)),
+      max_payload_bytes_(max_payload_bytes) {}
 
 Result<Invocation> RuntimeClient::Next() {
   aws::HttpRequest req;
   req.method = "GET";
   req.url = base_ + "/runtime/invocation/next";
+  // Over the limit the transport stops reading and still hands over the
+  // headers: the request id is what the error must be reported under.
+  req.max_response_body = max_payload_bytes_;
+  req.keep_headers_when_too_large = true;
   DRSNAP_ASSIGN_OR_RETURN(aws::HttpResponse resp, transport_->Send(req));
   if (resp.status != 200) {
     return Fail(Error::Transient("RuntimeApiError", "the Lambda Runtime API answered HTTP " +
@@ -60,6 +85,11 @@ Result<Invocation> RuntimeClient::Next() {
   inv.trace_id = resp.Header("Lambda-Runtime-Trace-Id");
   inv.function_arn = resp.Header("Lambda-Runtime-Invoked-Function-Arn");
   inv.payload = std::move(resp.body);
+  if (resp.body_too_large) {
+    inv.payload_error = Error::Terminal(
+        "EventTooLarge", "the event is larger than " + aws::FormatByteCount(max_payload_bytes_) +
+                             ", the most drsnap reads; it was not handled");
+  }
   return inv;
 }
 
@@ -112,16 +142,16 @@ int RunLoop(RuntimeClient& client, const Handler& handler, const LoopOptions& op
     const Invocation& inv = *next;
     ExportTraceId(inv.trace_id);
     HandlerResult result;
-    try {
-      result = handler(inv);
-    } catch (const std::exception& e) {
+    if (inv.payload_error) {
+      // Not the handler's to judge: it never sees an event it cannot have
+      // read whole. A function error, so that the alarm on errors fires.
+      LogError("invocation rejected",
+               {{"request_id", inv.request_id}, {"error", inv.payload_error->ToString()}});
       result.ok = false;
-      result.error_type = "drsnap.InternalError";
-      result.error_message = std::string("internal error: ") + e.what();
-    } catch (...) {
-      result.ok = false;
-      result.error_type = "drsnap.InternalError";
-      result.error_message = "internal error";
+      result.error_type = kEventTooLargeErrorType;
+      result.error_message = inv.payload_error->ToString();
+    } else {
+      result = RunHandler(handler, inv);
     }
     Status sent = result.ok
                       ? client.Respond(inv.request_id, result.body)

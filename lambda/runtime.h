@@ -6,8 +6,10 @@
 // invocation at a time to a runtime process).
 #pragma once
 
+#include <cstddef>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "aws/http.h"
@@ -22,6 +24,11 @@ struct Invocation {
   std::string trace_id;      // Lambda-Runtime-Trace-Id (X-Ray), "" when absent
   std::string function_arn;  // Lambda-Runtime-Invoked-Function-Arn
   std::string payload;       // the event
+  // Set when the event was not read: it is larger than the client's
+  // max_payload_bytes (code EventTooLarge, terminal; payload is then
+  // empty). RunLoop reports it as this invocation's error without calling
+  // the handler.
+  std::optional<Error> payload_error;
 };
 
 // What a handler returns: a JSON body on success; an error type and message
@@ -35,11 +42,21 @@ struct HandlerResult {
 
 using Handler = std::function<HandlerResult(const Invocation&)>;
 
+// The largest invocation payload (event) the runtime accepts: 1 MiB. AWS
+// sends at most 256 KB to an asynchronously invoked function (EventBridge,
+// RDS events) and 6 MB synchronously; no event drsnap handles comes near
+// 1 MiB, and a larger one would only cost the function's memory.
+inline constexpr size_t kMaxEventPayloadBytes = size_t{1} << 20;
+// The error type an invocation with a larger payload is reported with.
+inline constexpr char kEventTooLargeErrorType[] = "drsnap.EventTooLarge";
+
 class RuntimeClient {
  public:
   // api: the value of AWS_LAMBDA_RUNTIME_API ("127.0.0.1:9001"). The transport
   // must not time out a long-polling Next() (HttpOptions::total_timeout 0).
-  RuntimeClient(std::string api, std::shared_ptr<aws::HttpTransport> transport);
+  // max_payload_bytes: the largest event Next() reads (see Invocation).
+  RuntimeClient(std::string api, std::shared_ptr<aws::HttpTransport> transport,
+                size_t max_payload_bytes = kMaxEventPayloadBytes);
 
   // Blocks until Lambda hands over the next event.
   Result<Invocation> Next();
@@ -55,6 +72,7 @@ class RuntimeClient {
                                  const std::string& error_type);
   std::string base_;
   std::shared_ptr<aws::HttpTransport> transport_;
+  size_t max_payload_bytes_;
 };
 
 struct LoopOptions {

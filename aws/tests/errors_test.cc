@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <sstream>
 
 #include "aws/client.h"
@@ -205,6 +206,113 @@ TEST(ParseAwsErrorTest, GarbageBodiesStillGiveUsefulErrors) {
       EXPECT_LT(e.message.size(), 300u);
     }
   }
+}
+
+// What AWS (and drsnap-sim) answer a request signed with the wrong secret:
+// the message quotes the canonical request, with the session token.
+constexpr char kToken[] = "IQoJb3JpZ2luX2VjEOr//////////wEaCXVzLWVhc3QtMSJHMEUCIQD+tok/en==";
+constexpr char kSecret[] = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY";
+
+std::string MismatchMessage() {
+  return std::string(
+             "The request signature we calculated does not match the signature you provided. "
+             "Check your AWS Secret Access Key and signing method. Consult the service "
+             "documentation for details.\n\nThe Canonical String for this request should have "
+             "been\n'POST\n/\n\ncontent-type:application/x-www-form-urlencoded; charset=utf-8\n"
+             "host:rds.us-east-1.amazonaws.com\nx-amz-date:20261123T120000Z\n"
+             "x-amz-security-token:") +
+         kToken +
+         "\n\ncontent-type;host;x-amz-date;x-amz-security-token\n"
+         "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855'\n\nThe "
+         "String-to-Sign should have been\n'AWS4-HMAC-SHA256\n20261123T120000Z\n"
+         "20261123/us-east-1/rds/aws4_request\n"
+         "9095672bbd1f56dfc5b65f3e153adc8731a4a654192329106275f4c7b24d0b6e'\n";
+}
+
+constexpr char kMismatchSentence[] =
+    "The request signature we calculated does not match the signature you provided. Check your "
+    "AWS Secret Access Key and signing method. Consult the service documentation for details.";
+
+TEST(ParseAwsErrorTest, SignatureMismatchKeepsTheCanonicalRequestOutOfTheError) {
+  HttpResponse xml;
+  xml.status = 403;
+  xml.body =
+      "<ErrorResponse><Error><Type>Sender</Type><Code>SignatureDoesNotMatch</Code>"
+      "<Message>" +
+      MismatchMessage() + "</Message></Error><RequestId>rid-9</RequestId></ErrorResponse>";
+  HttpResponse json;
+  json.status = 400;
+  nlohmann::json j = {{"__type", "InvalidSignatureException"}, {"message", MismatchMessage()}};
+  json.body = j.dump();
+  for (const auto& [r, is_json] : {std::pair{xml, false}, std::pair{json, true}}) {
+    AwsErrorDiagnosis diagnosis;
+    Error e = ParseAwsError(r, is_json, {}, &diagnosis);
+    EXPECT_EQ(e.message, kMismatchSentence) << r.body;
+    EXPECT_EQ(e.ToString().find("IQoJ"), std::string::npos) << e.ToString();
+    EXPECT_EQ(e.ToString().find("Canonical"), std::string::npos) << e.ToString();
+    EXPECT_NE(e.hint.find("secret access key"), std::string::npos);
+    // The diagnosis keeps what a person comparing requests needs, redacted.
+    EXPECT_NE(diagnosis.signature_mismatch.find("The Canonical String for this request"),
+              std::string::npos)
+        << diagnosis.signature_mismatch;
+    EXPECT_NE(diagnosis.signature_mismatch.find("x-amz-security-token:<redacted>\n"),
+              std::string::npos)
+        << diagnosis.signature_mismatch;
+    EXPECT_NE(diagnosis.signature_mismatch.find("host:rds.us-east-1.amazonaws.com"),
+              std::string::npos);
+    EXPECT_EQ(diagnosis.signature_mismatch.find("IQoJ"), std::string::npos)
+        << diagnosis.signature_mismatch;
+  }
+}
+
+TEST(ParseAwsErrorTest, MessagesAndExcerptsAreRedacted) {
+  struct Case {
+    int status;
+    bool json;
+    std::string body;
+    std::string want_part;  // what must remain
+  };
+  const std::string t = kToken;
+  const Case cases[] = {
+      // AWS quoting a PreSignedUrl parameter back.
+      {400, false,
+       "<ErrorResponse><Error><Code>InvalidParameterValue</Code><Message>PreSignedUrl "
+       "https://rds.us-west-2.amazonaws.com/?X-Amz-Credential=ASIAX%2F20261123%2Fus-west-2%2Frds"
+       "%2Faws4_request&amp;X-Amz-Security-Token=" +
+           t +
+           "&amp;X-Amz-Signature=0123456789abcdef0123456789abcdef is not valid</Message>"
+           "</Error></ErrorResponse>",
+       "X-Amz-Security-Token=<redacted>&X-Amz-Signature=<redacted> is not valid"},
+      {400, true,
+       R"({"__type":"ValidationException","message":"bad header x-amz-security-token: )" + t +
+           R"("})",
+       "bad header x-amz-security-token: <redacted>"},
+      // A proxy echoing the request into an HTML page.
+      {502, false,
+       "<html><title>Bad gateway Authorization: AWS4-HMAC-SHA256 Credential=ASIAX/20261123/"
+       "us-east-1/rds/aws4_request, Signature=0123456789abcdef0123456789abcdef</title></html>",
+       "Bad gateway Authorization: <redacted>"},
+      {400, false, "junk X-Amz-Security-Token=" + t + "&x=1", "X-Amz-Security-Token=<redacted>"},
+  };
+  for (const Case& c : cases) {
+    HttpResponse r;
+    r.status = c.status;
+    r.body = c.body;
+    Error e = ParseAwsError(r, c.json);
+    EXPECT_NE(e.message.find(c.want_part), std::string::npos) << e.message;
+    EXPECT_EQ(e.message.find("IQoJ"), std::string::npos) << e.message;
+    EXPECT_EQ(e.message.find("0123456789abcdef"), std::string::npos) << e.message;
+    EXPECT_EQ(e.message.find("ASIAX"), std::string::npos) << e.message;
+  }
+}
+
+TEST(ParseAwsErrorTest, KnownSecretsAreRedactedWhereverTheyAppear) {
+  HttpResponse r;
+  r.status = 400;
+  r.body = std::string("<ErrorResponse><Error><Code>InvalidParameterValue</Code><Message>key ") +
+           kSecret + " and " + kToken + " echoed</Message></Error></ErrorResponse>";
+  Error e = ParseAwsError(r, false, {kSecret, kToken});
+  EXPECT_EQ(e.message, "key <redacted> and <redacted> echoed");
 }
 
 TEST(ClassifyAwsErrorTest, Table) {

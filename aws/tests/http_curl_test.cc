@@ -9,8 +9,11 @@
 #include <thread>
 
 #include "aws/ca_bundle.h"
+#include "aws/client.h"
+#include "aws/credentials.h"
 #include "aws/http.h"
 #include "aws/tests/http_test_util.h"
+#include "core/clock.h"
 #include "core/env.h"
 
 namespace drsnap::aws {
@@ -39,6 +42,31 @@ class LocalServer {
       res.status = std::stoi(req.matches[1]);
       res.set_content("status body", "text/plain");
     });
+    // ?bytes=N: a body of N bytes, streamed (chunked with &chunked=1, so
+    // that no Content-Length announces it); for POST too, as an AWS answer.
+    auto big = [this](const httplib::Request& req, httplib::Response& res) {
+      Record(req);
+      const size_t total = std::stoull(req.get_param_value("bytes"));
+      auto chunk = std::make_shared<std::string>(64 * 1024, 'x');
+      res.set_header("X-Test", "big");
+      if (req.has_param("chunked")) {
+        res.set_chunked_content_provider(
+            "text/plain", [total, chunk](size_t offset, httplib::DataSink& sink) {
+              if (offset >= total) {
+                sink.done();
+                return true;
+              }
+              return sink.write(chunk->data(), std::min(chunk->size(), total - offset));
+            });
+      } else {
+        res.set_content_provider(
+            total, "text/plain", [chunk](size_t, size_t length, httplib::DataSink& sink) {
+              return sink.write(chunk->data(), std::min(chunk->size(), length));
+            });
+      }
+    };
+    server_.Get("/big", big);
+    server_.Post("/big", big);
     port_ = server_.bind_to_any_port("127.0.0.1");
     thread_ = std::thread([this] { server_.listen_after_bind(); });
     while (!server_.is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
@@ -299,6 +327,104 @@ TEST(CurlTransportTest, ConcurrentSendsFromEightThreads) {
   EXPECT_EQ(server.requests(), 200u);
   // Handles (and their connections) are pooled: at most one per concurrent sender.
   EXPECT_LE(server.connections(), 8u);
+}
+
+TEST(CurlTransportTest, BodyOverTheDefaultLimitIsATerminalError) {
+  EXPECT_EQ(kDefaultMaxResponseBody, size_t{64} << 20);
+  EXPECT_EQ(HttpOptions{}.max_response_body, kDefaultMaxResponseBody);
+  LocalServer server;
+  auto t = NewCurlTransport(TestOptions());
+  HttpRequest req;
+  req.url =
+      server.url("/big?chunked=1&bytes=" + std::to_string(kDefaultMaxResponseBody + (1 << 20)));
+  auto resp = t->Send(req);
+  ASSERT_FALSE(resp.has_value()) << "read a body of " << resp->body.size() << " bytes";
+  EXPECT_EQ(resp.error().code, "ResponseTooLarge");
+  EXPECT_EQ(resp.error().error_class, ErrorClass::kTerminal);
+  EXPECT_NE(resp.error().message.find("64 MiB"), std::string::npos) << resp.error().ToString();
+  // The transport still works afterwards.
+  HttpRequest hello;
+  hello.url = server.url("/hello");
+  auto ok = t->Send(hello);
+  ASSERT_TRUE(ok.has_value()) << ok.error().ToString();
+  EXPECT_EQ(ok->body, "hello world");
+}
+
+TEST(CurlTransportTest, BodyLimitFromOptionsAndPerRequest) {
+  LocalServer server;
+  HttpOptions o = TestOptions();
+  o.max_response_body = 1 << 20;
+  auto t = NewCurlTransport(o);
+  struct Case {
+    std::string query;
+    size_t request_limit;
+    bool ok;
+  };
+  const std::string mib = std::to_string(1 << 20), mib1 = std::to_string((1 << 20) + 1);
+  const Case cases[] = {
+      {"bytes=" + mib, 0, true},              // exactly the limit
+      {"bytes=" + mib1, 0, false},            // announced by Content-Length
+      {"chunked=1&bytes=" + mib1, 0, false},  // discovered while reading
+      {"chunked=1&bytes=" + std::to_string(8 << 20), 0, false},
+      {"bytes=100", 99, false},                    // the request's own limit wins
+      {"chunked=1&bytes=" + mib1, 2 << 20, true},  // also upwards
+  };
+  for (const Case& c : cases) {
+    HttpRequest req;
+    req.url = server.url("/big?" + c.query);
+    req.max_response_body = c.request_limit;
+    auto resp = t->Send(req);
+    EXPECT_EQ(resp.has_value(), c.ok) << c.query;
+    if (!resp) {
+      EXPECT_EQ(resp.error().code, "ResponseTooLarge") << c.query;
+      EXPECT_FALSE(resp.error().retryable());
+    }
+  }
+}
+
+TEST(CurlTransportTest, KeepHeadersWhenTooLargeReturnsTheResponseWithoutItsBody) {
+  LocalServer server;
+  auto t = NewCurlTransport(TestOptions());
+  HttpRequest req;
+  req.url = server.url("/big?chunked=1&bytes=" + std::to_string(4 << 20));
+  req.max_response_body = 1 << 20;
+  req.keep_headers_when_too_large = true;
+  auto resp = t->Send(req);
+  ASSERT_TRUE(resp.has_value()) << resp.error().ToString();
+  EXPECT_EQ(resp->status, 200);
+  EXPECT_TRUE(resp->body_too_large);
+  EXPECT_EQ(resp->body, "");
+  EXPECT_EQ(resp->Header("X-Test"), "big");
+  // Under the limit the flag stays false and the body is there.
+  req.url = server.url("/big?bytes=1000");
+  auto small = t->Send(req);
+  ASSERT_TRUE(small.has_value()) << small.error().ToString();
+  EXPECT_FALSE(small->body_too_large);
+  EXPECT_EQ(small->body.size(), 1000u);
+}
+
+TEST(CurlTransportTest, OversizedAwsResponseNamesTheOperationAndIsNotRetried) {
+  LocalServer server;
+  HttpOptions o = TestOptions();
+  o.max_response_body = 1 << 20;
+  ClientContext ctx;
+  ctx.transport = NewCurlTransport(o);
+  ctx.credentials = std::make_shared<StaticCredentialsProvider>(
+      Credentials{"AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", "", {}, "test"});
+  ctx.clock = std::make_shared<FakeClock>(std::chrono::system_clock::now());
+  ctx.retry.max_attempts = 3;
+  ctx.jitter = [] { return 0.0; };
+  // The endpoint's path carries the fake server's query (ServiceClient posts to "<url>/").
+  ServiceClient client(ctx, {server.url("/big?chunked=1&bytes=" + std::to_string(8 << 20) + "&x="),
+                             "us-east-1", "rds"});
+  auto r = client.CallQuery("DescribeDBSnapshots", "2014-10-31", {});
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, "ResponseTooLarge");
+  EXPECT_FALSE(r.error().retryable());
+  EXPECT_EQ(server.requests(), 1u);
+  std::string s = r.error().ToString();
+  EXPECT_NE(s.find("DescribeDBSnapshots"), std::string::npos) << s;
+  EXPECT_NE(s.find("1 MiB"), std::string::npos) << s;
 }
 
 constexpr char kProxyReply[] =

@@ -128,6 +128,118 @@ TEST_F(RdsClientTest, PageWalkStopsOnARepeatedMarker) {
   EXPECT_EQ(transport_->request_count(), 2u);
 }
 
+// A page of `action` with no items and this Marker ("": the last page).
+std::string EmptyPage(const std::string& marker,
+                      const std::string& action = "DescribeDBSnapshots") {
+  return "<" + action + "Response><" + action + "Result>" +
+         (marker.empty() ? std::string() : "<Marker>" + marker + "</Marker>") + "</" + action +
+         "Result></" + action + "Response>";
+}
+
+// A service that never stops: every page has a fresh Marker. `on_page`
+// runs before each answer (a test moves its clock there).
+void Endless(rdstest::FakeTransport& transport, std::function<void()> on_page = nullptr) {
+  auto n = std::make_shared<size_t>(0);
+  transport.SetHandler([n, on_page](const HttpRequest& request) {
+    if (on_page) on_page();
+    HttpResponse r;
+    r.status = 200;
+    r.body = EmptyPage("m" + std::to_string(++*n),
+                       FindParam(rdstest::BodyParams(request), "Action").value_or(""));
+    return r;
+  });
+}
+
+TEST_F(RdsClientTest, PageWalkStopsAtTheDefaultPageLimit) {
+  Endless(*transport_);
+  auto all = rds_->DescribeDBSnapshotsAll({});
+  ASSERT_FALSE(all);
+  EXPECT_EQ(all.error().code, "PaginationLimitExceeded");
+  EXPECT_FALSE(all.error().retryable());
+  EXPECT_EQ(transport_->request_count(), PaginationLimits{}.max_pages);
+  EXPECT_EQ(PaginationLimits{}.max_pages, 10000u);
+  std::string s = all.error().ToString();
+  EXPECT_NE(s.find("DescribeDBSnapshots"), std::string::npos) << s;
+  EXPECT_NE(s.find("10000 pages"), std::string::npos) << s;
+}
+
+TEST_F(RdsClientTest, PageWalkStopsAtAConfiguredPageLimit) {
+  rds_ = std::make_unique<RdsClient>(rdstest::MakeClient(transport_, "rds", "us-west-2", kWest),
+                                     nullptr, PaginationLimits{.max_pages = 7});
+  Endless(*transport_);
+  auto all = rds_->DescribeDBClusterSnapshotsAll({});
+  ASSERT_FALSE(all);
+  EXPECT_EQ(all.error().code, "PaginationLimitExceeded");
+  EXPECT_EQ(transport_->request_count(), 7u);
+  // A listing of exactly the limit is fine.
+  transport_ = std::make_shared<rdstest::FakeTransport>();
+  rds_ = std::make_unique<RdsClient>(rdstest::MakeClient(transport_, "rds", "us-west-2", kWest),
+                                     nullptr, PaginationLimits{.max_pages = 3});
+  transport_->Push(200, EmptyPage("a"));
+  transport_->Push(200, EmptyPage("b"));
+  transport_->Push(200, EmptyPage(""));
+  auto three = rds_->DescribeDBSnapshotsAll({});
+  ASSERT_TRUE(three) << three.error().ToString();
+}
+
+TEST_F(RdsClientTest, PageWalkStopsWhenItsTimeBudgetIsSpent) {
+  auto client = rdstest::MakeClient(transport_, "rds", "us-west-2", kWest);
+  auto clock = std::dynamic_pointer_cast<FakeClock>(client->context().clock);
+  ASSERT_NE(clock, nullptr);
+  rds_ = std::make_unique<RdsClient>(client, nullptr,
+                                     PaginationLimits{.max_time = std::chrono::minutes(10)});
+  // Each page takes 1 minute of the fake clock's time.
+  Endless(*transport_, [clock] { clock->Advance(std::chrono::minutes(1)); });
+  auto all = rds_->DescribeDBInstancesAll({});
+  ASSERT_FALSE(all);
+  EXPECT_EQ(all.error().code, "PaginationLimitExceeded");
+  EXPECT_FALSE(all.error().retryable());
+  // Pages start at 0, 1, ..., 10 minutes; the one that would start after
+  // 10 minutes is not requested.
+  EXPECT_EQ(transport_->request_count(), 11u);
+  std::string s = all.error().ToString();
+  EXPECT_NE(s.find("DescribeDBInstances"), std::string::npos) << s;
+  EXPECT_NE(s.find("10 min"), std::string::npos) << s;
+}
+
+TEST_F(RdsClientTest, PageWalkWithinItsTimeBudgetSucceeds) {
+  auto client = rdstest::MakeClient(transport_, "rds", "us-west-2", kWest);
+  auto clock = std::dynamic_pointer_cast<FakeClock>(client->context().clock);
+  rds_ = std::make_unique<RdsClient>(client, nullptr,
+                                     PaginationLimits{.max_time = std::chrono::minutes(10)});
+  int n = 0;
+  transport_->SetHandler([&](const HttpRequest&) {
+    clock->Advance(std::chrono::minutes(1));
+    HttpResponse r;
+    r.status = 200;
+    r.body = EmptyPage(++n < 10 ? "m" + std::to_string(n) : "");
+    return r;
+  });
+  auto all = rds_->DescribeDBSnapshotsAll({});
+  ASSERT_TRUE(all) << all.error().ToString();
+  EXPECT_EQ(transport_->request_count(), 10u);
+}
+
+TEST_F(RdsClientTest, PageWalkStopsAtOnceWhenTheServiceRepeatsTheStartMarker) {
+  transport_->Push(200, EmptyPage("start"));
+  DescribeDBSnapshotsRequest req;
+  req.marker = "start";
+  auto all = rds_->DescribeDBSnapshotsAll(req);
+  ASSERT_FALSE(all);
+  EXPECT_EQ(all.error().code, "PaginationLoop");
+  EXPECT_EQ(transport_->request_count(), 1u);
+}
+
+TEST_F(RdsClientTest, PageWalkStopsAtOnceOnAnEarlierMarker) {
+  transport_->Push(200, EmptyPage("a"));
+  transport_->Push(200, EmptyPage("b"));
+  transport_->Push(200, EmptyPage("a"));
+  auto all = rds_->DescribeDBSnapshotsAll({});
+  ASSERT_FALSE(all);
+  EXPECT_EQ(all.error().code, "PaginationLoop");
+  EXPECT_EQ(transport_->request_count(), 3u);
+}
+
 TEST_F(RdsClientTest, PageWalkReportsTheFailingPage) {
   transport_->Push(200, Fixture("describe_db_snapshots_page1.xml"));
   transport_->Push(404, Fixture("error_db_snapshot_not_found.xml"));

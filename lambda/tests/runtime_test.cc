@@ -61,6 +61,49 @@ TEST(RunLoop, RespondsReportsErrorsAndSurvivesThrowingHandlers) {
   EXPECT_NE(outcomes[2].body.find("boom"), std::string::npos);
 }
 
+TEST(RunLoop, AnEventOverThePayloadLimitIsThatInvocationsErrorAndTheLoopGoesOn) {
+  EXPECT_EQ(kMaxEventPayloadBytes, size_t{1} << 20);
+  testing::FakeRuntimeApi api;
+  // Valid JSON, one byte over the limit; then one at the limit; then a small one.
+  auto event_of = [](size_t bytes) {
+    return R"({"pad":")" + std::string(bytes - 10, 'x') + R"("})";
+  };
+  std::string too_big = api.Push(event_of(kMaxEventPayloadBytes + 1), 1795000000000);
+  std::string at_limit = api.Push(event_of(kMaxEventPayloadBytes), 1795000000000);
+  std::string small = api.Push(R"({"n":3})", 1795000000000);
+  RuntimeClient client(api.address(), LongPollTransport());
+  std::vector<size_t> handled;
+  Handler handler = [&](const Invocation& inv) -> HandlerResult {
+    handled.push_back(inv.payload.size());
+    return HandlerResult{};
+  };
+  EXPECT_EQ(RunLoop(client, handler, LoopOptions{3, 5}), 0);
+  EXPECT_EQ(handled, (std::vector<size_t>{kMaxEventPayloadBytes, 7}));
+  auto outcomes = api.WaitForOutcomes(3);
+  ASSERT_EQ(outcomes.size(), 3u);
+  EXPECT_EQ(outcomes[0].request_id, too_big);
+  EXPECT_TRUE(outcomes[0].error);
+  EXPECT_EQ(outcomes[0].error_type, kEventTooLargeErrorType);
+  EXPECT_NE(outcomes[0].body.find("1 MiB"), std::string::npos) << outcomes[0].body;
+  EXPECT_EQ(outcomes[1].request_id, at_limit);
+  EXPECT_FALSE(outcomes[1].error);
+  EXPECT_EQ(outcomes[2].request_id, small);
+  EXPECT_FALSE(outcomes[2].error);
+}
+
+TEST(RuntimeClient, NextMarksAnEventOverItsLimit) {
+  testing::FakeRuntimeApi api;
+  std::string id = api.Push(std::string(101, 'x'), 1795000000000);
+  RuntimeClient client(api.address(), LongPollTransport(), /*max_payload_bytes=*/100);
+  auto inv = client.Next();
+  ASSERT_TRUE(inv) << inv.error().ToString();
+  EXPECT_EQ(inv->request_id, id);
+  EXPECT_EQ(inv->payload, "");
+  ASSERT_TRUE(inv->payload_error.has_value());
+  EXPECT_EQ(inv->payload_error->code, "EventTooLarge");
+  EXPECT_FALSE(inv->payload_error->retryable());
+}
+
 // What _X_AMZN_TRACE_ID holds right now; "<unset>" when it is not set.
 std::string TraceEnv() {
   const char* v = std::getenv(kTraceIdEnv);
