@@ -338,6 +338,31 @@ Result<std::string> AwsCloud::DefaultRdsKeyArn(const Scope& scope) {
   return Fail(std::move(key).error().With("describing alias/aws/rds in " + scope.ToString()));
 }
 
+Result<engine::KeyUse> AwsCloud::CheckKeyUse(const Scope& scope, const std::string& key_arn) {
+  DRSNAP_RETURN_IF_ERROR(CheckAccount(scope));
+  auto clients = Clients(scope.region);
+  if (!clients) return Fail(std::move(clients).error());
+  auto key = clients->kms->DescribeKey(key_arn);
+  engine::KeyUse use;
+  if (key) {
+    if (!key->enabled || key->key_state != "Enabled") {
+      use.usable = false;
+      use.code = key->key_state == "PendingDeletion" ? "KeyPendingDeletion" : "KeyDisabled";
+      use.message = "key " + key_arn + " is " + key->key_state;
+    }
+    return use;
+  }
+  const Error& e = key.error();
+  if (e.code == "AccessDeniedException" || e.code == "NotFoundException" ||
+      e.code == "KMSInvalidStateException") {
+    use.usable = false;
+    use.code = e.code;
+    use.message = e.message;
+    return use;
+  }
+  return Fail(std::move(key).error().With("describing " + key_arn + " as " + scope.ToString()));
+}
+
 Result<Snapshot> AwsCloud::DescribeSnapshot(const Scope& scope, DbKind kind,
                                             const std::string& snapshot_id) {
   DRSNAP_CLOUD_PRELUDE(scope);
@@ -566,6 +591,11 @@ Result<std::vector<std::string>> MultiAccountCloud::ListSharedAccounts(
     const Scope& scope, DbKind kind, const std::string& snapshot_id) {
   DRSNAP_ASSIGN_OR_RETURN(auto* c, Route(scope));
   return c->ListSharedAccounts(scope, kind, snapshot_id);
+}
+Result<engine::KeyUse> MultiAccountCloud::CheckKeyUse(const Scope& scope,
+                                                     const std::string& key_arn) {
+  DRSNAP_ASSIGN_OR_RETURN(auto* c, Route(scope));
+  return c->CheckKeyUse(scope, key_arn);
 }
 Result<std::string> MultiAccountCloud::DefaultRdsKeyArn(const Scope& scope) {
   DRSNAP_ASSIGN_OR_RETURN(auto* c, Route(scope));

@@ -83,6 +83,8 @@ class AwsCloud final : public engine::Cloud {
                         const std::string& db_id) override;
   Status TagSnapshot(const engine::Scope& scope, const std::string& snapshot_arn,
                      const engine::Tags& tags) override;
+  Result<engine::KeyUse> CheckKeyUse(const engine::Scope& scope,
+                                     const std::string& key_arn) override;
 
   // The typed clients of one region (tests, verify).
   Result<std::shared_ptr<aws::RdsClient>> Rds(const std::string& region);
@@ -140,6 +142,8 @@ class MultiAccountCloud final : public engine::Cloud {
                         const std::string& db_id) override;
   Status TagSnapshot(const engine::Scope& scope, const std::string& snapshot_arn,
                      const engine::Tags& tags) override;
+  Result<engine::KeyUse> CheckKeyUse(const engine::Scope& scope,
+                                     const std::string& key_arn) override;
 
  private:
   Result<engine::Cloud*> Route(const engine::Scope& scope) const;

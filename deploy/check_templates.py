@@ -347,6 +347,10 @@ VAULT = {
         "Allow", ["kms:DescribeKey", "kms:Decrypt", "kms:ReEncryptFrom"], ["{Ref SourceKeyArns}"],
         conditions=via_rds("*"),
         why="the vault function reads the source share keys only through RDS"),
+    "FunctionRole/DescribeSourceShareKeys": Spec(
+        "Allow", ["kms:DescribeKey"], ["{Ref SourceKeyArns}"],
+        why="before copying, the vault function asks whether this account may use each source "
+            "share key (metadata only; engine/key_access.h)"),
     "FunctionRole/GrantSourceShareKeysToRds": Spec(
         "Allow", ["kms:CreateGrant"], ["{Ref SourceKeyArns}"], conditions=grant_to_rds("*"),
         why="grants on the source share keys only through RDS, only for AWS resources"),
@@ -575,7 +579,8 @@ def check_invariants(path, t, role_stages, exact_tag_keys):
                 out.append(f"{path}: {label} allows kms:CreateGrant without "
                            "kms:GrantIsForAWSResource=true")
         kms_use = [a for a in actions if a.startswith("kms:") and a not in (
-            "kms:ListAliases", "kms:*") and not label.endswith("/ReadDefaultKeyArn")]
+            "kms:ListAliases", "kms:*") and not label.endswith(
+            ("/ReadDefaultKeyArn", "/DescribeSourceShareKeys"))]
         if kms_use and not any(k[1] == "kms:ViaService" for k in conds):
             out.append(f"{path}: {label} allows {kms_use} outside RDS (no kms:ViaService)")
     return out

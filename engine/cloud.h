@@ -97,10 +97,19 @@ class Cloud {
   virtual Status DeleteDatabase(const Scope& scope, DbKind kind, const std::string& db_id);
   // AddTagsToResource on an own snapshot (by ARN): adds or overwrites `tags`.
   virtual Status TagSnapshot(const Scope& scope, const std::string& snapshot_arn, const Tags& tags);
+  // Whether the account of `scope` may use the KMS key `key_arn` (kms:DescribeKey
+  // with that account's credentials, in the key's region = scope.region). AWS
+  // refusing, the key missing, disabled or pending deletion: a KeyUse with
+  // usable false. An Error means "could not tell" (transient, or a cloud that
+  // cannot ask: NotSupported).
+  virtual Result<KeyUse> CheckKeyUse(const Scope& scope, const std::string& key_arn);
 };
 
 inline Error NotSupportedError(const char* method) {
   return Error::Terminal("NotSupported", std::string(method) + " is not supported by this cloud");
+}
+inline Result<KeyUse> Cloud::CheckKeyUse(const Scope&, const std::string&) {
+  return Fail(NotSupportedError("CheckKeyUse"));
 }
 inline Result<Database> Cloud::RestoreFromSnapshot(const Scope&, const RestoreRequest&) {
   return Fail(NotSupportedError("RestoreFromSnapshot"));
@@ -154,6 +163,7 @@ class CloudWrapper : public Cloud {
   Status DeleteDatabase(const Scope& scope, DbKind kind, const std::string& db_id) override;
   Status TagSnapshot(const Scope& scope, const std::string& snapshot_arn,
                      const Tags& tags) override;
+  Result<KeyUse> CheckKeyUse(const Scope& scope, const std::string& key_arn) override;
 
  private:
   const std::shared_ptr<Cloud> inner_;

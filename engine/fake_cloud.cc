@@ -499,6 +499,27 @@ Status FakeCloud::DeleteDatabase(const Scope& scope, DbKind kind, const std::str
   return OkStatus();
 }
 
+void FakeCloud::SetKeyUsers(const std::string& key_arn, std::vector<std::string> accounts) {
+  std::lock_guard<std::mutex> lock(mu_);
+  key_users_[key_arn] = std::move(accounts);
+}
+
+Result<KeyUse> FakeCloud::CheckKeyUse(const Scope& scope, const std::string& key_arn) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (auto e = Enter("CheckKeyUse")) return Fail(*e);
+  KeyUse use;
+  auto it = key_users_.find(key_arn);
+  if (it == key_users_.end() || ArnAccount(key_arn) == scope.account_id ||
+      std::ranges::find(it->second, scope.account_id) != it->second.end())
+    return use;
+  use.usable = false;
+  use.code = "AccessDeniedException";
+  use.message = "User: arn:aws:iam::" + scope.account_id +
+                ":role/drsnap is not authorized to perform: kms:DescribeKey on resource: " +
+                key_arn;
+  return use;
+}
+
 Status FakeCloud::TagSnapshot(const Scope& scope, const std::string& snapshot_arn,
                               const Tags& tags) {
   std::lock_guard l(mu_);

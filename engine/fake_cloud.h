@@ -43,6 +43,10 @@ class FakeCloud final : public Cloud {
   // Every listing call (ListDatabases, ListSnapshots) of `scope` fails with `error`.
   void FailListing(const Scope& scope, Error error);
   void ClearListingFailures();
+  // The key policy of `key_arn`: only these accounts (and the key's own)
+  // may use it (CheckKeyUse answers AccessDeniedException for the others).
+  // A key without a policy set is usable by every account.
+  void SetKeyUsers(const std::string& key_arn, std::vector<std::string> accounts);
   // The next `count` calls of `method` ("CreateSnapshot", "CopySnapshot",
   // "ShareSnapshot", "DeleteSnapshot", "DescribeSnapshot", "ListSharedAccounts",
   // "DefaultRdsKeyArn", "RestoreFromSnapshot", "DescribeDatabase",
@@ -105,6 +109,7 @@ class FakeCloud final : public Cloud {
   Status DeleteDatabase(const Scope& scope, DbKind kind, const std::string& db_id) override;
   Status TagSnapshot(const Scope& scope, const std::string& snapshot_arn,
                      const Tags& tags) override;
+  Result<KeyUse> CheckKeyUse(const Scope& scope, const std::string& key_arn) override;
 
  private:
   struct Stored {
@@ -125,6 +130,7 @@ class FakeCloud final : public Cloud {
   std::map<Scope, std::map<std::string, Stored>> snapshots_;
   std::map<Scope, std::string> default_keys_;
   std::map<Scope, Error> listing_failures_;
+  std::map<std::string, std::vector<std::string>> key_users_;
   std::map<std::string, std::vector<Error>> fail_next_;
   std::map<std::string, int> calls_;
   std::vector<std::string> mutations_;

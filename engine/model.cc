@@ -39,6 +39,13 @@ const char* SnapshotStatusName(SnapshotStatus s) {
   return "other";
 }
 
+const KeyAccess* Inventory::KeyRefused(std::string_view account_id,
+                                       std::string_view key_arn) const {
+  for (const auto& k : key_access)
+    if (!k.use.usable && k.account_id == account_id && k.key_arn == key_arn) return &k;
+  return nullptr;
+}
+
 const ScopeInventory* Inventory::Find(const Scope& s) const {
   for (const auto& si : scopes)
     if (si.scope == s) return &si;

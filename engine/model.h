@@ -129,10 +129,29 @@ struct LearnedFacts {
   std::vector<Scope> one_step_copy_refused;
 };
 
+// Whether an account may use a KMS key (another account's: its key policy
+// decides), as AWS answered the account's own DescribeKey.
+struct KeyUse {
+  bool usable = true;
+  std::string code;     // AWS's error code, or "KeyDisabled" / "KeyPendingDeletion"
+  std::string message;  // AWS's message, redacted
+};
+
+struct KeyAccess {
+  std::string account_id;  // who asked
+  std::string key_arn;     // which key (as the snapshot or database names it)
+  KeyUse use;
+};
+
 struct Inventory {
   TimePoint observed_at{};
   std::vector<ScopeInventory> scopes;
   LearnedFacts facts;
+  // The keys the DR accounts were checked against (engine/key_access.h):
+  // one entry per (account, key); an account-key pair not listed is unknown.
+  std::vector<KeyAccess> key_access;
+  // The refusal for (account, key), when the check said it cannot use it.
+  const KeyAccess* KeyRefused(std::string_view account_id, std::string_view key_arn) const;
   const ScopeInventory* Find(const Scope& s) const;
 };
 

@@ -655,6 +655,9 @@ class DbPlanner {
           points[h->lineage.recovery_point].hop = h;
         }
       }
+      // A key the target account may not use (engine/key_access.h): every
+      // copy would be refused; say so, and issue none.
+      if (ReportKeyRefused(pc, db, ts, points)) continue;
       for (const auto& [point, src] : points) VaultPoint(pc, db, ts, point, src, hops_planned);
       // AWS encrypts an unencrypted instance snapshot on copy (VaultPoint);
       // not a cluster snapshot: say so once per database and target.
@@ -669,6 +672,42 @@ class DbPlanner {
                  " are unencrypted; to vault it encrypted, restore a snapshot into a cluster "
                  "encrypted with a customer-managed key and protect that cluster instead");
     }
+  }
+
+  // The key the target account must use to copy this database's captures
+  // (the capture's own; before there is one, the database's, or the share
+  // key that re-encrypts a default-key database), when the key check said
+  // that account may not use it: an error finding naming the key, the
+  // account and AWS's answer. True when so (no copy is planned).
+  template <typename Points>
+  bool ReportKeyRefused(const PolicyCtx& pc, const DbCtx& db, const TargetState& ts,
+                        const Points& points) {
+    if (!ts.t->needs_share || inv_.key_access.empty()) return false;
+    const std::string& account = ts.t->scope.account_id;
+    const KeyAccess* refused = nullptr;
+    std::string what;
+    for (const auto& [point, src] : points) {
+      if (src.hop || !src.capture || !src.capture->encrypted) continue;
+      if ((refused = inv_.KeyRefused(account, src.capture->kms_key_id))) {
+        what = src.capture->id.str();
+        break;
+      }
+    }
+    if (!refused && db.live && db.live->encrypted) {
+      const std::string& key = pc.src && IsDefaultKey(db.live->kms_key_id, *pc.src)
+                                   ? pc.p->share_key
+                                   : db.live->kms_key_id;
+      if ((refused = inv_.KeyRefused(account, key))) what = db.id.str() + "'s captures";
+    }
+    if (!refused) return false;
+    Find(Finding::Severity::kError, pc, db.id, ts.t->scope,
+         "account " + account + " may not use key " + refused->key_arn + " that encrypts " + what +
+             ", so no copy into " + ts.t->scope.ToString() + " can succeed (AWS: " +
+             refused->use.code + ": " + refused->use.message +
+             "); allow account " + account +
+             " in the key's policy (kms:DescribeKey, kms:CreateGrant, kms:Decrypt) and give its "
+             "drsnap role kms:DescribeKey on the key");
+    return true;
   }
 
   static bool SharedWith(const Snapshot& s, const std::string& account) {

@@ -290,6 +290,24 @@ StatusReport ComputeStatus(const Inventory& inventory, const config::Config& con
                 "the newest recoverable point is " + age + " old, within rpo " + rpo +
                 (on_its_way && row.age * 5 > p.rpo * 4 ? "; a newer one is on its way" : "");
           }
+          // The key cause (engine/key_access.h): the target account may not
+          // use the key that encrypts this database's captures.
+          if (row.state != RpoState::kOk && row.state != RpoState::kUnknown &&
+              t.account_id != p.source_account_id) {
+            const KeyAccess* refused = nullptr;
+            if (live && live->encrypted) refused = inventory.KeyRefused(t.account_id, live->kms_key_id);
+            if (!refused && live && live->encrypted)
+              refused = inventory.KeyRefused(t.account_id, p.share_key);
+            for (const auto& e : index.SharedCaptures(Scope{t.account_id, p.source_region},
+                                                      source.account_id, token, kind)) {
+              if (refused) break;
+              if (e.snapshot->encrypted)
+                refused = inventory.KeyRefused(t.account_id, e.snapshot->kms_key_id);
+            }
+            if (refused)
+              row.reason = "account " + t.account_id + " may not use key " + refused->key_arn +
+                           " (AWS: " + refused->use.code + "): " + row.reason;
+          }
           // A failed drill: the newest copy may not restore. At risk until a
           // later drill passes (a breach stays a breach).
           if (const auto& v = row.last_verification; v && !v->ok && row.state == RpoState::kOk) {

@@ -1,0 +1,59 @@
+#include "engine/key_access.h"
+
+#include <mutex>
+#include <set>
+#include <tuple>
+
+#include "core/arn.h"
+#include "engine/observe.h"
+
+namespace drsnap::engine {
+
+std::vector<KeyAccess> KeyChecksFor(const Inventory& inventory, const config::Config& config) {
+  std::set<std::tuple<std::string, std::string, std::string>> seen;  // account, region, key
+  std::vector<KeyAccess> out;
+  for (const auto& p : config.policies) {
+    const Scope source{p.source_account_id, p.source_region};
+    const ScopeInventory* src = inventory.Find(source);
+    for (const auto& t : p.targets) {
+      if (t.account_id == p.source_account_id) continue;
+      const ScopeInventory* view = inventory.Find(Scope{t.account_id, p.source_region});
+      if (!view || !view->complete) continue;  // no credentials there, or blind
+      auto add = [&](const std::string& key) {
+        if (key.empty() || IsDefaultRdsKeyAlias(key)) return;
+        if (src && !src->default_rds_key_arn.empty() && key == src->default_rds_key_arn) return;
+        if (seen.emplace(t.account_id, p.source_region, key).second)
+          out.push_back(KeyAccess{t.account_id, key, {}});
+      };
+      add(p.share_key);
+      if (src) {
+        for (const auto& db : src->databases)
+          if (db.encrypted) add(db.kms_key_id);
+      }
+      for (const auto& s : view->snapshots)
+        if (s.encrypted && s.scope.account_id == p.source_account_id) add(s.kms_key_id);
+    }
+  }
+  return out;
+}
+
+std::vector<KeyAccess> CheckKeyAccess(Cloud& cloud, const Inventory& inventory,
+                                      const config::Config& config, int parallelism) {
+  std::vector<KeyAccess> checks = KeyChecksFor(inventory, config);
+  std::vector<char> answered(checks.size(), 0);
+  ParallelFor(checks.size(), parallelism, [&](size_t i) {
+    KeyAccess& k = checks[i];
+    auto arn = ParseArn(k.key_arn);
+    if (!arn || arn->region.empty()) return;  // not an ARN: cannot tell its region
+    auto use = cloud.CheckKeyUse(Scope{k.account_id, std::string(arn->region)}, k.key_arn);
+    if (!use) return;
+    k.use = std::move(*use);
+    answered[i] = 1;
+  });
+  std::vector<KeyAccess> out;
+  for (size_t i = 0; i < checks.size(); ++i)
+    if (answered[i]) out.push_back(std::move(checks[i]));
+  return out;
+}
+
+}  // namespace drsnap::engine

@@ -1,0 +1,36 @@
+// Checks before acting: whether each DR account may use each KMS key that
+// encrypts what it must copy (the source databases' keys, the policies'
+// share keys, the captures shared with it). A key the DR account may not
+// use makes every vault copy fail with KMSKeyNotAccessibleFault; asked
+// first, with the DR account's own kms:DescribeKey, the planner reports it
+// as an error finding on the database x target and issues no copy that
+// would be refused, and status names the key as the cause. Level-based:
+// asked afresh at every observation, so nothing needs remembering between
+// processes.
+//
+// Thread safety: CheckKeyAccess calls `cloud` from up to `parallelism`
+// threads.
+#pragma once
+
+#include <vector>
+
+#include "config/policy.h"
+#include "engine/cloud.h"
+#include "engine/model.h"
+
+namespace drsnap::engine {
+
+// The (account, key) pairs to check: for every policy and target account
+// other than the source account whose view of the source region was
+// observed completely, the customer-managed keys of the source databases
+// (the share key for default-key ones), the policy's share key, and the
+// keys of the source account's snapshots the target account sees shared.
+std::vector<KeyAccess> KeyChecksFor(const Inventory& inventory, const config::Config& config);
+
+// Runs the checks (Cloud::CheckKeyUse from Scope{account, source region});
+// returns the answered ones. A check that could not be answered (Error) is
+// left out: unknown, not refused.
+std::vector<KeyAccess> CheckKeyAccess(Cloud& cloud, const Inventory& inventory,
+                                      const config::Config& config, int parallelism);
+
+}  // namespace drsnap::engine
