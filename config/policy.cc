@@ -1,11 +1,16 @@
 #include "config/policy.h"
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
 #include <cctype>
+#include <cerrno>
 #include <charconv>
-#include <fstream>
+#include <cstdint>
+#include <cstring>
 #include <functional>
 #include <set>
 #include <sstream>
@@ -1072,16 +1077,79 @@ Result<Config> ParseConfig(std::string_view yaml_text, const std::string& file_n
   return Loader(file_name).Load(yaml_text);
 }
 
-Result<Config> LoadConfigFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    Error e = Error::Terminal("ConfigUnreadable", "cannot read policy file " + path);
-    e.hint = "pass --config with the path of your policy file (see docs/configuration.md)";
-    return Fail(std::move(e));
+namespace {
+
+Error Unreadable(const std::string& message, const std::string& hint) {
+  Error e = Error::Terminal("ConfigUnreadable", message);
+  e.hint = hint;
+  return e;
+}
+
+const char* FileKind(mode_t mode) {
+  if (S_ISFIFO(mode)) return "a FIFO";
+  if (S_ISCHR(mode)) return "a character device";
+  if (S_ISBLK(mode)) return "a block device";
+  if (S_ISSOCK(mode)) return "a socket";
+  return "not a file";
+}
+
+// Closes a descriptor on every path out of LoadConfigFile.
+struct FdCloser {
+  int fd;
+  ~FdCloser() {
+    if (fd >= 0) ::close(fd);
   }
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ParseConfig(ss.str(), path);
+};
+
+}  // namespace
+
+Result<Config> LoadConfigFile(const std::string& path) {
+  const std::string kHint =
+      "pass --config with the path of your policy file (see docs/configuration.md)";
+  // O_NONBLOCK: opening a FIFO must not wait for a writer. The checks below
+  // run on the descriptor (fstat), so what is read is what was checked.
+  FdCloser f{::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY)};
+  if (f.fd < 0) {
+    int err = errno;
+    return Fail(Unreadable("cannot read policy file " + path + ": " + std::strerror(err), kHint));
+  }
+  struct stat st {};
+  if (::fstat(f.fd, &st) != 0) {
+    int err = errno;
+    return Fail(Unreadable("cannot read policy file " + path + ": " + std::strerror(err), kHint));
+  }
+  if (S_ISDIR(st.st_mode))
+    return Fail(Unreadable("policy file " + path + " is a directory",
+                           "pass the policy file itself, e.g. --config " + path + "/drsnap.yaml"));
+  if (!S_ISREG(st.st_mode))
+    return Fail(Unreadable("policy file " + path + " is not a regular file (" +
+                               FileKind(st.st_mode) + "); drsnap reads its policy only from a file",
+                           kHint));
+  auto too_large = [&] {
+    return Fail(Unreadable(
+        "policy file " + path + " is larger than 1 MiB, the most drsnap reads (a policy is a few "
+        "kilobytes)",
+        "check that --config names the policy file, or split the policies over several files"));
+  };
+  if (static_cast<std::uintmax_t>(st.st_size) > kMaxPolicyFileBytes) return too_large();
+  // Read at most one byte past the limit: the file may grow after fstat.
+  std::string text;
+  text.resize(kMaxPolicyFileBytes + 1);
+  size_t used = 0;
+  while (used < text.size()) {
+    ssize_t n = ::read(f.fd, text.data() + used, text.size() - used);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      int err = errno;
+      return Fail(
+          Unreadable("cannot read policy file " + path + ": " + std::strerror(err), kHint));
+    }
+    if (n == 0) break;
+    used += static_cast<size_t>(n);
+  }
+  if (used > kMaxPolicyFileBytes) return too_large();
+  text.resize(used);
+  return ParseConfig(text, path);
 }
 
 }  // namespace drsnap::config
