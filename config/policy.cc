@@ -15,6 +15,7 @@
 #include <set>
 #include <sstream>
 
+#include "config/regions.h"
 #include "core/arn.h"
 #include "core/strings.h"
 #include "core/time_util.h"
@@ -179,6 +180,18 @@ class Loader {
   }
   void Err(const YAML::Node& n, const std::string& what) { Err(n.Mark(), what); }
 
+  // A well-formed region name must also be in config/regions.h, unless the
+  // file says allow_unknown_regions: true (a region newer than this build).
+  bool KnownRegionOrErr(const YAML::Node& at, const std::string& region, const std::string& ctx) {
+    if (config_.allow_unknown_regions || IsKnownRegion(region)) return true;
+    std::string s = Suggest(region, KnownRegions());
+    Err(at, "'" + region + "' in " + ctx + " is not an AWS region this drsnap knows" +
+                (s.empty() ? "." : "; did you mean '" + s + "'?") +
+                " If AWS opened it after this build, add 'allow_unknown_regions: true' at the "
+                "top of the file");
+    return false;
+  }
+
   // Iterates a mapping, rejecting unknown and duplicate keys. `fields` maps
   // each allowed key to its handler (key node, value node).
   using Handler = std::function<void(const YAML::Node& key, const YAML::Node& value)>;
@@ -314,6 +327,18 @@ class Loader {
                  Err(v.IsScalar() ? v : k, "unsupported version '" +
                                                (v.IsScalar() ? v.Scalar() : std::string("?")) +
                                                "'; this drsnap reads version: 1");
+             }},
+            {"allow_unknown_regions",
+             [&](const YAML::Node& k, const YAML::Node& v) {
+               // Read before 'policies' is parsed (handlers run in file order,
+               // policies after all of them), wherever the key is written.
+               if (v.IsScalar() && (v.Scalar() == "true" || v.Scalar() == "false")) {
+                 config_.allow_unknown_regions = v.Scalar() == "true";
+               } else {
+                 Err(v.IsScalar() ? v : k,
+                     "'allow_unknown_regions' must be true or false, not " +
+                         (v.IsScalar() ? "'" + v.Scalar() + "'" : std::string(NodeTypeName(v))));
+               }
              }},
             {"accounts",
              [&](const YAML::Node& k, const YAML::Node& v) {
@@ -671,7 +696,7 @@ class Loader {
                  if (!IsRegion(*s))
                    Err(val,
                        "'" + *s + "' in " + ctx + " is not an AWS region name; e.g. us-east-1");
-                 else
+                 else if (KnownRegionOrErr(val, *s, ctx))
                    p.source_region = *s;
                  region_val = val;
                }
@@ -821,6 +846,7 @@ class Loader {
         Err(rk, "'" + r.region + "' in " + ctx + " is not an AWS region name; e.g. eu-west-1");
         continue;
       }
+      if (!KnownRegionOrErr(rk, r.region, ctx)) continue;
       if (!seen.insert(r.region).second) {
         Err(rk, "duplicate region " + r.region + " in " + ctx);
         continue;

@@ -194,6 +194,9 @@ struct Config {
   std::string file;               // as given to LoadConfigFile
   std::vector<Account> accounts;  // sorted by name
   std::vector<Policy> policies;   // sorted by name
+  // `allow_unknown_regions: true`: accept a well-formed region name that is
+  // not in config/regions.h (a region AWS opened after this build).
+  bool allow_unknown_regions = false;
 
   const Account* FindAccount(std::string_view name) const;
   const Account* FindAccountById(std::string_view id) const;
