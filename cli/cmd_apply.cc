@@ -55,7 +55,10 @@ int RunApplyCommand(CommandContext& ctx) {
   if (!rec) return Failure(ctx, "apply", rec.error());
 
   InstallStopHandlers();
-  bool tty = isatty(fileno(ctx.err)) != 0;
+  StopNotice stop_notice;
+  // Progress as a rewritten status line only for a person at a terminal
+  // reading text logs; with --log-format json stderr holds JSON lines only.
+  bool tty = isatty(fileno(ctx.err)) != 0 && Log().format() == LogFormat::kText;
   engine::ReconcileOptions opt;
   opt.dry_run = flags->Has("dry-run");
   opt.only_db = flags->Get("db").value_or("");
@@ -69,7 +72,7 @@ int RunApplyCommand(CommandContext& ctx) {
     if (tty)
       std::fprintf(ctx.err, "%zu actions to apply\n", plan.actions.size());
     else
-      LogInfo("plan made", {{"actions", std::to_string(plan.actions.size())}});
+      LogInfo("plan made", {{"actions", plan.actions.size()}});
   };
   opt.progress = [&](const engine::ProgressEvent& ev) {
     if (ev.result == nullptr) return;
@@ -88,7 +91,9 @@ int RunApplyCommand(CommandContext& ctx) {
                   {"stage", engine::StageName(r.action.stage)},
                   {"scope", r.action.scope.ToString()},
                   {"snapshot", r.action.snapshot_id},
-                  {"progress", std::to_string(finished) + "/" + std::to_string(total)}};
+                  {"progress", std::to_string(finished) + "/" + std::to_string(total)},
+                  {"finished", finished},
+                  {"total", total}};
       if (r.error)
         f.emplace_back("error", r.error->ToString());
       else if (!r.reason.empty())

@@ -159,7 +159,7 @@ int RunLambdaCommand(CommandContext& ctx) {
   options.emit = MakeEmitter(ctx.env, ctx.env->Get("DRSNAP_EVENT_BUS").value_or(""));
   lambda::InvocationHandler handler(rec->get(), std::move(options));
   LogInfo("lambda runtime ready", {{"side", lambda::SideName(*side)},
-                                   {"policies", std::to_string((*rec)->config().policies.size())},
+                                   {"policies", (*rec)->config().policies.size()},
                                    {"config", (*rec)->config().file}});
   // RunLoop exports each invocation's trace header as _X_AMZN_TRACE_ID.
   return lambda::RunLoop(client,

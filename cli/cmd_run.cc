@@ -56,9 +56,10 @@ int RunRunCommand(CommandContext& ctx) {
   if (!rec) return Failure(ctx, "run", rec.error());
 
   InstallStopHandlers();
+  StopNotice stop_notice;
   std::atomic<bool>& stop = StopFlag();
   LogInfo("service started", {{"interval", FormatDuration(*interval)},
-                              {"policies", std::to_string((*rec)->config().policies.size())}});
+                              {"policies", (*rec)->config().policies.size()}});
   int runs = 0;
   while (!stop.load()) {
     engine::ReconcileOptions opt;
@@ -79,11 +80,11 @@ int RunRunCommand(CommandContext& ctx) {
     };
     engine::ReconcileReport report = (*rec)->RunOnce(opt);
     ++runs;
-    LogFields f{{"actions", std::to_string(report.plan.actions.size())},
-                {"done", std::to_string(report.apply.Count(engine::Outcome::kDone))},
-                {"deferred", std::to_string(report.apply.Count(engine::Outcome::kDeferred))},
-                {"failed", std::to_string(report.apply.Count(engine::Outcome::kFailed))},
-                {"incomplete_scopes", std::to_string(report.IncompleteScopes())}};
+    LogFields f{{"actions", report.plan.actions.size()},
+                {"done", report.apply.Count(engine::Outcome::kDone)},
+                {"deferred", report.apply.Count(engine::Outcome::kDeferred)},
+                {"failed", report.apply.Count(engine::Outcome::kFailed)},
+                {"incomplete_scopes", report.IncompleteScopes()}};
     Log().Log(report.ok() ? LogLevel::kInfo : LogLevel::kWarn, "reconcile finished", f);
     if (*max_runs > 0 && runs >= *max_runs) break;
     // Sleep in slices so a signal ends the wait promptly.
@@ -91,7 +92,7 @@ int RunRunCommand(CommandContext& ctx) {
     for (TimePoint now = ctx.clock->Now(); !stop.load() && now < wake; now = ctx.clock->Now())
       ctx.clock->SleepFor(std::min<Duration>(wake - now, std::chrono::milliseconds(200)));
   }
-  LogInfo("service stopped", {{"reconciles", std::to_string(runs)}});
+  LogInfo("service stopped", {{"reconciles", runs}});
   return 0;
 }
 

@@ -144,6 +144,7 @@ int RunVerifyCommand(CommandContext& ctx) {
   opt.wait = !dry_run && !flags->Has("no-wait");
   opt.interval = interval;
   InstallStopHandlers();
+  StopNotice stop_notice;
   opt.stop = &StopFlag();
   opt.on_round = [&](const engine::verify::DrillPlan& plan,
                      const std::vector<DrillActionResult>& results) {
@@ -317,8 +318,12 @@ int RunVerifyCommand(CommandContext& ctx) {
     text += verdict + "\n";
     std::fputs(text.c_str(), ctx.out);
   }
-  if (exit_code != 0 && output == "json")
-    std::fprintf(ctx.err, "drsnap verify: %s\n", verdict.c_str());
+  if (exit_code != 0 && output == "json") {
+    if (Log().format() == LogFormat::kJson)
+      LogWarn(verdict, {{"command", "verify"}, {"exit_code", exit_code}});
+    else
+      std::fprintf(ctx.err, "drsnap verify: %s\n", verdict.c_str());
+  }
   return exit_code;
 }
 

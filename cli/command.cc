@@ -206,6 +206,13 @@ int Usage(CommandContext& ctx, std::string_view name, std::string_view message) 
 
 int Failure(CommandContext& ctx, std::string_view name, const Error& e, int code) {
   std::string msg = e.code == "ConfigInvalid" || e.code == "UsageError" ? e.message : e.ToString();
+  if (Log().format() == LogFormat::kJson) {
+    // A JSON log stream holds JSON lines only: the error is one of them.
+    LogFields f{{"command", name}, {"code", e.code}, {"exit_code", code}};
+    if (!e.hint.empty() && msg.find(e.hint) == std::string::npos) f.emplace_back("hint", e.hint);
+    LogError(msg, f);
+    return code;
+  }
   std::fprintf(ctx.err, "drsnap %.*s: %s\n", static_cast<int>(name.size()), name.data(),
                msg.c_str());
   if (!e.hint.empty() && msg.find(e.hint) == std::string::npos)
@@ -221,8 +228,10 @@ void FillDefaults(CommandContext& ctx) {
 
 }  // namespace drsnap::cli
 
+#include <fcntl.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <csignal>
 
 namespace drsnap::cli {
@@ -241,20 +250,69 @@ std::atomic<bool>& StopFlag() {
 }
 
 namespace {
-extern "C" void DrsnapStopHandler(int) {
+
+// The handler may not take the logger's lock or allocate: it only sets the
+// flag and writes the signal's number (one byte) to this pipe, from which
+// StopNotice's thread logs the notice. -1 until InstallStopHandlers.
+int g_stop_pipe[2] = {-1, -1};
+
+extern "C" void DrsnapStopHandler(int sig) {
   if (StopFlag().exchange(true)) _exit(130);
-  static const char kMsg[] = "\ndrsnap: stopping: finishing what is in flight (again to abort)\n";
-  ssize_t n = write(2, kMsg, sizeof(kMsg) - 1);
-  (void)n;
+  if (g_stop_pipe[1] >= 0) {
+    const char b = static_cast<char>(sig);
+    ssize_t n = write(g_stop_pipe[1], &b, 1);  // non-blocking: never waits in a handler
+    (void)n;
+  }
 }
+
+const char* SignalName(int sig) {
+  switch (sig) {
+    case SIGINT: return "SIGINT";
+    case SIGTERM: return "SIGTERM";
+  }
+  return "signal";
+}
+
 }  // namespace
 
 void InstallStopHandlers() {
+  static const bool piped = [] {
+    if (pipe2(g_stop_pipe, O_CLOEXEC) != 0) {
+      g_stop_pipe[0] = g_stop_pipe[1] = -1;
+      return false;
+    }
+    fcntl(g_stop_pipe[1], F_SETFL, fcntl(g_stop_pipe[1], F_GETFL) | O_NONBLOCK);
+    return true;
+  }();
+  (void)piped;
   struct sigaction sa {};
   sa.sa_handler = DrsnapStopHandler;
   sigemptyset(&sa.sa_mask);
   sigaction(SIGINT, &sa, nullptr);
   sigaction(SIGTERM, &sa, nullptr);
+}
+
+StopNotice::StopNotice() {
+  if (g_stop_pipe[0] < 0) return;  // InstallStopHandlers not called, or no pipe
+  thread_ = std::thread([] {
+    for (;;) {
+      char b = 0;
+      ssize_t n = read(g_stop_pipe[0], &b, 1);
+      if (n < 0 && errno == EINTR) continue;
+      if (n != 1 || b == 0) return;  // 0: the destructor's wake-up
+      LogInfo("stopping", {{"signal", SignalName(b)},
+                           {"detail", "finishing what is in flight; signal again to abort"}});
+      return;  // a second signal exits the process (130)
+    }
+  });
+}
+
+StopNotice::~StopNotice() {
+  if (!thread_.joinable()) return;
+  const char b = 0;
+  ssize_t n = write(g_stop_pipe[1], &b, 1);
+  (void)n;
+  thread_.join();
 }
 
 Result<int> PositiveIntFlag(const ParsedFlags& flags, std::string_view name, int fallback) {
