@@ -229,6 +229,7 @@ void FillDefaults(CommandContext& ctx) {
 }  // namespace drsnap::cli
 
 #include <fcntl.h>
+#include <poll.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -281,7 +282,9 @@ void InstallStopHandlers() {
       g_stop_pipe[0] = g_stop_pipe[1] = -1;
       return false;
     }
-    fcntl(g_stop_pipe[1], F_SETFL, fcntl(g_stop_pipe[1], F_GETFL) | O_NONBLOCK);
+    // Both ends non-blocking: the handler never waits, and ~StopNotice can
+    // drain what is left without blocking (the thread waits in poll()).
+    for (int fd : g_stop_pipe) fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
     return true;
   }();
   (void)piped;
@@ -296,9 +299,11 @@ StopNotice::StopNotice() {
   if (g_stop_pipe[0] < 0) return;  // InstallStopHandlers not called, or no pipe
   thread_ = std::thread([] {
     for (;;) {
+      pollfd p{g_stop_pipe[0], POLLIN, 0};
+      if (poll(&p, 1, -1) < 0 && errno != EINTR) return;
       char b = 0;
       ssize_t n = read(g_stop_pipe[0], &b, 1);
-      if (n < 0 && errno == EINTR) continue;
+      if (n < 0 && (errno == EINTR || errno == EAGAIN)) continue;
       if (n != 1 || b == 0) return;  // 0: the destructor's wake-up
       LogInfo("stopping", {{"signal", SignalName(b)},
                            {"detail", "finishing what is in flight; signal again to abort"}});
@@ -313,6 +318,11 @@ StopNotice::~StopNotice() {
   ssize_t n = write(g_stop_pipe[1], &b, 1);
   (void)n;
   thread_.join();
+  // Leave the pipe empty for the next StopNotice (a wake-up byte is left
+  // when the thread had already logged a signal and returned).
+  char drain[16];
+  while (read(g_stop_pipe[0], drain, sizeof drain) > 0) {
+  }
 }
 
 Result<int> PositiveIntFlag(const ParsedFlags& flags, std::string_view name, int fallback) {
