@@ -54,8 +54,7 @@ Child Spawn(const SimPipeline& p, std::vector<std::string> args, const std::stri
   posix_spawn_file_actions_t fa;
   posix_spawn_file_actions_init(&fa);
   posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
-  posix_spawn_file_actions_addopen(&fa, 2, c.err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC,
-                                   0644);
+  posix_spawn_file_actions_addopen(&fa, 2, c.err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
   int rc = posix_spawn(&c.pid, kDrsnap.c_str(), &fa, nullptr, argv.data(), envp.data());
   posix_spawn_file_actions_destroy(&fa);
   EXPECT_EQ(rc, 0) << "cannot start " << kDrsnap;
@@ -147,7 +146,7 @@ TEST(LogJsonProcessTest, StopNoticeIsAJsonLine) {
     if (Slurp(c.err_path).find("\"msg\":\"reconcile finished\"") != std::string::npos) break;
     int status = 0;
     ASSERT_EQ(waitpid(c.pid, &status, WNOHANG), 0) << "drsnap run exited early:\n"
-                                                    << Slurp(c.err_path);
+                                                   << Slurp(c.err_path);
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   ASSERT_EQ(kill(c.pid, SIGTERM), 0);

@@ -25,7 +25,8 @@ using ::testing::Not;
 const std::string kExample = std::string(DRSNAP_SOURCE_DIR) + "/testdata/config/example.yaml";
 
 std::string TempDir() {
-  std::string tmpl = (std::filesystem::temp_directory_path() / "drsnap-policy-file-XXXXXX").string();
+  std::string tmpl =
+      (std::filesystem::temp_directory_path() / "drsnap-policy-file-XXXXXX").string();
   char* made = mkdtemp(tmpl.data());
   EXPECT_NE(made, nullptr);
   return tmpl;

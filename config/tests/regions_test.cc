@@ -50,8 +50,9 @@ TEST(RegionsTest, TableHasTheThreePartitionsAndNoDuplicates) {
 }
 
 TEST(RegionsTest, KnownRegionsLoadInEveryPartition) {
-  for (auto [src, dst] : {std::pair{"us-east-1", "us-west-2"}, std::pair{"cn-north-1", "cn-northwest-1"},
-                          std::pair{"us-gov-west-1", "us-gov-east-1"}}) {
+  for (auto [src, dst] :
+       {std::pair{"us-east-1", "us-west-2"}, std::pair{"cn-north-1", "cn-northwest-1"},
+        std::pair{"us-gov-west-1", "us-gov-east-1"}}) {
     auto c = ParseConfig(Policy("", src, dst), "t.yaml");
     EXPECT_TRUE(c) << src << " -> " << dst << ": " << c.error().message;
   }
@@ -67,8 +68,8 @@ TEST(RegionsTest, UnknownRegionIsAnErrorWithItsPlace) {
 }
 
 TEST(RegionsTest, AllowUnknownRegionsLetsANewRegionThrough) {
-  auto c = ParseConfig(Policy("allow_unknown_regions: true", "ap-newland-1", "ap-newland-2"),
-                       "t.yaml");
+  auto c =
+      ParseConfig(Policy("allow_unknown_regions: true", "ap-newland-1", "ap-newland-2"), "t.yaml");
   ASSERT_TRUE(c) << c.error().message;
   EXPECT_TRUE(c->allow_unknown_regions);
   EXPECT_EQ(c->policies[0].source_region, "ap-newland-1");
@@ -81,8 +82,8 @@ TEST(RegionsTest, AllowUnknownRegionsStillChecksTheShape) {
 }
 
 TEST(RegionsTest, AllowUnknownRegionsFalseIsTheDefault) {
-  auto c = ParseConfig(Policy("allow_unknown_regions: false", "us-east-1", "ap-newland-1"),
-                       "t.yaml");
+  auto c =
+      ParseConfig(Policy("allow_unknown_regions: false", "us-east-1", "ap-newland-1"), "t.yaml");
   ASSERT_FALSE(c);
   EXPECT_THAT(c.error().message, HasSubstr("'ap-newland-1'"));
 }

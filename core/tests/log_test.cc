@@ -17,15 +17,9 @@ LogFields Typed() {
   std::string text = "orders db";
   SharedString shared("snap-1");
   size_t count = 8;
-  return {{"failed", 8},
-          {"count", count},
-          {"big", std::numeric_limits<std::uint64_t>::max()},
-          {"negative", -3},
-          {"ratio", 0.5},
-          {"dry_run", true},
-          {"text", text},
-          {"literal", "8"},
-          {"shared", shared}};
+  return {{"failed", 8},    {"count", count}, {"big", std::numeric_limits<std::uint64_t>::max()},
+          {"negative", -3}, {"ratio", 0.5},   {"dry_run", true},
+          {"text", text},   {"literal", "8"}, {"shared", shared}};
 }
 
 TEST(LogTest, JsonLinesKeepTheTypes) {
