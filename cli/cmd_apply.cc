@@ -42,12 +42,13 @@ int RunApplyCommand(CommandContext& ctx) {
   }
   if (!flags->positional.empty())
     return Usage(ctx, "apply", "unexpected argument '" + flags->positional[0] + "'; see --help");
+  // First, so that every later message is in the chosen log format.
+  if (auto st = ApplyLogFlags(*flags); !st) return Usage(ctx, "apply", st.error().message);
   std::string output = flags->Get("output").value_or("text");
   if (output != "text" && output != "json")
     return Usage(ctx, "apply", "--output '" + output + "' is not text or json");
   auto concurrency = PositiveIntFlag(*flags, "concurrency", 8);
   if (!concurrency) return Usage(ctx, "apply", concurrency.error().message);
-  if (auto st = ApplyLogFlags(*flags); !st) return Usage(ctx, "apply", st.error().message);
   FillDefaults(ctx);
   auto side = SideFromFlags(*flags, *ctx.env);
   if (!side) return Usage(ctx, "apply", side.error().message);

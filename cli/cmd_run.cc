@@ -38,6 +38,8 @@ int RunRunCommand(CommandContext& ctx) {
   }
   if (!flags->positional.empty())
     return Usage(ctx, "run", "unexpected argument '" + flags->positional[0] + "'; see --help");
+  // First, so that every later message is in the chosen log format.
+  if (auto st = ApplyLogFlags(*flags); !st) return Usage(ctx, "run", st.error().message);
   std::string interval_text = flags->Get("interval").value_or("5m");
   auto interval = ParseDuration(interval_text);
   if (!interval || interval->count() <= 0)
@@ -48,7 +50,6 @@ int RunRunCommand(CommandContext& ctx) {
   if (!concurrency) return Usage(ctx, "run", concurrency.error().message);
   auto max_runs = PositiveIntFlag(*flags, "max-runs", 0);
   if (!max_runs) return Usage(ctx, "run", max_runs.error().message);
-  if (auto st = ApplyLogFlags(*flags); !st) return Usage(ctx, "run", st.error().message);
   FillDefaults(ctx);
   auto side = SideFromFlags(*flags, *ctx.env);
   if (!side) return Usage(ctx, "run", side.error().message);

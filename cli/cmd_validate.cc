@@ -46,10 +46,11 @@ int RunValidateCommand(CommandContext& ctx) {
   }
   if (!flags->positional.empty())
     return Usage(ctx, "validate", "unexpected argument '" + flags->positional[0] + "'; see --help");
+  // First, so that every later message is in the chosen log format.
+  if (auto st = ApplyLogFlags(*flags); !st) return Usage(ctx, "validate", st.error().message);
   std::optional<std::string> for_what = flags->Get("for");
   if (for_what && *for_what != "lambda")
     return Usage(ctx, "validate", "--for '" + *for_what + "' is not lambda");
-  if (auto st = ApplyLogFlags(*flags); !st) return Usage(ctx, "validate", st.error().message);
   // The environment only: no Cloud is made, so no AWS call can happen.
   if (!ctx.env) ctx.env = DefaultEnvironment();
   auto cfg = LoadConfigFromFlags(*flags, *ctx.env);

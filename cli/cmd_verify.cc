@@ -101,6 +101,8 @@ int RunVerifyCommand(CommandContext& ctx) {
   }
   if (!flags->positional.empty())
     return Usage(ctx, "verify", "unexpected argument '" + flags->positional[0] + "'; see --help");
+  // First, so that every later message is in the chosen log format.
+  if (auto st = ApplyLogFlags(*flags); !st) return Usage(ctx, "verify", st.error().message);
   std::string output = flags->Get("output").value_or("table");
   if (output != "table" && output != "json")
     return Usage(ctx, "verify", "--output '" + output + "' is not table or json");
@@ -111,7 +113,6 @@ int RunVerifyCommand(CommandContext& ctx) {
       return Usage(ctx, "verify", "--interval '" + *v + "' is not a duration such as 30s or 1m");
     interval = *d;
   }
-  if (auto st = ApplyLogFlags(*flags); !st) return Usage(ctx, "verify", st.error().message);
   FillDefaults(ctx);
   auto cfg = LoadConfigFromFlags(*flags, *ctx.env);
   if (!cfg) return Failure(ctx, "verify", cfg.error());

@@ -199,6 +199,11 @@ CloudFactory DefaultCloudFactory(std::shared_ptr<Environment> env, std::shared_p
 }
 
 int Usage(CommandContext& ctx, std::string_view name, std::string_view message) {
+  if (Log().format() == LogFormat::kJson) {
+    // --log-format json was applied: a JSON log stream holds JSON lines only.
+    LogError(message, {{"command", name}, {"code", "UsageError"}, {"exit_code", 2}});
+    return 2;
+  }
   std::fprintf(ctx.err, "drsnap %.*s: %.*s\n", static_cast<int>(name.size()), name.data(),
                static_cast<int>(message.size()), message.data());
   return 2;

@@ -114,7 +114,9 @@ Result<config::Config> LoadConfigFromFlags(const ParsedFlags& flags, const Envir
 // shared RateLimiterRegistry and LoggingCloud on top.
 CloudFactory DefaultCloudFactory(std::shared_ptr<Environment> env, std::shared_ptr<Clock> clock);
 
-// Prints "drsnap NAME: <message>" (plus hint) to err and returns `code`.
+// Prints "drsnap NAME: <message>" (plus hint) to err and returns `code`;
+// with --log-format json applied (ApplyLogFlags), logs it as one JSON line
+// at level error instead (to the logger's stream, stderr).
 int Usage(CommandContext& ctx, std::string_view name, std::string_view message);
 int Failure(CommandContext& ctx, std::string_view name, const Error& e, int code = 2);
 

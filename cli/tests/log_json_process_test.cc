@@ -174,5 +174,21 @@ TEST(LogJsonProcessTest, ConfigErrorIsAJsonLine) {
   EXPECT_NE(lines[0]["msg"].get<std::string>().find(bad), std::string::npos) << err;
 }
 
+// A bad flag value under --log-format json (the format itself is valid) is a
+// JSON line at level error too.
+TEST(LogJsonProcessTest, UsageErrorIsAJsonLine) {
+  auto p = StartSimPipeline(World(), kPolicy);
+  ASSERT_NE(p, nullptr);
+  Child c = Spawn(*p, {"run", "--log-format", "json", "--interval", "soon"}, "usage");
+  EXPECT_EQ(Wait(c), 2);
+  std::string err = Slurp(c.err_path);
+  auto lines = JsonLines(err);
+  ASSERT_EQ(lines.size(), 1u) << err;
+  EXPECT_EQ(lines[0]["level"], "error") << err;
+  EXPECT_EQ(lines[0]["command"], "run") << err;
+  EXPECT_NE(lines[0]["msg"].get<std::string>().find("--interval 'soon'"), std::string::npos)
+      << err;
+}
+
 }  // namespace
 }  // namespace drsnap::testing
