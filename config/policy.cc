@@ -113,6 +113,7 @@ struct KmsKeyRef {
   bool is_arn = false;
   std::string region;
   std::string account;
+  std::string partition;  // of the ARN
 };
 
 // Accepted: arn:<partition>:kms:<region>:<account>:key/<id> or :alias/<name>,
@@ -127,7 +128,8 @@ std::optional<KmsKeyRef> ParseKmsKey(std::string_view k) {
     if (!(resource.starts_with("key/") || resource.starts_with("alias/")) ||
         resource.size() <= resource.find('/') + 1)
       return std::nullopt;
-    return KmsKeyRef{true, std::string(arn->region), std::string(arn->account)};
+    return KmsKeyRef{true, std::string(arn->region), std::string(arn->account),
+                     std::string(arn->partition)};
   }
   if (k.starts_with("alias/")) return k.size() > 6 ? std::optional(KmsKeyRef{}) : std::nullopt;
   // Bare key id: hex and hyphens (uuid) or mrk-...
@@ -518,6 +520,10 @@ class Loader {
     if (ref->is_arn && !region.empty() && ref->region != region)
       Err(val, what + " is in region " + ref->region + " but must be in " + region +
                    " (KMS keys are regional)");
+    else if (ref->is_arn && ref->partition != PartitionOfRegion(ref->region))
+      Err(val, what + " is an ARN of partition " + ref->partition + " but region " + ref->region +
+                   " is in " + std::string(PartitionOfRegion(ref->region)) + "; write arn:" +
+                   std::string(PartitionOfRegion(ref->region)) + ":kms:...");
     if (ref->is_arn && !account.empty() && ref->account != account)
       Err(val, what + " belongs to account " + ref->account + " but must be owned by " + account);
   }
@@ -847,6 +853,15 @@ class Loader {
         continue;
       }
       if (!KnownRegionOrErr(rk, r.region, ctx)) continue;
+      if (!p.source_region.empty() &&
+          PartitionOfRegion(r.region) != PartitionOfRegion(p.source_region)) {
+        Err(rk, rctx + " is in partition " + std::string(PartitionOfRegion(r.region)) +
+                    " but the source region " + p.source_region + " is in " +
+                    std::string(PartitionOfRegion(p.source_region)) +
+                    "; RDS cannot copy snapshots between partitions, so a DR region must be in "
+                    "the source's partition");
+        continue;
+      }
       if (!seen.insert(r.region).second) {
         Err(rk, "duplicate region " + r.region + " in " + ctx);
         continue;
