@@ -43,12 +43,13 @@ int RunApplyCommand(CommandContext& ctx) {
   }
   if (!flags->positional.empty())
     return Usage(ctx, "apply", "unexpected argument '" + flags->positional[0] + "'; see --help");
+  // First, so that every later message is in the chosen log format.
+  if (auto st = ApplyLogFlags(*flags); !st) return Usage(ctx, "apply", st.error().message);
   std::string output = flags->Get("output").value_or("text");
   if (output != "text" && output != "json")
     return Usage(ctx, "apply", "--output '" + output + "' is not text or json");
   auto concurrency = PositiveIntFlag(*flags, "concurrency", 8);
   if (!concurrency) return Usage(ctx, "apply", concurrency.error().message);
-  if (auto st = ApplyLogFlags(*flags); !st) return Usage(ctx, "apply", st.error().message);
   FillDefaults(ctx);
   auto side = SideFromFlags(*flags, *ctx.env);
   if (!side) return Usage(ctx, "apply", side.error().message);
@@ -56,7 +57,10 @@ int RunApplyCommand(CommandContext& ctx) {
   if (!rec) return Failure(ctx, "apply", rec.error());
 
   InstallStopHandlers();
-  bool tty = isatty(fileno(ctx.err)) != 0;
+  StopNotice stop_notice;
+  // Progress as a rewritten status line only for a person at a terminal
+  // reading text logs; with --log-format json stderr holds JSON lines only.
+  bool tty = isatty(fileno(ctx.err)) != 0 && Log().format() == LogFormat::kText;
   engine::ReconcileOptions opt;
   opt.dry_run = flags->Has("dry-run");
   opt.only_db = flags->Get("db").value_or("");
@@ -70,7 +74,7 @@ int RunApplyCommand(CommandContext& ctx) {
     if (tty)
       std::fprintf(ctx.err, "%zu actions to apply\n", plan.actions.size());
     else
-      LogInfo("plan made", {{"actions", std::to_string(plan.actions.size())}});
+      LogInfo("plan made", {{"actions", plan.actions.size()}});
   };
   opt.progress = [&](const engine::ProgressEvent& ev) {
     if (ev.result == nullptr) return;
@@ -89,7 +93,9 @@ int RunApplyCommand(CommandContext& ctx) {
                   {"stage", engine::StageName(r.action.stage)},
                   {"scope", r.action.scope.ToString()},
                   {"snapshot", r.action.snapshot_id},
-                  {"progress", std::to_string(finished) + "/" + std::to_string(total)}};
+                  {"progress", std::to_string(finished) + "/" + std::to_string(total)},
+                  {"finished", finished},
+                  {"total", total}};
       if (r.error)
         f.emplace_back("error", r.error->ToString());
       else if (!r.reason.empty())

@@ -171,7 +171,7 @@ int RunLambdaCommand(CommandContext& ctx) {
   }
   lambda::InvocationHandler handler(rec->get(), std::move(options));
   LogInfo("lambda runtime ready", {{"side", lambda::SideName(*side)},
-                                   {"policies", std::to_string((*rec)->config().policies.size())},
+                                   {"policies", (*rec)->config().policies.size()},
                                    {"config", (*rec)->config().file}});
   // RunLoop exports each invocation's trace header as _X_AMZN_TRACE_ID.
   return lambda::RunLoop(client,

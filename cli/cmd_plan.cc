@@ -36,10 +36,11 @@ int RunPlanCommand(CommandContext& ctx) {
   }
   if (!flags->positional.empty())
     return Usage(ctx, "plan", "unexpected argument '" + flags->positional[0] + "'; see --help");
+  // First, so that every later message is in the chosen log format.
+  if (auto st = ApplyLogFlags(*flags); !st) return Usage(ctx, "plan", st.error().message);
   std::string output = flags->Get("output").value_or("table");
   if (output != "table" && output != "json")
     return Usage(ctx, "plan", "--output '" + output + "' is not table or json");
-  if (auto st = ApplyLogFlags(*flags); !st) return Usage(ctx, "plan", st.error().message);
   FillDefaults(ctx);
   auto side = SideFromFlags(*flags, *ctx.env);
   if (!side) return Usage(ctx, "plan", side.error().message);

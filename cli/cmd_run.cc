@@ -39,6 +39,8 @@ int RunRunCommand(CommandContext& ctx) {
   }
   if (!flags->positional.empty())
     return Usage(ctx, "run", "unexpected argument '" + flags->positional[0] + "'; see --help");
+  // First, so that every later message is in the chosen log format.
+  if (auto st = ApplyLogFlags(*flags); !st) return Usage(ctx, "run", st.error().message);
   std::string interval_text = flags->Get("interval").value_or("5m");
   auto interval = ParseDuration(interval_text);
   if (!interval || interval->count() <= 0)
@@ -49,7 +51,6 @@ int RunRunCommand(CommandContext& ctx) {
   if (!concurrency) return Usage(ctx, "run", concurrency.error().message);
   auto max_runs = PositiveIntFlag(*flags, "max-runs", 0);
   if (!max_runs) return Usage(ctx, "run", max_runs.error().message);
-  if (auto st = ApplyLogFlags(*flags); !st) return Usage(ctx, "run", st.error().message);
   FillDefaults(ctx);
   auto side = SideFromFlags(*flags, *ctx.env);
   if (!side) return Usage(ctx, "run", side.error().message);
@@ -57,9 +58,10 @@ int RunRunCommand(CommandContext& ctx) {
   if (!rec) return Failure(ctx, "run", rec.error());
 
   InstallStopHandlers();
+  StopNotice stop_notice;
   std::atomic<bool>& stop = StopFlag();
   LogInfo("service started", {{"interval", FormatDuration(*interval)},
-                              {"policies", std::to_string((*rec)->config().policies.size())}});
+                              {"policies", (*rec)->config().policies.size()}});
   int runs = 0;
   while (!stop.load()) {
     engine::ReconcileOptions opt;
@@ -80,11 +82,11 @@ int RunRunCommand(CommandContext& ctx) {
     };
     engine::ReconcileReport report = (*rec)->RunOnce(opt);
     ++runs;
-    LogFields f{{"actions", std::to_string(report.plan.actions.size())},
-                {"done", std::to_string(report.apply.Count(engine::Outcome::kDone))},
-                {"deferred", std::to_string(report.apply.Count(engine::Outcome::kDeferred))},
-                {"failed", std::to_string(report.apply.Count(engine::Outcome::kFailed))},
-                {"incomplete_scopes", std::to_string(report.IncompleteScopes())}};
+    LogFields f{{"actions", report.plan.actions.size()},
+                {"done", report.apply.Count(engine::Outcome::kDone)},
+                {"deferred", report.apply.Count(engine::Outcome::kDeferred)},
+                {"failed", report.apply.Count(engine::Outcome::kFailed)},
+                {"incomplete_scopes", report.IncompleteScopes()}};
     Log().Log(report.ok() ? LogLevel::kInfo : LogLevel::kWarn, "reconcile finished", f);
     if (*max_runs > 0 && runs >= *max_runs) break;
     // Sleep in slices so a signal ends the wait promptly.
@@ -92,7 +94,7 @@ int RunRunCommand(CommandContext& ctx) {
     for (TimePoint now = ctx.clock->Now(); !stop.load() && now < wake; now = ctx.clock->Now())
       ctx.clock->SleepFor(std::min<Duration>(wake - now, std::chrono::milliseconds(200)));
   }
-  LogInfo("service stopped", {{"reconciles", std::to_string(runs)}});
+  LogInfo("service stopped", {{"reconciles", runs}});
   return 0;
 }
 

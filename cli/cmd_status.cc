@@ -42,11 +42,12 @@ int RunStatusCommand(CommandContext& ctx) {
   }
   if (!flags->positional.empty())
     return Usage(ctx, "status", "unexpected argument '" + flags->positional[0] + "'; see --help");
+  // First, so that every later message is in the chosen log format.
+  if (auto st = ApplyLogFlags(*flags); !st) return Usage(ctx, "status", st.error().message);
   std::string output = flags->Get("output").value_or("table");
   if (output != "table" && output != "json" && output != "prometheus" && output != "html")
     return Usage(ctx, "status",
                   "--output '" + output + "' is not table, json, prometheus or html");
-  if (auto st = ApplyLogFlags(*flags); !st) return Usage(ctx, "status", st.error().message);
   FillDefaults(ctx);
   // --side vault: the status the DR account can tell on its own (its vault
   // copies); it observes nothing in the production account.

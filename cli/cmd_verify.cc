@@ -102,6 +102,8 @@ int RunVerifyCommand(CommandContext& ctx) {
   }
   if (!flags->positional.empty())
     return Usage(ctx, "verify", "unexpected argument '" + flags->positional[0] + "'; see --help");
+  // First, so that every later message is in the chosen log format.
+  if (auto st = ApplyLogFlags(*flags); !st) return Usage(ctx, "verify", st.error().message);
   std::string output = flags->Get("output").value_or("table");
   if (output != "table" && output != "json")
     return Usage(ctx, "verify", "--output '" + output + "' is not table or json");
@@ -112,7 +114,6 @@ int RunVerifyCommand(CommandContext& ctx) {
       return Usage(ctx, "verify", "--interval '" + *v + "' is not a duration such as 30s or 1m");
     interval = *d;
   }
-  if (auto st = ApplyLogFlags(*flags); !st) return Usage(ctx, "verify", st.error().message);
   FillDefaults(ctx);
   if (auto st = ApplyClockFlag(ctx, *flags); !st) return Failure(ctx, "verify", st.error());
   auto cfg = LoadConfigFromFlags(*flags, *ctx.env);
@@ -146,6 +147,7 @@ int RunVerifyCommand(CommandContext& ctx) {
   opt.wait = !dry_run && !flags->Has("no-wait");
   opt.interval = interval;
   InstallStopHandlers();
+  StopNotice stop_notice;
   opt.stop = &StopFlag();
   opt.on_round = [&](const engine::verify::DrillPlan& plan,
                      const std::vector<DrillActionResult>& results) {
@@ -319,8 +321,12 @@ int RunVerifyCommand(CommandContext& ctx) {
     text += verdict + "\n";
     std::fputs(text.c_str(), ctx.out);
   }
-  if (exit_code != 0 && output == "json")
-    std::fprintf(ctx.err, "drsnap verify: %s\n", verdict.c_str());
+  if (exit_code != 0 && output == "json") {
+    if (Log().format() == LogFormat::kJson)
+      LogWarn(verdict, {{"command", "verify"}, {"exit_code", exit_code}});
+    else
+      std::fprintf(ctx.err, "drsnap verify: %s\n", verdict.c_str());
+  }
   return exit_code;
 }
 

@@ -217,6 +217,11 @@ CloudFactory DefaultCloudFactory(std::shared_ptr<Environment> env, std::shared_p
 }
 
 int Usage(CommandContext& ctx, std::string_view name, std::string_view message) {
+  if (Log().format() == LogFormat::kJson) {
+    // --log-format json was applied: a JSON log stream holds JSON lines only.
+    LogError(message, {{"command", name}, {"code", "UsageError"}, {"exit_code", 2}});
+    return 2;
+  }
   std::fprintf(ctx.err, "drsnap %.*s: %.*s\n", static_cast<int>(name.size()), name.data(),
                static_cast<int>(message.size()), message.data());
   return 2;
@@ -224,6 +229,13 @@ int Usage(CommandContext& ctx, std::string_view name, std::string_view message) 
 
 int Failure(CommandContext& ctx, std::string_view name, const Error& e, int code) {
   std::string msg = e.code == "ConfigInvalid" || e.code == "UsageError" ? e.message : e.ToString();
+  if (Log().format() == LogFormat::kJson) {
+    // A JSON log stream holds JSON lines only: the error is one of them.
+    LogFields f{{"command", name}, {"code", e.code}, {"exit_code", code}};
+    if (!e.hint.empty() && msg.find(e.hint) == std::string::npos) f.emplace_back("hint", e.hint);
+    LogError(msg, f);
+    return code;
+  }
   std::fprintf(ctx.err, "drsnap %.*s: %s\n", static_cast<int>(name.size()), name.data(),
                msg.c_str());
   if (!e.hint.empty() && msg.find(e.hint) == std::string::npos)
@@ -239,8 +251,11 @@ void FillDefaults(CommandContext& ctx) {
 
 }  // namespace drsnap::cli
 
+#include <fcntl.h>
+#include <poll.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <csignal>
 
 namespace drsnap::cli {
@@ -260,20 +275,78 @@ std::atomic<bool>& StopFlag() {
 }
 
 namespace {
-extern "C" void DrsnapStopHandler(int) {
+
+// The handler may not take the logger's lock or allocate: it only sets the
+// flag and writes the signal's number (one byte) to this pipe, from which
+// StopNotice's thread logs the notice. -1 until InstallStopHandlers.
+int g_stop_pipe[2] = {-1, -1};
+
+extern "C" void DrsnapStopHandler(int sig) {
   if (StopFlag().exchange(true)) _exit(130);
-  static const char kMsg[] = "\ndrsnap: stopping: finishing what is in flight (again to abort)\n";
-  ssize_t n = write(2, kMsg, sizeof(kMsg) - 1);
-  (void)n;
+  if (g_stop_pipe[1] >= 0) {
+    const char b = static_cast<char>(sig);
+    ssize_t n = write(g_stop_pipe[1], &b, 1);  // non-blocking: never waits in a handler
+    (void)n;
+  }
 }
+
+const char* SignalName(int sig) {
+  switch (sig) {
+    case SIGINT: return "SIGINT";
+    case SIGTERM: return "SIGTERM";
+  }
+  return "signal";
+}
+
 }  // namespace
 
 void InstallStopHandlers() {
+  static const bool piped = [] {
+    if (pipe2(g_stop_pipe, O_CLOEXEC) != 0) {
+      g_stop_pipe[0] = g_stop_pipe[1] = -1;
+      return false;
+    }
+    // Both ends non-blocking: the handler never waits, and ~StopNotice can
+    // drain what is left without blocking (the thread waits in poll()).
+    for (int fd : g_stop_pipe) fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+    return true;
+  }();
+  (void)piped;
   struct sigaction sa {};
   sa.sa_handler = DrsnapStopHandler;
   sigemptyset(&sa.sa_mask);
   sigaction(SIGINT, &sa, nullptr);
   sigaction(SIGTERM, &sa, nullptr);
+}
+
+StopNotice::StopNotice() {
+  if (g_stop_pipe[0] < 0) return;  // InstallStopHandlers not called, or no pipe
+  thread_ = std::thread([] {
+    for (;;) {
+      pollfd p{g_stop_pipe[0], POLLIN, 0};
+      if (poll(&p, 1, -1) < 0 && errno != EINTR) return;
+      char b = 0;
+      ssize_t n = read(g_stop_pipe[0], &b, 1);
+      if (n < 0 && (errno == EINTR || errno == EAGAIN)) continue;
+      if (n != 1 || b == 0) return;  // 0: the destructor's wake-up
+      LogInfo("stopping", {{"signal", SignalName(b)},
+                           {"detail", "finishing what is in flight; signal again to abort"}});
+      return;  // a second signal exits the process (130)
+    }
+  });
+}
+
+StopNotice::~StopNotice() {
+  if (!thread_.joinable()) return;
+  const char b = 0;
+  ssize_t n = write(g_stop_pipe[1], &b, 1);
+  (void)n;
+  thread_.join();
+  // Leave the pipe empty for the next StopNotice (a wake-up byte is left
+  // when the thread had already logged a signal and returned).
+  char drain[16];
+  while (read(g_stop_pipe[0], drain, sizeof drain) > 0) {
+  }
 }
 
 Result<int> PositiveIntFlag(const ParsedFlags& flags, std::string_view name, int fallback) {

@@ -1,5 +1,6 @@
 // The CLI's commands: each lives in its own file (cmd_plan.cc, cmd_apply.cc,
-// cmd_run.cc, cmd_status.cc; demo and lambda by their owners) and registers
+// cmd_run.cc, cmd_status.cc, cmd_validate.cc, cmd_version.cc; demo and
+// lambda by their owners) and registers
 // itself with DRSNAP_REGISTER_COMMAND; drsnap_main.cc only dispatches. The drsnap
 // binary links drsnap_cli whole, so every registered command is present.
 //
@@ -17,6 +18,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <vector>
 
 #include "config/policy.h"
@@ -122,7 +124,9 @@ Result<config::Config> LoadConfigFromFlags(const ParsedFlags& flags, const Envir
 // shared RateLimiterRegistry and LoggingCloud on top.
 CloudFactory DefaultCloudFactory(std::shared_ptr<Environment> env, std::shared_ptr<Clock> clock);
 
-// Prints "drsnap NAME: <message>" (plus hint) to err and returns `code`.
+// Prints "drsnap NAME: <message>" (plus hint) to err and returns `code`;
+// with --log-format json applied (ApplyLogFlags), logs it as one JSON line
+// at level error instead (to the logger's stream, stderr).
 int Usage(CommandContext& ctx, std::string_view name, std::string_view message);
 int Failure(CommandContext& ctx, std::string_view name, const Error& e, int code = 2);
 
@@ -141,15 +145,35 @@ Result<std::unique_ptr<engine::Reconciler>> MakeReconciler(CommandContext& ctx,
                                                            const ParsedFlags& flags);
 
 // Installs SIGINT/SIGTERM handlers that set StopFlag() (a second signal
-// exits at once with status 130). Idempotent.
+// exits at once with status 130). Idempotent. The handler writes nothing to
+// stderr itself (a JSON log stream must hold only JSON lines): the notice
+// that drsnap is stopping is logged by a StopNotice.
 void InstallStopHandlers();
 std::atomic<bool>& StopFlag();
+
+// While alive (after InstallStopHandlers), logs "stopping" with the
+// signal's name through the process logger when the first SIGINT/SIGTERM
+// arrives, from a thread of its own, at once, whatever the command is doing.
+// One per command that installs the handlers; not copyable.
+class StopNotice {
+ public:
+  StopNotice();
+  ~StopNotice();
+  StopNotice(const StopNotice&) = delete;
+  StopNotice& operator=(const StopNotice&) = delete;
+
+ private:
+  std::thread thread_;
+};
 
 // The commands (also reachable through the registry).
 int RunPlanCommand(CommandContext& ctx);
 int RunApplyCommand(CommandContext& ctx);
 int RunRunCommand(CommandContext& ctx);
 int RunStatusCommand(CommandContext& ctx);
+
+// drsnap's version: the project version in the top-level CMakeLists.txt.
+std::string_view Version();
 
 // Parses a positive integer flag value; usage error naming the flag otherwise.
 Result<int> PositiveIntFlag(const ParsedFlags& flags, std::string_view name, int fallback);

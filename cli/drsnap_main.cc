@@ -23,11 +23,12 @@ void PrintUsage(std::FILE* f) {
   }
   std::fputs(
       "\nglobal flags: --config FILE (default $DRSNAP_CONFIG, else ./drsnap.yaml),\n"
-      "  --log-format text|json, --log-level debug|info|warn|error, --help\n\n"
+      "  --log-format text|json, --log-level debug|info|warn|error, --help, --version\n\n"
       "examples:\n"
       "  drsnap plan --config drsnap.yaml      what would be done, and why\n"
       "  drsnap apply --dry-run                the same, through the apply path\n"
       "  drsnap status --output prometheus     RPO per database x target\n"
+      "  drsnap validate --config drsnap.yaml  check the policy file, no AWS call\n"
       "  drsnap <command> --help               each command's flags and examples\n",
       f);
 }
@@ -44,6 +45,7 @@ int main(int argc, char** argv) {
     PrintUsage(stdout);
     return 0;
   }
+  if (name == "--version") name = "version";  // the command of that name
   const auto* cmd = drsnap::cli::FindCommand(name);
   if (cmd == nullptr) {
     std::fprintf(stderr, "drsnap: unknown command '%s'; run 'drsnap --help' for the list\n",

@@ -1,15 +1,21 @@
 #include "config/policy.h"
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
 #include <cctype>
+#include <cerrno>
 #include <charconv>
-#include <fstream>
+#include <cstdint>
+#include <cstring>
 #include <functional>
 #include <set>
 #include <sstream>
 
+#include "config/regions.h"
 #include "config/selector_overlap.h"
 #include "core/arn.h"
 #include "core/strings.h"
@@ -108,6 +114,7 @@ struct KmsKeyRef {
   bool is_arn = false;
   std::string region;
   std::string account;
+  std::string partition;  // of the ARN
 };
 
 // Accepted: arn:<partition>:kms:<region>:<account>:key/<id> or :alias/<name>,
@@ -122,7 +129,8 @@ std::optional<KmsKeyRef> ParseKmsKey(std::string_view k) {
     if (!(resource.starts_with("key/") || resource.starts_with("alias/")) ||
         resource.size() <= resource.find('/') + 1)
       return std::nullopt;
-    return KmsKeyRef{true, std::string(arn->region), std::string(arn->account)};
+    return KmsKeyRef{true, std::string(arn->region), std::string(arn->account),
+                     std::string(arn->partition)};
   }
   if (k.starts_with("alias/")) return k.size() > 6 ? std::optional(KmsKeyRef{}) : std::nullopt;
   // Bare key id: hex and hyphens (uuid) or mrk-...
@@ -176,6 +184,18 @@ class Loader {
     errors_.push_back(Where(m) + ": " + what);
   }
   void Err(const YAML::Node& n, const std::string& what) { Err(n.Mark(), what); }
+
+  // A well-formed region name must also be in config/regions.h, unless the
+  // file says allow_unknown_regions: true (a region newer than this build).
+  bool KnownRegionOrErr(const YAML::Node& at, const std::string& region, const std::string& ctx) {
+    if (config_.allow_unknown_regions || IsKnownRegion(region)) return true;
+    std::string s = Suggest(region, KnownRegions());
+    Err(at, "'" + region + "' in " + ctx + " is not an AWS region this drsnap knows" +
+                (s.empty() ? "." : "; did you mean '" + s + "'?") +
+                " If AWS opened it after this build, add 'allow_unknown_regions: true' at the "
+                "top of the file");
+    return false;
+  }
 
   // Iterates a mapping, rejecting unknown and duplicate keys. `fields` maps
   // each allowed key to its handler (key node, value node).
@@ -312,6 +332,18 @@ class Loader {
                  Err(v.IsScalar() ? v : k, "unsupported version '" +
                                                (v.IsScalar() ? v.Scalar() : std::string("?")) +
                                                "'; this drsnap reads version: 1");
+             }},
+            {"allow_unknown_regions",
+             [&](const YAML::Node& k, const YAML::Node& v) {
+               // Read before 'policies' is parsed (handlers run in file order,
+               // policies after all of them), wherever the key is written.
+               if (v.IsScalar() && (v.Scalar() == "true" || v.Scalar() == "false")) {
+                 config_.allow_unknown_regions = v.Scalar() == "true";
+               } else {
+                 Err(v.IsScalar() ? v : k,
+                     "'allow_unknown_regions' must be true or false, not " +
+                         (v.IsScalar() ? "'" + v.Scalar() + "'" : std::string(NodeTypeName(v))));
+               }
              }},
             {"accounts",
              [&](const YAML::Node& k, const YAML::Node& v) {
@@ -491,6 +523,10 @@ class Loader {
     if (ref->is_arn && !region.empty() && ref->region != region)
       Err(val, what + " is in region " + ref->region + " but must be in " + region +
                    " (KMS keys are regional)");
+    else if (ref->is_arn && ref->partition != PartitionOfRegion(ref->region))
+      Err(val, what + " is an ARN of partition " + ref->partition + " but region " + ref->region +
+                   " is in " + std::string(PartitionOfRegion(ref->region)) + "; write arn:" +
+                   std::string(PartitionOfRegion(ref->region)) + ":kms:...");
     if (ref->is_arn && !account.empty() && ref->account != account)
       Err(val, what + " belongs to account " + ref->account + " but must be owned by " + account);
   }
@@ -669,7 +705,7 @@ class Loader {
                  if (!IsRegion(*s))
                    Err(val,
                        "'" + *s + "' in " + ctx + " is not an AWS region name; e.g. us-east-1");
-                 else
+                 else if (KnownRegionOrErr(val, *s, ctx))
                    p.source_region = *s;
                  region_val = val;
                }
@@ -817,6 +853,16 @@ class Loader {
       std::string rctx = "region " + r.region + " of " + ctx;
       if (!IsRegion(r.region)) {
         Err(rk, "'" + r.region + "' in " + ctx + " is not an AWS region name; e.g. eu-west-1");
+        continue;
+      }
+      if (!KnownRegionOrErr(rk, r.region, ctx)) continue;
+      if (!p.source_region.empty() &&
+          PartitionOfRegion(r.region) != PartitionOfRegion(p.source_region)) {
+        Err(rk, rctx + " is in partition " + std::string(PartitionOfRegion(r.region)) +
+                    " but the source region " + p.source_region + " is in " +
+                    std::string(PartitionOfRegion(p.source_region)) +
+                    "; RDS cannot copy snapshots between partitions, so a DR region must be in "
+                    "the source's partition");
         continue;
       }
       if (!seen.insert(r.region).second) {
@@ -1075,16 +1121,79 @@ Result<Config> ParseConfig(std::string_view yaml_text, const std::string& file_n
   return Loader(file_name).Load(yaml_text);
 }
 
-Result<Config> LoadConfigFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    Error e = Error::Terminal("ConfigUnreadable", "cannot read policy file " + path);
-    e.hint = "pass --config with the path of your policy file (see docs/configuration.md)";
-    return Fail(std::move(e));
+namespace {
+
+Error Unreadable(const std::string& message, const std::string& hint) {
+  Error e = Error::Terminal("ConfigUnreadable", message);
+  e.hint = hint;
+  return e;
+}
+
+const char* FileKind(mode_t mode) {
+  if (S_ISFIFO(mode)) return "a FIFO";
+  if (S_ISCHR(mode)) return "a character device";
+  if (S_ISBLK(mode)) return "a block device";
+  if (S_ISSOCK(mode)) return "a socket";
+  return "not a file";
+}
+
+// Closes a descriptor on every path out of LoadConfigFile.
+struct FdCloser {
+  int fd;
+  ~FdCloser() {
+    if (fd >= 0) ::close(fd);
   }
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ParseConfig(ss.str(), path);
+};
+
+}  // namespace
+
+Result<Config> LoadConfigFile(const std::string& path) {
+  const std::string kHint =
+      "pass --config with the path of your policy file (see docs/configuration.md)";
+  // O_NONBLOCK: opening a FIFO must not wait for a writer. The checks below
+  // run on the descriptor (fstat), so what is read is what was checked.
+  FdCloser f{::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY)};
+  if (f.fd < 0) {
+    int err = errno;
+    return Fail(Unreadable("cannot read policy file " + path + ": " + std::strerror(err), kHint));
+  }
+  struct stat st {};
+  if (::fstat(f.fd, &st) != 0) {
+    int err = errno;
+    return Fail(Unreadable("cannot read policy file " + path + ": " + std::strerror(err), kHint));
+  }
+  if (S_ISDIR(st.st_mode))
+    return Fail(Unreadable("policy file " + path + " is a directory",
+                           "pass the policy file itself, e.g. --config " + path + "/drsnap.yaml"));
+  if (!S_ISREG(st.st_mode))
+    return Fail(Unreadable("policy file " + path + " is not a regular file (" +
+                               FileKind(st.st_mode) + "); drsnap reads its policy only from a file",
+                           kHint));
+  auto too_large = [&] {
+    return Fail(Unreadable(
+        "policy file " + path + " is larger than 1 MiB, the most drsnap reads (a policy is a few "
+        "kilobytes)",
+        "check that --config names the policy file, or split the policies over several files"));
+  };
+  if (static_cast<std::uintmax_t>(st.st_size) > kMaxPolicyFileBytes) return too_large();
+  // Read at most one byte past the limit: the file may grow after fstat.
+  std::string text;
+  text.resize(kMaxPolicyFileBytes + 1);
+  size_t used = 0;
+  while (used < text.size()) {
+    ssize_t n = ::read(f.fd, text.data() + used, text.size() - used);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      int err = errno;
+      return Fail(
+          Unreadable("cannot read policy file " + path + ": " + std::strerror(err), kHint));
+    }
+    if (n == 0) break;
+    used += static_cast<size_t>(n);
+  }
+  if (used > kMaxPolicyFileBytes) return too_large();
+  text.resize(used);
+  return ParseConfig(text, path);
 }
 
 }  // namespace drsnap::config

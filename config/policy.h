@@ -17,6 +17,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstddef>
 #include <functional>
 #include <map>
 #include <optional>
@@ -193,11 +194,19 @@ struct Config {
   std::string file;               // as given to LoadConfigFile
   std::vector<Account> accounts;  // sorted by name
   std::vector<Policy> policies;   // sorted by name
+  // `allow_unknown_regions: true`: accept a well-formed region name that is
+  // not in config/regions.h (a region AWS opened after this build).
+  bool allow_unknown_regions = false;
 
   const Account* FindAccount(std::string_view name) const;
   const Account* FindAccountById(std::string_view id) const;
   const Policy* FindPolicy(std::string_view name) const;
 };
+
+// The largest policy file LoadConfigFile reads (1 MiB). A real policy is a
+// few kilobytes; anything near this is a wrong path, not a policy, and is
+// refused before it is parsed.
+inline constexpr std::size_t kMaxPolicyFileBytes = std::size_t{1} << 20;
 
 // Reads and validates a policy file.
 Result<Config> LoadConfigFile(const std::string& path);

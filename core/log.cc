@@ -26,7 +26,28 @@ bool NeedsQuoting(std::string_view v) {
   return false;
 }
 
+nlohmann::ordered_json ToJson(const LogValue& v) {
+  return std::visit([](const auto& x) { return nlohmann::ordered_json(x); }, v.value());
+}
+
 }  // namespace
+
+std::string LogValue::ToString() const {
+  return std::visit(
+      [](const auto& x) -> std::string {
+        using T = std::decay_t<decltype(x)>;
+        if constexpr (std::is_same_v<T, std::string>) {
+          return x;
+        } else if constexpr (std::is_same_v<T, bool>) {
+          return x ? "true" : "false";
+        } else if constexpr (std::is_same_v<T, double>) {
+          return nlohmann::json(x).dump();  // shortest form that reads back; null if not finite
+        } else {
+          return std::to_string(x);
+        }
+      },
+      value_);
+}
 
 std::optional<LogLevel> ParseLogLevel(std::string_view s) {
   if (s == "debug") return LogLevel::kDebug;
@@ -58,13 +79,14 @@ std::string Logger::Format(LogLevel level, std::string_view msg, const LogFields
     j["time"] = ts;
     j["level"] = LevelName(level);
     j["msg"] = std::string(msg);
-    for (const auto& [k, v] : fields) j[k] = v;
+    for (const auto& [k, v] : fields) j[k] = ToJson(v);
     return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   }
   std::string line = ts + " " + LevelName(level) + " " + std::string(msg);
-  for (const auto& [k, v] : fields) {
+  for (const auto& [k, value] : fields) {
     line += " " + k + "=";
-    if (NeedsQuoting(v)) {
+    std::string v = value.ToString();
+    if (std::holds_alternative<std::string>(value.value()) && NeedsQuoting(v)) {
       line += nlohmann::json(v).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
     } else {
       line += v;
