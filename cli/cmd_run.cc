@@ -2,6 +2,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <map>
 
 #include "cli/command.h"
 #include "cli/output.h"
@@ -17,6 +18,32 @@ const std::vector<FlagSpec> kFlags = {
     SideFlag(),
     ClockUrlFlag(),
 };
+
+// Logs each warning or error finding of `plan` not in `standing` ("finding",
+// at its severity) and each one in `standing` the plan no longer has
+// ("finding cleared", info); then makes `standing` the plan's.
+void LogFindingChanges(const engine::Plan& plan, std::map<std::string, engine::Finding>& standing) {
+  std::map<std::string, engine::Finding> now;
+  for (const auto& f : plan.findings) {
+    if (f.severity == engine::Finding::Severity::kInfo) continue;
+    now.emplace(std::string(SeverityName(f.severity)) + "|" + f.policy + "|" + f.db_id + "|" +
+                    f.scope.ToString() + "|" + f.message,
+                f);
+  }
+  auto fields = [](const engine::Finding& f) {
+    return LogFields{{"severity", SeverityName(f.severity)}, {"policy", f.policy},
+                     {"db", f.db_id},       {"scope", f.scope.ToString()},
+                     {"finding", f.message}};
+  };
+  for (const auto& [key, f] : now)
+    if (!standing.contains(key))
+      Log().Log(f.severity == engine::Finding::Severity::kError ? LogLevel::kError
+                                                                 : LogLevel::kWarn,
+                "finding", fields(f));
+  for (const auto& [key, f] : standing)
+    if (!now.contains(key)) Log().Log(LogLevel::kInfo, "finding cleared", fields(f));
+  standing = std::move(now);
+}
 
 }  // namespace
 
@@ -63,6 +90,10 @@ int RunRunCommand(CommandContext& ctx) {
   LogInfo("service started", {{"interval", FormatDuration(*interval)},
                               {"policies", (*rec)->config().policies.size()}});
   int runs = 0;
+  int last_exit = 0;
+  // Warnings and errors of the last plan, by what they say: each is logged
+  // when it appears and when it clears, not on every reconcile.
+  std::map<std::string, engine::Finding> standing;
   while (!stop.load()) {
     engine::ReconcileOptions opt;
     opt.side = *side;
@@ -88,6 +119,8 @@ int RunRunCommand(CommandContext& ctx) {
                 {"failed", report.apply.Count(engine::Outcome::kFailed)},
                 {"incomplete_scopes", report.IncompleteScopes()}};
     Log().Log(report.ok() ? LogLevel::kInfo : LogLevel::kWarn, "reconcile finished", f);
+    LogFindingChanges(report.plan, standing);
+    last_exit = ApplyExitCode(report);
     if (*max_runs > 0 && runs >= *max_runs) break;
     // Sleep in slices so a signal ends the wait promptly.
     TimePoint wake = ctx.clock->Now() + *interval;
@@ -95,7 +128,9 @@ int RunRunCommand(CommandContext& ctx) {
       ctx.clock->SleepFor(std::min<Duration>(wake - now, std::chrono::milliseconds(200)));
   }
   LogInfo("service stopped", {{"reconciles", runs}});
-  return 0;
+  // --max-runs: the last reconcile's verdict, as apply's (README, "Exit
+  // codes"); stopped by a signal: 0.
+  return *max_runs > 0 && runs >= *max_runs ? last_exit : 0;
 }
 
 DRSNAP_REGISTER_COMMAND("run", "reconcile every --interval until stopped (service)", RunRunCommand);

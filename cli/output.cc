@@ -10,8 +10,6 @@ using engine::Action;
 using engine::ActionResult;
 using engine::Finding;
 
-namespace {
-
 const char* SeverityName(Finding::Severity s) {
   switch (s) {
     case Finding::Severity::kInfo:
@@ -23,6 +21,8 @@ const char* SeverityName(Finding::Severity s) {
   }
   return "info";
 }
+
+namespace {
 
 std::string Target(const Action& a) { return a.scope.ToString() + "/" + a.snapshot_id; }
 

@@ -20,6 +20,9 @@ namespace drsnap::cli {
 // Left-aligned columns separated by two spaces; the last column is not padded.
 std::string Table(const std::vector<std::vector<std::string>>& rows);
 
+// "info" | "warning" | "error".
+const char* SeverityName(engine::Finding::Severity s);
+
 // Exit codes monitoring can trust (README, "Exit codes"): 1 whenever a scope
 // could not be observed or the plan has an error finding (plan), or also an
 // action failed (apply); else 0.

@@ -119,6 +119,40 @@ TEST(LogJsonProcessTest, RunWritesOnlyJsonLinesWithTypedNumbers) {
   EXPECT_EQ((*stopped)["reconciles"], 1) << stopped->dump();
 }
 
+// `run` logs each finding when it appears (once, not every reconcile) and
+// exits like apply when --max-runs ends it: 1 with an error finding.
+TEST(LogJsonProcessTest, RunLogsFindingsOnceAndExitsOneOnAnError) {
+  // db-default is encrypted with the default RDS key and the policy has no
+  // share key: nothing can be shared, an error finding every reconcile.
+  SimWorld w = ProdAndVault(
+      "      - {id: db-default, region: us-east-1, engine: postgres, size_gb: 10, "
+      "encrypted: true, backup_retention_days: 1}\n");
+  w.start_time = "";
+  std::string policy = SimPolicy{.from = "snapshot", .retention = "{daily: 7}"}.Yaml();
+  const std::string share = ",\n             share_key: \"" + KeyArn("prod", "us-east-1") + "\"";
+  ASSERT_NE(policy.find(share), std::string::npos) << policy;
+  policy.erase(policy.find(share), share.size());
+  auto p = StartSimPipeline(w.Yaml(), policy);
+  ASSERT_NE(p, nullptr);
+  Child c = Spawn(*p, {"run", "--max-runs", "3", "--interval", "1m", "--log-format", "json"},
+                  "findings");
+  // The child sleeps on the simulator's clock (DRSNAP_CLOCK_URL): move it.
+  int status = 0;
+  while (waitpid(c.pid, &status, WNOHANG) == 0) {
+    p->sim->Advance(std::chrono::seconds(20));
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 1) << Slurp(c.err_path);
+  std::string err = Slurp(c.err_path);
+  int logged = 0;
+  for (const auto& j : JsonLines(err))
+    if (j.value("msg", "") == "finding" && j.value("severity", "") == "error" &&
+        j.value("finding", "").find("default RDS key") != std::string::npos)
+      ++logged;
+  EXPECT_EQ(logged, 1) << err;  // three reconciles, one line: when it appeared
+}
+
 TEST(LogJsonProcessTest, ApplyWritesOnlyJsonLinesWithTypedNumbers) {
   auto p = StartSimPipeline(World(), kPolicy);
   ASSERT_NE(p, nullptr);
