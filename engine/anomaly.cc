@@ -1,7 +1,6 @@
 #include "engine/anomaly.h"
 
 #include <algorithm>
-#include <map>
 
 #include "core/time_util.h"
 
@@ -18,24 +17,33 @@ Duration PointInterval(const config::Policy& policy) {
 std::vector<Anomaly> FindAnomalies(std::vector<PointEvidence> evidence, Duration interval,
                                    TimePoint cleared) {
   std::vector<Anomaly> out;
-  // One entry per point: the first capture time seen and the known facts.
-  std::map<TimePoint, PointEvidence> points;
-  for (auto& e : evidence) {
-    if (e.point <= cleared) continue;
-    auto [it, fresh] = points.emplace(e.point, e);
-    if (fresh) continue;
-    PointEvidence& p = it->second;
-    if (e.captured_at != TimePoint{} &&
-        (p.captured_at == TimePoint{} || e.captured_at < p.captured_at)) {
-      p.captured_at = e.captured_at;
-      p.snapshot_id = e.snapshot_id;
+  // One entry per point (sorted, merged in place: no allocation per point):
+  // the first capture time seen and the known facts.
+  std::erase_if(evidence, [&](const PointEvidence& e) { return e.point <= cleared; });
+  std::stable_sort(evidence.begin(), evidence.end(),
+            [](const PointEvidence& a, const PointEvidence& b) { return a.point < b.point; });
+  size_t n = 0;
+  for (size_t i = 0; i < evidence.size(); ++i) {
+    PointEvidence& e = evidence[i];
+    if (n > 0 && evidence[n - 1].point == e.point) {
+      PointEvidence& p = evidence[n - 1];
+      if (e.captured_at != TimePoint{} &&
+          (p.captured_at == TimePoint{} || e.captured_at < p.captured_at)) {
+        p.captured_at = e.captured_at;
+        p.snapshot_id = e.snapshot_id;
+      }
+      if (p.engine.empty()) p.engine = e.engine;
+      if (p.allocated_gb == 0) p.allocated_gb = e.allocated_gb;
+      continue;
     }
-    if (p.engine.empty()) p.engine = e.engine;
-    if (p.allocated_gb == 0) p.allocated_gb = e.allocated_gb;
+    if (n != i) evidence[n] = e;
+    ++n;
   }
-  if (points.empty()) return out;
+  evidence.resize(n);
+  if (evidence.empty()) return out;
   std::vector<const PointEvidence*> sorted;
-  for (const auto& [t, p] : points) sorted.push_back(&p);
+  sorted.reserve(evidence.size());
+  for (const auto& p : evidence) sorted.push_back(&p);
 
   // Burst: a sliding 24-hour window over the points.
   const int64_t per_day =
@@ -49,7 +57,7 @@ std::vector<Anomaly> FindAnomalies(std::vector<PointEvidence> evidence, Duration
                          FormatIso8601Seconds(sorted[last]->point) + " (a point every " +
                          FormatDuration(std::chrono::duration_cast<std::chrono::seconds>(interval)) +
                          " allows " + std::to_string(allowed) + " in a day); the newest is " +
-                         sorted[last]->snapshot_id,
+                         std::string(sorted[last]->snapshot_id),
                      sorted[first]->point});
       break;
     }
@@ -58,14 +66,16 @@ std::vector<Anomaly> FindAnomalies(std::vector<PointEvidence> evidence, Duration
     const PointEvidence& a = *sorted[i - 1];
     const PointEvidence& b = *sorted[i];
     if (!a.engine.empty() && !b.engine.empty() && a.engine != b.engine) {
-      out.push_back({"the engine changed from " + a.engine + " (" + a.snapshot_id + ") to " +
-                         b.engine + " (" + b.snapshot_id + ")",
+      out.push_back({"the engine changed from " + std::string(a.engine) + " (" +
+                         std::string(a.snapshot_id) + ") to " + std::string(b.engine) + " (" +
+                         std::string(b.snapshot_id) + ")",
                      b.point});
     }
     if (a.allocated_gb > 0 && b.allocated_gb > 0 && b.allocated_gb < a.allocated_gb) {
       out.push_back({"the allocated storage shrank from " + std::to_string(a.allocated_gb) +
-                         " GB (" + a.snapshot_id + ") to " + std::to_string(b.allocated_gb) +
-                         " GB (" + b.snapshot_id + "); RDS cannot shrink a database's storage",
+                         " GB (" + std::string(a.snapshot_id) + ") to " +
+                         std::to_string(b.allocated_gb) + " GB (" + std::string(b.snapshot_id) +
+                         "); RDS cannot shrink a database's storage",
                      b.point});
     }
   }
@@ -78,9 +88,9 @@ std::vector<Anomaly> FindAnomalies(std::vector<PointEvidence> evidence, Duration
       if (newer.captured_at == TimePoint{} || newer.point - older.point <= hours(24)) continue;
       if (older.captured_at - newer.captured_at > hours(24)) {
         out.push_back({"recovery point " + FormatIso8601Seconds(older.point) + " (" +
-                           older.snapshot_id + ") was captured at " +
+                           std::string(older.snapshot_id) + ") was captured at " +
                            FormatIso8601Seconds(older.captured_at) + ", after the newer point " +
-                           FormatIso8601Seconds(newer.point) + " (" + newer.snapshot_id + ")",
+                           FormatIso8601Seconds(newer.point) + " (" + std::string(newer.snapshot_id) + ")",
                        older.point});
         i = sorted.size();  // one finding of this kind is enough
         break;

@@ -34,9 +34,12 @@ struct PointEvidence {
   // when only vault copies were seen: a vault copy's creation is when drsnap
   // copied it, which says nothing about the order points were made in).
   TimePoint captured_at{};
-  std::string engine;       // "" when unknown
-  int64_t allocated_gb = 0;  // 0 when unknown (Aurora reports none)
-  std::string snapshot_id;  // for the finding
+  // Views into the snapshot the evidence comes from, which must outlive the
+  // FindAnomalies call (no copies: the planner gathers this for every
+  // database whose vault copies it would delete).
+  std::string_view engine;       // "" when unknown
+  int64_t allocated_gb = 0;       // 0 when unknown (Aurora reports none)
+  std::string_view snapshot_id;  // for the finding
 };
 
 struct Anomaly {

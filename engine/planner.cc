@@ -892,22 +892,11 @@ class DbPlanner {
   }
 
   void ExpireVaults(const PolicyCtx& pc, DbCtx& db) {
-    bool any_vault = false;
-    for (const auto& ts : db.targets) any_vault = any_vault || !ts.vaults.empty();
-    if (!any_vault) return;
-    TimePoint cleared{};
-    std::vector<Anomaly> anomalies = FindAnomalies(Evidence(db, &cleared), PointInterval(*pc.p), cleared);
-    if (!anomalies.empty()) {
-      std::vector<std::string> what;
-      for (const auto& a : anomalies) what.push_back(a.what);
-      Find(Finding::Severity::kError, pc, db.id, db.targets.front().t->scope,
-           "vault retention of " + std::string(db.id.str()) + " is frozen: " + Join(what, "; ") +
-               ". Nothing is deleted from the vault until a person checks these snapshots and runs "
-               "`drsnap clear-anomaly --db " + std::string(db.id.str()) + "` (docs/configuration.md)");
-      return;
-    }
+    // What retention would delete, per target; then, only when something
+    // would go, whether an anomaly freezes the database's vault retention.
     std::vector<RetentionPoint> points;
     std::vector<const LineageEntry*> entries;
+    std::vector<std::pair<const LineageEntry*, const TargetState*>> expired;
     for (auto& ts : db.targets) {
       points.clear();
       entries.clear();
@@ -922,8 +911,22 @@ class DbPlanner {
       std::vector<bool> keep = RetentionKeeps(points, pc.p->retention, now_);
       for (size_t i = 0; i < entries.size(); ++i)
         if (!keep[i] && !WithinMinRetention(*pc.p, *entries[i]->snapshot, inv_.observed_at))
-          Delete(pc, db, *entries[i], ts.t->retention_reason);
+          expired.emplace_back(entries[i], &ts);
     }
+    if (expired.empty()) return;
+    TimePoint cleared{};
+    std::vector<Anomaly> anomalies =
+        FindAnomalies(Evidence(db, &cleared), PointInterval(*pc.p), cleared);
+    if (!anomalies.empty()) {
+      std::vector<std::string> what;
+      for (const auto& a : anomalies) what.push_back(a.what);
+      Find(Finding::Severity::kError, pc, db.id, db.targets.front().t->scope,
+           "vault retention of " + std::string(db.id.str()) + " is frozen: " + Join(what, "; ") +
+               ". Nothing is deleted from the vault until a person checks these snapshots and runs "
+               "`drsnap clear-anomaly --db " + std::string(db.id.str()) + "` (docs/configuration.md)");
+      return;
+    }
+    for (const auto& [e, ts] : expired) Delete(pc, db, *e, ts->t->retention_reason);
   }
 
   void ExpireHops(const PolicyCtx& pc, DbCtx& db) {
