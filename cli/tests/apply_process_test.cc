@@ -2,10 +2,8 @@
 // random points converges when run again, with no duplicate copies; a second
 // apply after convergence has nothing to do; `drsnap run` stops cleanly on
 // SIGTERM.
-#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <signal.h>
-#include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -19,10 +17,9 @@
 #include <thread>
 
 #include "engine/naming.h"
+#include "testing/child_process.h"
 #include "testing/sim_pipeline.h"
 #include "testing/sim_world.h"
-
-extern char** environ;
 
 namespace drsnap::testing {
 namespace {
@@ -51,46 +48,16 @@ const std::string kPolicy = SimPolicy{.from = "snapshot", .retention = "{daily: 
 
 const std::string kDrsnap = std::string(DRSNAP_BINARY_DIR) + "/cli/drsnap";
 
-struct Child {
-  pid_t pid = -1;
-  std::string out_path;
-};
+using Child = ChildProcess;
 
 Child Spawn(SimPipeline& p, std::vector<std::string> args, const std::string& tag) {
-  Child c;
-  c.out_path = p.dir + "/" + tag + ".out";
-  std::vector<std::string> env_strings = p.ProcessEnv();
-  std::vector<char*> envp;
-  for (auto& s : env_strings) envp.push_back(s.data());
-  envp.push_back(nullptr);
-  args.insert(args.begin(), kDrsnap);
-  std::vector<char*> argv;
-  for (auto& a : args) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  posix_spawn_file_actions_t fa;
-  posix_spawn_file_actions_init(&fa);
-  posix_spawn_file_actions_addopen(&fa, 1, c.out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  posix_spawn_file_actions_addopen(&fa, 2, (c.out_path + ".err").c_str(),
-                                   O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  int rc = posix_spawn(&c.pid, kDrsnap.c_str(), &fa, nullptr, argv.data(), envp.data());
-  posix_spawn_file_actions_destroy(&fa);
-  EXPECT_EQ(rc, 0) << "cannot start " << kDrsnap;
-  return c;
+  const std::string out = p.dir + "/" + tag + ".out";
+  return SpawnProcess(kDrsnap, std::move(args), p.ProcessEnv(), out, out + ".err");
 }
 
-int Wait(const Child& c) {
-  int status = 0;
-  waitpid(c.pid, &status, 0);
-  if (WIFEXITED(status)) return WEXITSTATUS(status);
-  return 128 + WTERMSIG(status);
-}
+int Wait(const Child& c) { return WaitProcess(c); }
 
-std::string Slurp(const std::string& path) {
-  std::ifstream f(path);
-  std::stringstream ss;
-  ss << f.rdbuf();
-  return ss.str();
-}
+std::string Slurp(const std::string& path) { return ReadTextFile(path); }
 
 // Every drsnap-made snapshot, counted per (stage, db token, recovery point, scope).
 std::map<std::string, int> Lineages(SimPipeline& p) {

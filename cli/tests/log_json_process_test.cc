@@ -2,10 +2,8 @@
 // only JSON lines (one object each, nothing else: no "drsnap: stopping"
 // notice, no progress text, no plain error), and numbers and booleans in
 // them are JSON numbers and booleans, not text.
-#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <signal.h>
-#include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -15,6 +13,7 @@
 #include <sstream>
 #include <thread>
 
+#include "testing/child_process.h"
 #include "testing/sim_pipeline.h"
 #include "testing/sim_world.h"
 
@@ -35,45 +34,15 @@ std::string World() {
 
 const std::string kPolicy = SimPolicy{.from = "snapshot", .retention = "{daily: 7}"}.Yaml();
 
-struct Child {
-  pid_t pid = -1;
-  std::string err_path;
-};
+using Child = ChildProcess;
 
 Child Spawn(const SimPipeline& p, std::vector<std::string> args, const std::string& tag) {
-  Child c;
-  c.err_path = p.dir + "/" + tag + ".err";
-  std::vector<std::string> env_strings = p.ProcessEnv();
-  std::vector<char*> envp;
-  for (auto& s : env_strings) envp.push_back(s.data());
-  envp.push_back(nullptr);
-  args.insert(args.begin(), kDrsnap);
-  std::vector<char*> argv;
-  for (auto& a : args) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  posix_spawn_file_actions_t fa;
-  posix_spawn_file_actions_init(&fa);
-  posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
-  posix_spawn_file_actions_addopen(&fa, 2, c.err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  int rc = posix_spawn(&c.pid, kDrsnap.c_str(), &fa, nullptr, argv.data(), envp.data());
-  posix_spawn_file_actions_destroy(&fa);
-  EXPECT_EQ(rc, 0) << "cannot start " << kDrsnap;
-  return c;
+  return SpawnProcess(kDrsnap, std::move(args), p.ProcessEnv(), "", p.dir + "/" + tag + ".err");
 }
 
-int Wait(const Child& c) {
-  int status = 0;
-  waitpid(c.pid, &status, 0);
-  if (WIFEXITED(status)) return WEXITSTATUS(status);
-  return 128 + WTERMSIG(status);
-}
+int Wait(const Child& c) { return WaitProcess(c); }
 
-std::string Slurp(const std::string& path) {
-  std::ifstream f(path);
-  std::stringstream ss;
-  ss << f.rdbuf();
-  return ss.str();
-}
+std::string Slurp(const std::string& path) { return ReadTextFile(path); }
 
 // Every line of `text` parsed as a JSON object; a line that is not one fails
 // the test (and is left out).

@@ -6,9 +6,7 @@
 // Every output of every command (stdout, stderr, JSON output and reports,
 // logs at debug level, text and JSON lines) is scanned for the session
 // token, both secrets and any signature or credential value.
-#include <fcntl.h>
 #include <gtest/gtest.h>
-#include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -17,6 +15,7 @@
 #include <regex>
 #include <sstream>
 
+#include "testing/child_process.h"
 #include "testing/sim_pipeline.h"
 #include "testing/sim_world.h"
 
@@ -87,27 +86,10 @@ struct ProcessRun {
 ProcessRun RunDrsnap(SimPipeline& p, std::vector<std::string> args, const std::string& tag) {
   std::string out_path = p.dir + "/" + tag + ".out";
   std::string err_path = p.dir + "/" + tag + ".err";
-  std::vector<std::string> env_strings = p.ProcessEnv();
-  std::vector<char*> envp;
-  for (auto& s : env_strings) envp.push_back(s.data());
-  envp.push_back(nullptr);
-  args.insert(args.begin(), kDrsnap);
-  std::vector<char*> argv;
-  for (auto& a : args) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  posix_spawn_file_actions_t fa;
-  posix_spawn_file_actions_init(&fa);
-  posix_spawn_file_actions_addopen(&fa, 1, out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  posix_spawn_file_actions_addopen(&fa, 2, err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  pid_t pid = -1;
-  int rc = posix_spawn(&pid, kDrsnap.c_str(), &fa, nullptr, argv.data(), envp.data());
-  posix_spawn_file_actions_destroy(&fa);
+  ChildProcess c = SpawnProcess(kDrsnap, std::move(args), p.ProcessEnv(), out_path, err_path);
   ProcessRun r;
-  EXPECT_EQ(rc, 0) << "cannot start " << kDrsnap;
-  if (rc != 0) return r;
-  int status = 0;
-  waitpid(pid, &status, 0);
-  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  if (c.pid <= 0) return r;
+  r.exit_code = WaitProcess(c);
   r.out = Slurp(out_path);
   r.err = Slurp(err_path);
   return r;

@@ -2,12 +2,10 @@
 // checks the policy and makes no AWS call: every AWS endpoint points at a
 // loopback socket this test listens on, and no connection may arrive.
 #include <arpa/inet.h>
-#include <fcntl.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <signal.h>
-#include <spawn.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -17,6 +15,8 @@
 #include <fstream>
 #include <regex>
 #include <sstream>
+
+#include "testing/child_process.h"
 
 namespace {
 
@@ -92,29 +92,12 @@ class ValidateProcessTest : public ::testing::Test {
         "AWS_SHARED_CREDENTIALS_FILE=" + (dir_ / "no-credentials").string(),
     };
     env.insert(env.end(), extra_env.begin(), extra_env.end());
-    std::vector<char*> envp;
-    for (auto& s : env) envp.push_back(s.data());
-    envp.push_back(nullptr);
-    args.insert(args.begin(), kDrsnap);
-    std::vector<char*> argv;
-    for (auto& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_addopen(&fa, 1, out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    posix_spawn_file_actions_addopen(&fa, 2, err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    pid_t pid = -1;
-    int rc = posix_spawn(&pid, kDrsnap.c_str(), &fa, nullptr, argv.data(), envp.data());
-    posix_spawn_file_actions_destroy(&fa);
-    EXPECT_EQ(rc, 0) << "cannot start " << kDrsnap;
-    return pid;
+    return drsnap::testing::SpawnProcess(kDrsnap, std::move(args), std::move(env), out, err).pid;
   }
 
   Ran Wait(pid_t pid) {
-    int status = 0;
-    waitpid(pid, &status, 0);
     Ran r;
-    r.code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    r.code = drsnap::testing::WaitProcess(drsnap::testing::ChildProcess{pid, "", ""});
     r.out = Slurp((dir_ / "out").string());
     r.err = Slurp((dir_ / "err").string());
     return r;
