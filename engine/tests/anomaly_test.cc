@@ -4,6 +4,9 @@
 
 #include <gtest/gtest.h>
 
+#include <deque>
+#include <string>
+
 #include "core/time_util.h"
 
 namespace drsnap::engine {
@@ -14,6 +17,12 @@ using std::chrono::hours;
 using std::chrono::minutes;
 
 TimePoint T(const char* iso) { return *ParseIso8601(iso); }
+
+// PointEvidence holds views: the ids it names live here, for the test's run.
+std::string_view Keep(std::string id) {
+  static std::deque<std::string> ids;
+  return ids.emplace_back(std::move(id));
+}
 const TimePoint kStart = T("2026-11-01T04:10:00Z");
 
 // One point a day at 04:10, captured five minutes later, postgres, 100 GB.
@@ -21,7 +30,7 @@ std::vector<PointEvidence> Daily(int n) {
   std::vector<PointEvidence> out;
   for (int i = 0; i < n; ++i) {
     TimePoint p = kStart + days(i);
-    out.push_back({p, p + minutes(5), "postgres", 100, "drsnap-db-" + std::to_string(i)});
+    out.push_back({p, p + minutes(5), "postgres", 100, Keep("drsnap-db-" + std::to_string(i))});
   }
   return out;
 }
