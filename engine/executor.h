@@ -168,8 +168,10 @@ ApplyReport Apply(Cloud& cloud, const Plan& plan, const Inventory& inventory,
                   const ExecutorOptions& options);
 
 // True when `e` is AWS refusing a one-step cross-region copy of a shared
-// encrypted snapshot (the older rule: copy within the source region first).
-bool IsOneStepCopyRefusal(const Error& e);
+// encrypted snapshot (the older rule: copy within the source region first):
+// `a` is such a copy (another account's snapshot, another region, a KMS key
+// given) and `e` is a parameter or state refusal, whatever its wording.
+bool IsOneStepCopyRefusal(const Action& a, const Error& e);
 bool IsAlreadyExists(const Error& e);
 bool IsNotFound(const Error& e);
 
