@@ -235,6 +235,29 @@ TEST(SafetyS3Test, HopFeedingAnInFlightVaultCopyIsKept) {
             SafetyRule::kInFlightDependency);
 }
 
+// Which source field AWS sets on a same-region copy (SourceDBSnapshotIdentifier,
+// SourceRegion) is unclear: the protection of the snapshot an in-flight copy
+// reads must not depend on it. The capture a hop copy (same region, into the
+// DR account) is being made from is kept with both fields absent.
+TEST(SafetyS3Test, SourceOfAnInFlightSameRegionCopyIsKeptWithoutItsSourceField) {
+  for (DbKind kind : {DbKind::kInstance, DbKind::kCluster}) {
+    World w;
+    w.Db("orders-db", kind);
+    Snapshot& cap =
+        w.Capture("orders-db", kDay - days(1), SnapshotStatus::kAvailable, {kVault}, 0, kind);
+    w.Capture("orders-db", kDay, SnapshotStatus::kAvailable, {kVault}, 0, kind);
+    w.Vault("orders-db", kDay, SnapshotStatus::kAvailable, kVault, kDrRegion, 0, kind);
+    Snapshot& hop = w.Hop("orders-db", kDay - days(1), SnapshotStatus::kCopying, kVault, 0, kind);
+    hop.source_arn.clear();
+    hop.source_region.clear();
+    EXPECT_EQ(RefusedBy(w.inv, NewestOnly(), DeleteOf(cap, "orders-db")),
+              SafetyRule::kInFlightDependency)
+        << DbKindName(kind);
+    Plan p = MakePlan(w.inv, NewestOnly(), kNow);
+    EXPECT_FALSE(PlansDeleteOf(p, cap.id)) << RenderPlan(p);
+  }
+}
+
 TEST(SafetyS3Test, RawBeingReencryptedIsKept) {
   World w;
   w.Db("orders-db").kms_key_id = kDefaultKey;
