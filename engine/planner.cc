@@ -658,7 +658,15 @@ class DbPlanner {
       // A key the target account may not use (engine/key_access.h): every
       // copy would be refused; say so, and issue none.
       if (ReportKeyRefused(pc, db, ts, points)) continue;
-      for (const auto& [point, src] : points) VaultPoint(pc, db, ts, point, src, hops_planned);
+      // The newest point this target still needs: while it is pending, the
+      // failed copies of older points are not retried (a failing region
+      // would otherwise pile up a retry of every old point at once).
+      std::optional<TimePoint> newest_needed;
+      for (const auto& [point, src] : points)
+        if (!VaultAvailable(ts, point) && !TooOld(pc, ts, point)) newest_needed = point;
+      for (const auto& [point, src] : points)
+        VaultPoint(pc, db, ts, point, src, hops_planned,
+                   newest_needed && point < *newest_needed ? newest_needed : std::nullopt);
       // AWS encrypts an unencrypted instance snapshot on copy (VaultPoint);
       // not a cluster snapshot: say so once per database and target.
       if (db.kind == DbKind::kCluster &&
@@ -722,8 +730,11 @@ class DbPlanner {
     const LineageEntry* hop = nullptr;  // an available hop for this target
   };
 
+  // `newer_needed`: a newer point this target still needs (Vault()); then a
+  // point whose copy failed is not retried.
   void VaultPoint(const PolicyCtx& pc, DbCtx& db, TargetState& ts, TimePoint point,
-                  const VaultSource& src, std::set<std::string>& hops_planned) {
+                  const VaultSource& src, std::set<std::string>& hops_planned,
+                  std::optional<TimePoint> newer_needed) {
     const TargetRef& t = *ts.t;
     const Snapshot* capture = src.capture;
     const LineageEntry* hop = src.hop;
@@ -739,6 +750,14 @@ class DbPlanner {
       return;
     }
     if (TooOld(pc, ts, point)) return;  // retention would remove it right away
+    if (newer_needed && std::ranges::any_of(ts.vaults, [&](const LineageEntry* e) {
+          return e->lineage.recovery_point == point && e->status == SnapshotStatus::kFailed;
+        })) {
+      Find(Finding::Severity::kInfo, pc, db.id, t.scope,
+           "the failed vault copy of " + Iso(point) + " is not retried while the newer point " +
+               Iso(*newer_needed) + " is pending in " + t.scope.ToString());
+      return;
+    }
     bool direct = !ts.needs_hop || hop;
     if (direct && !hop && t.needs_share && !src.visible) {
       Find(Finding::Severity::kInfo, pc, db.id, t.scope,

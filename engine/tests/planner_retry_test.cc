@@ -204,6 +204,36 @@ TEST(PlannerRetryTest, PermanentlyFailingRegionDoesNotPileUp) {
   EXPECT_THAT(r.rows[0].reason, ::testing::Not(HasSubstr("in flight")));
 }
 
+// A failing region does not pile up copies of old points: while a newer
+// point's copy is pending (in flight or issued now), older points whose
+// copies failed are not retried; the newest point is.
+TEST(PlannerRetryTest, OldPointsAreNotRetriedWhileANewerOneIsPending) {
+  World w;
+  w.Db("orders-db");
+  for (int d = 3; d >= 0; --d) {
+    w.Capture("orders-db", kDay - days(d), SnapshotStatus::kAvailable, {kVault});
+    w.Vault("orders-db", kDay - days(d), SnapshotStatus::kFailed).create_time = kNow - hours(7);
+  }
+  auto copies = [](const Plan& p) {
+    std::vector<TimePoint> out;
+    for (const auto& a : p.actions)
+      if (a.kind == ActionKind::kCopySnapshot && a.stage == Stage::kVault)
+        out.push_back(naming::ParseName(a.snapshot_id)->recovery_point);
+    return out;
+  };
+  config::Config cfg = StandardConfig("automated", "24h", "{daily: 7}");
+  Plan p = MakePlan(w.inv, cfg, kNow);
+  EXPECT_EQ(copies(p), std::vector<TimePoint>{kDay}) << RenderPlan(p);
+  bool explained = false;
+  for (const auto& f : p.findings)
+    explained |= f.message.find("not retried while") != std::string::npos;
+  EXPECT_TRUE(explained) << RenderPlan(p);
+  // The newest point's retry in flight: still no retry of the older ones.
+  w.Vault("orders-db", kDay, SnapshotStatus::kCopying, kVault, kDrRegion, 1);
+  p = MakePlan(w.inv, cfg, kNow);
+  EXPECT_TRUE(copies(p).empty()) << RenderPlan(p);
+}
+
 TEST(StatusRetryTest, ReasonSaysWhatFailed) {
   World w;
   w.Db("orders-db");
