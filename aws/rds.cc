@@ -627,6 +627,29 @@ Result<DBSnapshotAttributesResult> RdsClient::ModifyDBSnapshotAttribute(
   return DecodeSnapshotAttributesResponse(kAction, *body, /*cluster=*/false);
 }
 
+Result<std::vector<AccountQuota>> RdsClient::DescribeAccountAttributes() {
+  constexpr std::string_view kAction = "DescribeAccountAttributes";
+  QueryBuilder q;
+  auto body = client_->CallQuery(kAction, kRdsVersion, q.params());
+  if (!body) return Fail(std::move(body).error());
+  auto decode = [&]() -> Result<std::vector<AccountQuota>> {
+    DRSNAP_ASSIGN_OR_RETURN(auto doc, xml::Parse(*body));
+    DRSNAP_ASSIGN_OR_RETURN(pugi::xml_node result, xml::ResultNode(*doc, kAction));
+    std::vector<AccountQuota> out;
+    for (pugi::xml_node n : xml::ListItems(result, "AccountQuotas", "AccountQuota")) {
+      AccountQuota quota;
+      xml::FieldReader r(n);
+      r.String("AccountQuotaName", &quota.account_quota_name);
+      r.Int64("Used", &quota.used);
+      r.Int64("Max", &quota.max);
+      DRSNAP_RETURN_IF_ERROR(r.status());
+      out.push_back(std::move(quota));
+    }
+    return out;
+  };
+  return WithDecodeContext(decode(), kAction);
+}
+
 Result<DBSnapshotAttributesResult> RdsClient::DescribeDBSnapshotAttributes(const std::string& id) {
   constexpr std::string_view kAction = "DescribeDBSnapshotAttributes";
   DRSNAP_RETURN_IF_ERROR(Require(kAction, "DBSnapshotIdentifier", id));

@@ -102,6 +102,8 @@ class RdsClient {
   // --- Snapshot attributes (sharing) ---
   Result<DBSnapshotAttributesResult> ModifyDBSnapshotAttribute(
       const ModifyDBSnapshotAttributeRequest& request);
+  // The account's quotas in this region, with their use.
+  Result<std::vector<AccountQuota>> DescribeAccountAttributes();
   Result<DBSnapshotAttributesResult> DescribeDBSnapshotAttributes(
       const std::string& db_snapshot_identifier);
   Result<DBSnapshotAttributesResult> ModifyDBClusterSnapshotAttribute(

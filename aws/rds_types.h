@@ -164,6 +164,14 @@ struct DBSnapshotAttribute {
 
 // DescribeDBSnapshotAttributes / ModifyDBSnapshotAttribute result. For
 // cluster snapshots, snapshot_identifier is the DBClusterSnapshotIdentifier.
+// One of DescribeAccountAttributes' AccountQuotas ("ManualSnapshots",
+// "ManualClusterSnapshots", ...): what the account uses of it in the region.
+struct AccountQuota {
+  std::string account_quota_name{};
+  long long used = 0;
+  long long max = 0;
+};
+
 struct DBSnapshotAttributesResult {
   std::string snapshot_identifier{};
   std::vector<DBSnapshotAttribute> attributes{};

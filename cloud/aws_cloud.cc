@@ -338,6 +338,23 @@ Result<std::string> AwsCloud::DefaultRdsKeyArn(const Scope& scope) {
   return Fail(std::move(key).error().With("describing alias/aws/rds in " + scope.ToString()));
 }
 
+Result<engine::SnapshotQuotas> AwsCloud::DescribeSnapshotQuotas(const Scope& scope) {
+  DRSNAP_CLOUD_PRELUDE(scope);
+  auto quotas = rds.DescribeAccountAttributes();
+  if (!quotas) return Fail(std::move(quotas).error().With("quotas of " + scope.ToString()));
+  engine::SnapshotQuotas out;
+  for (const auto& q : *quotas) {
+    if (q.account_quota_name == "ManualSnapshots") {
+      out.instance_used = q.used;
+      out.instance_max = q.max;
+    } else if (q.account_quota_name == "ManualClusterSnapshots") {
+      out.cluster_used = q.used;
+      out.cluster_max = q.max;
+    }
+  }
+  return out;
+}
+
 Result<engine::KeyUse> AwsCloud::CheckKeyUse(const Scope& scope, const std::string& key_arn) {
   DRSNAP_RETURN_IF_ERROR(CheckAccount(scope));
   auto clients = Clients(scope.region);
@@ -591,6 +608,10 @@ Result<std::vector<std::string>> MultiAccountCloud::ListSharedAccounts(
     const Scope& scope, DbKind kind, const std::string& snapshot_id) {
   DRSNAP_ASSIGN_OR_RETURN(auto* c, Route(scope));
   return c->ListSharedAccounts(scope, kind, snapshot_id);
+}
+Result<engine::SnapshotQuotas> MultiAccountCloud::DescribeSnapshotQuotas(const Scope& scope) {
+  DRSNAP_ASSIGN_OR_RETURN(auto* c, Route(scope));
+  return c->DescribeSnapshotQuotas(scope);
 }
 Result<engine::KeyUse> MultiAccountCloud::CheckKeyUse(const Scope& scope,
                                                      const std::string& key_arn) {

@@ -85,6 +85,7 @@ class AwsCloud final : public engine::Cloud {
                      const engine::Tags& tags) override;
   Result<engine::KeyUse> CheckKeyUse(const engine::Scope& scope,
                                      const std::string& key_arn) override;
+  Result<engine::SnapshotQuotas> DescribeSnapshotQuotas(const engine::Scope& scope) override;
 
   // The typed clients of one region (tests, verify).
   Result<std::shared_ptr<aws::RdsClient>> Rds(const std::string& region);
@@ -144,6 +145,7 @@ class MultiAccountCloud final : public engine::Cloud {
                      const engine::Tags& tags) override;
   Result<engine::KeyUse> CheckKeyUse(const engine::Scope& scope,
                                      const std::string& key_arn) override;
+  Result<engine::SnapshotQuotas> DescribeSnapshotQuotas(const engine::Scope& scope) override;
 
  private:
   Result<engine::Cloud*> Route(const engine::Scope& scope) const;

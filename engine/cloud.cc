@@ -62,6 +62,10 @@ Status CloudWrapper::DeleteDatabase(const Scope& scope, DbKind kind, const std::
   return inner_->DeleteDatabase(scope, kind, db_id);
 }
 
+Result<SnapshotQuotas> CloudWrapper::DescribeSnapshotQuotas(const Scope& scope) {
+  return inner_->DescribeSnapshotQuotas(scope);
+}
+
 Result<KeyUse> CloudWrapper::CheckKeyUse(const Scope& scope, const std::string& key_arn) {
   return inner_->CheckKeyUse(scope, key_arn);
 }

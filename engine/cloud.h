@@ -103,10 +103,16 @@ class Cloud {
   // usable false. An Error means "could not tell" (transient, or a cloud that
   // cannot ask: NotSupported).
   virtual Result<KeyUse> CheckKeyUse(const Scope& scope, const std::string& key_arn);
+  // The account's manual snapshot quotas in the scope's region and their use
+  // (DescribeAccountAttributes). NotSupported where a cloud cannot tell.
+  virtual Result<SnapshotQuotas> DescribeSnapshotQuotas(const Scope& scope);
 };
 
 inline Error NotSupportedError(const char* method) {
   return Error::Terminal("NotSupported", std::string(method) + " is not supported by this cloud");
+}
+inline Result<SnapshotQuotas> Cloud::DescribeSnapshotQuotas(const Scope&) {
+  return Fail(NotSupportedError("DescribeSnapshotQuotas"));
 }
 inline Result<KeyUse> Cloud::CheckKeyUse(const Scope&, const std::string&) {
   return Fail(NotSupportedError("CheckKeyUse"));
@@ -164,6 +170,7 @@ class CloudWrapper : public Cloud {
   Status TagSnapshot(const Scope& scope, const std::string& snapshot_arn,
                      const Tags& tags) override;
   Result<KeyUse> CheckKeyUse(const Scope& scope, const std::string& key_arn) override;
+  Result<SnapshotQuotas> DescribeSnapshotQuotas(const Scope& scope) override;
 
  private:
   const std::shared_ptr<Cloud> inner_;

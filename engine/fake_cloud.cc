@@ -504,6 +504,27 @@ void FakeCloud::SetKeyUsers(const std::string& key_arn, std::vector<std::string>
   key_users_[key_arn] = std::move(accounts);
 }
 
+void FakeCloud::SetSnapshotQuotas(const Scope& scope, long long instance_max,
+                                  long long cluster_max) {
+  std::lock_guard<std::mutex> lock(mu_);
+  quotas_[scope] = {instance_max, cluster_max};
+}
+
+Result<SnapshotQuotas> FakeCloud::DescribeSnapshotQuotas(const Scope& scope) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (auto e = Enter("DescribeSnapshotQuotas")) return Fail(*e);
+  auto q = quotas_.find(scope);
+  if (q == quotas_.end()) return Fail(NotSupportedError("DescribeSnapshotQuotas"));
+  SnapshotQuotas out;
+  out.instance_max = q->second.first;
+  out.cluster_max = q->second.second;
+  if (auto it = snapshots_.find(scope); it != snapshots_.end())
+    for (const auto& [id, st] : it->second)
+      if (st.snap.type == SnapshotType::kManual && st.snap.scope == scope)
+        ++(st.snap.kind == DbKind::kCluster ? out.cluster_used : out.instance_used);
+  return out;
+}
+
 Result<KeyUse> FakeCloud::CheckKeyUse(const Scope& scope, const std::string& key_arn) {
   std::lock_guard<std::mutex> lock(mu_);
   if (auto e = Enter("CheckKeyUse")) return Fail(*e);

@@ -47,6 +47,10 @@ class FakeCloud final : public Cloud {
   // may use it (CheckKeyUse answers AccessDeniedException for the others).
   // A key without a policy set is usable by every account.
   void SetKeyUsers(const std::string& key_arn, std::vector<std::string> accounts);
+  // Manual snapshot quotas of a scope (instances, clusters): what
+  // DescribeSnapshotQuotas reports, with the scope's manual snapshots as the
+  // use. Unset: NotSupported, as a cloud that cannot tell.
+  void SetSnapshotQuotas(const Scope& scope, long long instance_max, long long cluster_max);
   // The next `count` calls of `method` ("CreateSnapshot", "CopySnapshot",
   // "ShareSnapshot", "DeleteSnapshot", "DescribeSnapshot", "ListSharedAccounts",
   // "DefaultRdsKeyArn", "RestoreFromSnapshot", "DescribeDatabase",
@@ -110,6 +114,7 @@ class FakeCloud final : public Cloud {
   Status TagSnapshot(const Scope& scope, const std::string& snapshot_arn,
                      const Tags& tags) override;
   Result<KeyUse> CheckKeyUse(const Scope& scope, const std::string& key_arn) override;
+  Result<SnapshotQuotas> DescribeSnapshotQuotas(const Scope& scope) override;
 
  private:
   struct Stored {
@@ -131,6 +136,7 @@ class FakeCloud final : public Cloud {
   std::map<Scope, std::string> default_keys_;
   std::map<Scope, Error> listing_failures_;
   std::map<std::string, std::vector<std::string>> key_users_;
+  std::map<Scope, std::pair<long long, long long>> quotas_;
   std::map<std::string, std::vector<Error>> fail_next_;
   std::map<std::string, int> calls_;
   std::vector<std::string> mutations_;

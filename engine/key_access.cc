@@ -56,4 +56,15 @@ std::vector<KeyAccess> CheckKeyAccess(Cloud& cloud, const Inventory& inventory,
   return out;
 }
 
+void ReadSnapshotQuotas(Cloud& cloud, Inventory& inventory, int parallelism) {
+  ParallelFor(inventory.scopes.size(), parallelism, [&](size_t i) {
+    ScopeInventory& si = inventory.scopes[i];
+    if (!si.complete) return;
+    auto q = cloud.DescribeSnapshotQuotas(si.scope);
+    if (!q) return;
+    if (q->instance_max > 0) si.snapshot_quota[0] = {q->instance_used, q->instance_max};
+    if (q->cluster_max > 0) si.snapshot_quota[1] = {q->cluster_used, q->cluster_max};
+  });
+}
+
 }  // namespace drsnap::engine

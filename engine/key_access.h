@@ -33,4 +33,11 @@ std::vector<KeyAccess> KeyChecksFor(const Inventory& inventory, const config::Co
 std::vector<KeyAccess> CheckKeyAccess(Cloud& cloud, const Inventory& inventory,
                                       const config::Config& config, int parallelism);
 
+// The other check before acting: every completely observed scope's manual
+// snapshot quotas (Cloud::DescribeSnapshotQuotas) into
+// ScopeInventory::snapshot_quota, for the planner to spend (it holds back
+// what would be refused with SnapshotQuotaExceeded). A quota that cannot be
+// read stays unset (unknown).
+void ReadSnapshotQuotas(Cloud& cloud, Inventory& inventory, int parallelism);
+
 }  // namespace drsnap::engine

@@ -119,6 +119,14 @@ struct ScopeInventory {
   std::vector<Database> databases;
   std::vector<Snapshot> snapshots;  // owned (automated + manual) and shared-with-me
   std::string default_rds_key_arn;  // the key behind alias/aws/rds here, "" if unknown
+  // The manual snapshot quotas of the account here (AWS's
+  // DescribeAccountAttributes), [0] instances, [1] clusters; unset when not
+  // known (a cloud that cannot tell, or the call failed: not an error).
+  struct SnapshotQuota {
+    long long used = 0;
+    long long max = 0;
+  };
+  std::optional<SnapshotQuota> snapshot_quota[2];
 };
 
 // Facts learned from AWS's answers that observation cannot show, kept by the
@@ -127,6 +135,12 @@ struct LearnedFacts {
   // Destination scopes where a one-step cross-region copy of a shared
   // encrypted snapshot was refused: vault via a same-region hop there.
   std::vector<Scope> one_step_copy_refused;
+};
+
+// The manual snapshot quotas of one account-region.
+struct SnapshotQuotas {
+  long long instance_used = 0, instance_max = 0;  // "ManualSnapshots"
+  long long cluster_used = 0, cluster_max = 0;    // "ManualClusterSnapshots"
 };
 
 // Whether an account may use a KMS key (another account's: its key policy

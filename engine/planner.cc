@@ -1055,7 +1055,56 @@ class Planner {
       index_ = nullptr;
       protection_ = nullptr;
     }
-    return assembly->Finish(std::move(findings_));
+    Plan plan = assembly->Finish(std::move(findings_));
+    HoldBackOverQuota(plan);
+    return plan;
+  }
+
+  // Checks before acting: a snapshot drsnap would make in a scope whose
+  // manual snapshot quota is full would be refused (SnapshotQuotaExceeded)
+  // on every reconcile. The quota AWS reported when the scope was observed
+  // (ScopeInventory::snapshot_quota) is spent in plan order; what does not
+  // fit is held back, with one error finding per scope and kind. Deletes in
+  // the same plan are not counted as room: they may run after the copies.
+  void HoldBackOverQuota(Plan& plan) const {
+    struct Budget {
+      long long left = 0;
+      long long used = 0, max = 0;
+      int held = 0;
+      std::string policy;
+    };
+    std::map<std::pair<Scope, int>, Budget> budgets;
+    for (const auto& si : inv_.scopes)
+      for (int k = 0; k < 2; ++k)
+        if (const auto& q = si.snapshot_quota[k])
+          budgets[{si.scope, k}] = Budget{q->max - q->used, q->used, q->max, 0, ""};
+    if (budgets.empty()) return;
+    std::erase_if(plan.actions, [&](const Action& a) {
+      if (a.kind != ActionKind::kCreateSnapshot && a.kind != ActionKind::kCopySnapshot)
+        return false;
+      auto it = budgets.find({a.scope, a.db_kind == DbKind::kCluster ? 1 : 0});
+      if (it == budgets.end()) return false;
+      Budget& b = it->second;
+      if (b.left > 0) {
+        --b.left;
+        return false;
+      }
+      if (b.held++ == 0) b.policy = a.policy;
+      return true;
+    });
+    for (const auto& [key, b] : budgets) {
+      if (b.held == 0) continue;
+      const char* kind = key.second == 1 ? "cluster" : "instance";
+      plan.findings.push_back(Finding{
+          Finding::Severity::kError, b.policy, "", key.first,
+          "the manual " + std::string(kind) + " snapshot quota of " + key.first.ToString() +
+              " is full (" + std::to_string(b.used) + " of " + std::to_string(b.max) +
+              " used): " + std::to_string(b.held) +
+              " snapshot(s) drsnap would make here are held back instead of being refused "
+              "(SnapshotQuotaExceeded); raise the quota (Service Quotas, Amazon RDS, 'Manual " +
+              (key.second == 1 ? std::string("DB cluster") : std::string("DB instance")) +
+              " snapshots') or keep fewer copies there"});
+    }
   }
 
  private:

@@ -103,6 +103,7 @@ Inventory Reconciler::Observe(int parallelism, Side side) {
   // source side alone would ask through a read role whose IAM, not the key
   // policy, decides: its answer would not be the DR account's.
   if (side != Side::kSource) inv.key_access = CheckKeyAccess(*cloud_, inv, config_, parallelism);
+  ReadSnapshotQuotas(*cloud_, inv, parallelism);
   return inv;
 }
 

@@ -308,6 +308,24 @@ StatusReport ComputeStatus(const Inventory& inventory, const config::Config& con
               row.reason = "account " + t.account_id + " may not use key " + refused->key_arn +
                            " (AWS: " + refused->use.code + "): " + row.reason;
           }
+          // A full manual snapshot quota where this pair's copies are made.
+          if (row.state != RpoState::kOk && row.state != RpoState::kUnknown) {
+            const int k = kind == DbKind::kCluster ? 1 : 0;
+            // No capture yet: the source's quota blocks first; else the DR side's.
+            const std::vector<Scope> where = newest_source_point
+                                                 ? std::vector<Scope>{row.target, hop_scope, source}
+                                                 : std::vector<Scope>{source, hop_scope, row.target};
+            for (const Scope& s : where) {
+              const ScopeInventory* si = index.Find(s);
+              if (!si || !si->snapshot_quota[k]) continue;
+              const auto& q = *si->snapshot_quota[k];
+              if (q.used < q.max) continue;
+              row.reason = "the manual snapshot quota of " + s.ToString() + " is full (" +
+                           std::to_string(q.used) + " of " + std::to_string(q.max) +
+                           " used): " + row.reason;
+              break;
+            }
+          }
           // A failed drill: the newest copy may not restore. At risk until a
           // later drill passes (a breach stays a breach).
           if (const auto& v = row.last_verification; v && !v->ok && row.state == RpoState::kOk) {

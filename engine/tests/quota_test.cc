@@ -1,0 +1,65 @@
+// Checks before acting: the manual snapshot quota (issue: truth under
+// failure, case 5). A plan never proposes more snapshots in a scope than
+// its quota has room for; what does not fit is an error finding with the
+// quota's use, not a call AWS refuses on every reconcile.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "engine/planner.h"
+#include "engine/tests/planner_util.h"
+
+namespace drsnap::engine {
+namespace {
+
+using namespace testutil;
+using ::testing::HasSubstr;
+
+const TimePoint kNow = T("2026-11-25T12:00:00Z");
+const TimePoint kDay = T("2026-11-25T04:10:00Z");
+
+int Creates(const Plan& p, const Scope& scope) {
+  int n = 0;
+  for (const auto& a : p.actions)
+    n += (a.kind == ActionKind::kCopySnapshot || a.kind == ActionKind::kCreateSnapshot) &&
+         a.scope == scope;
+  return n;
+}
+
+TEST(QuotaTest, CapturesBeyondTheQuotaAreHeldBackWithAFinding) {
+  World w;
+  for (const char* db : {"orders-a", "orders-b", "orders-c"}) {
+    w.Db(db);
+    w.Automated(db, kDay);
+  }
+  const Scope source{kProd, kSrcRegion};
+  Plan unlimited = MakePlan(w.inv, StandardConfig(), kNow);
+  ASSERT_EQ(Creates(unlimited, source), 3) << RenderPlan(unlimited);
+
+  w.At(kProd, kSrcRegion).snapshot_quota[0] = ScopeInventory::SnapshotQuota{99, 100};
+  Plan p = MakePlan(w.inv, StandardConfig(), kNow);
+  EXPECT_EQ(Creates(p, source), 1) << RenderPlan(p);
+  bool found = false;
+  for (const auto& f : p.findings)
+    if (f.severity == Finding::Severity::kError && f.scope == source) {
+      found = true;
+      EXPECT_THAT(f.message, HasSubstr("99 of 100 used"));
+      EXPECT_THAT(f.message, HasSubstr("2 snapshot(s)"));
+    }
+  EXPECT_TRUE(found) << RenderPlan(p);
+
+  // The cluster quota is its own: a full instance quota holds back no
+  // cluster snapshot.
+  w.At(kProd, kSrcRegion).snapshot_quota[0] = ScopeInventory::SnapshotQuota{100, 100};
+  w.Db("orders-cl", DbKind::kCluster);
+  w.Automated("orders-cl", kDay, DbKind::kCluster);
+  Plan q = MakePlan(w.inv, StandardConfig(), kNow);
+  int cluster = 0, instance = 0;
+  for (const auto& a : q.actions)
+    if (a.scope == source && a.kind == ActionKind::kCopySnapshot)
+      ++(a.db_kind == DbKind::kCluster ? cluster : instance);
+  EXPECT_EQ(instance, 0) << RenderPlan(q);
+  EXPECT_EQ(cluster, 1) << RenderPlan(q);
+}
+
+}  // namespace
+}  // namespace drsnap::engine
