@@ -20,10 +20,10 @@ set -e
 cat "$out/stdout"
 [ "$code" -eq 0 ] || fail "the rehearsal ended with status $code, not every pair ok"
 grep -q "eu-west-1 fails the next 6 copies" "$out/stdout" || fail "no outage was injected"
-# The outage was seen: copies into eu-west-1 failed and were retried under
-# the next attempt's name.
-grep -qE "scope=222222222222/eu-west-1 snapshot=drsnap-111111111111-orders-[0-9]{12}-r1" \
-  "$out/apply.log" || fail "no copy into eu-west-1 was retried after the outage"
+# The outage happened: the simulator failed copies into eu-west-1 (and the
+# rows still end ok, checked below: drsnap got past it).
+grep -qE "^[1-9][0-9]* copies into eu-west-1 failed during the outage" "$out/stdout" ||
+  fail "no copy into eu-west-1 failed: the outage was not rehearsed"
 # Names and ages come from the simulator's clock (the world starts on
 # 2026-11-01), not from the wall clock.
 grep -qE "orders +orders +instance +222222222222/eu-west-1 +ok +2026-11-0[23]T" "$out/stdout" ||

@@ -61,8 +61,19 @@ for step in $(seq 1 "$steps"); do
     echo "step $step: eu-west-1 fails the next 6 copies"
   fi
   curl -sf -X POST "$S/_sim/time/advance" -d "{\"seconds\":$((STEP_MINUTES * 60))}" >/dev/null
+  if [ "$OUTAGE_DAY" -gt 0 ] && [ "$step" -ge "$outage_step" ] &&
+     [ "$step" -le $((outage_step + 12 * 60 / STEP_MINUTES)) ]; then
+    # The copies that failed in eu-west-1, as the simulator records them
+    # (before drsnap deletes them).
+    curl -sf "$S/_sim/snapshots?account=222222222222&region=eu-west-1" |
+      python3 -c 'import json,sys; [print(s["id"]) for s in json.load(sys.stdin) if s["status"] == "failed"]' \
+      >> "$OUT/failed-copies.txt"
+  fi
   "$DRSNAP" apply >> "$OUT/apply.log" 2>&1 || failed_runs=$((failed_runs + 1))
 done
+if [ "$OUTAGE_DAY" -gt 0 ]; then
+  echo "$(sort -u "$OUT/failed-copies.txt" | wc -l) copies into eu-west-1 failed during the outage"
+fi
 echo "$steps reconciles, $failed_runs with a failure or an error finding (apply.log)"
 
 # 4. Where it stands: the plan's findings, a table, and the HTML report.
