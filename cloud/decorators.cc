@@ -16,10 +16,10 @@ namespace {
 class Timer {
  public:
   Timer() : start_(std::chrono::steady_clock::now()) {}
-  std::string Ms() const {
-    return std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(
-                              std::chrono::steady_clock::now() - start_)
-                              .count());
+  int64_t Ms() const {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() -
+                                                                 start_)
+        .count();
   }
 
  private:
@@ -51,7 +51,7 @@ Result<std::vector<Database>> LoggingCloud::ListDatabases(const Scope& scope) {
   Timer t;
   auto r = CloudWrapper::ListDatabases(scope);
   LogFields f{{"scope", scope.ToString()}};
-  if (r) f.emplace_back("count", std::to_string(r->size()));
+  if (r) f.emplace_back("count", r->size());
   LogResult(*log_, false, "list databases", r, f, t);
   return r;
 }
@@ -60,7 +60,7 @@ Result<std::vector<Snapshot>> LoggingCloud::ListSnapshots(const Scope& scope) {
   Timer t;
   auto r = CloudWrapper::ListSnapshots(scope);
   LogFields f{{"scope", scope.ToString()}};
-  if (r) f.emplace_back("count", std::to_string(r->size()));
+  if (r) f.emplace_back("count", r->size());
   LogResult(*log_, false, "list snapshots", r, f, t);
   return r;
 }
@@ -173,7 +173,7 @@ Status LoggingCloud::TagSnapshot(const Scope& scope, const std::string& snapshot
   LogResult(*log_, true, "tag snapshot", r,
             {{"scope", scope.ToString()},
              {"snapshot", snapshot_arn},
-             {"tags", std::to_string(tags.size())}},
+             {"tags", tags.size()}},
             t);
   return r;
 }

@@ -321,7 +321,7 @@ HandlerResult InvocationHandler::Handle(const Invocation& inv) {
   for (const auto& w : watched) watch["still_copying"].push_back(w.scope.ToString() + " " + w.id);
   if (!watched.empty())
     LogInfo("copies still in flight are left to the next invocation (or the schedule)",
-            {{"request_id", inv.request_id}, {"count", std::to_string(watched.size())}});
+            {{"request_id", inv.request_id}, {"count", watched.size()}});
 
   // The summary covers every run of the invocation; the scopes not observed
   // are those of its last run (the latest view).
@@ -377,8 +377,8 @@ HandlerResult InvocationHandler::Handle(const Invocation& inv) {
   ok = ok && last.IncompleteScopes() == 0;
   LogFields f{{"request_id", inv.request_id},
               {"summary", summary},
-              {"deadline_reached", deadline_reached ? "true" : "false"},
-              {"events_emitted", std::to_string(emitted)}};
+              {"deadline_reached", deadline_reached},
+              {"events_emitted", emitted}};
   Log().Log(ok ? LogLevel::kInfo : LogLevel::kError, "reconcile finished", f);
 
   int failed = count(engine::Outcome::kFailed);
@@ -419,7 +419,7 @@ HandlerResult InvocationHandler::HandleVerify(const Invocation& inv, TimePoint w
   req.scopes = verify::DrillScopes(config, o);
   req.parallelism = std::max(1, options_.concurrency);
   LogInfo("restore drills started",
-          {{"request_id", inv.request_id}, {"scopes", std::to_string(req.scopes.size())}});
+          {{"request_id", inv.request_id}, {"scopes", req.scopes.size()}});
   engine::Inventory inventory = engine::Observe(reconciler_->cloud(), req, o.now);
   o.now = clock.Now();
   verify::DrillPlan plan = verify::PlanDrills(inventory, config, o);
@@ -502,9 +502,9 @@ HandlerResult InvocationHandler::HandleVerify(const Invocation& inv, TimePoint w
   std::string text = Dump(body);
 
   LogFields f{{"request_id", inv.request_id},
-              {"drills", std::to_string(plan.drills.size())},
-              {"steps", std::to_string(results.size())},
-              {"failed", std::to_string(failed)}};
+              {"drills", plan.drills.size()},
+              {"steps", results.size()},
+              {"failed", failed}};
   if (plan.drills.empty() && req.scopes.empty())
     f.emplace_back("note", "no DR target region has a verify: block in the policy file");
   Log().Log(failed > 0 || !step_errors.empty() || incomplete_count > 0 ? LogLevel::kError

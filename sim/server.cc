@@ -298,7 +298,7 @@ void Server::Impl::HandleAws(ReceivedRequest r, const httplib::Request& req,
                                      {"action", op.action},
                                      {"account", std::string(account)},
                                      {"region", std::string(region)},
-                                     {"status", std::to_string(resp.status)},
+                                     {"status", resp.status},
                                      {"error", e.code}});
     }
     Send(res, resp.status, resp.content_type, std::move(resp.body), id);
@@ -385,7 +385,7 @@ void Server::Impl::HandleAws(ReceivedRequest r, const httplib::Request& req,
                                    {"action", op.action},
                                    {"account", caller->account_id},
                                    {"region", caller->region},
-                                   {"status", std::to_string(resp.status)}});
+                                   {"status", resp.status}});
   }
   std::string id = resp.request_id.empty() ? NewRequestId() : resp.request_id;
   Send(res, resp.status, resp.content_type, std::move(resp.body), id);

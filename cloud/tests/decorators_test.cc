@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <nlohmann/json.hpp>
+
 #include <cstdio>
 #include <set>
 #include <string>
@@ -98,6 +100,26 @@ TEST(LoggingCloudTest, LogsMutationsAndFailures) {
   EXPECT_NE(text.find("delete snapshot failed"), std::string::npos) << text;
   EXPECT_NE(text.find("DBSnapshotNotFound"), std::string::npos) << text;
   EXPECT_EQ(text.find("list snapshots"), std::string::npos) << text;
+}
+
+// JSON logs carry numbers as numbers (ms, count), not as text.
+TEST(LoggingCloudTest, JsonLogsHaveTypedNumbers) {
+  auto fake = World();
+  std::FILE* f = std::tmpfile();
+  Logger logger(f);
+  logger.Configure(LogLevel::kDebug, LogFormat::kJson);
+  LoggingCloud logging(fake, &logger);
+  ASSERT_TRUE(logging.ListSnapshots(kProd).has_value());
+  std::rewind(f);
+  std::string text;
+  char buf[4096];
+  size_t n;
+  while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) text.append(buf, n);
+  std::fclose(f);
+  auto j = nlohmann::json::parse(text.substr(0, text.find('\n')), nullptr, false);
+  ASSERT_FALSE(j.is_discarded()) << text;
+  EXPECT_TRUE(j["ms"].is_number_integer()) << text;
+  EXPECT_TRUE(j["count"].is_number_integer()) << text;
 }
 
 // Restore drills through the decorators: dry-run sends none of the drill's
