@@ -29,10 +29,9 @@ void WriteTestdata(const std::string& relative, const std::string& text) {
   std::ofstream(TestdataPath(relative), std::ios::binary) << text;
 }
 
-void ExpectGolden(const std::string& relative, const std::string& got) {
-  const std::string path = TestdataPath(relative);
-  if (UpdateGolden()) {
-    WriteTestdata(relative, got);
+void ExpectGoldenFile(const std::string& path, const std::string& got, GoldenMode mode) {
+  if (mode == GoldenMode::kUpdate) {
+    std::ofstream(path, std::ios::binary) << got;
     return;
   }
   std::ifstream in(path, std::ios::binary);
@@ -45,6 +44,11 @@ void ExpectGolden(const std::string& relative, const std::string& got) {
   EXPECT_EQ(want.str(), got) << "golden file " << path
                              << " differs; if the change is intended, rerun with "
                                 "DRSNAP_UPDATE_GOLDEN=1 and review the diff";
+}
+
+void ExpectGolden(const std::string& relative, const std::string& got) {
+  ExpectGoldenFile(TestdataPath(relative), got,
+                   UpdateGolden() ? GoldenMode::kUpdate : GoldenMode::kCompare);
 }
 
 }  // namespace drsnap::testing

@@ -22,9 +22,13 @@ std::string ReadTestdata(const std::string& relative);
 // Replaces testdata/<relative> with `text`.
 void WriteTestdata(const std::string& relative, const std::string& text);
 
-// Compares `got` with the golden file testdata/<relative>: a (non-fatal)
-// failure names the file when it is missing or differs. With
-// DRSNAP_UPDATE_GOLDEN=1 writes `got` there instead.
+enum class GoldenMode { kCompare, kUpdate };
+
+// kCompare: a (non-fatal) failure names the file at `path` when it is
+// missing or differs from `got`. kUpdate: writes `got` there instead.
+void ExpectGoldenFile(const std::string& path, const std::string& got, GoldenMode mode);
+
+// ExpectGoldenFile on testdata/<relative>, kUpdate when UpdateGolden().
 void ExpectGolden(const std::string& relative, const std::string& got);
 
 }  // namespace drsnap::testing

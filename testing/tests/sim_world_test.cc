@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 
 #include "config/policy.h"
 #include "core/time_util.h"
@@ -87,14 +88,22 @@ TEST(SimWorldTest, TempDirIsRemovedWithItsFiles) {
   EXPECT_FALSE(std::filesystem::exists(path));
 }
 
-TEST(GoldenTest, ComparesWithTheTestdataFile) {
-  const std::string rel = "events/scheduled.json";
-  const std::string text = ReadTestdata(rel);
-  ASSERT_FALSE(text.empty());
-  if (UpdateGolden()) GTEST_SKIP() << "compares only";
-  ExpectGolden(rel, text);
-  EXPECT_NONFATAL_FAILURE(ExpectGolden(rel, text + "x"), "differs");
-  EXPECT_NONFATAL_FAILURE(ExpectGolden("events/no-such-file", text), "missing golden file");
+// Both modes, on a file of the test's own, whatever DRSNAP_UPDATE_GOLDEN says.
+TEST(GoldenTest, ComparesOrUpdatesTheFile) {
+  TempDir dir("drsnap-golden");
+  const std::string path = dir.path() + "/golden.txt";
+  EXPECT_NONFATAL_FAILURE(ExpectGoldenFile(path, "text", GoldenMode::kCompare),
+                          "missing golden file");
+  ExpectGoldenFile(path, "text", GoldenMode::kUpdate);
+  std::ifstream in(path);
+  std::string written((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  EXPECT_EQ(written, "text");
+  ExpectGoldenFile(path, "text", GoldenMode::kCompare);
+  EXPECT_NONFATAL_FAILURE(ExpectGoldenFile(path, "textx", GoldenMode::kCompare), "differs");
+  // testdata/ is where ExpectGolden looks.
+  EXPECT_FALSE(ReadTestdata("events/scheduled.json").empty());
+  EXPECT_EQ(TestdataPath("events/scheduled.json"),
+            std::string(DRSNAP_SOURCE_DIR) + "/testdata/events/scheduled.json");
 }
 
 }  // namespace
