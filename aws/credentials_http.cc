@@ -1,7 +1,5 @@
 // Providers that fetch credentials over HTTP: the ECS/EKS container endpoint
 // and EC2 instance metadata (IMDSv2).
-#include <arpa/inet.h>
-#include <netinet/in.h>
 
 #include <algorithm>
 #include <cctype>
@@ -13,6 +11,7 @@
 #include "aws/redact.h"
 #include "core/strings.h"
 #include "core/time_util.h"
+#include "core/url.h"
 
 namespace drsnap::aws {
 namespace {
@@ -49,35 +48,6 @@ Error HttpStatusError(std::string_view code, const HttpResponse& resp, const std
   return e;
 }
 
-// The host of an absolute URL ("http://[::1]:8080/x" -> "::1"); "" if malformed.
-std::string UrlHost(std::string_view url, std::string* scheme) {
-  size_t p = url.find("://");
-  if (p == std::string_view::npos) return "";
-  *scheme = AsciiLower(url.substr(0, p));
-  std::string_view rest = url.substr(p + 3);
-  rest = rest.substr(0, rest.find_first_of("/?#"));
-  size_t at = rest.rfind('@');
-  if (at != std::string_view::npos) rest = rest.substr(at + 1);
-  if (!rest.empty() && rest.front() == '[') {
-    size_t close = rest.find(']');
-    if (close == std::string_view::npos) return "";
-    return AsciiLower(rest.substr(1, close - 1));
-  }
-  return AsciiLower(rest.substr(0, rest.find(':')));
-}
-
-bool IsLoopback(const std::string& host) {
-  in_addr v4{};
-  if (inet_pton(AF_INET, host.c_str(), &v4) == 1) {
-    return (ntohl(v4.s_addr) >> 24) == 127;
-  }
-  in6_addr v6{};
-  if (inet_pton(AF_INET6, host.c_str(), &v6) == 1) {
-    return IN6_IS_ADDR_LOOPBACK(&v6);
-  }
-  return false;
-}
-
 // The SDKs' rule for AWS_CONTAINER_CREDENTIALS_FULL_URI.
 Status CheckFullUri(const std::string& url) {
   std::string scheme;
@@ -86,7 +56,7 @@ Status CheckFullUri(const std::string& url) {
     return Fail(Error::Terminal(
         "CredentialsInvalid", "AWS_CONTAINER_CREDENTIALS_FULL_URI is not an http(s) URL: " + url));
   }
-  if (scheme == "https" || IsLoopback(host)) return OkStatus();
+  if (scheme == "https" || IsLoopbackAddress(host)) return OkStatus();
   static const char* const kAllowed[] = {"169.254.170.2", "169.254.170.23", "fd00:ec2::23",
                                          "localhost"};
   for (const char* a : kAllowed) {

@@ -5,8 +5,8 @@
 #include <nlohmann/json.hpp>
 
 #include "core/log.h"
-#include "core/strings.h"
 #include "core/time_util.h"
+#include "core/url.h"
 
 namespace drsnap::cli {
 namespace {
@@ -94,37 +94,6 @@ class RemoteClock final : public Clock {
 };
 
 }  // namespace
-
-bool IsLoopbackUrl(const std::string& url) {
-  std::string_view rest = url;
-  auto scheme = rest.find("://");
-  if (scheme == std::string_view::npos) return false;
-  rest.remove_prefix(scheme + 3);
-  rest = rest.substr(0, rest.find_first_of("/?#"));
-  if (auto at = rest.rfind('@'); at != std::string_view::npos) rest.remove_prefix(at + 1);
-  std::string_view host = rest;
-  if (host.starts_with('[')) {
-    host = host.substr(1, host.find(']') == std::string_view::npos ? 0 : host.find(']') - 1);
-  } else if (auto colon = host.find(':'); colon != std::string_view::npos) {
-    host = host.substr(0, colon);
-  }
-  if (AsciiEqualsIgnoreCase(host, "localhost") || host == "::1") return true;
-  // 127.0.0.0/8, written as a dotted quad.
-  if (!host.starts_with("127.")) return false;
-  int parts = 0;
-  for (std::string_view h = host; !h.empty();) {
-    auto dot = h.find('.');
-    std::string_view part = h.substr(0, dot);
-    if (part.empty() || part.size() > 3 ||
-        !std::ranges::all_of(part, [](char c) { return c >= '0' && c <= '9'; }) ||
-        std::stoi(std::string(part)) > 255)
-      return false;
-    ++parts;
-    if (dot == std::string_view::npos) break;
-    h.remove_prefix(dot + 1);
-  }
-  return parts == 4;
-}
 
 Result<std::shared_ptr<Clock>> MakeRemoteClock(RemoteClockOptions o) {
   if (!o.url.starts_with("http://") && !o.url.starts_with("https://"))

@@ -21,8 +21,8 @@ namespace drsnap::cli {
 
 struct RemoteClockOptions {
   std::string url;  // e.g. http://127.0.0.1:4566/_sim/time
-  // A URL whose host is not loopback (127.0.0.0/8, ::1, localhost) is refused
-  // unless this is set: a clock anyone on the network can move would move
+  // A URL that is not loopback (core/url.h IsLoopbackUrl: 127.0.0.0/8, ::1,
+  // localhost) is refused unless this is set: a clock anyone on the network can move would move
   // drsnap's retention decisions with it.
   bool allow_remote = false;
   std::shared_ptr<aws::HttpTransport> transport;  // null: libcurl
@@ -37,9 +37,5 @@ struct RemoteClockOptions {
 // SleepFor(d) sleeps d of the server's time: d / rate of wall time (at most
 // d, so a stopped server clock still lets the caller poll).
 Result<std::shared_ptr<Clock>> MakeRemoteClock(RemoteClockOptions options);
-
-// Whether url's host is a loopback address (the only hosts allowed without
-// RemoteClockOptions::allow_remote).
-bool IsLoopbackUrl(const std::string& url);
 
 }  // namespace drsnap::cli
