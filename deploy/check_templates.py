@@ -350,7 +350,7 @@ VAULT = {
     "FunctionRole/DescribeSourceShareKeys": Spec(
         "Allow", ["kms:DescribeKey"], ["{Ref SourceKeyArns}"],
         why="before copying, the vault function asks whether this account may use each source "
-            "share key (metadata only; engine/key_access.h)"),
+            "share key (metadata only; engine/preflight.h)"),
     "FunctionRole/GrantSourceShareKeysToRds": Spec(
         "Allow", ["kms:CreateGrant"], ["{Ref SourceKeyArns}"], conditions=grant_to_rds("*"),
         why="grants on the source share keys only through RDS, only for AWS resources"),

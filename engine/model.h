@@ -161,7 +161,7 @@ struct Inventory {
   TimePoint observed_at{};
   std::vector<ScopeInventory> scopes;
   LearnedFacts facts;
-  // The keys the DR accounts were checked against (engine/key_access.h):
+  // The keys the DR accounts were checked against (engine/preflight.h):
   // one entry per (account, key); an account-key pair not listed is unknown.
   std::vector<KeyAccess> key_access;
   // The refusal for (account, key), when the check said it cannot use it.

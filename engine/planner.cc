@@ -16,6 +16,7 @@
 #include "engine/lineage_index.h"
 #include "engine/naming.h"
 #include "engine/plan_assembly_internal.h"
+#include "engine/preflight.h"
 #include "engine/protection.h"
 #include "engine/retention.h"
 
@@ -51,17 +52,10 @@ bool CanSnapshot(const Database& d) {
 
 enum class KeyPlan { kPlain, kKeep, kReencrypt, kMissingShareKey };
 
-// The account's default RDS key, by its alias or by the key ARN behind the
-// alias in the source scope (when the observation resolved it).
-bool IsDefaultKey(const std::string& key, const ScopeInventory& src) {
-  return IsDefaultRdsKeyAlias(key) ||
-         (!src.default_rds_key_arn.empty() && key == src.default_rds_key_arn);
-}
-
 KeyPlan PlanKey(bool encrypted, const std::string& key, const ScopeInventory& src,
                 const config::Policy& p) {
   if (!encrypted) return KeyPlan::kPlain;
-  bool is_default = IsDefaultKey(key, src);
+  bool is_default = IsDefaultRdsKey(key, &src);
   bool unknown = src.default_rds_key_arn.empty() && !is_default;
   if (is_default) return p.share_key.empty() ? KeyPlan::kMissingShareKey : KeyPlan::kReencrypt;
   if (unknown && !p.share_key.empty() && key != p.share_key) return KeyPlan::kReencrypt;
@@ -578,7 +572,7 @@ class DbPlanner {
         if (needed) missing.push_back(account);
       }
       if (missing.empty()) continue;
-      if (s.encrypted && IsDefaultKey(s.kms_key_id, *pc.src)) {
+      if (s.encrypted && IsDefaultRdsKey(s.kms_key_id, pc.src)) {
         Find(Finding::Severity::kError, pc, db.id, s.scope,
              s.id +
                  " is encrypted with the default RDS key and cannot be shared; set "
@@ -655,7 +649,7 @@ class DbPlanner {
           points[h->lineage.recovery_point].hop = h;
         }
       }
-      // A key the target account may not use (engine/key_access.h): every
+      // A key the target account may not use (engine/preflight.h): every
       // copy would be refused; say so, and issue none.
       if (ReportKeyRefused(pc, db, ts, points)) continue;
       // The newest point this target still needs: while it is pending, the
@@ -692,21 +686,13 @@ class DbPlanner {
                         const Points& points) {
     if (!ts.t->needs_share || inv_.key_access.empty()) return false;
     const std::string& account = ts.t->scope.account_id;
-    const KeyAccess* refused = nullptr;
-    std::string what;
-    for (const auto& [point, src] : points) {
-      if (src.hop || !src.capture || !src.capture->encrypted) continue;
-      if ((refused = inv_.KeyRefused(account, src.capture->kms_key_id))) {
-        what = src.capture->id.str();
-        break;
-      }
-    }
-    if (!refused && db.live && db.live->encrypted) {
-      const std::string& key = pc.src && IsDefaultKey(db.live->kms_key_id, *pc.src)
-                                   ? pc.p->share_key
-                                   : db.live->kms_key_id;
-      if ((refused = inv_.KeyRefused(account, key))) what = db.id.str() + "'s captures";
-    }
+    std::vector<std::string_view> capture_keys;
+    for (const auto& [point, src] : points)
+      if (!src.hop && src.capture && src.capture->encrypted)
+        capture_keys.push_back(src.capture->kms_key_id);
+    const KeyAccess* refused =
+        CaptureKeyRefused(inv_, account, capture_keys, db.live, *pc.p, pc.src);
+    const std::string what = "the captures of " + db.id.str();
     if (!refused) return false;
     Find(Finding::Severity::kError, pc, db.id, ts.t->scope,
          "account " + account + " may not use key " + refused->key_arn + " that encrypts " + what +

@@ -5,9 +5,9 @@
 
 #include "engine/delete_guard.h"
 #include "engine/naming.h"
-#include "engine/key_access.h"
 #include "engine/observe.h"
 #include "engine/planner.h"
+#include "engine/preflight.h"
 
 namespace drsnap::engine {
 
@@ -99,7 +99,7 @@ std::vector<Scope> InferOneStepRefusals(const Inventory& inventory, const config
 Inventory Reconciler::Observe(int parallelism, Side side) {
   Inventory inv = ObserveScopes(ScopesToObserve(config_, side), parallelism);
   // The sides that make vault copies ask, with the DR accounts' own
-  // credentials, whether those may use the keys (engine/key_access.h). The
+  // credentials, whether those may use the keys (engine/preflight.h). The
   // source side alone would ask through a read role whose IAM, not the key
   // policy, decides: its answer would not be the DR account's.
   if (side != Side::kSource) inv.key_access = CheckKeyAccess(*cloud_, inv, config_, parallelism);

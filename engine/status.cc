@@ -9,6 +9,7 @@
 #include "engine/lineage_index.h"
 #include "engine/naming.h"
 #include "engine/planner.h"
+#include "engine/preflight.h"
 #include "engine/protection.h"
 #include "engine/retention.h"
 
@@ -290,20 +291,16 @@ StatusReport ComputeStatus(const Inventory& inventory, const config::Config& con
                 "the newest recoverable point is " + age + " old, within rpo " + rpo +
                 (on_its_way && row.age * 5 > p.rpo * 4 ? "; a newer one is on its way" : "");
           }
-          // The key cause (engine/key_access.h): the target account may not
+          // The key cause (engine/preflight.h): the target account may not
           // use the key that encrypts this database's captures.
           if (row.state != RpoState::kOk && row.state != RpoState::kUnknown &&
               t.account_id != p.source_account_id) {
-            const KeyAccess* refused = nullptr;
-            if (live && live->encrypted) refused = inventory.KeyRefused(t.account_id, live->kms_key_id);
-            if (!refused && live && live->encrypted)
-              refused = inventory.KeyRefused(t.account_id, p.share_key);
+            std::vector<std::string_view> capture_keys;
             for (const auto& e : index.SharedCaptures(Scope{t.account_id, p.source_region},
-                                                      source.account_id, token, kind)) {
-              if (refused) break;
-              if (e.snapshot->encrypted)
-                refused = inventory.KeyRefused(t.account_id, e.snapshot->kms_key_id);
-            }
+                                                      source.account_id, token, kind))
+              if (e.snapshot->encrypted) capture_keys.push_back(e.snapshot->kms_key_id);
+            const KeyAccess* refused =
+                CaptureKeyRefused(inventory, t.account_id, capture_keys, live, p, src);
             if (refused)
               row.reason = "account " + t.account_id + " may not use key " + refused->key_arn +
                            " (AWS: " + refused->use.code + "): " + row.reason;

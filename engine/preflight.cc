@@ -1,4 +1,4 @@
-#include "engine/key_access.h"
+#include "engine/preflight.h"
 
 #include <mutex>
 #include <set>
@@ -8,6 +8,24 @@
 #include "engine/observe.h"
 
 namespace drsnap::engine {
+
+bool IsDefaultRdsKey(std::string_view key, const ScopeInventory* source) {
+  return IsDefaultRdsKeyAlias(key) ||
+         (source && !source->default_rds_key_arn.empty() && key == source->default_rds_key_arn);
+}
+
+const KeyAccess* CaptureKeyRefused(const Inventory& inventory, std::string_view account,
+                                   std::span<const std::string_view> capture_keys,
+                                   const Database* live, const config::Policy& policy,
+                                   const ScopeInventory* source) {
+  if (inventory.key_access.empty()) return nullptr;
+  for (std::string_view key : capture_keys)
+    if (const KeyAccess* k = inventory.KeyRefused(account, key)) return k;
+  if (!live || !live->encrypted) return nullptr;
+  return inventory.KeyRefused(account, IsDefaultRdsKey(live->kms_key_id, source)
+                                           ? std::string_view(policy.share_key)
+                                           : std::string_view(live->kms_key_id));
+}
 
 std::vector<KeyAccess> KeyChecksFor(const Inventory& inventory, const config::Config& config) {
   std::set<std::tuple<std::string, std::string, std::string>> seen;  // account, region, key
@@ -20,8 +38,7 @@ std::vector<KeyAccess> KeyChecksFor(const Inventory& inventory, const config::Co
       const ScopeInventory* view = inventory.Find(Scope{t.account_id, p.source_region});
       if (!view || !view->complete) continue;  // no credentials there, or blind
       auto add = [&](const std::string& key) {
-        if (key.empty() || IsDefaultRdsKeyAlias(key)) return;
-        if (src && !src->default_rds_key_arn.empty() && key == src->default_rds_key_arn) return;
+        if (key.empty() || IsDefaultRdsKey(key, src)) return;
         if (seen.emplace(t.account_id, p.source_region, key).second)
           out.push_back(KeyAccess{t.account_id, key, {}});
       };
