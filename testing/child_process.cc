@@ -55,4 +55,14 @@ std::string ReadTextFile(const std::string& path) {
   return ss.str();
 }
 
+std::string ReadAllAndClose(std::FILE* f) {
+  std::rewind(f);
+  std::string text;
+  char buf[4096];
+  size_t n;
+  while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) text.append(buf, n);
+  std::fclose(f);
+  return text;
+}
+
 }  // namespace drsnap::testing

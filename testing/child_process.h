@@ -7,6 +7,7 @@
 
 #include <sys/types.h>
 
+#include <cstdio>
 #include <string>
 #include <vector>
 
@@ -30,5 +31,9 @@ int WaitProcess(const ChildProcess& child);
 
 // The whole file ("" when it cannot be read).
 std::string ReadTextFile(const std::string& path);
+
+// All that was written to `f` (a std::tmpfile() given to a command or a
+// logger as its output), from the start; closes `f`.
+std::string ReadAllAndClose(std::FILE* f);
 
 }  // namespace drsnap::testing

@@ -179,35 +179,8 @@ struct Judge {
   }
 };
 
-// The vault side's cloud: every delete judged first; listings of the DR
-// account come back with entries repeated and reordered at random.
-class Chaos final : public engine::CloudWrapper {
- public:
-  Chaos(std::shared_ptr<engine::Cloud> inner, Judge& judge, uint32_t seed)
-      : CloudWrapper(std::move(inner)), judge_(judge), rng_(seed) {}
-
-  Result<std::vector<Snapshot>> ListSnapshots(const Scope& scope) override {
-    auto r = CloudWrapper::ListSnapshots(scope);
-    if (!r || r->empty()) return r;
-    std::lock_guard l(mu_);
-    if (rng_() % 4 == 0) std::shuffle(r->begin(), r->end(), rng_);
-    if (rng_() % 6 == 0) r->push_back((*r)[rng_() % r->size()]);  // listed twice
-    return r;
-  }
-  Status DeleteSnapshot(const Scope& scope, engine::DbKind kind,
-                        const std::string& snapshot_id) override {
-    judge_.BeforeDelete(scope, kind == engine::DbKind::kCluster, snapshot_id);
-    return CloudWrapper::DeleteSnapshot(scope, kind, snapshot_id);
-  }
-
- private:
-  Judge& judge_;
-  std::mutex mu_;
-  std::mt19937 rng_;
-};
-
 // The source side's cloud: every delete judged first.
-class Judged final : public engine::CloudWrapper {
+class Judged : public engine::CloudWrapper {
  public:
   Judged(std::shared_ptr<engine::Cloud> inner, Judge& judge)
       : CloudWrapper(std::move(inner)), judge_(judge) {}
@@ -219,6 +192,27 @@ class Judged final : public engine::CloudWrapper {
 
  private:
   Judge& judge_;
+};
+
+// The vault side's cloud: every delete judged first; listings of the DR
+// account come back with entries repeated and reordered at random.
+class Chaos final : public Judged {
+ public:
+  Chaos(std::shared_ptr<engine::Cloud> inner, Judge& judge, uint32_t seed)
+      : Judged(std::move(inner), judge), rng_(seed) {}
+
+  Result<std::vector<Snapshot>> ListSnapshots(const Scope& scope) override {
+    auto r = Judged::ListSnapshots(scope);
+    if (!r || r->empty()) return r;
+    std::lock_guard l(mu_);
+    if (rng_() % 4 == 0) std::shuffle(r->begin(), r->end(), rng_);
+    if (rng_() % 6 == 0) r->push_back((*r)[rng_() % r->size()]);  // listed twice
+    return r;
+  }
+
+ private:
+  std::mutex mu_;
+  std::mt19937 rng_;
 };
 
 // A call as the attacker (the production account, a principal of its own).

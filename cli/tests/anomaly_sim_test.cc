@@ -11,6 +11,7 @@
 #include "core/time_util.h"
 #include "engine/anomaly.h"
 #include "engine/naming.h"
+#include "testing/child_process.h"
 #include "testing/sim_pipeline.h"
 #include "testing/sim_world.h"
 
@@ -28,16 +29,6 @@ using std::chrono::minutes;
 const char kProdId[] = "111111111111";
 const char kVaultId[] = "222222222222";
 const Scope kVaultEu{kVaultId, "eu-west-1"};
-
-std::string ReadAll(std::FILE* f) {
-  std::rewind(f);
-  std::string text;
-  char buf[4096];
-  size_t n;
-  while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) text.append(buf, n);
-  std::fclose(f);
-  return text;
-}
 
 std::set<std::string> VaultCopies(SimPipeline& p) {
   std::set<std::string> out;
@@ -107,8 +98,8 @@ CommandRun ClearAnomaly(SimPipeline& p, std::vector<std::string> args) {
   };
   CommandRun r;
   r.status = cli::RunClearAnomalyCommand(ctx);
-  r.out = ReadAll(out);
-  r.err = ReadAll(err);
+  r.out = ReadAllAndClose(out);
+  r.err = ReadAllAndClose(err);
   return r;
 }
 

@@ -12,6 +12,7 @@
 #include "cli/output.h"
 #include "core/time_util.h"
 #include "engine/fake_cloud.h"
+#include "testing/child_process.h"
 
 namespace drsnap::cli {
 namespace {
@@ -46,18 +47,27 @@ class CommandsTest : public ::testing::Test {
     clock_ = std::make_shared<FakeClock>(*ParseIso8601("2026-11-23T06:00:00Z"));
     cloud_ = std::make_shared<engine::FakeCloud>();
     cloud_->SetNow(clock_->Now());
+    AddDatabaseWithBackup("db1");
+  }
+  // A database in prod and its automated snapshot of 04:10 (encrypted with
+  // `kms_key` when one is given).
+  void AddDatabaseWithBackup(const std::string& id, const std::string& kms_key = "") {
     engine::Database db;
-    db.id = "db1";
+    db.id = id;
     db.scope = kProd;
     db.engine = "postgres";
     db.status = "available";
+    db.encrypted = !kms_key.empty();
+    db.kms_key_id = kms_key;
     cloud_->AddDatabase(db);
     engine::Snapshot s;
-    s.id = "rds:db1-2026-11-23-04-10";
+    s.id = "rds:" + id + "-2026-11-23-04-10";
     s.scope = kProd;
-    s.db_id = "db1";
+    s.db_id = id;
     s.type = engine::SnapshotType::kAutomated;
     s.status = engine::SnapshotStatus::kAvailable;
+    s.encrypted = db.encrypted;
+    s.kms_key_id = kms_key;
     s.create_time = *ParseIso8601("2026-11-23T04:10:00Z");
     cloud_->AddSnapshot(s);
   }
@@ -84,17 +94,8 @@ class CommandsTest : public ::testing::Test {
     };
     Outcome o;
     o.code = cmd(ctx);
-    auto slurp = [](std::FILE* f) {
-      std::string s;
-      std::rewind(f);
-      char buf[4096];
-      size_t n;
-      while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) s.append(buf, n);
-      std::fclose(f);
-      return s;
-    };
-    o.out = slurp(out);
-    o.err = slurp(err);
+    o.out = testing::ReadAllAndClose(out);
+    o.err = testing::ReadAllAndClose(err);
     return o;
   }
 
@@ -284,24 +285,7 @@ TEST_F(CommandsTest, PlanIsNotQuietAboutWhatItCouldNotSee) {
 
 TEST_F(CommandsTest, PlanWithAnErrorFindingExitsOne) {
   // A default-key database and no share key: nothing can be shared, an error.
-  engine::Database db;
-  db.id = "db2";
-  db.scope = kProd;
-  db.engine = "postgres";
-  db.status = "available";
-  db.encrypted = true;
-  db.kms_key_id = "arn:aws:kms:us-east-1:111111111111:alias/aws/rds";
-  cloud_->AddDatabase(db);
-  engine::Snapshot s;
-  s.id = "rds:db2-2026-11-23-04-10";
-  s.scope = kProd;
-  s.db_id = "db2";
-  s.type = engine::SnapshotType::kAutomated;
-  s.status = engine::SnapshotStatus::kAvailable;
-  s.encrypted = true;
-  s.kms_key_id = db.kms_key_id;
-  s.create_time = *ParseIso8601("2026-11-23T04:10:00Z");
-  cloud_->AddSnapshot(s);
+  AddDatabaseWithBackup("db2", "arn:aws:kms:us-east-1:111111111111:alias/aws/rds");
   auto o = Run(RunPlanCommand, {});
   EXPECT_EQ(o.code, 1) << o.out;
   EXPECT_NE(o.out.find("default RDS key"), std::string::npos) << o.out;

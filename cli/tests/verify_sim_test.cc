@@ -17,6 +17,7 @@
 #include "core/time_util.h"
 #include "engine/naming.h"
 #include "engine/verify.h"
+#include "testing/child_process.h"
 #include "testing/sim_pipeline.h"
 #include "testing/sim_world.h"
 
@@ -93,22 +94,12 @@ class VerifySimTest : public ::testing::Test {
     };
     CommandRun r;
     r.status = command(ctx);
-    r.out = ReadAll(out);
-    r.err = ReadAll(err);
+    r.out = ReadAllAndClose(out);
+    r.err = ReadAllAndClose(err);
     return r;
   }
   CommandRun Verify(const std::string& args = "--interval 1m") {
     return Run(&cli::RunVerifyCommand, args);
-  }
-
-  static std::string ReadAll(std::FILE* f) {
-    std::rewind(f);
-    std::string text;
-    char buf[4096];
-    size_t n;
-    while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) text.append(buf, n);
-    std::fclose(f);
-    return text;
   }
 
   std::vector<engine::Snapshot> VaultCopies() {

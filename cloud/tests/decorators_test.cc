@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "cloud/aws_cloud.h"
+#include "testing/child_process.h"
 #include "engine/fake_cloud.h"
 
 namespace drsnap::cloud {
@@ -89,12 +90,7 @@ TEST(LoggingCloudTest, LogsMutationsAndFailures) {
   EXPECT_FALSE(logging.DeleteSnapshot(kProd, DbKind::kInstance, "missing").has_value());
   logger.Configure(LogLevel::kInfo, LogFormat::kText);
   (void)logging.ListSnapshots(kProd);  // a successful read: debug, not shown at info
-  std::rewind(f);
-  std::string text;
-  char buf[4096];
-  size_t n;
-  while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) text.append(buf, n);
-  std::fclose(f);
+  std::string text = testing::ReadAllAndClose(f);
   EXPECT_NE(text.find("create snapshot"), std::string::npos) << text;
   EXPECT_NE(text.find("snap-9"), std::string::npos) << text;
   EXPECT_NE(text.find("delete snapshot failed"), std::string::npos) << text;
@@ -110,12 +106,7 @@ TEST(LoggingCloudTest, JsonLogsHaveTypedNumbers) {
   logger.Configure(LogLevel::kDebug, LogFormat::kJson);
   LoggingCloud logging(fake, &logger);
   ASSERT_TRUE(logging.ListSnapshots(kProd).has_value());
-  std::rewind(f);
-  std::string text;
-  char buf[4096];
-  size_t n;
-  while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) text.append(buf, n);
-  std::fclose(f);
+  std::string text = testing::ReadAllAndClose(f);
   auto j = nlohmann::json::parse(text.substr(0, text.find('\n')), nullptr, false);
   ASSERT_FALSE(j.is_discarded()) << text;
   EXPECT_TRUE(j["ms"].is_number_integer()) << text;
@@ -182,12 +173,7 @@ TEST(LoggingCloudTest, ForwardsAndLogsRestoreDrillCalls) {
   req.snapshot_id = "snap-1";
   ASSERT_TRUE(logging.RestoreFromSnapshot(kProd, req).has_value());
   EXPECT_FALSE(logging.DeleteDatabase(kProd, DbKind::kInstance, "missing").has_value());
-  std::rewind(f);
-  std::string text;
-  char buf[4096];
-  size_t n;
-  while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) text.append(buf, n);
-  std::fclose(f);
+  std::string text = testing::ReadAllAndClose(f);
   EXPECT_NE(text.find("restore snapshot"), std::string::npos) << text;
   EXPECT_NE(text.find("drsnap-verify-db1-202611240410"), std::string::npos) << text;
   EXPECT_NE(text.find("delete database failed"), std::string::npos) << text;
