@@ -73,8 +73,7 @@ int RunClearAnomalyCommand(CommandContext& ctx) {
   if (!rec) return Failure(ctx, "clear-anomaly", rec.error());
   engine::Inventory inv = (*rec)->Observe(8, engine::Side::kVault);
   auto copies = NewestVaultCopies(inv, *db);
-  int incomplete = 0;
-  for (const auto& si : inv.scopes) incomplete += si.complete ? 0 : 1;
+  const int incomplete = inv.IncompleteScopes();
   if (copies.empty()) {
     return Failure(ctx, "clear-anomaly",
                    Error::Terminal("NotFound", "no vault copy of " + *db +

@@ -60,8 +60,7 @@ int RunStatusCommand(CommandContext& ctx) {
   engine::StatusReport report = engine::ComputeStatus(inv, (*rec)->config(), now);
   // A scope that could not be listed makes the answer unknown even when no
   // row shows it (e.g. the source scope: then its databases are unknown).
-  int incomplete = 0;
-  for (const auto& s : inv.scopes) incomplete += s.complete ? 0 : 1;
+  const int incomplete = inv.IncompleteScopes();
   int exit_code = incomplete > 0 ? std::max(report.ExitCode(), 2) : report.ExitCode();
   if (output == "json") {
     auto j = StatusJson(report);

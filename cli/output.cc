@@ -113,18 +113,13 @@ int ErrorFindings(const engine::Plan& plan) {
   }));
 }
 
-int IncompleteScopes(const engine::Inventory& inventory) {
-  return static_cast<int>(
-      std::ranges::count_if(inventory.scopes, [](const auto& s) { return !s.complete; }));
-}
-
 int PlanExitCode(const engine::Plan& plan, const engine::Inventory& inventory) {
-  return IncompleteScopes(inventory) > 0 || ErrorFindings(plan) > 0 ? 1 : 0;
+  return inventory.IncompleteScopes() > 0 || ErrorFindings(plan) > 0 ? 1 : 0;
 }
 
 std::string PlanTable(const engine::Plan& plan, const engine::Inventory& inventory) {
   std::string out;
-  const int blind = IncompleteScopes(inventory);
+  const int blind = inventory.IncompleteScopes();
   const int errors = ErrorFindings(plan);
   if (plan.actions.empty() && blind > 0) {
     out += "No actions, but the plan is incomplete: " + std::to_string(blind) + " of " +
@@ -191,7 +186,7 @@ nlohmann::json PlanJson(const engine::Plan& plan, const engine::Inventory& inven
                            {"error", s.error},
                            {"databases", s.databases.size()},
                            {"snapshots", s.snapshots.size()}});
-  j["incomplete_scopes"] = IncompleteScopes(inventory);
+  j["incomplete_scopes"] = inventory.IncompleteScopes();
   j["error_findings"] = ErrorFindings(plan);
   j["exit_code"] = PlanExitCode(plan, inventory);
   return j;

@@ -27,7 +27,6 @@ const char* SeverityName(engine::Finding::Severity s);
 // could not be observed or the plan has an error finding (plan), or also an
 // action failed (apply); else 0.
 int ErrorFindings(const engine::Plan& plan);
-int IncompleteScopes(const engine::Inventory& inventory);
 int PlanExitCode(const engine::Plan& plan, const engine::Inventory& inventory);
 int ApplyExitCode(const engine::ReconcileReport& report);
 

@@ -46,6 +46,12 @@ const KeyAccess* Inventory::KeyRefused(std::string_view account_id,
   return nullptr;
 }
 
+int Inventory::IncompleteScopes() const {
+  int n = 0;
+  for (const auto& si : scopes) n += si.complete ? 0 : 1;
+  return n;
+}
+
 const ScopeInventory* Inventory::Find(const Scope& s) const {
   for (const auto& si : scopes)
     if (si.scope == s) return &si;

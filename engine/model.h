@@ -166,6 +166,8 @@ struct Inventory {
   std::vector<KeyAccess> key_access;
   // The refusal for (account, key), when the check said it cannot use it.
   const KeyAccess* KeyRefused(std::string_view account_id, std::string_view key_arn) const;
+  // Scopes whose listing failed (part-way or wholly).
+  int IncompleteScopes() const;
   const ScopeInventory* Find(const Scope& s) const;
 };
 

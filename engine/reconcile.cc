@@ -19,10 +19,7 @@ bool NeedsShareLookup(const Snapshot& s) {
   return it != s.tags.end() && it->second == "true";
 }
 
-int ReconcileReport::IncompleteScopes() const {
-  return static_cast<int>(
-      std::ranges::count_if(inventory.scopes, [](const auto& s) { return !s.complete; }));
-}
+int ReconcileReport::IncompleteScopes() const { return inventory.IncompleteScopes(); }
 
 std::string ReconcileReport::Summary() const {
   return std::to_string(plan.actions.size()) +
