@@ -873,29 +873,6 @@ class DbPlanner {
            "'); it is deleted and the step retried under the next attempt name";
   }
 
-  // The evidence FindAnomalies judges: every point of this database drsnap
-  // trusts, from captures (AWS's creation time of each) and vault copies.
-  static std::vector<PointEvidence> Evidence(const DbCtx& db, TimePoint* cleared) {
-    std::vector<PointEvidence> out;
-    auto add = [&](const LineageEntry& e, bool capture) {
-      const Snapshot& s = *e.snapshot;
-      if (s.status != SnapshotStatus::kAvailable) return;
-      out.push_back({e.lineage.recovery_point, capture ? s.create_time : TimePoint{}, s.engine,
-                     s.kind == DbKind::kInstance ? s.allocated_gb : 0, s.id.str()});
-    };
-    for (const LineageEntry* c : db.captures) add(*c, true);
-    for (const auto& ts : db.targets) {
-      for (const LineageEntry* c : ts.shared) add(*c, true);
-      for (const LineageEntry* v : ts.vaults) {
-        add(*v, false);
-        if (auto it = v->snapshot->tags.find(std::string(kTagAnomalyCleared));
-            it != v->snapshot->tags.end())
-          if (auto t = ParseIso8601(it->second)) *cleared = std::max(*cleared, *t);
-      }
-    }
-    return out;
-  }
-
   void ExpireVaults(const PolicyCtx& pc, DbCtx& db) {
     // What retention would delete, per target; then, only when something
     // would go, whether an anomaly freezes the database's vault retention.
@@ -919,16 +896,12 @@ class DbPlanner {
           expired.emplace_back(entries[i], &ts);
     }
     if (expired.empty()) return;
-    TimePoint cleared{};
-    std::vector<Anomaly> anomalies =
-        FindAnomalies(Evidence(db, &cleared), PointInterval(*pc.p), cleared);
+    // The delete guard asks the same (S7), so a plan made while frozen and
+    // an executor re-check agree.
+    std::vector<Anomaly> anomalies = AnomaliesOf(*index_, *pc.p, db.kind, db.id.str());
     if (!anomalies.empty()) {
-      std::vector<std::string> what;
-      for (const auto& a : anomalies) what.push_back(a.what);
       Find(Finding::Severity::kError, pc, db.id, db.targets.front().t->scope,
-           "vault retention of " + std::string(db.id.str()) + " is frozen: " + Join(what, "; ") +
-               ". Nothing is deleted from the vault until a person checks these snapshots and runs "
-               "`drsnap clear-anomaly --db " + std::string(db.id.str()) + "` (docs/configuration.md)");
+           FrozenRetentionSentence(db.id.str(), anomalies));
       return;
     }
     for (const auto& [e, ts] : expired) Delete(pc, db, *e, ts->t->retention_reason);
