@@ -53,6 +53,7 @@ Inventory Reconciler::ObserveScopes(const std::vector<Scope>& scopes, int parall
     req.default_key_scopes.push_back(Scope{p.source_account_id, p.source_region});
   req.needs_shares = NeedsShareLookup;
   req.share_targets = ShareTargetsFor(config_);
+  req.audit_shares = true;  // a share beyond the DR accounts is a finding
   req.parallelism = parallelism;
   Inventory inv = engine::Observe(*cloud_, req, clock_->Now());
   inv.facts = facts();

@@ -364,5 +364,41 @@ TEST_F(ReconcileTest, DeadlineLeavesTheRestForLater) {
   EXPECT_TRUE(cloud_->MutationLog().empty());
 }
 
+// Shares are inferred from what the DR account lists as shared, which cannot
+// show a share with a third account or with everyone (a compromised
+// production account's doing). Every capture's restore attribute is still
+// read about once a day, so a reconcile that runs at least hourly reports
+// such a share within a day, at about one read per capture per day.
+TEST_F(ReconcileTest, ACaptureMadePublicBehindTheListingsIsFoundWithinADay) {
+  AddDb("db1", true, kShareKey);
+  Reconciler rec(cloud_, config_, clock_);
+  LearnedFacts hop;  // FakeCloud refuses one-step copies: go through the hop from the start
+  hop.one_step_copy_refused = {kVault};
+  rec.set_facts(hop);
+  ASSERT_GT(Converge(rec), 0);
+  std::vector<std::string> captures;
+  for (const auto& s : cloud_->OwnedSnapshots(kProd)) {
+    auto l = naming::ParseName(s.id);
+    if (l && l->stage == naming::NameStage::kCapture) captures.push_back(s.id);
+  }
+  ASSERT_FALSE(captures.empty()) << "no capture left to audit";
+  ASSERT_TRUE(cloud_->ShareSnapshot(kProd, DbKind::kInstance, captures.front(), {"all"}));
+  int reads_before = cloud_->Calls("ListSharedAccounts");
+  int found = 0;
+  for (int hour = 0; hour < 24; ++hour) {
+    clock_->Advance(std::chrono::hours(1));
+    cloud_->SetNow(clock_->Now());
+    Plan p = rec.PlanFor(rec.Observe());
+    for (const auto& f : p.findings)
+      if (f.severity == Finding::Severity::kError &&
+          f.message.find(captures.front()) != std::string::npos &&
+          f.message.find("public") != std::string::npos)
+        ++found;
+  }
+  EXPECT_GE(found, 1) << "a public capture went unreported for a day";
+  EXPECT_LE(cloud_->Calls("ListSharedAccounts") - reads_before,
+            static_cast<int>(captures.size()) * 2);
+}
+
 }  // namespace
 }  // namespace drsnap::engine
