@@ -13,6 +13,7 @@
 #include <tuple>
 #include <unordered_set>
 
+#include "engine/ledger.h"
 #include "engine/naming.h"
 
 namespace drsnap::engine {
@@ -209,6 +210,13 @@ Inventory Observe(Cloud& cloud, const ObserveRequest& request, TimePoint now) {
         if (s.seen_from == Scope{}) s.seen_from = si.scope;
     } else {
       MarkIncomplete(si, snaps.error(), "snapshots");
+    }
+    if (request.read_ledgers) {
+      auto tags = cloud.ReadLedger(si.scope);
+      if (tags)
+        si.ledger = DecodeLedger(*tags);
+      else if (tags.error().code != "NotSupported")
+        si.ledger_error = tags.error().ToString();
     }
     if (std::ranges::find(request.default_key_scopes, si.scope) !=
         request.default_key_scopes.end()) {

@@ -87,6 +87,10 @@ struct ObserveRequest {
   // Rule 5 (the daily audit of inferred shares); off for callers that only
   // need the target accounts' view.
   bool audit_shares = false;
+  // Read drsnap's ledger in every scope (engine/ledger.h; one
+  // ListTagsForResource per scope). A failure to read it leaves the ledger
+  // empty with ScopeInventory::ledger_error set; the scope stays complete.
+  bool read_ledgers = false;
 };
 
 // Rule 5: the hour (0..23, UTC) of `day` (days since the epoch) in which the

@@ -12,6 +12,7 @@
 #include "core/strings.h"
 #include "core/time_util.h"
 #include "engine/anomaly.h"
+#include "engine/ledger.h"
 #include "engine/delete_guard.h"
 #include "engine/lineage_index.h"
 #include "engine/naming.h"
@@ -305,7 +306,25 @@ class DbPlanner {
     sink_.Delete(s, where, reason);
   }
 
-  void Emit(Action a) { sink_.Add(std::move(a)); }
+  void Emit(Action a) {
+    // What AWS refused before (drsnap's ledger where the call is made) waits
+    // for its backoff: a refusal leaves nothing else to observe.
+    if (a.kind != ActionKind::kDeleteSnapshot)
+      if (const ScopeInventory* si = index_->Find(a.scope); si && !si->ledger.refusals.empty())
+        if (const Refusal* r = si->ledger.Find(RefusalKey(a))) {
+          const TimePoint retry = RetryAfter(*r);
+          const bool waits = now_ < retry;
+          sink_.Find(Finding{Finding::Severity::kError, std::string(a.policy.str()),
+                             std::string(a.db_id.str()), a.scope,
+                             DescribeRefusal(*r) +
+                                 (waits ? "; drsnap asks again after " + Iso(retry)
+                                        : std::string("; asking again now")) +
+                                 ". What AWS says decides what to fix (docs/configuration.md, "
+                                 "\"When AWS refuses\")"});
+          if (waits) return;
+        }
+    sink_.Add(std::move(a));
+  }
 
   void PlanDatabase(const PolicyCtx& pc, DbKind kind, const SharedString& db_id,
                     const Database* live) {
