@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/command.h"
+#include "cli/http_server.h"
 #include "cli/output.h"
 #include "cli/tests/prometheus_util.h"
 #include "core/time_util.h"
@@ -119,10 +120,9 @@ TEST_F(CommandsTest, HelpTeachesWithAnExample) {
 TEST_F(CommandsTest, BadFlagsAreOneSentenceAndExitTwo) {
   auto o = Run(RunPlanCommand, {"--outptu", "json"});
   EXPECT_EQ(o.code, 2);
-  EXPECT_EQ(
-      o.err,
-      "drsnap plan: unknown flag '--outptu' (this command takes --output, --db, --side, "
-      "--clock-url); see --help\n");
+  EXPECT_EQ(o.err,
+            "drsnap plan: unknown flag '--outptu' (this command takes --output, --db, --side, "
+            "--clock-url); see --help\n");
   o = Run(RunPlanCommand, {"--output", "yaml"});
   EXPECT_EQ(o.code, 2);
   EXPECT_EQ(o.err, "drsnap plan: --output 'yaml' is not table or json\n");
@@ -225,6 +225,18 @@ TEST_F(CommandsTest, RunLoopsUntilMaxRuns) {
   EXPECT_EQ(cloud_->Calls("ListSnapshots"), 9);
   EXPECT_EQ(cloud_->MutationLog().size(), 1u);  // the capture, once: then it is in flight
   EXPECT_EQ(clock_->Now(), *ParseIso8601("2026-11-23T06:20:00Z"));
+}
+
+TEST_F(CommandsTest, RunListenRefusesAnAddressItCannotUse) {
+  auto o = Run(RunRunCommand, {"--listen", "9464", "--max-runs", "1"});
+  EXPECT_EQ(o.code, 2);
+  EXPECT_NE(o.err.find("--listen '9464' is not HOST:PORT"), std::string::npos) << o.err;
+  EXPECT_EQ(cloud_->Calls("ListSnapshots"), 0);  // refused before any reconcile
+  auto taken = HttpServer::Start("127.0.0.1:0", [](const HttpRequest&) { return HttpResponse{}; });
+  ASSERT_TRUE(taken.has_value()) << taken.error().ToString();
+  o = Run(RunRunCommand, {"--listen", (*taken)->address(), "--max-runs", "1"});
+  EXPECT_EQ(o.code, 2);
+  EXPECT_NE(o.err.find("cannot listen on " + (*taken)->address()), std::string::npos) << o.err;
 }
 
 TEST_F(CommandsTest, StatusExitCodeAndFormats) {
