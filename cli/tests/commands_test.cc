@@ -120,9 +120,10 @@ TEST_F(CommandsTest, HelpTeachesWithAnExample) {
 TEST_F(CommandsTest, BadFlagsAreOneSentenceAndExitTwo) {
   auto o = Run(RunPlanCommand, {"--outptu", "json"});
   EXPECT_EQ(o.code, 2);
-  EXPECT_EQ(o.err,
-            "drsnap plan: unknown flag '--outptu' (this command takes --output, --db, --side, "
-            "--clock-url); see --help\n");
+  EXPECT_EQ(
+      o.err,
+      "drsnap plan: unknown flag '--outptu' (this command takes --output, --db, --side, "
+      "--clock-url); see --help\n");
   o = Run(RunPlanCommand, {"--output", "yaml"});
   EXPECT_EQ(o.code, 2);
   EXPECT_EQ(o.err, "drsnap plan: --output 'yaml' is not table or json\n");
