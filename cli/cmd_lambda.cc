@@ -150,8 +150,7 @@ int RunLambdaCommand(CommandContext& ctx) {
     return 2;
   };
   auto side = lambda::ParseSide(ctx.env->Get("DRSNAP_SIDE").value_or(""));
-  if (!side)
-    return init_failed("drsnap.ConfigInvalid", std::move(side).error().With("DRSNAP_SIDE"));
+  if (!side) return init_failed("drsnap.ConfigInvalid", std::move(side).error().With("DRSNAP_SIDE"));
   auto rec = MakeReconciler(ctx, *flags);
   if (!rec) {
     const Error& e = rec.error();

@@ -37,17 +37,15 @@ void LogFindingChanges(const engine::Plan& plan, std::map<std::string, engine::F
                 f);
   }
   auto fields = [](const engine::Finding& f) {
-    return LogFields{{"severity", SeverityName(f.severity)},
-                     {"policy", f.policy},
-                     {"db", f.db_id},
-                     {"scope", f.scope.ToString()},
+    return LogFields{{"severity", SeverityName(f.severity)}, {"policy", f.policy},
+                     {"db", f.db_id},       {"scope", f.scope.ToString()},
                      {"finding", f.message}};
   };
   for (const auto& [key, f] : now)
     if (!standing.contains(key))
-      Log().Log(
-          f.severity == engine::Finding::Severity::kError ? LogLevel::kError : LogLevel::kWarn,
-          "finding", fields(f));
+      Log().Log(f.severity == engine::Finding::Severity::kError ? LogLevel::kError
+                                                                 : LogLevel::kWarn,
+                "finding", fields(f));
   for (const auto& [key, f] : standing)
     if (!now.contains(key)) Log().Log(LogLevel::kInfo, "finding cleared", fields(f));
   standing = std::move(now);
