@@ -19,8 +19,8 @@ Around the statements, properties that hold for any statement a later change
 might add (deletes and shares need drsnap's tags, each role keeps to its own
 stages, KMS only through RDS and grants only for AWS resources, the vault
 side's tag keys are exactly the ones drsnap writes: engine/naming.h and
-engine/verify.h), and the wiring (runtime, dead-letter queue, alarm,
-schedule, forwarding, the guard attached, the role names the SCPs in
+engine/verify.h), and the wiring (runtime, dead-letter queue, alarms (also
+on the metrics the function writes, metrics/emf.h), schedule, forwarding, the guard attached, the role names the SCPs in
 docs/deploy.md rely on, the keys retained when the stack goes), and the
 event rules: each routes exactly the RDS events its function acts on
 (lambda/events.cc HandledRdsEvents), of its own account, to its function
@@ -672,9 +672,39 @@ def check_function(path, t, failures):
                             "(its own credentials reach it)")
     if not any(r["Type"] == "AWS::CloudWatch::Alarm" for r in res.values()):
         failures.append(f"{path}: no failure alarm")
+    for f in fn:
+        side = f["Properties"].get("Environment", {}).get("Variables", {}).get("DRSNAP_SIDE")
+        check_metric_alarms(path, res, side, failures)
     if not any(r["Type"] == "AWS::Events::Rule" and "ScheduleExpression" in r["Properties"]
                for r in res.values()):
         failures.append(f"{path}: no schedule (the backstop for lost events)")
+
+
+# The metrics the Lambda handler writes as CloudWatch Embedded Metric Format
+# lines (metrics/emf.h), each alarmed on for the function's own side.
+ALARMED_METRICS = ("PairsBreached", "ActionFailures")
+
+
+def _emf_metric_names():
+    with open(os.path.join(ROOT, "metrics", "emf.h")) as f:
+        return set(re.findall(r"\b[A-Z][A-Za-z]+\b", f.read()))
+
+
+def check_metric_alarms(path, res, side, failures):
+    known = _emf_metric_names()
+    for metric in ALARMED_METRICS:
+        if metric not in known:
+            failures.append(f"{path}: {metric} is not a metric the handler writes (metrics/emf.h)")
+        alarms = [r["Properties"] for r in res.values()
+                  if r["Type"] == "AWS::CloudWatch::Alarm"
+                  and r["Properties"].get("MetricName") == metric]
+        good = [a for a in alarms
+                if a.get("Namespace") == "drsnap"
+                and a.get("Dimensions") == [{"Name": "Side", "Value": side}]
+                and "{Ref AlarmTopic}" in as_list(render(a.get("AlarmActions")))]
+        if not good:
+            failures.append(f"{path}: no alarm on drsnap's {metric} metric with dimension "
+                            f"Side={side} (the function's DRSNAP_SIDE) notifying AlarmTopic")
 
 
 def check_role_name(path, res, name, want, why, failures):
