@@ -189,9 +189,16 @@ SOURCE = {
     "FunctionRole/Observe": Spec(
         "Allow", ["rds:DescribeDBInstances", "rds:DescribeDBClusters", "rds:DescribeDBSnapshots",
                   "rds:DescribeDBClusterSnapshots", "rds:DescribeDBSnapshotAttributes",
-                  "rds:DescribeDBClusterSnapshotAttributes", "kms:ListAliases"], ["*"],
-        why="the source function reads P's databases, snapshots, their share attributes and "
-            "key aliases"),
+                  "rds:DescribeDBClusterSnapshotAttributes", "rds:DescribeAccountAttributes",
+                  "kms:ListAliases"], ["*"],
+        why="the source function reads P's databases, snapshots, their share attributes, its "
+            "snapshot quotas and key aliases"),
+    "FunctionRole/KeepLedger": Spec(
+        "Allow", ["rds:CreateDBParameterGroup", "rds:AddTagsToResource",
+                  "rds:RemoveTagsFromResource", "rds:ListTagsForResource"],
+        [rds("pg", "drsnap-ledger")],
+        why="the source function keeps drsnap's ledger of refused calls (engine/ledger.h) in "
+            "one parameter group of its region, and may touch no other parameter group"),
     "FunctionRole/ReadDefaultKeyArn": Spec(
         "Allow", ["kms:DescribeKey"], [f"{P}:kms:${{AWS::Region}}:${{AWS::AccountId}}:key/*"],
         conditions={(SE, "kms:RequestAlias"): ["alias/aws/rds"]},
@@ -294,8 +301,15 @@ VAULT = {
         why="only the Lambda service assumes the vault function's role"),
     "FunctionRole/Observe": Spec(
         "Allow", ["rds:DescribeDBSnapshots", "rds:DescribeDBClusterSnapshots",
-                  "rds:DescribeDBInstances", "rds:DescribeDBClusters", "kms:ListAliases"], ["*"],
-        why="the vault function reads D's snapshots and databases"),
+                  "rds:DescribeDBInstances", "rds:DescribeDBClusters",
+                  "rds:DescribeAccountAttributes", "kms:ListAliases"], ["*"],
+        why="the vault function reads D's snapshots, databases and snapshot quotas"),
+    "FunctionRole/KeepLedger": Spec(
+        "Allow", ["rds:CreateDBParameterGroup", "rds:AddTagsToResource",
+                  "rds:RemoveTagsFromResource", "rds:ListTagsForResource"],
+        [rds("pg", "drsnap-ledger", "*")],
+        why="the vault function keeps drsnap's ledger of refused calls (engine/ledger.h) in "
+            "one parameter group per DR region, and may touch no other parameter group"),
     "FunctionRole/CopySharedSnapshots": Spec(
         "Allow", ["rds:CopyDBSnapshot", "rds:CopyDBClusterSnapshot"],
         [rds("snapshot", "drsnap-*", "*", "*"), rds("cluster-snapshot", "drsnap-*", "*", "*")],
@@ -367,8 +381,13 @@ VAULT = {
             "any principal of the source accounts"),
     "ReadRole/ObserveOnly": Spec(
         "Allow", ["rds:DescribeDBSnapshots", "rds:DescribeDBClusterSnapshots",
-                  "rds:DescribeDBInstances", "rds:DescribeDBClusters"], ["*"],
+                  "rds:DescribeDBInstances", "rds:DescribeDBClusters",
+                  "rds:DescribeAccountAttributes"], ["*"],
         why="the read role describes, nothing else"),
+    "ReadRole/ReadLedger": Spec(
+        "Allow", ["rds:ListTagsForResource"], [rds("pg", "drsnap-ledger", "*")],
+        why="a source side reads drsnap's ledger in the DR account (engine/ledger.h), nothing "
+            "else's tags"),
     "SnapshotGuardPolicy/OnlyTheVaultFunctionDeletesDrsnapSnapshots": Spec(
         "Deny", ["rds:DeleteDBSnapshot", "rds:DeleteDBClusterSnapshot"],
         [rds("snapshot", "drsnap-*", "*"), rds("cluster-snapshot", "drsnap-*", "*")],
@@ -817,7 +836,8 @@ def check_vault(t, path="vault.yaml"):
         for pol in read["Properties"].get("Policies", []):
             for st in pol["PolicyDocument"]["Statement"]:
                 for a in as_list(st["Action"]):
-                    if st["Effect"] == "Allow" and not a.startswith("rds:Describe"):
+                    if st["Effect"] == "Allow" and not (a.startswith("rds:Describe") or
+                                                        a == "rds:ListTagsForResource"):
                         failures.append(f"{path}: ReadRole allows {a}: it must be read-only")
     return failures
 

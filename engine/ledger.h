@@ -11,12 +11,13 @@
 // is used: no database is ever attached to it.
 //
 // Entries (tag key -> value; tag keys at most 128 characters, values 256, in
-// the characters AWS allows in tags):
-//   drsnap:refused:<kind>:<snapshot id>  "<count> <first> <last> <code> <message>"
+// the characters AWS allows in tags; not "drsnap:" keys, which the DR
+// account's guard policy lets nobody remove):
+//   drsnap-ledger/refused/<kind>:<snapshot id>  "<count> <first> <last> <code> <message>"
 //       a permanent refusal (IsPermanentRefusal) of the action with that
 //       RefusalKey; times ISO-8601 UTC; the message cut to fit. At most
 //       kMaxRefusals entries: the oldest `last` goes first.
-//   drsnap:learned:one-step-copy-refused  "<time>"
+//   drsnap-ledger/one-step-copy-refused  "<time>"
 //       AWS refused a one-step cross-region copy of a shared encrypted
 //       snapshot into this scope (vault through a same-region hop); trusted
 //       for kOneStepFactLifetime, then a one-step copy is tried again.
@@ -45,8 +46,8 @@ namespace drsnap::engine {
 inline constexpr std::string_view kLedgerName = "drsnap-ledger";
 // The parameter group's family: any RDS accepts in every region will do.
 inline constexpr std::string_view kLedgerFamily = "postgres16";
-inline constexpr std::string_view kRefusalTagPrefix = "drsnap:refused:";
-inline constexpr std::string_view kOneStepRefusedTag = "drsnap:learned:one-step-copy-refused";
+inline constexpr std::string_view kRefusalTagPrefix = "drsnap-ledger/refused/";
+inline constexpr std::string_view kOneStepRefusedTag = "drsnap-ledger/one-step-copy-refused";
 inline constexpr int kMaxRefusals = 40;
 inline constexpr Duration kOneStepFactLifetime = std::chrono::hours(24 * 30);
 

@@ -463,7 +463,7 @@ TEST_F(ReconcileTest, ARefusedCopyIsRememberedAcrossProcessesAndRetriedWithBacko
   EXPECT_EQ(vault_copies_asked, 2);
   EXPECT_TRUE(cloud_->LedgerTags(kVault).empty() ||
               std::ranges::none_of(cloud_->LedgerTags(kVault), [](const auto& kv) {
-                return kv.first.starts_with("drsnap:refused:");
+                return kv.first.starts_with("drsnap-ledger/refused/");
               }));
   EXPECT_EQ(VaultCopies().size(), 1u);
 }
