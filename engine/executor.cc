@@ -274,9 +274,10 @@ class Run {
     }
     if (a.kind == ActionKind::kCopySnapshot) ReleaseCopy(a);
     if (a.kind == ActionKind::kCopySnapshot && IsOneStepCopyRefusal(a, e)) {
+      bool first_here = false;  // the first refusal into a.scope in this apply
       {
         std::lock_guard l(mu_);
-        one_step_refused_.insert(a.scope);
+        first_here = one_step_refused_.insert(a.scope).second;
         auto& refused = report_.facts.one_step_copy_refused;
         if (std::ranges::find(refused, a.scope) == refused.end()) {
           refused.push_back(a.scope);
@@ -286,7 +287,7 @@ class Run {
       // Remembered where the next process finds it (engine/ledger.h).
       const Ledger* ledger = LedgerOf(a.scope);
       std::string unrecorded;
-      if (!ledger || !ledger->one_step_copy_refused)
+      if (first_here && (!ledger || !ledger->one_step_copy_refused))
         unrecorded = WriteLedger(
             a.scope, {{std::string(kOneStepRefusedTag), FormatIso8601Seconds(clock_->Now())}}, {});
       return Finish(
