@@ -336,7 +336,8 @@ TEST(PlannerVaultTest, AuroraClusterCrossRegionIsOneStep) {
             "drsnap-orders-cluster-202611250410");
   EXPECT_EQ(copies[0]->source_region, kSrcRegion);
   EXPECT_EQ(copies[0]->kms_key_id, "arn:aws:kms:eu-west-1:222222222222:key/dr");
-  EXPECT_TRUE(IsOneStepCopyRefusal(*copies[0], Error::Terminal("InvalidParameterCombination", "x")));
+  EXPECT_TRUE(
+      IsOneStepCopyRefusal(*copies[0], Error::Terminal("InvalidParameterCombination", "x")));
 }
 
 TEST(PlannerVaultTest, RefusedOneStepCopyUsesHopForClusters) {
