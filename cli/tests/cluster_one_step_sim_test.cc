@@ -216,5 +216,33 @@ TEST(ClusterOneStepSimTest, RefusedOneStepCopyFallsBackToTheHop) {
   EXPECT_EQ(CopyCalls(p, kVaultSrc).ok, 2u);
 }
 
+// A new process (the CLI's every run, a Lambda cold start) knows no learned
+// facts: the cluster hop that exists tells it that AWS refused the one-step
+// copy, as an instance's hop does (engine::InferOneStepRefusals), so it
+// neither asks again nor drops a hop whose vault copy is still to be made.
+TEST(ClusterOneStepSimTest, FreshProcessesInferTheRefusalFromTheClusterHop) {
+  Pipeline t = Start("strict");
+  ASSERT_NE(t.p, nullptr);
+  SimPipeline& p = *t.p;
+  p.sim->SetTime(*ParseIso8601("2026-11-23T05:00:00Z"));
+  bool quiet = false;
+  for (int run = 0; run < 20 && !quiet; ++run) {
+    auto fresh = p.NewReconciler();
+    auto report = fresh->RunOnce(engine::ReconcileOptions{});
+    ExpectNoFailures({report});
+    quiet = report.plan.actions.empty();
+    p.sim->Advance(std::chrono::minutes(30));
+  }
+  ASSERT_TRUE(quiet) << "did not converge in 20 runs";
+  EXPECT_EQ(CopyCalls(p, kVaultEu).failed, 1u);  // asked once
+  EXPECT_EQ(CopyCalls(p, kVaultEu).ok, 1u);
+  EXPECT_EQ(CopyCalls(p, kVaultSrc).ok, 1u);  // one hop, never made twice
+  EXPECT_EQ(p.server->stats().Get("rds", "DeleteDBClusterSnapshot", kVaultAccount, "us-east-1").ok,
+            1u);  // the hop, once vaulted
+  auto vault = SimClusterSnapshots(p, kVaultEu);
+  ASSERT_EQ(vault.size(), 1u);
+  EXPECT_EQ(vault[0]["status"], "available");
+}
+
 }  // namespace
 }  // namespace drsnap::testing
