@@ -79,11 +79,11 @@ std::vector<Scope> InferOneStepRefusals(const Inventory& inventory, const config
   for (const auto& si : inventory.scopes) {
     bool has_hop = false;
     for (const auto& s : si.snapshots) {
-      // Instances' and clusters' hops alike: both hop only after a refusal.
-      // (A cluster hop left by a drsnap from before clusters went one step
-      // keeps its scope on hops until the hops of that time are vaulted and
-      // gone; then the next point is asked in one step.)
-      if (s.scope != si.scope) continue;
+      // Instance hops only: a cluster hop may be one an older drsnap made
+      // whatever AWS allowed (it hopped every cluster), and the fact is per
+      // scope, so it would put the scope's instances on hops too. A
+      // cluster's refusal is found in the ledger.
+      if (s.scope != si.scope || s.kind != DbKind::kInstance) continue;
       auto lineage = naming::ParseName(s.id);
       if (lineage && lineage->stage == naming::NameStage::kHop) {
         has_hop = true;

@@ -95,8 +95,7 @@ class Reconciler {
 
 // Destination scopes where a hop exists for: every (target account, target
 // region != source region) of a policy whose target account holds a drsnap
-// hop snapshot (of a DB instance or an Aurora cluster) in the policy's source
-// region. Facts survive process restarts
+// hop snapshot in the policy's source region. Facts survive process restarts
 // this way (AWS is the only state store).
 std::vector<Scope> InferOneStepRefusals(const Inventory& inventory, const config::Config& config);
 

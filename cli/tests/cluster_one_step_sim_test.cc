@@ -217,10 +217,10 @@ TEST(ClusterOneStepSimTest, RefusedOneStepCopyFallsBackToTheHop) {
 }
 
 // A new process (the CLI's every run, a Lambda cold start) knows no learned
-// facts: the cluster hop that exists tells it that AWS refused the one-step
-// copy, as an instance's hop does (engine::InferOneStepRefusals), so it
-// neither asks again nor drops a hop whose vault copy is still to be made.
-TEST(ClusterOneStepSimTest, FreshProcessesInferTheRefusalFromTheClusterHop) {
+// facts: drsnap's ledger (engine/ledger.h) tells it that AWS refused the
+// one-step copy, so it neither asks again nor drops a hop whose vault copy
+// is still to be made.
+TEST(ClusterOneStepSimTest, FreshProcessesRememberTheRefusal) {
   Pipeline t = Start("strict");
   ASSERT_NE(t.p, nullptr);
   SimPipeline& p = *t.p;
@@ -239,6 +239,9 @@ TEST(ClusterOneStepSimTest, FreshProcessesInferTheRefusalFromTheClusterHop) {
   EXPECT_EQ(CopyCalls(p, kVaultSrc).ok, 1u);  // one hop, never made twice
   EXPECT_EQ(p.server->stats().Get("rds", "DeleteDBClusterSnapshot", kVaultAccount, "us-east-1").ok,
             1u);  // the hop, once vaulted
+  // The ledger where the refused copy was asked for.
+  EXPECT_EQ(p.server->stats().Get("rds", "CreateDBParameterGroup", kVaultAccount, "eu-west-1").ok,
+            1u);
   auto vault = SimClusterSnapshots(p, kVaultEu);
   ASSERT_EQ(vault.size(), 1u);
   EXPECT_EQ(vault[0]["status"], "available");
