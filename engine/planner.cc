@@ -349,11 +349,10 @@ class DbPlanner {
     for (const auto& t : pc.targets) {
       TargetState ts;
       ts.t = &t;
-      ts.needs_hop =
-          t.needs_share && t.scope.region != pc.source.region &&
-          (kind == DbKind::kCluster || std::find(inv_.facts.one_step_copy_refused.begin(),
-                                                 inv_.facts.one_step_copy_refused.end(), t.scope) !=
-                                           inv_.facts.one_step_copy_refused.end());
+      ts.needs_hop = t.needs_share && t.scope.region != pc.source.region &&
+                     std::find(inv_.facts.one_step_copy_refused.begin(),
+                               inv_.facts.one_step_copy_refused.end(),
+                               t.scope) != inv_.facts.one_step_copy_refused.end();
       ts.hop_scope = Scope{t.scope.account_id, pc.source.region};
       ts.all_vault_names = index_->Lineages(t.scope, pc.source.account_id, db.token, kind);
       for (const auto& e : ts.all_vault_names)
@@ -834,10 +833,7 @@ class DbPlanner {
     if (!hop_retry.allowed) return;
     std::string hop_name = naming::MakeName(
         {NameStage::kHop, pc.source.account_id, db.token, point, hop_retry.attempt});
-    std::string why = db.kind == DbKind::kCluster
-                          ? "Aurora cluster snapshots cannot be copied across account and region "
-                            "in one step"
-                          : "AWS refused a one-step copy into " + t.scope.ToString();
+    std::string why = "AWS refused a one-step copy into " + t.scope.ToString();
     Action a = NewAction(
         ActionKind::kCopySnapshot, Stage::kVault, pc, db, ts.hop_scope, hop_name,
         "capture " + c.id + " (" + Iso(point) + ") has no vault copy in " + t.scope.ToString() +

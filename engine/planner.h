@@ -44,9 +44,9 @@
 //     that retention would remove at once is skipped ("too old"). Via a
 //     same-region hop (HopName, in the target account in the source region,
 //     hop_kms_key) when the target account differs from the source account,
-//     the region differs from the source region, and either the database is
-//     an Aurora cluster or the target scope is in
-//     facts.one_step_copy_refused. Then the vault copy is made from the hop.
+//     the region differs from the source region, and the target scope is in
+//     facts.one_step_copy_refused (DB instances and Aurora clusters alike).
+//     Then the vault copy is made from the hop.
 //   vault side (the source scope is absent from the inventory, Side::kVault)
 //     the databases are those whose captures P shared with a target account
 //     (selector applied without tags, which D cannot see) plus those tagged

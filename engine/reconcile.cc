@@ -79,6 +79,10 @@ std::vector<Scope> InferOneStepRefusals(const Inventory& inventory, const config
   for (const auto& si : inventory.scopes) {
     bool has_hop = false;
     for (const auto& s : si.snapshots) {
+      // Instance hops only: a cluster hop may be one an older drsnap made
+      // whatever AWS allowed (it hopped every cluster), and the fact is per
+      // scope, so it would put the scope's instances on hops too. A
+      // cluster's refusal is found in the ledger.
       if (s.scope != si.scope || s.kind != DbKind::kInstance) continue;
       auto lineage = naming::ParseName(s.id);
       if (lineage && lineage->stage == naming::NameStage::kHop) {

@@ -52,7 +52,7 @@ const char kVaultEuKey[] =
 const char kStart[] = "2025-11-16T23:00:00Z";
 
 // orders: customer-key instance, automated backups (policy `daily`).
-// ledger: Aurora cluster, automated backups (policy `daily`; always hops).
+// ledger: Aurora cluster, automated backups (policy `daily`; hops: strict copy_rule).
 // billing: default-key instance, `source: snapshot` every 12h (policy
 //   `twice-daily`; raw snapshot, then re-encrypted capture).
 // Seeds that drsnap must never delete: users' manual snapshots and

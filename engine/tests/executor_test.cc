@@ -252,6 +252,17 @@ TEST(ExecutorTest, RefusalClassifierIsPrecise) {
   EXPECT_FALSE(IsOneStepCopyRefusal(
       no_key, Error::Terminal("InvalidParameterValue",
                               "KmsKeyId must be specified to copy an encrypted snapshot")));
+
+  // A DB cluster snapshot's one-step copy is judged the same way (issue 19 item 6).
+  Snapshot cluster = shared;
+  cluster.kind = DbKind::kCluster;
+  Action cluster_copy = Copy(Scope{"222222222222", "eu-west-1"}, cluster, "v");
+  cluster_copy.db_kind = DbKind::kCluster;
+  EXPECT_TRUE(IsOneStepCopyRefusal(cluster_copy,
+                                   Error::Terminal("InvalidParameterCombination", "any words")));
+  EXPECT_TRUE(IsOneStepCopyRefusal(
+      cluster_copy, Error::Terminal("InvalidDBClusterSnapshotStateFault", "any words")));
+  EXPECT_FALSE(IsOneStepCopyRefusal(cluster_copy, Error::Terminal("AccessDenied", "any words")));
 }
 
 TEST(ExecutorTest, DeletesAreRecheckedAgainstAFreshViewAfterOtherActions) {

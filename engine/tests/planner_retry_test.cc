@@ -136,6 +136,7 @@ TEST(PlannerRetryTest, FailedHopWaitsItsBackoffToo) {
   World w;
   w.Db("orders-aurora", DbKind::kCluster);
   w.Capture("orders-aurora", kDay, SnapshotStatus::kAvailable, {kVault}, 0, DbKind::kCluster);
+  w.inv.facts.one_step_copy_refused.push_back(Scope{kVault, kDrRegion});
   Snapshot& hop =
       w.Hop("orders-aurora", kDay, SnapshotStatus::kFailed, kVault, 0, DbKind::kCluster);
   hop.create_time = kNow - minutes(3);

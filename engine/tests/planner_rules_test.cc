@@ -3,6 +3,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "engine/executor.h"
 #include "engine/naming.h"
 #include "engine/planner.h"
 #include "engine/tests/planner_util.h"
@@ -316,11 +317,35 @@ TEST(PlannerVaultTest, OptionGroupIsMapped) {
   EXPECT_TRUE(HasFinding(p, "option group other-og has no mapping")) << Dump(p);
 }
 
-TEST(PlannerVaultTest, AuroraClusterCrossRegionGoesThroughHop) {
+// AWS's rule since September 2025: a shared encrypted DB cluster snapshot
+// crosses account and region in one CopyDBClusterSnapshot, as a DB snapshot
+// does (issue 19 item 6).
+TEST(PlannerVaultTest, AuroraClusterCrossRegionIsOneStep) {
   World w;
   w.Db("orders-cluster", DbKind::kCluster);
   w.Automated("orders-cluster", kDay, DbKind::kCluster);
   w.Capture("orders-cluster", kDay, SnapshotStatus::kAvailable, {kVault}, 0, DbKind::kCluster);
+  Plan p = MakePlan(w.inv, StandardConfig(), kNow);
+  auto copies = Of(p, ActionKind::kCopySnapshot);
+  ASSERT_EQ(copies.size(), 1u) << Dump(p);
+  EXPECT_EQ(copies[0]->scope, (Scope{kVault, kDrRegion}));
+  EXPECT_EQ(copies[0]->snapshot_id, "drsnap-111111111111-orders-cluster-202611250410");
+  EXPECT_EQ(copies[0]->db_kind, DbKind::kCluster);
+  EXPECT_EQ(copies[0]->source_arn,
+            "arn:aws:rds:us-east-1:111111111111:cluster-snapshot:"
+            "drsnap-orders-cluster-202611250410");
+  EXPECT_EQ(copies[0]->source_region, kSrcRegion);
+  EXPECT_EQ(copies[0]->kms_key_id, "arn:aws:kms:eu-west-1:222222222222:key/dr");
+  EXPECT_TRUE(
+      IsOneStepCopyRefusal(*copies[0], Error::Terminal("InvalidParameterCombination", "x")));
+}
+
+TEST(PlannerVaultTest, RefusedOneStepCopyUsesHopForClusters) {
+  World w;
+  w.Db("orders-cluster", DbKind::kCluster);
+  w.Automated("orders-cluster", kDay, DbKind::kCluster);
+  w.Capture("orders-cluster", kDay, SnapshotStatus::kAvailable, {kVault}, 0, DbKind::kCluster);
+  w.inv.facts.one_step_copy_refused.push_back(Scope{kVault, kDrRegion});
   Plan p = MakePlan(w.inv, StandardConfig(), kNow);
   auto copies = Of(p, ActionKind::kCopySnapshot);
   ASSERT_EQ(copies.size(), 1u) << Dump(p);
@@ -371,6 +396,7 @@ TEST(PlannerVaultTest, HopWithoutHopKeyIsAnError) {
   w.Db("orders-cluster", DbKind::kCluster);
   w.Automated("orders-cluster", kDay, DbKind::kCluster);
   w.Capture("orders-cluster", kDay, SnapshotStatus::kAvailable, {kVault}, 0, DbKind::kCluster);
+  w.inv.facts.one_step_copy_refused.push_back(Scope{kVault, kDrRegion});
   Plan p = MakePlan(w.inv, cfg, kNow);
   EXPECT_TRUE(p.actions.empty()) << Dump(p);
   EXPECT_TRUE(HasFinding(p, "has no hop_kms_key")) << Dump(p);

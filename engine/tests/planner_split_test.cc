@@ -245,12 +245,28 @@ TEST(SplitVaultSideTest, SelectorWithoutTagsStillFiltersNames) {
   EXPECT_TRUE(p.actions.empty()) << RenderPlan(p);
 }
 
+// AWS's rule since September 2025: the vault side copies the cluster
+// snapshot P shared across account and region in one step.
+TEST(SplitVaultSideTest, AuroraIsVaultedInOneStep) {
+  World w;
+  w.Db("orders-aurora", DbKind::kCluster);
+  SharedCapture(w, "orders-aurora", kDay - days(1), SnapshotStatus::kAvailable, DbKind::kCluster);
+  Plan p = MakePlan(VaultSide(w.inv), StandardConfig(), kNow);
+  ASSERT_EQ(p.actions.size(), 1u) << RenderPlan(p);
+  EXPECT_EQ(p.actions[0].scope, kVaultEu);
+  EXPECT_EQ(p.actions[0].snapshot_id, naming::VaultName(kProd, "orders-aurora", kDay - days(1)));
+  EXPECT_THAT(p.actions[0].source_arn, HasSubstr(":111111111111:cluster-snapshot:"));
+  EXPECT_EQ(p.actions[0].source_region, kSrcRegion);
+  EXPECT_EQ(p.actions[0].kms_key_id, "arn:aws:kms:eu-west-1:222222222222:key/dr");
+}
+
 TEST(SplitVaultSideTest, AuroraHopsThenVaultsThenCleansUp) {
   World w;
   w.Db("orders-aurora", DbKind::kCluster);
   SharedCapture(w, "orders-aurora", kDay - days(1), SnapshotStatus::kAvailable, DbKind::kCluster);
+  w.inv.facts.one_step_copy_refused.push_back(kVaultEu);
   Inventory inv = VaultSide(w.inv);
-  // Step 1: cluster snapshots cannot cross account and region at once: hop.
+  // Step 1: AWS refused the one-step copy into the target: hop.
   Plan p1 = MakePlan(inv, StandardConfig(), kNow);
   ASSERT_EQ(p1.actions.size(), 1u) << RenderPlan(p1);
   EXPECT_EQ(p1.actions[0].scope, kVaultSrc);

@@ -238,6 +238,53 @@ TEST_F(RdsFidelityTest, OneStepRuleAppliesToClusterSnapshots) {
             "SnapshotQuotaExceeded");
 }
 
+// The strict rule refuses a cluster copy as it refuses a DB snapshot copy
+// (CopyDBSnapshot, RdsCopyTest): an encrypted snapshot shared from another
+// account, across regions, after the same KmsKeyId checks; an unencrypted
+// shared snapshot crosses account and region in one step under either rule
+// (the older model's text: "You can't copy an encrypted, shared DB cluster
+// snapshot from one Amazon Web Services Region to another").
+TEST_F(RdsFidelityTest, StrictRuleRefusesClusterCopiesAsInstanceCopies) {
+  MakeClusterSnapshot("l1", /*share=*/true);
+  std::string arn = "arn:aws:rds:us-east-1:111111111111:cluster-snapshot:l1";
+  // Encrypted, no KmsKeyId: the key is asked for first, under either rule.
+  EXPECT_EQ(ErrorCode(CopyCluster(kVault, kWest,
+                                  {{"SourceDBClusterSnapshotIdentifier", arn},
+                                   {"TargetDBClusterSnapshotIdentifier", "l1w"}})),
+            "InvalidParameterValue");
+  // With it: the one-step refusal, InvalidParameterCombination like CopyDBSnapshot's.
+  EXPECT_EQ(ErrorCode(CopyCluster(kVault, kWest,
+                                  {{"SourceDBClusterSnapshotIdentifier", arn},
+                                   {"TargetDBClusterSnapshotIdentifier", "l1w"},
+                                   {"KmsKeyId", "alias/vault"}})),
+            "InvalidParameterCombination");
+
+  // An unencrypted cluster, its snapshot shared with the vault account.
+  auto r = Rds(*sim_, kProd, kEast, "CreateDBCluster",
+               {{"DBClusterIdentifier", "plainc"},
+                {"Engine", "aurora-postgresql"},
+                {"MasterUsername", "postgres"},
+                {"MasterUserPassword", "password123"}});
+  ASSERT_EQ(r.status, 200) << r.body;
+  sim_->Advance(hours(1));
+  r = Rds(*sim_, kProd, kEast, "CreateDBClusterSnapshot",
+          {{"DBClusterSnapshotIdentifier", "p1"}, {"DBClusterIdentifier", "plainc"}});
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(XText(r, "//DBClusterSnapshot/StorageEncrypted"), "false");
+  sim_->Advance(minutes(30));
+  r = Rds(*sim_, kProd, kEast, "ModifyDBClusterSnapshotAttribute",
+          {{"DBClusterSnapshotIdentifier", "p1"},
+           {"AttributeName", "restore"},
+           {"ValuesToAdd.AttributeValue.1", kVault}});
+  ASSERT_EQ(r.status, 200) << r.body;
+  r = CopyCluster(kVault, kWest,
+                  {{"SourceDBClusterSnapshotIdentifier",
+                    "arn:aws:rds:us-east-1:111111111111:cluster-snapshot:p1"},
+                   {"TargetDBClusterSnapshotIdentifier", "p1w"}});
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(XText(r, "//DBClusterSnapshot/StorageEncrypted"), "false");
+}
+
 // ------------------------------------------------------------ item 9
 
 TEST_F(RdsFidelityTest, ExplicitTagsReplaceCopyTags) {

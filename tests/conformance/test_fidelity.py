@@ -255,6 +255,56 @@ def test_one_step_rule_copies_cluster_snapshots_across_account_and_region(sim_fa
     assert error_code(e) == "InvalidParameterCombination"
 
 
+def test_strict_rule_refuses_cluster_copies_as_instance_copies(sim):
+    """copy_rule strict (the older rule): a shared encrypted DB cluster snapshot is
+    refused across regions as a shared encrypted DB snapshot is (the same checks in
+    the same order, the same error class); an unencrypted one crosses account and
+    region in one step under either rule (the older model's text: "You can't copy
+    an encrypted, shared DB cluster snapshot from one Amazon Web Services Region to
+    another")."""
+    make_cluster_snapshot(sim, "l1", share_with=VAULT)
+    arn = f"arn:aws:rds:{E1}:{PROD}:cluster-snapshot:l1"
+    west = sim.rds("vault", W2, retries=False)
+    with pytest.raises(ClientError) as e:  # the key is asked for first
+        west.copy_db_cluster_snapshot(SourceDBClusterSnapshotIdentifier=arn,
+                                      TargetDBClusterSnapshotIdentifier="l1-dr",
+                                      SourceRegion=E1)
+    assert error_code(e) == "InvalidParameterValue"
+    rc, out = sim.cli("rds", "copy-db-cluster-snapshot", "--source-db-cluster-snapshot-identifier",
+                      arn, "--target-db-cluster-snapshot-identifier", "l1-dr", "--kms-key-id",
+                      "alias/vault", "--source-region", E1, account="vault", region=W2,
+                      check=False)
+    assert rc != 0 and "InvalidParameterCombination" in out, out
+    # The same class as CopyDBSnapshot's refusal of a shared encrypted DB snapshot.
+    rds = sim.rds()
+    rds.create_db_snapshot(DBInstanceIdentifier="orders", DBSnapshotIdentifier="o1")
+    sim.advance(3600)
+    rds.modify_db_snapshot_attribute(DBSnapshotIdentifier="o1", AttributeName="restore",
+                                     ValuesToAdd=[VAULT])
+    with pytest.raises(ClientError) as e:
+        west.copy_db_snapshot(SourceDBSnapshotIdentifier=f"arn:aws:rds:{E1}:{PROD}:snapshot:o1",
+                              TargetDBSnapshotIdentifier="o1-dr", KmsKeyId="alias/vault",
+                              SourceRegion=E1)
+    assert error_code(e) == "InvalidParameterCombination"
+
+    # An unencrypted cluster's shared snapshot: one step.
+    rds.create_db_cluster(DBClusterIdentifier="plainc", Engine="aurora-postgresql",
+                          MasterUsername="postgres", MasterUserPassword="password123")
+    sim.advance(3600)
+    rds.create_db_cluster_snapshot(DBClusterIdentifier="plainc", DBClusterSnapshotIdentifier="p1")
+    sim.advance(1800)
+    rds.modify_db_cluster_snapshot_attribute(DBClusterSnapshotIdentifier="p1",
+                                             AttributeName="restore", ValuesToAdd=[VAULT])
+    p1 = f"arn:aws:rds:{E1}:{PROD}:cluster-snapshot:p1"
+    out = west.copy_db_cluster_snapshot(SourceDBClusterSnapshotIdentifier=p1,
+                                        TargetDBClusterSnapshotIdentifier="p1-dr", SourceRegion=E1)
+    assert out["DBClusterSnapshot"]["StorageEncrypted"] is False
+    out = sim.cli("rds", "copy-db-cluster-snapshot", "--source-db-cluster-snapshot-identifier",
+                  p1, "--target-db-cluster-snapshot-identifier", "p1-dr2", "--source-region", E1,
+                  account="vault", region=W2)
+    assert out["DBClusterSnapshot"]["SourceDBClusterSnapshotArn"] == p1
+
+
 # ------------------------------------------------------ 7. session expiry
 
 

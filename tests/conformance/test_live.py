@@ -365,6 +365,25 @@ def test_aurora_cluster_snapshot_copy(env):
         assert out["SnapshotCreateTime"] == src["SnapshotCreateTime"]
         assert (out["AllocatedStorage"], out["Port"]) == (0, 0)
         assert deleted["Status"] == "available"
+    # Shared with the vault account: one step across account and region (AWS's rule
+    # since September 2025, for cluster snapshots too), or a refusal drsnap must
+    # recognise by its class (then it copies within the source region first).
+    rds.modify_db_cluster_snapshot_attribute(DBClusterSnapshotIdentifier=l1,
+                                             AttributeName="restore", ValuesToAdd=[env.vault.id])
+    v2_rds = env.rds(env.vault, env.r2)
+    lv = env.prefix + "-lv"
+    try:
+        v2_rds.copy_db_cluster_snapshot(SourceDBClusterSnapshotIdentifier=src[
+            "DBClusterSnapshotArn"], TargetDBClusterSnapshotIdentifier=lv, SourceRegion=env.r1,
+            KmsKeyId=env.keys[("vault", env.r2)], Tags=env.tags)
+        env.track("cluster-snapshot", env.vault, env.r2, lv)
+        env.rec.note("cluster_one_step", "accepted")
+        env.rec.note("cluster_one_step_statuses",
+                     env.wait_snapshot(env.vault, env.r2, lv, cluster=True, timeout=7200))
+    except ClientError as e:
+        env.rec.note("cluster_one_step", {"refused": e.response["Error"]["Code"],
+                                          "message": e.response["Error"]["Message"]})
+        assert e.response["Error"]["Code"] == "InvalidParameterCombination"
     env.rec.flush()
 
 
