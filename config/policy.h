@@ -147,7 +147,7 @@ struct Target {
   std::string account_id;             // resolved from `account`
   std::vector<TargetRegion> regions;  // sorted by region, unique
   // DR-owned key in the *source* region, used for the same-region hop copy
-  // (Aurora clusters cross-region, or where AWS refuses the one-step copy).
+  // (DB and DB cluster snapshots alike, where AWS refuses the one-step copy).
   // Optional; a hop needed without it is reported by the planner.
   std::string hop_kms_key;
   SourceLocation where;
