@@ -223,6 +223,7 @@ int Main(int argc, char** argv) {
   for (const Db& d : dbs) tokens.insert(engine::naming::DbToken(d.id));
   p.sim->SetTime(window);
   int applies = 0, refused = 0, failed = 0, covered = 0, peak_source[2] = {0, 0};
+  long long cluster_copying = 0;  // cross-region cluster copies in flight, summed over applies
   std::map<std::string, int> refused_by_op;
   bool converged = false;
   TimePoint now = window;
@@ -245,6 +246,9 @@ int Main(int argc, char** argv) {
     std::set<std::string> done;
     int manual[2] = {0, 0};
     for (const auto& s : p.sim->Snapshots(testing::kVaultAccount, "eu-west-1")) {
+      if (s.at("cluster").get<bool>() && s.at("status") != "available" &&
+          s.at("status") != "failed")
+        ++cluster_copying;
       auto l = engine::naming::ParseName(s.at("id").get<std::string>());
       if (l && l->stage == engine::naming::NameStage::kVault && l->recovery_point == window &&
           s.at("status") == "available")
@@ -278,6 +282,8 @@ int Main(int argc, char** argv) {
       "snapshots in prod us-east-1: %d instance, %d cluster (20 + 20 not drsnap's)\n",
       refused, failed, peak_source[0], peak_source[1]);
   for (const auto& [k, n] : refused_by_op) std::printf("     %5d  %s\n", n, k.c_str());
+  std::printf("== cluster copies in flight into eu-west-1, seen at each apply: %.2f on average\n",
+              static_cast<double>(cluster_copying) / applies);
   return converged && refused == 0 ? 0 : 2;
 }
 
