@@ -1120,6 +1120,13 @@ class Planner {
     });
   }
 
+  // Whether `policy`'s captures of kind `k` in `scope` are transient.
+  bool TransientIn(const std::string& policy, const Scope& scope, int k) const {
+    for (const auto& pc : policies_)
+      if (pc->p->name == policy && pc->source == scope) return pc->transient[k];
+    return false;
+  }
+
   // A source scope's manual snapshot quota binds for a kind when the
   // snapshots there that are not drsnap's captures, plus one capture per
   // database protected from there, do not fit (AWS's default is 100 per
@@ -1162,6 +1169,7 @@ class Planner {
       long long used = 0, max = 0;
       int held = 0;
       std::string policy;
+      bool waves = true;  // every one held is a capture that waits for the next wave
     };
     std::map<std::pair<Scope, int>, Budget> budgets;
     for (const auto& si : inv_.scopes)
@@ -1180,11 +1188,23 @@ class Planner {
         return false;
       }
       if (b.held++ == 0) b.policy = a.policy;
+      b.waves =
+          b.waves && a.stage == Stage::kCapture && TransientIn(a.policy, a.scope, it->first.second);
       return true;
     });
     for (const auto& [key, b] : budgets) {
       if (b.held == 0) continue;
       const char* kind = key.second == 1 ? "cluster" : "instance";
+      if (b.waves) {  // expected while the quota binds: not an error
+        plan.findings.push_back(Finding{
+            Finding::Severity::kWarning, b.policy, "", key.first,
+            "the manual " + std::string(kind) + " snapshot quota of " + key.first.ToString() +
+                " is full (" + std::to_string(b.used) + " of " + std::to_string(b.max) +
+                " used): " + std::to_string(b.held) +
+                " capture(s) wait for the next wave (captures here are deleted once vaulted "
+                "while the quota binds); a higher quota would vault them sooner"});
+        continue;
+      }
       plan.findings.push_back(Finding{
           Finding::Severity::kError, b.policy, "", key.first,
           "the manual " + std::string(kind) + " snapshot quota of " + key.first.ToString() +

@@ -75,6 +75,30 @@ TEST(TransientCaptureTest, AVaultedCaptureGoesWhenTheQuotaBinds) {
   }
 }
 
+TEST(TransientCaptureTest, CapturesWaitingForTheNextWaveAreAWarning) {
+  // Room for one of two captures while the quota binds: the other waits
+  // for the next wave; that is expected, not an error (plan and apply exit
+  // 0). With keep_newest set, the same is an error.
+  for (bool keep : {false, true}) {
+    World w;
+    for (const char* db : {"orders-a", "orders-b"}) {
+      w.Db(db);
+      w.Automated(db, kDay);
+    }
+    w.At(kProd, kSrcRegion).snapshot_quota[0] = ScopeInventory::SnapshotQuota{99, 100};
+    Plan p = MakePlan(w.inv, StandardConfig(keep ? "automated\n      keep_newest: 1" : "automated"),
+                      kNow);
+    int errors = 0, waves = 0;
+    for (const auto& f : p.findings) {
+      errors += f.severity == Finding::Severity::kError;
+      waves += f.severity == Finding::Severity::kWarning &&
+               f.message.find("1 capture(s) wait for the next wave") != std::string::npos;
+    }
+    EXPECT_EQ(errors, keep ? 1 : 0) << RenderPlan(p);
+    EXPECT_EQ(waves, keep ? 0 : 1) << RenderPlan(p);
+  }
+}
+
 TEST(TransientCaptureTest, NotBeforeEveryTargetVaultedIt) {
   // Two target regions, one still copying: the capture stays.
   World w = Vaulted();
