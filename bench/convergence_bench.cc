@@ -42,6 +42,7 @@
 #include "core/time_util.h"
 #include "engine/naming.h"
 #include "engine/reconcile.h"
+#include "engine/status.h"
 #include "sim/simulator.h"
 #include "testing/sim_pipeline.h"
 #include "testing/sim_world.h"
@@ -284,6 +285,14 @@ int Main(int argc, char** argv) {
   for (const auto& [k, n] : refused_by_op) std::printf("     %5d  %s\n", n, k.c_str());
   std::printf("== cluster copies in flight into eu-west-1, seen at each apply: %.2f on average\n",
               static_cast<double>(cluster_copying) / applies);
+  // What `drsnap status` says at the end (an observation after the last apply).
+  engine::Inventory inv = p.reconciler->Observe();
+  std::map<std::string, int> states;
+  for (const auto& row : engine::ComputeStatus(inv, p.config, inv.observed_at).rows)
+    ++states[engine::RpoStateName(row.state)];
+  std::printf("== status:");
+  for (const auto& [state, n] : states) std::printf(" %d %s", n, state.c_str());
+  std::printf("\n");
   return converged && refused == 0 ? 0 : 2;
 }
 
