@@ -391,7 +391,8 @@ class DbPlanner {
       TimePoint d = *newest + pc.p->rpo;
       if (!deadline || d < *deadline) deadline = d;
     }
-    return MakeWorkPriority(unvaulted ? std::nullopt : deadline, now_, scarce);
+    return MakeWorkPriority(unvaulted ? std::nullopt : deadline, now_, scarce,
+                            db.live ? db.live->allocated_gb : 0);
   }
 
   // The newest point with an available vault copy in every target.

@@ -82,7 +82,7 @@
 //
 // Ordering: actions sorted by (stage, policy, db kind, db id, scope,
 // snapshot id), then each stage's creates, copies and shares stably by the
-// urgency and scarcity of their database (engine/schedule.h: who gets the
+// urgency, scarcity and size of their database (engine/schedule.h: who gets the
 // copy slots and a quota's room); findings by (policy, db id, scope,
 // message).
 //

@@ -6,17 +6,19 @@
 
 namespace drsnap::engine {
 
-WorkPriority MakeWorkPriority(std::optional<TimePoint> deadline, TimePoint now, bool scarce) {
+WorkPriority MakeWorkPriority(std::optional<TimePoint> deadline, TimePoint now, bool scarce,
+                              int64_t size_gb) {
   WorkPriority p;
   p.scarce = scarce;
+  p.size_gb = size_gb;
   if (deadline && *deadline > now)
     p.hours_to_breach = std::chrono::duration_cast<std::chrono::hours>(*deadline - now).count();
   return p;
 }
 
 bool GoesBefore(const WorkPriority& a, const WorkPriority& b) {
-  return std::make_tuple(a.hours_to_breach, !a.scarce) <
-         std::make_tuple(b.hours_to_breach, !b.scarce);
+  return std::make_tuple(a.hours_to_breach, !a.scarce, -a.size_gb) <
+         std::make_tuple(b.hours_to_breach, !b.scarce, -b.size_gb);
 }
 
 void OrderByPriority(Plan& plan, const std::function<WorkPriority(const Action&)>& priority_of) {

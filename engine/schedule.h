@@ -17,7 +17,9 @@
 //      reaches the scarce slots as early as possible: the 5 slots then run
 //      from the first minute, and the other work fills the 15 others
 //      around them;
-//   3. then the usual order (policy, db kind, db id, scope, snapshot id).
+//   3. then the largest database first (its copies take longest: started
+//      last, they would make the others wait at the end);
+//   4. then the usual order (policy, db kind, db id, scope, snapshot id).
 //
 // Stages stay in order (capture, share, vault, expire) and deletes are not
 // moved. Pure and deterministic, like the rest of the planner.
@@ -35,16 +37,18 @@ namespace drsnap::engine {
 struct WorkPriority {
   int64_t hours_to_breach = 0;  // whole hours until the RPO is breached; 0: breached
   bool scarce = false;          // needs a scarce copy slot (cross-region cluster copy)
+  int64_t size_gb = 0;          // the database's allocated storage (AWS reports none for Aurora)
   friend bool operator==(const WorkPriority&, const WorkPriority&) = default;
 };
 
 // `deadline`: when the database's RPO is breached in its first target to
 // breach (newest available vault copy's point + rpo), nullopt when some
 // target has no vault copy.
-WorkPriority MakeWorkPriority(std::optional<TimePoint> deadline, TimePoint now, bool scarce);
+WorkPriority MakeWorkPriority(std::optional<TimePoint> deadline, TimePoint now, bool scarce,
+                              int64_t size_gb = 0);
 
 // True when work with priority `a` goes before work with priority `b`
-// (rules 1 and 2 above).
+// (rules 1 to 3 above).
 bool GoesBefore(const WorkPriority& a, const WorkPriority& b);
 
 // Reorders `plan.actions` (sorted as the assembly sorts them) stably by

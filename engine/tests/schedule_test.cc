@@ -49,6 +49,8 @@ TEST(ScheduleTest, UrgencyFirstThenScarcity) {
     bool a_first, b_first;
   };
   const WorkPriority due{0, false}, due_scarce{0, true}, later{3, false}, later_scarce{3, true};
+  const WorkPriority due_big{0, false, 400}, due_small{0, false, 20};
+  const WorkPriority later_big{3, false, 4000}, due_scarce_small{0, true, 1};
   const Row rows[] = {
       {due_scarce, due, true, false},      // equally urgent: scarce first
       {due, later_scarce, true, false},    // more urgent beats scarcer
@@ -56,10 +58,15 @@ TEST(ScheduleTest, UrgencyFirstThenScarcity) {
       {due, due, false, false},            // equal: neither (plan order decides)
       {due_scarce, due_scarce, false, false},
       {later, due_scarce, false, true},
+      {due_big, due_small, true, false},         // equally urgent and scarce: larger first
+      {due_small, later_big, true, false},       // more urgent beats larger
+      {due_scarce_small, due_big, true, false},  // scarcer beats larger
+      {due_big, due_big, false, false},
   };
   for (const Row& r : rows) {
-    EXPECT_EQ(GoesBefore(r.a, r.b), r.a_first) << r.a.hours_to_breach << "/" << r.a.scarce << " vs "
-                                               << r.b.hours_to_breach << "/" << r.b.scarce;
+    EXPECT_EQ(GoesBefore(r.a, r.b), r.a_first)
+        << r.a.hours_to_breach << "/" << r.a.scarce << "/" << r.a.size_gb << " vs "
+        << r.b.hours_to_breach << "/" << r.b.scarce << "/" << r.b.size_gb;
     EXPECT_EQ(GoesBefore(r.b, r.a), r.b_first);
   }
 }
@@ -121,6 +128,20 @@ TEST(ScheduleTest, AuroraClustersAreCapturedFirstWhenNothingIsVaulted) {
   w.Automated("orders-cl", day, DbKind::kCluster);
   Plan p = MakePlan(w.inv, StandardConfig(), kNow);
   EXPECT_EQ(Captures(p), (std::vector<std::string>{"orders-cl", "orders-a", "orders-b"}))
+      << RenderPlan(p);
+}
+
+TEST(ScheduleTest, TheLargestDatabaseGoesFirstAmongEquals) {
+  // Equally urgent instances: the largest (its copies take longest) first.
+  World w;
+  const TimePoint day = T("2026-11-25T04:10:00Z");
+  const std::pair<const char*, int> dbs[] = {{"orders-a", 10}, {"orders-b", 500}, {"orders-c", 50}};
+  for (const auto& [db, gb] : dbs) {
+    w.Db(db).allocated_gb = gb;
+    w.Automated(db, day);
+  }
+  Plan p = MakePlan(w.inv, StandardConfig(), kNow);
+  EXPECT_EQ(Captures(p), (std::vector<std::string>{"orders-b", "orders-c", "orders-a"}))
       << RenderPlan(p);
 }
 
