@@ -125,7 +125,19 @@ class AssumeRoleFetcher {
                                          .count());
     }
     auto r = client_->AssumeRole(p);
-    if (!r) return Fail(std::move(r).error().With(what));
+    if (!r) {
+      Error e = std::move(r).error();
+      // The role is missing or does not trust the caller: say which and what
+      // to do, once (a split deployment's source side assumes the DR
+      // account's read role on every run; deploy/vault.yaml).
+      if (e.code == "AccessDenied" || e.code == "NoSuchEntity" || e.code == "InvalidClientTokenId")
+        e.hint = "drsnap cannot assume " + params_.role_arn +
+                 ": deploy that role (for a split deployment's source side, the ReadRole of "
+                 "deploy/vault.yaml in that account; its stack output ReadRoleArn) with a trust "
+                 "policy for these credentials, or correct role_arn for that account in the "
+                 "policy file";
+      return Fail(std::move(e).With(what));
+    }
     if (r->source.empty()) r->source = "assume-role " + params_.role_arn;
     return r;
   }

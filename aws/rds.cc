@@ -722,6 +722,51 @@ Result<std::vector<Tag>> RdsClient::ListTagsForResource(const std::string& resou
   return DecodeListTagsForResourceResponse(*body);
 }
 
+// A response that carries nothing drsnap reads: still insist it is the
+// answer to `action`.
+static Status ExpectResponse(std::string_view action, const std::string& body) {
+  auto doc = xml::Parse(body);
+  if (!doc)
+    return Fail(std::move(doc).error().With("decoding the " + std::string(action) + " response"));
+  auto result = xml::ResultNode(**doc, action, /*allow_missing_result=*/true);
+  if (!result)
+    return Fail(
+        std::move(result).error().With("decoding the " + std::string(action) + " response"));
+  return OkStatus();
+}
+
+Status RdsClient::RemoveTagsFromResource(const std::string& resource_name,
+                                         const std::vector<std::string>& tag_keys) {
+  constexpr std::string_view kAction = "RemoveTagsFromResource";
+  DRSNAP_RETURN_IF_ERROR(Require(kAction, "ResourceName", resource_name));
+  if (tag_keys.empty())
+    return Fail(Error::Terminal("MissingParameter", "RemoveTagsFromResource: TagKeys is required"));
+  QueryBuilder q;
+  q.Add("ResourceName", resource_name);
+  for (size_t i = 0; i < tag_keys.size(); ++i)
+    q.Add("TagKeys.member." + std::to_string(i + 1), tag_keys[i]);
+  auto body = client_->CallQuery(kAction, kRdsVersion, q.params());
+  if (!body) return Fail(std::move(body).error().With("resource " + resource_name));
+  return ExpectResponse(kAction, *body);
+}
+
+Status RdsClient::CreateDBParameterGroup(const std::string& name, const std::string& family,
+                                         const std::string& description,
+                                         const std::vector<Tag>& tags) {
+  constexpr std::string_view kAction = "CreateDBParameterGroup";
+  DRSNAP_RETURN_IF_ERROR(Require(kAction, "DBParameterGroupName", name));
+  DRSNAP_RETURN_IF_ERROR(Require(kAction, "DBParameterGroupFamily", family));
+  DRSNAP_RETURN_IF_ERROR(Require(kAction, "Description", description));
+  QueryBuilder q;
+  q.Add("DBParameterGroupName", name);
+  q.Add("DBParameterGroupFamily", family);
+  q.Add("Description", description);
+  AddTags(q, tags);
+  auto body = client_->CallQuery(kAction, kRdsVersion, q.params());
+  if (!body) return Fail(std::move(body).error().With("parameter group " + name));
+  return ExpectResponse(kAction, *body);
+}
+
 Result<DBInstance> RdsClient::RestoreDBInstanceFromDBSnapshot(
     const RestoreDBInstanceFromDBSnapshotRequest& req) {
   constexpr std::string_view kAction = "RestoreDBInstanceFromDBSnapshot";

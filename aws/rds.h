@@ -117,6 +117,15 @@ class RdsClient {
   // One call per resource: do not use it per snapshot in a listing
   // (Describe* results already carry TagList); it exists for tests and tools.
   Result<std::vector<Tag>> ListTagsForResource(const std::string& resource_name);
+  // REQUIRES: tag_keys non-empty.
+  Status RemoveTagsFromResource(const std::string& resource_name,
+                                const std::vector<std::string>& tag_keys);
+
+  // --- Parameter groups (drsnap's ledger, engine/ledger.h) ---
+  // CreateDBParameterGroup; an existing name fails with
+  // "DBParameterGroupAlreadyExists".
+  Status CreateDBParameterGroup(const std::string& name, const std::string& family,
+                                const std::string& description, const std::vector<Tag>& tags);
 
   // --- Instances and clusters (restore drills, tests, seeding) ---
   Result<DBInstance> RestoreDBInstanceFromDBSnapshot(

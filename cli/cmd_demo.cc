@@ -160,6 +160,12 @@ int RunDemoCommand(CommandContext& ctx) {
   if (outcome->totals.failed > 0)
     std::fprintf(ctx.out, "%d action(s) failed during the demo; the report lists them.\n",
                  outcome->totals.failed);
+  if (outcome->totals.failed_copies > 0)
+    std::fprintf(ctx.out,
+                 "%d %s failed during the demo after AWS accepted them; the report's findings "
+                 "name them.\n",
+                 outcome->totals.failed_copies,
+                 outcome->totals.failed_copies == 1 ? "copy" : "copies");
 
   if (outcome->interrupted) return 130;
   int code = outcome->status.ExitCode();

@@ -7,6 +7,9 @@
 // DRSNAP_LOG_FORMAT / DRSNAP_LOG_LEVEL (json lines for CloudWatch),
 // DRSNAP_EVENT_BUS ("" = default bus, where "snapshot shared" events go),
 // and the usual AWS_* variables Lambda sets (credentials, AWS_REGION).
+// Metrics: each invocation that reconciles writes CloudWatch Embedded Metric
+// Format lines on stdout (namespace drsnap, lambda/handler.h); the alarms of
+// deploy/*.yaml read them.
 #include <cstdio>
 #include <cstdlib>
 #include <memory>
@@ -113,7 +116,8 @@ int RunLambdaCommand(CommandContext& ctx) {
             "invocations from AWS_LAMBDA_RUNTIME_API: RDS events and drsnap's forwarded\n"
             "\"snapshot shared\" events reconcile the database they name, schedules run a\n"
             "full reconcile. Each invocation answers with a JSON summary; failed actions\n"
-            "make it a function error. Environment: DRSNAP_CONFIG, DRSNAP_SIDE\n"
+            "make it a function error. Metrics go to stdout as CloudWatch Embedded Metric\n"
+            "Format lines (namespace drsnap). Environment: DRSNAP_CONFIG, DRSNAP_SIDE\n"
             "(source|vault|all), DRSNAP_LOG_FORMAT (json), DRSNAP_EVENT_BUS.",
             kFlags,
             "  AWS_LAMBDA_RUNTIME_API=127.0.0.1:9001 DRSNAP_CONFIG=drsnap.yaml drsnap lambda\n")

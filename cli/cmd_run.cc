@@ -3,9 +3,12 @@
 #include <chrono>
 #include <cstdio>
 #include <map>
+#include <memory>
 
 #include "cli/command.h"
+#include "cli/http_server.h"
 #include "cli/output.h"
+#include "cli/service_endpoints.h"
 #include "core/time_util.h"
 
 namespace drsnap::cli {
@@ -15,6 +18,9 @@ const std::vector<FlagSpec> kFlags = {
     {"interval", true, "DURATION", "time between reconciles, e.g. 5m, 1h (default 5m)"},
     {"concurrency", true, "N", "actions in flight at once (default 8)"},
     {"max-runs", true, "N", "exit after N reconciles (default: run until stopped)"},
+    {"listen", true, "ADDR",
+     "serve /metrics, /healthz, /readyz and / (the live report) over HTTP on ADDR, e.g. "
+     "127.0.0.1:9464 or :9464 (every interface); port 0 picks a free one (default: off)"},
     SideFlag(),
     ClockUrlFlag(),
 };
@@ -56,10 +62,14 @@ int RunRunCommand(CommandContext& ctx) {
                    "Reconciles forever: observe, plan, apply, then sleep --interval. Facts\n"
                    "learned from AWS (e.g. where a one-step copy is refused) are kept between\n"
                    "runs. SIGINT or SIGTERM finish the actions in flight and exit 0; a second\n"
-                   "signal exits at once. Logs go to stderr (--log-format json for collectors).",
+                   "signal exits at once. Logs go to stderr (--log-format json for collectors).\n"
+                   "--listen serves Prometheus metrics (/metrics), liveness (/healthz),\n"
+                   "readiness (/readyz: a reconcile succeeded within two intervals) and the\n"
+                   "live HTML report (/).",
                    kFlags,
                    "  drsnap run --config /etc/drsnap.yaml --interval 5m --log-format json\n"
-                   "  DRSNAP_CONFIG=drsnap.yaml drsnap run --interval 1h\n")
+                   "  DRSNAP_CONFIG=drsnap.yaml drsnap run --interval 1h\n"
+                   "  drsnap run --interval 15m --listen 127.0.0.1:9464\n")
             .c_str(),
         ctx.out);
     return 0;
@@ -83,6 +93,24 @@ int RunRunCommand(CommandContext& ctx) {
   if (!side) return Usage(ctx, "run", side.error().message);
   auto rec = MakeReconciler(ctx, *flags);
   if (!rec) return Failure(ctx, "run", rec.error());
+
+  // --listen: the endpoints read what the loop records; the server stops
+  // (and joins its thread) before they go.
+  std::unique_ptr<ServiceEndpoints> endpoints;
+  std::unique_ptr<HttpServer> server;
+  if (auto listen = flags->Get("listen")) {
+    endpoints = std::make_unique<ServiceEndpoints>((*rec)->config(), ctx.clock, *interval);
+    auto started = HttpServer::Start(
+        *listen, [e = endpoints.get()](const HttpRequest& r) { return e->Serve(r); });
+    if (!started) {
+      if (started.error().code == "UsageError")
+        return Usage(ctx, "run", "--listen " + started.error().message);
+      return Failure(ctx, "run", started.error());
+    }
+    server = std::move(*started);
+    LogInfo("listening",
+            {{"address", server->address()}, {"paths", "/metrics /healthz /readyz /"}});
+  }
 
   InstallStopHandlers();
   StopNotice stop_notice;
@@ -121,12 +149,14 @@ int RunRunCommand(CommandContext& ctx) {
     Log().Log(report.ok() ? LogLevel::kInfo : LogLevel::kWarn, "reconcile finished", f);
     LogFindingChanges(report.plan, standing);
     last_exit = ApplyExitCode(report);
+    if (endpoints) endpoints->Record(std::move(report));
     if (*max_runs > 0 && runs >= *max_runs) break;
     // Sleep in slices so a signal ends the wait promptly.
     TimePoint wake = ctx.clock->Now() + *interval;
     for (TimePoint now = ctx.clock->Now(); !stop.load() && now < wake; now = ctx.clock->Now())
       ctx.clock->SleepFor(std::min<Duration>(wake - now, std::chrono::milliseconds(200)));
   }
+  if (server) server->Stop();
   LogInfo("service stopped", {{"reconciles", runs}});
   // --max-runs: the last reconcile's verdict, as apply's (README, "Exit
   // codes"); stopped by a signal: 0.

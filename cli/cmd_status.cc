@@ -46,8 +46,7 @@ int RunStatusCommand(CommandContext& ctx) {
   if (auto st = ApplyLogFlags(*flags); !st) return Usage(ctx, "status", st.error().message);
   std::string output = flags->Get("output").value_or("table");
   if (output != "table" && output != "json" && output != "prometheus" && output != "html")
-    return Usage(ctx, "status",
-                  "--output '" + output + "' is not table, json, prometheus or html");
+    return Usage(ctx, "status", "--output '" + output + "' is not table, json, prometheus or html");
   FillDefaults(ctx);
   // --side vault: the status the DR account can tell on its own (its vault
   // copies); it observes nothing in the production account.
@@ -61,7 +60,7 @@ int RunStatusCommand(CommandContext& ctx) {
   // A scope that could not be listed makes the answer unknown even when no
   // row shows it (e.g. the source scope: then its databases are unknown).
   const int incomplete = inv.IncompleteScopes();
-  int exit_code = incomplete > 0 ? std::max(report.ExitCode(), 2) : report.ExitCode();
+  const int exit_code = StatusExitCode(report, inv);
   if (output == "json") {
     auto j = StatusJson(report);
     j["exit_code"] = exit_code;
@@ -69,15 +68,15 @@ int RunStatusCommand(CommandContext& ctx) {
     if (incomplete > 0) j["overall"] = "unknown";
     std::fputs((j.dump(2) + "\n").c_str(), ctx.out);
   } else if (output == "prometheus") {
-    std::string text = StatusPrometheus(report);
-    auto pos = text.rfind("drsnap_status_exit_code ");
-    if (pos != std::string::npos)
-      text = text.substr(0, pos) + "drsnap_status_exit_code " + std::to_string(exit_code) + "\n";
-    text +=
-        "# HELP drsnap_incomplete_scopes Scopes (account x region) that could not be listed.\n"
-        "# TYPE drsnap_incomplete_scopes gauge\ndrsnap_incomplete_scopes " +
-        std::to_string(incomplete) + "\n";
-    std::fputs(text.c_str(), ctx.out);
+    PrometheusInput in;
+    in.status = &report;
+    in.exit_code = exit_code;
+    in.incomplete_scopes = incomplete;
+    // The findings of the plan drsnap would make now (pure: no AWS call).
+    // A one-shot status reconciles nothing: no action failure or reconcile
+    // metrics (drsnap run --listen serves those).
+    in.findings = (*rec)->PlanFor(inv, "", *side).findings;
+    std::fputs(StatusPrometheus(in).c_str(), ctx.out);
   } else if (output == "html") {
     HtmlReportInput in;
     in.status = &report;

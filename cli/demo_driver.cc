@@ -5,6 +5,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <set>
 
 #include "cli/demo_world.h"
 #include "cli/verify_report.h"
@@ -12,6 +13,7 @@
 #include "config/policy.h"
 #include "core/env.h"
 #include "core/time_util.h"
+#include "engine/naming.h"
 #include "sim/server.h"
 #include "sim/simulator.h"
 #include "sim/simulator_clock.h"
@@ -147,6 +149,7 @@ Result<DemoOutcome> RunDemo(const DemoOptions& options, DemoView& view) {
   // The loop: reconcile, show, advance the virtual clock.
   engine::ReconcileOptions reconcile_options;
   reconcile_options.stop = options.stop;
+  std::set<std::string> failed_copies;  // "scope/id" of drsnap's snapshots seen failed
   for (int i = 1; simulator->Now() < setup.end; ++i) {
     if (options.stop != nullptr && options.stop->load()) {
       out.interrupted = true;
@@ -164,6 +167,15 @@ Result<DemoOutcome> RunDemo(const DemoOptions& options, DemoView& view) {
         if (out.failures.size() < 500) out.failures.push_back(r);
       }
     }
+    // A copy AWS accepted and then failed is an action done; it is counted
+    // here, from what each observation shows, so that no header says "0
+    // failed" about a run whose copies failed.
+    for (const auto& scope : report.inventory.scopes)
+      for (const auto& snap : scope.snapshots)
+        if (snap.status == engine::SnapshotStatus::kFailed && snap.scope == scope.scope &&
+            engine::naming::ParseNameView(snap.id))
+          failed_copies.insert(scope.scope.ToString() + "/" + std::string(snap.id));
+    out.totals.failed_copies = static_cast<int>(failed_copies.size());
     for (const auto& row : status.rows) {
       RpoSample s;
       s.at = now;
@@ -227,7 +239,9 @@ HtmlReportInput DemoReportInput(const DemoOutcome& outcome) {
   in.notes.push_back("drsnap-sim, built-in world: " + FormatIso8601Seconds(outcome.start) + " to " +
                      FormatIso8601Seconds(outcome.end) + " (simulated), " +
                      std::to_string(outcome.reconciles) + " reconciles, " + std::to_string(done) +
-                     " actions done, " + std::to_string(outcome.totals.failed) + " failed.");
+                     " actions done, " + std::to_string(outcome.totals.failed) +
+                     " actions failed, " + std::to_string(outcome.totals.failed_copies) +
+                     " copies failed after AWS accepted them.");
   in.notes.push_back(
       "The pipeline that ran is the one that runs against AWS: the Reconciler over the AWS "
       "clients, signed HTTP requests to the simulator's RDS, STS and KMS endpoints.");

@@ -183,6 +183,8 @@ std::vector<std::string> RenderFrame(const DemoStep& step, int width, bool color
   run += "  failed " + (failed_now ? C("\033[31m") + std::to_string(failed_now) + C(kReset) : "0");
   if (deferred_now) run += "  deferred " + std::to_string(deferred_now);
   total += "  failed " + std::to_string(step.totals ? step.totals->failed : 0);
+  if (step.totals && step.totals->failed_copies > 0)
+    total += "  copies failed " + std::to_string(step.totals->failed_copies);
   lines.push_back(run);
   lines.push_back(C(kDim) + total + C(kReset));
   lines.push_back("");

@@ -30,10 +30,14 @@ struct DemoSetup {
 };
 
 // Actions per stage over the whole demo so far ("capture", "share", "vault",
-// "expire"), counting those that were done (or already done), and failures.
+// "expire"), counting those that were done (or already done), and failures:
+// the calls AWS refused (`failed`) and, apart, the snapshots drsnap started
+// that AWS later ended in status failed (`failed_copies`: the call was done,
+// the copy or snapshot was not; each counted once, by scope and id).
 struct DemoTotals {
   std::map<std::string, int> done_by_stage;
   int failed = 0;
+  int failed_copies = 0;
   int reconciles = 0;
 };
 

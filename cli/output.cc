@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "cli/command.h"
 #include "core/time_util.h"
 
 namespace drsnap::cli {
@@ -35,6 +36,20 @@ std::string PromEscape(const std::string& s) {
       continue;
     }
     out += c;
+  }
+  return out;
+}
+
+// HELP text: backslash and newline escaped (the exposition format's rule).
+std::string PromHelpEscape(const std::string& s) {
+  std::string out;
+  for (char c : s) {
+    if (c == '\\')
+      out += "\\\\";
+    else if (c == '\n')
+      out += "\\n";
+    else
+      out += c;
   }
   return out;
 }
@@ -107,11 +122,7 @@ std::string Table(const std::vector<std::vector<std::string>>& rows) {
   return out;
 }
 
-int ErrorFindings(const engine::Plan& plan) {
-  return static_cast<int>(std::ranges::count_if(plan.findings, [](const engine::Finding& f) {
-    return f.severity == engine::Finding::Severity::kError;
-  }));
-}
+int ErrorFindings(const engine::Plan& plan) { return metrics::ErrorFindings(plan.findings); }
 
 int PlanExitCode(const engine::Plan& plan, const engine::Inventory& inventory) {
   return inventory.IncompleteScopes() > 0 || ErrorFindings(plan) > 0 ? 1 : 0;
@@ -126,8 +137,8 @@ std::string PlanTable(const engine::Plan& plan, const engine::Inventory& invento
            std::to_string(inventory.scopes.size()) +
            " scopes could not be observed (below); nothing that depends on them is known.\n";
   } else if (plan.actions.empty() && errors > 0) {
-    out += "No actions, but " + std::to_string(errors) +
-           " error finding(s) below need attention.\n";
+    out +=
+        "No actions, but " + std::to_string(errors) + " error finding(s) below need attention.\n";
   } else if (plan.actions.empty()) {
     out += "No changes: every protected database is where the policy wants it.\n";
   } else {
@@ -229,7 +240,7 @@ std::string ApplySummary(const engine::ReconcileReport& report) {
 }
 
 int ApplyExitCode(const engine::ReconcileReport& report) {
-  return report.ok() && ErrorFindings(report.plan) == 0 ? 0 : 1;
+  return metrics::ReconcileSucceeded(report) ? 0 : 1;
 }
 
 nlohmann::json ApplyJson(const engine::ReconcileReport& report) {
@@ -311,7 +322,8 @@ nlohmann::json StatusJson(const engine::StatusReport& report) {
     };
     row["newest_point"] = r.newest_point ? nlohmann::json(FormatIso8601Seconds(*r.newest_point))
                                          : nlohmann::json(nullptr);
-    row["since"] = r.since ? nlohmann::json(FormatIso8601Seconds(*r.since)) : nlohmann::json(nullptr);
+    row["since"] =
+        r.since ? nlohmann::json(FormatIso8601Seconds(*r.since)) : nlohmann::json(nullptr);
     row["in_flight"] = nlohmann::json::array();
     for (const auto& c : r.in_flight)
       row["in_flight"].push_back({{"snapshot_id", c.snapshot_id},
@@ -336,15 +348,29 @@ nlohmann::json StatusJson(const engine::StatusReport& report) {
   return j;
 }
 
-std::string StatusPrometheus(const engine::StatusReport& report) {
-  std::string out;
+namespace {
+
+// "# HELP name help" and "# TYPE name type" lines.
+void PromFamily(std::string& out, const std::string& name, const std::string& help,
+                const char* type) {
+  out += "# HELP " + name + " " + PromHelpEscape(help) + "\n# TYPE " + name + " " + type + "\n";
+}
+
+std::string UnixSeconds(TimePoint t) {
+  return std::to_string(
+      std::chrono::duration_cast<std::chrono::seconds>(t.time_since_epoch()).count());
+}
+
+// The families computed from one observation (StatusPrometheus).
+void AppendStatusFamilies(const engine::StatusReport& report, const PrometheusInput& in,
+                          std::string& out) {
   auto labels = [](const engine::TargetStatus& r) {
     return "policy=\"" + PromEscape(r.policy) + "\",db=\"" + PromEscape(r.db_id) + "\",kind=\"" +
-           engine::DbKindName(r.kind) + "\",target_account=\"" + r.target.account_id +
-           "\",target_region=\"" + r.target.region + "\"";
+           engine::DbKindName(r.kind) + "\",target_account=\"" + PromEscape(r.target.account_id) +
+           "\",target_region=\"" + PromEscape(r.target.region) + "\"";
   };
-  auto family = [&](const std::string& name, const std::string& help) {
-    out += "# HELP " + name + " " + help + "\n# TYPE " + name + " gauge\n";
+  auto family = [&out](const std::string& name, const std::string& help) {
+    PromFamily(out, name, help, "gauge");
   };
   family("drsnap_rpo_seconds", "The policy's recovery point objective.");
   for (const auto& r : report.rows)
@@ -360,10 +386,7 @@ std::string StatusPrometheus(const engine::StatusReport& report) {
   for (const auto& r : report.rows)
     if (r.newest_point)
       out += "drsnap_recovery_point_timestamp_seconds{" + labels(r) + "} " +
-             std::to_string(std::chrono::duration_cast<std::chrono::seconds>(
-                                r.newest_point->time_since_epoch())
-                                .count()) +
-             "\n";
+             UnixSeconds(*r.newest_point) + "\n";
   family("drsnap_rpo_state", "1 for the row's state (ok, at-risk, breached, unknown), else 0.");
   for (const auto& r : report.rows)
     for (auto s : {engine::RpoState::kOk, engine::RpoState::kAtRisk, engine::RpoState::kBreached,
@@ -382,18 +405,61 @@ std::string StatusPrometheus(const engine::StatusReport& report) {
   for (const auto& r : report.rows)
     if (r.last_verification)
       out += "drsnap_last_verification_timestamp_seconds{" + labels(r) + "} " +
-             std::to_string(std::chrono::duration_cast<std::chrono::seconds>(
-                                r.last_verification->at.time_since_epoch())
-                                .count()) +
-             "\n";
+             UnixSeconds(r.last_verification->at) + "\n";
   family("drsnap_last_verification_ok", "1 when that drill restored the copy, 0 when it failed.");
   for (const auto& r : report.rows)
     if (r.last_verification)
       out += "drsnap_last_verification_ok{" + labels(r) + "} " +
              (r.last_verification->ok ? "1" : "0") + "\n";
+  family("drsnap_pairs", "Database x target pairs in each state.");
+  for (const auto& [state, n] : metrics::PairsByState(report))
+    out += "drsnap_pairs{state=\"" + std::string(engine::RpoStateName(state)) + "\"} " +
+           std::to_string(n) + "\n";
+  family("drsnap_findings",
+         "Findings of the plan for this observation, by severity (error findings make plan, "
+         "apply and run exit 1).");
+  for (const auto& [severity, n] : metrics::FindingsBySeverity(in.findings))
+    out += "drsnap_findings{severity=\"" + std::string(SeverityName(severity)) + "\"} " +
+           std::to_string(n) + "\n";
   family("drsnap_status_exit_code",
          "The exit code of drsnap status: 0 ok, 1 at risk, 2 breached or unknown.");
-  out += "drsnap_status_exit_code " + std::to_string(report.ExitCode()) + "\n";
+  out += "drsnap_status_exit_code " + std::to_string(in.exit_code) + "\n";
+  family("drsnap_incomplete_scopes", "Scopes (account x region) that could not be listed.");
+  out += "drsnap_incomplete_scopes " + std::to_string(in.incomplete_scopes) + "\n";
+}
+
+}  // namespace
+
+int StatusExitCode(const engine::StatusReport& report, const engine::Inventory& inventory) {
+  return inventory.IncompleteScopes() > 0 ? std::max(report.ExitCode(), 2) : report.ExitCode();
+}
+
+std::string StatusPrometheus(const PrometheusInput& in) {
+  std::string out;
+  auto family = [&out](const std::string& name, const std::string& help,
+                       const char* type = "gauge") { PromFamily(out, name, help, type); };
+  if (in.status != nullptr) AppendStatusFamilies(*in.status, in, out);
+  family("drsnap_build_info", "Always 1; the version label is drsnap's version.");
+  out += "drsnap_build_info{version=\"" + PromEscape(std::string(Version())) + "\"} 1\n";
+  if (in.service == nullptr) return out;
+  const ServiceMetrics& service = *in.service;
+  family("drsnap_action_failures_total",
+         "Actions that failed since the process started, by stage and AWS error code.", "counter");
+  for (const auto& [key, n] : service.action_failures)
+    out += "drsnap_action_failures_total{stage=\"" + PromEscape(key.stage) + "\",code=\"" +
+           PromEscape(key.code) + "\"} " + std::to_string(n) + "\n";
+  family("drsnap_reconciles_total", "Reconciles finished since the process started.", "counter");
+  out += "drsnap_reconciles_total " + std::to_string(service.reconciles) + "\n";
+  if (service.last_reconcile) {
+    family("drsnap_last_reconcile_timestamp_seconds",
+           "Unix time at which the last reconcile finished (on the reconcile clock).");
+    out += "drsnap_last_reconcile_timestamp_seconds " + UnixSeconds(*service.last_reconcile) + "\n";
+    family("drsnap_last_reconcile_success",
+           "1 when the last reconcile had no failed action, no incomplete scope and no error "
+           "finding, else 0.");
+    out += "drsnap_last_reconcile_success " +
+           std::string(service.last_reconcile_success ? "1" : "0") + "\n";
+  }
   return out;
 }
 

@@ -6,6 +6,7 @@
 #include "aws/sts.h"
 #include "core/arn.h"
 #include "core/time_util.h"
+#include "engine/ledger.h"
 #include "engine/naming.h"
 
 namespace drsnap::cloud {
@@ -575,6 +576,46 @@ Status AwsCloud::TagSnapshot(const Scope& scope, const std::string& snapshot_arn
   return rds.AddTagsToResource(snapshot_arn, FromTags(tags));
 }
 
+// drsnap's ledger (engine/ledger.h): the tags of one DB parameter group.
+Result<engine::Tags> AwsCloud::ReadLedger(const Scope& scope) {
+  DRSNAP_CLOUD_PRELUDE(scope);
+  const std::string arn =
+      MakeArn("rds", scope.region, scope.account_id, "pg:" + std::string(engine::kLedgerName));
+  auto tags = rds.ListTagsForResource(arn);
+  if (tags) return ToTags(*tags);
+  if (tags.error().code == "DBParameterGroupNotFound") return engine::Tags{};
+  return Fail(std::move(tags).error().With("reading drsnap's ledger in " + scope.ToString()));
+}
+
+Status AwsCloud::WriteLedger(const Scope& scope, const engine::Tags& put,
+                             const std::vector<std::string>& remove) {
+  DRSNAP_CLOUD_PRELUDE(scope);
+  const std::string name(engine::kLedgerName);
+  const std::string arn = MakeArn("rds", scope.region, scope.account_id, "pg:" + name);
+  if (!remove.empty()) {
+    auto removed = rds.RemoveTagsFromResource(arn, remove);
+    if (!removed && removed.error().code != "DBParameterGroupNotFound")
+      return Fail(std::move(removed).error().With("updating drsnap's ledger in " + scope.ToString()));
+  }
+  if (put.empty()) return OkStatus();
+  auto added = rds.AddTagsToResource(arn, FromTags(put));
+  if (added || added.error().code != "DBParameterGroupNotFound") {
+    if (!added)
+      return Fail(std::move(added).error().With("updating drsnap's ledger in " + scope.ToString()));
+    return OkStatus();
+  }
+  // The first entry here: create the group with it.
+  engine::Tags tags = put;
+  tags["drsnap:managed"] = "true";
+  auto created = rds.CreateDBParameterGroup(
+      name, std::string(engine::kLedgerFamily),
+      "drsnap's ledger of what AWS refused (tags); attach no database", FromTags(tags));
+  if (created) return OkStatus();
+  if (created.error().code == "DBParameterGroupAlreadyExists")  // another run, just now
+    return rds.AddTagsToResource(arn, FromTags(put));
+  return Fail(std::move(created).error().With("creating drsnap's ledger in " + scope.ToString()));
+}
+
 #undef DRSNAP_CLOUD_PRELUDE
 
 // ---------------------------------------------------------------- routing
@@ -669,6 +710,16 @@ Status MultiAccountCloud::TagSnapshot(const Scope& scope, const std::string& sna
                                       const engine::Tags& tags) {
   DRSNAP_ASSIGN_OR_RETURN(auto* c, Route(scope));
   return c->TagSnapshot(scope, snapshot_arn, tags);
+}
+
+Result<engine::Tags> MultiAccountCloud::ReadLedger(const Scope& scope) {
+  DRSNAP_ASSIGN_OR_RETURN(auto* c, Route(scope));
+  return c->ReadLedger(scope);
+}
+Status MultiAccountCloud::WriteLedger(const Scope& scope, const engine::Tags& put,
+                                      const std::vector<std::string>& remove) {
+  DRSNAP_ASSIGN_OR_RETURN(auto* c, Route(scope));
+  return c->WriteLedger(scope, put, remove);
 }
 
 // ---------------------------------------------------------------- factory

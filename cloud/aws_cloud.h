@@ -86,6 +86,9 @@ class AwsCloud final : public engine::Cloud {
   Result<engine::KeyUse> CheckKeyUse(const engine::Scope& scope,
                                      const std::string& key_arn) override;
   Result<engine::SnapshotQuotas> DescribeSnapshotQuotas(const engine::Scope& scope) override;
+  Result<engine::Tags> ReadLedger(const engine::Scope& scope) override;
+  Status WriteLedger(const engine::Scope& scope, const engine::Tags& put,
+                     const std::vector<std::string>& remove) override;
 
   // The typed clients of one region (tests, verify).
   Result<std::shared_ptr<aws::RdsClient>> Rds(const std::string& region);
@@ -146,6 +149,9 @@ class MultiAccountCloud final : public engine::Cloud {
   Result<engine::KeyUse> CheckKeyUse(const engine::Scope& scope,
                                      const std::string& key_arn) override;
   Result<engine::SnapshotQuotas> DescribeSnapshotQuotas(const engine::Scope& scope) override;
+  Result<engine::Tags> ReadLedger(const engine::Scope& scope) override;
+  Status WriteLedger(const engine::Scope& scope, const engine::Tags& put,
+                     const std::vector<std::string>& remove) override;
 
  private:
   Result<engine::Cloud*> Route(const engine::Scope& scope) const;

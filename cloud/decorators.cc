@@ -166,6 +166,15 @@ Status LoggingCloud::DeleteDatabase(const Scope& scope, DbKind kind, const std::
   return r;
 }
 
+Status LoggingCloud::WriteLedger(const Scope& scope, const engine::Tags& put,
+                                 const std::vector<std::string>& remove) {
+  Timer t;
+  auto r = CloudWrapper::WriteLedger(scope, put, remove);
+  LogResult(*log_, true, "write ledger", r,
+            {{"scope", scope.ToString()}, {"put", put.size()}, {"remove", remove.size()}}, t);
+  return r;
+}
+
 Status LoggingCloud::TagSnapshot(const Scope& scope, const std::string& snapshot_arn,
                                  const engine::Tags& tags) {
   Timer t;
@@ -260,6 +269,15 @@ Status DryRunCloud::TagSnapshot(const Scope& scope, const std::string& snapshot_
   std::string kv;
   for (const auto& [k, v] : tags) kv += (kv.empty() ? "" : ",") + k + "=" + v;
   Record("tag " + scope.ToString() + " " + snapshot_arn + " " + kv);
+  return OkStatus();
+}
+
+Status DryRunCloud::WriteLedger(const Scope& scope, const engine::Tags& put,
+                                const std::vector<std::string>& remove) {
+  std::string line = "ledger " + scope.ToString();
+  for (const auto& [k, v] : put) line += " +" + k + "=" + v;
+  for (const auto& k : remove) line += " -" + k;
+  Record(std::move(line));
   return OkStatus();
 }
 

@@ -53,6 +53,8 @@ class LoggingCloud final : public engine::CloudWrapper {
                         const std::string& db_id) override;
   Status TagSnapshot(const engine::Scope& scope, const std::string& snapshot_arn,
                      const engine::Tags& tags) override;
+  Status WriteLedger(const engine::Scope& scope, const engine::Tags& put,
+                     const std::vector<std::string>& remove) override;
 
  private:
   Logger* log_;
@@ -87,6 +89,9 @@ class DryRunCloud final : public engine::CloudWrapper {
                         const std::string& db_id) override;
   Status TagSnapshot(const engine::Scope& scope, const std::string& snapshot_arn,
                      const engine::Tags& tags) override;
+  // "ledger 222/eu-west-1 +k=v,... -k,..."
+  Status WriteLedger(const engine::Scope& scope, const engine::Tags& put,
+                     const std::vector<std::string>& remove) override;
 
  private:
   void Record(std::string line);

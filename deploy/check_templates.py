@@ -19,8 +19,8 @@ Around the statements, properties that hold for any statement a later change
 might add (deletes and shares need drsnap's tags, each role keeps to its own
 stages, KMS only through RDS and grants only for AWS resources, the vault
 side's tag keys are exactly the ones drsnap writes: engine/naming.h and
-engine/verify.h), and the wiring (runtime, dead-letter queue, alarm,
-schedule, forwarding, the guard attached, the role names the SCPs in
+engine/verify.h), and the wiring (runtime, dead-letter queue, alarms (also
+on the metrics the function writes, metrics/emf.h), schedule, forwarding, the guard attached, the role names the SCPs in
 docs/deploy.md rely on, the keys retained when the stack goes), and the
 event rules: each routes exactly the RDS events its function acts on
 (lambda/events.cc HandledRdsEvents), of its own account, to its function
@@ -189,9 +189,16 @@ SOURCE = {
     "FunctionRole/Observe": Spec(
         "Allow", ["rds:DescribeDBInstances", "rds:DescribeDBClusters", "rds:DescribeDBSnapshots",
                   "rds:DescribeDBClusterSnapshots", "rds:DescribeDBSnapshotAttributes",
-                  "rds:DescribeDBClusterSnapshotAttributes", "kms:ListAliases"], ["*"],
-        why="the source function reads P's databases, snapshots, their share attributes and "
-            "key aliases"),
+                  "rds:DescribeDBClusterSnapshotAttributes", "rds:DescribeAccountAttributes",
+                  "kms:ListAliases"], ["*"],
+        why="the source function reads P's databases, snapshots, their share attributes, its "
+            "snapshot quotas and key aliases"),
+    "FunctionRole/KeepLedger": Spec(
+        "Allow", ["rds:CreateDBParameterGroup", "rds:AddTagsToResource",
+                  "rds:RemoveTagsFromResource", "rds:ListTagsForResource"],
+        [rds("pg", "drsnap-ledger")],
+        why="the source function keeps drsnap's ledger of refused calls (engine/ledger.h) in "
+            "one parameter group of its region, and may touch no other parameter group"),
     "FunctionRole/ReadDefaultKeyArn": Spec(
         "Allow", ["kms:DescribeKey"], [f"{P}:kms:${{AWS::Region}}:${{AWS::AccountId}}:key/*"],
         conditions={(SE, "kms:RequestAlias"): ["alias/aws/rds"]},
@@ -294,8 +301,15 @@ VAULT = {
         why="only the Lambda service assumes the vault function's role"),
     "FunctionRole/Observe": Spec(
         "Allow", ["rds:DescribeDBSnapshots", "rds:DescribeDBClusterSnapshots",
-                  "rds:DescribeDBInstances", "rds:DescribeDBClusters", "kms:ListAliases"], ["*"],
-        why="the vault function reads D's snapshots and databases"),
+                  "rds:DescribeDBInstances", "rds:DescribeDBClusters",
+                  "rds:DescribeAccountAttributes", "kms:ListAliases"], ["*"],
+        why="the vault function reads D's snapshots, databases and snapshot quotas"),
+    "FunctionRole/KeepLedger": Spec(
+        "Allow", ["rds:CreateDBParameterGroup", "rds:AddTagsToResource",
+                  "rds:RemoveTagsFromResource", "rds:ListTagsForResource"],
+        [rds("pg", "drsnap-ledger", "*")],
+        why="the vault function keeps drsnap's ledger of refused calls (engine/ledger.h) in "
+            "one parameter group per DR region, and may touch no other parameter group"),
     "FunctionRole/CopySharedSnapshots": Spec(
         "Allow", ["rds:CopyDBSnapshot", "rds:CopyDBClusterSnapshot"],
         [rds("snapshot", "drsnap-*", "*", "*"), rds("cluster-snapshot", "drsnap-*", "*", "*")],
@@ -367,8 +381,13 @@ VAULT = {
             "any principal of the source accounts"),
     "ReadRole/ObserveOnly": Spec(
         "Allow", ["rds:DescribeDBSnapshots", "rds:DescribeDBClusterSnapshots",
-                  "rds:DescribeDBInstances", "rds:DescribeDBClusters"], ["*"],
+                  "rds:DescribeDBInstances", "rds:DescribeDBClusters",
+                  "rds:DescribeAccountAttributes"], ["*"],
         why="the read role describes, nothing else"),
+    "ReadRole/ReadLedger": Spec(
+        "Allow", ["rds:ListTagsForResource"], [rds("pg", "drsnap-ledger", "*")],
+        why="a source side reads drsnap's ledger in the DR account (engine/ledger.h), nothing "
+            "else's tags"),
     "SnapshotGuardPolicy/OnlyTheVaultFunctionDeletesDrsnapSnapshots": Spec(
         "Deny", ["rds:DeleteDBSnapshot", "rds:DeleteDBClusterSnapshot"],
         [rds("snapshot", "drsnap-*", "*"), rds("cluster-snapshot", "drsnap-*", "*")],
@@ -672,9 +691,39 @@ def check_function(path, t, failures):
                             "(its own credentials reach it)")
     if not any(r["Type"] == "AWS::CloudWatch::Alarm" for r in res.values()):
         failures.append(f"{path}: no failure alarm")
+    for f in fn:
+        side = f["Properties"].get("Environment", {}).get("Variables", {}).get("DRSNAP_SIDE")
+        check_metric_alarms(path, res, side, failures)
     if not any(r["Type"] == "AWS::Events::Rule" and "ScheduleExpression" in r["Properties"]
                for r in res.values()):
         failures.append(f"{path}: no schedule (the backstop for lost events)")
+
+
+# The metrics the Lambda handler writes as CloudWatch Embedded Metric Format
+# lines (metrics/emf.h), each alarmed on for the function's own side.
+ALARMED_METRICS = ("PairsBreached", "ActionFailures")
+
+
+def _emf_metric_names():
+    with open(os.path.join(ROOT, "metrics", "emf.h")) as f:
+        return set(re.findall(r"\b[A-Z][A-Za-z]+\b", f.read()))
+
+
+def check_metric_alarms(path, res, side, failures):
+    known = _emf_metric_names()
+    for metric in ALARMED_METRICS:
+        if metric not in known:
+            failures.append(f"{path}: {metric} is not a metric the handler writes (metrics/emf.h)")
+        alarms = [r["Properties"] for r in res.values()
+                  if r["Type"] == "AWS::CloudWatch::Alarm"
+                  and r["Properties"].get("MetricName") == metric]
+        good = [a for a in alarms
+                if a.get("Namespace") == "drsnap"
+                and a.get("Dimensions") == [{"Name": "Side", "Value": side}]
+                and "{Ref AlarmTopic}" in as_list(render(a.get("AlarmActions")))]
+        if not good:
+            failures.append(f"{path}: no alarm on drsnap's {metric} metric with dimension "
+                            f"Side={side} (the function's DRSNAP_SIDE) notifying AlarmTopic")
 
 
 def check_role_name(path, res, name, want, why, failures):
@@ -787,7 +836,8 @@ def check_vault(t, path="vault.yaml"):
         for pol in read["Properties"].get("Policies", []):
             for st in pol["PolicyDocument"]["Statement"]:
                 for a in as_list(st["Action"]):
-                    if st["Effect"] == "Allow" and not a.startswith("rds:Describe"):
+                    if st["Effect"] == "Allow" and not (a.startswith("rds:Describe") or
+                                                        a == "rds:ListTagsForResource"):
                         failures.append(f"{path}: ReadRole allows {a}: it must be read-only")
     return failures
 

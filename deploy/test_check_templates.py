@@ -371,3 +371,20 @@ def test_docs_scps_exempt_only_drsnaps_roles_by_name():
     """The SCPs name drsnap's roles by the names the templates give them."""
     text = json.dumps(scps())
     assert "role/drsnap-vault-*" in text and "role/drsnap-source-*" in text
+
+
+@pytest.mark.parametrize("name", ["source.yaml", "vault.yaml"])
+@pytest.mark.parametrize("metric", ct.ALARMED_METRICS)
+def test_the_metric_alarms_cannot_go_or_watch_another_side(name, metric):
+    alarm = next(k for k, r in LOADED[name]["Resources"].items()
+                 if r["Type"] == "AWS::CloudWatch::Alarm"
+                 and r["Properties"].get("MetricName") == metric)
+    t = fresh(name)
+    del t["Resources"][alarm]
+    assert any(metric in f for f in failures(name, t))
+    t = fresh(name)
+    t["Resources"][alarm]["Properties"]["Dimensions"][0]["Value"] = "all"
+    assert any(metric in f for f in failures(name, t))
+    t = fresh(name)
+    t["Resources"][alarm]["Properties"]["AlarmActions"] = []
+    assert any(metric in f for f in failures(name, t))

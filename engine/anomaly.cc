@@ -2,7 +2,10 @@
 
 #include <algorithm>
 
+#include "core/strings.h"
 #include "core/time_util.h"
+#include "engine/lineage_index.h"
+#include "engine/naming.h"
 
 namespace drsnap::engine {
 
@@ -98,6 +101,63 @@ std::vector<Anomaly> FindAnomalies(std::vector<PointEvidence> evidence, Duration
     }
   }
   return out;
+}
+
+DatabaseEvidence GatherEvidence(const LineageIndex& index, const config::Policy& policy,
+                                DbKind kind, std::string_view db_id) {
+  DatabaseEvidence out;
+  const std::string token = naming::DbToken(db_id);
+  auto add = [&](const LineageEntry& e, bool capture) {
+    const Snapshot& s = *e.snapshot;
+    if (e.status != SnapshotStatus::kAvailable) return;
+    out.points.push_back({e.lineage.recovery_point, capture ? s.create_time : TimePoint{},
+                          s.engine, s.kind == DbKind::kInstance ? s.allocated_gb : 0,
+                          s.id.str()});
+  };
+  const Scope source{policy.source_account_id, policy.source_region};
+  for (const LineageEntry& e : index.Lineages(source, "", token, kind))
+    if (e.lineage.stage == naming::NameStage::kCapture && e.OursFor(db_id, policy.name))
+      add(e, true);
+  for (const auto& t : policy.targets) {
+    if (t.account_id != policy.source_account_id) {
+      // What the target account sees shared by the source account, in the
+      // source region (tags do not cross accounts: owner, name and DB id).
+      for (const LineageEntry& e : index.SharedCaptures(Scope{t.account_id, policy.source_region},
+                                                        policy.source_account_id, token, kind)) {
+        const Snapshot& s = *e.snapshot;
+        if (s.scope == source && s.db_id == db_id && e.point_trusted) add(e, true);
+      }
+    }
+    for (const auto& r : t.regions) {
+      for (const LineageEntry& e :
+           index.Lineages(Scope{t.account_id, r.region}, policy.source_account_id, token, kind)) {
+        if (e.lineage.stage != naming::NameStage::kVault || !e.OursFor(db_id, policy.name))
+          continue;
+        add(e, false);
+        if (auto it = e.snapshot->tags.find(std::string(kTagAnomalyCleared));
+            it != e.snapshot->tags.end())
+          if (auto when = ParseIso8601(it->second)) out.cleared = std::max(out.cleared, *when);
+      }
+    }
+  }
+  return out;
+}
+
+std::vector<Anomaly> AnomaliesOf(const LineageIndex& index, const config::Policy& policy,
+                                 DbKind kind, std::string_view db_id) {
+  DatabaseEvidence ev = GatherEvidence(index, policy, kind, db_id);
+  return FindAnomalies(std::move(ev.points), PointInterval(policy), ev.cleared);
+}
+
+std::string FrozenRetentionSentence(std::string_view db_id,
+                                    const std::vector<Anomaly>& anomalies) {
+  std::vector<std::string> what;
+  for (const auto& a : anomalies) what.push_back(a.what);
+  const std::string db(db_id);
+  return "vault retention of " + db + " is frozen: " + Join(what, "; ") +
+         ". Nothing is deleted from the vault until a person checks these snapshots and runs "
+         "`drsnap clear-anomaly --db " +
+         db + "` (docs/configuration.md)";
 }
 
 }  // namespace drsnap::engine

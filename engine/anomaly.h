@@ -18,6 +18,7 @@
 
 #include "config/policy.h"
 #include "core/clock.h"
+#include "engine/model.h"
 
 namespace drsnap::engine {
 
@@ -67,5 +68,31 @@ Duration PointInterval(const config::Policy& policy);
 // Several points of one recovery point (copies in several regions) count once.
 std::vector<Anomaly> FindAnomalies(std::vector<PointEvidence> evidence, Duration interval,
                                    TimePoint cleared);
+
+class LineageIndex;
+
+// The evidence FindAnomalies judges for database (kind, db_id) under
+// `policy`, as `index` sees it — the one gathering the planner and the
+// delete guard both use: every available snapshot of a point drsnap trusts,
+// namely the policy's captures in its source scope (with AWS's creation
+// time), the captures the source account shared with each target account
+// (point trusted, of this database; naming::WhyPointUntrusted) and the
+// policy's vault copies in every target region. `cleared`: the newest
+// kTagAnomalyCleared time on those vault copies (TimePoint{} when none).
+// The PointEvidence views point into the index's inventory.
+struct DatabaseEvidence {
+  std::vector<PointEvidence> points;
+  TimePoint cleared{};
+};
+DatabaseEvidence GatherEvidence(const LineageIndex& index, const config::Policy& policy,
+                                DbKind kind, std::string_view db_id);
+
+// FindAnomalies over GatherEvidence with the policy's PointInterval.
+std::vector<Anomaly> AnomaliesOf(const LineageIndex& index, const config::Policy& policy,
+                                 DbKind kind, std::string_view db_id);
+
+// The one sentence that says `db_id`'s vault retention is frozen by
+// `anomalies` (REQUIRES: not empty) and what a person does about it.
+std::string FrozenRetentionSentence(std::string_view db_id, const std::vector<Anomaly>& anomalies);
 
 }  // namespace drsnap::engine

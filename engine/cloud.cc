@@ -66,6 +66,13 @@ Result<SnapshotQuotas> CloudWrapper::DescribeSnapshotQuotas(const Scope& scope) 
   return inner_->DescribeSnapshotQuotas(scope);
 }
 
+Result<Tags> CloudWrapper::ReadLedger(const Scope& scope) { return inner_->ReadLedger(scope); }
+
+Status CloudWrapper::WriteLedger(const Scope& scope, const Tags& put,
+                                 const std::vector<std::string>& remove) {
+  return inner_->WriteLedger(scope, put, remove);
+}
+
 Result<KeyUse> CloudWrapper::CheckKeyUse(const Scope& scope, const std::string& key_arn) {
   return inner_->CheckKeyUse(scope, key_arn);
 }

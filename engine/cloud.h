@@ -106,6 +106,15 @@ class Cloud {
   // The account's manual snapshot quotas in the scope's region and their use
   // (DescribeAccountAttributes). NotSupported where a cloud cannot tell.
   virtual Result<SnapshotQuotas> DescribeSnapshotQuotas(const Scope& scope);
+
+  // drsnap's ledger in the scope (engine/ledger.h): the tags of the
+  // `drsnap-ledger` DB parameter group; empty when it does not exist yet.
+  // NotSupported where a cloud keeps none.
+  virtual Result<Tags> ReadLedger(const Scope& scope);
+  // Sets `put` and removes `remove` (tag keys) on the scope's ledger,
+  // creating it when it does not exist. Idempotent.
+  virtual Status WriteLedger(const Scope& scope, const Tags& put,
+                             const std::vector<std::string>& remove);
 };
 
 inline Error NotSupportedError(const char* method) {
@@ -113,6 +122,12 @@ inline Error NotSupportedError(const char* method) {
 }
 inline Result<SnapshotQuotas> Cloud::DescribeSnapshotQuotas(const Scope&) {
   return Fail(NotSupportedError("DescribeSnapshotQuotas"));
+}
+inline Result<Tags> Cloud::ReadLedger(const Scope&) {
+  return Fail(NotSupportedError("ReadLedger"));
+}
+inline Status Cloud::WriteLedger(const Scope&, const Tags&, const std::vector<std::string>&) {
+  return Fail(NotSupportedError("WriteLedger"));
 }
 inline Result<KeyUse> Cloud::CheckKeyUse(const Scope&, const std::string&) {
   return Fail(NotSupportedError("CheckKeyUse"));
@@ -171,6 +186,9 @@ class CloudWrapper : public Cloud {
                      const Tags& tags) override;
   Result<KeyUse> CheckKeyUse(const Scope& scope, const std::string& key_arn) override;
   Result<SnapshotQuotas> DescribeSnapshotQuotas(const Scope& scope) override;
+  Result<Tags> ReadLedger(const Scope& scope) override;
+  Status WriteLedger(const Scope& scope, const Tags& put,
+                     const std::vector<std::string>& remove) override;
 
  private:
   const std::shared_ptr<Cloud> inner_;

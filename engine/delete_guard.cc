@@ -8,10 +8,12 @@
 #include <mutex>
 #include <optional>
 #include <span>
+#include <tuple>
 #include <unordered_map>
 #include <utility>
 
 #include "core/time_util.h"
+#include "engine/anomaly.h"
 #include "engine/naming.h"
 #include "engine/planner.h"
 
@@ -33,6 +35,8 @@ const char* SafetyRuleName(SafetyRule rule) {
       return "S5";
     case SafetyRule::kMinRetention:
       return "S6";
+    case SafetyRule::kAnomalyFreeze:
+      return "S7";
   }
   return "S?";
 }
@@ -225,6 +229,20 @@ class DeleteGuard::Impl {
         .first->second;
   }
 
+  // S7: the sentence that freezes (policy, kind, db)'s vault retention, or
+  // "" when its points show no anomaly; computed once per database.
+  const std::string& FrozenBecause(const config::Policy& policy, DbKind kind,
+                                   const std::string& db_id) const {
+    std::lock_guard<std::mutex> lock(frozen_mu_);
+    auto key = std::tuple(policy.name, kind, db_id);
+    if (auto it = frozen_.find(key); it != frozen_.end()) return it->second;
+    std::vector<Anomaly> anomalies = AnomaliesOf(index_, policy, kind, db_id);
+    return frozen_
+        .emplace(std::move(key),
+                 anomalies.empty() ? std::string() : FrozenRetentionSentence(db_id, anomalies))
+        .first->second;
+  }
+
   // Marks the overlay's own entry in VaultFacts computed with one that is
   // not indexed (compared by address only).
   static const LineageEntry kOverlayMarker;
@@ -245,6 +263,8 @@ class DeleteGuard::Impl {
   };
   static constexpr size_t kFactsShards = 16;
   mutable std::array<FactsShard, kFactsShards> facts_;
+  mutable std::mutex frozen_mu_;
+  mutable std::map<std::tuple<std::string, DbKind, std::string>, std::string> frozen_;
 };
 
 const LineageEntry DeleteGuard::Impl::kOverlayMarker{};
@@ -387,6 +407,11 @@ DeleteVerdict DeleteGuard::Impl::CheckDelete(const DeleteRequest& a, const Snaps
                       a.snapshot_id + " is younger than min_retention " +
                           FormatDuration(p.min_retention) + " of policy '" + p.name +
                           "' (made " + FormatIso8601Seconds(snap->create_time) + ")");
+      // S7: an unreviewed anomaly freezes retention (a failed copy is
+      // garbage whatever the stream of points says).
+      if (status != SnapshotStatus::kFailed)
+        if (const std::string& why = FrozenBecause(p, a.db_kind, a.db_id); !why.empty())
+          return refuse(SafetyRule::kAnomalyFreeze, why);
       // S2: the newest available vault copy stays; S3: so does the base of
       // an in-flight (incremental) copy. The facts as indexed serve when
       // the snapshot judged is the indexed one (or says the same status);

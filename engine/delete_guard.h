@@ -19,7 +19,11 @@
 //      scope or source account) is allowed;
 //   S6 never delete a vault copy (available or being made) younger than the
 //      policy's min_retention, counted from its own creation in the DR
-//      account (WithinMinRetention; "now" is the observation's time).
+//      account (WithinMinRetention; "now" is the observation's time);
+//   S7 never delete a vault copy for retention while the database's stream
+//      of points shows an anomaly nobody has reviewed (engine/anomaly.h,
+//      AnomaliesOf): the production account may be compromised, and the
+//      newer points that would push good copies out may be forged.
 //
 // A refusal names its rule (SafetyRule) and says why in one sentence;
 // callers branch on the rule, never on the text.
@@ -49,8 +53,9 @@ enum class SafetyRule : uint8_t {
   kIncompleteObservation,  // S4
   kOtherPolicyOrDatabase,  // S5
   kMinRetention,           // S6
+  kAnomalyFreeze,          // S7
 };
-const char* SafetyRuleName(SafetyRule rule);  // "S1" ... "S5"
+const char* SafetyRuleName(SafetyRule rule);  // "S1" ... "S7"
 
 // A delete allowed, or refused by one rule with one sentence.
 class DeleteVerdict {

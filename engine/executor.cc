@@ -8,6 +8,8 @@
 #include <string_view>
 
 #include "core/strings.h"
+#include "core/time_util.h"
+#include "engine/ledger.h"
 #include "engine/observe.h"
 
 namespace drsnap::engine {
@@ -290,7 +292,11 @@ class Run {
     }
     if (st) {
       if (report_.results[i].snapshot) Made(MadeByThisApply(a, *report_.results[i].snapshot));
-      return Finish(i, Outcome::kDone, "");
+      // AWS accepted what it refused before: the ledger forgets it.
+      std::string forgotten;
+      if (const Refusal* prior = PriorRefusal(a))
+        forgotten = WriteLedger(a.scope, {}, {RefusalTagKey(prior->action)});
+      return Finish(i, Outcome::kDone, forgotten);
     }
     Error e = std::move(st).error();
     bool makes = a.kind == ActionKind::kCreateSnapshot || a.kind == ActionKind::kCopySnapshot;
@@ -302,19 +308,26 @@ class Run {
     }
     if (a.kind == ActionKind::kCopySnapshot) ReleaseCopy(a);
     if (a.kind == ActionKind::kCopySnapshot && IsOneStepCopyRefusal(a, e)) {
+      bool first_here = false;  // the first refusal into a.scope in this apply
       {
         std::lock_guard l(mu_);
-        one_step_refused_.insert(a.scope);
+        first_here = one_step_refused_.insert(a.scope).second;
         auto& refused = report_.facts.one_step_copy_refused;
         if (std::ranges::find(refused, a.scope) == refused.end()) {
           refused.push_back(a.scope);
           report_.facts_changed = true;
         }
       }
+      // Remembered where the next process finds it (engine/ledger.h).
+      const Ledger* ledger = LedgerOf(a.scope);
+      std::string unrecorded;
+      if (first_here && (!ledger || !ledger->one_step_copy_refused))
+        unrecorded = WriteLedger(
+            a.scope, {{std::string(kOneStepRefusedTag), FormatIso8601Seconds(clock_->Now())}}, {});
       return Finish(
           i, Outcome::kDeferred,
           "AWS refused a one-step cross-region copy of a shared encrypted snapshot into " +
-              a.scope.ToString() + ": the next plan uses a same-region hop",
+              a.scope.ToString() + ": the next plan uses a same-region hop" + unrecorded,
           std::move(e));
     }
     if (IsQuotaExceeded(e)) {
@@ -323,8 +336,43 @@ class Run {
     } else if (makes) {
       Unknown(a.scope);  // a timeout or a server error may still have started it
     }
+    std::string unrecorded;
+    if (IsPermanentRefusal(e)) {
+      // A refusal leaves nothing to observe: the ledger keeps it, so that
+      // no process asks again before RetryAfter (engine/ledger.h).
+      const std::string key = RefusalKey(a);
+      const Ledger* ledger = LedgerOf(a.scope);
+      Refusal next = NextRefusal(ledger ? ledger->Find(key) : nullptr, key, e, clock_->Now());
+      auto [tag, value] = EncodeRefusal(next);
+      unrecorded = WriteLedger(a.scope, {{tag, value}},
+                               ledger ? KeysToEvict(*ledger, key) : std::vector<std::string>{});
+    }
     e.With(a.Describe());
-    Finish(i, Outcome::kFailed, "", std::move(e));
+    Finish(i, Outcome::kFailed, unrecorded, std::move(e));
+  }
+
+  // The observed ledger of `scope`, or null.
+  const Ledger* LedgerOf(const Scope& scope) const {
+    const ScopeInventory* si = inventory_.Find(scope);
+    return si ? &si->ledger : nullptr;
+  }
+
+  // The observed refusal of `a`, or null.
+  const Refusal* PriorRefusal(const Action& a) const {
+    const Ledger* ledger = LedgerOf(a.scope);
+    if (!ledger || ledger->refusals.empty()) return nullptr;
+    return ledger->Find(RefusalKey(a));
+  }
+
+  // Writes to the ledger of `scope`; "" when done (or when the cloud keeps
+  // no ledger), else a clause for the action's reason saying it was not
+  // recorded (the next process will make the refused call again).
+  std::string WriteLedger(const Scope& scope, const Tags& put,
+                          const std::vector<std::string>& remove) {
+    auto st = cloud_.WriteLedger(scope, put, remove);
+    if (st || st.error().code == "NotSupported") return "";
+    return " (not recorded in drsnap's ledger in " + scope.ToString() + ": " +
+           st.error().ToString() + ")";
   }
 
   bool OneStepRefused(const Scope& scope) {

@@ -18,7 +18,7 @@
 // retries happen below the Cloud (aws/), shared per account-region.
 //
 // The re-check before a delete. Right before each delete, the delete guard
-// (the planner's rules S1-S5) judges it again, given (a) the snapshot and
+// (the planner's rules S1-S7) judges it again, given (a) the snapshot and
 // (b) a view of every scope that can hold a copy reading the snapshot or
 // using it as the incremental base (recheck_scopes: for a capture its hop
 // and target scopes, for a hop its target scopes, for a raw or a vault copy

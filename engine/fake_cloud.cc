@@ -525,6 +525,30 @@ Result<SnapshotQuotas> FakeCloud::DescribeSnapshotQuotas(const Scope& scope) {
   return out;
 }
 
+Result<Tags> FakeCloud::ReadLedger(const Scope& scope) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (auto e = Enter("ReadLedger")) return Fail(*e);
+  auto it = ledgers_.find(scope);
+  return it == ledgers_.end() ? Tags{} : it->second;
+}
+
+Status FakeCloud::WriteLedger(const Scope& scope, const Tags& put,
+                              const std::vector<std::string>& remove) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (auto e = Enter("WriteLedger")) return Fail(*e);
+  Tags& tags = ledgers_[scope];
+  for (const auto& k : remove) tags.erase(k);
+  for (const auto& [k, v] : put) tags[k] = v;
+  mutations_.push_back("WriteLedger " + scope.ToString());
+  return OkStatus();
+}
+
+Tags FakeCloud::LedgerTags(const Scope& scope) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = ledgers_.find(scope);
+  return it == ledgers_.end() ? Tags{} : it->second;
+}
+
 Result<KeyUse> FakeCloud::CheckKeyUse(const Scope& scope, const std::string& key_arn) {
   std::lock_guard<std::mutex> lock(mu_);
   if (auto e = Enter("CheckKeyUse")) return Fail(*e);

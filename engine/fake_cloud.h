@@ -115,6 +115,11 @@ class FakeCloud final : public Cloud {
                      const Tags& tags) override;
   Result<KeyUse> CheckKeyUse(const Scope& scope, const std::string& key_arn) override;
   Result<SnapshotQuotas> DescribeSnapshotQuotas(const Scope& scope) override;
+  Result<Tags> ReadLedger(const Scope& scope) override;
+  Status WriteLedger(const Scope& scope, const Tags& put,
+                     const std::vector<std::string>& remove) override;
+  // The ledger's tags in `scope` as written (none: empty).
+  Tags LedgerTags(const Scope& scope) const;
 
  private:
   struct Stored {
@@ -137,6 +142,7 @@ class FakeCloud final : public Cloud {
   std::map<Scope, Error> listing_failures_;
   std::map<std::string, std::vector<std::string>> key_users_;
   std::map<Scope, std::pair<long long, long long>> quotas_;
+  std::map<Scope, Tags> ledgers_;
   std::map<std::string, std::vector<Error>> fail_next_;
   std::map<std::string, int> calls_;
   std::vector<std::string> mutations_;

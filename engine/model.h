@@ -109,6 +109,24 @@ std::string SnapshotArn(const Snapshot& s);
 // SourceDBSnapshotIdentifier) or by its drsnap name (hop and vault copies).
 bool IsCopyInFlight(const Snapshot& s);
 
+// drsnap's ledger of what AWS refused in a scope (engine/ledger.h).
+struct Refusal {
+  // RefusalKey() of the refused action, as its tag key names it (one too
+  // long for a tag key ends in a hash of the whole).
+  std::string action;
+  int count = 1;  // refusals in a row
+  TimePoint first{}, last{};
+  std::string code;     // AWS's error code
+  std::string message;  // AWS's message (redacted, cut to fit a tag)
+};
+
+struct Ledger {
+  std::vector<Refusal> refusals;  // sorted by action
+  std::optional<TimePoint> one_step_copy_refused;
+  // The refusal of the action with RefusalKey `action`, or null.
+  const Refusal* Find(std::string_view action) const;  // engine/ledger.cc
+};
+
 // What was seen in one scope. When complete is false, listing failed part-way
 // and the contents are a lower bound: the planner makes no deletes that
 // depend on this scope.
@@ -127,6 +145,11 @@ struct ScopeInventory {
     long long max = 0;
   };
   std::optional<SnapshotQuota> snapshot_quota[2];
+  // drsnap's ledger here (engine/ledger.h): empty when there is none, or
+  // when reading it failed (ledger_error says why; not an incomplete
+  // observation: the ledger only spares refused calls).
+  Ledger ledger;
+  std::string ledger_error;
 };
 
 // Facts learned from AWS's answers that observation cannot show, kept by the

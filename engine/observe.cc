@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
+#include <cstdint>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -11,6 +13,7 @@
 #include <tuple>
 #include <unordered_set>
 
+#include "engine/ledger.h"
 #include "engine/naming.h"
 
 namespace drsnap::engine {
@@ -40,6 +43,14 @@ void MarkIncomplete(ScopeInventory& si, const Error& e, const std::string& what)
 // Phase 2 of Observe: the restore attributes the planner needs (observe.h,
 // "Shares": the numbered rules below refer to it).
 void ObserveShares(Cloud& cloud, const ObserveRequest& request, Inventory& inv) {
+  // Rule 5: which hour of which day this observation is in.
+  const int64_t hours_since_epoch =
+      std::chrono::duration_cast<std::chrono::hours>(inv.observed_at.time_since_epoch()).count();
+  const int64_t day = hours_since_epoch >= 0 ? hours_since_epoch / 24 : -1;
+  const int hour = static_cast<int>(hours_since_epoch >= 0 ? hours_since_epoch % 24 : 0);
+  auto audit_due = [&](const Snapshot& s) {
+    return request.audit_shares && day >= 0 && ShareAuditHour(s.id.str(), day) == hour;
+  };
   // Per region, per account observed there: complete or not, and what its
   // listing shows as shared (ARNs, and the owner accounts they belong to).
   struct View {
@@ -103,7 +114,7 @@ void ObserveShares(Cloud& cloud, const ObserveRequest& request, Inventory& inv) 
         if (!v->second.shared_owners.contains(si.scope.account_id))
           to_confirm.push_back(t);  // rule 4 (else rule 3: not shared)
       }
-      if (read) {
+      if (read || audit_due(s)) {  // rule 2, or rule 5
         reads.push_back({i, j});
         continue;
       }
@@ -161,6 +172,18 @@ void ObserveShares(Cloud& cloud, const ObserveRequest& request, Inventory& inv) 
 
 }  // namespace
 
+int ShareAuditHour(std::string_view snapshot_id, int64_t day) {
+  // FNV-1a over the id and the day: stable across builds and platforms.
+  uint64_t h = 1469598103934665603ull;
+  auto mix = [&](unsigned char c) {
+    h ^= c;
+    h *= 1099511628211ull;
+  };
+  for (char c : snapshot_id) mix(static_cast<unsigned char>(c));
+  for (int i = 0; i < 8; ++i) mix(static_cast<unsigned char>(static_cast<uint64_t>(day) >> (8 * i)));
+  return static_cast<int>(h % 24);
+}
+
 Inventory Observe(Cloud& cloud, const ObserveRequest& request, TimePoint now) {
   Inventory inv;
   inv.observed_at = now;
@@ -187,6 +210,13 @@ Inventory Observe(Cloud& cloud, const ObserveRequest& request, TimePoint now) {
         if (s.seen_from == Scope{}) s.seen_from = si.scope;
     } else {
       MarkIncomplete(si, snaps.error(), "snapshots");
+    }
+    if (request.read_ledgers) {
+      auto tags = cloud.ReadLedger(si.scope);
+      if (tags)
+        si.ledger = DecodeLedger(*tags);
+      else if (tags.error().code != "NotSupported")
+        si.ledger_error = tags.error().ToString();
     }
     if (std::ranges::find(request.default_key_scopes, si.scope) !=
         request.default_key_scopes.end()) {

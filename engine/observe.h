@@ -28,13 +28,22 @@
 //      other snapshot of the group is read. If not, the listing and the
 //      attribute agree that nothing of A's is shared with T (rule 3 holds
 //      for the rest).
-// Reads (rules 2 and 4) are made only for snapshots in status available (the
+//   5. Audit (audit_shares): the listings show only the target accounts'
+//      view, never a share with a third account or with everyone, which
+//      the planner reports (a compromised production account's doing). So
+//      every available snapshot whose shares were inferred is also read
+//      once a day: in the hour of the (UTC) day that ShareAuditHour(id,
+//      day) picks, every observation reads it. With drsnap running at least
+//      hourly each such share is found within a day.
+// Reads (rules 2, 4 and 5) are made only for snapshots in status available (the
 // planner neither shares nor copies others); a snapshot that is read gets
 // the attribute's list, every other one the accounts of rule 1.
 // Cost: zero reads in the steady state (everything shared and visible) and
 // while a share of A is visible to T (rule 3); at most one read per (A, R, T)
 // and observation while nothing of A's is visible to T (rule 4: the first
 // share of a deployment, or after every shared snapshot of A was deleted);
+// rule 5 adds one read per available snapshot per day and per observation
+// made in its hour (six a day when drsnap runs every ten minutes);
 // one read per available snapshot per observation against an endpoint that
 // ignores IncludeShared, or when T is not observed (rule 2). A wrong "not
 // shared" costs one idempotent share call, a wrong "shared" is impossible
@@ -48,7 +57,9 @@
 // up to `parallelism` threads at once (Cloud is thread-safe).
 #pragma once
 
+#include <cstdint>
 #include <functional>
+#include <string_view>
 #include <string>
 #include <vector>
 
@@ -73,7 +84,19 @@ struct ObserveRequest {
   // false: always read the restore attribute of every snapshot needs_shares
   // names, whatever its status (ListSharedAccounts; no inference).
   bool infer_shares = true;
+  // Rule 5 (the daily audit of inferred shares); off for callers that only
+  // need the target accounts' view.
+  bool audit_shares = false;
+  // Read drsnap's ledger in every scope (engine/ledger.h; one
+  // ListTagsForResource per scope). A failure to read it leaves the ledger
+  // empty with ScopeInventory::ledger_error set; the scope stays complete.
+  bool read_ledgers = false;
 };
+
+// Rule 5: the hour (0..23, UTC) of `day` (days since the epoch) in which the
+// restore attribute of snapshot `snapshot_id` is read; spread evenly and
+// different from day to day, so no schedule misses a snapshot for ever.
+int ShareAuditHour(std::string_view snapshot_id, int64_t day);
 
 // share_targets for `config`: the target accounts, other than the source
 // account, of the policy named by the snapshot's drsnap:policy tag; for a

@@ -12,6 +12,7 @@
 #include "core/strings.h"
 #include "core/time_util.h"
 #include "engine/anomaly.h"
+#include "engine/ledger.h"
 #include "engine/delete_guard.h"
 #include "engine/lineage_index.h"
 #include "engine/naming.h"
@@ -310,7 +311,25 @@ class DbPlanner {
     sink_.Delete(s, where, reason);
   }
 
-  void Emit(Action a) { sink_.Add(std::move(a)); }
+  void Emit(Action a) {
+    // What AWS refused before (drsnap's ledger where the call is made) waits
+    // for its backoff: a refusal leaves nothing else to observe.
+    if (a.kind != ActionKind::kDeleteSnapshot)
+      if (const ScopeInventory* si = index_->Find(a.scope); si && !si->ledger.refusals.empty())
+        if (const Refusal* r = si->ledger.Find(RefusalKey(a))) {
+          const TimePoint retry = RetryAfter(*r);
+          const bool waits = now_ < retry;
+          sink_.Find(Finding{Finding::Severity::kError, std::string(a.policy.str()),
+                             std::string(a.db_id.str()), a.scope,
+                             DescribeRefusal(*r) +
+                                 (waits ? "; drsnap asks again after " + Iso(retry)
+                                        : std::string("; asking again now")) +
+                                 ". What AWS says decides what to fix (docs/configuration.md, "
+                                 "\"When AWS refuses\")"});
+          if (waits) return;
+        }
+    sink_.Add(std::move(a));
+  }
 
   void PlanDatabase(const PolicyCtx& pc, DbKind kind, const SharedString& db_id,
                     const Database* live) {
@@ -921,29 +940,6 @@ class DbPlanner {
            "'); it is deleted and the step retried under the next attempt name";
   }
 
-  // The evidence FindAnomalies judges: every point of this database drsnap
-  // trusts, from captures (AWS's creation time of each) and vault copies.
-  static std::vector<PointEvidence> Evidence(const DbCtx& db, TimePoint* cleared) {
-    std::vector<PointEvidence> out;
-    auto add = [&](const LineageEntry& e, bool capture) {
-      const Snapshot& s = *e.snapshot;
-      if (s.status != SnapshotStatus::kAvailable) return;
-      out.push_back({e.lineage.recovery_point, capture ? s.create_time : TimePoint{}, s.engine,
-                     s.kind == DbKind::kInstance ? s.allocated_gb : 0, s.id.str()});
-    };
-    for (const LineageEntry* c : db.captures) add(*c, true);
-    for (const auto& ts : db.targets) {
-      for (const LineageEntry* c : ts.shared) add(*c, true);
-      for (const LineageEntry* v : ts.vaults) {
-        add(*v, false);
-        if (auto it = v->snapshot->tags.find(std::string(kTagAnomalyCleared));
-            it != v->snapshot->tags.end())
-          if (auto t = ParseIso8601(it->second)) *cleared = std::max(*cleared, *t);
-      }
-    }
-    return out;
-  }
-
   void ExpireVaults(const PolicyCtx& pc, DbCtx& db) {
     // What retention would delete, per target; then, only when something
     // would go, whether an anomaly freezes the database's vault retention.
@@ -967,16 +963,12 @@ class DbPlanner {
           expired.emplace_back(entries[i], &ts);
     }
     if (expired.empty()) return;
-    TimePoint cleared{};
-    std::vector<Anomaly> anomalies =
-        FindAnomalies(Evidence(db, &cleared), PointInterval(*pc.p), cleared);
+    // The delete guard asks the same (S7), so a plan made while frozen and
+    // an executor re-check agree.
+    std::vector<Anomaly> anomalies = AnomaliesOf(*index_, *pc.p, db.kind, db.id.str());
     if (!anomalies.empty()) {
-      std::vector<std::string> what;
-      for (const auto& a : anomalies) what.push_back(a.what);
       Find(Finding::Severity::kError, pc, db.id, db.targets.front().t->scope,
-           "vault retention of " + std::string(db.id.str()) + " is frozen: " + Join(what, "; ") +
-               ". Nothing is deleted from the vault until a person checks these snapshots and runs "
-               "`drsnap clear-anomaly --db " + std::string(db.id.str()) + "` (docs/configuration.md)");
+           FrozenRetentionSentence(db.id.str(), anomalies));
       return;
     }
     for (const auto& [e, ts] : expired) Delete(pc, db, *e, ts->t->retention_reason);

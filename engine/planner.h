@@ -75,7 +75,7 @@
 //     never actions.
 //
 // Safety: every delete is planned only when the delete guard allows it
-// (engine/delete_guard.h, rules S1-S5), and the executor asks the guard
+// (engine/delete_guard.h, rules S1-S7), and the executor asks the guard
 // again right before the call. A refusal by S4 (a scope not observed
 // completely) is quiet: the scope is reported once per policy; any other
 // refusal is a warning Finding.

@@ -4,6 +4,7 @@
 #include <set>
 
 #include "engine/delete_guard.h"
+#include "engine/ledger.h"
 #include "engine/naming.h"
 #include "engine/observe.h"
 #include "engine/planner.h"
@@ -53,15 +54,23 @@ Inventory Reconciler::ObserveScopes(const std::vector<Scope>& scopes, int parall
     req.default_key_scopes.push_back(Scope{p.source_account_id, p.source_region});
   req.needs_shares = NeedsShareLookup;
   req.share_targets = ShareTargetsFor(config_);
+  req.audit_shares = true;  // a share beyond the DR accounts is a finding
+  req.read_ledgers = true;  // what AWS refused before, in any process
   req.parallelism = parallelism;
   Inventory inv = engine::Observe(*cloud_, req, clock_->Now());
   inv.facts = facts();
-  // AWS is the only state store: a hop that exists tells a fresh process
-  // what an earlier one learned (the one-step copy was refused there).
-  for (const auto& scope : InferOneStepRefusals(inv, config_)) {
-    auto& refused = inv.facts.one_step_copy_refused;
+  // AWS is the only state store: a hop that exists, or the ledger
+  // (engine/ledger.h), tells a fresh process what an earlier one learned
+  // (the one-step copy was refused there).
+  auto& refused = inv.facts.one_step_copy_refused;
+  auto learn = [&refused](const Scope& scope) {
     if (std::ranges::find(refused, scope) == refused.end()) refused.push_back(scope);
-  }
+  };
+  for (const auto& scope : InferOneStepRefusals(inv, config_)) learn(scope);
+  for (const auto& si : inv.scopes)
+    if (si.ledger.one_step_copy_refused &&
+        inv.observed_at - *si.ledger.one_step_copy_refused < kOneStepFactLifetime)
+      learn(si.scope);
   return inv;
 }
 

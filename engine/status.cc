@@ -6,6 +6,7 @@
 #include <tuple>
 
 #include "core/time_util.h"
+#include "engine/ledger.h"
 #include "engine/lineage_index.h"
 #include "engine/naming.h"
 #include "engine/planner.h"
@@ -304,6 +305,30 @@ StatusReport ComputeStatus(const Inventory& inventory, const config::Config& con
             if (refused)
               row.reason = "account " + t.account_id + " may not use key " + refused->key_arn +
                            " (AWS: " + refused->use.code + "): " + row.reason;
+          }
+          // What AWS refused for this pair and drsnap's ledger remembers
+          // (engine/ledger.h): the newest refusal in the scopes its calls
+          // are made in (the vault copy's, the hop's, the capture's).
+          if (row.state != RpoState::kOk && row.state != RpoState::kUnknown) {
+            const Refusal* newest_refusal = nullptr;
+            for (const Scope& s : {row.target, hop_scope, source}) {
+              const ScopeInventory* si = index.Find(s);
+              if (!si) continue;
+              for (const Refusal& refusal : si->ledger.refusals) {
+                const size_t colon = refusal.action.find(':');
+                if (colon == std::string::npos) continue;
+                auto lineage = naming::ParseNameView(std::string_view(refusal.action).substr(colon + 1));
+                if (!lineage || lineage->db_token != token) continue;
+                if (!lineage->source_account.empty() &&
+                    lineage->source_account != p.source_account_id)
+                  continue;
+                if (!newest_refusal || refusal.last > newest_refusal->last) newest_refusal = &refusal;
+              }
+            }
+            if (newest_refusal) {
+              row.reason = DescribeRefusal(*newest_refusal) + ": " + row.reason;
+              if (!row.since) row.since = newest_refusal->first;
+            }
           }
           // A full manual snapshot quota where this pair's copies are made.
           if (row.state != RpoState::kOk && row.state != RpoState::kUnknown) {

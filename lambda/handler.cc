@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstdio>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <set>
@@ -13,7 +14,10 @@
 #include "engine/observe.h"
 #include "engine/planner.h"
 #include "engine/protection.h"
+#include "engine/status.h"
 #include "engine/verify.h"
+#include "metrics/emf.h"
+#include "metrics/reconcile_metrics.h"
 
 namespace drsnap::lambda {
 namespace {
@@ -375,6 +379,7 @@ HandlerResult InvocationHandler::Handle(const Invocation& inv) {
   bool ok = true;
   for (const auto& r : reports) ok = ok && r.apply.ok();
   ok = ok && last.IncompleteScopes() == 0;
+  WriteMetrics(reports, ok && metrics::ReconcileSucceeded(last));
   LogFields f{{"request_id", inv.request_id},
               {"summary", summary},
               {"deadline_reached", deadline_reached},
@@ -395,6 +400,29 @@ HandlerResult InvocationHandler::Handle(const Invocation& inv) {
                              s["scope"].get<std::string>() + ": " + s["error"].get<std::string>()};
   }
   return HandlerResult{true, std::move(text), "", ""};
+}
+
+void InvocationHandler::WriteMetrics(const std::vector<engine::ReconcileReport>& reports,
+                                     bool success) {
+  const engine::ReconcileReport& last = reports.back();
+  const engine::StatusReport status =
+      engine::ComputeStatus(last.inventory, reconciler_->config(), last.inventory.observed_at);
+  metrics::EmfInput in;
+  in.timestamp = options_.wall_clock->Now();
+  in.side = SideName(options_.side);
+  in.status = &status;
+  in.findings = last.plan.findings;
+  for (const auto& r : reports) metrics::AddActionFailures(r.apply, in.failures);
+  in.incomplete_scopes = last.IncompleteScopes();
+  in.success = success;
+  for (const std::string& line : metrics::EmfLines(in)) {
+    if (options_.write_metrics) {
+      options_.write_metrics(line);
+    } else {
+      std::fputs((line + "\n").c_str(), stdout);
+      std::fflush(stdout);
+    }
+  }
 }
 
 HandlerResult InvocationHandler::HandleVerify(const Invocation& inv, TimePoint wall_start,

@@ -65,6 +65,19 @@
 // Copies still in flight at the deadline are listed under "watch" and left
 // to the next invocation or the schedule. The summary covers every run.
 //
+// Metrics: an invocation that reconciles writes, after its runs, the
+// metrics of the invocation as CloudWatch Embedded Metric Format lines
+// (metrics/emf.h; HandlerOptions::write_metrics), dimension Side: database x
+// target pairs by state (engine::ComputeStatus of the last run's
+// observation, every database, also when the event named one), the last
+// plan's findings by severity (narrowed to the event's database like the
+// plan), the invocation's failed actions (in all, and by stage and AWS error
+// code), incomplete scopes, and ReconcileSuccess (1 when no action of any
+// run failed, and the last run observed every scope and has no error
+// finding). Ignored and restore drill invocations write none (a failed
+// drill is a function error). deploy/*.yaml alarm on PairsBreached and
+// ActionFailures.
+//
 // Announcements: after each successful share (source side), one
 // "drsnap Snapshot Shared" event (lambda/events.h) per snapshot and DR
 // account set is handed to `emit` (EventBridge PutEvents in production). A
@@ -117,6 +130,11 @@ struct HandlerOptions {
   // leaves room. Zero: no watch (the next event or the schedule finds them).
   Duration watch_first_poll = std::chrono::seconds(15);
   Duration watch_max_poll = std::chrono::minutes(2);
+  // Where an invocation that reconciles writes its CloudWatch Embedded
+  // Metric Format lines (metrics/emf.h), one call per line, without the
+  // newline. Null: stdout, one line each, flushed (Lambda sends stdout to
+  // CloudWatch Logs, which extracts the metrics; no API call).
+  std::function<void(const std::string& line)> write_metrics;
 };
 
 // What the triggers of one invocation ask for.
@@ -144,6 +162,8 @@ class InvocationHandler {
   // The kVerify path: one drill step. `body` holds the trigger part.
   HandlerResult HandleVerify(const Invocation& invocation, TimePoint wall_start,
                              nlohmann::json body);
+  // The invocation's EMF lines (the metrics paragraph at the top).
+  void WriteMetrics(const std::vector<engine::ReconcileReport>& reports, bool success);
 
   engine::Reconciler* reconciler_;
   HandlerOptions options_;

@@ -82,5 +82,8 @@ OpResult DescribeAccountAttributes(RdsCall& c);
 OpResult CreateOptionGroup(RdsCall& c);
 OpResult DescribeOptionGroups(RdsCall& c);
 OpResult DeleteOptionGroup(RdsCall& c);
+OpResult CreateDBParameterGroup(RdsCall& c);
+OpResult DescribeDBParameterGroups(RdsCall& c);
+OpResult DeleteDBParameterGroup(RdsCall& c);
 
 }  // namespace drsnap::sim

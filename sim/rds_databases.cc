@@ -356,6 +356,14 @@ std::expected<std::vector<Tag>*, ApiError> TagTarget(RdsCall& c) {
     if (!s) return SnapshotNotFound(cluster, a->resource);
     return &s->tags;
   }
+  if (t == "pg") {
+    auto it = own ? c.scope.parameter_groups.find(ToLower(a->resource))
+                  : c.scope.parameter_groups.end();
+    if (it == c.scope.parameter_groups.end())
+      return ApiFail(404, "DBParameterGroupNotFound",
+                     "DBParameterGroup not found: " + a->resource);
+    return &it->second.tags;
+  }
   if (t == "db" || t == "cluster") {
     bool cluster = t == "cluster";
     auto& dbs = c.scope.dbs[cluster ? 1 : 0];
@@ -613,6 +621,76 @@ OpResult DescribeEvents(RdsCall& c) {
   }
   if (more) x.Text("Marker", std::to_string(skip + out.size()));
   return x.Take();
+}
+
+// ------------------------------------------------------------ parameter groups
+
+namespace {
+
+void WriteParameterGroup(XmlWriter& x, const sim::Scope& scope, const ParameterGroup& g) {
+  x.Text("DBParameterGroupName", g.name);
+  x.Text("DBParameterGroupFamily", g.family);
+  x.Text("Description", g.description);
+  x.Text("DBParameterGroupArn", "arn:aws:rds:" + scope.region + ":" + scope.account + ":pg:" + g.name);
+}
+
+}  // namespace
+
+OpResult CreateDBParameterGroup(RdsCall& c) {
+  for (const char* p : {"DBParameterGroupName", "DBParameterGroupFamily", "Description"})
+    if (!c.p.Get(p)) return MissingParameter(p);
+  std::string name = ToLower(*c.p.Get("DBParameterGroupName"));
+  if (!ValidIdentifier(name, 255))
+    return InvalidParameterValue(InvalidIdentifierMessage("DBParameterGroupName"));
+  if (name.starts_with("default."))
+    return InvalidParameterValue("The parameter DBParameterGroupName is not a valid identifier.");
+  if (c.scope.parameter_groups.count(name))
+    return ApiFail(400, "DBParameterGroupAlreadyExists",
+                   "Parameter group " + name + " already exists");
+  if (c.scope.parameter_groups.size() >= 50)
+    return ApiFail(400, "DBParameterGroupQuotaExceeded",
+                   "Cannot create more than 50 DB parameter groups.");
+  std::vector<Tag> tags = c.p.Tags("Tags");
+  if (auto t = CheckTags(tags); !t) return std::unexpected(t.error());
+  ParameterGroup g;
+  g.name = name;
+  g.family = *c.p.Get("DBParameterGroupFamily");
+  g.description = *c.p.Get("Description");
+  MergeTags(&g.tags, tags);
+  const ParameterGroup& stored = c.scope.parameter_groups.emplace(name, std::move(g)).first->second;
+  XmlWriter x;
+  x.Open("DBParameterGroup");
+  WriteParameterGroup(x, c.scope, stored);
+  x.Close("DBParameterGroup");
+  return x.Take();
+}
+
+OpResult DescribeDBParameterGroups(RdsCall& c) {
+  XmlWriter x;
+  x.Open("DBParameterGroups");
+  auto one = [&](const ParameterGroup& g) {
+    x.Open("DBParameterGroup");
+    WriteParameterGroup(x, c.scope, g);
+    x.Close("DBParameterGroup");
+  };
+  if (const std::string* name = c.p.Get("DBParameterGroupName")) {
+    auto it = c.scope.parameter_groups.find(ToLower(*name));
+    if (it == c.scope.parameter_groups.end())
+      return ApiFail(404, "DBParameterGroupNotFound", "DBParameterGroup not found: " + *name);
+    one(it->second);
+  } else {
+    for (const auto& [n, g] : c.scope.parameter_groups) one(g);
+  }
+  x.Close("DBParameterGroups");
+  return x.Take();
+}
+
+OpResult DeleteDBParameterGroup(RdsCall& c) {
+  const std::string* name = c.p.Get("DBParameterGroupName");
+  if (!name) return MissingParameter("DBParameterGroupName");
+  if (c.scope.parameter_groups.erase(ToLower(*name)) == 0)
+    return ApiFail(404, "DBParameterGroupNotFound", "DBParameterGroup not found: " + *name);
+  return std::string();
 }
 
 }  // namespace drsnap::sim

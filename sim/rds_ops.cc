@@ -475,6 +475,12 @@ SimResponse World::HandleRds(const SimRequest& req) {
     r = DescribeOptionGroups(c);
   else if (a == "DeleteOptionGroup")
     r = DeleteOptionGroup(c), has_result = false;
+  else if (a == "CreateDBParameterGroup")
+    r = CreateDBParameterGroup(c);
+  else if (a == "DescribeDBParameterGroups")
+    r = DescribeDBParameterGroups(c);
+  else if (a == "DeleteDBParameterGroup")
+    r = DeleteDBParameterGroup(c), has_result = false;
   else
     return fail(
         ApiError{400, "InvalidAction", "The action " + a + " is not valid for this web service."});

@@ -134,6 +134,15 @@ std::string DumpState(const World& w) {
                           {"description", g.description}});
       sj["option_groups"] = std::move(groups);
     }
+    if (!s.parameter_groups.empty()) {
+      json groups = json::array();
+      for (const auto& [n, g] : s.parameter_groups)
+        groups.push_back({{"name", g.name},
+                          {"family", g.family},
+                          {"description", g.description},
+                          {"tags", TagsJson(g.tags)}});
+      sj["parameter_groups"] = std::move(groups);
+    }
     json aliases = json::array();
     for (const auto& [n, a] : s.aliases)
       aliases.push_back({{"name", n}, {"target", a.target_key_id}, {"created", Ms(a.created)}});
@@ -290,6 +299,10 @@ Result<std::unique_ptr<World>> LoadState(std::string_view text) {
         for (const auto& g : sj["option_groups"])
           s.option_groups[g.at("name")] =
               OptionGroup{g.at("name"), g.at("engine"), g.at("major"), g.at("description")};
+      if (sj.contains("parameter_groups"))
+        for (const auto& g : sj["parameter_groups"])
+          s.parameter_groups[g.at("name")] = ParameterGroup{
+              g.at("name"), g.at("family"), g.at("description"), TagsFrom(g.at("tags"))};
       for (const auto& a : sj.at("aliases"))
         s.aliases[a.at("name")] = Alias{a.at("target"), FromMs(a.at("created"))};
       for (const auto& d : sj.at("dbs")) {

@@ -183,6 +183,15 @@ struct OptionGroup {
   std::string description;
 };
 
+// A DB parameter group (drsnap keeps its ledger in the tags of one). Only
+// what drsnap uses: name, family, description, tags; no parameters.
+struct ParameterGroup {
+  std::string name;  // lowercase
+  std::string family;
+  std::string description;
+  std::vector<Tag> tags;
+};
+
 struct Alias {
   std::string target_key_id;
   TimePoint created{};
@@ -202,6 +211,7 @@ struct Scope {
   std::map<std::string, KmsKey, std::less<>> keys;                // by key id
   std::map<std::string, Alias, std::less<>> aliases;              // "alias/x" -> key
   std::map<std::string, OptionGroup, std::less<>> option_groups;  // by lowercase name
+  std::map<std::string, ParameterGroup, std::less<>> parameter_groups;  // by lowercase name
   // Rendered XML of the placement fields (AZ, VPC) of snapshots here: [0]/[1].
   std::string xml_place[2];
 };

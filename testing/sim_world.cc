@@ -95,6 +95,16 @@ SimWorld ProdAndVault(std::string db_instances, std::string db_clusters) {
   return w;
 }
 
+std::string ChildProcessWorldYaml(int count) {
+  std::string dbs;
+  for (int i = 0; i < count; ++i)
+    dbs += "      - {id: db" + std::to_string(i) +
+           ", region: us-east-1, engine: postgres, size_gb: 10, backup_retention_days: 1}\n";
+  SimWorld w = ProdAndVault(dbs);
+  w.start_time = "";
+  return w.Yaml();
+}
+
 std::string CustomerKeyInstance(const std::string& id, int size_gb) {
   return "      - {id: " + id +
          ", region: us-east-1, engine: postgres, size_gb: " + std::to_string(size_gb) +

@@ -59,6 +59,12 @@ struct SimWorld {
 // given databases; vault with its us-east-1 and eu-west-1 keys.
 SimWorld ProdAndVault(std::string db_instances, std::string db_clusters = "");
 
+// ProdAndVault with `count` unencrypted postgres instances db0, db1, ... in
+// prod's us-east-1 (daily automated backups kept 1 day), its virtual clock
+// starting at the wall clock: for a drsnap child process, which reads the
+// simulator's time through DRSNAP_CLOCK_URL (SimPipeline::ProcessEnv).
+std::string ChildProcessWorldYaml(int count = 3);
+
 // An instance in prod's us-east-1 encrypted with the share key, daily
 // automated backups at 04:00 kept 7 days.
 std::string CustomerKeyInstance(const std::string& id, int size_gb = 20);

@@ -454,6 +454,23 @@ TEST_F(CredentialsChainTest, AssumeRoleProviderForAnotherAccount) {
   EXPECT_EQ(sts_.count(), 1);
 }
 
+// A role that does not exist, or does not trust these credentials (a split
+// deployment whose read role was never deployed in the DR account): one
+// sentence that names the role and what to deploy, not a bare AccessDenied.
+TEST_F(CredentialsChainTest, ARoleThatCannotBeAssumedSaysWhatToDeploy) {
+  auto base = std::make_shared<StaticCredentialsProvider>(
+      Credentials{"AKIASRC", "s", "", std::nullopt, "test"});
+  AssumeRoleParams params{"arn:aws:iam::222222222222:role/drsnap-read", "", "", 900};
+  sts_.FailWith("AccessDenied");
+  auto c = NewAssumeRoleProvider(base, sts_.Factory(), params, "us-east-1", clock_)->Get();
+  ASSERT_FALSE(c);
+  EXPECT_EQ(c.error().code, "AccessDenied");
+  const std::string text = c.error().ToString();
+  EXPECT_NE(text.find("arn:aws:iam::222222222222:role/drsnap-read"), std::string::npos) << text;
+  EXPECT_NE(text.find("ReadRole"), std::string::npos) << text;
+  EXPECT_NE(text.find("role_arn"), std::string::npos) << text;
+}
+
 TEST_F(CredentialsChainTest, AssumeRoleWithoutFactoryFails) {
   auto base = std::make_shared<StaticCredentialsProvider>(Credentials{"A", "S", "", {}, ""});
   auto c = NewAssumeRoleProvider(base, nullptr, {"arn:aws:iam::1:role/R", "", "", 3600})->Get();

@@ -9,7 +9,9 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/command.h"
+#include "cli/http_server.h"
 #include "cli/output.h"
+#include "cli/tests/prometheus_util.h"
 #include "core/time_util.h"
 #include "engine/fake_cloud.h"
 #include "testing/child_process.h"
@@ -226,6 +228,18 @@ TEST_F(CommandsTest, RunLoopsUntilMaxRuns) {
   EXPECT_EQ(clock_->Now(), *ParseIso8601("2026-11-23T06:20:00Z"));
 }
 
+TEST_F(CommandsTest, RunListenRefusesAnAddressItCannotUse) {
+  auto o = Run(RunRunCommand, {"--listen", "9464", "--max-runs", "1"});
+  EXPECT_EQ(o.code, 2);
+  EXPECT_NE(o.err.find("--listen '9464' is not HOST:PORT"), std::string::npos) << o.err;
+  EXPECT_EQ(cloud_->Calls("ListSnapshots"), 0);  // refused before any reconcile
+  auto taken = HttpServer::Start("127.0.0.1:0", [](const HttpRequest&) { return HttpResponse{}; });
+  ASSERT_TRUE(taken.has_value()) << taken.error().ToString();
+  o = Run(RunRunCommand, {"--listen", (*taken)->address(), "--max-runs", "1"});
+  EXPECT_EQ(o.code, 2);
+  EXPECT_NE(o.err.find("cannot listen on " + (*taken)->address()), std::string::npos) << o.err;
+}
+
 TEST_F(CommandsTest, StatusExitCodeAndFormats) {
   auto o = Run(RunStatusCommand, {});
   EXPECT_EQ(o.code, 2) << o.out;  // nothing vaulted yet: unknown
@@ -240,6 +254,24 @@ TEST_F(CommandsTest, StatusExitCodeAndFormats) {
   EXPECT_NE(o.out.find("drsnap_rpo_seconds{policy=\"orders\",db=\"db1\""), std::string::npos)
       << o.out;
   EXPECT_NE(o.out.find("drsnap_status_exit_code 2"), std::string::npos) << o.out;
+  // Issue 17: the pairs by state, the plan's findings by severity and the
+  // build, each family with its HELP and TYPE; a one-shot status reconciles
+  // nothing, so the reconcile families are left out (not reported as 0).
+  EXPECT_NE(o.out.find("# TYPE drsnap_pairs gauge\n"), std::string::npos) << o.out;
+  EXPECT_EQ(testing::PrometheusProblems(o.out), "") << o.out;
+  EXPECT_NE(o.out.find("drsnap_pairs{state=\"breached\"} 1\n"), std::string::npos) << o.out;
+  EXPECT_NE(o.out.find("drsnap_pairs{state=\"ok\"} 0\n"), std::string::npos) << o.out;
+  EXPECT_NE(o.out.find("# HELP drsnap_findings "), std::string::npos) << o.out;
+  EXPECT_NE(o.out.find("# TYPE drsnap_findings gauge\n"), std::string::npos) << o.out;
+  for (const char* severity : {"info", "warning", "error"})
+    EXPECT_NE(o.out.find("drsnap_findings{severity=\"" + std::string(severity) + "\"} "),
+              std::string::npos)
+        << severity << " in " << o.out;
+  EXPECT_NE(o.out.find("drsnap_build_info{version=\"" + std::string(Version()) + "\"} 1\n"),
+            std::string::npos)
+      << o.out;
+  EXPECT_EQ(o.out.find("drsnap_last_reconcile"), std::string::npos) << o.out;
+  EXPECT_EQ(o.out.find("drsnap_action_failures_total"), std::string::npos) << o.out;
   o = Run(RunStatusCommand, {"--output", "html"});
   EXPECT_EQ(o.code, 2);
   EXPECT_EQ(o.out.rfind("<!DOCTYPE html>", 0), 0u) << o.out.substr(0, 200);

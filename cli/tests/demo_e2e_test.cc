@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <regex>
 #include <set>
 #include <sstream>
 
@@ -198,6 +199,18 @@ TEST_F(DemoEndToEndTest, ABrokenRegionFailsWithTheReason) {
   EXPECT_EQ(Count(html, "<tr class=\"row\" data-state=\"breached\""), 7);
   // The failed copies are reported (as the planner's error findings).
   EXPECT_GT(Count(html, "<li class=\"finding error\">"), 0);
+  // And counted: the header and the closing lines never say "0 failed" about
+  // a run whose copies failed (issue 17, case 3). Every copy into eu-west-1
+  // fails, so at least one per database there.
+  std::smatch m;
+  ASSERT_TRUE(std::regex_search(html, m,
+                                std::regex("(\\d+) actions done, (\\d+) actions failed, (\\d+) "
+                                           "copies failed")))
+      << html.substr(0, 3000);
+  EXPECT_GE(std::stoi(m[3]), 7) << m.str();
+  EXPECT_TRUE(std::regex_search(r.out, m, std::regex("(\\d+) cop(y|ies) failed during the demo")))
+      << r.out;
+  EXPECT_GE(std::stoi(m[1]), 7) << m.str();
 }
 
 TEST_F(DemoEndToEndTest, BadFlagsAreUsageErrors) {

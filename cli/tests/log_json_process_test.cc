@@ -22,15 +22,7 @@ namespace {
 
 const std::string kDrsnap = std::string(DRSNAP_BINARY_DIR) + "/cli/drsnap";
 
-std::string World() {
-  std::string dbs;
-  for (int i = 0; i < 3; ++i)
-    dbs += "      - {id: db" + std::to_string(i) +
-           ", region: us-east-1, engine: postgres, size_gb: 10, backup_retention_days: 1}\n";
-  SimWorld w = ProdAndVault(dbs);
-  w.start_time = "";  // the virtual clock starts at the wall clock the child reads
-  return w.Yaml();
-}
+std::string World() { return ChildProcessWorldYaml(3); }
 
 const std::string kPolicy = SimPolicy{.from = "snapshot", .retention = "{daily: 7}"}.Yaml();
 

@@ -5,22 +5,18 @@
 // that a screenshot of it is a real picture.
 #include <gtest/gtest.h>
 #include <stdlib.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
-#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <regex>
-#include <sstream>
 
 #include "cli/report_html.h"
+#include "cli/tests/chromium_util.h"
 #include "cli/tests/report_html_fixture.h"
 
 namespace drsnap::testing {
 namespace {
-
-constexpr char kChromium[] = "/usr/bin/chromium";
 
 class TempDir {
  public:
@@ -37,40 +33,6 @@ class TempDir {
  private:
   std::string path_;
 };
-
-struct ProcessRun {
-  int status = -1;
-  std::string out;
-};
-
-// Runs headless Chromium with `extra` arguments on `url`; stdout captured,
-// stderr (D-Bus chatter) to a file in `dir`.
-ProcessRun Chromium(const std::string& dir, const std::string& extra, const std::string& url) {
-  std::string profile = dir + "/profile";
-  std::filesystem::create_directories(profile);
-  std::string cmd = std::string("timeout 120 ") + kChromium +
-                    " --headless --no-sandbox --disable-gpu --disable-quic --no-first-run"
-                    " --disable-background-networking --disable-component-update --disable-sync"
-                    " --user-data-dir=" +
-                    profile + " " + extra + " '" + url + "' 2>" + dir + "/chromium.err";
-  ProcessRun r;
-  FILE* p = popen(cmd.c_str(), "r");
-  if (p == nullptr) return r;
-  char buf[65536];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof(buf), p)) > 0) r.out.append(buf, n);
-  int st = pclose(p);
-  r.status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-  return r;
-}
-
-std::string ReadErr(const std::string& dir) {
-  std::ifstream f(dir + "/chromium.err");
-  std::stringstream s;
-  s << f.rdbuf();
-  std::string e = s.str();
-  return e.size() > 2000 ? e.substr(e.size() - 2000) : e;
-}
 
 int Count(const std::string& haystack, const std::string& needle) {
   int n = 0;
@@ -97,10 +59,10 @@ class ReportHtmlChromiumTest : public ::testing::Test {
 };
 
 TEST_F(ReportHtmlChromiumTest, TheBrowserShowsEveryRowStateAndCount) {
-  ProcessRun r = Chromium(dir_.path(), "--dump-dom", "file://" + report_);
-  ASSERT_EQ(r.status, 0) << ReadErr(dir_.path());
+  ChromiumRun r = Chromium(dir_.path(), "--dump-dom", "file://" + report_);
+  ASSERT_EQ(r.status, 0) << ChromiumErr(dir_.path());
   const std::string& dom = r.out;
-  ASSERT_FALSE(dom.empty()) << ReadErr(dir_.path());
+  ASSERT_FALSE(dom.empty()) << ChromiumErr(dir_.path());
   // The inline script ran: it marks the document and writes the summary it
   // computed from the rows it found in the DOM.
   EXPECT_NE(dom.find("data-rendered=\"yes\""), std::string::npos) << dom.substr(0, 400);
@@ -129,11 +91,11 @@ TEST_F(ReportHtmlChromiumTest, TheBrowserShowsEveryRowStateAndCount) {
 
 TEST_F(ReportHtmlChromiumTest, AScreenshotIsARealPicture) {
   std::string png = dir_.path() + "/shot.png";
-  ProcessRun r =
+  ChromiumRun r =
       Chromium(dir_.path(), "--window-size=1280,1600 --screenshot=" + png, "file://" + report_);
-  ASSERT_EQ(r.status, 0) << ReadErr(dir_.path());
+  ASSERT_EQ(r.status, 0) << ChromiumErr(dir_.path());
   std::ifstream f(png, std::ios::binary);
-  ASSERT_TRUE(f) << "no screenshot written; " << ReadErr(dir_.path());
+  ASSERT_TRUE(f) << "no screenshot written; " << ChromiumErr(dir_.path());
   std::string bytes((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
   ASSERT_GT(bytes.size(), 24u);
   EXPECT_EQ(bytes.substr(0, 8), std::string("\x89PNG\r\n\x1a\n", 8));

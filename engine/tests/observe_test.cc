@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <array>
 #include <atomic>
 #include <map>
 #include <set>
@@ -235,6 +236,54 @@ TEST(ObserveSharesTest, VisibleSharesAnswerEverythingWithoutAttributeReads) {
   Inventory inv = Observe(cloud, ShareRequest({kProd, kDrSrc}), TimePoint{});
   EXPECT_EQ(cloud.Calls("ListSharedAccounts"), 0);
   EXPECT_EQ(SharedWith(inv), (Shares{{"cap-0", kShared}, {"cap-1", kShared}, {"cap-2", kNobody}}));
+}
+
+// Rule 5: with the audit on, each capture whose shares were inferred is read
+// in exactly one hour of each day, and its attribute (here: shared with
+// everyone too) replaces what the listing showed.
+TEST(ObserveSharesTest, TheAuditReadsEachInferredShareOnceADay) {
+  FakeCloud cloud;
+  AddCaptures(cloud, {true, true, true});
+  ASSERT_TRUE(cloud.ShareSnapshot(kProd, DbKind::kInstance, "cap-1", {"all"}));
+  ObserveRequest req = ShareRequest({kProd, kDrSrc});
+  req.audit_shares = true;
+  const TimePoint day_start = TimePoint{} + std::chrono::hours(24 * 20000);
+  std::map<std::string, int> read_in_hours;
+  for (int hour = 0; hour < 24; ++hour) {
+    Inventory inv = Observe(cloud, req, day_start + std::chrono::hours(hour) +
+                                            std::chrono::minutes(30));
+    for (const auto& [id, accounts] : SharedWith(inv))
+      if (accounts != kShared) {
+        EXPECT_EQ(id, "cap-1");
+        EXPECT_EQ(accounts, (std::vector<std::string>{kDrAccount, "all"}));
+        EXPECT_EQ(ShareAuditHour(id, 20000), hour);
+        ++read_in_hours[id];
+      }
+  }
+  EXPECT_EQ(cloud.Calls("ListSharedAccounts"), 3);  // one per capture that day
+  EXPECT_EQ(read_in_hours["cap-1"], 1);
+  // Off: the listings alone answer.
+  req.audit_shares = false;
+  for (int hour = 0; hour < 24; ++hour) Observe(cloud, req, day_start + std::chrono::hours(hour));
+  EXPECT_EQ(cloud.Calls("ListSharedAccounts"), 3);
+}
+
+TEST(ObserveSharesTest, AuditHoursAreSpreadAndMoveFromDayToDay) {
+  std::array<int, 24> per_hour{};
+  int moved = 0;
+  for (int i = 0; i < 2400; ++i) {
+    std::string id = "drsnap-db" + std::to_string(i) + "-202612070410";
+    int h = ShareAuditHour(id, 20000);
+    ASSERT_GE(h, 0);
+    ASSERT_LT(h, 24);
+    ++per_hour[h];
+    moved += h != ShareAuditHour(id, 20001);
+  }
+  for (int n : per_hour) {
+    EXPECT_GT(n, 60);
+    EXPECT_LT(n, 140);
+  }
+  EXPECT_GT(moved, 2000);
 }
 
 // Rule 2: a source-side run that cannot list the DR account reads the

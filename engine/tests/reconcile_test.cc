@@ -364,5 +364,109 @@ TEST_F(ReconcileTest, DeadlineLeavesTheRestForLater) {
   EXPECT_TRUE(cloud_->MutationLog().empty());
 }
 
+// Shares are inferred from what the DR account lists as shared, which cannot
+// show a share with a third account or with everyone (a compromised
+// production account's doing). Every capture's restore attribute is still
+// read about once a day, so a reconcile that runs at least hourly reports
+// such a share within a day, at about one read per capture per day.
+TEST_F(ReconcileTest, ACaptureMadePublicBehindTheListingsIsFoundWithinADay) {
+  AddDb("db1", true, kShareKey);
+  Reconciler rec(cloud_, config_, clock_);
+  LearnedFacts hop;  // FakeCloud refuses one-step copies: go through the hop from the start
+  hop.one_step_copy_refused = {kVault};
+  rec.set_facts(hop);
+  ASSERT_GT(Converge(rec), 0);
+  std::vector<std::string> captures;
+  for (const auto& s : cloud_->OwnedSnapshots(kProd)) {
+    auto l = naming::ParseName(s.id);
+    if (l && l->stage == naming::NameStage::kCapture) captures.push_back(s.id);
+  }
+  ASSERT_FALSE(captures.empty()) << "no capture left to audit";
+  ASSERT_TRUE(cloud_->ShareSnapshot(kProd, DbKind::kInstance, captures.front(), {"all"}));
+  int reads_before = cloud_->Calls("ListSharedAccounts");
+  int found = 0;
+  for (int hour = 0; hour < 24; ++hour) {
+    clock_->Advance(std::chrono::hours(1));
+    cloud_->SetNow(clock_->Now());
+    Plan p = rec.PlanFor(rec.Observe());
+    for (const auto& f : p.findings)
+      if (f.severity == Finding::Severity::kError &&
+          f.message.find(captures.front()) != std::string::npos &&
+          f.message.find("public") != std::string::npos)
+        ++found;
+  }
+  EXPECT_GE(found, 1) << "a public capture went unreported for a day";
+  EXPECT_LE(cloud_->Calls("ListSharedAccounts") - reads_before,
+            static_cast<int>(captures.size()) * 2);
+}
+
+// A refused call leaves nothing to observe. drsnap's ledger (engine/ledger.h)
+// keeps it where the call was made, so that a new process (here: a new
+// Reconciler every run, as a CLI run or a Lambda cold start is) does not ask
+// again before the backoff, says why in an error finding, asks again after
+// it, and forgets the refusal once AWS accepts.
+TEST_F(ReconcileTest, ARefusedCopyIsRememberedAcrossProcessesAndRetriedWithBackoff) {
+  AddDb("db1", true, kShareKey);
+  LearnedFacts hop;  // FakeCloud refuses one-step copies: through the hop from the start
+  hop.one_step_copy_refused = {kVault};
+  const Error refused = Error::Terminal(
+      "KMSKeyNotAccessibleFault",
+      "The source snapshot KMS key does not exist, is not enabled or you do not have permissions");
+  auto run = [&](bool expect_refusal_finding) {
+    Reconciler rec(cloud_, config_, clock_);
+    rec.set_facts(hop);
+    ReconcileReport r = rec.RunOnce(ReconcileOptions{});
+    bool finding = std::ranges::any_of(r.plan.findings, [](const Finding& f) {
+      return f.severity == Finding::Severity::kError &&
+             f.message.find("KMSKeyNotAccessibleFault") != std::string::npos;
+    });
+    EXPECT_EQ(finding, expect_refusal_finding) << r.Summary();
+    cloud_->CompleteAll();
+    return r;
+  };
+  auto step = [&](std::chrono::minutes m) {
+    clock_->Advance(m);
+    cloud_->SetNow(clock_->Now());
+  };
+  // Capture, share and hop go through; every vault copy into eu-west-1 is refused.
+  int vault_copies_asked = 0;
+  auto count_vault_copies = [&](const ReconcileReport& r) {
+    for (const auto& res : r.apply.results)
+      if (res.action.kind == ActionKind::kCopySnapshot && res.action.scope == kVault)
+        ++vault_copies_asked;
+  };
+  for (int i = 0; i < 6 && vault_copies_asked == 0; ++i) {
+    Reconciler probe(cloud_, config_, clock_);
+    probe.set_facts(hop);
+    Plan p = probe.PlanFor(probe.Observe());
+    bool vault_copy_planned = std::ranges::any_of(p.actions, [](const Action& a) {
+      return a.kind == ActionKind::kCopySnapshot && a.scope == kVault;
+    });
+    if (vault_copy_planned) cloud_->FailNext("CopySnapshot", refused);
+    ReconcileReport r = run(false);
+    count_vault_copies(r);
+    step(std::chrono::minutes(10));
+  }
+  ASSERT_EQ(vault_copies_asked, 1) << "the vault copy was never asked for";
+  // New processes within the backoff: no call, an error finding naming AWS's code.
+  for (int i = 0; i < 2; ++i) {
+    ReconcileReport r = run(true);
+    count_vault_copies(r);
+    step(std::chrono::minutes(10));
+  }
+  EXPECT_EQ(vault_copies_asked, 1) << "asked again within the backoff";
+  // After the backoff (30 minutes after the refusal) it asks once more, and
+  // AWS accepts: the ledger forgets the refusal and the copy is made.
+  step(std::chrono::minutes(15));
+  ReconcileReport again = run(true);
+  count_vault_copies(again);
+  EXPECT_EQ(vault_copies_asked, 2);
+  EXPECT_TRUE(cloud_->LedgerTags(kVault).empty() ||
+              std::ranges::none_of(cloud_->LedgerTags(kVault), [](const auto& kv) {
+                return kv.first.starts_with("drsnap-ledger/refused/");
+              }));
+  EXPECT_EQ(VaultCopies().size(), 1u);
+}
+
 }  // namespace
 }  // namespace drsnap::engine

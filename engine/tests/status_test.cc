@@ -287,5 +287,31 @@ TEST(StatusTest, StateNames) {
   EXPECT_STREQ(RpoStateName(RpoState::kUnknown), "unknown");
 }
 
+// A refusal drsnap's ledger remembers (engine/ledger.h) is the cause of the
+// pair it blocks: which call, AWS's code and message, how often, since when.
+TEST(StatusTest, ARememberedRefusalIsTheCauseOfItsPair) {
+  World w;
+  w.Db("orders-db");
+  w.Db("orders-web");
+  w.Vault("orders-web", kNow - hours(11));
+  Snapshot& c = w.Capture("orders-db", kNow - hours(2));
+  Refusal r;
+  r.action = "copy:" + naming::VaultName(kProd, "orders-db", c.recovery_point);
+  r.count = 3;
+  r.first = kNow - hours(2);
+  r.last = kNow - minutes(20);
+  r.code = "KMSKeyNotAccessibleFault";
+  r.message = "The source snapshot KMS key does not exist";
+  w.At(kVault, kDrRegion).ledger.refusals.push_back(r);
+  StatusReport rep = ComputeStatus(w.inv, Cfg(), kNow);
+  const TargetStatus& row = Row(rep, "orders-db");
+  EXPECT_EQ(row.state, RpoState::kBreached);
+  EXPECT_THAT(row.reason, HasSubstr("AWS refused copy"));
+  EXPECT_THAT(row.reason, HasSubstr("KMSKeyNotAccessibleFault"));
+  EXPECT_THAT(row.reason, HasSubstr("3 times since 2026-11-25T10:00:00Z"));
+  // Another database's pair does not take it.
+  EXPECT_THAT(Row(rep, "orders-web").reason, ::testing::Not(HasSubstr("AWS refused")));
+}
+
 }  // namespace
 }  // namespace drsnap::engine

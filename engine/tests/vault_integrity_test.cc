@@ -410,5 +410,41 @@ TEST(VaultIntegrityTest, ABurstOfPointsFreezesVaultRetentionUntilCleared) {
   EXPECT_FALSE(Mentions(cleared, "is frozen")) << RenderPlan(cleared);
 }
 
+// The executor's re-check right before a delete enforces the freeze too: a
+// burst that appears between the plan and the delete (the production
+// account acting while apply runs) stops every retention delete the plan
+// made on the clean view.
+TEST(VaultIntegrityTest, TheDeleteGuardRefusesRetentionDeletesWhileFrozen) {
+  World w = NewWorld();
+  w.Db("orders-db");
+  for (int i = 0; i < 20; ++i) w.Vault("orders-db", kDay - days(i));
+  Plan planned = MakePlan(VaultSide(w.inv), Cfg(), kNow);
+  ASSERT_FALSE(Deletes(planned).empty()) << RenderPlan(planned);
+  for (const Action* d : Deletes(planned))
+    EXPECT_TRUE(DeleteGuard(VaultSide(w.inv), Cfg()).Check(*d).allowed());
+  for (int i = 1; i <= 7; ++i) {
+    TimePoint made = kNow - minutes(10 * i);
+    Snapshot& c = w.Capture("orders-db", naming::NamePoint(made));
+    c.create_time = c.recovery_point = made;
+    SharedView(w, c);
+  }
+  const Inventory fresh = VaultSide(w.inv);
+  const config::Config cfg = Cfg();
+  DeleteGuard guard(fresh, cfg);
+  for (const Action* d : Deletes(planned)) {
+    DeleteVerdict v = guard.Check(*d);
+    ASSERT_FALSE(v.allowed()) << d->snapshot_id;
+    EXPECT_STREQ(SafetyRuleName(v.rule()), "S7") << v.ToString();
+    EXPECT_THAT(v.sentence(), HasSubstr("drsnap clear-anomaly --db orders-db"));
+  }
+  // Reviewed: the guard lets retention act again.
+  for (auto& s : w.At(kVault, kDrRegion).snapshots)
+    if (naming::ParseNameView(s.id) && s.recovery_point == kDay)
+      s.tags[std::string(kTagAnomalyCleared)] = "2026-12-07T11:59:00Z";
+  const Inventory reviewed = VaultSide(w.inv);
+  DeleteGuard after(reviewed, cfg);
+  for (const Action* d : Deletes(planned)) EXPECT_TRUE(after.Check(*d).allowed()) << d->snapshot_id;
+}
+
 }  // namespace
 }  // namespace drsnap::engine
