@@ -740,7 +740,10 @@ class Loader {
                  p.keep_after_vaulted = *d;
              }},
             {"keep_newest", [&](const YAML::Node& k, const YAML::Node& val) {
-               if (auto n = Count(val, k, "'keep_newest' in " + ctx, 1)) p.keep_newest = *n;
+               if (auto n = Count(val, k, "'keep_newest' in " + ctx, 0)) {
+                 p.keep_newest = *n;
+                 p.keep_newest_set = true;
+               }
              }}});
     if (!acct_val.has_value() && !v["account"].IsDefined())
       Err(key,

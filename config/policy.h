@@ -169,9 +169,12 @@ struct Policy {
   // Source-side retention of drsnap's captures ("staging copies"): a capture
   // is deleted once it is vaulted in every target and the newest vault copy
   // of it is at least keep_after_vaulted old; the newest `keep_newest`
-  // captures of a database are always kept (>= 1).
+  // captures of a database are always kept (>= 0). Left unset (1), captures
+  // are transient while the source scope's manual snapshot quota binds:
+  // kept only until vaulted everywhere (engine/planner.cc).
   std::chrono::seconds keep_after_vaulted{0};
   int keep_newest = 1;
+  bool keep_newest_set = false;  // the file sets keep_newest
 
   // The newest recoverable point in every target should be at most this old.
   std::chrono::seconds rpo{std::chrono::hours(24)};

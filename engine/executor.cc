@@ -128,6 +128,7 @@ class Run {
     std::vector<size_t> first, deletes;
     for (size_t i = 0; i < plan_.actions.size(); ++i)
       (plan_.actions[i].kind == ActionKind::kDeleteSnapshot ? deletes : first).push_back(i);
+    AdmitCopies(first);
     ParallelFor(first.size(), opt_.concurrency, [&](size_t k) { RunOne(first[k]); });
     if (!deletes.empty()) {
       bool any_to_check = !opt_.dry_run && !StopReason() && opt_.delete_guard;
@@ -171,8 +172,41 @@ class Run {
     Notify(i, true);
   }
 
+  // Which copies may take a slot, decided in plan order before any worker
+  // starts: the plan's order says whose work goes first (engine/schedule.h),
+  // and a worker that overtakes another must not take its slot. Counts the
+  // copies already in flight, as ReserveCopy does.
+  void AdmitCopies(const std::vector<size_t>& first) {
+    std::map<Scope, int> copies = copies_, clusters = cluster_copies_;
+    admitted_.assign(plan_.actions.size(), true);
+    no_slot_.assign(plan_.actions.size(), std::string());
+    for (size_t i : first) {
+      const Action& a = plan_.actions[i];
+      if (a.kind != ActionKind::kCopySnapshot) continue;
+      int& n = copies[a.scope];
+      bool cluster_cross_region = a.db_kind == DbKind::kCluster && !a.source_region.empty() &&
+                                  a.source_region != a.scope.region;
+      if (n >= opt_.max_copies_in_flight) {
+        no_slot_[i] = std::to_string(n) + " copies already in flight into " + a.scope.ToString() +
+                      " (quota " + std::to_string(opt_.max_copies_in_flight) +
+                      "), counting those this run issues before it: waits for the next reconcile";
+      } else if (cluster_cross_region && clusters[a.scope] >= opt_.max_cluster_copies_in_flight) {
+        no_slot_[i] = std::to_string(clusters[a.scope]) +
+                      " cluster snapshot copies already in flight into " + a.scope.ToString() +
+                      ", counting those this run issues before it: waits for the next reconcile";
+      } else {
+        ++n;
+        if (cluster_cross_region) ++clusters[a.scope];
+        continue;
+      }
+      admitted_[i] = false;
+    }
+  }
+
   // Reserves a copy slot in the destination; returns why not when full.
-  std::optional<std::string> ReserveCopy(const Action& a) {
+  std::optional<std::string> ReserveCopy(size_t i) {
+    const Action& a = plan_.actions[i];
+    if (!admitted_[i]) return no_slot_[i];
     std::lock_guard l(mu_);
     int& n = copies_[a.scope];
     if (n >= opt_.max_copies_in_flight)
@@ -220,7 +254,7 @@ class Run {
               a.scope.ToString() +
               " earlier in this run: not issued; the re-plan uses a same-region hop");
     if (a.kind == ActionKind::kCopySnapshot) {
-      if (auto why = ReserveCopy(a)) return Finish(i, Outcome::kDeferred, *why);
+      if (auto why = ReserveCopy(i)) return Finish(i, Outcome::kDeferred, *why);
     }
     Notify(i, false);
     Status st = OkStatus();
@@ -552,6 +586,8 @@ class Run {
   std::mutex progress_mu_;  // serialises progress callbacks
   std::map<Scope, int> copies_;
   std::map<Scope, int> cluster_copies_;
+  std::vector<bool> admitted_;        // AdmitCopies: may take a copy slot (set before the workers)
+  std::vector<std::string> no_slot_;  // AdmitCopies: why not
   std::set<std::pair<ActionKind, Scope>> blocked_;
   std::set<Scope> one_step_refused_;  // learned in this apply
   std::vector<Snapshot> made_;        // created/copied by this apply

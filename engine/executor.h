@@ -8,6 +8,8 @@
 // Quotas: at most `max_copies_in_flight` copies in flight per destination
 // scope, counting those already running (copying snapshots in the
 // inventory); the rest are deferred to the next reconcile, never blocked on.
+// The slots go to copies in plan order (decided before the workers start):
+// the plan's order says whose work goes first (engine/schedule.h).
 // A SnapshotQuotaExceeded answer stops that kind of action into that scope
 // for the rest of this apply (reported, no spinning). Once AWS refuses a
 // one-step cross-region copy of a shared snapshot into a scope, the other

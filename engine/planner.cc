@@ -20,6 +20,7 @@
 #include "engine/preflight.h"
 #include "engine/protection.h"
 #include "engine/retention.h"
+#include "engine/schedule.h"
 
 namespace drsnap::engine {
 namespace {
@@ -81,6 +82,10 @@ struct PolicyCtx {
   std::vector<std::string> share_accounts;  // sorted, unique
   std::string retention;                    // p->retention.ToString()
   std::vector<Scope> scopes;                // PolicyScopes(*p), sorted
+  // Per DbKind: the source scope's manual snapshot quota binds and the
+  // policy does not set keep_newest, so captures are kept only until
+  // vaulted everywhere (Planner::MarkTransientCaptures).
+  bool transient[2] = {false, false};
 
   bool observes(const Scope& scope) const {
     return std::binary_search(scopes.begin(), scopes.end(), scope);
@@ -103,8 +108,8 @@ struct DbItem {
 class DbPlanner {
  public:
   DbPlanner(const Inventory& inv, TimePoint now, const LineageIndex& index,
-            const DeleteGuard& guard, PlanSink& sink)
-      : inv_(inv), now_(now), index_(&index), guard_(&guard), sink_(sink) {}
+            const DeleteGuard& guard, PlanSink& sink, WorkPriority* priority = nullptr)
+      : inv_(inv), now_(now), index_(&index), guard_(&guard), sink_(sink), priority_(priority) {}
 
   void Plan(const DbItem& item) { PlanDatabase(*item.pc, item.kind, item.id, item.live); }
 
@@ -383,6 +388,44 @@ class DbPlanner {
     }
     Vault(pc, db);
     Expire(pc, db);
+    if (priority_) *priority_ = Priority(pc, db);
+  }
+
+  // engine/schedule.h: how urgent and how scarce this database's work is.
+  WorkPriority Priority(const PolicyCtx& pc, const DbCtx& db) const {
+    std::optional<TimePoint> deadline;
+    bool unvaulted = false, scarce = false;
+    for (const auto& ts : db.targets) {
+      scarce |= db.kind == DbKind::kCluster && ts.t->scope.region != pc.source.region;
+      std::optional<TimePoint> newest;
+      for (const LineageEntry* e : ts.vaults)
+        if (e->status == SnapshotStatus::kAvailable &&
+            (!newest || e->lineage.recovery_point > *newest))
+          newest = e->lineage.recovery_point;
+      if (!newest) {
+        unvaulted = true;
+        continue;
+      }
+      TimePoint d = *newest + pc.p->rpo;
+      if (!deadline || d < *deadline) deadline = d;
+    }
+    return MakeWorkPriority(unvaulted ? std::nullopt : deadline, now_, scarce,
+                            db.live ? db.live->allocated_gb : 0);
+  }
+
+  // The newest point with an available vault copy in every target.
+  std::optional<TimePoint> NewestVaultedEverywhere(const DbCtx& db) const {
+    std::optional<TimePoint> best;
+    if (db.targets.empty()) return best;
+    for (const LineageEntry* e : db.targets.front().vaults) {
+      TimePoint point = e->lineage.recovery_point;
+      if (e->status != SnapshotStatus::kAvailable || (best && point <= *best)) continue;
+      if (std::ranges::all_of(db.targets, [&](const TargetState& ts) {
+            return VaultAvailable(ts, point) != nullptr;
+          }))
+        best = point;
+    }
+    return best;
   }
 
   void Waiting(const PolicyCtx& pc, const DbCtx& db, const LineageEntry& e) {
@@ -466,6 +509,8 @@ class DbPlanner {
     }
     TimePoint ts = naming::NamePoint(PointOf(*newest));
     if (newest_live && ts <= *newest_live) return;  // already captured
+    // Vaulted everywhere already (its capture was deleted: keep_newest 0).
+    if (auto vaulted = NewestVaultedEverywhere(db); vaulted && ts <= *vaulted) return;
     if (in_flight) {
       Find(Finding::Severity::kInfo, pc, db.id, pc.source,
            "waiting: a capture is in flight; automated snapshot " + newest->id +
@@ -498,6 +543,9 @@ class DbPlanner {
                        bool in_flight) {
     seconds due_after = pc.p->rpo - pc.p->capture_margin;
     if (newest_live && now_ - *newest_live < due_after) return;  // fresh enough
+    // A point vaulted everywhere counts as captured (its capture may be
+    // gone: keep_newest 0).
+    if (auto vaulted = NewestVaultedEverywhere(db); vaulted && now_ - *vaulted < due_after) return;
     if (in_flight) {
       Find(Finding::Severity::kInfo, pc, db.id, pc.source,
            "waiting: a capture is in flight; the next snapshot is due");
@@ -950,9 +998,11 @@ class DbPlanner {
       return std::tie(a->lineage.recovery_point, a->lineage.attempt) >
              std::tie(b->lineage.recovery_point, b->lineage.attempt);
     });
+    const bool transient = pc.transient[db.kind == DbKind::kCluster ? 1 : 0];
+    const int keep_newest = transient ? 0 : pc.p->keep_newest;
     for (size_t i = 0; i < available.size(); ++i) {
       const LineageEntry* c = available[i];
-      if (static_cast<int>(i) < pc.p->keep_newest) continue;
+      if (static_cast<int>(i) < keep_newest) continue;
       TimePoint point = c->lineage.recovery_point;
       bool done = true;
       TimePoint vaulted_at{};
@@ -968,10 +1018,13 @@ class DbPlanner {
       if (pc.p->keep_after_vaulted.count() > 0 && now_ - vaulted_at < pc.p->keep_after_vaulted)
         continue;
       // Another (older) attempt for the same point with a live sibling is a leftover too.
-      Delete(pc, db, *c,
-             "capture is vaulted in every target (" + std::to_string(db.targets.size()) +
-                 " region(s)) and is not among the " + std::to_string(pc.p->keep_newest) +
-                 " newest captures");
+      Delete(
+          pc, db, *c,
+          "capture is vaulted in every target (" + std::to_string(db.targets.size()) +
+              " region(s)) and " +
+              (transient ? "the manual snapshot quota of " + pc.source.ToString() +
+                               " binds: captures are kept only until vaulted"
+                         : "is not among the " + std::to_string(keep_newest) + " newest captures"));
     }
     for (const LineageEntry* r : db.raws) {
       if (r->status != SnapshotStatus::kAvailable) continue;
@@ -989,6 +1042,7 @@ class DbPlanner {
   const LineageIndex* index_;
   const DeleteGuard* guard_;
   PlanSink& sink_;
+  WorkPriority* priority_;  // where Plan() writes the database's; null: nowhere
 };
 
 // Plans every policy: first the policies (their contexts and findings,
@@ -1016,6 +1070,7 @@ class Planner {
       findings_ = std::move(protection.findings);
       protection_ = &protection;
       for (const auto& p : cfg_.policies) PlanPolicy(p);
+      MarkTransientCaptures();
       ReportUntrusted();
       std::vector<PlannedDatabase> keys;
       keys.reserve(items_.size());
@@ -1023,15 +1078,72 @@ class Planner {
         keys.push_back(PlannedDatabase{item.pc->name, item.kind, item.id});
       assembly.emplace(std::move(keys), threads_,
                        static_cast<size_t>(std::max(1, options_.databases_per_chunk)));
+      priorities_.assign(items_.size(), WorkPriority{});
       assembly->PlanDatabases([&](size_t i, PlanSink& sink) {
-        DbPlanner(inv_, now_, index, guard, sink).Plan(items_[i]);
+        DbPlanner(inv_, now_, index, guard, sink, &priorities_[i]).Plan(items_[i]);
       });
       index_ = nullptr;
       protection_ = nullptr;
     }
     Plan plan = assembly->Finish(std::move(findings_));
+    OrderScarceFirst(plan);
     HoldBackOverQuota(plan);
     return plan;
+  }
+
+  // engine/schedule.h: each stage's work by urgency and scarcity, before
+  // the quota is spent in plan order (HoldBackOverQuota) and the executor
+  // hands out copy slots in plan order.
+  void OrderScarceFirst(Plan& plan) const {
+    if (std::ranges::all_of(priorities_,
+                            [&](const WorkPriority& p) { return p == priorities_.front(); }))
+      return;  // nothing to reorder by
+    using Key = std::tuple<std::string_view, DbKind, std::string_view>;
+    std::map<Key, WorkPriority> by_db;
+    for (size_t i = 0; i < items_.size(); ++i)
+      by_db.emplace(Key{items_[i].pc->name.str(), items_[i].kind, items_[i].id.str()},
+                    priorities_[i]);
+    OrderByPriority(plan, [&](const Action& a) {
+      auto it = by_db.find(Key{a.policy.str(), a.db_kind, a.db_id.str()});
+      return it == by_db.end() ? WorkPriority{} : it->second;
+    });
+  }
+
+  // Whether `policy`'s captures of kind `k` in `scope` are transient.
+  bool TransientIn(const std::string& policy, const Scope& scope, int k) const {
+    for (const auto& pc : policies_)
+      if (pc->p->name == policy && pc->source == scope) return pc->transient[k];
+    return false;
+  }
+
+  // A source scope's manual snapshot quota binds for a kind when the
+  // snapshots there that are not drsnap's captures, plus one capture per
+  // database protected from there, do not fit (AWS's default is 100 per
+  // kind). Then the captures of the policies there that leave keep_newest
+  // unset are transient: deleted as soon as every target vaulted them (by
+  // the same rules and guard as any capture expiry), so that the quota's
+  // room serves the next wave of captures (HoldBackOverQuota).
+  void MarkTransientCaptures() {
+    std::map<std::pair<Scope, int>, long long> demand;
+    for (const DbItem& item : items_)
+      ++demand[{item.pc->source, item.kind == DbKind::kCluster ? 1 : 0}];
+    for (auto& pc : policies_) {
+      if (pc->p->keep_newest_set || !pc->src) continue;
+      for (int k = 0; k < 2; ++k) {
+        const auto& q = pc->src->snapshot_quota[k];
+        auto d = demand.find({pc->source, k});
+        if (!q || d == demand.end() || q->max - q->used >= d->second) continue;
+        long long captures = 0;  // drsnap's captures and raws there, of any policy
+        for (const Snapshot& s : pc->src->snapshots) {
+          if (s.scope != pc->source || (s.kind == DbKind::kCluster ? 1 : 0) != k ||
+              s.type != SnapshotType::kManual)
+            continue;
+          auto l = naming::ParseNameView(s.id);
+          captures += l && (l->stage == NameStage::kCapture || l->stage == NameStage::kRaw);
+        }
+        pc->transient[k] = q->used - captures + d->second > q->max;
+      }
+    }
   }
 
   // Checks before acting: a snapshot drsnap would make in a scope whose
@@ -1046,6 +1158,7 @@ class Planner {
       long long used = 0, max = 0;
       int held = 0;
       std::string policy;
+      bool waves = true;  // every one held is a capture that waits for the next wave
     };
     std::map<std::pair<Scope, int>, Budget> budgets;
     for (const auto& si : inv_.scopes)
@@ -1064,11 +1177,23 @@ class Planner {
         return false;
       }
       if (b.held++ == 0) b.policy = a.policy;
+      b.waves =
+          b.waves && a.stage == Stage::kCapture && TransientIn(a.policy, a.scope, it->first.second);
       return true;
     });
     for (const auto& [key, b] : budgets) {
       if (b.held == 0) continue;
       const char* kind = key.second == 1 ? "cluster" : "instance";
+      if (b.waves) {  // expected while the quota binds: not an error
+        plan.findings.push_back(Finding{
+            Finding::Severity::kWarning, b.policy, "", key.first,
+            "the manual " + std::string(kind) + " snapshot quota of " + key.first.ToString() +
+                " is full (" + std::to_string(b.used) + " of " + std::to_string(b.max) +
+                " used): " + std::to_string(b.held) +
+                " capture(s) wait for the next wave (captures here are deleted once vaulted "
+                "while the quota binds); a higher quota would vault them sooner"});
+        continue;
+      }
       plan.findings.push_back(Finding{
           Finding::Severity::kError, b.policy, "", key.first,
           "the manual " + std::string(kind) + " snapshot quota of " + key.first.ToString() +
@@ -1198,6 +1323,7 @@ class Planner {
   std::vector<std::unique_ptr<PolicyCtx>> policies_;  // items_ point to them
   std::set<std::string> reported_;                    // ReportUntrusted: scope/id
   std::vector<DbItem> items_;                         // the databases to plan, in plan order
+  std::vector<WorkPriority> priorities_;              // items_'s (engine/schedule.h)
 };
 
 }  // namespace

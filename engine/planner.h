@@ -81,7 +81,16 @@
 // refusal is a warning Finding.
 //
 // Ordering: actions sorted by (stage, policy, db kind, db id, scope,
-// snapshot id); findings by (policy, db id, scope, message).
+// snapshot id), then each stage's creates, copies and shares stably by the
+// urgency, scarcity and size of their database (engine/schedule.h: who gets the
+// copy slots and a quota's room); findings by (policy, db id, scope,
+// message).
+//
+// Quotas: at most as many new snapshots in a scope as its observed manual
+// snapshot quota has room for, in plan order (the rest held back, with a
+// finding). While a source scope's quota binds, the captures of policies
+// that leave keep_newest unset are transient: deleted once vaulted in every
+// target, so the room serves the next wave.
 //
 // Thread safety: pure functions. MakePlan plans the databases of a large
 // estate on several threads (PlanOptions) and indexes a large scope in parts

@@ -20,7 +20,9 @@ TEST(QuotaSimTest, AFullQuotaIsAFindingNotARefusedCall) {
            "backup_window: \"04:00-04:30\"}\n";
   SimWorld w = ProdAndVault(dbs);
   w.settings = "{manual_snapshot_quota: 3}";
-  auto p = StartSimPipeline(w.Yaml(), SimPolicy{}.Yaml());
+  // The policy keeps its newest capture of each database (keep_newest set):
+  // captures do not become transient, so the quota stays full.
+  auto p = StartSimPipeline(w.Yaml(), SimPolicy{.from = "automated, keep_newest: 1"}.Yaml());
   ASSERT_NE(p, nullptr);
   p->sim->SetTime(*ParseIso8601("2026-11-23T05:00:00Z"));
   int refused = 0;

@@ -46,6 +46,7 @@ TEST(PolicyTest, ExampleLoads) {
   EXPECT_EQ(p.capture, CaptureSource::kAutomated);
   EXPECT_EQ(p.rpo, hours(26));
   EXPECT_EQ(p.keep_newest, 1);
+  EXPECT_TRUE(p.keep_newest_set);  // the example writes it
   EXPECT_EQ(p.databases.names, (std::vector<std::string>{"orders-*", "billing"}));
   EXPECT_EQ(p.databases.tags.at("dr"), "true");
   ASSERT_EQ(p.targets.size(), 2u);
@@ -113,11 +114,28 @@ policies:
   const Policy& p = c->policies[0];
   EXPECT_EQ(p.capture_margin, minutes(24));  // rpo/10
   EXPECT_EQ(p.keep_newest, 1);
+  EXPECT_FALSE(p.keep_newest_set);  // the default: transient while the quota binds
   EXPECT_EQ(p.keep_after_vaulted.count(), 0);
   EXPECT_TRUE(p.retention.KeepsOnlyNewest());
   EXPECT_EQ(p.retention.ToString(), "newest only");
   EXPECT_TRUE(p.databases.instances);
   EXPECT_TRUE(p.databases.clusters);
+}
+
+TEST(PolicyTest, KeepNewestZeroIsAllowed) {
+  auto c = ParseConfig(R"(
+accounts: {a: {id: "111111111111"}, b: {id: "222222222222"}}
+policies:
+  p:
+    databases: {names: ["*"]}
+    source: {account: a, region: us-east-1, from: automated, keep_newest: 0}
+    rpo: 26h
+    targets: [{account: b, regions: {us-east-1: {kms_key: alias/dr}}}]
+)",
+                       "t.yaml");
+  ASSERT_TRUE(c) << c.error().ToString();
+  EXPECT_EQ(c->policies[0].keep_newest, 0);
+  EXPECT_TRUE(c->policies[0].keep_newest_set);
 }
 
 TEST(PolicyTest, MarginDefaultIsCappedAtOneHour) {
