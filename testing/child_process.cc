@@ -65,4 +65,16 @@ std::string ReadAllAndClose(std::FILE* f) {
   return text;
 }
 
+ShellRun RunShell(const std::string& command) {
+  ShellRun r;
+  std::FILE* p = popen(command.c_str(), "r");
+  if (p == nullptr) return r;
+  char buf[65536];
+  size_t n;
+  while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) r.out.append(buf, n);
+  int st = pclose(p);
+  r.status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+  return r;
+}
+
 }  // namespace drsnap::testing

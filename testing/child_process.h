@@ -36,4 +36,12 @@ std::string ReadTextFile(const std::string& path);
 // logger as its output), from the start; closes `f`.
 std::string ReadAllAndClose(std::FILE* f);
 
+// `command` run by /bin/sh (popen): its exit status (-1 when it did not exit
+// normally or could not start) and all it wrote on stdout.
+struct ShellRun {
+  int status = -1;
+  std::string out;
+};
+ShellRun RunShell(const std::string& command);
+
 }  // namespace drsnap::testing

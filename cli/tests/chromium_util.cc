@@ -7,6 +7,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "testing/child_process.h"
+
 namespace drsnap::testing {
 
 ChromiumRun Chromium(const std::string& dir, const std::string& extra, const std::string& url) {
@@ -17,14 +19,10 @@ ChromiumRun Chromium(const std::string& dir, const std::string& extra, const std
                     " --disable-background-networking --disable-component-update --disable-sync"
                     " --user-data-dir=" +
                     profile + " " + extra + " '" + url + "' 2>" + dir + "/chromium.err";
+  ShellRun run = RunShell(cmd);
   ChromiumRun r;
-  FILE* p = popen(cmd.c_str(), "r");
-  if (p == nullptr) return r;
-  char buf[65536];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof(buf), p)) > 0) r.out.append(buf, n);
-  int st = pclose(p);
-  r.status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+  r.status = run.status;
+  r.out = std::move(run.out);
   return r;
 }
 

@@ -14,6 +14,8 @@
 #include <set>
 #include <sstream>
 
+#include "testing/child_process.h"
+
 namespace drsnap::testing {
 namespace {
 
@@ -51,14 +53,10 @@ struct ProcessRun {
 // Runs the drsnap binary with `args` in `dir` (stdout is a pipe: not a terminal).
 ProcessRun Drsnap(const std::string& dir, const std::string& args) {
   std::string cmd = "cd '" + dir + "' && '" + kBinary + "' " + args + " 2>'" + dir + "/stderr.txt'";
+  ShellRun run = RunShell(cmd);
   ProcessRun r;
-  FILE* p = popen(cmd.c_str(), "r");
-  if (p == nullptr) return r;
-  char buf[65536];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof(buf), p)) > 0) r.out.append(buf, n);
-  int st = pclose(p);
-  r.status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+  r.status = run.status;
+  r.out = std::move(run.out);
   r.err = ReadFile(dir + "/stderr.txt");
   return r;
 }
