@@ -508,35 +508,85 @@ class DbPlanner {
       return;
     }
     TimePoint ts = naming::NamePoint(PointOf(*newest));
-    if (newest_live && ts <= *newest_live) return;  // already captured
+    if (newest_live && ts <= *newest_live) {  // already captured
+      if (!in_flight) BackfillFailedPoint(pc, db);
+      return;
+    }
     // Vaulted everywhere already (its capture was deleted: keep_newest 0).
-    if (auto vaulted = NewestVaultedEverywhere(db); vaulted && ts <= *vaulted) return;
+    if (auto vaulted = NewestVaultedEverywhere(db); vaulted && ts <= *vaulted) {
+      if (!in_flight) BackfillFailedPoint(pc, db);
+      return;
+    }
     if (in_flight) {
       Find(Finding::Severity::kInfo, pc, db.id, pc.source,
            "waiting: a capture is in flight; automated snapshot " + newest->id +
                " will be captured after it");
       return;
     }
-    KeyPlan kp = PlanKey(newest->encrypted, newest->kms_key_id, *pc.src, *pc.p);
+    PlanAutomatedCapture(pc, db, *newest, ts,
+                         "newest automated snapshot " + newest->id + " (" +
+                             Iso(PointOf(*newest)) + ") is newer than the newest capture (" +
+                             (newest_live ? Iso(*newest_live) : std::string("none")) + ")");
+  }
+
+  // A capture copy of automated snapshot `automated` (point `ts`), unless its
+  // retry waits (PlanRetry). `why`: the first half of the reason.
+  void PlanAutomatedCapture(const PolicyCtx& pc, DbCtx& db, const Snapshot& automated,
+                            TimePoint ts, std::string why) {
+    KeyPlan kp = PlanKey(automated.encrypted, automated.kms_key_id, *pc.src, *pc.p);
     if (kp == KeyPlan::kMissingShareKey) return MissingShareKey(pc, db);
     Retry retry = PlanRetry(pc, db, pc.source, db.all_src_names, db.captures, ts,
                             NameStage::kCapture, "capture copy");
     if (!retry.allowed) return;
     int attempt = retry.attempt;
     std::string name = naming::MakeName({NameStage::kCapture, "", db.token, ts, attempt});
-    std::string reason = "newest automated snapshot " + newest->id + " (" + Iso(PointOf(*newest)) +
-                         ") is newer than the newest capture (" +
-                         (newest_live ? Iso(*newest_live) : std::string("none")) +
-                         "); copy it to a drsnap-owned manual snapshot";
+    std::string reason = std::move(why) + "; copy it to a drsnap-owned manual snapshot";
     if (kp == KeyPlan::kReencrypt)
       reason += ", re-encrypted with the share key (the default key cannot be shared)";
     if (attempt > 0) reason += " (attempt " + std::to_string(attempt + 1) + ")";
     Action a = NewAction(ActionKind::kCopySnapshot, Stage::kCapture, pc, db, pc.source, name,
                          std::move(reason));
-    a.source_arn = newest->id;
+    a.source_arn = automated.id;
     if (kp == KeyPlan::kReencrypt) a.kms_key_id = pc.p->share_key;
-    a.tags = BaseTags(pc, db, NameStage::kCapture, ts, SnapshotArn(*newest));
+    a.tags = BaseTags(pc, db, NameStage::kCapture, ts, SnapshotArn(automated));
     Emit(std::move(a));
+  }
+
+  // `from: automated` takes the newest automated snapshot; a point whose
+  // capture failed before a newer one was taken would leave a gap in the DR
+  // points. So, once the newest point is captured and no capture is in
+  // flight, the newest such point (a failed capture, no live one) that some
+  // target still lacks and its retention would keep (VaultDone) is captured
+  // again from its automated snapshot, one at a time; when that snapshot no
+  // longer exists, the gap is a finding (and the failed capture, AWS's record
+  // of it, is deleted as usual).
+  void BackfillFailedPoint(const PolicyCtx& pc, DbCtx& db) {
+    std::vector<TimePoint> failed;
+    for (const LineageEntry* c : db.captures)
+      if (c->status == SnapshotStatus::kFailed) failed.push_back(c->lineage.recovery_point);
+    std::sort(failed.rbegin(), failed.rend());
+    failed.erase(std::unique(failed.begin(), failed.end()), failed.end());
+    for (TimePoint point : failed) {
+      if (LiveAt(db.captures, point)) continue;
+      bool lacking = false;
+      for (auto& ts : db.targets) lacking = lacking || !VaultDone(pc, ts, point);
+      if (!lacking) continue;
+      const Snapshot* automated = nullptr;
+      for (const Snapshot* s : index_->Automated(pc.source, db.kind, db.id))
+        if (s->status == SnapshotStatus::kAvailable && naming::NamePoint(PointOf(*s)) == point)
+          automated = s;
+      if (!automated) {
+        Find(Finding::Severity::kWarning, pc, db.id, pc.source,
+             "recovery point " + Iso(point) + " of " + std::string(db.id.str()) +
+                 " has a gap in the vault: its capture failed and its automated snapshot no "
+                 "longer exists, so it cannot be captured again");
+        continue;
+      }
+      return PlanAutomatedCapture(
+          pc, db, *automated, point,
+          "the capture of " + Iso(point) + " failed and a target still lacks that point; "
+          "automated snapshot " + automated->id + " still exists");
+    }
   }
 
   void CaptureSnapshot(const PolicyCtx& pc, DbCtx& db, std::optional<TimePoint> newest_live,

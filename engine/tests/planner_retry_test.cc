@@ -261,5 +261,46 @@ TEST(StatusRetryTest, ReasonSaysWhatFailed) {
               HasSubstr("never vaulted yet; a first copy is in flight after 1 failed copy"));
 }
 
+// `from: automated` (StandardConfig) takes the newest automated snapshot. A
+// point whose capture failed before the next day's backup was taken is not
+// dropped: once the newest point is captured, it is captured again from its
+// automated snapshot while that exists and the target still lacks it; when
+// the automated snapshot is gone, the gap is a finding.
+TEST(PlannerRetryTest, APointWhoseCaptureFailedIsCapturedLaterFromItsAutomatedSnapshot) {
+  const TimePoint yesterday = kDay - days(1);
+  World w;
+  w.Db("orders-db");
+  w.Automated("orders-db", yesterday);
+  w.Automated("orders-db", kDay);
+  w.Capture("orders-db", yesterday, SnapshotStatus::kFailed, {}).create_time =
+      yesterday + minutes(5);
+  w.Capture("orders-db", kDay, SnapshotStatus::kAvailable, {kVault});
+  w.Vault("orders-db", kDay);
+  Plan p = MakePlan(w.inv, StandardConfig(), kNow);
+  const std::string retry = naming::CaptureName("orders-db", yesterday, 1);
+  auto captures = Of(p, ActionKind::kCopySnapshot);
+  ASSERT_EQ(captures.size(), 1u) << RenderPlan(p);
+  EXPECT_EQ(captures[0]->snapshot_id.str(), retry) << RenderPlan(p);
+  EXPECT_EQ(captures[0]->source_arn.str(), w.Automated("orders-db", yesterday).id.str());
+
+  // The automated snapshot of that day is gone: a gap, said once.
+  World gone;
+  gone.Db("orders-db");
+  gone.Automated("orders-db", kDay);
+  gone.Capture("orders-db", yesterday, SnapshotStatus::kFailed, {}).create_time =
+      yesterday + minutes(5);
+  gone.Capture("orders-db", kDay, SnapshotStatus::kAvailable, {kVault});
+  gone.Vault("orders-db", kDay);
+  Plan q = MakePlan(gone.inv, StandardConfig(), kNow);
+  EXPECT_TRUE(Of(q, ActionKind::kCopySnapshot).empty()) << RenderPlan(q);
+  EXPECT_TRUE(HasFinding(q, "has a gap in the vault")) << RenderPlan(q);
+
+  // Vaulted after all (the failed attempt was only one of two): nothing to do.
+  World done = w;
+  done.Vault("orders-db", yesterday);
+  Plan r = MakePlan(done.inv, StandardConfig(), kNow);
+  EXPECT_TRUE(Of(r, ActionKind::kCopySnapshot).empty()) << RenderPlan(r);
+}
+
 }  // namespace
 }  // namespace drsnap::engine
