@@ -306,6 +306,14 @@ StatusReport ComputeStatus(const Inventory& inventory, const config::Config& con
               row.reason = "account " + t.account_id + " may not use key " + refused->key_arn +
                            " (AWS: " + refused->use.code + "): " + row.reason;
           }
+          // A default-key database and no share key: nothing of it can be
+          // shared, so no target account can ever vault it.
+          if (row.state != RpoState::kOk && row.state != RpoState::kUnknown && live &&
+              t.account_id != p.source_account_id && p.share_key.empty() && live->encrypted &&
+              IsDefaultRdsKey(live->kms_key_id, src))
+            row.reason = db_id + " is encrypted with the default RDS key, which cannot be "
+                         "shared, and policy '" + p.name + "' has no source.share_key: " +
+                         row.reason;
           // What AWS refused for this pair and drsnap's ledger remembers
           // (engine/ledger.h): the newest refusal in the scopes its calls
           // are made in (the vault copy's, the hop's, the capture's).

@@ -313,5 +313,25 @@ TEST(StatusTest, ARememberedRefusalIsTheCauseOfItsPair) {
   EXPECT_THAT(Row(rep, "orders-web").reason, ::testing::Not(HasSubstr("AWS refused")));
 }
 
+// A default-key database under a policy without a share key can never be
+// shared: status says so as the cause of its pairs.
+TEST(StatusTest, AMissingShareKeyIsTheCauseOfADefaultKeyDatabasesPairs) {
+  World w;
+  Database& db = w.Db("orders-db");
+  db.encrypted = true;
+  db.kms_key_id = "arn:aws:kms:us-east-1:111111111111:key/default";
+  w.At(kProd, kSrcRegion).default_rds_key_arn = db.kms_key_id;
+  config::Config cfg = Cfg();
+  cfg.policies[0].share_key.clear();
+  StatusReport rep = ComputeStatus(w.inv, cfg, kNow);
+  const TargetStatus& row = Row(rep, "orders-db");
+  EXPECT_EQ(row.state, RpoState::kBreached);
+  EXPECT_THAT(row.reason, HasSubstr("default RDS key"));
+  EXPECT_THAT(row.reason, HasSubstr("source.share_key"));
+  // With a share key, that is not the cause.
+  StatusReport with = ComputeStatus(w.inv, Cfg(), kNow);
+  EXPECT_THAT(Row(with, "orders-db").reason, ::testing::Not(HasSubstr("default RDS key")));
+}
+
 }  // namespace
 }  // namespace drsnap::engine
