@@ -80,11 +80,12 @@ std::pair<std::string, std::string> EncodeRefusal(const Refusal& r) {
   return {RefusalTagKey(r.action), std::move(value)};
 }
 
-Ledger DecodeLedger(const Tags& tags) {
+Ledger DecodeLedger(const Tags& tags, TimePoint now) {
+  const TimePoint latest = now + kLedgerClockSkew;
   Ledger ledger;
   for (const auto& [key, value] : tags) {
     if (key == kOneStepRefusedTag) {
-      if (auto t = ParseIso8601(value)) ledger.one_step_copy_refused = *t;
+      if (auto t = ParseIso8601(value); t && *t <= latest) ledger.one_step_copy_refused = *t;
       continue;
     }
     if (!std::string_view(key).starts_with(kRefusalTagPrefix)) continue;
@@ -106,6 +107,7 @@ Ledger DecodeLedger(const Tags& tags) {
     auto first = ParseIso8601(parts[1]);
     auto last = ParseIso8601(parts[2]);
     if (r.count < 1 || !first || !last || parts[3].empty()) continue;
+    if (*first > *last || *last > latest) continue;
     r.first = *first;
     r.last = *last;
     r.code = std::string(parts[3]);

@@ -59,9 +59,14 @@ inline constexpr Duration kOneStepFactLifetime = std::chrono::hours(24 * 30);
 // Deletes are never recorded ("" for them).
 std::string RefusalKey(const Action& action);
 
-// The ledger in a parameter group's tags; entries that do not parse are
-// ignored (a person's edit loses that entry, nothing else).
-Ledger DecodeLedger(const Tags& tags);
+// The ledger in a parameter group's tags, as observed at `now`. Entries
+// that do not parse are ignored (a person's edit loses that entry, nothing
+// else), and so are entries dated after `now` + kLedgerClockSkew or whose
+// first refusal is after their last: whoever may tag the group (in the
+// production account, an attacker too) must not hold an action back for
+// ever; a real refusal is recorded afresh at the next attempt.
+inline constexpr Duration kLedgerClockSkew = std::chrono::minutes(5);
+Ledger DecodeLedger(const Tags& tags, TimePoint now);
 // The tag (key, value) that records `refusal`.
 std::pair<std::string, std::string> EncodeRefusal(const Refusal& refusal);
 // The tag key of the refusal of action key `action`.

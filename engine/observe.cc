@@ -214,7 +214,7 @@ Inventory Observe(Cloud& cloud, const ObserveRequest& request, TimePoint now) {
     if (request.read_ledgers) {
       auto tags = cloud.ReadLedger(si.scope);
       if (tags)
-        si.ledger = DecodeLedger(*tags);
+        si.ledger = DecodeLedger(*tags, inv.observed_at);
       else if (tags.error().code != "NotSupported")
         si.ledger_error = tags.error().ToString();
     }

@@ -72,7 +72,7 @@ TEST(LedgerPipelineTest, ARefusedVaultCopyIsRememberedByTheNextProcess) {
   ASSERT_EQ(asked, 1) << "the vault copy should be asked for once, then held back";
   auto tags = p->cloud->ReadLedger(kVaultEu);
   ASSERT_TRUE(tags.has_value()) << tags.error().ToString();
-  engine::Ledger ledger = engine::DecodeLedger(*tags);
+  engine::Ledger ledger = engine::DecodeLedger(*tags, p->clock->Now());
   ASSERT_EQ(ledger.refusals.size(), 1u);
   EXPECT_EQ(ledger.refusals[0].code, "OptionGroupNotFoundFault");
 
@@ -102,7 +102,7 @@ TEST(LedgerPipelineTest, ARefusedVaultCopyIsRememberedByTheNextProcess) {
   auto later = p->NewReconciler();
   asked = VaultCopiesAsked(later->RunOnce(engine::ReconcileOptions{}));
   EXPECT_EQ(asked, 1);
-  ledger = engine::DecodeLedger(*p->cloud->ReadLedger(kVaultEu));
+  ledger = engine::DecodeLedger(*p->cloud->ReadLedger(kVaultEu), p->clock->Now());
   ASSERT_EQ(ledger.refusals.size(), 1u);
   EXPECT_EQ(ledger.refusals[0].count, 2);
 }

@@ -50,7 +50,7 @@ TEST(LedgerSimTest, RefusalsRoundTripThroughAParameterGroupsTags) {
 
   auto tags = cloud.ReadLedger(kVaultEu);
   ASSERT_TRUE(tags.has_value()) << tags.error().ToString();
-  engine::Ledger ledger = engine::DecodeLedger(*tags);
+  engine::Ledger ledger = engine::DecodeLedger(*tags, t0 + std::chrono::hours(2));
   const engine::Refusal* r = ledger.Find(engine::RefusalKey(copy));
   ASSERT_NE(r, nullptr);
   EXPECT_EQ(r->count, 1);
@@ -68,12 +68,12 @@ TEST(LedgerSimTest, RefusalsRoundTripThroughAParameterGroupsTags) {
   auto [key2, value2] = engine::EncodeRefusal(second);
   ASSERT_EQ(key2, key);
   ASSERT_TRUE(cloud.WriteLedger(kVaultEu, {{key2, value2}}, {}).has_value());
-  ledger = engine::DecodeLedger(*cloud.ReadLedger(kVaultEu));
+  ledger = engine::DecodeLedger(*cloud.ReadLedger(kVaultEu), t0 + std::chrono::hours(2));
   ASSERT_NE(ledger.Find(engine::RefusalKey(copy)), nullptr);
   EXPECT_EQ(ledger.Find(engine::RefusalKey(copy))->count, 2);
   EXPECT_EQ(ledger.Find(engine::RefusalKey(copy))->first, t0);
   ASSERT_TRUE(cloud.WriteLedger(kVaultEu, {}, {key}).has_value());
-  ledger = engine::DecodeLedger(*cloud.ReadLedger(kVaultEu));
+  ledger = engine::DecodeLedger(*cloud.ReadLedger(kVaultEu), t0 + std::chrono::hours(2));
   EXPECT_EQ(ledger.Find(engine::RefusalKey(copy)), nullptr);
   EXPECT_TRUE(ledger.one_step_copy_refused.has_value());
 }

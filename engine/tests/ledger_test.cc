@@ -67,7 +67,7 @@ TEST(LedgerTest, EntriesRoundTripInTagCharactersAndSizes) {
     EXPECT_TRUE(std::isalnum(static_cast<unsigned char>(c)) ||
                 std::string(" _.:/=+-@").find(c) != std::string::npos)
         << "'" << c << "'";
-  Ledger l = DecodeLedger({{key, value}});
+  Ledger l = DecodeLedger({{key, value}}, kT0 + hours(3));
   const Refusal* back = l.Find(RefusalKey(Copy("drsnap-111111111111-orders-202612070400")));
   ASSERT_NE(back, nullptr);
   EXPECT_EQ(back->count, 1);
@@ -86,7 +86,7 @@ TEST(LedgerTest, ALongActionKeyIsHashedAndStillFound) {
   Refusal r = NextRefusal(nullptr, RefusalKey(Copy(id)), Error::Terminal("X", "y"), kT0);
   auto [key, value] = EncodeRefusal(r);
   EXPECT_EQ(key.size(), 128u);
-  Ledger l = DecodeLedger({{key, value}});
+  Ledger l = DecodeLedger({{key, value}}, kT0 + hours(3));
   EXPECT_NE(l.Find(RefusalKey(Copy(id))), nullptr);
   EXPECT_EQ(l.Find(RefusalKey(Copy(id + "x"))), nullptr);
 }
@@ -98,8 +98,15 @@ TEST(LedgerTest, EntriesThatDoNotParseAreIgnored) {
                                                             "2026-12-07T10:00:00Z C"},
                            {"drsnap-ledger/refused/copy:d", "2 2026-12-07T10:00:00Z "
                                                             "2026-12-07T11:00:00Z Code"},
+                           // Dated after the observation, or first after last:
+                           // nobody may hold an action back for ever.
+                           {"drsnap-ledger/refused/copy:e", "1 2026-12-07T10:00:00Z "
+                                                            "2099-01-01T00:00:00Z C future"},
+                           {"drsnap-ledger/refused/copy:f", "1 2026-12-07T11:00:00Z "
+                                                            "2026-12-07T10:00:00Z C reversed"},
                            {"drsnap-ledger/one-step-copy-refused", "yesterday"},
-                           {"drsnap:managed", "true"}});
+                           {"drsnap:managed", "true"}},
+                          kT0 + hours(3));
   ASSERT_EQ(l.refusals.size(), 1u);
   EXPECT_EQ(l.refusals[0].action, "copy:d");
   EXPECT_EQ(l.refusals[0].message, "");

@@ -468,5 +468,27 @@ TEST_F(ReconcileTest, ARefusedCopyIsRememberedAcrossProcessesAndRetriedWithBacko
   EXPECT_EQ(VaultCopies().size(), 1u);
 }
 
+// Whoever may tag the ledger's parameter group (in production: an attacker
+// with that account's credentials) could write a refusal dated far in the
+// future and so hold an action back for ever. Observe ignores entries that
+// claim a time after the observation (beyond clock skew): the action is
+// planned, and a real refusal would be recorded afresh.
+TEST_F(ReconcileTest, ARefusalDatedInTheFutureHoldsNothingBack) {
+  AddDb("db1", true, kShareKey);
+  const std::string capture = naming::CaptureName("db1", *ParseIso8601("2026-11-22T04:10:00Z"));
+  ASSERT_TRUE(cloud_->WriteLedger(
+      kProd,
+      {{"drsnap-ledger/refused/copy:" + capture,
+        "9 2099-01-01T00:00:00Z 2099-01-01T00:00:00Z AccessDenied forged"}},
+      {}));
+  Reconciler rec(cloud_, config_, clock_);
+  Inventory inv = rec.Observe();
+  EXPECT_TRUE(inv.Find(kProd)->ledger.refusals.empty());
+  Plan p = rec.PlanFor(inv);
+  EXPECT_TRUE(std::ranges::any_of(p.actions, [&](const Action& a) {
+    return a.kind == ActionKind::kCopySnapshot && a.snapshot_id == capture;
+  }));
+}
+
 }  // namespace
 }  // namespace drsnap::engine
