@@ -1233,22 +1233,21 @@ class Planner {
     });
     for (const auto& [key, b] : budgets) {
       if (b.held == 0) continue;
-      const char* kind = key.second == 1 ? "cluster" : "instance";
+      const std::string full = "the manual " +
+                               std::string(key.second == 1 ? "cluster" : "instance") +
+                               " snapshot quota of " + key.first.ToString() + " is full (" +
+                               std::to_string(b.used) + " of " + std::to_string(b.max) +
+                               " used): " + std::to_string(b.held);
       if (b.waves) {  // expected while the quota binds: not an error
         plan.findings.push_back(Finding{
             Finding::Severity::kWarning, b.policy, "", key.first,
-            "the manual " + std::string(kind) + " snapshot quota of " + key.first.ToString() +
-                " is full (" + std::to_string(b.used) + " of " + std::to_string(b.max) +
-                " used): " + std::to_string(b.held) +
-                " capture(s) wait for the next wave (captures here are deleted once vaulted "
-                "while the quota binds); a higher quota would vault them sooner"});
+            full + " capture(s) wait for the next wave (captures here are deleted once vaulted "
+                   "while the quota binds); a higher quota would vault them sooner"});
         continue;
       }
       plan.findings.push_back(Finding{
           Finding::Severity::kError, b.policy, "", key.first,
-          "the manual " + std::string(kind) + " snapshot quota of " + key.first.ToString() +
-              " is full (" + std::to_string(b.used) + " of " + std::to_string(b.max) +
-              " used): " + std::to_string(b.held) +
+          full +
               " snapshot(s) drsnap would make here are held back instead of being refused "
               "(SnapshotQuotaExceeded); raise the quota (Service Quotas, Amazon RDS, 'Manual " +
               (key.second == 1 ? std::string("DB cluster") : std::string("DB instance")) +

@@ -268,29 +268,29 @@ TEST(StatusRetryTest, ReasonSaysWhatFailed) {
 // the automated snapshot is gone, the gap is a finding.
 TEST(PlannerRetryTest, APointWhoseCaptureFailedIsCapturedLaterFromItsAutomatedSnapshot) {
   const TimePoint yesterday = kDay - days(1);
-  World w;
-  w.Db("orders-db");
-  w.Automated("orders-db", yesterday);
-  w.Automated("orders-db", kDay);
-  w.Capture("orders-db", yesterday, SnapshotStatus::kFailed, {}).create_time =
-      yesterday + minutes(5);
-  w.Capture("orders-db", kDay, SnapshotStatus::kAvailable, {kVault});
-  w.Vault("orders-db", kDay);
+  // Yesterday's capture failed; today's is vaulted. `kept`: yesterday's
+  // automated snapshot still exists.
+  auto world = [&](bool kept) {
+    World w;
+    w.Db("orders-db");
+    if (kept) w.Automated("orders-db", yesterday);
+    w.Automated("orders-db", kDay);
+    w.Capture("orders-db", yesterday, SnapshotStatus::kFailed, {}).create_time =
+        yesterday + minutes(5);
+    w.Capture("orders-db", kDay, SnapshotStatus::kAvailable, {kVault});
+    w.Vault("orders-db", kDay);
+    return w;
+  };
+  World w = world(true);
   Plan p = MakePlan(w.inv, StandardConfig(), kNow);
-  const std::string retry = naming::CaptureName("orders-db", yesterday, 1);
   auto captures = Of(p, ActionKind::kCopySnapshot);
   ASSERT_EQ(captures.size(), 1u) << RenderPlan(p);
-  EXPECT_EQ(captures[0]->snapshot_id.str(), retry) << RenderPlan(p);
-  EXPECT_EQ(captures[0]->source_arn.str(), w.Automated("orders-db", yesterday).id.str());
+  EXPECT_EQ(captures[0]->snapshot_id.str(), naming::CaptureName("orders-db", yesterday, 1))
+      << RenderPlan(p);
+  EXPECT_EQ(captures[0]->source_arn.str(), "rds:orders-db-2026-11-24-04-10");
 
   // The automated snapshot of that day is gone: a gap, said once.
-  World gone;
-  gone.Db("orders-db");
-  gone.Automated("orders-db", kDay);
-  gone.Capture("orders-db", yesterday, SnapshotStatus::kFailed, {}).create_time =
-      yesterday + minutes(5);
-  gone.Capture("orders-db", kDay, SnapshotStatus::kAvailable, {kVault});
-  gone.Vault("orders-db", kDay);
+  World gone = world(false);
   Plan q = MakePlan(gone.inv, StandardConfig(), kNow);
   EXPECT_TRUE(Of(q, ActionKind::kCopySnapshot).empty()) << RenderPlan(q);
   EXPECT_TRUE(HasFinding(q, "has a gap in the vault")) << RenderPlan(q);
