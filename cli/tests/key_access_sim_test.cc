@@ -5,6 +5,7 @@
 // cause.
 #include <gtest/gtest.h>
 
+#include "cli/output.h"
 #include "core/time_util.h"
 #include "engine/status.h"
 #include "testing/sim_pipeline.h"
@@ -64,6 +65,15 @@ TEST(KeyAccessSimTest, AKeyTheDrAccountMayNotUseIsAFindingNotARefusedCopy) {
     EXPECT_NE(row.reason.find(kPrivateKey), std::string::npos) << row.reason;
     EXPECT_NE(row.reason.find("AccessDeniedException"), std::string::npos) << row.reason;
   }
+  // The same truth in the metrics monitoring scrapes.
+  cli::PrometheusInput metrics;
+  metrics.status = &status;
+  metrics.findings = last.findings;
+  const std::string text = cli::StatusPrometheus(metrics);
+  EXPECT_NE(text.find("drsnap_pairs{state=\"breached\"} " + std::to_string(status.rows.size())),
+            std::string::npos)
+      << text;
+  EXPECT_EQ(text.find("drsnap_findings{severity=\"error\"} 0"), std::string::npos) << text;
 }
 
 // The same database once the key policy allows the DR account: vaulted.

@@ -13,6 +13,7 @@
 #include <cstdlib>
 #include <string>
 
+#include "cli/output.h"
 #include "core/time_util.h"
 #include "engine/ledger.h"
 #include "engine/reconcile.h"
@@ -95,6 +96,12 @@ TEST(LedgerPipelineTest, ARefusedVaultCopyIsRememberedByTheNextProcess) {
   EXPECT_NE(status.rows[0].reason.find("AWS refused copy"), std::string::npos)
       << status.rows[0].reason;
   EXPECT_NE(status.rows[0].reason.find("OptionGroupNotFoundFault"), std::string::npos);
+  cli::PrometheusInput metrics;
+  metrics.status = &status;
+  metrics.findings = plan.findings;
+  const std::string text = cli::StatusPrometheus(metrics);
+  EXPECT_NE(text.find("drsnap_pairs{state=\"breached\"} 1"), std::string::npos) << text;
+  EXPECT_EQ(text.find("drsnap_findings{severity=\"error\"} 0"), std::string::npos) << text;
 
   // After the backoff a new process asks once more (and is refused again:
   // counted twice, the same first time).

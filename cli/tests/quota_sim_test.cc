@@ -4,6 +4,7 @@
 // SnapshotQuotaExceeded on any reconcile.
 #include <gtest/gtest.h>
 
+#include "cli/output.h"
 #include "core/time_util.h"
 #include "engine/status.h"
 #include "testing/sim_pipeline.h"
@@ -48,6 +49,10 @@ TEST(QuotaSimTest, AFullQuotaIsAFindingNotARefusedCall) {
             std::string::npos)
       ++quota_caused;
   EXPECT_EQ(quota_caused, 3);
+  cli::PrometheusInput metrics;
+  metrics.status = &status;
+  const std::string text = cli::StatusPrometheus(metrics);
+  EXPECT_NE(text.find("drsnap_pairs{state=\"breached\"} 3"), std::string::npos) << text;
 }
 
 }  // namespace

@@ -6,6 +6,8 @@
 
 #include <cstdio>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "cli/command.h"
 #include "testing/child_process.h"
@@ -30,21 +32,31 @@ TEST(SplitReadRoleTest, AMissingReadRoleIsOneClearFindingNamingTheRole) {
   ASSERT_NE(p, nullptr);
   p->env->Set("AWS_PROFILE", "prod");  // the default chain: the source side's own credentials
 
-  cli::CommandContext ctx;
-  ctx.args = {"--config", p->policy_path, "--side", "source", "--log-level", "warn"};
-  std::FILE* out = std::tmpfile();
-  std::FILE* err = std::tmpfile();
-  ctx.out = out;
-  ctx.err = err;
-  ctx.env = p->env;
-  ctx.clock = p->clock;
-  const int status = cli::RunPlanCommand(ctx);
-  const std::string text = ReadAllAndClose(out) + ReadAllAndClose(err);
+  // One command's exit status and everything it wrote.
+  auto run = [&](int (*command)(cli::CommandContext&), std::vector<std::string> extra) {
+    cli::CommandContext ctx;
+    ctx.args = {"--config", p->policy_path, "--side", "source", "--log-level", "warn"};
+    ctx.args.insert(ctx.args.end(), extra.begin(), extra.end());
+    std::FILE* out = std::tmpfile();
+    std::FILE* err = std::tmpfile();
+    ctx.out = out;
+    ctx.err = err;
+    ctx.env = p->env;
+    ctx.clock = p->clock;
+    const int code = command(ctx);
+    return std::pair{code, ReadAllAndClose(out) + ReadAllAndClose(err)};
+  };
+  const auto [status, text] = run(&cli::RunPlanCommand, {});
   EXPECT_NE(status, 0) << text;
   EXPECT_NE(text.find(role), std::string::npos) << text;
   EXPECT_NE(text.find("ReadRole"), std::string::npos) << text;
   EXPECT_NE(text.find("AccessDenied"), std::string::npos) << text;
   EXPECT_EQ(text.find("No changes"), std::string::npos) << text;
+  // Monitoring sees it too: status exits non-zero and the metrics count the
+  // DR scopes that could not be observed.
+  const auto [status_code, metrics] = run(&cli::RunStatusCommand, {"--output", "prometheus"});
+  EXPECT_NE(status_code, 0) << metrics;
+  EXPECT_NE(metrics.find("drsnap_incomplete_scopes 2"), std::string::npos) << metrics;
 }
 
 }  // namespace
