@@ -242,6 +242,12 @@ struct Finding {
 struct Plan {
   std::vector<Action> actions;
   std::vector<Finding> findings;
+  // Creates and copies the planner would have made but held back because
+  // their scope's manual snapshot quota had no room left for them (its
+  // room went to the work before them in plan order; a finding says so).
+  // Not actions: never applied. Lets a run narrowed to one database see
+  // that the room went to another's (Reconciler::PlanFor).
+  std::vector<Action> held_back;
 };
 
 }  // namespace drsnap::engine

@@ -1229,6 +1229,7 @@ class Planner {
       if (b.held++ == 0) b.policy = a.policy;
       b.waves =
           b.waves && a.stage == Stage::kCapture && TransientIn(a.policy, a.scope, it->first.second);
+      plan.held_back.push_back(a);
       return true;
     });
     for (const auto& [key, b] : budgets) {
@@ -1415,6 +1416,7 @@ void FilterPlanForSide(Plan& plan, const config::Config& config, Side side) {
     return (scope == it->second) == (side == Side::kSource);
   };
   std::erase_if(plan.actions, [&](const Action& a) { return !mine(a.policy, a.scope); });
+  std::erase_if(plan.held_back, [&](const Action& a) { return !mine(a.policy, a.scope); });
   std::erase_if(plan.findings, [&](const Finding& f) {
     return !f.db_id.empty() && sources.contains(f.policy) && !mine(f.policy, f.scope);
   });

@@ -117,11 +117,28 @@ Inventory Reconciler::Observe(int parallelism, Side side) {
   return inv;
 }
 
-Plan Reconciler::PlanFor(const Inventory& inventory, const std::string& only_db,
-                         Side side) const {
+Plan Reconciler::PlanFor(const Inventory& inventory, const std::string& only_db, Side side,
+                         std::string* widened) const {
   Plan plan = MakePlan(inventory, config_, inventory.observed_at);
   FilterPlanForSide(plan, config_, side);
+  if (widened) widened->clear();
   if (only_db.empty()) return plan;
+  // Its own create or copy waits for a quota whose room the plan gave to
+  // another database's create or copy in the same scope and kind: run those.
+  for (const Action& held : plan.held_back) {
+    if (widened == nullptr || held.db_id != only_db) continue;
+    auto other = std::ranges::find_if(plan.actions, [&](const Action& a) {
+      return a.db_id != only_db && a.scope == held.scope && a.db_kind == held.db_kind &&
+             (a.kind == ActionKind::kCreateSnapshot || a.kind == ActionKind::kCopySnapshot);
+    });
+    if (other == plan.actions.end()) continue;
+    *widened = "the manual snapshot quota of " + held.scope.ToString() + " has no room for " +
+               only_db + "'s " + StageName(held.stage) +
+               " while its room goes to more urgent work of other databases (" +
+               std::string(other->db_id) + " first): every database runs, not " + only_db +
+               " alone";
+    return plan;
+  }
   std::erase_if(plan.actions, [&](const Action& a) { return a.db_id != only_db; });
   std::erase_if(plan.findings,
                 [&](const Finding& f) { return !f.db_id.empty() && f.db_id != only_db; });
@@ -142,7 +159,8 @@ ReconcileReport Reconciler::RunOnce(const ReconcileOptions& options) {
   report.started = clock_->Now();
   report.inventory = Observe(options.observe_parallelism, options.side);
   if (options.on_observed) options.on_observed(report.inventory);
-  report.plan = PlanFor(report.inventory, options.only_db, options.side);
+  report.plan = PlanFor(report.inventory, options.only_db, options.side,
+                        options.only_db_may_widen ? &report.widened : nullptr);
   if (options.on_planned) options.on_planned(report.plan);
 
   ExecutorOptions ex;
@@ -158,9 +176,8 @@ ReconcileReport Reconciler::RunOnce(const ReconcileOptions& options) {
   // many deletes it judges.
   ex.delete_guard = [this](std::shared_ptr<const Inventory> world) -> DeleteCheck {
     auto guard = std::make_shared<const DeleteGuard>(*world, config_);
-    return [world, guard](const Action& a, const Snapshot& fresh) {
-      return guard->Check(a, &fresh);
-    };
+    return
+        [world, guard](const Action& a, const Snapshot& fresh) { return guard->Check(a, &fresh); };
   };
   // The delete re-checks (executor.h). The scopes that can hold a copy
   // reading a snapshot, or based on it: a raw's and a vault copy's own scope
@@ -208,7 +225,7 @@ ReconcileReport Reconciler::RunOnce(const ReconcileOptions& options) {
       // Re-plan once with what AWS just told us, on a fresh observation (the
       // first apply changed the world); issue only actions not tried yet.
       Inventory again = Observe(options.observe_parallelism, options.side);
-      Plan second = PlanFor(again, options.only_db, options.side);
+      Plan second = PlanFor(again, report.widened.empty() ? options.only_db : "", options.side);
       std::set<std::string> seen;
       for (const auto& a : report.plan.actions) seen.insert(ActionKey(a));
       std::erase_if(second.actions, [&](const Action& a) { return seen.contains(ActionKey(a)); });

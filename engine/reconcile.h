@@ -28,12 +28,16 @@
 namespace drsnap::engine {
 
 struct ReconcileOptions {
-  bool dry_run = false;               // plan and report; no mutating call
+  bool dry_run = false;  // plan and report; no mutating call
   // Which half of the pipeline this process runs (engine/side.h): what is
   // observed (ScopesToObserve) and which actions are kept (FilterPlanForSide).
   // kVault never calls the source account.
   Side side = Side::kAll;
-  std::string only_db;                // "": every database; else only actions for this DB id
+  std::string only_db;  // "": every database; else only actions for this DB id
+  // only_db is a focus (an event named the database), not a restriction (a
+  // person did): the run may widen to every database when only_db's work
+  // waits for quota room the plan gives to others (PlanFor, `widened`).
+  bool only_db_may_widen = false;
   int concurrency = 8;                // actions in flight
   int observe_parallelism = 8;        // scopes listed at once
   std::optional<TimePoint> deadline;  // start nothing new near it (Lambda)
@@ -50,7 +54,10 @@ struct ReconcileReport {
   TimePoint started{};
   TimePoint finished{};
   Inventory inventory;
-  Plan plan;          // the actions applied (after the only_db filter), incl. a re-plan's
+  Plan plan;  // the actions applied (after the only_db filter), incl. a re-plan's
+  // Why a run asked for one database (only_db) ran every database (PlanFor);
+  // "" when it did not.
+  std::string widened;
   ApplyReport apply;  // results align with plan.actions
   int replans = 0;    // 1 when learned facts led to a second plan in this run
   int IncompleteScopes() const;
@@ -69,9 +76,14 @@ class Reconciler {
   // attached.
   Inventory Observe(int parallelism = 8, Side side = Side::kAll);
   // The plan for an inventory, narrowed to `side`'s actions and to one DB
-  // when only_db is set.
-  Plan PlanFor(const Inventory& inventory, const std::string& only_db = "",
-               Side side = Side::kAll) const;
+  // when only_db is set. With `widened` given (the caller allows it), a plan
+  // is not narrowed when that database's own work is held back for a
+  // snapshot quota whose room went to other databases' work (the planner
+  // spent it most urgent first): then it is every database's, and *widened
+  // says why ("" otherwise). Cutting such a plan would issue nothing and
+  // leave the room unused until the next full run.
+  Plan PlanFor(const Inventory& inventory, const std::string& only_db = "", Side side = Side::kAll,
+               std::string* widened = nullptr) const;
   // One full step.
   ReconcileReport RunOnce(const ReconcileOptions& options);
 

@@ -241,6 +241,7 @@ HandlerResult InvocationHandler::Handle(const Invocation& inv) {
   Clock& clock = reconciler_->clock();
   engine::ReconcileOptions opt;
   opt.only_db = req.only_db;
+  opt.only_db_may_widen = true;  // an event named it: a focus, not a restriction
   opt.side = options_.side;
   opt.concurrency = options_.concurrency;
   opt.deadline = clock.Now() + left;
@@ -277,6 +278,12 @@ HandlerResult InvocationHandler::Handle(const Invocation& inv) {
   std::vector<engine::ReconcileReport> reports;
   reports.push_back(reconciler_->RunOnce(opt));
   announce(reports.back());
+  if (!reports.back().widened.empty()) {
+    body["run"] = "full";
+    body["widened"] = reports.back().widened;
+    LogInfo("reconcile widened to every database",
+            {{"request_id", inv.request_id}, {"why", reports.back().widened}});
+  }
 
   // The watch: copies AWS announces no end of (WatchedCopies) are polled
   // while the invocation has time, and each end (available, failed or gone)

@@ -12,6 +12,11 @@
 //   Trigger::frees_copy_slot) runs full: the copies the executor deferred
 //   for that scope's copies-in-flight quota may be of any database, and
 //   nothing else would wake them before the schedule.
+//   A run narrowed to one database runs every database instead when that
+//   database's capture or copy waits for a manual snapshot quota whose room
+//   the plan gives to other, more urgent databases' work (summary: "run":
+//   "full", "widened": why; Reconciler::PlanFor): the room is used now, in
+//   the schedule's order, not at the next full run.
 //   A kDatabase trigger from a snapshot drsnap made (a capture, or a hop or
 //   vault copy that finished) names the database by its token; when the
 //   token alone does not tell the id (DbIdFromToken, lambda/events.h), the

@@ -3,6 +3,8 @@
 // FIFO would block the open, a device such as /dev/urandom never ends), and
 // an oversized file is refused before it is parsed.
 #include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <sys/stat.h>
@@ -76,6 +78,13 @@ TEST(PolicyFileTest, AFifoIsRefusedBeforeReading) {
   ASSERT_EQ(mkfifo(fifo.c_str(), 0600), 0);
   std::string policy = ReadAll(kExample);
   std::thread writer([&] {
+    // LoadConfigFile may open the FIFO to look at it and close it before
+    // this write: then the write gets EPIPE, and SIGPIPE (sent to this
+    // thread) must not end the test binary.
+    sigset_t pipe_signal;
+    sigemptyset(&pipe_signal);
+    sigaddset(&pipe_signal, SIGPIPE);
+    pthread_sigmask(SIG_BLOCK, &pipe_signal, nullptr);
     int fd = open(fifo.c_str(), O_WRONLY | O_CLOEXEC);  // blocks until a reader opens
     if (fd < 0) return;
     ssize_t n = write(fd, policy.data(), policy.size());
