@@ -3,10 +3,10 @@
 // FIFO would block the open, a device such as /dev/urandom never ends), and
 // an oversized file is refused before it is parsed.
 #include <fcntl.h>
-#include <pthread.h>
-#include <signal.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <pthread.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
