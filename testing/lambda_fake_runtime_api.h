@@ -1,9 +1,11 @@
-// A loopback fake of the Lambda Runtime API for tests: queues events, hands
-// them out on /next, records responses and errors.
+// A loopback fake of the Lambda Runtime API for tests and benchmarks: queues
+// events, hands them out on /next, records responses and errors, and when
+// (steady clock) each invocation was handed out and answered.
 #pragma once
 
 #include <httplib.h>
 
+#include <chrono>
 #include <condition_variable>
 #include <deque>
 #include <map>
@@ -12,15 +14,17 @@
 #include <thread>
 #include <vector>
 
-namespace drsnap::lambda::testing {
+namespace drsnap::testing {
 
 class FakeRuntimeApi {
  public:
   struct Outcome {
     std::string request_id;
     bool error = false;
-    std::string body;        // response body or error JSON
-    std::string error_type;  // Lambda-Runtime-Function-Error-Type
+    std::string body;                                  // response body or error JSON
+    std::string error_type;                            // Lambda-Runtime-Function-Error-Type
+    std::chrono::steady_clock::time_point handed_out;  // its /next answered
+    std::chrono::steady_clock::time_point answered;    // its response or error arrived
   };
 
   FakeRuntimeApi();
@@ -36,6 +40,9 @@ class FakeRuntimeApi {
   // Waits until n outcomes were posted (or timeout); returns them.
   std::vector<Outcome> WaitForOutcomes(size_t n, int timeout_ms = 60000);
   std::vector<std::string> init_errors() const;
+  // Waits until a runtime process asked for its next invocation (it is
+  // ready) or timeout; whether one did.
+  bool WaitForPoll(int timeout_ms = 10000);
 
  private:
   httplib::Server server_;
@@ -51,8 +58,10 @@ class FakeRuntimeApi {
   std::deque<Pending> queue_;
   std::vector<Outcome> outcomes_;
   std::vector<std::string> init_errors_;
+  std::map<std::string, std::chrono::steady_clock::time_point> handed_out_;  // by request id
+  int polls_ = 0;
   int next_id_ = 1;
   bool stopping_ = false;
 };
 
-}  // namespace drsnap::lambda::testing
+}  // namespace drsnap::testing
