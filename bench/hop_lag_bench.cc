@@ -448,28 +448,25 @@ RunResult Run::Execute() {
   poller.join();
   out.seconds = std::chrono::duration<double>(Steady::now() - started).count();
 
+  // Every invocation handed out; those still running (a watch asleep) have
+  // no answer yet.
   std::vector<Invocation> invocations;
   for (auto [api, name] :
-       {std::pair{&source_api_, kSourceFunction}, {&vault_api_, kVaultFunction}}) {
+       {std::pair{&source_api_, kSourceFunction}, std::pair{&vault_api_, kVaultFunction}}) {
+    std::map<std::string, Invocation> by_id;
+    for (const auto& [id, at] : api->handed_out()) by_id[id] = {name, id, at, {}, false, "", ""};
     for (const auto& o : api->WaitForOutcomes(0, 0)) {
-      invocations.push_back(
-          {name, o.request_id, o.handed_out, o.answered, o.error, o.error_type, o.body});
-      ++out.invocations[name];
+      Invocation& i = by_id[o.request_id];
+      i = {name, o.request_id, o.handed_out, o.answered, o.error, o.error_type, o.body};
       if (o.error) {
         ++out.function_errors;
         out.problems.push_back(std::string(name) + " invocation " + o.request_id +
                                " failed: " + o.error_type + " " + o.body.substr(0, 300));
       }
     }
+    out.invocations[name] = static_cast<int>(by_id.size());
+    for (auto& [id, i] : by_id) invocations.push_back(std::move(i));
   }
-  // Invocations still running at the end (a watch asleep) have no outcome:
-  // the calls they made are attributed through the bus's record.
-  for (const auto& e : rec_.bus())
-    for (const auto& [function, id] : e.invocations)
-      if (std::ranges::none_of(invocations, [&](const Invocation& i) {
-            return i.request_id == id && i.function == function;
-          }))
-        invocations.push_back({function, id, {}, {}, false, "", ""});
 
   out.hops = Analyse(invocations);
   out.schedule_invocations = schedule_invocations_.load();

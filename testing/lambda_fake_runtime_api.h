@@ -40,6 +40,8 @@ class FakeRuntimeApi {
   // Waits until n outcomes were posted (or timeout); returns them.
   std::vector<Outcome> WaitForOutcomes(size_t n, int timeout_ms = 60000);
   std::vector<std::string> init_errors() const;
+  // When each invocation handed out so far (answered or not) was, by request id.
+  std::map<std::string, std::chrono::steady_clock::time_point> handed_out() const;
   // Waits until a runtime process asked for its next invocation (it is
   // ready) or timeout; whether one did.
   bool WaitForPoll(int timeout_ms = 10000);
