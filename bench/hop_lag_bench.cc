@@ -286,7 +286,8 @@ class Run {
   int dbs_, limit_;
   testing::DeployedRules rules_;
   Recorder rec_;
-  testing::FakeRuntimeApi source_api_, vault_api_;
+  // TCP_NODELAY: the fakes' answers are not held back by Nagle's algorithm.
+  testing::FakeRuntimeApi source_api_{true}, vault_api_{true};
   std::atomic<int> schedule_invocations_{0};
 };
 
@@ -372,7 +373,8 @@ RunResult Run::Execute() {
     return out;
   }
 
-  testing::FakeEventBridge bus(kProdAccount, "us-east-1", [this](const json& ev) { Route(ev); });
+  testing::FakeEventBridge bus(
+      kProdAccount, "us-east-1", [this](const json& ev) { Route(ev); }, true);
   sim::ServerOptions options;
   options.event_target_url = bus.endpoint() + "/raw";
   options.on_request = [this](const sim::SimRequest& req, const sim::SimResponse& resp) {

@@ -4,11 +4,10 @@
 
 namespace drsnap::testing {
 
-FakeEventBridge::FakeEventBridge(std::string account, std::string region, Route route)
+FakeEventBridge::FakeEventBridge(std::string account, std::string region, Route route,
+                                 bool answer_at_once)
     : account_(std::move(account)), region_(std::move(region)), route_(std::move(route)) {
-  // Each answer goes out at once (as the simulator's server does): no 40 ms
-  // Nagle and delayed-ACK stall of the caller's PutEvents.
-  server_.set_tcp_nodelay(true);
+  server_.set_tcp_nodelay(answer_at_once);
   server_.Post("/", [this](const httplib::Request& req, httplib::Response& res) {
     std::string target = req.get_header_value("X-Amz-Target");
     auto body = nlohmann::json::parse(req.body, nullptr, false);

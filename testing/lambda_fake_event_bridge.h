@@ -20,7 +20,11 @@ namespace drsnap::testing {
 class FakeEventBridge {
  public:
   using Route = std::function<void(const nlohmann::json& event)>;
-  FakeEventBridge(std::string account, std::string region, Route route);
+  // answer_at_once: TCP_NODELAY on the server's sockets (see
+  // FakeRuntimeApi: without it a PutEvents answer can wait about 40 ms for
+  // the caller's delayed ACK).
+  FakeEventBridge(std::string account, std::string region, Route route,
+                  bool answer_at_once = false);
   ~FakeEventBridge();
   std::string endpoint() const;                     // "http://127.0.0.1:N"
   std::vector<nlohmann::json> put_entries() const;  // PutEvents entries received

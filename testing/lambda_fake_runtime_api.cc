@@ -4,12 +4,8 @@
 
 namespace drsnap::testing {
 
-FakeRuntimeApi::FakeRuntimeApi() {
-  // Each answer goes out at once: without it, the headers and the body of a
-  // /next answer are two writes, and Nagle's algorithm holds the second one
-  // until the runtime's delayed ACK (about 40 ms on Linux): a delay of this
-  // fake, which would be measured as the function's.
-  server_.set_tcp_nodelay(true);
+FakeRuntimeApi::FakeRuntimeApi(bool answer_at_once) {
+  server_.set_tcp_nodelay(answer_at_once);
   server_.Get("/2018-06-01/runtime/invocation/next",
               [this](const httplib::Request&, httplib::Response& res) {
                 std::unique_lock lock(mu_);

@@ -46,7 +46,7 @@ struct Call {
 class Pipeline {
  public:
   explicit Pipeline(testing::LambdaSim& s)
-      : s_(s), rules_(testing::TwoAccountDeployment(kSource, kVault)) {
+      : s_(s), rules_(drsnap::testing::TwoAccountDeployment(kSource, kVault)) {
     source_rec_ = s.NewReconciler();
     // The vault function holds the DR account's credentials only.
     auto all = std::dynamic_pointer_cast<cloud::MultiAccountCloud>(s.cloud);
