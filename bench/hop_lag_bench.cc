@@ -44,6 +44,10 @@
 //            reconcile, e.g. on another database's copy-finished event), or
 //            a run after the watch's sleep ("watch").
 //
+// Pipelines: "instance" (`dbs` DB instances), "cluster" (`dbs` Aurora
+// clusters), "mixed" (both in one account, served by the same two
+// functions: how the watch of the cluster copies delays the instances').
+//
 // Hops (instance pipeline; the cluster pipeline is the same, its copies
 // ending without an event):
 //   created -> capture          RDS-EVENT-0091 (instance) / 0169 (cluster)
@@ -125,32 +129,30 @@ long long DeadlineMs() {
 
 // --------------------------------------------------------------- the world
 
-enum class PipelineKind { kInstance, kCluster };
-const char* PipelineName(PipelineKind p) {
-  return p == PipelineKind::kInstance ? "instance" : "cluster";
-}
+// A pipeline: "instance" (DB instances), "cluster" (Aurora clusters), or
+// "mixed" (as many of each in one account: the functions serve both).
+struct Pipeline {
+  std::string name;
+  bool instances = false, clusters = false;
+};
 
-std::string DbId(PipelineKind p, int i) {
-  return (p == PipelineKind::kInstance ? "db-" : "aurora-") + std::to_string(i);
-}
+std::string DbId(bool cluster, int i) { return (cluster ? "aurora-" : "db-") + std::to_string(i); }
 
-// `dbs` databases of one kind in production's us-east-1, encrypted with the
-// share key, all backed up at 04:00; the clock stands at 03:59:59 until the
-// functions are ready.
-std::string WorldYaml(PipelineKind pipeline, int dbs, const std::string& copy_rule) {
+// `dbs` databases of each kind the pipeline has in production's us-east-1,
+// encrypted with the share key, all backed up at 04:00; the clock stands at
+// 03:59:59 until the functions are ready.
+std::string WorldYaml(const Pipeline& pipeline, int dbs, const std::string& copy_rule) {
   std::string instances, clusters;
+  const std::string common =
+      ", region: us-east-1, size_gb: 2, encrypted: true,\n"
+      "         kms_key: alias/prod-share, backup_retention_days: 7, "
+      "backup_window: \"04:00-04:30\"";
   for (int i = 0; i < dbs; ++i) {
-    const std::string id = DbId(pipeline, i);
-    const std::string common =
-        ", region: us-east-1, size_gb: 2, encrypted: true,\n"
-        "         kms_key: alias/prod-share, backup_retention_days: 7, "
-        "backup_window: \"04:00-04:30\"";
-    if (pipeline == PipelineKind::kInstance) {
-      instances += "      - {id: " + id + ", engine: postgres" + common + "}\n";
-    } else {
-      clusters += "      - {id: " + id + ", engine: aurora-postgresql" + common +
-                  ",\n         instances: [" + id + "-1]}\n";
-    }
+    if (pipeline.instances)
+      instances += "      - {id: " + DbId(false, i) + ", engine: postgres" + common + "}\n";
+    if (pipeline.clusters)
+      clusters += "      - {id: " + DbId(true, i) + ", engine: aurora-postgresql" + common +
+                  ",\n         instances: [" + DbId(true, i) + "-1]}\n";
   }
   testing::SimWorld w = testing::ProdAndVault(instances, clusters);
   w.start_time = "2026-11-23T03:59:59Z";
@@ -263,8 +265,8 @@ struct RunResult {
 
 class Run {
  public:
-  Run(PipelineKind pipeline, std::string copy_rule, int dbs, int limit_seconds)
-      : pipeline_(pipeline),
+  Run(Pipeline pipeline, std::string copy_rule, int dbs, int limit_seconds)
+      : pipeline_(std::move(pipeline)),
         copy_rule_(std::move(copy_rule)),
         dbs_(dbs),
         limit_(limit_seconds),
@@ -274,14 +276,19 @@ class Run {
 
  private:
   bool strict() const { return copy_rule_ == "strict"; }
-  bool cluster() const { return pipeline_ == PipelineKind::kCluster; }
+  int databases() const {
+    return dbs_ * ((pipeline_.instances ? 1 : 0) + (pipeline_.clusters ? 1 : 0));
+  }
   void Route(const json& event);
   void Poll(sim::Simulator& sim);
   // The databases' tokens that completed every hop so far.
   bool Complete() const;
   std::vector<HopResult> Analyse(const std::vector<Invocation>& invocations) const;
+  // The hops of one kind of database (all of the pipeline's of that kind).
+  std::vector<HopResult> AnalyseKind(bool cluster,
+                                     const std::vector<Invocation>& invocations) const;
 
-  PipelineKind pipeline_;
+  Pipeline pipeline_;
   std::string copy_rule_;
   int dbs_, limit_;
   testing::DeployedRules rules_;
@@ -360,7 +367,7 @@ Actions ReadActions(const std::vector<SimCall>& calls) {
 bool Run::Complete() const {
   Actions a = ReadActions(rec_.calls());
   const auto& last = strict() ? a.hop_delete : a.vault_copy;
-  return static_cast<int>(last.size()) >= dbs_;
+  return static_cast<int>(last.size()) >= databases();
 }
 
 RunResult Run::Execute() {
@@ -409,7 +416,7 @@ RunResult Run::Execute() {
   };
   const std::string binary = DrsnapBinary();
   const std::string log_dir = std::getenv("HOP_LAG_LOG_DIR") ? std::getenv("HOP_LAG_LOG_DIR") : dir;
-  const std::string log_prefix = log_dir + "/" + PipelineName(pipeline_) + "-" + copy_rule_ + "-";
+  const std::string log_prefix = log_dir + "/" + pipeline_.name + "-" + copy_rule_ + "-";
   testing::ChildProcess source_fn = testing::SpawnProcess(
       binary, {"lambda"}, function_env("source", "us-east-1", "prod", source_api_.address()),
       log_prefix + "source.out", log_prefix + "source.err");
@@ -485,6 +492,17 @@ RunResult Run::Execute() {
 }
 
 std::vector<HopResult> Run::Analyse(const std::vector<Invocation>& invocations) const {
+  std::vector<HopResult> out;
+  for (bool cluster : {false, true}) {
+    if (!(cluster ? pipeline_.clusters : pipeline_.instances)) continue;
+    std::vector<HopResult> kind = AnalyseKind(cluster, invocations);
+    out.insert(out.end(), kind.begin(), kind.end());
+  }
+  return out;
+}
+
+std::vector<HopResult> Run::AnalyseKind(bool cluster,
+                                        const std::vector<Invocation>& invocations) const {
   const Actions a = ReadActions(rec_.calls());
   const std::vector<BusEvent> bus = rec_.bus();
   const auto available = rec_.available();
@@ -526,7 +544,7 @@ std::vector<HopResult> Run::Analyse(const std::vector<Invocation>& invocations) 
   };
 
   std::vector<std::string> tokens;
-  for (int i = 0; i < dbs_; ++i) tokens.push_back(engine::naming::DbToken(DbId(pipeline_, i)));
+  for (int i = 0; i < dbs_; ++i) tokens.push_back(engine::naming::DbToken(DbId(cluster, i)));
 
   struct Spec {
     std::string hop, driven_by, function;
@@ -554,7 +572,7 @@ std::vector<HopResult> Run::Analyse(const std::vector<Invocation>& invocations) 
   };
 
   std::vector<Spec> specs;
-  const std::string created_id = cluster() ? "RDS-EVENT-0169" : "RDS-EVENT-0091";
+  const std::string created_id = cluster ? "RDS-EVENT-0169" : "RDS-EVENT-0091";
   specs.push_back({"automated snapshot created -> capture copy", created_id, kSourceFunction,
                    [&](const std::string& t) {
                      auto src = a.capture_source.find(t);
@@ -563,11 +581,11 @@ std::vector<HopResult> Run::Analyse(const std::vector<Invocation>& invocations) 
                    },
                    &a.capture});
   specs.push_back(
-      {"capture copy finished -> share", cluster() ? "watch" : "RDS-EVENT-0197", kSourceFunction,
+      {"capture copy finished -> share", cluster ? "watch" : "RDS-EVENT-0197", kSourceFunction,
        [&](const std::string& t) {
          const std::string id = id_in(a.capture, t);
-         return cluster() ? at_available(kProdAccount, "us-east-1", id)
-                          : at_event(rds_event("RDS-EVENT-0197", kProdAccount, "us-east-1", id));
+         return cluster ? at_available(kProdAccount, "us-east-1", id)
+                        : at_event(rds_event("RDS-EVENT-0197", kProdAccount, "us-east-1", id));
        },
        &a.share});
   specs.push_back(
@@ -577,28 +595,30 @@ std::vector<HopResult> Run::Analyse(const std::vector<Invocation>& invocations) 
        strict() ? &a.hop_copy : &a.vault_copy});
   if (strict()) {
     specs.push_back(
-        {"hop copy finished -> vault copy", cluster() ? "watch" : "RDS-EVENT-0197 (DR account)",
+        {"hop copy finished -> vault copy", cluster ? "watch" : "RDS-EVENT-0197 (DR account)",
          kVaultFunction,
          [&](const std::string& t) {
            const std::string id = id_in(a.hop_copy, t);
-           return cluster() ? at_available(kVaultAccount, "us-east-1", id)
-                            : at_event(rds_event("RDS-EVENT-0197", kVaultAccount, "us-east-1", id));
+           return cluster ? at_available(kVaultAccount, "us-east-1", id)
+                          : at_event(rds_event("RDS-EVENT-0197", kVaultAccount, "us-east-1", id));
          },
          &a.vault_copy});
     specs.push_back(
-        {"vault copy finished -> hop deleted", cluster() ? "watch" : "RDS-EVENT-0060",
-         kVaultFunction,
+        {"vault copy finished -> hop deleted", cluster ? "watch" : "RDS-EVENT-0060", kVaultFunction,
          [&](const std::string& t) {
            const std::string id = id_in(a.vault_copy, t);
-           return cluster() ? at_available(kVaultAccount, "eu-west-1", id)
-                            : at_event(rds_event("RDS-EVENT-0060", kVaultAccount, "eu-west-1", id));
+           return cluster ? at_available(kVaultAccount, "eu-west-1", id)
+                          : at_event(rds_event("RDS-EVENT-0060", kVaultAccount, "eu-west-1", id));
          },
          &a.hop_delete});
   }
 
   std::vector<HopResult> out;
   for (const auto& s : specs) {
-    HopResult h{s.hop, PipelineName(pipeline_), copy_rule_, s.driven_by, {}, {}, 0};
+    std::string label = cluster ? "cluster" : "instance";
+    if (pipeline_.instances && pipeline_.clusters)
+      label += cluster ? " (beside instances)" : " (beside clusters)";
+    HopResult h{s.hop, label, copy_rule_, s.driven_by, {}, {}, 0};
     for (const auto& t : tokens) {
       auto action = s.action->find(t);
       auto trigger = s.trigger(t);
@@ -652,7 +672,7 @@ int Main(int argc, char** argv) {
   const int limit = argc > 4 ? std::atoi(argv[4]) : 300;
   if (dbs < 1 || dbs > 20 || limit < 1) {
     std::fprintf(stderr,
-                 "usage: hop_lag_bench [dbs=5 (1..20)] [pipelines=instance,cluster] "
+                 "usage: hop_lag_bench [dbs=5 (1..20)] [pipelines=instance,cluster (or mixed)] "
                  "[copy_rules=one-step,strict] [limit_seconds=300]\n");
     return 2;
   }
@@ -661,24 +681,26 @@ int Main(int argc, char** argv) {
   int schedule = 0, errors = 0;
   std::vector<std::string> problems;
   for (const auto& p : pipelines) {
-    if (p != "instance" && p != "cluster") {
-      std::fprintf(stderr, "hop_lag_bench: pipeline '%s' is not instance or cluster\n", p.c_str());
+    if (p != "instance" && p != "cluster" && p != "mixed") {
+      std::fprintf(stderr, "hop_lag_bench: pipeline '%s' is not instance, cluster or mixed\n",
+                   p.c_str());
       return 2;
     }
+    const Pipeline pipeline{p, p != "cluster", p != "instance"};
     for (const auto& rule : rules) {
       if (rule != "one-step" && rule != "strict") {
         std::fprintf(stderr, "hop_lag_bench: copy rule '%s' is not one-step or strict\n",
                      rule.c_str());
         return 2;
       }
-      Run run(p == "instance" ? PipelineKind::kInstance : PipelineKind::kCluster, rule, dbs, limit);
+      Run run(pipeline, rule, dbs, limit);
       RunResult r = run.Execute();
       std::printf(
-          "# %s pipeline, %s copy rule, %d databases: %.1f s; invocations: source %d, vault %d; "
+          "# %s pipeline, %s copy rule, %d databases%s: %.1f s; invocations: source %d, vault %d; "
           "schedule invocations: %d; function errors: %d; one-step copies refused: %d\n",
-          p.c_str(), rule.c_str(), dbs, r.seconds, r.invocations[kSourceFunction],
-          r.invocations[kVaultFunction], r.schedule_invocations, r.function_errors,
-          r.refused_one_step);
+          p.c_str(), rule.c_str(), dbs, p == "mixed" ? " of each kind" : "", r.seconds,
+          r.invocations[kSourceFunction], r.invocations[kVaultFunction], r.schedule_invocations,
+          r.function_errors, r.refused_one_step);
       std::fflush(stdout);
       rows.insert(rows.end(), r.hops.begin(), r.hops.end());
       schedule += r.schedule_invocations;
