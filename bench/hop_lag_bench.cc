@@ -281,7 +281,8 @@ class Run {
   }
   void Route(const json& event);
   void Poll(sim::Simulator& sim);
-  // The databases' tokens that completed every hop so far.
+  // Whether every database's last hop (the vault copy, or with the strict
+  // rule the hop's deletion) was made.
   bool Complete() const;
   std::vector<HopResult> Analyse(const std::vector<Invocation>& invocations) const;
   // The hops of one kind of database (all of the pipeline's of that kind).
@@ -325,7 +326,6 @@ struct Actions {
   };
   std::map<std::string, At> capture, share, hop_copy, vault_copy, hop_delete;
   std::map<std::string, std::string> capture_source;  // token -> automated snapshot id
-  std::map<std::string, std::string> hop_of;          // token -> hop id
   int refused_one_step = 0;
 };
 
@@ -354,7 +354,7 @@ Actions ReadActions(const std::vector<SimCall>& calls) {
     } else if (share && c.account == kProdAccount) {
       a.share.emplace(token, at);
     } else if (copy && c.account == kVaultAccount && lineage->stage == NameStage::kHop) {
-      if (a.hop_copy.emplace(token, at).second) a.hop_of[token] = id;
+      a.hop_copy.emplace(token, at);
     } else if (copy && c.account == kVaultAccount && lineage->stage == NameStage::kVault) {
       a.vault_copy.emplace(token, at);
     } else if (del && c.account == kVaultAccount && lineage->stage == NameStage::kHop) {
@@ -433,7 +433,8 @@ RunResult Run::Execute() {
   };
   if (source_fn.pid <= 0 || vault_fn.pid <= 0 || !source_api_.WaitForPoll() ||
       !vault_api_.WaitForPoll()) {
-    out.problems.push_back("a function did not start: see " + log_prefix + "*.err");
+    out.problems.push_back("a function did not start: see " + log_prefix +
+                           "*.err (kept when HOP_LAG_LOG_DIR is set)");
     stop_functions();
     return out;
   }
