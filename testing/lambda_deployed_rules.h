@@ -1,7 +1,8 @@
 // The EventBridge rules of deploy/*.yaml as deployed, for tests and
-// benchmarks that drive the Lambda functions with drsnap-sim's events: which function (or which
-// other bus) an event reaches is read from the templates themselves, so a
-// rule missing from a template is an event no test function receives.
+// benchmarks that drive the Lambda functions with drsnap-sim's events:
+// which function (or which other bus) an event reaches is read from the
+// templates themselves, so a rule missing from a template is an event no
+// test function receives.
 //
 // A deployment is a list of stacks (a template in an account and region,
 // with its parameters). An event arrives on a bus (account, region, name;
