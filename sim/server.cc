@@ -377,6 +377,7 @@ void Server::Impl::HandleAws(ReceivedRequest r, const httplib::Request& req,
   sim_request.user_agent = r.Header("User-Agent");
   if (op.json) sim_request.json_body = std::move(r.body);
   SimResponse resp = s.simulator_->Handle(sim_request);
+  if (s.options_.on_request) s.options_.on_request(sim_request, resp);
   s.stats_.Record(
       service, op.action, caller->account_id, caller->region,
       resp.status >= 200 && resp.status < 300 ? RequestOutcome::kOk : RequestOutcome::kFailed);

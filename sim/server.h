@@ -23,6 +23,7 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -51,6 +52,11 @@ struct ServerOptions {
   double time_rate = 0;               // >0: virtual clock runs at this multiple of real time
   std::string event_target_url;       // "": no event forwarding (see EventForwarder)
   bool log_requests = false;          // one LogInfo line per AWS request
+  // Called with every AWS request the simulator executed (authenticated, not
+  // faulted) and its answer, on the serving thread, after Simulator::Handle
+  // and before the answer is sent: where a benchmark timestamps the calls
+  // that reach the simulator. It must be quick and must not call the server.
+  std::function<void(const SimRequest&, const SimResponse&)> on_request;
   std::shared_ptr<Clock> wall_clock;  // real time for skew checks and throttling; null: system
   bool allow_remote_admin = false;    // answer /_sim/ from non-loopback peers too
   // Larger request bodies are refused (413) without being buffered.

@@ -12,7 +12,6 @@
 #include "cloud/aws_cloud.h"
 #include "core/time_util.h"
 #include "engine/naming.h"
-#include "fake_runtime_api.h"
 #include "lambda/handler.h"
 #include "lambda_sim.h"
 

@@ -1,7 +1,7 @@
 // Every hop event-driven, in both accounts, as deployed: drsnap-sim's RDS
 // events and the source function's "drsnap Snapshot Shared" events are
 // routed by the EventBridge rules of deploy/*.yaml themselves
-// (deployed_rules.h) to the source function (production account, us-east-1)
+// (testing/lambda_deployed_rules.h) to the source function (production account, us-east-1)
 // and the vault function (DR account, eu-west-1). No schedule is invoked:
 // what happens here happens because an event (or the function's own watch
 // of a copy AWS announces no end of) drove it.
@@ -16,7 +16,6 @@
 #include <nlohmann/json.hpp>
 
 #include "cloud/aws_cloud.h"
-#include "deployed_rules.h"
 #include "engine/naming.h"
 #include "lambda/handler.h"
 #include "lambda_sim.h"
@@ -35,22 +34,6 @@ using testing::kVaultAccount;
 constexpr char kSource[] = "source";
 constexpr char kVault[] = "vault";
 
-// The stacks of a two-account deployment: source.yaml in P/us-east-1,
-// vault.yaml in D/eu-west-1, vault-hop.yaml in D/us-east-1 (the source
-// region, where hop copies are made) forwarding to eu-west-1.
-std::vector<testing::Stack> Deployment() {
-  return {
-      {"source.yaml",
-       kProdAccount,
-       "us-east-1",
-       {{"DrEventBusArn", std::string("arn:aws:events:eu-west-1:") + kVaultAccount +
-                              ":event-bus/drsnap-vault-eu-west-1"}},
-       kSource},
-      {"vault.yaml", kVaultAccount, "eu-west-1", {}, kVault},
-      {"vault-hop.yaml", kVaultAccount, "us-east-1", {{"VaultRegion", "eu-west-1"}}, ""},
-  };
-}
-
 // One invocation a rule made.
 struct Call {
   std::string function;
@@ -62,7 +45,8 @@ struct Call {
 
 class Pipeline {
  public:
-  explicit Pipeline(testing::LambdaSim& s) : s_(s), rules_(Deployment()) {
+  explicit Pipeline(testing::LambdaSim& s)
+      : s_(s), rules_(drsnap::testing::TwoAccountDeployment(kSource, kVault)) {
     source_rec_ = s.NewReconciler();
     // The vault function holds the DR account's credentials only.
     auto all = std::dynamic_pointer_cast<cloud::MultiAccountCloud>(s.cloud);

@@ -1,11 +1,9 @@
 // Test helpers for the Lambda handler against drsnap-sim (the pipeline of
 // testing/sim_pipeline.h): a world with a production account (111111111111,
 // us-east-1) and a DR account (222222222222), the policy that protects it,
-// and a loopback fake of EventBridge that routes events like the deployed
-// rules do (aws.rds -> source function, drsnap -> vault function).
+// and the loopback fakes of EventBridge and the Runtime API and the deployed
+// rules (testing/lambda_*.h) under this namespace.
 #pragma once
-
-#include <httplib.h>
 
 #include <functional>
 #include <memory>
@@ -15,6 +13,9 @@
 #include <thread>
 #include <vector>
 
+#include "testing/lambda_deployed_rules.h"
+#include "testing/lambda_fake_event_bridge.h"
+#include "testing/lambda_fake_runtime_api.h"
 #include "testing/sim_pipeline.h"
 
 namespace drsnap::lambda::testing {
@@ -50,29 +51,10 @@ inline std::unique_ptr<LambdaSim> StartLambdaSim(const std::string& world_yaml,
 // The text of testdata/events/<name>.
 std::string EventFixture(const std::string& name);
 
-// A loopback EventBridge: accepts signed PutEvents (JSON 1.1, X-Amz-Target
-// AWSEvents.PutEvents) on "/", and raw EventBridge-shaped events on "/raw"
-// (drsnap-sim's event forwarder); wraps PutEvents entries into the
-// EventBridge envelope and hands every event to `route`.
-class FakeEventBridge {
- public:
-  using Route = std::function<void(const nlohmann::json& event)>;
-  FakeEventBridge(std::string account, std::string region, Route route);
-  ~FakeEventBridge();
-  std::string endpoint() const;                     // "http://127.0.0.1:N"
-  std::vector<nlohmann::json> put_entries() const;  // PutEvents entries received
-  std::vector<std::string> targets() const;         // X-Amz-Target of each PutEvents call
-
- private:
-  httplib::Server server_;
-  std::thread thread_;
-  int port_ = 0;
-  std::string account_, region_;
-  Route route_;
-  mutable std::mutex mu_;
-  std::vector<nlohmann::json> entries_;
-  std::vector<std::string> targets_;
-  int next_id_ = 1;
-};
+using drsnap::testing::Bus;
+using drsnap::testing::DeployedRules;
+using drsnap::testing::FakeEventBridge;
+using drsnap::testing::FakeRuntimeApi;
+using drsnap::testing::Stack;
 
 }  // namespace drsnap::lambda::testing

@@ -15,7 +15,6 @@
 #include <sstream>
 
 #include "core/time_util.h"
-#include "fake_runtime_api.h"
 #include "lambda_sim.h"
 
 extern char** environ;

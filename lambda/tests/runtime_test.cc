@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "fake_runtime_api.h"
+#include "testing/lambda_fake_runtime_api.h"
 
 namespace drsnap::lambda {
 namespace {

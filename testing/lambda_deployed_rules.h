@@ -1,7 +1,8 @@
-// The EventBridge rules of deploy/*.yaml as deployed, for tests that drive
-// the Lambda functions with drsnap-sim's events: which function (or which
-// other bus) an event reaches is read from the templates themselves, so a
-// rule missing from a template is an event no test function receives.
+// The EventBridge rules of deploy/*.yaml as deployed, for tests and
+// benchmarks that drive the Lambda functions with drsnap-sim's events:
+// which function (or which other bus) an event reaches is read from the
+// templates themselves, so a rule missing from a template is an event no
+// test function receives.
 //
 // A deployment is a list of stacks (a template in an account and region,
 // with its parameters). An event arrives on a bus (account, region, name;
@@ -23,7 +24,7 @@
 #include <string>
 #include <vector>
 
-namespace drsnap::lambda::testing {
+namespace drsnap::testing {
 
 struct Stack {
   std::string template_file;  // "source.yaml", relative to deploy/
@@ -31,6 +32,16 @@ struct Stack {
   std::map<std::string, std::string> parameters;  // parameter -> value
   std::string function;                           // the name its function has in the test
 };
+
+// The stacks of a two-account deployment: source.yaml in the production
+// account's us-east-1 (forwarding drsnap's events to the DR bus of
+// eu-west-1), vault.yaml in the DR account's eu-west-1, vault-hop.yaml in
+// the DR account's us-east-1 (the source region, where hop copies are made)
+// forwarding to eu-west-1. The functions are named `source_function` and
+// `vault_function`; the accounts are testing/sim_pipeline.h's kProdAccount
+// and kVaultAccount.
+std::vector<Stack> TwoAccountDeployment(const std::string& source_function,
+                                        const std::string& vault_function);
 
 struct Bus {
   std::string account, region, name;  // name "default" or the bus's name
@@ -64,4 +75,4 @@ class DeployedRules {
   std::vector<Loaded> stacks_;
 };
 
-}  // namespace drsnap::lambda::testing
+}  // namespace drsnap::testing

@@ -1,10 +1,12 @@
+#include "testing/lambda_deployed_rules.h"
+
 #include <fstream>
 #include <sstream>
 
 #include "core/arn.h"
-#include "deployed_rules.h"
+#include "testing/sim_pipeline.h"
 
-namespace drsnap::lambda::testing {
+namespace drsnap::testing {
 namespace {
 
 // A template scalar with its CloudFormation tag resolved: !Ref of a pseudo
@@ -71,6 +73,20 @@ bool PatternMatches(const nlohmann::json& event, const YAML::Node& pattern, cons
 
 }  // namespace
 
+std::vector<Stack> TwoAccountDeployment(const std::string& source_function,
+                                        const std::string& vault_function) {
+  return {
+      {"source.yaml",
+       kProdAccount,
+       "us-east-1",
+       {{"DrEventBusArn", std::string("arn:aws:events:eu-west-1:") + kVaultAccount +
+                              ":event-bus/drsnap-vault-eu-west-1"}},
+       source_function},
+      {"vault.yaml", kVaultAccount, "eu-west-1", {}, vault_function},
+      {"vault-hop.yaml", kVaultAccount, "us-east-1", {{"VaultRegion", "eu-west-1"}}, ""},
+  };
+}
+
 DeployedRules::DeployedRules(std::vector<Stack> stacks) {
   for (auto& s : stacks) {
     Loaded l{std::move(s), false, YAML::Node()};
@@ -130,4 +146,4 @@ void DeployedRules::RouteInto(const nlohmann::json& event, const Bus& bus, int d
   }
 }
 
-}  // namespace drsnap::lambda::testing
+}  // namespace drsnap::testing

@@ -1,13 +1,16 @@
+#include "testing/lambda_fake_runtime_api.h"
+
 #include <chrono>
 
-#include "fake_runtime_api.h"
+namespace drsnap::testing {
 
-namespace drsnap::lambda::testing {
-
-FakeRuntimeApi::FakeRuntimeApi() {
+FakeRuntimeApi::FakeRuntimeApi(bool answer_at_once) {
+  server_.set_tcp_nodelay(answer_at_once);
   server_.Get("/2018-06-01/runtime/invocation/next",
               [this](const httplib::Request&, httplib::Response& res) {
                 std::unique_lock lock(mu_);
+                ++polls_;
+                cv_.notify_all();
                 cv_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
                 if (stopping_) {
                   res.status = 500;
@@ -15,6 +18,7 @@ FakeRuntimeApi::FakeRuntimeApi() {
                 }
                 Pending p = queue_.front();
                 queue_.pop_front();
+                handed_out_[p.id] = std::chrono::steady_clock::now();
                 res.set_header("Lambda-Runtime-Aws-Request-Id", p.id);
                 res.set_header("Lambda-Runtime-Deadline-Ms", std::to_string(p.deadline_ms));
                 if (!p.trace_id.empty()) res.set_header("Lambda-Runtime-Trace-Id", p.trace_id);
@@ -30,6 +34,9 @@ FakeRuntimeApi::FakeRuntimeApi() {
                  o.error = req.matches[2] == "error";
                  o.body = req.body;
                  o.error_type = req.get_header_value("Lambda-Runtime-Function-Error-Type");
+                 o.answered = std::chrono::steady_clock::now();
+                 if (auto it = handed_out_.find(o.request_id); it != handed_out_.end())
+                   o.handed_out = it->second;
                  outcomes_.push_back(o);
                  cv_.notify_all();
                  res.status = 202;
@@ -78,9 +85,19 @@ std::vector<FakeRuntimeApi::Outcome> FakeRuntimeApi::WaitForOutcomes(size_t n, i
   return outcomes_;
 }
 
+std::map<std::string, std::chrono::steady_clock::time_point> FakeRuntimeApi::handed_out() const {
+  std::lock_guard lock(mu_);
+  return handed_out_;
+}
+
+bool FakeRuntimeApi::WaitForPoll(int timeout_ms) {
+  std::unique_lock lock(mu_);
+  return cv_.wait_for(lock, std::chrono::milliseconds(timeout_ms), [this] { return polls_ > 0; });
+}
+
 std::vector<std::string> FakeRuntimeApi::init_errors() const {
   std::lock_guard lock(mu_);
   return init_errors_;
 }
 
-}  // namespace drsnap::lambda::testing
+}  // namespace drsnap::testing
