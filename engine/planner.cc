@@ -1137,6 +1137,7 @@ class Planner {
     }
     Plan plan = assembly->Finish(std::move(findings_));
     OrderScarceFirst(plan);
+    HoldBackUnvaultableCaptures(plan);
     HoldBackOverQuota(plan);
     return plan;
   }
@@ -1194,6 +1195,73 @@ class Planner {
         pc->transient[k] = q->used - captures + d->second > q->max;
       }
     }
+  }
+
+  // A capture is made only to be vaulted. When every target of its policy
+  // has no room left in its manual snapshot quota of the capture's kind
+  // (used, minus what this plan deletes there, plus the copies this plan
+  // makes there, reaches the quota AWS reported), no vault copy of it could
+  // be made: it would only take room in the source scope (the production
+  // account's own quota) for as long as the targets stay full (a DR account
+  // that keeps `daily: 7` copies of 100 databases under AWS's default quota
+  // of 100 is full after the first day, for good). Such captures (and raws)
+  // are held back, with one error finding per policy, kind and target; they
+  // resume as soon as a target has room. A target whose quota was not
+  // reported counts as having room.
+  void HoldBackUnvaultableCaptures(Plan& plan) const {
+    std::map<std::pair<Scope, int>, long long> room;  // targets with a reported quota
+    for (const auto& pc : policies_)
+      for (const TargetRef& t : pc->targets)
+        if (const ScopeInventory* si = inv_.Find(t.scope))
+          for (int k = 0; k < 2; ++k)
+            if (const auto& q = si->snapshot_quota[k]) room[{t.scope, k}] = q->max - q->used;
+    if (room.empty()) return;
+    for (const Action& a : plan.actions) {
+      auto it = room.find({a.scope, a.db_kind == DbKind::kCluster ? 1 : 0});
+      if (it == room.end()) continue;
+      if (a.kind == ActionKind::kDeleteSnapshot) ++it->second;
+      if (a.kind == ActionKind::kCopySnapshot || a.kind == ActionKind::kCreateSnapshot)
+        --it->second;
+    }
+    // Per policy and kind: whether every target is full, and how many
+    // captures that holds back.
+    std::map<std::pair<std::string_view, int>, int> held;
+    auto full = [&](const PolicyCtx& pc, int k) {
+      if (pc.targets.empty()) return false;
+      for (const TargetRef& t : pc.targets) {
+        auto it = room.find({t.scope, k});
+        if (it == room.end() || it->second > 0) return false;
+      }
+      return true;
+    };
+    std::erase_if(plan.actions, [&](const Action& a) {
+      if (a.stage != Stage::kCapture || a.kind == ActionKind::kDeleteSnapshot) return false;
+      const int k = a.db_kind == DbKind::kCluster ? 1 : 0;
+      for (const auto& pc : policies_)
+        if (pc->p->name == a.policy && pc->source == a.scope && full(*pc, k)) {
+          ++held[{pc->name.str(), k}];
+          return true;
+        }
+      return false;
+    });
+    for (const auto& [key, n] : held)
+      for (const auto& pc : policies_) {
+        if (pc->name.str() != key.first) continue;
+        for (const TargetRef& t : pc->targets) {
+          const ScopeInventory::SnapshotQuota& q = *inv_.Find(t.scope)->snapshot_quota[key.second];
+          const std::string kind = key.second == 1 ? "cluster" : "instance";
+          plan.findings.push_back(Finding{
+              Finding::Severity::kError, pc->p->name, "", t.scope,
+              "the manual " + kind + " snapshot quota of " + t.scope.ToString() + " is full (" +
+                  std::to_string(q.used) + " of " + std::to_string(q.max) +
+                  " used), as is that of every other target of policy '" + pc->p->name +
+                  "': no vault copy can be made, so " + std::to_string(n) +
+                  " capture(s) are held back rather than take room in " + pc->source.ToString() +
+                  "; raise the quota (Service Quotas, Amazon RDS, 'Manual " +
+                  (key.second == 1 ? "DB cluster" : "DB instance") +
+                  " snapshots') or keep fewer copies there"});
+        }
+      }
   }
 
   // Checks before acting: a snapshot drsnap would make in a scope whose
