@@ -397,11 +397,18 @@ int Main(int argc, char** argv) {
   // What `drsnap status` says at the end (an observation after the last apply).
   engine::Inventory inv = p.reconciler->Observe();
   std::map<std::string, int> states;
-  for (const auto& row : engine::ComputeStatus(inv, p.config, inv.observed_at).rows)
-    ++states[engine::RpoStateName(row.state)];
+  std::map<std::string, std::string> first_reason;  // per state not ok: the first row's reason
+  for (const auto& row : engine::ComputeStatus(inv, p.config, inv.observed_at).rows) {
+    const std::string state = engine::RpoStateName(row.state);
+    ++states[state];
+    if (row.state != engine::RpoState::kOk && !first_reason.contains(state))
+      first_reason[state] = row.db_id + ": " + row.reason;
+  }
   std::printf("== status:");
   for (const auto& [state, n] : states) std::printf(" %d %s", n, state.c_str());
   std::printf("\n");
+  for (const auto& [state, reason] : first_reason)
+    std::printf("   first %s: %s\n", state.c_str(), reason.c_str());
   return all_converged && all_refused == 0 ? 0 : 2;
 }
 

@@ -88,9 +88,12 @@
 //
 // Quotas: at most as many new snapshots in a scope as its observed manual
 // snapshot quota has room for, in plan order (the rest held back, with a
-// finding). While a source scope's quota binds, the captures of policies
-// that leave keep_newest unset are transient: deleted once vaulted in every
-// target, so the room serves the next wave.
+// finding). No capture while every target of its policy has no room left
+// in its quota of the capture's kind (it could not be vaulted, and would
+// only hold the source scope's quota): held back, with a finding. While a
+// source scope's quota binds, the captures of policies that leave
+// keep_newest unset are transient: deleted once vaulted in every target, so
+// the room serves the next wave.
 //
 // Thread safety: pure functions. MakePlan plans the databases of a large
 // estate on several threads (PlanOptions) and indexes a large scope in parts
