@@ -39,7 +39,10 @@
 //     owned by P, in the source region, whose name parses as a capture of
 //     the database and whose DBInstanceIdentifier / DBClusterIdentifier is
 //     the database (tags do not cross accounts; a shared snapshot owned by
-//     anyone but P is never used). For D == P, P's own captures.
+//     anyone but P is never used). For D == P, P's own captures. Or P's own
+//     capture that this plan shares with D (the share stage above): its
+//     copy (or hop) is planned with Action::after_share, and the executor
+//     issues it once that share succeeded in the same apply.
 //     Exceptions: a capture older than every vault copy already in the region
 //     that retention would remove at once is skipped ("too old"). Via a
 //     same-region hop (HopName, in the target account in the source region,
