@@ -2,10 +2,12 @@
 
 #include <algorithm>
 #include <cctype>
+#include <condition_variable>
 #include <map>
 #include <mutex>
 #include <set>
 #include <string_view>
+#include <tuple>
 
 #include "core/strings.h"
 #include "core/time_util.h"
@@ -128,6 +130,7 @@ class Run {
     std::vector<size_t> first, deletes;
     for (size_t i = 0; i < plan_.actions.size(); ++i)
       (plan_.actions[i].kind == ActionKind::kDeleteSnapshot ? deletes : first).push_back(i);
+    FindSharesFirst(first);
     AdmitCopies(first);
     ParallelFor(first.size(), opt_.concurrency, [&](size_t k) { RunOne(first[k]); });
     if (!deletes.empty()) {
@@ -170,6 +173,56 @@ class Run {
     r.reason = std::move(reason);
     r.error = std::move(error);
     Notify(i, true);
+    {
+      std::lock_guard l(mu_);
+      finished_[i] = true;
+    }
+    finished_cv_.notify_all();
+  }
+
+  // For each copy with Action::after_share: the share, earlier in `first`,
+  // that shares its source with the copy's account (the workers take the
+  // actions in `first`'s order, so that share is under way, or done, when
+  // the copy waits for it: no worker waits for one not yet taken).
+  void FindSharesFirst(const std::vector<size_t>& first) {
+    finished_.assign(plan_.actions.size(), false);
+    share_first_.assign(plan_.actions.size(), std::nullopt);
+    // (where, kind, snapshot, account it is shared with) -> the share
+    using Key = std::tuple<Scope, DbKind, std::string, std::string>;
+    std::map<Key, size_t> shares;
+    for (size_t i : first) {
+      const Action& a = plan_.actions[i];
+      if (a.kind == ActionKind::kShareSnapshot) {
+        for (const auto& account : a.share_with)
+          shares.emplace(Key{a.scope, a.db_kind, a.snapshot_id.str(), account}, i);
+        continue;
+      }
+      if (a.kind != ActionKind::kCopySnapshot || a.after_share.empty()) continue;
+      const Scope source{std::string(ArnAccount(a.source_arn)),
+                         a.source_region.empty() ? a.scope.region : a.source_region.str()};
+      auto it = shares.find(Key{source, a.db_kind, a.after_share.str(), a.scope.account_id});
+      if (it != shares.end()) share_first_[i] = it->second;
+    }
+  }
+
+  // Why the copy `i` may not be issued yet because of the share it needs
+  // (Action::after_share); waits for that share to finish. nullopt: go.
+  std::optional<std::string> ShareNotDone(size_t i) {
+    const Action& a = plan_.actions[i];
+    if (a.after_share.empty()) return std::nullopt;
+    const std::string what = a.after_share.str() + " with " + a.scope.account_id;
+    if (!share_first_[i])
+      return "reads " + what + ", which is not shared yet and not shared by this plan: waits " +
+             "for the next reconcile";
+    const size_t share = *share_first_[i];
+    {
+      std::unique_lock l(mu_);
+      finished_cv_.wait(l, [&] { return finished_[share] != 0; });
+    }
+    const Outcome o = report_.results[share].outcome;
+    if (o == Outcome::kDone || o == Outcome::kAlreadyDone) return std::nullopt;
+    return "the share of " + what + " it reads did not succeed in this apply (" + OutcomeName(o) +
+           "): not issued; waits for the next reconcile";
   }
 
   // Which copies may take a slot, decided in plan order before any worker
@@ -183,6 +236,7 @@ class Run {
     for (size_t i : first) {
       const Action& a = plan_.actions[i];
       if (a.kind != ActionKind::kCopySnapshot) continue;
+      if (!a.after_share.empty() && !share_first_[i]) continue;  // not issued (ShareNotDone)
       int& n = copies[a.scope];
       bool cluster_cross_region = a.db_kind == DbKind::kCluster && !a.source_region.empty() &&
                                   a.source_region != a.scope.region;
@@ -254,6 +308,12 @@ class Run {
               a.scope.ToString() +
               " earlier in this run: not issued; the re-plan uses a same-region hop");
     if (a.kind == ActionKind::kCopySnapshot) {
+      // A slot admitted to a copy whose share then failed stays unused in
+      // this apply (the slots were handed out before the workers started).
+      if (auto why = ShareNotDone(i)) return Finish(i, Outcome::kDeferred, *why);
+      if (!a.after_share.empty()) {  // it waited for the share: a stop or the deadline may be due
+        if (auto why = StopReason()) return Finish(i, Outcome::kDeferred, *why);
+      }
       if (auto why = ReserveCopy(i)) return Finish(i, Outcome::kDeferred, *why);
     }
     Notify(i, false);
@@ -307,6 +367,30 @@ class Run {
       return Finish(i, Outcome::kAlreadyDone, "already exists: " + a.snapshot_id);
     }
     if (a.kind == ActionKind::kCopySnapshot) ReleaseCopy(a);
+    // AWS's copy rule refusing one step is a parameter refusal about a
+    // snapshot AWS could read (shared, encrypted, another region): learned
+    // as from any copy (below).
+    const bool copy_rule_refusal =
+        IsOneStepCopyRefusal(a, e) &&
+        (e.code == "InvalidParameterCombination" || e.code == "InvalidParameterValue");
+    if (!a.after_share.empty() && !copy_rule_refusal) {
+      // Right after the share, AWS may not yet let this account read the
+      // snapshot, and its answer may look like any refusal: neither a
+      // learned fact nor a ledger entry; the next reconcile asks again as
+      // an ordinary copy (and records a refusal then).
+      if (IsQuotaExceeded(e)) {
+        std::lock_guard l(mu_);
+        blocked_.insert({a.kind, a.scope});
+      } else {
+        Unknown(a.scope);  // a timeout or a server error may still have started it
+      }
+      e.With(a.Describe());
+      return Finish(i, Outcome::kDeferred,
+                    "refused right after the share of " + a.after_share.str() +
+                        " in this apply: not recorded as AWS's answer; the next reconcile asks "
+                        "again",
+                    std::move(e));
+    }
     if (a.kind == ActionKind::kCopySnapshot && IsOneStepCopyRefusal(a, e)) {
       bool first_here = false;  // the first refusal into a.scope in this apply
       {
@@ -587,6 +671,11 @@ class Run {
   std::map<Scope, int> copies_;
   std::map<Scope, int> cluster_copies_;
   std::vector<bool> admitted_;        // AdmitCopies: may take a copy slot (set before the workers)
+  // FindSharesFirst: the share each copy with after_share waits for (set
+  // before the workers); finished_[i]: action i has its result (mu_).
+  std::vector<std::optional<size_t>> share_first_;
+  std::vector<char> finished_;
+  std::condition_variable finished_cv_;  // with mu_: an action finished
   std::vector<std::string> no_slot_;  // AdmitCopies: why not
   std::set<std::pair<ActionKind, Scope>> blocked_;
   std::set<Scope> one_step_refused_;  // learned in this apply

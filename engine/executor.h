@@ -10,6 +10,16 @@
 // inventory); the rest are deferred to the next reconcile, never blocked on.
 // The slots go to copies in plan order (decided before the workers start):
 // the plan's order says whose work goes first (engine/schedule.h).
+// A copy with Action::after_share reads a snapshot a share earlier in the
+// same plan makes readable: its worker waits for that share and issues the
+// copy only when it succeeded (done, or already done); when it failed, or
+// is not in the plan, the copy is deferred, never called. A copy that fails
+// right after its share is deferred too, its error reported but neither
+// learned as a fact nor recorded in the ledger: AWS may not yet let the
+// account read what was just shared; the next reconcile asks again as an
+// ordinary copy. Except AWS's copy rule refusing one step with a parameter
+// error (InvalidParameterCombination / InvalidParameterValue, about a
+// snapshot it could read): learned as from any copy.
 // A SnapshotQuotaExceeded answer stops that kind of action into that scope
 // for the rest of this apply (reported, no spinning). Once AWS refuses a
 // one-step cross-region copy of a shared snapshot into a scope, the other

@@ -223,6 +223,11 @@ struct Action {
   SharedString option_group;  // copy: option group in the destination, "" none
   Tags tags;                 // tags to set on what is created
   std::vector<std::string> share_with;  // share: accounts to add
+  // copy: the snapshot (in the copy's source scope) that a share earlier in
+  // the same plan shares with this copy's account, and that the copy reads;
+  // "" none. The copy is issued only once that share succeeded in the same
+  // apply (executor.h).
+  SharedString after_share;
   SharedString reason;       // one human sentence: why this action (shared: a
                              // plan may give many actions the same one)
   std::string Describe() const;  // "copy 111/us-east-1 drsnap-db1-... -> 222/eu-west-1 ..."

@@ -141,6 +141,9 @@ class DbPlanner {
     // Failed attempts kept as AWS's record of the failure while their
     // retry waits (PlanRetry): Expire leaves them.
     std::set<const LineageEntry*> kept_failed;
+    // (capture id, account): the shares this plan makes (Share()); a copy
+    // of such a capture into that account is planned after its share.
+    std::set<std::pair<std::string, std::string>> shared_by_this_plan;
   };
 
   // --- helpers ---------------------------------------------------------------
@@ -700,6 +703,7 @@ class DbPlanner {
                            "capture " + s.id + " (" + Iso(point) + ") is not yet shared with " +
                                acc + ", which must vault it in " + reg);
       a.share_with = missing;
+      for (const auto& account : missing) db.shared_by_this_plan.emplace(s.id.str(), account);
       Emit(std::move(a));
     }
   }
@@ -861,7 +865,13 @@ class DbPlanner {
       return;
     }
     bool direct = !ts.needs_hop || hop;
-    if (direct && !hop && t.needs_share && !src.visible) {
+    // The source's own capture, not yet shared with the target account but
+    // shared by this plan: its copy (or hop) is planned after the share, in
+    // the same apply (Action::after_share), rather than at the next one.
+    const bool shared_now =
+        capture && !src.visible && capture->scope == pc.source &&
+        db.shared_by_this_plan.contains(std::pair{capture->id.str(), t.scope.account_id});
+    if (direct && !hop && t.needs_share && !src.visible && !shared_now) {
       Find(Finding::Severity::kInfo, pc, db.id, t.scope,
            "waiting: " + capture->id + " must be shared with " + t.scope.account_id +
                " before it can be vaulted");
@@ -888,6 +898,7 @@ class DbPlanner {
       if (encrypt)
         reason += from->encrypted ? ", re-encrypted with the DR key" : ", encrypted with the DR key";
       if (attempt > 0) reason += " (attempt " + std::to_string(attempt + 1) + ")";
+      if (!hop && shared_now) reason += ", once this plan's share with the account succeeded";
       Action a = NewAction(ActionKind::kCopySnapshot, Stage::kVault, pc, db, t.scope, name,
                            std::move(reason));
       a.source_arn = SnapshotArn(*from);
@@ -895,6 +906,7 @@ class DbPlanner {
       if (encrypt) a.kms_key_id = t.region->kms_key;
       a.option_group = OptionGroup(pc, db, ts);
       a.tags = BaseTags(pc, db, NameStage::kVault, point, SnapshotArn(capture ? *capture : *from));
+      if (!hop && shared_now) a.after_share = capture->id;
       Emit(std::move(a));
       return;
     }
@@ -910,7 +922,7 @@ class DbPlanner {
       return;
     }
     const Snapshot& c = *capture;
-    if (!src.visible) {
+    if (!src.visible && !shared_now) {
       Find(Finding::Severity::kInfo, pc, db.id, t.scope,
            "waiting: " + c.id + " must be shared with " + t.scope.account_id +
                " before it can be vaulted");
@@ -935,10 +947,12 @@ class DbPlanner {
     Action a = NewAction(
         ActionKind::kCopySnapshot, Stage::kVault, pc, db, ts.hop_scope, hop_name,
         "capture " + c.id + " (" + Iso(point) + ") has no vault copy in " + t.scope.ToString() +
-            "; " + why + ", so copy it into the target account in " + pc.source.region + " first");
+            "; " + why + ", so copy it into the target account in " + pc.source.region + " first" +
+            (shared_now ? ", once this plan's share with the account succeeded" : ""));
     a.source_arn = SnapshotArn(c);
     if (c.encrypted) a.kms_key_id = t.target->hop_kms_key;
     a.tags = BaseTags(pc, db, NameStage::kHop, point, SnapshotArn(c));
+    if (shared_now) a.after_share = c.id;
     Emit(std::move(a));
   }
 
@@ -1138,6 +1152,7 @@ class Planner {
     Plan plan = assembly->Finish(std::move(findings_));
     OrderScarceFirst(plan);
     HoldBackOverQuota(plan);
+    HoldBackUnvaultableCaptures(plan);
     return plan;
   }
 
@@ -1194,6 +1209,74 @@ class Planner {
         pc->transient[k] = q->used - captures + d->second > q->max;
       }
     }
+  }
+
+  // A capture is made only to be vaulted. When every target of its policy
+  // has no room left in its manual snapshot quota of the capture's kind
+  // (used, minus what this plan deletes there, plus the copies this plan
+  // makes there, reaches the quota AWS reported; after HoldBackOverQuota,
+  // whose findings name a full source scope first), no vault copy of it could
+  // be made: it would only take room in the source scope (the production
+  // account's own quota) for as long as the targets stay full (a DR account
+  // that keeps `daily: 7` copies of 100 databases under AWS's default quota
+  // of 100 is full after the first day, for good). Such captures (and raws)
+  // are held back, with one error finding per policy, kind and target; they
+  // resume as soon as a target has room. A target whose quota was not
+  // reported counts as having room.
+  void HoldBackUnvaultableCaptures(Plan& plan) const {
+    std::map<std::pair<Scope, int>, long long> room;  // targets with a reported quota
+    for (const auto& pc : policies_)
+      for (const TargetRef& t : pc->targets)
+        if (const ScopeInventory* si = inv_.Find(t.scope))
+          for (int k = 0; k < 2; ++k)
+            if (const auto& q = si->snapshot_quota[k]) room[{t.scope, k}] = q->max - q->used;
+    if (room.empty()) return;
+    for (const Action& a : plan.actions) {
+      auto it = room.find({a.scope, a.db_kind == DbKind::kCluster ? 1 : 0});
+      if (it == room.end()) continue;
+      if (a.kind == ActionKind::kDeleteSnapshot) ++it->second;
+      if (a.kind == ActionKind::kCopySnapshot || a.kind == ActionKind::kCreateSnapshot)
+        --it->second;
+    }
+    // Per policy and kind: whether every target is full, and how many
+    // captures that holds back.
+    std::map<std::pair<std::string_view, int>, int> held;
+    auto full = [&](const PolicyCtx& pc, int k) {
+      if (pc.targets.empty()) return false;
+      for (const TargetRef& t : pc.targets) {
+        auto it = room.find({t.scope, k});
+        if (it == room.end() || it->second > 0) return false;
+      }
+      return true;
+    };
+    std::erase_if(plan.actions, [&](const Action& a) {
+      if (a.stage != Stage::kCapture || a.kind == ActionKind::kDeleteSnapshot) return false;
+      const int k = a.db_kind == DbKind::kCluster ? 1 : 0;
+      for (const auto& pc : policies_)
+        if (pc->p->name == a.policy && pc->source == a.scope && full(*pc, k)) {
+          ++held[{pc->name.str(), k}];
+          return true;
+        }
+      return false;
+    });
+    for (const auto& [key, n] : held)
+      for (const auto& pc : policies_) {
+        if (pc->name.str() != key.first) continue;
+        for (const TargetRef& t : pc->targets) {
+          const ScopeInventory::SnapshotQuota& q = *inv_.Find(t.scope)->snapshot_quota[key.second];
+          const std::string kind = key.second == 1 ? "cluster" : "instance";
+          plan.findings.push_back(Finding{
+              Finding::Severity::kError, pc->p->name, "", t.scope,
+              "the manual " + kind + " snapshot quota of " + t.scope.ToString() + " is full (" +
+                  std::to_string(q.used) + " of " + std::to_string(q.max) +
+                  " used), as is that of every other target of policy '" + pc->p->name +
+                  "': no vault copy can be made, so " + std::to_string(n) +
+                  " capture(s) are held back rather than take room in " + pc->source.ToString() +
+                  "; raise the quota (Service Quotas, Amazon RDS, 'Manual " +
+                  (key.second == 1 ? "DB cluster" : "DB instance") +
+                  " snapshots') or keep fewer copies there"});
+        }
+      }
   }
 
   // Checks before acting: a snapshot drsnap would make in a scope whose

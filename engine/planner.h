@@ -39,7 +39,10 @@
 //     owned by P, in the source region, whose name parses as a capture of
 //     the database and whose DBInstanceIdentifier / DBClusterIdentifier is
 //     the database (tags do not cross accounts; a shared snapshot owned by
-//     anyone but P is never used). For D == P, P's own captures.
+//     anyone but P is never used). For D == P, P's own captures. Or P's own
+//     capture that this plan shares with D (the share stage above): its
+//     copy (or hop) is planned with Action::after_share, and the executor
+//     issues it once that share succeeded in the same apply.
 //     Exceptions: a capture older than every vault copy already in the region
 //     that retention would remove at once is skipped ("too old"). Via a
 //     same-region hop (HopName, in the target account in the source region,
@@ -88,9 +91,12 @@
 //
 // Quotas: at most as many new snapshots in a scope as its observed manual
 // snapshot quota has room for, in plan order (the rest held back, with a
-// finding). While a source scope's quota binds, the captures of policies
-// that leave keep_newest unset are transient: deleted once vaulted in every
-// target, so the room serves the next wave.
+// finding). No capture while every target of its policy has no room left
+// in its quota of the capture's kind (it could not be vaulted, and would
+// only hold the source scope's quota): held back, with a finding. While a
+// source scope's quota binds, the captures of policies that leave
+// keep_newest unset are transient: deleted once vaulted in every target, so
+// the room serves the next wave.
 //
 // Thread safety: pure functions. MakePlan plans the databases of a large
 // estate on several threads (PlanOptions) and indexes a large scope in parts

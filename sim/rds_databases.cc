@@ -237,8 +237,7 @@ OpResult DeleteDatabase(RdsCall& c, bool cluster) {
       return InvalidParameterValue(InvalidIdentifierMessage("FinalDBSnapshotIdentifier"));
     std::string fid = ToLower(*final_id);
     if (w.FindSnap(c.scope, cluster, fid)) return SnapshotAlreadyExists(cluster, fid);
-    int quota =
-        cluster ? w.settings.manual_cluster_snapshot_quota : w.settings.manual_snapshot_quota;
+    int quota = w.settings.ManualSnapshotQuota(c.scope.account, cluster);
     if (c.scope.manual_count[k] >= quota)
       return ApiFail(400, "SnapshotQuotaExceeded",
                      "Cannot create more than " + std::to_string(quota) + " manual snapshots");
@@ -357,11 +356,10 @@ std::expected<std::vector<Tag>*, ApiError> TagTarget(RdsCall& c) {
     return &s->tags;
   }
   if (t == "pg") {
-    auto it = own ? c.scope.parameter_groups.find(ToLower(a->resource))
-                  : c.scope.parameter_groups.end();
+    auto it =
+        own ? c.scope.parameter_groups.find(ToLower(a->resource)) : c.scope.parameter_groups.end();
     if (it == c.scope.parameter_groups.end())
-      return ApiFail(404, "DBParameterGroupNotFound",
-                     "DBParameterGroup not found: " + a->resource);
+      return ApiFail(404, "DBParameterGroupNotFound", "DBParameterGroup not found: " + a->resource);
     return &it->second.tags;
   }
   if (t == "db" || t == "cluster") {
@@ -430,7 +428,7 @@ OpResult DescribeAccountAttributes(RdsCall& c) {
       {"DBSecurityGroups", 0, 25},
       {"AuthorizationsPerDBSecurityGroup", 0, 20},
       {"DBParameterGroups", 0, 50},
-      {"ManualSnapshots", s.manual_count[0], c.w.settings.manual_snapshot_quota},
+      {"ManualSnapshots", s.manual_count[0], c.w.settings.ManualSnapshotQuota(s.account, false)},
       {"EventSubscriptions", 0, 20},
       {"DBSubnetGroups", 0, 50},
       {"OptionGroups", static_cast<long long>(s.option_groups.size()), 20},
@@ -439,7 +437,8 @@ OpResult DescribeAccountAttributes(RdsCall& c) {
       {"DBClusters", static_cast<long long>(s.dbs[1].size()), 40},
       {"DBClusterParameterGroups", 0, 50},
       {"DBClusterRoles", 0, 5},
-      {"ManualClusterSnapshots", s.manual_count[1], c.w.settings.manual_cluster_snapshot_quota},
+      {"ManualClusterSnapshots", s.manual_count[1],
+       c.w.settings.ManualSnapshotQuota(s.account, true)},
   };
   XmlWriter x;
   x.Open("AccountQuotas");
@@ -631,7 +630,8 @@ void WriteParameterGroup(XmlWriter& x, const sim::Scope& scope, const ParameterG
   x.Text("DBParameterGroupName", g.name);
   x.Text("DBParameterGroupFamily", g.family);
   x.Text("Description", g.description);
-  x.Text("DBParameterGroupArn", "arn:aws:rds:" + scope.region + ":" + scope.account + ":pg:" + g.name);
+  x.Text("DBParameterGroupArn",
+         "arn:aws:rds:" + scope.region + ":" + scope.account + ":pg:" + g.name);
 }
 
 }  // namespace

@@ -243,7 +243,7 @@ OpResult CreateSnapshot(RdsCall& c, bool cluster) {
                    "created directly. Please use the CreateDBClusterSnapshot API instead.");
   std::string lid = ToLower(*id);
   if (w.FindSnap(c.scope, cluster, lid)) return SnapshotAlreadyExists(cluster, lid);
-  int quota = cluster ? w.settings.manual_cluster_snapshot_quota : w.settings.manual_snapshot_quota;
+  int quota = w.settings.ManualSnapshotQuota(c.scope.account, cluster);
   if (c.scope.manual_count[k] >= quota)
     return ApiFail(400, "SnapshotQuotaExceeded",
                    "Cannot create more than " + std::to_string(quota) + " manual snapshots");
@@ -373,7 +373,7 @@ OpResult CopySnapshot(RdsCall& c, bool cluster) {
   }
 
   // Quotas.
-  int quota = cluster ? w.settings.manual_cluster_snapshot_quota : w.settings.manual_snapshot_quota;
+  int quota = w.settings.ManualSnapshotQuota(c.scope.account, cluster);
   if (c.scope.manual_count[k] >= quota)
     return ApiFail(400, "SnapshotQuotaExceeded",
                    "Cannot create more than " + std::to_string(quota) + " manual snapshots");

@@ -146,6 +146,8 @@ class Simulator {
   //   "same_region_mbps": 200, "cross_region_mbps": 50, "create_mbps": 500,
   //   "incremental_speedup": 10, "copy_rule": "strict"|"one-step",
   //   "manual_snapshot_quota": 100, "manual_cluster_snapshot_quota": 100,
+  //   "manual_snapshot_quota_by_account": {"<account id>": 1000} (both kinds,
+  //   every region of that account; replaces the two above there),
   //   "copies_in_flight_quota": 20, "cluster_cross_region_copies_quota": 5,
   //   "share_accounts_quota": 20, "restore_minutes": 10, "min_step_seconds": 60,
   //   "max_events": 100000 (events kept for DescribeEvents/Events()),

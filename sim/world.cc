@@ -14,6 +14,12 @@ using namespace std::chrono;
 
 // ---------------------------------------------------------------- Settings
 
+int Settings::ManualSnapshotQuota(std::string_view account, bool cluster) const {
+  auto it = manual_snapshot_quota_by_account.find(std::string(account));
+  if (it != manual_snapshot_quota_by_account.end()) return it->second;
+  return cluster ? manual_cluster_snapshot_quota : manual_snapshot_quota;
+}
+
 nlohmann::json Settings::ToJson() const {
   return nlohmann::json{{"same_region_mbps", same_region_mbps},
                         {"cross_region_mbps", cross_region_mbps},
@@ -22,6 +28,7 @@ nlohmann::json Settings::ToJson() const {
                         {"copy_rule", one_step_copy ? "one-step" : "strict"},
                         {"manual_snapshot_quota", manual_snapshot_quota},
                         {"manual_cluster_snapshot_quota", manual_cluster_snapshot_quota},
+                        {"manual_snapshot_quota_by_account", manual_snapshot_quota_by_account},
                         {"copies_in_flight_quota", copies_in_flight_quota},
                         {"cluster_cross_region_copies_quota", cluster_cross_region_copies_quota},
                         {"share_accounts_quota", share_accounts_quota},
@@ -99,7 +106,21 @@ Status Settings::Update(const nlohmann::json& j) {
       st = count(&next.manual_snapshot_quota);
     else if (k == "manual_cluster_snapshot_quota")
       st = count(&next.manual_cluster_snapshot_quota);
-    else if (k == "copies_in_flight_quota")
+    else if (k == "manual_snapshot_quota_by_account") {
+      std::map<std::string, int> quotas;
+      if (!v.is_object())
+        st = Fail(Error::Terminal("InvalidSettings",
+                                  k + " must map account ids to non-negative integers"));
+      for (auto q = v.begin(); st && v.is_object() && q != v.end(); ++q) {
+        if (!q.value().is_number_integer() || q.value().get<long long>() < 0 ||
+            q.value().get<long long>() > 1000000000)
+          st = Fail(Error::Terminal("InvalidSettings",
+                                    k + " must map account ids to non-negative integers"));
+        else
+          quotas[q.key()] = q.value().get<int>();
+      }
+      if (st) next.manual_snapshot_quota_by_account = std::move(quotas);
+    } else if (k == "copies_in_flight_quota")
       st = count(&next.copies_in_flight_quota);
     else if (k == "cluster_cross_region_copies_quota")
       st = count(&next.cluster_cross_region_copies_quota);

@@ -36,6 +36,11 @@ struct Settings {
   bool one_step_copy = false;       // false: "strict" (older rule), true: "one-step"
   int manual_snapshot_quota = 100;
   int manual_cluster_snapshot_quota = 100;
+  // An account whose quota was raised (or lowered): its manual snapshot
+  // quota of both kinds, in every region, instead of the two above. AWS's
+  // quotas are per account and region; a DR account that keeps a week of
+  // copies of many databases needs more than the default.
+  std::map<std::string, int> manual_snapshot_quota_by_account;
   int copies_in_flight_quota = 20;
   int cluster_cross_region_copies_quota = 5;
   int share_accounts_quota = 20;
@@ -59,6 +64,9 @@ struct Settings {
   std::string same_region_copy_source = "both";
   // STS Expiration: on the virtual clock (where sessions expire), or wall time.
   bool session_expiration_wall = false;
+
+  // The manual snapshot quota of `cluster` snapshots in `account`'s regions.
+  int ManualSnapshotQuota(std::string_view account, bool cluster) const;
 
   nlohmann::json ToJson() const;
   // Applies the keys present in j; refuses unknown keys and bad values.

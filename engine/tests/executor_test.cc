@@ -3,8 +3,11 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <atomic>
+#include <chrono>
 #include <functional>
 #include <memory>
+#include <thread>
 
 #include "config/policy.h"
 #include "core/time_util.h"
@@ -621,6 +624,102 @@ TEST(ExecutorTest, OneStepCopiesIntoAScopeThatRefusedOneAreNotIssuedAgain) {
         << r.results[i].reason;
   }
   EXPECT_EQ(r.results[5].outcome, Outcome::kDone);
+  EXPECT_EQ(r.facts.one_step_copy_refused, std::vector<Scope>{kDr});
+}
+
+// A copy that reads a capture shared in the same apply (Action::after_share)
+// is issued only once that share succeeded: never before it, never when it
+// failed, and a failure right after it is not taken for AWS's final word.
+class ExecutorAfterShareTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    cloud.SetStrictSharedCopyRule(false);  // one step, when shared
+    Snapshot s = Snap(kProd, "drsnap-db1-a");
+    s.encrypted = true;
+    s.kms_key_id = "arn:aws:kms:us-east-1:111111111111:key/share";
+    cloud.AddSnapshot(s);
+    capture = *cloud.Find(kProd, s.id);
+    Action share;
+    share.kind = ActionKind::kShareSnapshot;
+    share.stage = Stage::kShare;
+    share.scope = kProd;
+    share.snapshot_id = capture.id;
+    share.share_with = {"222222222222"};
+    plan.actions.push_back(share);
+    Action copy = Copy(kDr, capture, "drsnap-111111111111-db1-a");
+    copy.after_share = capture.id;
+    plan.actions.push_back(copy);
+  }
+
+  FakeCloud cloud;
+  Snapshot capture;
+  Plan plan;
+};
+
+// A share that takes a while: without the dependency the copy would run
+// meanwhile (and AWS would not find the snapshot). Records whether a copy
+// started before the share had finished.
+class SlowShareCloud final : public CloudWrapper {
+ public:
+  using CloudWrapper::CloudWrapper;
+  Status ShareSnapshot(const Scope& scope, DbKind kind, const std::string& snapshot_id,
+                       const std::vector<std::string>& accounts) override {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    Status st = CloudWrapper::ShareSnapshot(scope, kind, snapshot_id, accounts);
+    shared = true;
+    return st;
+  }
+  Result<Snapshot> CopySnapshot(const Scope& destination, const CopyRequest& request) override {
+    if (!shared) copied_before_the_share = true;
+    return CloudWrapper::CopySnapshot(destination, request);
+  }
+  std::atomic<bool> shared{false}, copied_before_the_share{false};
+};
+
+TEST_F(ExecutorAfterShareTest, TheCopyRunsOnceTheShareSucceeded) {
+  SlowShareCloud slow(std::shared_ptr<Cloud>(std::shared_ptr<Cloud>(), &cloud));
+  ApplyReport r = Apply(slow, plan, See(cloud), ExecutorOptions{});
+  ASSERT_EQ(r.results.size(), 2u);
+  EXPECT_EQ(r.results[0].outcome, Outcome::kDone);
+  EXPECT_EQ(r.results[1].outcome, Outcome::kDone) << r.results[1].reason;
+  EXPECT_FALSE(slow.copied_before_the_share);
+  EXPECT_TRUE(cloud.Find(kDr, "drsnap-111111111111-db1-a").has_value());
+}
+
+TEST_F(ExecutorAfterShareTest, AFailedShareLeadsToNoCopyCall) {
+  cloud.FailNext("ShareSnapshot", Error::Terminal("InvalidDBSnapshotState", "busy"));
+  ApplyReport r = Apply(cloud, plan, See(cloud), ExecutorOptions{});
+  EXPECT_EQ(r.results[0].outcome, Outcome::kFailed);
+  EXPECT_EQ(r.results[1].outcome, Outcome::kDeferred);
+  EXPECT_NE(r.results[1].reason.find("share"), std::string::npos) << r.results[1].reason;
+  EXPECT_EQ(cloud.Calls("CopySnapshot"), 0);
+  // Nor without the share in the plan (a plan narrowed to one side).
+  Plan alone;
+  alone.actions.push_back(plan.actions[1]);
+  ApplyReport r2 = Apply(cloud, alone, See(cloud), ExecutorOptions{});
+  EXPECT_EQ(r2.results[0].outcome, Outcome::kDeferred);
+  EXPECT_EQ(cloud.Calls("CopySnapshot"), 0);
+}
+
+TEST_F(ExecutorAfterShareTest, ACopyRefusedRightAfterItsShareIsNotRecordedAsARefusal) {
+  // AWS may not yet let the DR account read what was just shared; a state
+  // error or a refusal the ledger would keep is not taken as its answer:
+  // the next reconcile asks again (and records a refusal then).
+  for (const char* code : {"InvalidDBSnapshotState", "KMSKeyNotAccessibleFault"}) {
+    cloud.FailNext("CopySnapshot", Error::Terminal(code, "refused"));
+    ApplyReport r = Apply(cloud, plan, See(cloud), ExecutorOptions{});
+    EXPECT_EQ(r.results[1].outcome, Outcome::kDeferred) << code;
+    EXPECT_TRUE(r.results[1].error.has_value()) << code;
+    EXPECT_FALSE(r.facts_changed) << code;
+    EXPECT_TRUE(r.facts.one_step_copy_refused.empty()) << code;
+    EXPECT_TRUE(cloud.LedgerTags(kDr).empty()) << code;
+  }
+  // AWS's copy rule refusing one step (a parameter refusal about a snapshot
+  // it could read) is learned, right after the share as after any other.
+  cloud.SetStrictSharedCopyRule(true);
+  ApplyReport r = Apply(cloud, plan, See(cloud), ExecutorOptions{});
+  EXPECT_EQ(r.results[1].outcome, Outcome::kDeferred);
+  EXPECT_TRUE(r.facts_changed);
   EXPECT_EQ(r.facts.one_step_copy_refused, std::vector<Scope>{kDr});
 }
 

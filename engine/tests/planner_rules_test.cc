@@ -227,9 +227,48 @@ TEST(PlannerShareTest, SharesEveryPendingCaptureNotOnlyNewest) {
     EXPECT_EQ(a->share_with, std::vector<std::string>{kVault});
     EXPECT_EQ(a->scope, (Scope{kProd, kSrcRegion}));
   }
-  // Not shared yet: no vault copies this round.
-  EXPECT_TRUE(Of(p, ActionKind::kCopySnapshot).empty()) << Dump(p);
-  EXPECT_TRUE(HasFinding(p, "must be shared with 222222222222")) << Dump(p);
+  // Not shared yet: their vault copies come after the shares
+  // (PlannerShareTest.ACaptureSharedByThisPlanIsCopiedAfterItsShare).
+  for (const Action* a : Of(p, ActionKind::kCopySnapshot))
+    EXPECT_FALSE(a->after_share.empty()) << Dump(p);
+}
+
+// A capture this plan shares is copied into the target account in the same
+// plan, after its share (Action::after_share: the executor issues the copy
+// only once the share succeeded), not one apply later; the hop too, where
+// AWS refused one step. An already shared capture's copy depends on
+// nothing. Only a plan that shares can make such a copy: the vault side's
+// (which cannot share) waits for the share as before.
+TEST(PlannerShareTest, ACaptureSharedByThisPlanIsCopiedAfterItsShare) {
+  for (bool hop : {false, true}) {
+    World w;
+    w.Db("orders-db");
+    w.Automated("orders-db", kDay);
+    const Snapshot& capture = w.Capture("orders-db", kDay, SnapshotStatus::kAvailable, {});
+    if (hop) w.inv.facts.one_step_copy_refused.push_back(Scope{kVault, kDrRegion});
+    Plan p = MakePlan(w.inv, StandardConfig(), kNow);
+    ASSERT_EQ(p.actions.size(), 2u) << Dump(p);
+    EXPECT_EQ(p.actions[0].kind, ActionKind::kShareSnapshot) << Dump(p);
+    const Action& copy = p.actions[1];
+    EXPECT_EQ(copy.kind, ActionKind::kCopySnapshot) << Dump(p);
+    EXPECT_EQ(copy.scope, hop ? (Scope{kVault, kSrcRegion}) : (Scope{kVault, kDrRegion}))
+        << Dump(p);
+    EXPECT_EQ(copy.after_share.str(), capture.id.str()) << Dump(p);
+    EXPECT_FALSE(HasFinding(p, "must be shared with")) << Dump(p);
+
+    Plan source_side = p;
+    FilterPlanForSide(source_side, StandardConfig(), Side::kSource);
+    ASSERT_EQ(source_side.actions.size(), 1u) << Dump(source_side);
+    EXPECT_EQ(source_side.actions[0].kind, ActionKind::kShareSnapshot);
+  }
+  World shared;
+  shared.Db("orders-db");
+  shared.Automated("orders-db", kDay);
+  shared.Capture("orders-db", kDay);  // shared with the vault account
+  Plan p = MakePlan(shared.inv, StandardConfig(), kNow);
+  ASSERT_EQ(Of(p, ActionKind::kCopySnapshot).size(), 1u) << Dump(p);
+  EXPECT_TRUE(Of(p, ActionKind::kCopySnapshot)[0]->after_share.empty());
+  EXPECT_TRUE(Of(p, ActionKind::kShareSnapshot).empty()) << Dump(p);
 }
 
 TEST(PlannerShareTest, SameAccountTargetNeedsNoShare) {
@@ -608,7 +647,9 @@ TEST(PlannerTest, DeterministicOrderAndPurity) {
   ASSERT_GE(p1.actions.size(), 4u);
   EXPECT_EQ(p1.actions[0].stage, Stage::kCapture);
   EXPECT_EQ(p1.actions[0].db_id, "orders-a");
-  EXPECT_EQ(p1.actions.back().stage, Stage::kShare);
+  // Stages in order: the last are the vault copies of the captures this
+  // plan shares (made after their shares).
+  EXPECT_EQ(p1.actions.back().stage, Stage::kVault);
 }
 
 TEST(PlannerTest, ScopesToObserveIncludesHopScopes) {

@@ -384,6 +384,7 @@ std::string RenderPlan(const Plan& plan) {
     if (!a.source_region.empty()) extra += " from-region=" + a.source_region.str();
     if (!a.kms_key_id.empty()) extra += " kms=" + a.kms_key_id.str();
     if (!a.option_group.empty()) extra += " og=" + a.option_group.str();
+    if (!a.after_share.empty()) extra += " after-share=" + a.after_share.str();
     if (!extra.empty()) out += "   " + extra + "\n";
     if (!a.tags.empty()) {
       out += "    tags:";

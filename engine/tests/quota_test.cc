@@ -65,5 +65,47 @@ TEST(QuotaTest, CapturesBeyondTheQuotaAreHeldBackWithAFinding) {
   EXPECT_EQ(cluster, 1) << RenderPlan(q);
 }
 
+// A capture is made only to be vaulted. When the quota of every target is
+// full (the DR account keeps a week of copies of every database, and its
+// quota is AWS's default), no vault copy can be made: a capture would only
+// take room in the production account's own quota, for as long as the
+// target stays full. It is held back, with an error naming the target's
+// quota; as soon as the target has room (a delete in the same plan counts),
+// captures resume.
+TEST(QuotaTest, NoCaptureWhileEveryTargetsQuotaIsFull) {
+  World w;
+  for (const char* db : {"orders-a", "orders-b"}) {
+    w.Db(db);
+    w.Automated(db, kDay - std::chrono::hours(24));
+    w.Automated(db, kDay);
+    w.Vault(db, kDay - std::chrono::hours(24));  // yesterday's, kept by daily: 7
+  }
+  const Scope source{kProd, kSrcRegion}, target{kVault, kDrRegion};
+  w.At(kProd, kSrcRegion).snapshot_quota[0] = ScopeInventory::SnapshotQuota{0, 100};
+  w.At(kVault, kDrRegion).snapshot_quota[0] = ScopeInventory::SnapshotQuota{100, 100};
+  Plan p = MakePlan(w.inv, StandardConfig(), kNow);
+  EXPECT_EQ(Creates(p, source), 0) << RenderPlan(p);
+  bool found = false;
+  for (const auto& f : p.findings)
+    if (f.severity == Finding::Severity::kError && f.scope == target &&
+        f.message.find("2 capture(s)") != std::string::npos) {
+      found = true;
+      EXPECT_THAT(f.message, HasSubstr("100 of 100 used"));
+      EXPECT_THAT(f.message, HasSubstr("Manual DB instance snapshots"));
+    }
+  EXPECT_TRUE(found) << RenderPlan(p);
+
+  // Room for one more copy in the target: both are captured (the copies
+  // wait for room there, held back as any copy over a quota).
+  w.At(kVault, kDrRegion).snapshot_quota[0] = ScopeInventory::SnapshotQuota{99, 100};
+  Plan room = MakePlan(w.inv, StandardConfig(), kNow);
+  EXPECT_EQ(Creates(room, source), 2) << RenderPlan(room);
+
+  // The target's quota unknown (not reported): captured as before.
+  w.At(kVault, kDrRegion).snapshot_quota[0].reset();
+  Plan unknown = MakePlan(w.inv, StandardConfig(), kNow);
+  EXPECT_EQ(Creates(unknown, source), 2) << RenderPlan(unknown);
+}
+
 }  // namespace
 }  // namespace drsnap::engine

@@ -1,5 +1,8 @@
 #include <gtest/gtest.h>
 
+#include <map>
+#include <string>
+
 #include "sim/tests/sim_world_util.h"
 
 namespace drsnap::sim {
@@ -127,6 +130,40 @@ TEST(RdsSnapshotsTest, ManualSnapshotQuota) {
   // Another region has its own quota.
   auto other = Rds(*sim, kProd, kWest, "DescribeDBSnapshots");
   EXPECT_EQ(other.status, 200);
+}
+
+// AWS's snapshot quotas are per account (and region): one account's raised
+// quota leaves the others at the default, and DescribeAccountAttributes says so.
+TEST(RdsSnapshotsTest, AnAccountsOwnManualSnapshotQuota) {
+  auto sim = ExampleWorld({{"manual_snapshot_quota", 1},
+                           {"manual_cluster_snapshot_quota", 1},
+                           {"manual_snapshot_quota_by_account", {{kProd, 3}}}});
+  // plain-seed already counts.
+  for (int i = 0; i < 2; ++i) {
+    auto r =
+        Rds(*sim, kProd, kEast, "CreateDBSnapshot",
+            {{"DBSnapshotIdentifier", "q" + std::to_string(i)}, {"DBInstanceIdentifier", "plain"}});
+    ASSERT_EQ(r.status, 200) << r.body;
+  }
+  auto r = Rds(*sim, kProd, kEast, "CreateDBSnapshot",
+               {{"DBSnapshotIdentifier", "q9"}, {"DBInstanceIdentifier", "plain"}});
+  EXPECT_EQ(ErrorCode(r), "SnapshotQuotaExceeded");
+  EXPECT_EQ(XText(r, "//Message"), "Cannot create more than 3 manual snapshots");
+  for (const char* account : {kProd, kVault}) {
+    auto attrs = Rds(*sim, account, kEast, "DescribeAccountAttributes");
+    ASSERT_EQ(attrs.status, 200) << attrs.body;
+    auto names = XAll(attrs, "//AccountQuota/AccountQuotaName");
+    auto max = XAll(attrs, "//AccountQuota/Max");
+    ASSERT_EQ(names.size(), max.size());
+    std::map<std::string, std::string> q;
+    for (size_t i = 0; i < names.size(); ++i) q[names[i]] = max[i];
+    const std::string expected = account == std::string(kProd) ? "3" : "1";
+    EXPECT_EQ(q["ManualSnapshots"], expected) << account;
+    EXPECT_EQ(q["ManualClusterSnapshots"], expected) << account;
+  }
+  EXPECT_EQ(sim->Settings()["manual_snapshot_quota_by_account"][kProd], 3);
+  EXPECT_FALSE(sim->UpdateSettings({{"manual_snapshot_quota_by_account", {{kProd, -1}}}}));
+  EXPECT_FALSE(sim->UpdateSettings({{"manual_snapshot_quota_by_account", 5}}));
 }
 
 TEST(RdsSnapshotsTest, DeleteRules) {
