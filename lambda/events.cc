@@ -141,6 +141,22 @@ Trigger FromEventBridge(const json& ev) {
                         Str(detail, "SourceArn"), Str(ev, "account"), Str(ev, "region"),
                         Str(detail, "Message"));
   }
+  if (source == "drsnap" && detail_type == kWatchWakeUpDetailType) {
+    // A copy AWS announces no end of was expected to have ended by now. Its
+    // end frees a copy slot (copies of any database may have waited for
+    // it) and maybe starts its next hop: a full reconcile, which observes
+    // the copy afresh (and watches it again when it is still in flight).
+    Trigger t;
+    t.kind = TriggerKind::kFullReconcile;
+    t.event_id = "watch-wake-up";
+    t.reason = "watch wake-up";
+    if (std::string why = Str(detail, "Why"); !why.empty()) {
+      if (why.size() > 200) why = why.substr(0, 200) + "...";  // a log line, not a dump
+      t.reason += " (" + why + ")";
+    }
+    t.reason += ": full reconcile";
+    return t;
+  }
   if (source == "drsnap") {
     if (detail_type != "drsnap Snapshot Shared")
       return Ignore("drsnap event '" + detail_type + "' needs no action here");
@@ -283,6 +299,15 @@ std::string SnapshotSharedDetail(std::string_view snapshot_arn, std::string_view
   d["SourceAccount"] = source_account;
   d["SourceRegion"] = source_region;
   return d.dump();
+}
+
+std::string WatchWakeUpPayload(std::string_view side, std::string_view wake_at,
+                               std::string_view why, const std::vector<std::string>& copies) {
+  json ev;
+  ev["source"] = "drsnap";
+  ev["detail-type"] = kWatchWakeUpDetailType;
+  ev["detail"] = {{"Side", side}, {"WakeAt", wake_at}, {"Why", why}, {"Copies", copies}};
+  return ev.dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
 std::vector<Trigger> DecodeEvent(std::string_view payload) {

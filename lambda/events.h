@@ -10,6 +10,10 @@
 //   - EventBridge scheduled events (source aws.events): a full reconcile;
 //   - drsnap's own events forwarded from the production account
 //     (source "drsnap", detail-type "drsnap Snapshot Shared");
+//   - the watch's one-time wake-up (source "drsnap", detail-type "drsnap
+//     Watch Wake-up", WatchWakeUpPayload below), which EventBridge Scheduler
+//     delivers to the function that scheduled it: a full reconcile (a copy
+//     that ended frees a copy slot, and its next hop may be of any database);
 //   - a direct invocation {"drsnap": "reconcile"} (manual test from the console);
 //   - the restore-drill schedule's constant input {"drsnap": "verify"} (the
 //     VerifyScheduleRule of deploy/vault.yaml, or a manual invocation): one
@@ -44,7 +48,8 @@ struct Trigger {
   std::string db_id;        // kDatabase; "" when only db_token is known
   bool cluster = false;     // kDatabase: an Aurora cluster rather than an instance
   std::string snapshot_id;  // when the event named a snapshot
-  std::string event_id;     // "RDS-EVENT-0091", "drsnap-shared", "scheduled", "verify"
+  std::string event_id;     // "RDS-EVENT-0091", "drsnap-shared", "scheduled", "verify",
+                            // "watch-wake-up"
   // kDatabase from a snapshot drsnap made (capture, raw, hop or vault): the
   // database token its name carries (engine/naming.h DbToken). db_id is set
   // too when the token alone tells the id (DbIdFromToken); otherwise
@@ -105,5 +110,17 @@ std::string DbIdFromToken(std::string_view token);
 std::string SnapshotSharedDetail(std::string_view snapshot_arn, std::string_view db_id,
                                  bool cluster, std::string_view source_account,
                                  std::string_view source_region);
+
+// The detail-type of the watch's wake-up (source "drsnap").
+inline constexpr char kWatchWakeUpDetailType[] = "drsnap Watch Wake-up";
+
+// The payload of the watch's one-time wake-up: an EventBridge-shaped event
+// {"source": "drsnap", "detail-type": "drsnap Watch Wake-up", "detail":
+// {"Side": side, "WakeAt": wake_at (ISO 8601), "Why": why, "Copies": [
+// "<account>/<region> <snapshot id>", ...]}}. The detail is for people
+// reading the invocation's log: DecodeEvent only needs the source and
+// detail-type (the woken invocation observes afresh).
+std::string WatchWakeUpPayload(std::string_view side, std::string_view wake_at,
+                               std::string_view why, const std::vector<std::string>& copies);
 
 }  // namespace drsnap::lambda

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <random>
 #include <set>
 #include <sstream>
@@ -11,6 +12,8 @@
 
 namespace drsnap::lambda {
 namespace {
+
+using nlohmann::json;
 
 std::string Fixture(const std::string& name) {
   std::ifstream in(std::string(DRSNAP_SOURCE_DIR) + "/testdata/events/" + name);
@@ -104,6 +107,30 @@ TEST(DecodeEvent, SnapshotSharedDetailRoundTrips) {
   EXPECT_EQ(t.db_id, "ledger");
   EXPECT_EQ(t.region, "eu-west-1");
   EXPECT_EQ(t.account_id, "444444444444");
+}
+
+// The watch's wake-up (EventBridge Scheduler invokes the function with it):
+// a full reconcile, whatever its detail says.
+TEST(DecodeEvent, WatchWakeUpIsAFullReconcile) {
+  std::string payload = WatchWakeUpPayload(
+      "vault", "2026-11-23T05:30:28Z", "1 cluster copy expected to end at 2026-11-23T05:30:43Z",
+      {"222222222222/eu-west-1 drsnap-ledger-202611230300-vault"});
+  json ev = json::parse(payload);
+  EXPECT_EQ(ev["source"], "drsnap");
+  EXPECT_EQ(ev["detail-type"], "drsnap Watch Wake-up");
+  EXPECT_EQ(ev["detail"]["Side"], "vault");
+  EXPECT_EQ(ev["detail"]["WakeAt"], "2026-11-23T05:30:28Z");
+  ASSERT_EQ(ev["detail"]["Copies"].size(), 1u);
+  Trigger t = One(payload);
+  EXPECT_EQ(t.kind, TriggerKind::kFullReconcile);
+  EXPECT_EQ(t.event_id, "watch-wake-up");
+  EXPECT_NE(t.reason.find("expected to end at 2026-11-23T05:30:43Z"), std::string::npos)
+      << t.reason;
+  // A bare one (a manual test from the console) is one too; a long Why is cut.
+  EXPECT_EQ(One(R"({"source":"drsnap","detail-type":"drsnap Watch Wake-up"})").kind,
+            TriggerKind::kFullReconcile);
+  Trigger long_why = One(WatchWakeUpPayload("source", "x", std::string(5000, 'w'), {}));
+  EXPECT_LT(long_why.reason.size(), 300u);
 }
 
 TEST(DecodeEvent, DirectInvocation) {
