@@ -76,8 +76,8 @@ Result<std::string> ServiceClient::CallJson(std::string_view target, const std::
   return Call(OperationOfTarget(target), std::move(req), /*json=*/true);
 }
 
-Result<std::string> ServiceClient::CallRestJson(std::string_view operation,
-                                                std::string_view method, std::string_view path,
+Result<std::string> ServiceClient::CallRestJson(std::string_view operation, std::string_view method,
+                                                std::string_view path,
                                                 const std::string& json_body) {
   HttpRequest req;
   req.method = std::string(method);

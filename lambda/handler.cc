@@ -165,12 +165,11 @@ json ScheduleWakeUp(const HandlerOptions& options, TimePoint now, const Invocati
   Status st = options.wake_at(request);
   if (st) {
     out["scheduled"] = true;
-    LogInfo("copies still in flight: wake-up scheduled",
-            {{"request_id", inv.request_id},
-             {"at", FormatIso8601Seconds(at)},
-             {"schedule", request.name},
-             {"why", why},
-             {"count", watched.size()}});
+    LogInfo("copies still in flight: wake-up scheduled", {{"request_id", inv.request_id},
+                                                          {"at", FormatIso8601Seconds(at)},
+                                                          {"schedule", request.name},
+                                                          {"why", why},
+                                                          {"count", watched.size()}});
   } else {
     out["scheduled"] = false;
     out["error"] = st.error().ToString();
@@ -209,7 +208,8 @@ std::optional<CopyEndEstimate> EstimateCopyEnd(const std::vector<ProgressSample>
   const double rate = points / seconds;  // percent per second
   const double left = std::max(0.0, 100.0 - (last.percent + 0.5));
   CopyEndEstimate e;
-  e.end = last.at + std::chrono::duration_cast<Duration>(std::chrono::duration<double>(left / rate));
+  e.end =
+      last.at + std::chrono::duration_cast<Duration>(std::chrono::duration<double>(left / rate));
   e.settled = points >= kSettledProgressPoints;
   return e;
 }
@@ -470,8 +470,7 @@ HandlerResult InvocationHandler::Handle(const Invocation& inv) {
   watch["still_copying"] = still;
   watch["handed_off"] = handed_off;
   if (!watched.empty() && watching && options_.wake_at) {
-    watch["wake_up"] =
-        ScheduleWakeUp(options_, clock.Now(), inv, watched, progress, still);
+    watch["wake_up"] = ScheduleWakeUp(options_, clock.Now(), inv, watched, progress, still);
   } else if (!watched.empty()) {
     LogInfo("copies still in flight are left to the next invocation (or the schedule)",
             {{"request_id", inv.request_id}, {"count", watched.size()}});
