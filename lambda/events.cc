@@ -7,6 +7,7 @@
 
 #include "core/arn.h"
 #include "core/strings.h"
+#include "core/time_util.h"
 #include "engine/naming.h"
 
 namespace drsnap::lambda {
@@ -302,12 +303,45 @@ std::string SnapshotSharedDetail(std::string_view snapshot_arn, std::string_view
 }
 
 std::string WatchWakeUpPayload(std::string_view side, std::string_view wake_at,
-                               std::string_view why, const std::vector<std::string>& copies) {
+                               std::string_view why, const CopyProgress& copies) {
+  json list = json::array();
+  for (const auto& [copy, samples] : copies) {
+    json progress = json::array();
+    for (const auto& p : samples)
+      progress.push_back({{"At", FormatIso8601(p.at)}, {"Percent", p.percent}});
+    list.push_back({{"Copy", copy}, {"Progress", std::move(progress)}});
+  }
   json ev;
   ev["source"] = "drsnap";
   ev["detail-type"] = kWatchWakeUpDetailType;
-  ev["detail"] = {{"Side", side}, {"WakeAt", wake_at}, {"Why", why}, {"Copies", copies}};
+  ev["detail"] = {{"Side", side}, {"WakeAt", wake_at}, {"Why", why}, {"Copies", std::move(list)}};
   return ev.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+CopyProgress WatchWakeUpProgress(std::string_view payload) {
+  CopyProgress out;
+  json ev = json::parse(payload, nullptr, /*allow_exceptions=*/false);
+  if (ev.is_discarded() || Str(ev, "source") != "drsnap" ||
+      Str(ev, "detail-type") != kWatchWakeUpDetailType)
+    return out;
+  const json& detail = ev["detail"];
+  if (!detail.is_object() || !detail.contains("Copies") || !detail["Copies"].is_array()) return out;
+  for (const auto& c : detail["Copies"]) {
+    std::string copy = Str(c, "Copy");
+    if (copy.empty() || !c.contains("Progress") || !c["Progress"].is_array()) continue;
+    std::vector<ProgressSample> samples;
+    for (const auto& p : c["Progress"]) {
+      auto at = ParseIso8601(Str(p, "At"));
+      if (!at || !p.is_object() || !p.contains("Percent") || !p["Percent"].is_number_integer())
+        continue;
+      int percent = p["Percent"].get<int>();
+      if (percent < 0 || percent > 100) continue;
+      if (!samples.empty() && *at <= samples.back().at) continue;  // keep time order
+      samples.push_back({*at, percent});
+    }
+    if (!samples.empty()) out[copy] = std::move(samples);
+  }
+  return out;
 }
 
 std::vector<Trigger> DecodeEvent(std::string_view payload) {

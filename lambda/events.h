@@ -24,9 +24,12 @@
 // Thread safety: pure functions.
 #pragma once
 
+#include <map>
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include "core/clock.h"
 
 namespace drsnap::lambda {
 
@@ -114,13 +117,30 @@ std::string SnapshotSharedDetail(std::string_view snapshot_arn, std::string_view
 // The detail-type of the watch's wake-up (source "drsnap").
 inline constexpr char kWatchWakeUpDetailType[] = "drsnap Watch Wake-up";
 
+// One PercentProgress reading of a copy, on the reconciler's clock.
+struct ProgressSample {
+  TimePoint at{};
+  int percent = 0;
+};
+// Readings by copy: "<account>/<region> <snapshot id>" -> in time order.
+using CopyProgress = std::map<std::string, std::vector<ProgressSample>>;
+
 // The payload of the watch's one-time wake-up: an EventBridge-shaped event
 // {"source": "drsnap", "detail-type": "drsnap Watch Wake-up", "detail":
 // {"Side": side, "WakeAt": wake_at (ISO 8601), "Why": why, "Copies": [
-// "<account>/<region> <snapshot id>", ...]}}. The detail is for people
-// reading the invocation's log: DecodeEvent only needs the source and
-// detail-type (the woken invocation observes afresh).
+// {"Copy": "<account>/<region> <snapshot id>", "Progress": [{"At": ISO
+// 8601, "Percent": n}, ...]}, ...]}}. DecodeEvent needs only the source and
+// detail-type (the woken invocation observes afresh); the progress readings
+// carry the waking invocation's view to the woken one, whose estimate of a
+// copy's end then spans both (WatchWakeUpProgress).
 std::string WatchWakeUpPayload(std::string_view side, std::string_view wake_at,
-                               std::string_view why, const std::vector<std::string>& copies);
+                               std::string_view why, const CopyProgress& copies);
+
+// The progress readings a wake-up payload carries; empty for any other
+// payload. Entries that are malformed (no copy, a time that does not
+// parse, a percent outside 0-100) are skipped: the payload is the
+// invoker's, and a reading only moves when the function is woken next,
+// within the clamps of lambda/handler.h.
+CopyProgress WatchWakeUpProgress(std::string_view payload);
 
 }  // namespace drsnap::lambda

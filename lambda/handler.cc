@@ -107,7 +107,26 @@ std::vector<WatchedCopy> WatchedCopies(const engine::ReconcileReport& report, Si
 std::string WatchKey(const WatchedCopy& w) { return w.scope.ToString() + " " + w.id; }
 
 // PercentProgress samples by WatchKey.
-using ProgressLog = std::map<std::string, std::vector<ProgressSample>>;
+using ProgressLog = CopyProgress;
+
+// The samples EstimateCopyEnd rests on: the anchor (the last sample still
+// at the first sample's percent) and the last. All a wake-up carries on.
+std::vector<ProgressSample> EstimateBasis(const std::vector<ProgressSample>& samples) {
+  if (samples.size() < 2) return samples;
+  const ProgressSample* anchor = &samples.front();
+  for (const auto& s : samples) {
+    if (s.percent != samples.front().percent) break;
+    anchor = &s;
+  }
+  if (anchor == &samples.back()) return {samples.back()};
+  return {*anchor, samples.back()};
+}
+
+// Appends a reading of `key`, keeping each copy's readings in time order.
+void AddSample(ProgressLog& log, const std::string& key, ProgressSample sample) {
+  auto& samples = log[key];
+  if (samples.empty() || samples.back().at < sample.at) samples.push_back(sample);
+}
 
 // The run's view of the cluster copies in flight it observed.
 void AddObservedProgress(const engine::ReconcileReport& report, ProgressLog& log) {
@@ -115,8 +134,8 @@ void AddObservedProgress(const engine::ReconcileReport& report, ProgressLog& log
     for (const auto& s : scope.snapshots) {
       if (s.kind != engine::DbKind::kCluster || !(s.scope == scope.scope)) continue;
       if (!engine::IsCopyInFlight(s)) continue;
-      log[WatchKey({s.scope, std::string(s.id)})].push_back(
-          {report.inventory.observed_at, s.percent_progress});
+      AddSample(log, WatchKey({s.scope, std::string(s.id)}),
+                {report.inventory.observed_at, s.percent_progress});
     }
   }
 }
@@ -160,7 +179,13 @@ json ScheduleWakeUp(const HandlerOptions& options, TimePoint now, const Invocati
   request.name = WakeUpScheduleName(options.side, at);
   request.why = why;
   request.function_arn = inv.function_arn;
-  request.payload = WatchWakeUpPayload(SideName(options.side), FormatIso8601Seconds(at), why, keys);
+  ProgressLog carried;
+  for (const auto& key : keys) {
+    auto it = progress.find(key);
+    carried[key] = it == progress.end() ? std::vector<ProgressSample>{} : EstimateBasis(it->second);
+  }
+  request.payload =
+      WatchWakeUpPayload(SideName(options.side), FormatIso8601Seconds(at), why, carried);
   json out = {{"at", FormatIso8601Seconds(at)}, {"why", why}, {"schedule", request.name}};
   Status st = options.wake_at(request);
   if (st) {
@@ -195,15 +220,12 @@ std::string WakeUpScheduleName(Side side, TimePoint at) {
 }
 
 std::optional<CopyEndEstimate> EstimateCopyEnd(const std::vector<ProgressSample>& samples) {
-  if (samples.size() < 2) return std::nullopt;
-  const ProgressSample& last = samples.back();
-  const ProgressSample* anchor = &samples.front();
-  for (const auto& s : samples) {
-    if (s.percent != samples.front().percent) break;
-    anchor = &s;
-  }
-  const int points = last.percent - anchor->percent;
-  const double seconds = std::chrono::duration<double>(last.at - anchor->at).count();
+  const std::vector<ProgressSample> basis = EstimateBasis(samples);
+  if (basis.size() < 2) return std::nullopt;
+  const ProgressSample& anchor = basis.front();
+  const ProgressSample& last = basis.back();
+  const int points = last.percent - anchor.percent;
+  const double seconds = std::chrono::duration<double>(last.at - anchor.at).count();
   if (points <= 0 || seconds <= 0) return std::nullopt;
   const double rate = points / seconds;  // percent per second
   const double left = std::max(0.0, 100.0 - (last.percent + 0.5));
@@ -398,7 +420,9 @@ HandlerResult InvocationHandler::Handle(const Invocation& inv) {
   const bool watching = options_.watch_first_poll > Duration::zero();
   json watch = {{"copies", 0}, {"polls", 0}, {"runs", 0}, {"still_copying", json::array()}};
   std::vector<WatchedCopy> watched = WatchedCopies(reports.back(), options_.side);
-  ProgressLog progress;
+  // A wake-up carries the progress the invocation before it saw: the
+  // estimate spans both invocations (and may settle at once).
+  ProgressLog progress = WatchWakeUpProgress(inv.payload);
   AddObservedProgress(reports.back(), progress);
   watch["copies"] = watched.size();
   // The earliest expected end of the watched copies that have an estimate,
@@ -447,7 +471,7 @@ HandlerResult InvocationHandler::Handle(const Invocation& inv) {
                  {"scope", w.scope.ToString()},
                  {"status", snap ? engine::SnapshotStatusName(snap->status) : "gone"}});
       } else if (snap) {
-        progress[WatchKey(w)].push_back({clock.Now(), snap->percent_progress});
+        AddSample(progress, WatchKey(w), {clock.Now(), snap->percent_progress});
       }
     }
     if (!ended) {

@@ -77,7 +77,9 @@
 // expected end of those copies, less watch_first_poll (the woken invocation
 // observes, then polls first after watch_first_poll: it polls at the
 // estimate). A copy's end is estimated from the PercentProgress samples the
-// invocation saw of it (EstimateCopyEnd); a copy with no estimate counts as
+// invocation saw of it, and those the wake-up that started it carried from
+// the invocation before (EstimateCopyEnd; the payload carries each copy's
+// two samples the estimate rests on); a copy with no estimate counts as
 // ending after wake_default_delay. The time is clamped to [now +
 // wake_min_delay, now + wake_max_delay (the schedule's period)]: the
 // schedule stays the backstop. The request's name is deterministic
@@ -159,12 +161,6 @@ using WakeScheduler = std::function<Status(const WakeUpRequest& request)>;
 // "drsnap-wake-<side>-<yyyymmddThhmm>" of `at` (UTC): a valid EventBridge
 // Scheduler name ([0-9a-zA-Z-_.], at most 64), one per side and minute.
 std::string WakeUpScheduleName(Side side, TimePoint at);
-
-// One PercentProgress reading of a copy, on the reconciler's clock.
-struct ProgressSample {
-  TimePoint at{};
-  int percent = 0;
-};
 
 // A copy's expected end from its progress samples.
 struct CopyEndEstimate {

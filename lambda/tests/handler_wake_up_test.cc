@@ -120,6 +120,10 @@ TEST_F(WakeUpTest, ACopyOutlastingTheInvocationWakesTheFunctionAtItsExpectedEndF
   EXPECT_EQ(b["watch"]["wake_up"]["schedule"], wake.name);
   EXPECT_EQ(b["watch"]["wake_up"]["scheduled"], true);
   EXPECT_EQ(b["watch"]["wake_up"]["why"], wake.why);
+  // The payload carries the two readings the estimate rests on.
+  CopyProgress carried = WatchWakeUpProgress(wake.payload);
+  ASSERT_EQ(carried.size(), 1u) << wake.payload;
+  EXPECT_EQ(carried.begin()->second.size(), 2u) << wake.payload;
   // No copy could end before the deadline: the watch handed off early
   // rather than poll the invocation's whole time away.
   EXPECT_TRUE(b["watch"]["handed_off"].get<bool>()) << r.body;
@@ -139,6 +143,45 @@ TEST_F(WakeUpTest, ACopyOutlastingTheInvocationWakesTheFunctionAtItsExpectedEndF
   EXPECT_EQ(wake_ups_.size(), 1u);
   // The next hop (the share) followed the copy's end within a minute: the
   // invocation ended with the run that shared.
+  EXPECT_GE(sim_->sim->Now(), copy_end);
+  EXPECT_LT(sim_->sim->Now() - copy_end, std::chrono::minutes(1))
+      << FormatIso8601(sim_->sim->Now());
+}
+
+// A capture of 2000 GB takes round(2000 * 1024 / 200) = 10240 s: in its
+// first invocation it moves 8 points, too few to trust the estimate (its
+// rounding), so that one polls to its deadline and wakes the function at
+// the latest an hour on. The wake-up carries what it saw: the woken
+// invocation's estimate spans both, is settled at once, and it hands off
+// without a poll. The chain of wake-ups ends with the share, within a
+// minute of the copy's end.
+TEST_F(WakeUpTest, WakeUpsCarryTheCopysProgressSoTheNextInvocationHandsOffAtOnce) {
+  Start(2000);
+  const TimePoint copy_end = start_ + std::chrono::seconds(10240);
+  auto h = MakeHandler();
+  HandlerResult first = h.Handle(Inv(testing::EventFixture("eventbridge_cluster_snapshot.json")));
+  ASSERT_TRUE(first.ok) << first.error_message;
+  json b = Body(first);
+  EXPECT_FALSE(b["watch"]["handed_off"].get<bool>()) << first.body;
+  ASSERT_EQ(wake_ups_.size(), 1u) << first.body;
+  EXPECT_EQ(wake_ups_[0].at, sim_->sim->Now() + std::chrono::hours(1));  // the clamp
+  CopyProgress carried = WatchWakeUpProgress(wake_ups_[0].payload);
+  ASSERT_EQ(carried.size(), 1u) << wake_ups_[0].payload;
+  EXPECT_EQ(carried.begin()->second.size(), 2u) << wake_ups_[0].payload;
+
+  for (size_t i = 0; i < 6 && !Shared("ledger"); ++i) {
+    ASSERT_EQ(wake_ups_.size(), i + 1);
+    sim_->sim->SetTime(wake_ups_[i].at);
+    HandlerResult woke = h.Handle(Inv(wake_ups_[i].payload));
+    ASSERT_TRUE(woke.ok) << woke.error_message;
+    json wb = Body(woke);
+    if (i == 0) {
+      EXPECT_EQ(wb["watch"]["polls"], 0) << woke.body;
+      EXPECT_TRUE(wb["watch"]["handed_off"].get<bool>()) << woke.body;
+    }
+  }
+  ASSERT_TRUE(Shared("ledger"));
+  EXPECT_LE(wake_ups_.size(), 4u);  // 1 h, 1 h, then at the estimate
   EXPECT_GE(sim_->sim->Now(), copy_end);
   EXPECT_LT(sim_->sim->Now() - copy_end, std::chrono::minutes(1))
       << FormatIso8601(sim_->sim->Now());
