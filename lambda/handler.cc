@@ -414,7 +414,8 @@ HandlerResult InvocationHandler::Handle(const Invocation& inv) {
   // is a freed copy slot and maybe a next hop: one more full run, as the
   // event would have asked for. The poll starts short and doubles up to
   // watch_max_poll (a copy takes minutes to hours; the first ones to end are the
-  // small ones); it restarts short after each end. With a wake-up scheduler,
+  // small ones); it restarts short after each end, and polls at a copy's
+  // expected end when that comes sooner (EstimateCopyEnd). With a wake-up scheduler,
   // the watch hands off to it as soon as the progress samples say (settled)
   // that no watched copy ends before the deadline.
   const bool watching = options_.watch_first_poll > Duration::zero();
@@ -453,8 +454,21 @@ HandlerResult InvocationHandler::Handle(const Invocation& inv) {
         break;
       }
     }
-    if (clock.Now() + poll + options_.deadline_margin >= opt.deadline) break;
-    clock.SleepFor(poll);
+    // Poll no later than the earliest expected end (at least watch_first_poll
+    // on): a copy the samples say is due is seen ending within
+    // watch_first_poll of its end, not of the doubling interval.
+    Duration wait = poll;
+    bool at_estimate = false;
+    {
+      bool all_settled = false;
+      auto earliest = earliest_end(&all_settled);
+      if (earliest && *earliest > clock.Now() && *earliest - clock.Now() < poll) {
+        wait = std::max<Duration>(*earliest - clock.Now(), options_.watch_first_poll);
+        at_estimate = true;
+      }
+    }
+    if (clock.Now() + wait + options_.deadline_margin >= opt.deadline) break;
+    clock.SleepFor(wait);
     watch["polls"] = watch["polls"].get<int>() + 1;
     bool ended = false;
     for (const auto& w : watched) {
@@ -475,7 +489,9 @@ HandlerResult InvocationHandler::Handle(const Invocation& inv) {
       }
     }
     if (!ended) {
-      poll = std::min<Duration>(poll * 2, options_.watch_max_poll);
+      // Due but not ended: poll short again, then doubling.
+      poll = at_estimate ? options_.watch_first_poll
+                         : std::min<Duration>(poll * 2, options_.watch_max_poll);
       continue;
     }
     engine::ReconcileOptions again = opt;

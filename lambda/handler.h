@@ -62,8 +62,10 @@
 // this side's stages that are DB cluster snapshot copies still in flight
 // (the RDS event catalogue has no copy-finished or cancelled event for DB
 // cluster snapshots) are polled with DescribeDBClusterSnapshots, first after
-// watch_first_poll, then at doubling intervals up to watch_max_poll, while a
-// poll still ends deadline_margin before the deadline. When one ends
+// watch_first_poll, then at doubling intervals up to watch_max_poll, or at
+// the earliest expected end of a copy when that is sooner (EstimateCopyEnd;
+// short again after it), while a poll still ends deadline_margin before
+// the deadline. When one ends
 // (available, failed or gone) the handler runs one more full reconcile, as
 // a copy-finished event would have asked for (the next hop, and copies
 // deferred for the quota), and watches what that run leaves in flight.

@@ -200,6 +200,25 @@ TEST_F(WakeUpTest, ACopyEndingWithinTheInvocationSchedulesNothing) {
   EXPECT_TRUE(Shared("ledger"));
 }
 
+// Within an invocation too, the watch polls at a copy's expected end rather
+// than at its doubling interval: a capture of 120 GB, round(120 * 1024 /
+// 200) = 614 s, ends between the polls at 585 s and 705 s after it started,
+// and its share follows within a minute.
+TEST_F(WakeUpTest, TheWatchPollsAtTheExpectedEndSoTheNextHopFollowsWithinAMinute) {
+  Start(120);
+  const TimePoint copy_end = start_ + std::chrono::seconds(614);
+  auto h = MakeHandler();
+  HandlerResult r = h.Handle(Inv(testing::EventFixture("eventbridge_cluster_snapshot.json")));
+  ASSERT_TRUE(r.ok) << r.error_type << ": " << r.error_message;
+  json b = Body(r);
+  EXPECT_TRUE(b["watch"]["still_copying"].empty()) << r.body;
+  EXPECT_TRUE(wake_ups_.empty());
+  ASSERT_TRUE(Shared("ledger")) << r.body;
+  EXPECT_GE(sim_->sim->Now(), copy_end);
+  EXPECT_LT(sim_->sim->Now() - copy_end, std::chrono::minutes(1))
+      << FormatIso8601(sim_->sim->Now());
+}
+
 // No poll fits before the deadline: no progress was seen, so the wake-up is
 // the short default (clamped to at least a minute away).
 TEST_F(WakeUpTest, WithoutAProgressEstimateTheWakeUpIsShort) {
