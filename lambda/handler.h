@@ -157,7 +157,8 @@ struct WakeUpRequest {
 };
 // Schedules the wake-up. Must be idempotent by name: a second request of the
 // same name is success and schedules nothing more. An error is reported,
-// never fatal.
+// never fatal. Called on the invocation's thread, at most once per
+// invocation.
 using WakeScheduler = std::function<Status(const WakeUpRequest& request)>;
 
 // "drsnap-wake-<side>-<yyyymmddThhmm>" of `at` (UTC): a valid EventBridge
@@ -168,8 +169,8 @@ std::string WakeUpScheduleName(Side side, TimePoint at);
 struct CopyEndEstimate {
   TimePoint end{};
   // The samples span at least kSettledProgressPoints: the whole-percent
-  // rounding of PercentProgress moves the estimate by a tenth of the time
-  // left at most. Only a settled estimate stops a watch early.
+  // rounding of PercentProgress moves the estimate by about a tenth of the
+  // time left. Only a settled estimate stops a watch early.
   bool settled = false;
 };
 inline constexpr int kSettledProgressPoints = 10;
