@@ -110,7 +110,9 @@ std::string WatchKey(const WatchedCopy& w) { return w.scope.ToString() + " " + w
 using ProgressLog = CopyProgress;
 
 // The samples EstimateCopyEnd rests on: the anchor (the last sample still
-// at the first sample's percent) and the last. All a wake-up carries on.
+// at the first sample's percent) and the last; for a copy that has not
+// moved, the first and the last (how long it has not). All a wake-up
+// carries on.
 std::vector<ProgressSample> EstimateBasis(const std::vector<ProgressSample>& samples) {
   if (samples.size() < 2) return samples;
   const ProgressSample* anchor = &samples.front();
@@ -118,7 +120,7 @@ std::vector<ProgressSample> EstimateBasis(const std::vector<ProgressSample>& sam
     if (s.percent != samples.front().percent) break;
     anchor = &s;
   }
-  if (anchor == &samples.back()) return {samples.back()};
+  if (anchor == &samples.back()) return {samples.front(), samples.back()};
   return {*anchor, samples.back()};
 }
 
@@ -160,14 +162,28 @@ json ScheduleWakeUp(const HandlerOptions& options, TimePoint now, const Invocati
   for (const auto& w : watched) {
     auto it = progress.find(WatchKey(w));
     auto e = it == progress.end() ? std::nullopt : EstimateCopyEnd(it->second);
-    TimePoint at = e ? e->end - options.watch_first_poll : now + options.wake_default_delay;
+    // No estimate: soon, unless the copy was seen not moving for longer (queued
+    // behind other copies, or very slow): then after about as long again, so
+    // that a copy stuck at its percent does not wake the function every few
+    // minutes (the readings carried from wake-up to wake-up make it double).
+    Duration no_estimate_delay = options.wake_default_delay;
+    if (!e && it != progress.end() && it->second.size() >= 2)
+      no_estimate_delay = std::max(no_estimate_delay, it->second.back().at - it->second.front().at);
+    TimePoint at = e ? e->end - options.watch_first_poll : now + no_estimate_delay;
     if (e) ++estimated;
     if (!wake || at < *wake) {
       wake = at;
-      why = e ? "copy " + WatchKey(w) + " expected to end at " + FormatIso8601Seconds(e->end) +
-                    " (" + std::to_string(it->second.back().percent) + "% at " +
-                    FormatIso8601Seconds(it->second.back().at) + ")"
-              : "copy " + WatchKey(w) + " has no progress estimate yet";
+      if (e) {
+        why = "copy " + WatchKey(w) + " expected to end at " + FormatIso8601Seconds(e->end) + " (" +
+              std::to_string(it->second.back().percent) + "% at " +
+              FormatIso8601Seconds(it->second.back().at) + ")";
+      } else if (no_estimate_delay > options.wake_default_delay) {
+        why = "copy " + WatchKey(w) + " has stayed at " +
+              std::to_string(it->second.back().percent) + "% since " +
+              FormatIso8601Seconds(it->second.front().at);
+      } else {
+        why = "copy " + WatchKey(w) + " has no progress estimate yet";
+      }
     }
   }
   TimePoint at = std::clamp(*wake, now + options.wake_min_delay, now + options.wake_max_delay);

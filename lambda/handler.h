@@ -82,7 +82,9 @@
 // invocation saw of it, and those the wake-up that started it carried from
 // the invocation before (EstimateCopyEnd; the payload carries each copy's
 // two samples the estimate rests on); a copy with no estimate counts as
-// ending after wake_default_delay. The time is clamped to [now +
+// ending after wake_default_delay, or after as long as it was seen not
+// moving when that is longer (a queued copy: the delay doubles from
+// wake-up to wake-up). The time is clamped to [now +
 // wake_min_delay, now + wake_max_delay (the schedule's period)]: the
 // schedule stays the backstop. The request's name is deterministic
 // (WakeUpScheduleName: side and minute), so a retried invocation asks for

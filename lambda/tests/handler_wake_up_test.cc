@@ -235,6 +235,27 @@ TEST_F(WakeUpTest, WithoutAProgressEstimateTheWakeUpIsShort) {
   EXPECT_FALSE(b["watch"]["handed_off"].get<bool>());
 }
 
+// A copy seen not moving for a while (queued behind other copies, or very
+// slow) is not woken for every few minutes: after about as long as it has
+// not moved (here 29 minutes, by the readings a wake-up carried).
+TEST_F(WakeUpTest, ACopyThatHasNotMovedIsWokenForAfterAboutAsLongAgain) {
+  Start(kBigClusterGb);
+  auto h = MakeHandler();
+  const std::string copy = std::string(kProdAccount) + "/us-east-1 drsnap-ledger-202611230300";
+  std::string payload = WatchWakeUpPayload(
+      "source", "2026-11-23T05:00:00Z", "test",
+      {{copy, {{start_ - std::chrono::minutes(30), 0}, {start_ - std::chrono::minutes(1), 0}}}});
+  HandlerResult r = h.Handle(Inv(payload, std::chrono::seconds(20)));
+  ASSERT_TRUE(r.ok) << r.error_type << ": " << r.error_message;
+  ASSERT_EQ(wake_ups_.size(), 1u) << r.body;
+  EXPECT_EQ(wake_ups_[0].at, start_ + std::chrono::minutes(29));
+  EXPECT_NE(wake_ups_[0].why.find("has stayed at 0% since"), std::string::npos) << wake_ups_[0].why;
+  // The next wake-up carries the whole span.
+  CopyProgress carried = WatchWakeUpProgress(wake_ups_[0].payload);
+  ASSERT_EQ(carried[copy].size(), 2u) << wake_ups_[0].payload;
+  EXPECT_EQ(carried[copy].front().at, start_ - std::chrono::minutes(30));
+}
+
 TEST_F(WakeUpTest, AFailingSchedulerIsReportedNotFatal) {
   Start(kBigClusterGb);
   auto h = MakeHandler(Fail(Error::Terminal("AccessDeniedException",
