@@ -76,6 +76,17 @@ Result<std::string> ServiceClient::CallJson(std::string_view target, const std::
   return Call(OperationOfTarget(target), std::move(req), /*json=*/true);
 }
 
+Result<std::string> ServiceClient::CallRestJson(std::string_view operation, std::string_view method,
+                                                std::string_view path,
+                                                const std::string& json_body) {
+  HttpRequest req;
+  req.method = std::string(method);
+  req.url = endpoint_.url + std::string(path);
+  req.headers = {{"Content-Type", "application/json"}};
+  req.body = json_body;
+  return Call(operation, std::move(req), /*json=*/true);
+}
+
 Result<std::string> ServiceClient::Call(std::string_view operation, HttpRequest request,
                                         bool json) {
   const std::string where = endpoint_.url;

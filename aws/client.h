@@ -70,6 +70,14 @@ class ServiceClient {
   // JSON 1.1 protocol (KMS): POST with X-Amz-Target, returns a 2xx body.
   Result<std::string> CallJson(std::string_view target, const std::string& json_body);
 
+  // REST-JSON protocol (EventBridge Scheduler): `method` on `path` (already
+  // URI-encoded, starting with '/') with a JSON body (Content-Type
+  // application/json), returns a 2xx body. AWS errors are decoded from the
+  // JSON body and the x-amzn-ErrorType header. `operation` names the call in
+  // errors ("CreateSchedule").
+  Result<std::string> CallRestJson(std::string_view operation, std::string_view method,
+                                   std::string_view path, const std::string& json_body);
+
   const ServiceEndpoint& endpoint() const { return endpoint_; }
   const ClientContext& context() const { return ctx_; }
 

@@ -6,6 +6,9 @@
 // Environment: DRSNAP_CONFIG (the policy), DRSNAP_SIDE (source|vault|all),
 // DRSNAP_LOG_FORMAT / DRSNAP_LOG_LEVEL (json lines for CloudWatch),
 // DRSNAP_EVENT_BUS ("" = default bus, where "snapshot shared" events go),
+// DRSNAP_WAKE_SCHEDULE_GROUP and DRSNAP_WAKE_ROLE_ARN (both or neither: the
+// EventBridge Scheduler group the watch's one-time wake-ups go in, and the
+// role Scheduler invokes this function as; lambda/handler.h "The wake-up"),
 // and the usual AWS_* variables Lambda sets (credentials, AWS_REGION).
 // Metrics: each invocation that reconciles writes CloudWatch Embedded Metric
 // Format lines on stdout (namespace drsnap, lambda/handler.h); the alarms of
@@ -17,6 +20,7 @@
 
 #include "aws/endpoints.h"
 #include "aws/events.h"
+#include "aws/scheduler.h"
 #include "aws/session.h"
 #include "aws/sts.h"
 #include "cli/command.h"
@@ -103,6 +107,60 @@ lambda::EventEmitter MakeEmitter(std::shared_ptr<Environment> env, std::string b
   };
 }
 
+// One-time schedules in `group` of this function's account and region that
+// invoke the woken function as `role_arn`; the client is built at the first
+// wake-up (keeps the cold start short). Idempotent by name (SchedulerClient
+// treats an existing schedule of that name as success).
+lambda::WakeScheduler MakeWakeScheduler(std::shared_ptr<Environment> env, std::string group,
+                                        std::string role_arn) {
+  struct State {
+    std::once_flag once;
+    Result<std::shared_ptr<aws::SchedulerClient>> client =
+        Fail(Error::Terminal("Internal", "not built"));
+  };
+  auto state = std::make_shared<State>();
+  return [state, env, group, role_arn](const lambda::WakeUpRequest& request) -> Status {
+    if (request.function_arn.empty())
+      return Fail(Error::Terminal("NoFunctionArn",
+                                  "the invocation did not name this function's ARN "
+                                  "(Lambda-Runtime-Invoked-Function-Arn): nothing to wake"));
+    std::call_once(state->once, [&] {
+      auto transport = aws::NewCurlTransport();
+      auto clock = DefaultClock();
+      auto session = aws::Session::Create(
+          {}, env, clock, transport,
+          aws::MakeStsFactory(transport, clock, aws::MakeEndpointResolver("sts", env)));
+      if (!session) {
+        state->client = Fail(std::move(session).error().With("the EventBridge Scheduler client"));
+        return;
+      }
+      auto ep = (*session)->Endpoint("scheduler", (*session)->region());
+      if (!ep) {
+        state->client = Fail(std::move(ep).error().With("the EventBridge Scheduler endpoint"));
+        return;
+      }
+      aws::ClientContext ctx;
+      ctx.transport = transport;
+      ctx.credentials = (*session)->credentials();
+      ctx.clock = clock;
+      state->client = std::make_shared<aws::SchedulerClient>(
+          std::make_shared<aws::ServiceClient>(std::move(ctx), *ep));
+    });
+    if (!state->client) return Fail(state->client.error());
+    aws::OneTimeSchedule s;
+    s.name = request.name;
+    s.group_name = group;
+    s.at = request.at;
+    s.target_arn = request.function_arn;
+    s.role_arn = role_arn;
+    s.input = request.payload;
+    s.description = request.why.substr(0, 512);  // the Description shape's limit
+    // A new schedule, or the one a retried invocation made: either way, one.
+    DRSNAP_RETURN_IF_ERROR((*state->client)->CreateOneTimeSchedule(s));
+    return OkStatus();
+  };
+}
+
 }  // namespace
 
 int RunLambdaCommand(CommandContext& ctx) {
@@ -118,7 +176,8 @@ int RunLambdaCommand(CommandContext& ctx) {
             "full reconcile. Each invocation answers with a JSON summary; failed actions\n"
             "make it a function error. Metrics go to stdout as CloudWatch Embedded Metric\n"
             "Format lines (namespace drsnap). Environment: DRSNAP_CONFIG, DRSNAP_SIDE\n"
-            "(source|vault|all), DRSNAP_LOG_FORMAT (json), DRSNAP_EVENT_BUS.",
+            "(source|vault|all), DRSNAP_LOG_FORMAT (json), DRSNAP_EVENT_BUS,\n"
+            "DRSNAP_WATCH (on|off), DRSNAP_WAKE_SCHEDULE_GROUP and DRSNAP_WAKE_ROLE_ARN.",
             kFlags,
             "  AWS_LAMBDA_RUNTIME_API=127.0.0.1:9001 DRSNAP_CONFIG=drsnap.yaml drsnap lambda\n")
             .c_str(),
@@ -172,6 +231,21 @@ int RunLambdaCommand(CommandContext& ctx) {
     return init_failed("drsnap.ConfigInvalid",
                        Error::Terminal("ConfigInvalid", "DRSNAP_WATCH is '" + watch +
                                                             "': it must be \"on\" or \"off\""));
+  }
+  // The watch's one-time wake-ups (lambda/handler.h): both variables or neither.
+  std::string wake_group = ctx.env->Get("DRSNAP_WAKE_SCHEDULE_GROUP").value_or("");
+  std::string wake_role = ctx.env->Get("DRSNAP_WAKE_ROLE_ARN").value_or("");
+  if (wake_group.empty() != wake_role.empty()) {
+    return init_failed(
+        "drsnap.ConfigInvalid",
+        Error::Terminal("ConfigInvalid",
+                        "DRSNAP_WAKE_SCHEDULE_GROUP and DRSNAP_WAKE_ROLE_ARN go together: set "
+                        "both (wake-ups at a watched copy's expected end) or neither"));
+  }
+  if (!wake_group.empty()) {
+    if (auto st = aws::ValidateScheduleName(wake_group, "DRSNAP_WAKE_SCHEDULE_GROUP"); !st)
+      return init_failed("drsnap.ConfigInvalid", st.error());
+    options.wake_at = MakeWakeScheduler(ctx.env, wake_group, wake_role);
   }
   lambda::InvocationHandler handler(rec->get(), std::move(options));
   LogInfo("lambda runtime ready", {{"side", lambda::SideName(*side)},

@@ -20,7 +20,8 @@ might add (deletes and shares need drsnap's tags, each role keeps to its own
 stages, KMS only through RDS and grants only for AWS resources, the vault
 side's tag keys are exactly the ones drsnap writes: engine/naming.h and
 engine/verify.h), and the wiring (runtime, dead-letter queue, alarms (also
-on the metrics the function writes, metrics/emf.h), schedule, forwarding, the guard attached, the role names the SCPs in
+on the metrics the function writes, metrics/emf.h), schedule, forwarding,
+the watch's wake-ups (schedule group, role, environment), the guard attached, the role names the SCPs in
 docs/deploy.md rely on, the keys retained when the stack goes), and the
 event rules: each routes exactly the RDS events its function acts on
 (lambda/events.cc HandledRdsEvents), of its own account, to its function
@@ -168,6 +169,41 @@ KMS_USE = ["kms:DescribeKey", "kms:Encrypt", "kms:Decrypt", "kms:ReEncryptFrom",
 ROOT_PRINCIPAL = {"AWS": f"{P}:iam::${{AWS::AccountId}}:root"}
 LAMBDA = {"Service": "lambda.amazonaws.com"}
 
+SCHEDULER = {"Service": "scheduler.amazonaws.com"}
+# The watch's one-time wake-ups (lambda/handler.h): the names the function's
+# schedule group, its role and the function itself have, by side.
+WAKE_GROUP = "drsnap-watch-{side}-${{AWS::Region}}"
+WAKE_ROLE = "drsnap-wake-{side}-${{AWS::Region}}"
+FUNCTION_NAMES = {"source": "drsnap-source", "vault": "drsnap-vault-${AWS::Region}"}
+
+
+def wake_specs(side):
+    """The statements that let a function schedule one-time invocations of
+    itself through EventBridge Scheduler, and nothing more."""
+    fn = f"{P}:lambda:${{AWS::Region}}:${{AWS::AccountId}}:function:{FUNCTION_NAMES[side]}"
+    return {
+        "FunctionRole/ScheduleWakeUps": Spec(
+            "Allow", ["scheduler:CreateSchedule"],
+            [f"{P}:scheduler:${{AWS::Region}}:${{AWS::AccountId}}:schedule/${{WakeScheduleGroup}}/*"],
+            why=f"the {side} function creates schedules (its watch's one-time wake-ups) in its "
+                "own schedule group only: no other group's, no update or delete"),
+        "FunctionRole/PassWakeRoleToScheduler": Spec(
+            "Allow", ["iam:PassRole"], ["{GetAtt WakeRole.Arn}"],
+            conditions={(SE, "iam:PassedToService"): ["scheduler.amazonaws.com"]},
+            why=f"the {side} function hands EventBridge Scheduler (only) the wake-up role "
+                "(only), for its schedules to invoke the function with"),
+        "WakeRole/SchedulerAssumesThisRole": Spec(
+            "Allow", ["sts:AssumeRole"], [], principal=SCHEDULER,
+            conditions={(SE, "aws:SourceAccount"): ["{Ref AWS::AccountId}"]},
+            why="only EventBridge Scheduler, acting for this account's schedules, assumes the "
+                "wake-up role"),
+        "WakeRole/InvokeThisFunctionOnly": Spec(
+            "Allow", ["lambda:InvokeFunction"], [fn, fn + ":*"],
+            why=f"the wake-up role invokes the {side} function (any version of it) and nothing "
+                "else"),
+    }
+
+
 SOURCE = {
     "ShareKey/AccountAdministration": Spec(
         "Allow", ["kms:*"], ["*"], principal=ROOT_PRINCIPAL,
@@ -280,6 +316,7 @@ SOURCE = {
     "ForwardRole/ForwardToDrBus": Spec(
         "Allow", ["events:PutEvents"], ["{Ref DrEventBusArn}"],
         why="the forwarding role puts events on the DR bus only"),
+    **wake_specs("source"),
 }
 
 VAULT = {
@@ -414,6 +451,7 @@ VAULT = {
         ["{GetAtt VaultKey.Arn}"],
         why="no principal it binds schedules the vault key's deletion, disables it or replaces "
             "its key policy"),
+    **wake_specs("vault"),
 }
 
 HOP = {
@@ -741,6 +779,35 @@ def check_retained(path, res, name, failures):
                             "are encrypted with)")
 
 
+def check_wake(path, t, side, failures):
+    """The watch's wake-ups are wired: the function's environment names this
+    stack's schedule group and wake-up role (lambda/handler.h reads them),
+    and the role's invoke statement names this very function (it names it
+    by name: a reference to the function would be a dependency cycle)."""
+    res = t["Resources"]
+    group = res.get("WakeScheduleGroup", {})
+    if group.get("Type") != "AWS::Scheduler::ScheduleGroup":
+        failures.append(f"{path}: no WakeScheduleGroup (AWS::Scheduler::ScheduleGroup): a "
+                        "cluster copy outlasting an invocation waits for the schedule")
+    elif render(group["Properties"].get("Name")) != WAKE_GROUP.format(side=side):
+        failures.append(f"{path}: WakeScheduleGroup must be named "
+                        f"{WAKE_GROUP.format(side=side)}")
+    check_role_name(path, res, "WakeRole", WAKE_ROLE.format(side=side),
+                    "the SCPs in docs/deploy.md protect role/drsnap-*", failures)
+    for f in [r for r in res.values() if r["Type"] == "AWS::Lambda::Function"]:
+        p = f["Properties"]
+        env = p.get("Environment", {}).get("Variables", {})
+        if render(env.get("DRSNAP_WAKE_SCHEDULE_GROUP")) != "{Ref WakeScheduleGroup}":
+            failures.append(f"{path}: DRSNAP_WAKE_SCHEDULE_GROUP must be !Ref WakeScheduleGroup "
+                            "(the group the function may create schedules in)")
+        if render(env.get("DRSNAP_WAKE_ROLE_ARN")) != "{GetAtt WakeRole.Arn}":
+            failures.append(f"{path}: DRSNAP_WAKE_ROLE_ARN must be !GetAtt WakeRole.Arn (the "
+                            "role the function may pass to Scheduler)")
+        if render(p.get("FunctionName")) != FUNCTION_NAMES[side]:
+            failures.append(f"{path}: the function must be named {FUNCTION_NAMES[side]}: "
+                            "WakeRole/InvokeThisFunctionOnly names it so")
+
+
 def check_source(t, path="source.yaml"):
     failures = []
     check_function(path, t, failures)
@@ -764,6 +831,7 @@ def check_source(t, path="source.yaml"):
     check_retained(path, s, "ShareKey", failures)
     check_rds_rule(path, t, "RdsSnapshotEventRule", SOURCE_EVENT_IDS, "{GetAtt Function.Arn}",
                    failures)
+    check_wake(path, t, "source", failures)
     return failures
 
 
@@ -780,7 +848,7 @@ def check_vault(t, path="vault.yaml"):
     # The guard is part of the stack: attached to every role the stack makes.
     guard = v.get("SnapshotGuardPolicy", {}).get("Properties", {})
     attached = render(guard.get("Roles", []))
-    for role in ("FunctionRole", "ReadRole"):
+    for role in ("FunctionRole", "ReadRole", "WakeRole"):
         if "{Ref %s}" % role not in attached:
             failures.append(f"{path}: SnapshotGuardPolicy is not attached to {role} (the guard "
                             "is part of the stack, not an opt-in)")
@@ -828,6 +896,7 @@ def check_vault(t, path="vault.yaml"):
     check_rds_rule(path, t, "CopyEventRule", VAULT_EVENT_IDS, "{GetAtt Function.Arn}", failures)
     check_rds_rule(path, t, "HopCopyEventRule", VAULT_EVENT_IDS, "{GetAtt Function.Arn}",
                    failures, bus="{Ref EventBus}")
+    check_wake(path, t, "vault", failures)
     # The source side's view of the vault is read-only.
     read = v.get("ReadRole")
     if not read:

@@ -7,6 +7,7 @@
 
 #include "core/arn.h"
 #include "core/strings.h"
+#include "core/time_util.h"
 #include "engine/naming.h"
 
 namespace drsnap::lambda {
@@ -140,6 +141,22 @@ Trigger FromEventBridge(const json& ev) {
     return FromRdsEvent(type, Str(detail, "EventID"), Str(detail, "SourceIdentifier"),
                         Str(detail, "SourceArn"), Str(ev, "account"), Str(ev, "region"),
                         Str(detail, "Message"));
+  }
+  if (source == "drsnap" && detail_type == kWatchWakeUpDetailType) {
+    // A copy AWS announces no end of was expected to have ended by now. Its
+    // end frees a copy slot (copies of any database may have waited for
+    // it) and maybe starts its next hop: a full reconcile, which observes
+    // the copy afresh (and watches it again when it is still in flight).
+    Trigger t;
+    t.kind = TriggerKind::kFullReconcile;
+    t.event_id = "watch-wake-up";
+    t.reason = "watch wake-up";
+    if (std::string why = Str(detail, "Why"); !why.empty()) {
+      if (why.size() > 200) why = why.substr(0, 200) + "...";  // a log line, not a dump
+      t.reason += " (" + why + ")";
+    }
+    t.reason += ": full reconcile";
+    return t;
   }
   if (source == "drsnap") {
     if (detail_type != "drsnap Snapshot Shared")
@@ -283,6 +300,48 @@ std::string SnapshotSharedDetail(std::string_view snapshot_arn, std::string_view
   d["SourceAccount"] = source_account;
   d["SourceRegion"] = source_region;
   return d.dump();
+}
+
+std::string WatchWakeUpPayload(std::string_view side, std::string_view wake_at,
+                               std::string_view why, const CopyProgress& copies) {
+  json list = json::array();
+  for (const auto& [copy, samples] : copies) {
+    json progress = json::array();
+    for (const auto& p : samples)
+      progress.push_back({{"At", FormatIso8601(p.at)}, {"Percent", p.percent}});
+    list.push_back({{"Copy", copy}, {"Progress", std::move(progress)}});
+  }
+  json ev;
+  ev["source"] = "drsnap";
+  ev["detail-type"] = kWatchWakeUpDetailType;
+  ev["detail"] = {{"Side", side}, {"WakeAt", wake_at}, {"Why", why}, {"Copies", std::move(list)}};
+  return ev.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+CopyProgress WatchWakeUpProgress(std::string_view payload) {
+  CopyProgress out;
+  json ev = json::parse(payload, nullptr, /*allow_exceptions=*/false);
+  if (ev.is_discarded() || Str(ev, "source") != "drsnap" ||
+      Str(ev, "detail-type") != kWatchWakeUpDetailType)
+    return out;
+  const json& detail = ev["detail"];
+  if (!detail.is_object() || !detail.contains("Copies") || !detail["Copies"].is_array()) return out;
+  for (const auto& c : detail["Copies"]) {
+    std::string copy = Str(c, "Copy");
+    if (copy.empty() || !c.contains("Progress") || !c["Progress"].is_array()) continue;
+    std::vector<ProgressSample> samples;
+    for (const auto& p : c["Progress"]) {
+      auto at = ParseIso8601(Str(p, "At"));
+      if (!at || !p.is_object() || !p.contains("Percent") || !p["Percent"].is_number_integer())
+        continue;
+      int percent = p["Percent"].get<int>();
+      if (percent < 0 || percent > 100) continue;
+      if (!samples.empty() && *at <= samples.back().at) continue;  // keep time order
+      samples.push_back({*at, percent});
+    }
+    if (!samples.empty()) out[copy] = std::move(samples);
+  }
+  return out;
 }
 
 std::vector<Trigger> DecodeEvent(std::string_view payload) {

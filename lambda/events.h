@@ -10,6 +10,10 @@
 //   - EventBridge scheduled events (source aws.events): a full reconcile;
 //   - drsnap's own events forwarded from the production account
 //     (source "drsnap", detail-type "drsnap Snapshot Shared");
+//   - the watch's one-time wake-up (source "drsnap", detail-type "drsnap
+//     Watch Wake-up", WatchWakeUpPayload below), which EventBridge Scheduler
+//     delivers to the function that scheduled it: a full reconcile (a copy
+//     that ended frees a copy slot, and its next hop may be of any database);
 //   - a direct invocation {"drsnap": "reconcile"} (manual test from the console);
 //   - the restore-drill schedule's constant input {"drsnap": "verify"} (the
 //     VerifyScheduleRule of deploy/vault.yaml, or a manual invocation): one
@@ -20,9 +24,12 @@
 // Thread safety: pure functions.
 #pragma once
 
+#include <map>
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include "core/clock.h"
 
 namespace drsnap::lambda {
 
@@ -44,7 +51,8 @@ struct Trigger {
   std::string db_id;        // kDatabase; "" when only db_token is known
   bool cluster = false;     // kDatabase: an Aurora cluster rather than an instance
   std::string snapshot_id;  // when the event named a snapshot
-  std::string event_id;     // "RDS-EVENT-0091", "drsnap-shared", "scheduled", "verify"
+  std::string event_id;     // "RDS-EVENT-0091", "drsnap-shared", "scheduled", "verify",
+                            // "watch-wake-up"
   // kDatabase from a snapshot drsnap made (capture, raw, hop or vault): the
   // database token its name carries (engine/naming.h DbToken). db_id is set
   // too when the token alone tells the id (DbIdFromToken); otherwise
@@ -105,5 +113,34 @@ std::string DbIdFromToken(std::string_view token);
 std::string SnapshotSharedDetail(std::string_view snapshot_arn, std::string_view db_id,
                                  bool cluster, std::string_view source_account,
                                  std::string_view source_region);
+
+// The detail-type of the watch's wake-up (source "drsnap").
+inline constexpr char kWatchWakeUpDetailType[] = "drsnap Watch Wake-up";
+
+// One PercentProgress reading of a copy, on the reconciler's clock.
+struct ProgressSample {
+  TimePoint at{};
+  int percent = 0;
+};
+// Readings by copy: "<account>/<region> <snapshot id>" -> in time order.
+using CopyProgress = std::map<std::string, std::vector<ProgressSample>>;
+
+// The payload of the watch's one-time wake-up: an EventBridge-shaped event
+// {"source": "drsnap", "detail-type": "drsnap Watch Wake-up", "detail":
+// {"Side": side, "WakeAt": wake_at (ISO 8601), "Why": why, "Copies": [
+// {"Copy": "<account>/<region> <snapshot id>", "Progress": [{"At": ISO
+// 8601, "Percent": n}, ...]}, ...]}}. DecodeEvent needs only the source and
+// detail-type (the woken invocation observes afresh); the progress readings
+// carry the waking invocation's view to the woken one, whose estimate of a
+// copy's end then spans both (WatchWakeUpProgress).
+std::string WatchWakeUpPayload(std::string_view side, std::string_view wake_at,
+                               std::string_view why, const CopyProgress& copies);
+
+// The progress readings a wake-up payload carries; empty for any other
+// payload. Entries that are malformed (no copy, a time that does not
+// parse, a percent outside 0-100) are skipped: the payload is the
+// invoker's, and a reading only moves when the function is woken next,
+// within the clamps of lambda/handler.h.
+CopyProgress WatchWakeUpProgress(std::string_view payload);
 
 }  // namespace drsnap::lambda

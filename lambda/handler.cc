@@ -104,13 +104,153 @@ std::vector<WatchedCopy> WatchedCopies(const engine::ReconcileReport& report, Si
   return out;
 }
 
+std::string WatchKey(const WatchedCopy& w) { return w.scope.ToString() + " " + w.id; }
+
+// PercentProgress samples by WatchKey.
+using ProgressLog = CopyProgress;
+
+// The samples EstimateCopyEnd rests on: the anchor (the last sample still
+// at the first sample's percent) and the last; for a copy that has not
+// moved, the first and the last (how long it has not). All a wake-up
+// carries on.
+std::vector<ProgressSample> EstimateBasis(const std::vector<ProgressSample>& samples) {
+  if (samples.size() < 2) return samples;
+  const ProgressSample* anchor = &samples.front();
+  for (const auto& s : samples) {
+    if (s.percent != samples.front().percent) break;
+    anchor = &s;
+  }
+  if (anchor == &samples.back()) return {samples.front(), samples.back()};
+  return {*anchor, samples.back()};
+}
+
+// Appends a reading of `key`, keeping each copy's readings in time order.
+void AddSample(ProgressLog& log, const std::string& key, ProgressSample sample) {
+  auto& samples = log[key];
+  if (samples.empty() || samples.back().at < sample.at) samples.push_back(sample);
+}
+
+// The run's view of the cluster copies in flight it observed.
+void AddObservedProgress(const engine::ReconcileReport& report, ProgressLog& log) {
+  for (const auto& scope : report.inventory.scopes) {
+    for (const auto& s : scope.snapshots) {
+      if (s.kind != engine::DbKind::kCluster || !(s.scope == scope.scope)) continue;
+      if (!engine::IsCopyInFlight(s)) continue;
+      AddSample(log, WatchKey({s.scope, std::string(s.id)}),
+                {report.inventory.observed_at, s.percent_progress});
+    }
+  }
+}
+
 // How many of `now` are not in `before`.
 size_t NewOnes(const std::vector<WatchedCopy>& now, const std::vector<WatchedCopy>& before) {
   return static_cast<size_t>(std::ranges::count_if(
       now, [&](const WatchedCopy& w) { return std::ranges::find(before, w) == before.end(); }));
 }
 
+// Asks options.wake_at for the one wake-up of an invocation that ends with
+// `watched` copies in flight ("The wake-up", handler.h); `keys` are their
+// WatchKeys. Returns the summary's "wake_up". Never fails: an error is
+// logged and reported.
+json ScheduleWakeUp(const HandlerOptions& options, TimePoint now, const Invocation& inv,
+                    const std::vector<WatchedCopy>& watched, const ProgressLog& progress,
+                    const std::vector<std::string>& keys) {
+  // The earliest copy to end decides; one with no estimate may end any time.
+  std::optional<TimePoint> wake;
+  std::string why;
+  size_t estimated = 0;
+  for (const auto& w : watched) {
+    auto it = progress.find(WatchKey(w));
+    auto e = it == progress.end() ? std::nullopt : EstimateCopyEnd(it->second);
+    // No estimate: soon, unless the copy was seen not moving for longer (queued
+    // behind other copies, or very slow): then after about as long again, so
+    // that a copy stuck at its percent does not wake the function every few
+    // minutes (the readings carried from wake-up to wake-up make it double).
+    Duration no_estimate_delay = options.wake_default_delay;
+    if (!e && it != progress.end() && it->second.size() >= 2)
+      no_estimate_delay = std::max(no_estimate_delay, it->second.back().at - it->second.front().at);
+    TimePoint at = e ? e->end - options.watch_first_poll : now + no_estimate_delay;
+    if (e) ++estimated;
+    if (!wake || at < *wake) {
+      wake = at;
+      if (e) {
+        why = "copy " + WatchKey(w) + " expected to end at " + FormatIso8601Seconds(e->end) + " (" +
+              std::to_string(it->second.back().percent) + "% at " +
+              FormatIso8601Seconds(it->second.back().at) + ")";
+      } else if (no_estimate_delay > options.wake_default_delay) {
+        why = "copy " + WatchKey(w) + " has stayed at " +
+              std::to_string(it->second.back().percent) + "% since " +
+              FormatIso8601Seconds(it->second.front().at);
+      } else {
+        why = "copy " + WatchKey(w) + " has no progress estimate yet";
+      }
+    }
+  }
+  TimePoint at = std::clamp(*wake, now + options.wake_min_delay, now + options.wake_max_delay);
+  if (watched.size() > 1)
+    why += "; " + std::to_string(watched.size()) + " copies in flight, " +
+           std::to_string(estimated) + " with an estimate";
+  WakeUpRequest request;
+  request.at = at;
+  request.name = WakeUpScheduleName(options.side, at);
+  request.why = why;
+  request.function_arn = inv.function_arn;
+  ProgressLog carried;
+  for (const auto& key : keys) {
+    auto it = progress.find(key);
+    carried[key] = it == progress.end() ? std::vector<ProgressSample>{} : EstimateBasis(it->second);
+  }
+  request.payload =
+      WatchWakeUpPayload(SideName(options.side), FormatIso8601Seconds(at), why, carried);
+  json out = {{"at", FormatIso8601Seconds(at)}, {"why", why}, {"schedule", request.name}};
+  Status st = options.wake_at(request);
+  if (st) {
+    out["scheduled"] = true;
+    LogInfo("copies still in flight: wake-up scheduled", {{"request_id", inv.request_id},
+                                                          {"at", FormatIso8601Seconds(at)},
+                                                          {"schedule", request.name},
+                                                          {"why", why},
+                                                          {"count", watched.size()}});
+  } else {
+    out["scheduled"] = false;
+    out["error"] = st.error().ToString();
+    LogError(
+        "cannot schedule the watch's wake-up: the copies in flight wait for the next invocation "
+        "(or the schedule)",
+        {{"request_id", inv.request_id},
+         {"at", FormatIso8601Seconds(at)},
+         {"schedule", request.name},
+         {"error", st.error().ToString()}});
+  }
+  return out;
+}
+
 }  // namespace
+
+std::string WakeUpScheduleName(Side side, TimePoint at) {
+  std::string iso = FormatIso8601Seconds(at);  // "2026-11-23T05:30:43Z"
+  std::string minute;
+  for (char c : iso.substr(0, 16))  // "2026-11-23T05:30"
+    if (c != '-' && c != ':') minute += c;
+  return std::string("drsnap-wake-") + SideName(side) + "-" + minute;
+}
+
+std::optional<CopyEndEstimate> EstimateCopyEnd(const std::vector<ProgressSample>& samples) {
+  const std::vector<ProgressSample> basis = EstimateBasis(samples);
+  if (basis.size() < 2) return std::nullopt;
+  const ProgressSample& anchor = basis.front();
+  const ProgressSample& last = basis.back();
+  const int points = last.percent - anchor.percent;
+  const double seconds = std::chrono::duration<double>(last.at - anchor.at).count();
+  if (points <= 0 || seconds <= 0) return std::nullopt;
+  const double rate = points / seconds;  // percent per second
+  const double left = std::max(0.0, 100.0 - (last.percent + 0.5));
+  CopyEndEstimate e;
+  e.end =
+      last.at + std::chrono::duration_cast<Duration>(std::chrono::duration<double>(left / rate));
+  e.settled = points >= kSettledProgressPoints;
+  return e;
+}
 
 RunRequest ChooseRun(const std::vector<Trigger>& triggers, const config::Config& config) {
   std::vector<engine::Scope> scopes = engine::ScopesToObserve(config);
@@ -290,14 +430,61 @@ HandlerResult InvocationHandler::Handle(const Invocation& inv) {
   // is a freed copy slot and maybe a next hop: one more full run, as the
   // event would have asked for. The poll starts short and doubles up to
   // watch_max_poll (a copy takes minutes to hours; the first ones to end are the
-  // small ones); it restarts short after each end.
+  // small ones); it restarts short after each end, and polls at a copy's
+  // expected end when that comes sooner (EstimateCopyEnd). With a wake-up scheduler,
+  // the watch hands off to it as soon as the progress samples say (settled)
+  // that no watched copy ends before the deadline.
+  const bool watching = options_.watch_first_poll > Duration::zero();
   json watch = {{"copies", 0}, {"polls", 0}, {"runs", 0}, {"still_copying", json::array()}};
   std::vector<WatchedCopy> watched = WatchedCopies(reports.back(), options_.side);
+  // A wake-up carries the progress the invocation before it saw: the
+  // estimate spans both invocations (and may settle at once).
+  ProgressLog progress = WatchWakeUpProgress(inv.payload);
+  AddObservedProgress(reports.back(), progress);
   watch["copies"] = watched.size();
+  // The earliest expected end of the watched copies that have an estimate,
+  // and whether every one has a settled estimate.
+  auto earliest_end = [&](bool* all_settled) {
+    std::optional<TimePoint> earliest;
+    *all_settled = true;
+    for (const auto& w : watched) {
+      auto e = EstimateCopyEnd(progress[WatchKey(w)]);
+      if (!e || !e->settled) *all_settled = false;
+      if (e && (!earliest || e->end < *earliest)) earliest = e->end;
+    }
+    return earliest;
+  };
+  const TimePoint last_poll_by = *opt.deadline - options_.deadline_margin;
+  bool handed_off = false;
   Duration poll = options_.watch_first_poll;
-  while (!watched.empty() && options_.watch_first_poll > Duration::zero()) {
-    if (clock.Now() + poll + options_.deadline_margin >= opt.deadline) break;
-    clock.SleepFor(poll);
+  while (!watched.empty() && watching) {
+    if (options_.wake_at) {
+      bool all_settled = false;
+      auto earliest = earliest_end(&all_settled);
+      if (all_settled && earliest && *earliest > last_poll_by) {
+        handed_off = true;
+        LogInfo("no watched copy ends before the deadline: handing off to a wake-up",
+                {{"request_id", inv.request_id},
+                 {"expected_end", FormatIso8601Seconds(*earliest)},
+                 {"copies", watched.size()}});
+        break;
+      }
+    }
+    // Poll no later than the earliest expected end (at least watch_first_poll
+    // on): a copy the samples say is due is seen ending within
+    // watch_first_poll of its end, not of the doubling interval.
+    Duration wait = poll;
+    bool at_estimate = false;
+    {
+      bool all_settled = false;
+      auto earliest = earliest_end(&all_settled);
+      if (earliest && *earliest > clock.Now() && *earliest - clock.Now() < poll) {
+        wait = std::max<Duration>(*earliest - clock.Now(), options_.watch_first_poll);
+        at_estimate = true;
+      }
+    }
+    if (clock.Now() + wait + options_.deadline_margin >= opt.deadline) break;
+    clock.SleepFor(wait);
     watch["polls"] = watch["polls"].get<int>() + 1;
     bool ended = false;
     for (const auto& w : watched) {
@@ -313,26 +500,37 @@ HandlerResult InvocationHandler::Handle(const Invocation& inv) {
                  {"snapshot", w.id},
                  {"scope", w.scope.ToString()},
                  {"status", snap ? engine::SnapshotStatusName(snap->status) : "gone"}});
+      } else if (snap) {
+        AddSample(progress, WatchKey(w), {clock.Now(), snap->percent_progress});
       }
     }
     if (!ended) {
-      poll = std::min<Duration>(poll * 2, options_.watch_max_poll);
+      // Due but not ended: poll short again, then doubling.
+      poll = at_estimate ? options_.watch_first_poll
+                         : std::min<Duration>(poll * 2, options_.watch_max_poll);
       continue;
     }
     engine::ReconcileOptions again = opt;
     again.only_db.clear();
     reports.push_back(reconciler_->RunOnce(again));
     announce(reports.back());
+    AddObservedProgress(reports.back(), progress);
     watch["runs"] = watch["runs"].get<int>() + 1;
     std::vector<WatchedCopy> next = WatchedCopies(reports.back(), options_.side);
     watch["copies"] = watch["copies"].get<size_t>() + NewOnes(next, watched);
     watched = std::move(next);
     poll = options_.watch_first_poll;
   }
-  for (const auto& w : watched) watch["still_copying"].push_back(w.scope.ToString() + " " + w.id);
-  if (!watched.empty())
+  std::vector<std::string> still;
+  for (const auto& w : watched) still.push_back(WatchKey(w));
+  watch["still_copying"] = still;
+  watch["handed_off"] = handed_off;
+  if (!watched.empty() && watching && options_.wake_at) {
+    watch["wake_up"] = ScheduleWakeUp(options_, clock.Now(), inv, watched, progress, still);
+  } else if (!watched.empty()) {
     LogInfo("copies still in flight are left to the next invocation (or the schedule)",
             {{"request_id", inv.request_id}, {"count", watched.size()}});
+  }
 
   // The summary covers every run of the invocation; the scopes not observed
   // are those of its last run (the latest view).

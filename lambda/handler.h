@@ -62,13 +62,40 @@
 // this side's stages that are DB cluster snapshot copies still in flight
 // (the RDS event catalogue has no copy-finished or cancelled event for DB
 // cluster snapshots) are polled with DescribeDBClusterSnapshots, first after
-// watch_first_poll, then at doubling intervals up to watch_max_poll, while a
-// poll still ends deadline_margin before the deadline. When one ends
+// watch_first_poll, then at doubling intervals up to watch_max_poll, or at
+// the earliest expected end of a copy when that is sooner (EstimateCopyEnd;
+// short again after it), while a poll still ends deadline_margin before
+// the deadline. When one ends
 // (available, failed or gone) the handler runs one more full reconcile, as
 // a copy-finished event would have asked for (the next hop, and copies
 // deferred for the quota), and watches what that run leaves in flight.
-// Copies still in flight at the deadline are listed under "watch" and left
-// to the next invocation or the schedule. The summary covers every run.
+// Copies still in flight at the deadline are listed under "watch"
+// ("still_copying"). The summary covers every run.
+//
+// The wake-up (HandlerOptions::wake_at; EventBridge Scheduler in
+// production): before an invocation ends with watched copies still in
+// flight, it asks for ONE one-time invocation of its own function (the
+// WatchWakeUpPayload of lambda/events.h, a full reconcile) at the earliest
+// expected end of those copies, less watch_first_poll (the woken invocation
+// observes, then polls first after watch_first_poll: it polls at the
+// estimate). A copy's end is estimated from the PercentProgress samples the
+// invocation saw of it, and those the wake-up that started it carried from
+// the invocation before (EstimateCopyEnd; the payload carries each copy's
+// two samples the estimate rests on); a copy with no estimate counts as
+// ending after wake_default_delay, or after as long as it was seen not
+// moving when that is longer (a queued copy: the delay doubles from
+// wake-up to wake-up). The time is clamped to [now +
+// wake_min_delay, now + wake_max_delay (the schedule's period)]: the
+// schedule stays the backstop. The request's name is deterministic
+// (WakeUpScheduleName: side and minute), so a retried invocation asks for
+// the same schedule and Scheduler keeps one. When every watched copy has a
+// settled estimate (CopyEndEstimate::settled) and the earliest is beyond
+// the last poll the deadline allows, the invocation stops polling and hands
+// off to the wake-up at once instead of spending its time waiting. A failed
+// request is logged as an error and reported ("watch"."wake_up"."error"),
+// never a function error: the schedule finds the copy within its period.
+// The summary's "watch"."wake_up" says when, why and under which name;
+// "handed_off" whether polling stopped early for it.
 //
 // Metrics: an invocation that reconciles writes, after its runs, the
 // metrics of the invocation as CloudWatch Embedded Metric Format lines
@@ -120,6 +147,44 @@ using engine::SideName;
 
 using EventEmitter = std::function<Status(const std::vector<aws::EventEntry>& entries)>;
 
+// One one-time wake-up of the function, as the handler asks for it.
+struct WakeUpRequest {
+  TimePoint at{};       // on the reconciler's clock (the wall clock in production)
+  std::string name;     // WakeUpScheduleName(side, at): the same for a retried invocation
+  std::string payload;  // WatchWakeUpPayload (lambda/events.h): the woken invocation's event
+  std::string why;      // one line: which copies, expected to end when
+  // The function to wake: the invocation's own (Lambda-Runtime-Invoked-
+  // Function-Arn); "" when the Runtime API did not say.
+  std::string function_arn;
+};
+// Schedules the wake-up. Must be idempotent by name: a second request of the
+// same name is success and schedules nothing more. An error is reported,
+// never fatal. Called on the invocation's thread, at most once per
+// invocation.
+using WakeScheduler = std::function<Status(const WakeUpRequest& request)>;
+
+// "drsnap-wake-<side>-<yyyymmddThhmm>" of `at` (UTC): a valid EventBridge
+// Scheduler name ([0-9a-zA-Z-_.], at most 64), one per side and minute.
+std::string WakeUpScheduleName(Side side, TimePoint at);
+
+// A copy's expected end from its progress samples.
+struct CopyEndEstimate {
+  TimePoint end{};
+  // The samples span at least kSettledProgressPoints: the whole-percent
+  // rounding of PercentProgress moves the estimate by about a tenth of the
+  // time left. Only a settled estimate stops a watch early.
+  bool settled = false;
+};
+inline constexpr int kSettledProgressPoints = 10;
+
+// rate = Δpercent / Δtime between the anchor (the last sample that still
+// shows the first sample's percent: a queued copy sits at its first value)
+// and the last sample; end = last + (100 - (last percent + 0.5)) / rate
+// (PercentProgress is rounded down). nullopt when there is no rate: fewer
+// than two samples, or no progress between anchor and last. REQUIRES:
+// samples in time order.
+std::optional<CopyEndEstimate> EstimateCopyEnd(const std::vector<ProgressSample>& samples);
+
 struct HandlerOptions {
   Side side = Side::kAll;
   int concurrency = 8;
@@ -135,6 +200,13 @@ struct HandlerOptions {
   // leaves room. Zero: no watch (the next event or the schedule finds them).
   Duration watch_first_poll = std::chrono::seconds(15);
   Duration watch_max_poll = std::chrono::minutes(2);
+  // The one-time wake-up at the watched copies' expected end ("The
+  // wake-up" above). Null: none (the next event or the schedule finds what
+  // ended after the invocation). Only with the watch on.
+  WakeScheduler wake_at;
+  Duration wake_default_delay = std::chrono::minutes(2);  // a copy with no estimate
+  Duration wake_min_delay = std::chrono::minutes(1);
+  Duration wake_max_delay = std::chrono::hours(1);  // the schedule's period: its backstop
   // Where an invocation that reconciles writes its CloudWatch Embedded
   // Metric Format lines (metrics/emf.h), one call per line, without the
   // newline. Null: stdout, one line each, flushed (Lambda sends stdout to

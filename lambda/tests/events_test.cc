@@ -3,14 +3,18 @@
 #include <gtest/gtest.h>
 
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <random>
 #include <set>
 #include <sstream>
 
+#include "core/time_util.h"
 #include "engine/naming.h"
 
 namespace drsnap::lambda {
 namespace {
+
+using nlohmann::json;
 
 std::string Fixture(const std::string& name) {
   std::ifstream in(std::string(DRSNAP_SOURCE_DIR) + "/testdata/events/" + name);
@@ -104,6 +108,64 @@ TEST(DecodeEvent, SnapshotSharedDetailRoundTrips) {
   EXPECT_EQ(t.db_id, "ledger");
   EXPECT_EQ(t.region, "eu-west-1");
   EXPECT_EQ(t.account_id, "444444444444");
+}
+
+// The watch's wake-up (EventBridge Scheduler invokes the function with it):
+// a full reconcile, whatever its detail says; its progress readings come
+// back as they went.
+TEST(DecodeEvent, WatchWakeUpIsAFullReconcile) {
+  const std::string copy = "222222222222/eu-west-1 drsnap-ledger-202611230300-vault";
+  const TimePoint t0 = *ParseIso8601("2026-11-23T05:00:15Z");
+  CopyProgress progress = {{copy, {{t0, 0}, {t0 + std::chrono::seconds(210), 12}}}};
+  std::string payload =
+      WatchWakeUpPayload("vault", "2026-11-23T05:30:28Z",
+                         "1 cluster copy expected to end at 2026-11-23T05:30:43Z", progress);
+  json ev = json::parse(payload);
+  EXPECT_EQ(ev["source"], "drsnap");
+  EXPECT_EQ(ev["detail-type"], "drsnap Watch Wake-up");
+  EXPECT_EQ(ev["detail"]["Side"], "vault");
+  EXPECT_EQ(ev["detail"]["WakeAt"], "2026-11-23T05:30:28Z");
+  ASSERT_EQ(ev["detail"]["Copies"].size(), 1u);
+  EXPECT_EQ(ev["detail"]["Copies"][0]["Copy"], copy);
+  EXPECT_EQ(ev["detail"]["Copies"][0]["Progress"][1],
+            json({{"At", "2026-11-23T05:03:45.000Z"}, {"Percent", 12}}));
+  Trigger t = One(payload);
+  EXPECT_EQ(t.kind, TriggerKind::kFullReconcile);
+  EXPECT_EQ(t.event_id, "watch-wake-up");
+  EXPECT_NE(t.reason.find("expected to end at 2026-11-23T05:30:43Z"), std::string::npos)
+      << t.reason;
+  CopyProgress back = WatchWakeUpProgress(payload);
+  ASSERT_EQ(back.size(), 1u);
+  ASSERT_EQ(back[copy].size(), 2u);
+  EXPECT_EQ(back[copy][0].at, t0);
+  EXPECT_EQ(back[copy][1].percent, 12);
+  // A bare one (a manual test from the console) is one too; a long Why is cut.
+  EXPECT_EQ(One(R"({"source":"drsnap","detail-type":"drsnap Watch Wake-up"})").kind,
+            TriggerKind::kFullReconcile);
+  Trigger long_why = One(WatchWakeUpPayload("source", "x", std::string(5000, 'w'), {}));
+  EXPECT_LT(long_why.reason.size(), 300u);
+}
+
+// The readings are the invoker's: anything malformed is dropped, and only
+// a wake-up's count.
+TEST(DecodeEvent, WatchWakeUpProgressSkipsWhatIsMalformed) {
+  EXPECT_TRUE(WatchWakeUpProgress("not json").empty());
+  EXPECT_TRUE(WatchWakeUpProgress(Fixture("drsnap_forwarded_shared.json")).empty());
+  CopyProgress p = WatchWakeUpProgress(R"({"source":"drsnap","detail-type":"drsnap Watch Wake-up",
+      "detail":{"Copies":[
+        {"Copy":"a","Progress":[{"At":"2026-11-23T05:00:00Z","Percent":3},
+                                {"At":"not a time","Percent":4},
+                                {"At":"2026-11-23T05:01:00Z","Percent":101},
+                                {"At":"2026-11-23T04:00:00Z","Percent":5},
+                                {"At":"2026-11-23T05:02:00Z","Percent":"6"},
+                                {"At":"2026-11-23T05:03:00Z","Percent":7}]},
+        {"Progress":[{"At":"2026-11-23T05:00:00Z","Percent":3}]},
+        {"Copy":"b","Progress":"none"},
+        5]}})");
+  ASSERT_EQ(p.size(), 1u);
+  ASSERT_EQ(p["a"].size(), 2u);
+  EXPECT_EQ(p["a"][0].percent, 3);
+  EXPECT_EQ(p["a"][1].percent, 7);
 }
 
 TEST(DecodeEvent, DirectInvocation) {

@@ -9,7 +9,10 @@
 // Each test is one thread: the pump hands each new event to the functions
 // its rules reach, one invocation at a time (as Lambda does with a reserved
 // concurrency of 1), until no event is pending, then moves the simulated
-// clock on. The functions' watches move it too (they sleep on it).
+// clock on. The functions' watches move it too (they sleep on it). The
+// one-time wake-ups a function asks for (EventBridge Scheduler in
+// production) are delivered to it when the clock reaches them: the pump
+// moves the clock to the next one rather than past it.
 #include <gtest/gtest.h>
 
 #include <deque>
@@ -34,13 +37,21 @@ using testing::kVaultAccount;
 constexpr char kSource[] = "source";
 constexpr char kVault[] = "vault";
 
-// One invocation a rule made.
+// One invocation a rule (or a wake-up) made, and the simulated time it
+// started and ended at.
 struct Call {
   std::string function;
   std::string rule;
   json event;
   HandlerResult result;
   json body;
+  TimePoint started{}, ended{};
+};
+
+// A one-time wake-up a function asked for, not delivered yet.
+struct PendingWakeUp {
+  std::string function;
+  WakeUpRequest request;
 };
 
 class Pipeline {
@@ -72,8 +83,10 @@ class Pipeline {
       }
       return OkStatus();
     };
+    so.wake_at = [this](const WakeUpRequest& r) { return Schedule(kSource, r); };
     HandlerOptions vo;
     vo.side = Side::kVault;
+    vo.wake_at = [this](const WakeUpRequest& r) { return Schedule(kVault, r); };
     source_ = std::make_unique<InvocationHandler>(source_rec_.get(), so);
     vault_ = std::make_unique<InvocationHandler>(vault_rec_.get(), vo);
   }
@@ -94,16 +107,23 @@ class Pipeline {
     ADD_FAILURE() << "events never stopped coming";
   }
 
-  // Moves the simulated clock on by `step` until `total` has passed,
-  // delivering the events after each step.
+  // Moves the simulated clock on by `step` (or to the next wake-up, when
+  // sooner) until `total` has passed, delivering the wake-ups due and the
+  // events after each step.
   void RunFor(Duration total, Duration step) {
     TimePoint until = s_.sim->Now() + total;
     Drain();
     while (s_.sim->Now() < until) {
-      s_.sim->Advance(step);
+      TimePoint next = s_.sim->Now() + step;
+      for (const auto& w : wake_ups_) next = std::min(next, w.request.at);
+      if (next > s_.sim->Now()) s_.sim->Advance(next - s_.sim->Now());
+      DeliverWakeUps();
       Drain();
     }
   }
+
+  // Every wake-up asked for, delivered or not.
+  const std::vector<PendingWakeUp>& scheduled() const { return scheduled_; }
 
   const std::vector<Call>& calls() const { return calls_; }
 
@@ -121,13 +141,43 @@ class Pipeline {
   }
 
  private:
+  // As EventBridge Scheduler: one schedule per name (a second request of a
+  // name is success and schedules nothing).
+  Status Schedule(const std::string& function, const WakeUpRequest& r) {
+    for (const auto& w : scheduled_)
+      if (w.function == function && w.request.name == r.name) return OkStatus();
+    EXPECT_FALSE(r.function_arn.empty());
+    scheduled_.push_back({function, r});
+    wake_ups_.push_back({function, r});
+    return OkStatus();
+  }
+
+  void DeliverWakeUps() {
+    for (bool any = true; any;) {
+      any = false;
+      for (size_t i = 0; i < wake_ups_.size(); ++i) {
+        if (wake_ups_[i].request.at > s_.sim->Now()) continue;
+        PendingWakeUp w = wake_ups_[i];
+        wake_ups_.erase(wake_ups_.begin() + static_cast<std::ptrdiff_t>(i));
+        Invoke(w.function, "wake-up", json::parse(w.request.payload));
+        any = true;
+        break;
+      }
+    }
+  }
+
   void Invoke(const std::string& function, const std::string& rule, const json& event) {
     Invocation inv;
     inv.request_id = function + "-" + std::to_string(calls_.size() + 1);
     inv.deadline = std::chrono::system_clock::now() + std::chrono::minutes(15);
     inv.payload = event.dump();
+    inv.function_arn = function == kSource ? std::string("arn:aws:lambda:us-east-1:") +
+                                                 kProdAccount + ":function:drsnap-source"
+                                           : std::string("arn:aws:lambda:eu-west-1:") +
+                                                 kVaultAccount + ":function:drsnap-vault-eu-west-1";
     InvocationHandler* h = function == kSource ? source_.get() : vault_.get();
-    Call c{function, rule, event, h->Handle(inv), json()};
+    const TimePoint started = s_.sim->Now();
+    Call c{function, rule, event, h->Handle(inv), json(), started, s_.sim->Now()};
     c.body = json::parse(c.result.body, nullptr, false);
     EXPECT_TRUE(c.result.ok) << function << " via " << rule << ": " << c.result.error_type << " "
                              << c.result.error_message;
@@ -142,6 +192,7 @@ class Pipeline {
   size_t seen_ = 0;
   int put_ = 0;
   std::vector<Call> calls_;
+  std::vector<PendingWakeUp> scheduled_, wake_ups_;
 };
 
 // The snapshots of `stage` in a scope, by database token.
@@ -292,6 +343,53 @@ TEST(EveryHop, AnAuroraCaptureIsSharedAndVaultedByEventsAlone) {
   EXPECT_TRUE(AnyAvailable(vaulted["ledger"]));
   EXPECT_FALSE(p.CallsFor(kSource, "RDS-EVENT-0169").empty());
   EXPECT_FALSE(p.CallsFor(kVault, "drsnap-shared").empty());
+}
+
+// (d) A long Aurora capture: 360 GB take round(360 * 1024 / 200) = 1843 s
+// to copy within a region (the sim's default 200 MB/s), beyond the
+// function's 15 minutes. The invocation that made it asks for a wake-up at
+// its expected end (estimated from the PercentProgress it saw) and stops;
+// the woken invocation shares the capture within a minute of the copy's
+// end. No schedule runs; the DR account's long cluster copies (the hop, and
+// the cross-region vault copy of about two hours) follow the same way.
+TEST(EveryHop, ALongAuroraCopysNextHopFollowsFromTheWakeUp) {
+  auto s = testing::StartLambdaSim(World("", drsnap::testing::LedgerCluster(360), "strict"),
+                                   testing::PolicyYaml("ENDPOINT", kVaultAccount, true));
+  ASSERT_NE(s, nullptr);
+  Pipeline p(*s);
+  p.RunFor(std::chrono::hours(10), std::chrono::minutes(5));
+  ExpectNoSchedule(p);
+
+  auto captures = ByDb(*s, kProdAccount, "us-east-1", NameStage::kCapture);
+  ASSERT_EQ(captures.count("ledger"), 1u) << "the automated cluster snapshot was not captured";
+  auto vaulted = ByDb(*s, kVaultAccount, "eu-west-1", NameStage::kVault);
+  ASSERT_EQ(vaulted.count("ledger"), 1u) << "the cluster capture was not vaulted";
+  EXPECT_TRUE(AnyAvailable(vaulted["ledger"]));
+
+  // The capture: made by the invocation of the automated snapshot's event,
+  // which could not see it end and asked for a wake-up.
+  const Call* captured = nullptr;
+  for (const Call* c : p.CallsFor(kSource, "RDS-EVENT-0169"))
+    if (c->body.value("done", 0) >= 1) captured = c;
+  ASSERT_NE(captured, nullptr);
+  EXPECT_EQ(captured->body["watch"]["still_copying"].size(), 1u) << captured->body.dump();
+  EXPECT_TRUE(captured->body["watch"]["handed_off"].get<bool>()) << captured->body.dump();
+  const TimePoint capture_end = captured->started + std::chrono::seconds(1843);
+
+  // The share: made by the woken invocation, within a minute of the end.
+  const Call* shared = nullptr;
+  for (const Call* c : p.CallsFor(kSource, "watch-wake-up"))
+    if (!shared && c->body.value("done", 0) >= 1) shared = c;
+  ASSERT_NE(shared, nullptr) << "no wake-up of the source function shared the capture";
+  EXPECT_EQ(shared->rule, "wake-up");
+  EXPECT_GE(shared->ended, capture_end);
+  EXPECT_LT(shared->ended - capture_end, std::chrono::minutes(1))
+      << "the share lagged the copy's end";
+  // Each wake-up was asked for once.
+  std::set<std::string> names;
+  for (const auto& w : p.scheduled()) EXPECT_TRUE(names.insert(w.request.name).second);
+  // The DR account's cluster copies were handed to wake-ups too.
+  EXPECT_FALSE(p.CallsFor(kVault, "watch-wake-up").empty());
 }
 
 }  // namespace

@@ -11,10 +11,13 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <mutex>
 #include <nlohmann/json.hpp>
 #include <sstream>
+#include <thread>
 
 #include "core/time_util.h"
+#include "lambda/events.h"
 #include "lambda_sim.h"
 
 extern char** environ;
@@ -278,6 +281,87 @@ TEST_F(PackageTest, BadPolicyIsAnInitError) {
   ASSERT_FALSE(e.is_discarded()) << errs[0];
   EXPECT_EQ(e["errorType"], "drsnap.ConfigInvalid");
   EXPECT_NE(e["errorMessage"].get<std::string>().find("bad.yaml"), std::string::npos) << errs[0];
+}
+
+// The watch's wake-up, wired as the templates wire it: DRSNAP_WAKE_* name
+// the group and role, the function is the one the Runtime API names, and
+// the schedule is created on EventBridge Scheduler (a loopback fake here,
+// through AWS_ENDPOINT_URL_SCHEDULER). drsnap-sim's clock stands still, so
+// the cluster capture never ends; 20 s left leave no poll (15 s + the 10 s
+// margin): the wake-up is the short default.
+TEST_F(PackageTest, AClusterCopyInFlightSchedulesAWakeUpOfTheInvokedFunction) {
+  httplib::Server scheduler;
+  std::mutex mu;
+  std::vector<std::pair<std::string, std::string>> requests;  // path, body
+  std::string authorization;
+  scheduler.Post(R"(/schedules/(.*))", [&](const httplib::Request& req, httplib::Response& res) {
+    std::lock_guard lock(mu);
+    requests.emplace_back(req.path, req.body);
+    authorization = req.get_header_value("Authorization");
+    res.set_content(R"({"ScheduleArn":"arn:aws:scheduler:us-east-1:111111111111:schedule/g/n"})",
+                    "application/json");
+  });
+  int port = scheduler.bind_to_any_port("127.0.0.1");
+  std::thread serving([&] { scheduler.listen_after_bind(); });
+  while (!scheduler.is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+
+  testing::FakeRuntimeApi api;
+  api.Push(testing::EventFixture("eventbridge_cluster_snapshot.json"),
+           MsFromNow(std::chrono::seconds(20)));
+  auto vars = LambdaEnv(api.address());
+  std::erase(vars, std::string("DRSNAP_WATCH=off"));
+  vars.push_back("DRSNAP_WAKE_SCHEDULE_GROUP=drsnap-watch-source-us-east-1");
+  vars.push_back(
+      "DRSNAP_WAKE_ROLE_ARN=arn:aws:iam::111111111111:role/drsnap-wake-source-us-east-1");
+  vars.push_back("AWS_ENDPOINT_URL_SCHEDULER=http://127.0.0.1:" + std::to_string(port));
+  pid_t pid = StartBootstrap(vars);
+  ASSERT_GT(pid, 0);
+  auto outcomes = api.WaitForOutcomes(1, 60000);
+  kill(pid, SIGTERM);
+  WaitExit(pid, 10);
+  scheduler.stop();
+  serving.join();
+  std::string log = ReadFile(dir_ + "/bootstrap.log");
+  ASSERT_EQ(outcomes.size(), 1u) << log;
+  EXPECT_FALSE(outcomes[0].error) << outcomes[0].body << "\n" << log;
+  json b = json::parse(outcomes[0].body, nullptr, false);
+  ASSERT_FALSE(b.is_discarded()) << outcomes[0].body;
+  EXPECT_EQ(b["watch"]["wake_up"]["scheduled"], true) << outcomes[0].body << "\n" << log;
+
+  std::lock_guard lock(mu);
+  ASSERT_EQ(requests.size(), 1u) << log;
+  EXPECT_EQ(requests[0].first,
+            "/schedules/" + b["watch"]["wake_up"]["schedule"].get<std::string>());
+  EXPECT_NE(authorization.find("/us-east-1/scheduler/aws4_request"), std::string::npos)
+      << authorization;
+  json body = json::parse(requests[0].second, nullptr, false);
+  ASSERT_FALSE(body.is_discarded()) << requests[0].second;
+  EXPECT_EQ(body["GroupName"], "drsnap-watch-source-us-east-1");
+  EXPECT_EQ(body["Target"]["Arn"], "arn:aws:lambda:us-east-1:111111111111:function:drsnap");
+  EXPECT_EQ(body["Target"]["RoleArn"],
+            "arn:aws:iam::111111111111:role/drsnap-wake-source-us-east-1");
+  EXPECT_EQ(body["ActionAfterCompletion"], "DELETE");
+  auto triggers = DecodeEvent(body["Target"]["Input"].get<std::string>());
+  ASSERT_EQ(triggers.size(), 1u);
+  EXPECT_EQ(triggers[0].event_id, "watch-wake-up");
+}
+
+TEST_F(PackageTest, AHalfConfiguredWakeUpIsAnInitError) {
+  testing::FakeRuntimeApi api;
+  auto vars = LambdaEnv(api.address());
+  vars.push_back("DRSNAP_WAKE_SCHEDULE_GROUP=drsnap-watch-source-us-east-1");
+  pid_t pid = StartBootstrap(vars);
+  ASSERT_GT(pid, 0);
+  int code = WaitExit(pid, 60);
+  if (code < 0) kill(pid, SIGKILL), waitpid(pid, nullptr, 0);
+  EXPECT_EQ(code, 2) << ReadFile(dir_ + "/bootstrap.log");
+  auto errs = api.init_errors();
+  ASSERT_EQ(errs.size(), 1u) << ReadFile(dir_ + "/bootstrap.log");
+  json e = json::parse(errs[0], nullptr, false);
+  ASSERT_FALSE(e.is_discarded()) << errs[0];
+  EXPECT_EQ(e["errorType"], "drsnap.ConfigInvalid");
+  EXPECT_NE(e["errorMessage"].get<std::string>().find("DRSNAP_WAKE_ROLE_ARN"), std::string::npos)
+      << errs[0];
 }
 
 }  // namespace
