@@ -55,6 +55,27 @@ Status ConfigureLogging(const ParsedFlags& flags, const Environment& env) {
   return OkStatus();
 }
 
+// A client of `service` ("events", "scheduler") in this function's own
+// account and region, with the function's own credentials; `what` names it
+// in errors ("the EventBridge client").
+Result<std::shared_ptr<aws::ServiceClient>> OwnServiceClient(std::shared_ptr<Environment> env,
+                                                             const std::string& service,
+                                                             const std::string& what) {
+  auto transport = aws::NewCurlTransport();
+  auto clock = DefaultClock();
+  auto session = aws::Session::Create(
+      {}, env, clock, transport,
+      aws::MakeStsFactory(transport, clock, aws::MakeEndpointResolver("sts", env)));
+  if (!session) return Fail(std::move(session).error().With(what));
+  auto ep = (*session)->Endpoint(service, (*session)->region());
+  if (!ep) return Fail(std::move(ep).error().With(what + "'s endpoint"));
+  aws::ClientContext ctx;
+  ctx.transport = transport;
+  ctx.credentials = (*session)->credentials();
+  ctx.clock = clock;
+  return std::make_shared<aws::ServiceClient>(std::move(ctx), *ep);
+}
+
 // PutEvents on this function's own account and region, built at the first
 // announcement (keeps the cold start short).
 lambda::EventEmitter MakeEmitter(std::shared_ptr<Environment> env, std::string bus) {
@@ -66,26 +87,11 @@ lambda::EventEmitter MakeEmitter(std::shared_ptr<Environment> env, std::string b
   auto state = std::make_shared<State>();
   return [state, env, bus](const std::vector<aws::EventEntry>& entries) -> Status {
     std::call_once(state->once, [&] {
-      auto transport = aws::NewCurlTransport();
-      auto clock = DefaultClock();
-      auto session = aws::Session::Create(
-          {}, env, clock, transport,
-          aws::MakeStsFactory(transport, clock, aws::MakeEndpointResolver("sts", env)));
-      if (!session) {
-        state->client = Fail(std::move(session).error().With("the EventBridge client"));
-        return;
-      }
-      auto ep = (*session)->Endpoint("events", (*session)->region());
-      if (!ep) {
-        state->client = Fail(std::move(ep).error().With("the EventBridge endpoint"));
-        return;
-      }
-      aws::ClientContext ctx;
-      ctx.transport = transport;
-      ctx.credentials = (*session)->credentials();
-      ctx.clock = clock;
-      state->client = std::make_shared<aws::EventsClient>(
-          std::make_shared<aws::ServiceClient>(std::move(ctx), *ep));
+      auto client = OwnServiceClient(env, "events", "the EventBridge client");
+      if (client)
+        state->client = std::make_shared<aws::EventsClient>(*client);
+      else
+        state->client = Fail(std::move(client).error());
     });
     if (!state->client) return Fail(state->client.error());
     std::vector<aws::EventEntry> with_bus = entries;
@@ -125,26 +131,11 @@ lambda::WakeScheduler MakeWakeScheduler(std::shared_ptr<Environment> env, std::s
                                   "the invocation did not name this function's ARN "
                                   "(Lambda-Runtime-Invoked-Function-Arn): nothing to wake"));
     std::call_once(state->once, [&] {
-      auto transport = aws::NewCurlTransport();
-      auto clock = DefaultClock();
-      auto session = aws::Session::Create(
-          {}, env, clock, transport,
-          aws::MakeStsFactory(transport, clock, aws::MakeEndpointResolver("sts", env)));
-      if (!session) {
-        state->client = Fail(std::move(session).error().With("the EventBridge Scheduler client"));
-        return;
-      }
-      auto ep = (*session)->Endpoint("scheduler", (*session)->region());
-      if (!ep) {
-        state->client = Fail(std::move(ep).error().With("the EventBridge Scheduler endpoint"));
-        return;
-      }
-      aws::ClientContext ctx;
-      ctx.transport = transport;
-      ctx.credentials = (*session)->credentials();
-      ctx.clock = clock;
-      state->client = std::make_shared<aws::SchedulerClient>(
-          std::make_shared<aws::ServiceClient>(std::move(ctx), *ep));
+      auto client = OwnServiceClient(env, "scheduler", "the EventBridge Scheduler client");
+      if (client)
+        state->client = std::make_shared<aws::SchedulerClient>(*client);
+      else
+        state->client = Fail(std::move(client).error());
     });
     if (!state->client) return Fail(state->client.error());
     aws::OneTimeSchedule s;
@@ -209,7 +200,8 @@ int RunLambdaCommand(CommandContext& ctx) {
     return 2;
   };
   auto side = lambda::ParseSide(ctx.env->Get("DRSNAP_SIDE").value_or(""));
-  if (!side) return init_failed("drsnap.ConfigInvalid", std::move(side).error().With("DRSNAP_SIDE"));
+  if (!side)
+    return init_failed("drsnap.ConfigInvalid", std::move(side).error().With("DRSNAP_SIDE"));
   auto rec = MakeReconciler(ctx, *flags);
   if (!rec) {
     const Error& e = rec.error();
