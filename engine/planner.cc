@@ -1135,6 +1135,7 @@ class Planner {
       protection_ = &protection;
       for (const auto& p : cfg_.policies) PlanPolicy(p);
       MarkTransientCaptures();
+      WarnTargetQuotasTooSmall();
       ReportUntrusted();
       std::vector<PlannedDatabase> keys;
       keys.reserve(items_.size());
@@ -1277,6 +1278,66 @@ class Planner {
                   " snapshots') or keep fewer copies there"});
         }
       }
+  }
+
+  // The fewest vault copies `r` keeps of one database once there is
+  // history: each tier keeps its N newest periods that have a point, so at
+  // least the largest N (`within` and min_retention can only add).
+  static long long KeptAtSteadyState(const config::Retention& r) {
+    if (r.KeepsOnlyNewest()) return 1;
+    return std::max({1, r.last, r.hourly, r.daily, r.weekly, r.monthly, r.yearly});
+  }
+
+  // Before a target fills: when the vault copies retention keeps there at
+  // steady state, plus the manual snapshots there that are not drsnap's
+  // vault copies, do not fit the target's manual snapshot quota, a warning
+  // says so while there is still room (once it is full, HoldBackOverQuota
+  // holds copies back with an error and the pairs breach). A lower bound:
+  // no warning that a tidy schedule could prove wrong.
+  void WarnTargetQuotasTooSmall() {
+    struct Need {
+      long long copies = 0;
+      int databases = 0;
+      const PolicyCtx* first = nullptr;
+    };
+    std::map<std::pair<Scope, int>, Need> needs;
+    for (const DbItem& item : items_) {
+      const int k = item.kind == DbKind::kCluster ? 1 : 0;
+      const long long kept = KeptAtSteadyState(item.pc->p->retention);
+      for (const TargetRef& t : item.pc->targets) {
+        Need& n = needs[{t.scope, k}];
+        n.copies += kept;
+        ++n.databases;
+        if (!n.first) n.first = item.pc;
+      }
+    }
+    for (const auto& [key, n] : needs) {
+      const auto& [scope, k] = key;
+      const ScopeInventory* si = inv_.Find(scope);
+      if (!si || !si->complete || !si->snapshot_quota[k]) continue;
+      const auto& q = *si->snapshot_quota[k];
+      long long vault_copies = 0;
+      for (const Snapshot& s : si->snapshots) {
+        if (s.scope != scope || (s.kind == DbKind::kCluster ? 1 : 0) != k ||
+            s.type != SnapshotType::kManual)
+          continue;
+        auto l = naming::ParseNameView(s.id);
+        vault_copies += l && l->stage == NameStage::kVault;
+      }
+      const long long others = std::max(0LL, q.used - vault_copies);
+      if (others + n.copies <= q.max) continue;
+      const std::string kind = k == 1 ? "cluster" : "instance";
+      Find(Finding::Severity::kWarning, *n.first, "", scope,
+           "at steady state the " + std::to_string(n.databases) + " " + kind +
+               " database(s) vaulted into " + scope.ToString() + " keep at least " +
+               std::to_string(n.copies) + " vault copies there (their retention's largest tier "
+               "per database), and " + std::to_string(others) +
+               " other manual snapshots are there: more than its manual " + kind +
+               " snapshot quota of " + std::to_string(q.max) +
+               "; raise the quota (Service Quotas, Amazon RDS, 'Manual " +
+               (k == 1 ? std::string("DB cluster") : std::string("DB instance")) +
+               " snapshots') or keep fewer copies before it fills and vault copies are held back");
+    }
   }
 
   // Checks before acting: a snapshot drsnap would make in a scope whose

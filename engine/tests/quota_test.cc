@@ -107,5 +107,48 @@ TEST(QuotaTest, NoCaptureWhileEveryTargetsQuotaIsFull) {
   EXPECT_EQ(Creates(unknown, source), 2) << RenderPlan(unknown);
 }
 
+// Before a target fills: the copies retention keeps at steady state (at
+// least the largest tier's count per database: each tier keeps N distinct
+// points once there is history) do not fit the target's quota with what
+// else is there. A warning while there is still room, so that the quota is
+// raised before vault copies are held back and pairs breach.
+TEST(QuotaTest, ATargetWhoseQuotaCannotHoldWhatRetentionKeepsIsAWarningBeforeItFills) {
+  struct Row {
+    const char* what;
+    std::string retention;
+    long long used, max;  // the target's instance quota (-1: not read)
+    bool warned;
+  };
+  // Two databases; the target holds 3 snapshots that are not drsnap's.
+  const Row rows[] = {
+      {"daily 7: 2 x 7 + 3 = 17 of 20 fit", "{daily: 7}", 3, 20, false},
+      {"daily 7: 2 x 7 + 3 = 17 > 16", "{daily: 7}", 3, 16, true},
+      {"daily 7, weekly 4, monthly 12: at least 12 each, 27 > 20",
+       "{daily: 7, weekly: 4, monthly: 12}", 3, 20, true},
+      {"quota not read", "{daily: 7}", -1, -1, false},
+  };
+  for (const Row& r : rows) {
+    World w;
+    for (const char* db : {"orders-a", "orders-b"}) {
+      w.Db(db);
+      w.Automated(db, kDay);
+    }
+    if (r.max >= 0)
+      w.At(kVault, kDrRegion).snapshot_quota[0] = ScopeInventory::SnapshotQuota{r.used, r.max};
+    Plan p = MakePlan(w.inv, testutil::StandardConfig("automated", "24h", r.retention), kNow);
+    int warnings = 0;
+    for (const auto& f : p.findings)
+      if (f.severity == Finding::Severity::kWarning &&
+          f.message.find("at steady state") != std::string::npos) {
+        ++warnings;
+        EXPECT_THAT(f.message, HasSubstr(Scope{kVault, kDrRegion}.ToString())) << r.what;
+        EXPECT_THAT(f.message, HasSubstr("raise the quota")) << r.what;
+      }
+    EXPECT_EQ(warnings, r.warned ? 1 : 0) << r.what << "\n" << RenderPlan(p);
+    // Nothing is held back while there is room.
+    EXPECT_EQ(p.held_back.size(), 0u) << r.what;
+  }
+}
+
 }  // namespace
 }  // namespace drsnap::engine
