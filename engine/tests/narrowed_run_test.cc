@@ -23,12 +23,6 @@ using namespace testutil;
 const TimePoint kNow = T("2026-11-25T04:30:00Z");
 const TimePoint kDay = T("2026-11-25T04:10:00Z");
 
-int CapturesOf(const Plan& p, const std::string& db) {
-  int n = 0;
-  for (const auto& a : p.actions) n += a.stage == Stage::kCapture && a.db_id == db;
-  return n;
-}
-
 // orders-a and orders-b each have today's automated snapshot and no
 // capture; the source scope has room for `room` more manual snapshots.
 World TwoDue(long long room) {

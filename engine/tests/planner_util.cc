@@ -376,6 +376,12 @@ Inventory ParseInventoryText(std::string_view text, TimePoint* now, std::string*
   return std::move(w.inv);
 }
 
+int CapturesOf(const Plan& plan, const std::string& db) {
+  int n = 0;
+  for (const auto& a : plan.actions) n += a.stage == Stage::kCapture && a.db_id == db;
+  return n;
+}
+
 std::string RenderPlan(const Plan& plan) {
   std::string out;
   for (const auto& a : plan.actions) {

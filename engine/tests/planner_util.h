@@ -100,6 +100,9 @@ Inventory ParseInventoryText(std::string_view text, TimePoint* now, std::string*
 // then one line per finding.
 std::string RenderPlan(const Plan& plan);
 
+// The capture actions (create or copy at Stage::kCapture) of `db` in `plan`.
+int CapturesOf(const Plan& plan, const std::string& db);
+
 // Golden files (testdata/planner/*.golden: sections "=== config",
 // "=== inventory" and "=== plan"): testing/golden.h.
 using drsnap::testing::ReadTestdata;

@@ -24,12 +24,6 @@ int Deletes(const Plan& p, const std::string& id) {
   return n;
 }
 
-int CapturesOf(const Plan& p, const std::string& db) {
-  int n = 0;
-  for (const auto& a : p.actions) n += a.stage == Stage::kCapture && a.db_id == db;
-  return n;
-}
-
 // orders-a captured and vaulted today; orders-b not captured yet; two
 // manual snapshots of someone else's in the source scope.
 World Vaulted() {
